@@ -1,0 +1,74 @@
+import Foundation
+
+/// All settings, read once from the environment (the only place `Environment.get` happens).
+public struct AppConfig: Sendable {
+    public enum Database: Sendable, Equatable {
+        case sqlite(path: String)
+        case sqliteMemory
+        case postgres(url: String, searchPath: String?)
+
+        public var kind: String {
+            switch self {
+            case .sqlite, .sqliteMemory: return "sqlite"
+            case .postgres: return "postgres"
+            }
+        }
+    }
+
+    public var database: Database
+    public var dataDirectory: String
+    /// Bcrypt cost; tests lower it so a login does not take a quarter second.
+    public var bcryptCost: Int
+    /// Secure cookies need HTTPS (or localhost); plain-http LAN deployments turn this off.
+    public var secureCookies: Bool
+    public var apiTokenLifetime: TimeInterval
+    /// Root holding Resources/ and Public/; defaults to the working directory.
+    public var rootDirectory: String
+
+    public init(
+        database: Database, dataDirectory: String, bcryptCost: Int = 12, secureCookies: Bool = true,
+        apiTokenLifetime: TimeInterval = 12 * 3600, rootDirectory: String
+    ) {
+        self.database = database
+        self.dataDirectory = dataDirectory
+        self.bcryptCost = bcryptCost
+        self.secureCookies = secureCookies
+        self.apiTokenLifetime = apiTokenLifetime
+        self.rootDirectory = rootDirectory
+    }
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public let problems: [String]
+        public var description: String { "配置错误 / invalid configuration:\n" + problems.joined(separator: "\n") }
+    }
+
+    /// Reads YINGSHANG_DATA_DIR, DATABASE_URL, YINGSHANG_BCRYPT_COST, YINGSHANG_SECURE_COOKIES, YINGSHANG_ROOT.
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfig {
+        var problems: [String] = []
+        let dataDir = env["YINGSHANG_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "data"
+        var database = Database.sqlite(path: (dataDir as NSString).appendingPathComponent("yingshang.sqlite"))
+        if let url = env["DATABASE_URL"], !url.isEmpty {
+            if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+                database = .postgres(url: url, searchPath: nil)
+            } else {
+                problems.append("DATABASE_URL 必须以 postgres:// 开头（不设置则使用内置 SQLite）")
+            }
+        }
+        var cost = 12
+        if let raw = env["YINGSHANG_BCRYPT_COST"], !raw.isEmpty {
+            if let c = Int(raw), (4...31).contains(c) { cost = c } else { problems.append("YINGSHANG_BCRYPT_COST 应为 4–31 的整数") }
+        }
+        var secure = true
+        if let raw = env["YINGSHANG_SECURE_COOKIES"], !raw.isEmpty {
+            switch raw.lowercased() {
+            case "1", "true", "yes": secure = true
+            case "0", "false", "no": secure = false
+            default: problems.append("YINGSHANG_SECURE_COOKIES 应为 true 或 false")
+            }
+        }
+        let root = env["YINGSHANG_ROOT"].flatMap { $0.isEmpty ? nil : $0 } ?? FileManager.default.currentDirectoryPath
+        if !problems.isEmpty { throw Invalid(problems: problems) }
+        return AppConfig(
+            database: database, dataDirectory: dataDir, bcryptCost: cost, secureCookies: secure, rootDirectory: root)
+    }
+}

@@ -1,0 +1,125 @@
+import Fluent
+import Vapor
+import YingshangCore
+
+/// Validation, scoping and audited writes for user accounts.
+enum UserService {
+    struct Valid {
+        let username: String
+        let displayName: String
+        let role: Role
+        let unitID: UUID
+        let password: String?
+        let isActive: Bool
+    }
+
+    static func validated(_ input: UserInput, existing: User?, actor: User?, on db: any Database) async throws -> Valid {
+        var fields: [String: String] = [:]
+        let username = input.username.trimmed.lowercased()
+        if let problem = UsernameRules.problem(username) { fields["username"] = problem }
+        let displayName = input.displayName.trimmed
+        if displayName.isEmpty || displayName.count > 50 { fields["displayName"] = "姓名必填，不超过 50 个字符" }
+        let role = Role(rawValue: input.role.trimmed)
+        if role == nil { fields["role"] = "请选择角色" }
+        var unitID: UUID? = nil
+        if let id = input.unitID?.nonBlank.flatMap(UUID.init(uuidString:)), try await Unit.find(id, on: db) != nil {
+            unitID = id
+        } else {
+            fields["unitID"] = "请选择所属单位"
+        }
+        let password = input.password?.nonBlank
+        if existing == nil && password == nil {
+            fields["password"] = "新用户必须设置初始密码"
+        } else if let password {
+            let problems = PasswordPolicy.problems(password: password, username: username)
+            if !problems.isEmpty { fields["password"] = problems.joined(separator: "；") }
+        }
+        let isActive = input.isActive ?? true
+        if let existing, let actor, existing.id == actor.id {
+            // An admin must not lock themselves out by demoting or disabling their own account.
+            if role != actor.userRole { fields["role"] = "不能修改自己的角色" }
+            if !isActive { fields["isActive"] = "不能停用自己的账户" }
+        }
+        if fields["username"] == nil {
+            var dup = User.query(on: db).filter(\.$username == username)
+            if let id = existing?.id { dup = dup.filter(\.$id != id) }
+            if try await dup.count() > 0 { fields["username"] = "用户名 \(username) 已被使用" }
+        }
+        guard fields.isEmpty, let role, let unitID else { throw AppError.invalid(fields) }
+        return Valid(
+            username: username, displayName: displayName, role: role, unitID: unitID, password: password,
+            isActive: isActive)
+    }
+
+    static func create(_ input: UserInput, req: Request) async throws -> User {
+        let v = try await validated(input, existing: nil, actor: req.auth.get(User.self), on: req.db)
+        let hash = try await req.password.async.hash(v.password ?? "")
+        let user = User(username: v.username, displayName: v.displayName, passwordHash: hash, role: v.role, unitID: v.unitID)
+        user.isActive = v.isActive
+        try await req.db.transaction { db in
+            try await user.create(on: db)
+            try await AuditLog.record(
+                on: db, req: req, actor: req.auth.get(User.self), action: "create", entityType: "user",
+                entityID: user.id, before: noSnapshot, after: try UserDTO(user))
+        }
+        return user
+    }
+
+    static func update(_ user: User, _ input: UserInput, req: Request) async throws {
+        let v = try await validated(input, existing: user, actor: req.auth.get(User.self), on: req.db)
+        let before = try UserDTO(user)
+        user.username = v.username
+        user.displayName = v.displayName
+        user.role = v.role.rawValue
+        user.$unit.id = v.unitID
+        user.isActive = v.isActive
+        if let password = v.password {
+            user.passwordHash = try await req.password.async.hash(password)
+            // A reset by the admin also clears a lockout.
+            user.lockState = LoginLockout.afterSuccess()
+        }
+        let userID = try user.requireID()
+        try await req.db.transaction { db in
+            try await user.update(on: db)
+            if v.password != nil || !v.isActive {
+                try await APIToken.query(on: db).filter(\.$user.$id == userID).delete()
+            }
+            try await AuditLog.record(
+                on: db, req: req, actor: req.auth.get(User.self), action: v.password == nil ? "update" : "update_password",
+                entityType: "user", entityID: user.id, before: before, after: try UserDTO(user))
+        }
+    }
+
+    static func delete(_ user: User, req: Request) async throws {
+        let id = try user.requireID()
+        if id == req.auth.get(User.self)?.id { throw AppError.conflict("不能删除自己的账户") }
+        let before = try UserDTO(user)
+        try await req.db.transaction { db in
+            try await APIToken.query(on: db).filter(\.$user.$id == id).delete()
+            try await user.delete(on: db)
+            try await AuditLog.record(
+                on: db, req: req, actor: req.auth.get(User.self), action: "delete", entityType: "user",
+                entityID: id, before: before, after: noSnapshot)
+        }
+    }
+
+    static func search(_ lq: ListQuery, req: Request) async throws -> Fluent.Page<User> {
+        let me = try req.currentUser()
+        var query = User.query(on: req.db)
+        if try req.currentRole().isUnitScoped { query = query.filter(\.$unit.$id == me.$unit.id) }
+        if !lq.q.isEmpty {
+            query = query.group(.or) { $0.filter(\.$username ~~ lq.q).filter(\.$displayName ~~ lq.q) }
+        }
+        return try await query.sort(\.$username).paginate(lq.pageRequest)
+    }
+
+    static func find(_ req: Request) async throws -> User {
+        guard let user = try await User.find(try req.uuidParameter(), on: req.db) else { throw AppError.notFound("用户") }
+        let me = try req.currentUser()
+        guard
+            UnitScope.canAccess(
+                role: try req.currentRole(), userUnitID: me.$unit.id.uuidString, recordUnitID: user.$unit.id.uuidString)
+        else { throw AppError.forbidden("只能查看本单位的用户") }
+        return user
+    }
+}

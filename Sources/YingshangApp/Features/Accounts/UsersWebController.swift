@@ -1,0 +1,154 @@
+import Fluent
+import Vapor
+import YingshangCore
+
+/// `/users`: accounts; unit heads see their own unit's users, admins manage all.
+struct UsersWebController {
+    struct Row: Encodable {
+        let id: String
+        let username: String
+        let displayName: String
+        let roleName: String
+        let unitName: String
+        let isActive: Bool
+        let isLocked: Bool
+        let lastLogin: String
+    }
+
+    struct IndexBody: Encodable {
+        let rows: [Row]
+        let q: String
+        let pager: Pager
+        let canManage: Bool
+    }
+
+    /// The HTML form: a checkbox posts "on" or nothing, so it cannot decode straight into `UserInput`.
+    struct Form: Content {
+        var username: String?
+        var displayName: String?
+        var role: String?
+        var unitID: String?
+        var password: String?
+        var isActive: String?
+
+        var input: UserInput {
+            UserInput(
+                username: username, displayName: displayName, role: role, unitID: unitID, password: password,
+                isActive: isActive != nil)
+        }
+    }
+
+    struct Values: Encodable {
+        let username: String
+        let displayName: String
+        let role: String
+        let unitID: String
+        let isActive: Bool
+    }
+
+    func register(_ g: Guarded) {
+        g.get("users", action: .viewUsers, use: index)
+        g.get("users", "new", action: .manageUsers, use: new)
+        g.post("users", action: .manageUsers, use: create)
+        g.get("users", ":id", "edit", action: .manageUsers, use: edit)
+        g.post("users", ":id", action: .manageUsers, use: update)
+        g.get("users", ":id", "delete", action: .manageUsers, use: confirmDelete)
+        g.post("users", ":id", "delete", action: .manageUsers, use: delete)
+    }
+
+    @Sendable func index(req: Request) async throws -> View {
+        let lq = ListQuery(req)
+        let page = try await UserService.search(lq, req: req)
+        let unitIDs = Set(page.items.map { $0.$unit.id })
+        let units = try await Unit.query(on: req.db).filter(\.$id ~~ unitIDs).all()
+        let names = Dictionary(uniqueKeysWithValues: units.compactMap { u in u.id.map { ($0, u.name) } })
+        let lang = Locale2.current(req)
+        let now = Date()
+        let rows = page.items.map { u in
+            Row(
+                id: u.id?.uuidString ?? "", username: u.username, displayName: u.displayName,
+                roleName: u.userRole.map { L10n.roleName($0, lang) } ?? u.role, unitName: names[u.$unit.id] ?? "",
+                isActive: u.isActive, isLocked: LoginLockout.isLocked(u.lockState, now: now),
+                lastLogin: DisplayTime.format(u.lastLoginAt))
+        }
+        return try await req.render(
+            "users/index", title: "用户",
+            IndexBody(
+                rows: rows, q: lq.q, pager: Pager(metadata: page.metadata, basePath: "/users", extra: ["q": lq.q]),
+                canManage: Permissions.allows(try req.currentRole(), .manageUsers)))
+    }
+
+    private func form(_ req: Request, user: User?, values: Values, errors: [String: String]) async throws -> View {
+        let units = try await Unit.query(on: req.db).sort(\.$code).all()
+        let unitOptions =
+            [SelectOption(value: "", label: "（请选择）", selected: values.unitID.isEmpty)]
+            + units.map {
+                SelectOption(
+                    value: $0.id?.uuidString ?? "", label: "\($0.name)（\($0.code)）",
+                    selected: $0.id?.uuidString == values.unitID)
+            }
+        let roles = Role.allCases.map {
+            SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == values.role)
+        }
+        let page = FormPage(
+            heading: user == nil ? "新建用户" : "编辑用户",
+            action: user.flatMap { $0.id.map { "/users/\($0)" } } ?? "/users", cancelHref: "/users",
+            values: values, errors: errors, options: ["role": roles, "unit": unitOptions], isEdit: user != nil)
+        return try await req.render("users/form", title: page.heading, page)
+    }
+
+    private func values(_ f: Form) -> Values {
+        Values(
+            username: f.username ?? "", displayName: f.displayName ?? "", role: f.role ?? "", unitID: f.unitID ?? "",
+            isActive: f.isActive != nil)
+    }
+
+    @Sendable func new(req: Request) async throws -> View {
+        try await form(
+            req, user: nil, values: Values(username: "", displayName: "", role: Role.filer.rawValue, unitID: "", isActive: true),
+            errors: [:])
+    }
+
+    @Sendable func create(req: Request) async throws -> Response {
+        let f = try req.content.decode(Form.self)
+        return try await req.submitForm(
+            successMessage: "已新建用户", redirectTo: "/users",
+            renderForm: { try await form(req, user: nil, values: values(f), errors: $0) },
+            write: { _ = try await UserService.create(f.input, req: req) })
+    }
+
+    @Sendable func edit(req: Request) async throws -> View {
+        let user = try await UserService.find(req)
+        let v = Values(
+            username: user.username, displayName: user.displayName, role: user.role,
+            unitID: user.$unit.id.uuidString, isActive: user.isActive)
+        return try await form(req, user: user, values: v, errors: [:])
+    }
+
+    @Sendable func update(req: Request) async throws -> Response {
+        let user = try await UserService.find(req)
+        let f = try req.content.decode(Form.self)
+        return try await req.submitForm(
+            successMessage: "已保存", redirectTo: "/users",
+            renderForm: { try await form(req, user: user, values: values(f), errors: $0) },
+            write: { try await UserService.update(user, f.input, req: req) })
+    }
+
+    @Sendable func confirmDelete(req: Request) async throws -> View {
+        let user = try await UserService.find(req)
+        let id = try user.requireID()
+        return try await req.render(
+            "shared/confirm-delete", title: "确认删除",
+            ConfirmDeletePage(
+                heading: "删除用户", description: "\(user.displayName)（\(user.username)）", action: "/users/\(id)/delete",
+                cancelHref: "/users"))
+    }
+
+    @Sendable func delete(req: Request) async throws -> Response {
+        let user = try await UserService.find(req)
+        return try await req.submitForm(
+            successMessage: "已删除用户 \(user.username)", redirectTo: "/users",
+            renderForm: { _ in throw AppError.conflict("") },
+            write: { try await UserService.delete(user, req: req) })
+    }
+}

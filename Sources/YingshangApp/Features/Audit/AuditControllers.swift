@@ -1,0 +1,92 @@
+import Fluent
+import Vapor
+import YingshangCore
+
+/// Filters shared by the audit page and `GET /api/v1/audit`: entity type, action and actor.
+struct AuditFilter {
+    let entityType: String
+    let action: String
+    let actor: String
+
+    init(_ req: Request) {
+        entityType = (req.query[String.self, at: "entityType"] ?? "").trimmingCharacters(in: .whitespaces)
+        action = (req.query[String.self, at: "action"] ?? "").trimmingCharacters(in: .whitespaces)
+        actor = (req.query[String.self, at: "actor"] ?? "").trimmingCharacters(in: .whitespaces)
+    }
+
+    func page(_ lq: ListQuery, on db: any Database) async throws -> Fluent.Page<AuditEntry> {
+        var query = AuditEntry.query(on: db)
+        if !entityType.isEmpty { query = query.filter(\.$entityType == entityType) }
+        if !action.isEmpty { query = query.filter(\.$action == action) }
+        if !actor.isEmpty { query = query.filter(\.$actorUsername == actor.lowercased()) }
+        return try await query.sort(\.$at, .descending).paginate(lq.pageRequest)
+    }
+}
+
+struct AuditAPIController {
+    func register(_ g: Guarded) {
+        g.get("audit", action: .viewAudit, use: list)
+    }
+
+    /// Newest first; `?entityType=&action=&actor=&page=&per=`.
+    @Sendable func list(req: Request) async throws -> Listing<AuditEntryDTO> {
+        let lq = ListQuery(req, defaultPer: 50)
+        let page = try await AuditFilter(req).page(lq, on: req.db)
+        return Listing(
+            items: try page.items.map(AuditEntryDTO.init), page: lq.page, per: lq.per, total: page.metadata.total)
+    }
+}
+
+struct AuditWebController {
+    struct Row: Encodable {
+        let at: String
+        let actor: String
+        let action: String
+        let entityType: String
+        let entityID: String
+        let before: String
+        let after: String
+        let ip: String
+    }
+
+    struct Body: Encodable {
+        let rows: [Row]
+        let pager: Pager
+        let entityType: String
+        let action: String
+        let actor: String
+        let entityTypes: [SelectOption]
+        let actions: [SelectOption]
+    }
+
+    func register(_ g: Guarded) {
+        g.get("audit", action: .viewAudit, use: index)
+    }
+
+    @Sendable func index(req: Request) async throws -> View {
+        let lq = ListQuery(req, defaultPer: 50)
+        let filter = AuditFilter(req)
+        let page = try await filter.page(lq, on: req.db)
+        let rows = page.items.map {
+            Row(
+                at: DisplayTime.format($0.at), actor: $0.actorUsername, action: $0.action, entityType: $0.entityType,
+                entityID: $0.entityID ?? "", before: $0.beforeJSON ?? "", after: $0.afterJSON ?? "", ip: $0.ip ?? "")
+        }
+        let types = [("", "全部"), ("user", "用户"), ("unit", "单位"), ("region", "行政区划")].map {
+            SelectOption(value: $0.0, label: $0.1, selected: $0.0 == filter.entityType)
+        }
+        let actions = [
+            ("", "全部"), ("create", "新建"), ("update", "修改"), ("update_password", "重置密码"), ("delete", "删除"),
+            ("login_failed", "登录失败"), ("change_password", "修改密码"),
+        ].map { SelectOption(value: $0.0, label: $0.1, selected: $0.0 == filter.action) }
+        return try await req.render(
+            "audit/index", title: "审计日志",
+            Body(
+                rows: rows,
+                pager: Pager(
+                    metadata: page.metadata, basePath: "/audit",
+                    extra: ["entityType": filter.entityType, "action": filter.action, "actor": filter.actor]),
+                entityType: filter.entityType, action: filter.action, actor: filter.actor, entityTypes: types,
+                actions: actions))
+    }
+}

@@ -1,0 +1,107 @@
+import Fluent
+import Vapor
+import YingshangCore
+
+/// Loads the demo county idempotently: existing rows (matched by code or username) are left as they are.
+public enum DemoLoader {
+    public struct Login: Sendable {
+        public let username: String
+        public let roleName: String
+        public let unitName: String
+        /// Nil when the account already existed and its password was left unchanged.
+        public let password: String?
+    }
+
+    public struct Result: Sendable {
+        public let created: Int
+        public let logins: [Login]
+    }
+
+    /// With `password`, every demo user ends up with it; without, new users get a generated one.
+    public static func load(app: Application, password: String?) async throws -> Result {
+        if let password {
+            let problems = PasswordPolicy.problems(password: password, username: nil)
+            if !problems.isEmpty { throw AppError.invalid(["password": problems.joined(separator: "；")]) }
+        }
+        let generated = password ?? PasswordGenerator.make()
+        return try await app.db.transaction { db -> Result in
+            var created = 0
+            var logins: [Login] = []
+            let county: Region
+            if let existing = try await Region.query(on: db).filter(\.$code == DemoCounty.countyCode).first() {
+                county = existing
+            } else {
+                county = Region(code: DemoCounty.countyCode, name: DemoCounty.countyName, level: .county, parentID: nil)
+                try await create(county, type: "region", on: db)
+                created += 1
+            }
+            for (code, name) in DemoCounty.townships
+            where try await Region.query(on: db).filter(\.$code == code).first() == nil {
+                try await create(Region(code: code, name: name, level: .township, parentID: county.id), type: "region", on: db)
+                created += 1
+            }
+            var unitsByCode: [String: Unit] = [:]
+            for spec in DemoCounty.units {
+                if let existing = try await Unit.query(on: db).filter(\.$code == spec.code).first() {
+                    unitsByCode[spec.code] = existing
+                } else {
+                    let unit = Unit(code: spec.code, name: spec.name, type: spec.type, regionID: county.id)
+                    try await create(unit, type: "unit", on: db)
+                    unitsByCode[spec.code] = unit
+                    created += 1
+                }
+            }
+            for spec in DemoCounty.users {
+                guard let unit = unitsByCode[spec.unitCode], let unitID = unit.id else { continue }
+                if let existing = try await User.query(on: db).filter(\.$username == spec.username).first() {
+                    var shown: String? = nil
+                    if let password {
+                        if !(try await app.password.async.verify(password, created: existing.passwordHash)) {
+                            existing.passwordHash = try await app.password.async.hash(password)
+                            existing.lockState = LoginLockout.afterSuccess()
+                            try await existing.save(on: db)
+                        }
+                        shown = password
+                    }
+                    logins.append(Login(username: spec.username, roleName: spec.role.chineseName, unitName: unit.name, password: shown))
+                    continue
+                }
+                let user = User(
+                    username: spec.username, displayName: spec.displayName,
+                    passwordHash: try await app.password.async.hash(generated), role: spec.role, unitID: unitID)
+                try await user.create(on: db)
+                try await AuditLog.record(
+                    on: db, req: nil, actor: nil, action: "create", entityType: "user", entityID: user.id,
+                    before: noSnapshot, after: try UserDTO(user))
+                created += 1
+                logins.append(Login(username: spec.username, roleName: spec.role.chineseName, unitName: unit.name, password: generated))
+            }
+            return Result(created: created, logins: logins)
+        }
+    }
+
+    private static func create(_ region: Region, type: String, on db: any Database) async throws {
+        try await region.create(on: db)
+        try await AuditLog.record(
+            on: db, req: nil, actor: nil, action: "create", entityType: type, entityID: region.id, before: noSnapshot,
+            after: try RegionDTO(region))
+    }
+
+    private static func create(_ unit: Unit, type: String, on db: any Database) async throws {
+        try await unit.create(on: db)
+        try await AuditLog.record(
+            on: db, req: nil, actor: nil, action: "create", entityType: type, entityID: unit.id, before: noSnapshot,
+            after: try UnitDTO(unit))
+    }
+}
+
+/// Readable random passwords that satisfy the policy (letters and digits, no look-alike characters).
+public enum PasswordGenerator {
+    public static func make(length: Int = 12) -> String {
+        let letters = Array("abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ")
+        let digits = Array("23456789")
+        var chars = (0..<(length - 2)).map { _ in letters.randomElement() ?? "a" }
+        chars += (0..<2).map { _ in digits.randomElement() ?? "2" }
+        return String(chars.shuffled())
+    }
+}

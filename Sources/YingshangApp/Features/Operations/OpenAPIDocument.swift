@@ -1,0 +1,180 @@
+import Foundation
+import YingshangCore
+
+/// The hand-written OpenAPI 3.1 description of `/api/v1`; a test checks every path here is a real route.
+enum OpenAPIDocument {
+    struct Operation {
+        let method: String
+        let path: String
+        let summary: String
+        let tag: String
+        let secured: Bool
+        let body: String?
+        let response: String?
+        let status: String
+    }
+
+    static let operations: [Operation] = [
+        .init(method: "post", path: "/api/v1/auth/login", summary: "用户名密码登录，换取访问令牌", tag: "auth", secured: false,
+              body: "LoginRequest", response: "LoginResponse", status: "200"),
+        .init(method: "post", path: "/api/v1/auth/logout", summary: "注销当前令牌", tag: "auth", secured: true,
+              body: nil, response: nil, status: "204"),
+        .init(method: "get", path: "/api/v1/me", summary: "当前用户", tag: "auth", secured: true,
+              body: nil, response: "User", status: "200"),
+        .init(method: "post", path: "/api/v1/me/password", summary: "修改本人密码", tag: "auth", secured: true,
+              body: "PasswordChange", response: nil, status: "204"),
+        .init(method: "get", path: "/api/v1/regions", summary: "行政区划列表（q, page, per）", tag: "organization",
+              secured: true, body: nil, response: "RegionList", status: "200"),
+        .init(method: "post", path: "/api/v1/regions", summary: "新建行政区划", tag: "organization", secured: true,
+              body: "RegionInput", response: "Region", status: "201"),
+        .init(method: "get", path: "/api/v1/regions/{id}", summary: "行政区划详情", tag: "organization", secured: true,
+              body: nil, response: "Region", status: "200"),
+        .init(method: "put", path: "/api/v1/regions/{id}", summary: "修改行政区划", tag: "organization", secured: true,
+              body: "RegionInput", response: "Region", status: "200"),
+        .init(method: "delete", path: "/api/v1/regions/{id}", summary: "删除行政区划", tag: "organization", secured: true,
+              body: nil, response: nil, status: "204"),
+        .init(method: "get", path: "/api/v1/units", summary: "单位列表（q, page, per）", tag: "organization",
+              secured: true, body: nil, response: "UnitList", status: "200"),
+        .init(method: "post", path: "/api/v1/units", summary: "新建单位", tag: "organization", secured: true,
+              body: "UnitInput", response: "Unit", status: "201"),
+        .init(method: "get", path: "/api/v1/units/{id}", summary: "单位详情", tag: "organization", secured: true,
+              body: nil, response: "Unit", status: "200"),
+        .init(method: "put", path: "/api/v1/units/{id}", summary: "修改单位", tag: "organization", secured: true,
+              body: "UnitInput", response: "Unit", status: "200"),
+        .init(method: "delete", path: "/api/v1/units/{id}", summary: "删除单位", tag: "organization", secured: true,
+              body: nil, response: nil, status: "204"),
+        .init(method: "get", path: "/api/v1/users", summary: "用户列表（q, page, per）", tag: "organization",
+              secured: true, body: nil, response: "UserList", status: "200"),
+        .init(method: "post", path: "/api/v1/users", summary: "新建用户", tag: "organization", secured: true,
+              body: "UserInput", response: "User", status: "201"),
+        .init(method: "get", path: "/api/v1/users/{id}", summary: "用户详情", tag: "organization", secured: true,
+              body: nil, response: "User", status: "200"),
+        .init(method: "put", path: "/api/v1/users/{id}", summary: "修改用户（含重置密码）", tag: "organization",
+              secured: true, body: "UserInput", response: "User", status: "200"),
+        .init(method: "delete", path: "/api/v1/users/{id}", summary: "删除用户", tag: "organization", secured: true,
+              body: nil, response: nil, status: "204"),
+        .init(method: "get", path: "/api/v1/audit", summary: "审计日志（entityType, action, actor, page, per）",
+              tag: "audit", secured: true, body: nil, response: "AuditList", status: "200"),
+        .init(method: "get", path: "/api/v1/openapi.json", summary: "本文档", tag: "operations", secured: false,
+              body: nil, response: nil, status: "200"),
+    ]
+
+    static func string(_ d: String? = nil) -> [String: Any] { d.map { ["type": "string", "description": $0] } ?? ["type": "string"] }
+    static var uuid: [String: Any] { ["type": "string", "format": "uuid"] }
+    static func object(_ props: [String: Any], required: [String] = []) -> [String: Any] {
+        ["type": "object", "properties": props, "required": required]
+    }
+    static func list(_ item: String) -> [String: Any] {
+        object(
+            ["items": ["type": "array", "items": ["$ref": "#/components/schemas/\(item)"]],
+             "page": ["type": "integer"], "per": ["type": "integer"], "total": ["type": "integer"]],
+            required: ["items", "page", "per", "total"])
+    }
+
+    static var schemas: [String: Any] {
+        [
+            "Error": object(
+                ["error": object(
+                    ["code": string(), "message": string("中文说明"),
+                     "fields": ["type": "object", "additionalProperties": ["type": "string"]]],
+                    required: ["code", "message"])], required: ["error"]),
+            "LoginRequest": object(["username": string(), "password": string()], required: ["username", "password"]),
+            "LoginResponse": object(
+                ["token": string(), "expiresAt": ["type": "string", "format": "date-time"],
+                 "user": ["$ref": "#/components/schemas/User"]], required: ["token", "expiresAt", "user"]),
+            "PasswordChange": object(["currentPassword": string(), "newPassword": string()],
+                                     required: ["currentPassword", "newPassword"]),
+            "Region": object(["id": uuid, "code": string("行政区划代码"), "name": string(),
+                              "level": ["type": "string", "enum": RegionLevel.allCases.map(\.rawValue)],
+                              "parentID": uuid], required: ["id", "code", "name", "level"]),
+            "RegionInput": object(["code": string(), "name": string(),
+                                   "level": ["type": "string", "enum": RegionLevel.allCases.map(\.rawValue)],
+                                   "parentID": uuid], required: ["code", "name", "level"]),
+            "RegionList": list("Region"),
+            "Unit": object(["id": uuid, "code": string(), "name": string(),
+                            "type": ["type": "string", "enum": UnitType.allCases.map(\.rawValue)],
+                            "typeName": string(), "regionID": uuid, "contact": string()],
+                           required: ["id", "code", "name", "type"]),
+            "UnitInput": object(["code": string(), "name": string(),
+                                 "type": ["type": "string", "enum": UnitType.allCases.map(\.rawValue)],
+                                 "regionID": uuid, "contact": string()], required: ["code", "name", "type"]),
+            "UnitList": list("Unit"),
+            "User": object(["id": uuid, "username": string(), "displayName": string(),
+                            "role": ["type": "string", "enum": Role.allCases.map(\.rawValue)], "roleName": string(),
+                            "unitID": uuid, "isActive": ["type": "boolean"],
+                            "lockedUntil": ["type": "string", "format": "date-time"]],
+                           required: ["id", "username", "displayName", "role", "unitID", "isActive"]),
+            "UserInput": object(["username": string(), "displayName": string(),
+                                 "role": ["type": "string", "enum": Role.allCases.map(\.rawValue)],
+                                 "unitID": uuid, "password": string("新建时必填；修改时填写即重置"),
+                                 "isActive": ["type": "boolean"]],
+                                required: ["username", "displayName", "role", "unitID"]),
+            "UserList": list("User"),
+            "AuditEntry": object(["id": uuid, "at": ["type": "string", "format": "date-time"], "actorID": uuid,
+                                  "actorUsername": string(), "action": string(), "entityType": string(),
+                                  "entityID": string(), "before": string("JSON"), "after": string("JSON"),
+                                  "ip": string()], required: ["id", "at", "actorUsername", "action", "entityType"]),
+            "AuditList": list("AuditEntry"),
+        ]
+    }
+
+    static func errorResponse(_ d: String) -> [String: Any] {
+        ["description": d, "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]]
+    }
+
+    static var document: [String: Any] {
+        var paths: [String: [String: Any]] = [:]
+        for op in operations {
+            var o: [String: Any] = ["summary": op.summary, "tags": [op.tag],
+                                    "operationId": op.method + op.path.replacingOccurrences(of: "/", with: "_")
+                                        .replacingOccurrences(of: "{", with: "").replacingOccurrences(of: "}", with: "")
+                                        .replacingOccurrences(of: ".", with: "_")]
+            var responses: [String: Any] = [:]
+            if let r = op.response {
+                responses[op.status] = ["description": "OK",
+                                        "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(r)"]]]]
+            } else {
+                responses[op.status] = ["description": "OK"]
+            }
+            if op.secured {
+                o["security"] = [["bearer": [String]()]]
+                responses["401"] = errorResponse("未登录或令牌无效")
+                responses["403"] = errorResponse("角色无权执行此操作")
+            } else {
+                o["security"] = [[String: [String]]]()
+            }
+            if let b = op.body {
+                o["requestBody"] = ["required": true,
+                                    "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(b)"]]]]
+                responses["422"] = errorResponse("字段校验失败，fields 中按字段给出中文说明")
+            }
+            if op.path.contains("{id}") {
+                o["parameters"] = [["name": "id", "in": "path", "required": true, "schema": uuid]]
+                responses["404"] = errorResponse("记录不存在")
+            }
+            if op.method == "get" && op.response?.hasSuffix("List") == true {
+                o["parameters"] = ["q", "page", "per"].map {
+                    ["name": $0, "in": "query", "required": false,
+                     "schema": ["type": $0 == "q" ? "string" : "integer"]] as [String: Any]
+                }
+            }
+            o["responses"] = responses
+            paths[op.path, default: [:]][op.method] = o
+        }
+        return [
+            "openapi": "3.1.0",
+            "info": ["title": "营商环境考核评价平台 API (Yingshang)", "version": YingshangVersion.current],
+            "servers": [["url": "/"]],
+            "paths": paths,
+            "components": ["schemas": schemas,
+                           "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"]]],
+        ]
+    }
+
+    static let json: String = {
+        guard let data = try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .prettyPrinted]),
+              let text = String(data: data, encoding: .utf8)
+        else { return "{}" }
+        return text
+    }()
+}

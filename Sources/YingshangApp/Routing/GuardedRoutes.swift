@@ -1,0 +1,67 @@
+import Vapor
+import YingshangCore
+
+/// Key under which each guarded route records the action it requires (read by the permission-matrix test).
+enum RouteActionKey {
+    static let key = "yingshang.action"
+    static let publicKey = "yingshang.public"
+}
+
+extension Route {
+    var requiredAction: Action? { userInfo[RouteActionKey.key] as? Action }
+    var isPublic: Bool { (userInfo[RouteActionKey.publicKey] as? Bool) ?? false }
+}
+
+/// Registers routes that require an action from the permission table; web posts also need a CSRF token.
+struct Guarded {
+    let builder: any RoutesBuilder
+    let api: Bool
+
+    @discardableResult
+    func get<R: AsyncResponseEncodable>(
+        _ path: PathComponent..., action: Action, use handler: @escaping @Sendable (Request) async throws -> R
+    ) -> Route {
+        register(.GET, path, action, handler)
+    }
+
+    @discardableResult
+    func post<R: AsyncResponseEncodable>(
+        _ path: PathComponent..., action: Action, use handler: @escaping @Sendable (Request) async throws -> R
+    ) -> Route {
+        register(.POST, path, action, handler)
+    }
+
+    @discardableResult
+    func put<R: AsyncResponseEncodable>(
+        _ path: PathComponent..., action: Action, use handler: @escaping @Sendable (Request) async throws -> R
+    ) -> Route {
+        register(.PUT, path, action, handler)
+    }
+
+    @discardableResult
+    func delete<R: AsyncResponseEncodable>(
+        _ path: PathComponent..., action: Action, use handler: @escaping @Sendable (Request) async throws -> R
+    ) -> Route {
+        register(.DELETE, path, action, handler)
+    }
+
+    private func register<R: AsyncResponseEncodable>(
+        _ method: HTTPMethod, _ path: [PathComponent], _ action: Action,
+        _ handler: @escaping @Sendable (Request) async throws -> R
+    ) -> Route {
+        var middleware: [any Middleware] = [RequireAction(action: action, api: api)]
+        if !api && method != .GET { middleware.append(CSRFMiddleware()) }
+        let route = builder.grouped(middleware).on(method, path, use: handler)
+        route.userInfo[RouteActionKey.key] = action
+        return route
+    }
+}
+
+extension Route {
+    /// Marks a route as open to anonymous visitors (login, health, OpenAPI, metrics).
+    @discardableResult
+    func markPublic() -> Route {
+        userInfo[RouteActionKey.publicKey] = true
+        return self
+    }
+}

@@ -1,0 +1,94 @@
+import Fluent
+import Logging
+import Vapor
+
+/// Entry points for the `yingshang` command: each builds the app, does one job and shuts it down.
+/// The CLI target calls only these, so it never mixes ArgumentParser and Vapor's console types.
+public enum Runner {
+    /// Builds an application from the environment's configuration and runs `body` with it.
+    static func withApp<T>(
+        arguments: [String] = ["yingshang"], _ body: (Application) async throws -> T
+    ) async throws -> T {
+        let config = try AppConfig.fromEnvironment()
+        var env = Environment(name: ProcessInfo.processInfo.environment["YINGSHANG_ENV"] ?? "development", arguments: arguments)
+        try bootstrapLogging(&env)
+        let app = try await Application.make(env)
+        do {
+            try await configure(app, config: config)
+            let result = try await body(app)
+            try await app.asyncShutdown()
+            return result
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+    }
+
+    private static let loggingOnce: Void = {
+        var env = Environment(name: "production", arguments: ["yingshang"])
+        try? LoggingSystem.bootstrap(from: &env)
+    }()
+
+    static func bootstrapLogging(_ env: inout Environment) throws {
+        _ = loggingOnce
+    }
+
+    public static func serve(hostname: String, port: Int, migrate: Bool) async throws {
+        try await withApp(arguments: ["yingshang", "serve", "--hostname", hostname, "--port", String(port)]) { app in
+            if migrate { try await app.autoMigrate() }
+            try await app.execute()
+        }
+    }
+
+    public static func migrate(revert: Bool) async throws {
+        try await withApp { app in try await AdminTasks.migrate(app: app, revert: revert) }
+    }
+
+    public static func demo(password: String?) async throws -> DemoLoader.Result {
+        try await withApp { app in
+            try await app.autoMigrate()
+            return try await DemoLoader.load(app: app, password: password)
+        }
+    }
+
+    public static func createUser(username: String, displayName: String?, role: String, unitCode: String, password: String)
+        async throws
+    {
+        try await withApp { app in
+            try await app.autoMigrate()
+            try await AdminTasks.createUser(
+                app: app, username: username, displayName: displayName, role: role, unitCode: unitCode, password: password)
+        }
+    }
+
+    public static func resetPassword(username: String, password: String) async throws {
+        try await withApp { app in try await AdminTasks.resetPassword(app: app, username: username, password: password) }
+    }
+
+    public static func backup(to path: String) async throws {
+        try await withApp { app in try await AdminTasks.backup(app: app, to: path) }
+    }
+
+    /// A one-line description of where data lives, for the CLI's output.
+    public static func databaseDescription() -> String {
+        guard let config = try? AppConfig.fromEnvironment() else { return "?" }
+        switch config.database {
+        case .sqlite(let path): return "SQLite \(path)"
+        case .sqliteMemory: return "SQLite (memory)"
+        case .postgres: return "PostgreSQL (DATABASE_URL)"
+        }
+    }
+}
+
+/// Lets the CLI write to stderr without importing Foundation's FileHandle itself.
+public enum FileHandleWriter {
+    public static func writeStderr(_ s: String) {
+        FileHandle.standardError.write(Data(s.utf8))
+    }
+}
+
+extension AppError: CustomStringConvertible {
+    var description: String {
+        ([message] + (fields ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }).joined(separator: "\n")
+    }
+}

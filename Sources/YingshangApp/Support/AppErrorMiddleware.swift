@@ -1,0 +1,91 @@
+import Vapor
+
+/// Turns every error into `{"error":{code,message,fields}}` under /api and into a Chinese error page elsewhere.
+struct AppErrorMiddleware: AsyncMiddleware {
+    let environment: Environment
+
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        do {
+            return try await next.respond(to: req)
+        } catch {
+            let (status, code, message, fields) = describe(error)
+            if status == .internalServerError {
+                req.logger.report(error: error)
+            }
+            if req.url.path.hasPrefix("/api/") {
+                let response = Response(status: status)
+                try response.content.encode(
+                    ErrorBody(error: .init(code: code, message: message, fields: fields)), as: .json)
+                return response
+            }
+            return try await errorPage(req, status: status, message: message)
+        }
+    }
+
+    private func describe(_ error: any Error) -> (HTTPResponseStatus, String, String, [String: String]?) {
+        switch error {
+        case let e as AppError:
+            return (e.status, e.code, e.message, e.fields)
+        case let e as DecodingError:
+            return (.unprocessableEntity, "invalid_body", "请求内容格式错误：\(Self.describe(e))", nil)
+        case let e as any AbortError:
+            switch e.status {
+            case .notFound: return (.notFound, "not_found", "页面或记录不存在", nil)
+            case .unauthorized: return (.unauthorized, "unauthorized", "请先登录", nil)
+            case .forbidden: return (.forbidden, "forbidden", "您没有权限执行此操作", nil)
+            case .payloadTooLarge: return (.payloadTooLarge, "too_large", "提交的内容过大", nil)
+            case .unsupportedMediaType:
+                return (.unsupportedMediaType, "unsupported_media_type", "不支持的内容类型", nil)
+            case .badRequest, .unprocessableEntity:
+                return (.unprocessableEntity, "invalid_body", "请求内容格式错误：\(e.reason)", nil)
+            default:
+                return (e.status, "error", e.reason, nil)
+            }
+        default:
+            return (.internalServerError, "internal_error", "服务器内部错误，请稍后重试或联系管理员", nil)
+        }
+    }
+
+    /// Names the offending field of a JSON body in Chinese.
+    static func describe(_ e: DecodingError) -> String {
+        func path(_ ctx: DecodingError.Context) -> String {
+            ctx.codingPath.map(\.stringValue).joined(separator: ".")
+        }
+        switch e {
+        case .typeMismatch(_, let ctx): return "字段“\(path(ctx))”类型不正确"
+        case .valueNotFound(_, let ctx): return "字段“\(path(ctx))”不能为空"
+        case .keyNotFound(let key, _): return "缺少字段“\(key.stringValue)”"
+        case .dataCorrupted(let ctx): return ctx.codingPath.isEmpty ? "不是有效的 JSON" : "字段“\(path(ctx))”格式不正确"
+        @unknown default: return "无法解析"
+        }
+    }
+
+    private func errorPage(_ req: Request, status: HTTPResponseStatus, message: String) async throws -> Response {
+        struct ErrorPageBody: Encodable {
+            let status: UInt
+            let heading: String
+            let message: String
+        }
+        let heading: String
+        switch status {
+        case .notFound: heading = "页面不存在"
+        case .forbidden: heading = "没有权限"
+        case .unauthorized: heading = "请先登录"
+        case .internalServerError: heading = "服务器出错了"
+        default: heading = "请求无法完成"
+        }
+        do {
+            let view = try await req.render(
+                "errors/error", title: "\(status.code) \(heading)",
+                ErrorPageBody(status: status.code, heading: heading, message: message))
+            let response = try await view.encodeResponse(for: req)
+            response.status = status
+            return response
+        } catch {
+            // The error page itself failed (e.g. the database is down): plain text is better than nothing.
+            let response = Response(status: status, body: .init(string: "\(status.code) \(heading)：\(message)"))
+            response.headers.contentType = .plainText
+            return response
+        }
+    }
+}

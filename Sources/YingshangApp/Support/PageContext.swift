@@ -1,0 +1,104 @@
+import Vapor
+import YingshangCore
+
+struct NavItem: Encodable {
+    let label: String
+    let href: String?
+    let active: Bool
+    let soon: Bool
+}
+
+struct UserBadge: Encodable {
+    let displayName: String
+    let username: String
+    let roleName: String
+    let unitName: String
+}
+
+struct Flash: Encodable {
+    let kind: String
+    let message: String
+}
+
+/// What every page's layout needs: language, user, navigation, CSRF token and the flash message.
+struct Layout: Encodable {
+    let lang: String
+    let title: String
+    let user: UserBadge?
+    let nav: [NavItem]
+    let csrf: String
+    let flash: Flash?
+    let t: [String: String]
+}
+
+/// A rendered page: the shared layout plus the page's own data.
+struct Page<Body: Encodable>: Encodable {
+    let layout: Layout
+    let body: Body
+}
+
+struct Empty: Encodable {}
+
+extension Request {
+    /// Builds the layout for the signed-in user (or the anonymous login page) and consumes the flash message.
+    func layout(title: String, path: String? = nil) async throws -> Layout {
+        let lang = Locale2.current(self)
+        let t = L10n.strings(lang)
+        var badge: UserBadge? = nil
+        var nav: [NavItem] = []
+        if let user = auth.get(User.self), let role = user.userRole {
+            let unit = try await Unit.find(user.$unit.id, on: db)
+            badge = UserBadge(
+                displayName: user.displayName, username: user.username, roleName: L10n.roleName(role, lang),
+                unitName: unit?.name ?? "")
+            nav = Navigation.items(for: role, current: path ?? url.path, t: t)
+        }
+        var flash: Flash? = nil
+        if let raw = session.data["flash"] {
+            session.data["flash"] = nil
+            let parts = raw.split(separator: "|", maxSplits: 1).map(String.init)
+            if parts.count == 2 { flash = Flash(kind: parts[0], message: parts[1]) }
+        }
+        return Layout(
+            lang: lang.rawValue, title: title, user: badge, nav: nav, csrf: CSRF.token(for: self), flash: flash, t: t)
+    }
+
+    func render<B: Encodable>(_ template: String, title: String, _ body: B) async throws -> View {
+        try await view.render(template, Page(layout: layout(title: title), body: body))
+    }
+
+    func setFlash(_ message: String, kind: String = "success") {
+        session.data["flash"] = "\(kind)|\(message)"
+    }
+}
+
+/// Left navigation by role; sections of later issues show as "即将上线" without a link.
+enum Navigation {
+    static func items(for role: Role, current: String, t: [String: String]) -> [NavItem] {
+        func link(_ key: String, _ href: String, _ action: Action) -> NavItem? {
+            guard Permissions.allows(role, action) else { return nil }
+            let active = href == "/" ? current == "/" : current.hasPrefix(href)
+            return NavItem(label: t[key] ?? key, href: href, active: active, soon: false)
+        }
+        func soon(_ key: String, _ roles: Set<Role>) -> NavItem? {
+            roles.contains(role) ? NavItem(label: t[key] ?? key, href: nil, active: false, soon: true) : nil
+        }
+        let staff: Set<Role> = [.admin, .coordinator]
+        return [
+            link("home", "/", .viewHome),
+            soon("indicators", staff.union([.leader])),
+            soon("campaigns", staff.union([.leader, .unitHead])),
+            soon("dispatch", staff.union([.leader])),
+            soon("filings", [.filer, .unitHead, .coordinator]),
+            soon("review", staff),
+            soon("verification", staff.union([.assessor])),
+            soon("scoring", staff.union([.leader, .assessor, .unitHead])),
+            soon("rectification", staff.union([.leader, .unitHead, .filer])),
+            link("regions", "/regions", .viewRegions),
+            link("units", "/units", .viewUnits),
+            link("users", "/users", .viewUsers),
+            link("audit", "/audit", .viewAudit),
+            link("change_password", "/account/password", .changeOwnPassword),
+        ].compactMap { $0 }
+    }
+}

@@ -1,0 +1,49 @@
+import Vapor
+
+/// An option of a `<select>`.
+struct SelectOption: Encodable {
+    let value: String
+    let label: String
+    let selected: Bool
+}
+
+/// What every create/edit form page gets: where to post, current values and errors by field.
+struct FormPage<Values: Encodable>: Encodable {
+    let heading: String
+    let action: String
+    let cancelHref: String
+    let values: Values
+    let errors: [String: String]
+    let options: [String: [SelectOption]]
+    let isEdit: Bool
+}
+
+/// A delete confirmation page.
+struct ConfirmDeletePage: Encodable {
+    let heading: String
+    let description: String
+    let action: String
+    let cancelHref: String
+}
+
+extension Request {
+    /// Runs a write; on validation failure re-renders the form with field errors (422), on conflict shows the
+    /// message as a flash; on success redirects with a flash.
+    func submitForm(
+        successMessage: String, redirectTo: String, failureRedirect: String? = nil,
+        renderForm: @escaping ([String: String]) async throws -> View, write: () async throws -> Void
+    ) async throws -> Response {
+        do {
+            try await write()
+        } catch let error as AppError where error.status == .unprocessableEntity {
+            let response = try await renderForm(error.fields ?? [:]).encodeResponse(for: self)
+            response.status = .unprocessableEntity
+            return response
+        } catch let error as AppError where error.status == .conflict {
+            setFlash(error.message, kind: "error")
+            return redirect(to: failureRedirect ?? redirectTo)
+        }
+        setFlash(successMessage)
+        return redirect(to: redirectTo)
+    }
+}

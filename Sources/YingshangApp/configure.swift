@@ -1,0 +1,72 @@
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Leaf
+import Vapor
+import YingshangCore
+
+/// Settings that the running app needs after start-up.
+struct AppSettingsKey: StorageKey { typealias Value = AppConfig }
+
+extension Application {
+    var settings: AppConfig {
+        get {
+            guard let s = storage[AppSettingsKey.self] else { fatalError("configure(_:config:) was not called") }
+            return s
+        }
+        set { storage[AppSettingsKey.self] = newValue }
+    }
+}
+
+/// Assembles the application: database, sessions, views, middleware, migrations and routes.
+public func configure(_ app: Application, config: AppConfig) async throws {
+    app.settings = config
+    app.directory = DirectoryConfiguration(workingDirectory: config.rootDirectory.hasSuffix("/")
+        ? config.rootDirectory : config.rootDirectory + "/")
+
+    switch config.database {
+    case .sqlite(let path):
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        app.databases.use(.sqlite(.file(path)), as: .sqlite)
+    case .sqliteMemory:
+        app.databases.use(.sqlite(.memory), as: .sqlite)
+    case .postgres(let url, let searchPath):
+        var pg = try SQLPostgresConfiguration(url: url)
+        if let searchPath { pg.searchPath = [searchPath] }
+        app.databases.use(.postgres(configuration: pg, maxConnectionsPerEventLoop: 4), as: .psql)
+    }
+
+    app.passwords.use(.bcrypt(cost: config.bcryptCost))
+
+    app.sessions.use(.fluent)
+    let secure = config.secureCookies
+    app.sessions.configuration = SessionsConfiguration(cookieName: "yingshang_session") { id in
+        HTTPCookies.Value(
+            string: id.string, expires: Date().addingTimeInterval(8 * 3600), maxAge: nil, domain: nil, path: "/",
+            isSecure: secure, isHTTPOnly: true, sameSite: .lax)
+    }
+
+    app.views.use(.leaf)
+
+    app.middleware = .init()
+    app.middleware.use(RequestMetricsMiddleware())
+    app.middleware.use(AppErrorMiddleware(environment: app.environment))
+    app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
+    app.middleware.use(app.sessions.middleware)
+
+    Migrations.register(on: app)
+    try routes(app)
+}
+
+/// The ordered, append-only list of migrations.
+enum Migrations {
+    static func register(on app: Application) {
+        app.migrations.add(SessionRecord.migration)
+        app.migrations.add(CreateRegion())
+        app.migrations.add(CreateUnit())
+        app.migrations.add(CreateUser())
+        app.migrations.add(CreateAPIToken())
+        app.migrations.add(CreateAuditEntry())
+    }
+}

@@ -1,0 +1,21 @@
+import Vapor
+
+/// Every route of the app. Guarded routes name the action they need from `Permissions.table`.
+func routes(_ app: Application) throws {
+    OperationsController().register(app)
+
+    let web = app.grouped(SessionUserAuthenticator())
+    let webGuarded = Guarded(builder: web, api: false)
+    AuthWebController().register(web, guarded: webGuarded)
+    HomeController().register(webGuarded)
+    RegionsWebController().register(webGuarded)
+    UnitsWebController().register(webGuarded)
+    UsersWebController().register(webGuarded)
+    AuditWebController().register(webGuarded)
+
+    let api = app.grouped("api", "v1").grouped(BearerUserAuthenticator())
+    let apiGuarded = Guarded(builder: api, api: true)
+    AuthAPIController().register(api, guarded: apiGuarded)
+    OrganizationAPIController().register(apiGuarded)
+    AuditAPIController().register(apiGuarded)
+}

@@ -1,0 +1,42 @@
+/// Everything a route can require. Routes name one action; `Permissions.table` says which roles may do it.
+public enum Action: String, CaseIterable, Codable, Sendable {
+    case viewHome = "home.view"
+    case changeOwnPassword = "account.change_password"
+    case viewRegions = "region.view"
+    case manageRegions = "region.manage"
+    case viewUnits = "unit.view"
+    case manageUnits = "unit.manage"
+    case viewUsers = "user.view"
+    case manageUsers = "user.manage"
+    case viewAudit = "audit.view"
+}
+
+/// The single role → allowed actions table that every route consults.
+public enum Permissions {
+    public static let table: [Role: Set<Action>] = [
+        .admin: Set(Action.allCases),
+        .coordinator: [.viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewUsers],
+        .leader: [.viewHome, .changeOwnPassword, .viewRegions, .viewUnits],
+        .unitHead: [.viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewUsers],
+        .filer: [.viewHome, .changeOwnPassword, .viewRegions, .viewUnits],
+        .assessor: [.viewHome, .changeOwnPassword, .viewRegions, .viewUnits],
+    ]
+
+    public static func allows(_ role: Role, _ action: Action) -> Bool {
+        table[role]?.contains(action) ?? false
+    }
+
+    /// The roles allowed to do an action, in declaration order (used by docs and the matrix test).
+    public static func roles(allowedTo action: Action) -> [Role] {
+        Role.allCases.filter { allows($0, action) }
+    }
+}
+
+/// Whether a user may touch a record owned by a unit: unit-scoped roles only their own unit.
+public enum UnitScope {
+    public static func canAccess(role: Role, userUnitID: String?, recordUnitID: String?) -> Bool {
+        guard role.isUnitScoped else { return true }
+        guard let userUnitID, let recordUnitID else { return false }
+        return userUnitID == recordUnitID
+    }
+}

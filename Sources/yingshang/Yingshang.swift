@@ -1,0 +1,36 @@
+import ArgumentParser
+import YingshangApp
+
+@main
+struct Yingshang: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "yingshang",
+        abstract: "营商环境考核评价平台 (Yingshang): county business-environment assessment platform.",
+        discussion: """
+            Data lives in SQLite at $YINGSHANG_DATA_DIR/yingshang.sqlite (default data/), or in PostgreSQL when \
+            DATABASE_URL=postgres://... is set.
+            """,
+        subcommands: [Serve.self, Migrate.self, Demo.self, UserCommand.self, Backup.self]
+    )
+}
+
+/// Errors from the app are printed as they are (Chinese first) with exit code 1.
+func runReportingErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as CustomStringConvertible {
+        printError("错误 / error: \(error.description)")
+        throw ExitCode.failure
+    }
+}
+
+func printError(_ text: String) {
+    var stderr = StandardError()
+    print(text, to: &stderr)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileHandleWriter.writeStderr(string)
+    }
+}

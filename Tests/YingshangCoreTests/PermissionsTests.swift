@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+@testable import YingshangCore
+
+@Suite("Permissions table")
+struct PermissionsTests {
+    @Test("every role has a row and can see home and change its password", arguments: Role.allCases)
+    func everyRoleBasics(role: Role) {
+        #expect(Permissions.table[role] != nil)
+        #expect(Permissions.allows(role, .viewHome))
+        #expect(Permissions.allows(role, .changeOwnPassword))
+    }
+
+    @Test("only admin manages users, units and regions and reads the audit log")
+    func adminOnly() {
+        for action in [Action.manageUsers, .manageUnits, .manageRegions, .viewAudit] {
+            #expect(Permissions.roles(allowedTo: action) == [.admin])
+        }
+    }
+
+    @Test("leader is read-only")
+    func leaderReadOnly() {
+        let allowed = Permissions.table[.leader] ?? []
+        #expect(allowed.allSatisfy { !$0.rawValue.hasSuffix(".manage") })
+    }
+
+    @Test("filers cannot list users; unit heads can")
+    func userListing() {
+        #expect(!Permissions.allows(.filer, .viewUsers))
+        #expect(Permissions.allows(.unitHead, .viewUsers))
+    }
+
+    @Test("unit-scoped roles only reach their own unit")
+    func unitScope() {
+        #expect(UnitScope.canAccess(role: .filer, userUnitID: "a", recordUnitID: "a"))
+        #expect(!UnitScope.canAccess(role: .filer, userUnitID: "a", recordUnitID: "b"))
+        #expect(!UnitScope.canAccess(role: .unitHead, userUnitID: "a", recordUnitID: nil))
+        #expect(UnitScope.canAccess(role: .coordinator, userUnitID: "a", recordUnitID: "b"))
+    }
+}
+
+@Suite("Passwords and lockout")
+struct PasswordTests {
+    @Test func policy() {
+        #expect(PasswordPolicy.problems(password: "abc12345", username: "filer").isEmpty)
+        #expect(!PasswordPolicy.problems(password: "abc123", username: nil).isEmpty)
+        #expect(!PasswordPolicy.problems(password: "abcdefgh", username: nil).isEmpty)
+        #expect(!PasswordPolicy.problems(password: "12345678", username: nil).isEmpty)
+        #expect(!PasswordPolicy.problems(password: "Filer123", username: "filer123").isEmpty)
+    }
+
+    @Test("five failures lock for fifteen minutes; success resets")
+    func lockout() {
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        var state = LoginLockout.State(failedCount: 0, lockedUntil: nil)
+        for _ in 1...4 {
+            state = LoginLockout.afterFailure(state, now: now)
+            #expect(!LoginLockout.isLocked(state, now: now))
+        }
+        state = LoginLockout.afterFailure(state, now: now)
+        #expect(LoginLockout.isLocked(state, now: now))
+        #expect(LoginLockout.minutesLeft(state, now: now) == 15)
+        #expect(LoginLockout.isLocked(state, now: now.addingTimeInterval(14 * 60)))
+        #expect(!LoginLockout.isLocked(state, now: now.addingTimeInterval(15 * 60)))
+        // After expiry one more failure does not re-lock at once.
+        let later = LoginLockout.afterFailure(state, now: now.addingTimeInterval(16 * 60))
+        #expect(later.failedCount == 1)
+        #expect(!LoginLockout.isLocked(later, now: now.addingTimeInterval(16 * 60)))
+        #expect(LoginLockout.afterSuccess() == .init(failedCount: 0, lockedUntil: nil))
+    }
+
+    @Test func usernames() {
+        #expect(UsernameRules.problem("filer_scjg") == nil)
+        #expect(UsernameRules.problem("Filer") != nil)
+        #expect(UsernameRules.problem("ab") != nil)
+        #expect(UsernameRules.problem("1abc") != nil)
+        #expect(UsernameRules.problem("张三") != nil)
+    }
+
+    @Test func unitRules() {
+        #expect(UnitRules.validate(code: "SPJ", name: "行政审批服务局").isEmpty)
+        #expect(UnitRules.validate(code: "", name: "x").map(\.field) == ["code"])
+        #expect(UnitRules.validate(code: "A B", name: "  ").map(\.field) == ["code", "name"])
+    }
+}
