@@ -10,7 +10,7 @@ struct USCCTests {
 
     @Test("wrong check character is reported with the expected one")
     func wrongCheck() {
-        #expect(USCC.validate("911100001000013796") == .wrongCheckCharacter(expected: "8", found: "6"))
+        #expect(USCC.validate("911100001000013796") == .wrongCheckCharacter(expected: "5", found: "6"))
     }
 
     @Test("lowercase is rejected, naming the position")
@@ -38,7 +38,7 @@ struct USCCTests {
     @Test("messages are Chinese and name the problem")
     func messages() {
         #expect(USCC.Problem.wrongLength(5).message.contains("18 位"))
-        #expect(USCC.Problem.wrongCheckCharacter(expected: "8", found: "6").message.contains("应为 8"))
+        #expect(USCC.Problem.wrongCheckCharacter(expected: "5", found: "6").message.contains("应为 5"))
     }
 }
 

@@ -1,0 +1,191 @@
+import Fluent
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+@testable import YingshangApp
+
+@Suite("Login, tokens, lockout and CSRF")
+struct AuthTests {
+    struct LoginReply: Content { let token: String; let expiresAt: Date; let user: UserDTO }
+
+    @Test("API login returns a token, its expiry and the user; the token opens /me", arguments: TestDatabase.available)
+    func apiLogin(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let res = try await app.send(.POST, "/api/v1/auth/login", json: ["username": "coordinator", "password": demoPassword])
+            #expect(res.status == .ok)
+            let reply = try res.decode(LoginReply.self)
+            #expect(reply.user.username == "coordinator")
+            #expect(reply.user.role == "coordinator")
+            #expect(reply.expiresAt > Date())
+            #expect(reply.token.count >= 40)
+            let me = try await app.send(.GET, "/api/v1/me", headers: .bearer(reply.token))
+            #expect(me.status == .ok)
+            #expect(try me.decode(UserDTO.self).username == "coordinator")
+        }
+    }
+
+    @Test("wrong password is 401 with the JSON error envelope in Chinese", arguments: TestDatabase.available)
+    func wrongPassword(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let res = try await app.send(.POST, "/api/v1/auth/login", json: ["username": "filer", "password": "wrong1234"])
+            #expect(res.status == .unauthorized)
+            #expect(res.apiError?.code == "invalid_credentials")
+            #expect(res.apiError?.message == "用户名或密码错误")
+            // An unknown user gets exactly the same answer (no user enumeration).
+            let unknown = try await app.send(.POST, "/api/v1/auth/login", json: ["username": "ghost", "password": "wrong1234"])
+            #expect(unknown.status == .unauthorized)
+            #expect(unknown.apiError?.message == "用户名或密码错误")
+        }
+    }
+
+    @Test("missing fields are 422 naming each field; malformed JSON is 422 too", arguments: TestDatabase.available)
+    func missingFields(db: TestDatabase) async throws {
+        try await withApp(db, seedDemo: false) { app in
+            let res = try await app.send(.POST, "/api/v1/auth/login", raw: "{}")
+            #expect(res.status == .unprocessableEntity)
+            #expect(res.apiError?.fields?["username"] == "请输入用户名")
+            #expect(res.apiError?.fields?["password"] == "请输入密码")
+            let bad = try await app.send(.POST, "/api/v1/auth/login", raw: "{oops")
+            #expect(bad.status == .unprocessableEntity)
+            #expect(bad.apiError?.code == "invalid_body")
+        }
+    }
+
+    @Test("no token and a bad token are both 401 JSON", arguments: TestDatabase.available)
+    func unauthenticated(db: TestDatabase) async throws {
+        try await withApp(db, seedDemo: false) { app in
+            let none = try await app.send(.GET, "/api/v1/units")
+            #expect(none.status == .unauthorized)
+            #expect(none.apiError?.code == "unauthorized")
+            let bad = try await app.send(.GET, "/api/v1/units", headers: .bearer("not-a-token"))
+            #expect(bad.status == .unauthorized)
+        }
+    }
+
+    @Test("logout revokes the token", arguments: TestDatabase.available)
+    func logoutRevokes(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let token = try await app.apiToken("leader")
+            #expect(try await app.send(.POST, "/api/v1/auth/logout", headers: .bearer(token)).status == .noContent)
+            #expect(try await app.send(.GET, "/api/v1/me", headers: .bearer(token)).status == .unauthorized)
+        }
+    }
+
+    @Test("five wrong passwords lock the account even against the right one; the page says so", arguments: TestDatabase.available)
+    func lockout(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            for attempt in 1...5 {
+                let res = try await app.send(.POST, "/api/v1/auth/login", json: ["username": "filer", "password": "bad\(attempt)pass"])
+                #expect(res.status == .unauthorized)
+                #expect(res.apiError?.code == (attempt == 5 ? "account_locked" : "invalid_credentials"))
+            }
+            let right = try await app.send(.POST, "/api/v1/auth/login", json: ["username": "filer", "password": demoPassword])
+            #expect(right.status == .unauthorized)
+            #expect(right.apiError?.code == "account_locked")
+            #expect(right.apiError?.message.contains("15 分钟") == true)
+
+            var session = WebSession(cookie: "", csrf: "")
+            session.absorb(try await app.send(.GET, "/login"))
+            let page = try await app.send(
+                .POST, "/login", headers: session.headers,
+                form: ["_csrf": session.csrf, "username": "filer", "password": demoPassword])
+            #expect(page.status == .unauthorized)
+            #expect(page.text.contains("账户已锁定"))
+
+            let user = try #require(try await User.query(on: app.db).filter(\.$username == "filer").first())
+            #expect(user.failedLogins == 5)
+            #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "login_failed").count() == 5)
+            // Other accounts are unaffected.
+            _ = try await app.apiToken("unithead")
+        }
+    }
+
+    @Test("web login sets an HttpOnly, Secure, SameSite session cookie; logout ends the session", arguments: TestDatabase.available)
+    func webLogin(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let loginPage = try await app.send(.GET, "/login")
+            let cookie = try #require(loginPage.headers.setCookie?["yingshang_session"])
+            #expect(cookie.isHTTPOnly)
+            #expect(cookie.isSecure)
+            #expect(cookie.sameSite == .lax)
+
+            let s = try await app.webSession("unithead")
+            let home = try await app.send(.GET, "/", headers: s.headers)
+            #expect(home.status == .ok)
+            #expect(home.text.contains("张局长（市场监管局）"))
+            #expect(home.text.contains("单位负责人"))
+
+            #expect(try await app.send(.POST, "/logout", headers: s.headers, form: ["_csrf": s.csrf]).status == .seeOther)
+            let after = try await app.send(.GET, "/", headers: s.headers)
+            #expect(after.status == .seeOther)
+            #expect(after.headers.first(name: .location)?.hasPrefix("/login") == true)
+        }
+    }
+
+    @Test("web login failure re-renders the form with a Chinese message", arguments: TestDatabase.available)
+    func webLoginFailure(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            var session = WebSession(cookie: "", csrf: "")
+            session.absorb(try await app.send(.GET, "/login"))
+            let res = try await app.send(
+                .POST, "/login", headers: session.headers,
+                form: ["_csrf": session.csrf, "username": "admin", "password": "nope12345"])
+            #expect(res.status == .unauthorized)
+            #expect(res.text.contains("用户名或密码错误"))
+        }
+    }
+
+    @Test("login never redirects off-site")
+    func safeNext() {
+        #expect(AuthWebController.safeNext("/units?page=2") == "/units?page=2")
+        #expect(AuthWebController.safeNext("https://evil.example") == "/")
+        #expect(AuthWebController.safeNext("//evil.example") == "/")
+        #expect(AuthWebController.safeNext(nil) == "/")
+    }
+
+    @Test("a form post without the CSRF token is refused and changes nothing", arguments: TestDatabase.available)
+    func csrfRejected(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let noToken = try await app.send(.POST, "/login", form: ["username": "admin", "password": demoPassword])
+            #expect(noToken.status == .forbidden)
+            #expect(noToken.text.contains("页面已过期"))
+
+            let s = try await app.webSession("admin")
+            let before = try await Unit.query(on: app.db).count()
+            let forged = try await app.send(
+                .POST, "/units", headers: s.headers,
+                form: ["_csrf": "forged", "code": "NEW", "name": "新单位", "type": "other"])
+            #expect(forged.status == .forbidden)
+            #expect(try await Unit.query(on: app.db).count() == before)
+
+            let ok = try await app.send(
+                .POST, "/units", headers: s.headers,
+                form: ["_csrf": s.csrf, "code": "NEW", "name": "新单位", "type": "other"])
+            #expect(ok.status == .seeOther)
+            #expect(try await Unit.query(on: app.db).count() == before + 1)
+        }
+    }
+
+    @Test("changing one's password enforces the rules and the current password", arguments: TestDatabase.available)
+    func changePassword(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let token = try await app.apiToken("filer")
+            let bad = try await app.send(
+                .POST, "/api/v1/me/password", headers: .bearer(token),
+                json: ["currentPassword": "wrong", "newPassword": "short"])
+            #expect(bad.status == .unprocessableEntity)
+            #expect(bad.apiError?.fields?["currentPassword"] == "当前密码不正确")
+            #expect(bad.apiError?.fields?["newPassword"]?.contains("至少 8 位") == true)
+            _ = try await app.apiToken("filer")
+
+            let ok = try await app.send(
+                .POST, "/api/v1/me/password", headers: .bearer(token),
+                json: ["currentPassword": demoPassword, "newPassword": "newpass2026"])
+            #expect(ok.status == .noContent)
+            _ = try await app.apiToken("filer", password: "newpass2026")
+            let old = try await app.send(.POST, "/api/v1/auth/login", json: ["username": "filer", "password": demoPassword])
+            #expect(old.status == .unauthorized)
+        }
+    }
+}

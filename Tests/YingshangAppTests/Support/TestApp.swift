@@ -1,0 +1,165 @@
+import Fluent
+import Foundation
+import SQLKit
+import Testing
+import Vapor
+import VaporTesting
+@testable import YingshangApp
+
+/// The databases the suite runs on: SQLite always, PostgreSQL when YINGSHANG_TEST_DATABASE_URL is set
+/// (`.ci/run` sets it), so one `swift test` covers both.
+enum TestDatabase: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite, postgres
+
+    static var postgresURL: String? {
+        let url = ProcessInfo.processInfo.environment["YINGSHANG_TEST_DATABASE_URL"] ?? ""
+        return url.isEmpty ? nil : url
+    }
+
+    static var available: [TestDatabase] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+
+    var testDescription: String { rawValue }
+}
+
+let packageRoot: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().path
+
+let demoPassword = "demo12345"
+
+/// Runs `body` against a freshly migrated app. On PostgreSQL each test gets its own schema, so tests run in
+/// parallel without seeing each other's rows.
+func withApp(_ db: TestDatabase, seedDemo: Bool = true, _ body: (Application) async throws -> Void) async throws {
+    let app = try await Application.make(.testing)
+    app.logger.logLevel = .warning
+    let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+    let database: AppConfig.Database
+    switch db {
+    case .sqlite: database = .sqliteMemory
+    case .postgres: database = .postgres(url: TestDatabase.postgresURL ?? "", searchPath: schema)
+    }
+    let config = AppConfig(
+        database: database, dataDirectory: NSTemporaryDirectory(), bcryptCost: 4, secureCookies: true,
+        rootDirectory: packageRoot)
+    do {
+        try await configure(app, config: config)
+        if db == .postgres, let sql = app.db as? any SQLDatabase {
+            try await sql.raw("CREATE SCHEMA \(ident: schema)").run()
+        }
+        try await app.autoMigrate()
+        if seedDemo { _ = try await DemoLoader.load(app: app, password: demoPassword) }
+        try await body(app)
+    } catch {
+        await teardown(app, db, schema)
+        throw error
+    }
+    await teardown(app, db, schema)
+}
+
+private func teardown(_ app: Application, _ db: TestDatabase, _ schema: String) async {
+    if db == .postgres, let sql = app.db as? any SQLDatabase {
+        try? await sql.raw("DROP SCHEMA \(ident: schema) CASCADE").run()
+    }
+    try? await app.asyncShutdown()
+}
+
+// MARK: - Signing in
+
+extension Application {
+    /// A bearer token for `username` (demo password unless given).
+    func apiToken(_ username: String, password: String = demoPassword) async throws -> String {
+        struct Reply: Content { let token: String }
+        let res = try await send(.POST, "/api/v1/auth/login", json: ["username": username, "password": password])
+        try #require(res.status == .ok, "login of \(username) failed: \(res.text)")
+        return try res.decode(Reply.self).token
+    }
+
+    /// A logged-in browser session: its cookie and the current CSRF token.
+    func webSession(_ username: String, password: String = demoPassword) async throws -> WebSession {
+        var session = WebSession(cookie: "", csrf: "")
+        session.absorb(try await send(.GET, "/login"))
+        let res = try await send(
+            .POST, "/login", headers: session.headers,
+            form: ["_csrf": session.csrf, "username": username, "password": password, "next": "/"])
+        try #require(res.status == .seeOther, "web login of \(username) failed: \(res.status)")
+        session.absorb(res)
+        let home = try await send(.GET, "/", headers: session.headers)
+        try #require(home.status == .ok)
+        session.absorb(home)
+        return session
+    }
+}
+
+struct WebSession {
+    var cookie: String
+    var csrf: String
+
+    /// Keeps the session cookie and picks up the CSRF token from a rendered form.
+    mutating func absorb(_ res: TestingHTTPResponse) {
+        if let set = res.headers.setCookie?["yingshang_session"] {
+            cookie = "yingshang_session=\(set.string)"
+        }
+        if let token = extractCSRF(res.body.string) { csrf = token }
+    }
+
+    var headers: HTTPHeaders { ["Cookie": cookie] }
+}
+
+func extractCSRF(_ html: String) -> String? {
+    guard let range = html.range(of: "name=\"_csrf\" value=\"") else { return nil }
+    let rest = html[range.upperBound...]
+    guard let end = rest.firstIndex(of: "\"") else { return nil }
+    return String(rest[..<end])
+}
+
+extension HTTPHeaders {
+    static func bearer(_ token: String) -> HTTPHeaders { ["Authorization": "Bearer \(token)"] }
+}
+
+/// The error envelope every API error uses.
+struct APIErrorBody: Content {
+    struct Detail: Content {
+        let code: String
+        let message: String
+        let fields: [String: String]?
+    }
+    let error: Detail
+}
+
+/// Looks up demo rows by their natural keys.
+extension Application {
+    func unitID(_ code: String) async throws -> UUID {
+        try #require(try await Unit.query(on: db).filter(\.$code == code).first()?.id)
+    }
+
+    func userID(_ username: String) async throws -> UUID {
+        try #require(try await User.query(on: db).filter(\.$username == username).first()?.id)
+    }
+}
+
+// MARK: - Requests
+
+extension Application {
+    /// Sends one request; `json` or `form` become the body.
+    func send(
+        _ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], json: (any Encodable & Sendable)? = nil,
+        form: [String: String]? = nil, raw: String? = nil
+    ) async throws -> TestingHTTPResponse {
+        try await testing().sendRequest(method, path, headers: headers) { req in
+            if let json {
+                req.headers.contentType = .json
+                req.body = ByteBuffer(data: try JSONEncoder().encode(json))
+            }
+            if let form { try req.content.encode(form, as: .urlEncodedForm) }
+            if let raw {
+                req.headers.contentType = .json
+                req.body = ByteBuffer(string: raw)
+            }
+        }
+    }
+}
+
+extension TestingHTTPResponse {
+    func decode<T: Decodable>(_ type: T.Type = T.self) throws -> T { try content.decode(T.self) }
+    var apiError: APIErrorBody.Detail? { try? content.decode(APIErrorBody.self).error }
+    var text: String { body.string }
+}
