@@ -1,0 +1,70 @@
+import Fluent
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+@testable import YingshangApp
+
+@Suite("Audit log")
+struct AuditTests {
+    @Test("create, update and delete of a unit each write who, what, before/after and the IP", arguments: TestDatabase.available)
+    func unitChangesAreAudited(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let token = try await app.apiToken("admin")
+            var headers = HTTPHeaders.bearer(token)
+            headers.add(name: "X-Forwarded-For", value: "10.1.2.3, 192.168.0.1")
+            let created = try await app.send(
+                .POST, "/api/v1/units", headers: headers, json: ["code": "TJJ", "name": "青山县统计局", "type": "government_department"])
+            #expect(created.status == .created)
+            let unit = try created.decode(UnitDTO.self)
+            let updated = try await app.send(
+                .PUT, "/api/v1/units/\(unit.id)", headers: headers,
+                json: ["code": "TJJ", "name": "青山县统计局（更名）", "type": "government_department"])
+            #expect(updated.status == .ok)
+            #expect(try await app.send(.DELETE, "/api/v1/units/\(unit.id)", headers: headers).status == .noContent)
+
+            let list = try await app.send(.GET, "/api/v1/audit?entityType=unit&actor=admin", headers: .bearer(token))
+            #expect(list.status == .ok)
+            let entries = try list.decode(Listing<AuditEntryDTO>.self).items.filter { $0.entityID == unit.id.uuidString }
+            #expect(entries.map(\.action) == ["delete", "update", "create"])
+            let create = try #require(entries.last)
+            #expect(create.before == nil)
+            #expect(create.after?.contains("青山县统计局") == true)
+            #expect(create.ip == "10.1.2.3")
+            #expect(create.actorUsername == "admin")
+            let update = entries[1]
+            #expect(update.before?.contains("\"name\":\"青山县统计局\"") == true)
+            #expect(update.after?.contains("更名") == true)
+            #expect(entries[0].after == nil)
+        }
+    }
+
+    @Test("user changes are audited without the password hash", arguments: TestDatabase.available)
+    func userAuditHasNoHash(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let token = try await app.apiToken("admin")
+            let unit = try await app.unitID("SWJ")
+            let res = try await app.send(
+                .POST, "/api/v1/users", headers: .bearer(token),
+                json: ["username": "tax2", "displayName": "税务二号", "role": "filer", "unitID": unit.uuidString, "password": "taxes2026"])
+            #expect(res.status == .created)
+            let entry = try #require(
+                try await AuditEntry.query(on: app.db).filter(\.$entityType == "user").filter(\.$action == "create")
+                    .filter(\.$actorUsername == "admin").first())
+            #expect(entry.afterJSON?.contains("tax2") == true)
+            #expect(entry.afterJSON?.contains("$2") == false)
+            #expect(entry.afterJSON?.lowercased().contains("password") == false)
+        }
+    }
+
+    @Test("the admin audit page lists entries with Shanghai times and filters", arguments: TestDatabase.available)
+    func auditPage(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let s = try await app.webSession("admin")
+            let page = try await app.send(.GET, "/audit?entityType=region", headers: s.headers)
+            #expect(page.status == .ok)
+            #expect(page.text.contains("城关街道"))
+            #expect(!page.text.contains("青山县市场监督管理局"))
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+@testable import YingshangApp
+
+@Suite("Health, metrics and OpenAPI")
+struct OperationsTests {
+    @Test("healthz reports ok and which database", arguments: TestDatabase.available)
+    func healthz(db: TestDatabase) async throws {
+        try await withApp(db, seedDemo: false) { app in
+            let res = try await app.send(.GET, "/healthz")
+            #expect(res.status == .ok)
+            let body = try res.decode(OperationsController.Health.self)
+            #expect(body.status == "ok")
+            #expect(body.database == (db == .sqlite ? "sqlite" : "postgres"))
+            #expect(!body.version.isEmpty)
+        }
+    }
+
+    @Test("every documented API path and method is a real route, and every API route is documented")
+    func openapiMatchesRoutes() async throws {
+        try await withApp(.sqlite, seedDemo: false) { app in
+            let res = try await app.send(.GET, "/api/v1/openapi.json")
+            #expect(res.status == .ok)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(res.text.utf8)) as? [String: Any])
+            #expect(json["openapi"] as? String == "3.1.0")
+            let paths = try #require(json["paths"] as? [String: [String: Any]])
+            let routes = Set(app.routes.all.map { route in
+                route.method.rawValue.lowercased() + " /" + route.path.map { c -> String in
+                    if case .parameter(let name) = c { return "{\(name)}" }
+                    return c.description
+                }.joined(separator: "/")
+            })
+            var documented = Set<String>()
+            for (path, methods) in paths {
+                for method in methods.keys { documented.insert("\(method) \(path)") }
+            }
+            #expect(documented.subtracting(routes).isEmpty, "documented but missing: \(documented.subtracting(routes))")
+            let apiRoutes = routes.filter { $0.contains(" /api/v1/") }
+            #expect(apiRoutes.subtracting(documented).isEmpty, "undocumented: \(apiRoutes.subtracting(documented))")
+        }
+    }
+
+    @Test("metrics count requests by route pattern in Prometheus text")
+    func metrics() async throws {
+        try await withApp(.sqlite) { app in
+            let token = try await app.apiToken("admin")
+            let unit = try await app.unitID("SPJ")
+            _ = try await app.send(.GET, "/api/v1/units/\(unit)", headers: .bearer(token))
+            let res = try await app.send(.GET, "/metrics")
+            #expect(res.status == .ok)
+            #expect(res.headers.contentType?.description.hasPrefix("text/plain") == true)
+            #expect(res.text.contains("yingshang_http_requests_total{method=\"GET\",route=\"/api/v1/units/:id\",status=\"200\"}"))
+            #expect(res.text.contains("yingshang_http_request_duration_seconds_bucket"))
+            #expect(res.text.contains("yingshang_db_pool_max_connections{database=\"sqlite\"}"))
+        }
+    }
+
+    @Test("unknown pages get a Chinese 404 page; unknown API paths a JSON 404")
+    func notFound() async throws {
+        try await withApp(.sqlite, seedDemo: false) { app in
+            let page = try await app.send(.GET, "/no-such-page")
+            #expect(page.status == .notFound)
+            #expect(page.text.contains("页面不存在"))
+            let api = try await app.send(.GET, "/api/v1/no-such-thing")
+            #expect(api.status == .notFound)
+            #expect(api.apiError?.code == "not_found")
+        }
+    }
+
+    @Test("English is available with ?lang=en and remembered in the session")
+    func english() async throws {
+        try await withApp(.sqlite) { app in
+            let s = try await app.webSession("admin")
+            let en = try await app.send(.GET, "/units?lang=en", headers: s.headers)
+            #expect(en.text.contains("<html lang=\"en\">"))
+            #expect(en.text.contains("Units"))
+            let next = try await app.send(.GET, "/", headers: s.headers)
+            #expect(next.text.contains("Log out"))
+        }
+    }
+
+    @Test("the AppConfig names each malformed variable")
+    func configErrors() throws {
+        #expect(throws: AppConfig.Invalid.self) {
+            try AppConfig.fromEnvironment(["DATABASE_URL": "mysql://x", "YINGSHANG_BCRYPT_COST": "99"])
+        }
+        do {
+            _ = try AppConfig.fromEnvironment(["DATABASE_URL": "mysql://x", "YINGSHANG_BCRYPT_COST": "99"])
+        } catch let e as AppConfig.Invalid {
+            #expect(e.problems.count == 2)
+        }
+        let config = try AppConfig.fromEnvironment(["YINGSHANG_DATA_DIR": "/tmp/ys"])
+        #expect(config.database == .sqlite(path: "/tmp/ys/yingshang.sqlite"))
+        let pg = try AppConfig.fromEnvironment(["DATABASE_URL": "postgres://u:p@h/db"])
+        #expect(pg.database.kind == "postgres")
+    }
+}
