@@ -59,6 +59,12 @@ struct AuditWebController {
         let actions: [SelectOption]
     }
 
+    static let entityTypeNames = [("user", "用户"), ("unit", "单位"), ("region", "行政区划")]
+    static let actionNames = [
+        ("create", "新建"), ("update", "修改"), ("update_password", "重置密码"), ("delete", "删除"),
+        ("login_failed", "登录失败"), ("change_password", "修改密码"),
+    ]
+
     func register(_ g: Guarded) {
         g.get("audit", action: .viewAudit, use: index)
     }
@@ -67,18 +73,18 @@ struct AuditWebController {
         let lq = ListQuery(req, defaultPer: 50)
         let filter = AuditFilter(req)
         let page = try await filter.page(lq, on: req.db)
+        let actionNames = Dictionary(uniqueKeysWithValues: Self.actionNames)
+        let typeNames = Dictionary(uniqueKeysWithValues: Self.entityTypeNames)
         let rows = page.items.map {
             Row(
-                at: DisplayTime.format($0.at), actor: $0.actorUsername, action: $0.action, entityType: $0.entityType,
+                at: DisplayTime.format($0.at), actor: $0.actorUsername, action: actionNames[$0.action] ?? $0.action,
+                entityType: typeNames[$0.entityType] ?? $0.entityType,
                 entityID: $0.entityID ?? "", before: $0.beforeJSON ?? "", after: $0.afterJSON ?? "", ip: $0.ip ?? "")
         }
-        let types = [("", "全部"), ("user", "用户"), ("unit", "单位"), ("region", "行政区划")].map {
+        let types = ([("", "全部")] + Self.entityTypeNames).map {
             SelectOption(value: $0.0, label: $0.1, selected: $0.0 == filter.entityType)
         }
-        let actions = [
-            ("", "全部"), ("create", "新建"), ("update", "修改"), ("update_password", "重置密码"), ("delete", "删除"),
-            ("login_failed", "登录失败"), ("change_password", "修改密码"),
-        ].map { SelectOption(value: $0.0, label: $0.1, selected: $0.0 == filter.action) }
+        let actions = ([("", "全部")] + Self.actionNames).map { SelectOption(value: $0.0, label: $0.1, selected: $0.0 == filter.action) }
         return try await req.render(
             "audit/index", title: "审计日志",
             Body(

@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+
+/// Runs the built `yingshang` binary against a temporary SQLite data directory and checks its output.
+@Suite("Command line", .serialized)
+struct CLITests {
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static var binary: URL {
+        // The test bundle sits next to the executable in the build products directory.
+        let products = Bundle.main.bundleURL.pathExtension == "xctest"
+            ? Bundle.main.bundleURL.deletingLastPathComponent() : Bundle.main.bundleURL
+        return products.appendingPathComponent("yingshang")
+    }
+
+    static func run(_ args: [String], dataDir: String, stdin: String? = nil) throws -> Run {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = args
+        process.currentDirectoryURL = URL(fileURLWithPath: packageRoot)
+        var env = ProcessInfo.processInfo.environment
+        env["YINGSHANG_DATA_DIR"] = dataDir
+        env["YINGSHANG_BCRYPT_COST"] = "4"
+        env["DATABASE_URL"] = nil
+        env["LOG_LEVEL"] = "error"
+        process.environment = env
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
+            stderr: String(decoding: stderrData, as: UTF8.self))
+    }
+
+    static func tempDir() -> String {
+        let dir = NSTemporaryDirectory() + "yingshang-cli-" + UUID().uuidString
+        return dir
+    }
+
+    @Test("--help lists every command")
+    func help() throws {
+        let r = try Self.run(["--help"], dataDir: Self.tempDir())
+        #expect(r.status == 0)
+        for command in ["serve", "migrate", "demo", "user", "backup"] {
+            #expect(r.stdout.contains(command), "missing \(command)")
+        }
+    }
+
+    @Test("demo creates the data directory, prints logins, and a second run adds nothing")
+    func demoTwice() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = try Self.run(["demo", "--password", "demo12345"], dataDir: dir)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir + "/yingshang.sqlite"))
+        #expect(first.stdout.contains("admin"))
+        #expect(first.stdout.contains("demo12345"))
+        #expect(first.stdout.contains("assessor"))
+        let second = try Self.run(["demo", "--password", "demo12345"], dataDir: dir)
+        #expect(second.status == 0)
+        #expect(second.stdout.contains("新增 0 条记录"))
+
+        // Without --password, new users would get a generated one; existing users keep theirs.
+        let third = try Self.run(["demo"], dataDir: dir)
+        #expect(third.stdout.contains("未修改"))
+    }
+
+    @Test("user create validates flags, reads the password from stdin, and reset-password works")
+    func userCommands() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try Self.run(["demo", "--password", "demo12345"], dataDir: dir)
+
+        let badRole = try Self.run(["user", "create", "--username", "newfiler", "--role", "king", "--unit", "SCJG"], dataDir: dir)
+        #expect(badRole.status != 0)
+        #expect(badRole.stderr.contains("role"))
+        let badUnit = try Self.run(["user", "create", "--username", "newfiler", "--role", "filer", "--unit", "NOPE"], dataDir: dir)
+        #expect(badUnit.stderr.contains("单位代码 NOPE 不存在"))
+        let weak = try Self.run(
+            ["user", "create", "--username", "newfiler", "--role", "filer", "--unit", "SCJG", "--password-stdin"],
+            dataDir: dir, stdin: "short\n")
+        #expect(weak.status != 0)
+        #expect(weak.stderr.contains("密码至少 8 位"))
+
+        let ok = try Self.run(
+            ["user", "create", "--username", "newfiler", "--role", "filer", "--unit", "SCJG", "--password-stdin"],
+            dataDir: dir, stdin: "goodpass1\n")
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout.contains("newfiler"))
+        #expect(!ok.stdout.contains("goodpass1"))
+
+        let reset = try Self.run(["user", "reset-password", "--username", "newfiler"], dataDir: dir)
+        #expect(reset.status == 0)
+        #expect(reset.stdout.contains("已重置密码"))
+        let missing = try Self.run(["user", "reset-password", "--username", "ghost"], dataDir: dir)
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("用户 ghost 不存在"))
+    }
+
+    @Test("backup writes a usable SQLite copy and never overwrites")
+    func backup() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try Self.run(["demo", "--password", "demo12345"], dataDir: dir)
+        let target = dir + "/backup.sqlite"
+        let r = try Self.run(["backup", "--out", target], dataDir: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let size = (try FileManager.default.attributesOfItem(atPath: target)[.size] as? Int) ?? 0
+        #expect(size > 10_000)
+        // The copy is a working database: the demo loader against it finds everything already there.
+        let copyDir = dir + "/copy"
+        try FileManager.default.createDirectory(atPath: copyDir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: target, toPath: copyDir + "/yingshang.sqlite")
+        let check = try Self.run(["demo", "--password", "demo12345"], dataDir: copyDir)
+        #expect(check.stdout.contains("新增 0 条记录"))
+
+        let again = try Self.run(["backup", "--out", target], dataDir: dir)
+        #expect(again.status != 0)
+        #expect(again.stderr.contains("已存在"))
+    }
+}
