@@ -111,6 +111,10 @@ struct AuthTests {
             #expect(cookie.sameSite == .lax)
 
             let s = try await app.webSession("unithead")
+            // The session id changes at login (no fixation).
+            #expect(s.cookie != "yingshang_session=\(cookie.string)")
+            let planted = try await app.send(.GET, "/", headers: ["Cookie": "yingshang_session=\(cookie.string)"])
+            #expect(planted.status == .seeOther)
             let home = try await app.send(.GET, "/", headers: s.headers)
             #expect(home.status == .ok)
             #expect(home.text.contains("张局长（市场监管局）"))

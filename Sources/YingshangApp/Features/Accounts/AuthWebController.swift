@@ -54,9 +54,13 @@ struct AuthWebController {
             response.status = .unauthorized
             return response
         }
-        req.session.data["userID"] = try user.requireID().uuidString
-        // A fresh CSRF token after login so a token seen before authentication cannot be replayed.
+        // A new session id and CSRF token at login, so an id or token planted before authentication is worthless.
+        if let old = req.session.id {
+            try await req.application.sessions.driver.deleteSession(old, for: req).get()
+            req.session.id = nil
+        }
         req.session.data[CSRF.sessionKey] = nil
+        req.session.data["userID"] = try user.requireID().uuidString
         return req.redirect(to: next)
     }
 
