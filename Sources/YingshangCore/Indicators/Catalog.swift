@@ -1,0 +1,156 @@
+import Foundation
+
+/// The county's indicator system: indicators with sub-indicators, a questionnaire and a filing guide each.
+/// A catalog version is one immutable document once a campaign uses it.
+public struct Catalog: Codable, Equatable, Sendable {
+    public var indicators: [IndicatorSpec]
+
+    public init(indicators: [IndicatorSpec]) { self.indicators = indicators }
+
+    public func indicator(_ code: String) -> IndicatorSpec? { indicators.first { $0.code == code } }
+}
+
+public struct IndicatorSpec: Codable, Equatable, Sendable {
+    public var code: String
+    public var nameZh: String
+    public var nameEn: String
+    public var description: String
+    public var weight: Double
+    public var subIndicators: [SubIndicatorSpec]
+    public var questionnaire: [QuestionnaireItem]
+    public var guide: FilingGuide
+
+    public init(
+        code: String, nameZh: String, nameEn: String, description: String, weight: Double = 1,
+        subIndicators: [SubIndicatorSpec], questionnaire: [QuestionnaireItem], guide: FilingGuide
+    ) {
+        self.code = code
+        self.nameZh = nameZh
+        self.nameEn = nameEn
+        self.description = description
+        self.weight = weight
+        self.subIndicators = subIndicators
+        self.questionnaire = questionnaire
+        self.guide = guide
+    }
+}
+
+public enum SubIndicatorKind: String, Codable, CaseIterable, Sendable {
+    case number
+    case yesNo = "yes_no"
+    case choice
+    case text
+
+    public var chineseName: String {
+        switch self {
+        case .number: return "数值"
+        case .yesNo: return "是/否"
+        case .choice: return "选项"
+        case .text: return "文字"
+        }
+    }
+}
+
+public enum Direction: String, Codable, CaseIterable, Sendable {
+    case lowerIsBetter = "lower"
+    case higherIsBetter = "higher"
+
+    public var chineseName: String { self == .lowerIsBetter ? "越低越好" : "越高越好" }
+}
+
+public struct ChoiceOption: Codable, Equatable, Sendable {
+    public var label: String
+    public var points: Double
+
+    public init(label: String, points: Double) {
+        self.label = label
+        self.points = points
+    }
+}
+
+public struct SubIndicatorSpec: Codable, Equatable, Sendable {
+    public var code: String
+    public var nameZh: String
+    public var nameEn: String
+    public var kind: SubIndicatorKind
+    /// Unit of a number, e.g. 个, 工作日, 元, %.
+    public var unit: String?
+    public var direction: Direction?
+    /// Frontier (best) and worst values for distance-to-frontier scoring; numbers only.
+    public var best: Double?
+    public var worst: Double?
+    public var weight: Double
+    public var evidenceRequired: Bool
+    public var options: [ChoiceOption]
+
+    public init(
+        code: String, nameZh: String, nameEn: String, kind: SubIndicatorKind, unit: String? = nil,
+        direction: Direction? = nil, best: Double? = nil, worst: Double? = nil, weight: Double = 1,
+        evidenceRequired: Bool = true, options: [ChoiceOption] = []
+    ) {
+        self.code = code
+        self.nameZh = nameZh
+        self.nameEn = nameEn
+        self.kind = kind
+        self.unit = unit
+        self.direction = direction
+        self.best = best
+        self.worst = worst
+        self.weight = weight
+        self.evidenceRequired = evidenceRequired
+        self.options = options
+    }
+}
+
+/// The five dimensions of the questionnaire named in the speech.
+public enum Dimension: String, Codable, CaseIterable, Sendable {
+    case steps, documents, time, cost, safeguards
+
+    public var chineseName: String {
+        switch self {
+        case .steps: return "环节"
+        case .documents: return "材料"
+        case .time: return "时限"
+        case .cost: return "成本"
+        case .safeguards: return "制度保障"
+        }
+    }
+
+    public var englishName: String {
+        switch self {
+        case .steps: return "Steps"
+        case .documents: return "Documents"
+        case .time: return "Time limits"
+        case .cost: return "Cost"
+        case .safeguards: return "Institutional safeguards"
+        }
+    }
+}
+
+public struct QuestionnaireItem: Codable, Equatable, Sendable {
+    public var code: String
+    public var dimension: Dimension
+    public var text: String
+    public var help: String
+    /// The sub-indicator this answer feeds, or nil for a free-standing item.
+    public var subIndicatorCode: String?
+
+    public init(code: String, dimension: Dimension, text: String, help: String = "", subIndicatorCode: String? = nil) {
+        self.code = code
+        self.dimension = dimension
+        self.text = text
+        self.help = help
+        self.subIndicatorCode = subIndicatorCode
+    }
+}
+
+public struct FilingGuide: Codable, Equatable, Sendable {
+    /// Markdown; rendered with `SafeMarkdown` (HTML in the source is shown as text).
+    public var markdown: String
+    public var requiredDocuments: [String]
+
+    public init(markdown: String, requiredDocuments: [String]) {
+        self.markdown = markdown
+        self.requiredDocuments = requiredDocuments
+    }
+}
