@@ -15,14 +15,20 @@ let package = Package(
         .package(url: "https://github.com/vapor/leaf.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         // Pure domain rules: no Vapor, no Fluent, so it is fast to test and reuse.
         .target(name: "YingshangCore"),
+        // Spreadsheet files (XLSX read/write, CSV with BOM): no Vapor, reusable by the CLI and batch jobs.
+        .target(
+            name: "YingshangOffice",
+            dependencies: ["YingshangCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(
             name: "YingshangApp",
             dependencies: [
                 "YingshangCore",
+                "YingshangOffice",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -39,7 +45,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "YingshangCoreTests", dependencies: ["YingshangCore"]),
+        .testTarget(name: "YingshangCoreTests", dependencies: ["YingshangCore", "YingshangOffice"]),
         .testTarget(
             name: "YingshangAppTests",
             dependencies: [

@@ -1,0 +1,373 @@
+import Foundation
+import ZIPFoundation
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
+
+/// A cell value in a spreadsheet.
+public enum Cell: Equatable, Sendable {
+    case text(String)
+    case number(Double)
+    case empty
+
+    /// The cell as text, the way a user typed it (numbers without a trailing ".0").
+    public var string: String {
+        switch self {
+        case .text(let s): return s
+        case .number(let d): return XLSX.format(d)
+        case .empty: return ""
+        }
+    }
+}
+
+public struct Sheet: Equatable, Sendable {
+    public var name: String
+    public var rows: [[Cell]]
+
+    public init(name: String, rows: [[Cell]]) {
+        self.name = name
+        self.rows = rows
+    }
+}
+
+/// Minimal Office Open XML spreadsheet writer and reader: inline strings and numbers, several sheets.
+/// Enough for exports that Excel/WPS open and for imports of files saved by Excel, WPS or LibreOffice.
+public enum XLSX {
+    public struct ReadError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static func format(_ d: Double) -> String {
+        if d.rounded() == d && abs(d) < 1e15 { return String(Int64(d)) }
+        return "\(d)"
+    }
+
+    // MARK: Writing
+
+    public static func write(_ sheets: [Sheet]) throws -> Data {
+        let archive = try Archive(data: Data(), accessMode: .create)
+        func add(_ path: String, _ text: String) throws {
+            let data = Data(text.utf8)
+            try archive.addEntry(
+                with: path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate,
+                provider: { position, size in data.subdata(in: Int(position)..<Int(position) + size) })
+        }
+        let names = uniqueSheetNames(sheets.map(\.name))
+        try add("[Content_Types].xml", contentTypes(count: sheets.count))
+        try add(
+            "_rels/.rels",
+            #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#
+        )
+        try add("xl/workbook.xml", workbook(names))
+        try add("xl/_rels/workbook.xml.rels", workbookRels(count: sheets.count))
+        try add("xl/styles.xml", styles)
+        for (i, sheet) in sheets.enumerated() {
+            try add("xl/worksheets/sheet\(i + 1).xml", worksheet(sheet))
+        }
+        guard let data = archive.data else { throw ReadError(description: "无法生成 XLSX 文件") }
+        return data
+    }
+
+    /// Excel limits sheet names to 31 characters without []:*?/\ and unique.
+    static func uniqueSheetNames(_ names: [String]) -> [String] {
+        var used = Set<String>()
+        return names.enumerated().map { i, raw in
+            var name = String(raw.filter { !"[]:*?/\\".contains($0) }.prefix(31))
+            if name.isEmpty { name = "Sheet\(i + 1)" }
+            var candidate = name
+            var n = 2
+            while used.contains(candidate) {
+                candidate = String(name.prefix(28)) + "(\(n))"
+                n += 1
+            }
+            used.insert(candidate)
+            return candidate
+        }
+    }
+
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "\n", "\t", "\r": out.unicodeScalars.append(scalar)
+            default:
+                // XML 1.0 forbids most control characters.
+                if scalar.value < 0x20 { continue }
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    static func columnName(_ index: Int) -> String {
+        var n = index + 1
+        var name = ""
+        while n > 0 {
+            let r = (n - 1) % 26
+            name = String(UnicodeScalar(UInt8(65 + r))) + name
+            n = (n - 1) / 26
+        }
+        return name
+    }
+
+    static func columnIndex(_ letters: Substring) -> Int {
+        letters.reduce(0) { $0 * 26 + Int($1.asciiValue ?? 65) - 64 } - 1
+    }
+
+    static func contentTypes(count: Int) -> String {
+        var s = #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>"#
+        for i in 1...max(count, 1) where i <= count {
+            s += #"<Override PartName="/xl/worksheets/sheet\#(i).xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>"#
+        }
+        return s + "</Types>"
+    }
+
+    static func workbook(_ names: [String]) -> String {
+        var s = #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>"#
+        for (i, name) in names.enumerated() {
+            s += #"<sheet name="\#(escape(name))" sheetId="\#(i + 1)" r:id="rId\#(i + 1)"/>"#
+        }
+        return s + "</sheets></workbook>"
+    }
+
+    static func workbookRels(count: Int) -> String {
+        var s = #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">"#
+        for i in 0..<count {
+            s += #"<Relationship Id="rId\#(i + 1)" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet\#(i + 1).xml"/>"#
+        }
+        s += #"<Relationship Id="rId\#(count + 1)" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>"#
+        return s + "</Relationships>"
+    }
+
+    /// Style 1 is bold with wrap, used for the header row.
+    static let styles =
+        #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><fonts count="2"><font><sz val="11"/><name val="等线"/></font><font><b/><sz val="11"/><name val="等线"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf/></cellStyleXfs><cellXfs count="2"><xf fontId="0"/><xf fontId="1" applyFont="1"/></cellXfs></styleSheet>"#
+
+    static func worksheet(_ sheet: Sheet) -> String {
+        var s = #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">"#
+        if sheet.rows.count > 1 {
+            s += #"<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>"#
+        }
+        s += "<sheetData>"
+        for (r, row) in sheet.rows.enumerated() {
+            s += "<row r=\"\(r + 1)\">"
+            for (c, cell) in row.enumerated() {
+                let ref = columnName(c) + String(r + 1)
+                let style = r == 0 ? " s=\"1\"" : ""
+                switch cell {
+                case .text(let t):
+                    s += "<c r=\"\(ref)\" t=\"inlineStr\"\(style)><is><t xml:space=\"preserve\">\(escape(t))</t></is></c>"
+                case .number(let d):
+                    s += "<c r=\"\(ref)\"\(style)><v>\(d.isFinite ? "\(d)" : "0")</v></c>"
+                case .empty:
+                    continue
+                }
+            }
+            s += "</row>"
+        }
+        return s + "</sheetData></worksheet>"
+    }
+
+    // MARK: Reading
+
+    /// Reads every sheet: cell text (shared, inline or formula string) or number; gaps become `.empty`.
+    public static func read(_ data: Data) throws -> [Sheet] {
+        let archive: Archive
+        do {
+            archive = try Archive(data: data, accessMode: .read)
+        } catch {
+            throw ReadError(description: "不是有效的 XLSX 文件（无法按 ZIP 格式读取）")
+        }
+        func part(_ path: String) throws -> Data? {
+            guard let entry = archive[path] else { return nil }
+            var out = Data()
+            _ = try archive.extract(entry, skipCRC32: false) { out.append($0) }
+            return out
+        }
+        guard let workbookData = try part("xl/workbook.xml") else {
+            throw ReadError(description: "不是有效的 XLSX 文件（缺少 xl/workbook.xml）")
+        }
+        let sheetsInfo = WorkbookParser.parse(workbookData)
+        let rels = try part("xl/_rels/workbook.xml.rels").map(RelsParser.parse) ?? [:]
+        let shared = try part("xl/sharedStrings.xml").map(SharedStringsParser.parse) ?? []
+        var sheets: [Sheet] = []
+        for (name, rid) in sheetsInfo {
+            guard var target = rels[rid] else { continue }
+            if target.hasPrefix("/") { target.removeFirst() } else { target = "xl/" + target }
+            guard let xml = try part(target) else { continue }
+            sheets.append(Sheet(name: name, rows: SheetParser.parse(xml, shared: shared)))
+        }
+        return sheets
+    }
+}
+
+private final class WorkbookParser: NSObject, XMLParserDelegate {
+    var sheets: [(String, String)] = []
+
+    static func parse(_ data: Data) -> [(String, String)] {
+        let p = WorkbookParser()
+        let parser = XMLParser(data: data)
+        parser.delegate = p
+        parser.parse()
+        return p.sheets
+    }
+
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
+        guard name == "sheet" || name.hasSuffix(":sheet"), let sheetName = attributes["name"] else { return }
+        let rid = attributes["r:id"] ?? attributes.first { $0.key.hasSuffix(":id") }?.value ?? ""
+        sheets.append((sheetName, rid))
+    }
+}
+
+private final class RelsParser: NSObject, XMLParserDelegate {
+    var map: [String: String] = [:]
+
+    static func parse(_ data: Data) -> [String: String] {
+        let p = RelsParser()
+        let parser = XMLParser(data: data)
+        parser.delegate = p
+        parser.parse()
+        return p.map
+    }
+
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
+        if name == "Relationship", let id = attributes["Id"], let target = attributes["Target"] { map[id] = target }
+    }
+}
+
+private final class SharedStringsParser: NSObject, XMLParserDelegate {
+    var strings: [String] = []
+    var current = ""
+    var inText = false
+    var inPhonetic = false
+
+    static func parse(_ data: Data) -> [String] {
+        let p = SharedStringsParser()
+        let parser = XMLParser(data: data)
+        parser.delegate = p
+        parser.parse()
+        return p.strings
+    }
+
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
+        switch name {
+        case "si": current = ""
+        case "rPh": inPhonetic = true
+        case "t": inText = !inPhonetic
+        default: break
+        }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        if inText { current += string }
+    }
+
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        switch name {
+        case "t": inText = false
+        case "rPh": inPhonetic = false
+        case "si": strings.append(current)
+        default: break
+        }
+    }
+}
+
+private final class SheetParser: NSObject, XMLParserDelegate {
+    let shared: [String]
+    var rows: [Int: [Int: Cell]] = [:]
+    var rowIndex = 0
+    var colIndex = 0
+    var type = ""
+    var value = ""
+    var collecting = false
+
+    init(shared: [String]) { self.shared = shared }
+
+    static func parse(_ data: Data, shared: [String]) -> [[Cell]] {
+        let p = SheetParser(shared: shared)
+        let parser = XMLParser(data: data)
+        parser.delegate = p
+        parser.parse()
+        guard let maxRow = p.rows.keys.max() else { return [] }
+        return (0...maxRow).map { r in
+            let cells = p.rows[r] ?? [:]
+            guard let maxCol = cells.keys.max() else { return [] }
+            return (0...maxCol).map { cells[$0] ?? .empty }
+        }
+    }
+
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
+        switch name {
+        case "row":
+            if let r = attributes["r"].flatMap(Int.init) { rowIndex = r - 1 } else { rowIndex = (rows.keys.max() ?? -1) + 1 }
+            colIndex = 0
+        case "c":
+            if let ref = attributes["r"] {
+                colIndex = XLSX.columnIndex(ref.prefix { $0.isLetter })
+            }
+            type = attributes["t"] ?? "n"
+            value = ""
+        case "v", "t":
+            collecting = true
+        default: break
+        }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        if collecting { value += string }
+    }
+
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        switch name {
+        case "v", "t": collecting = false
+        case "c":
+            let cell: Cell
+            switch type {
+            case "s": cell = Int(value).flatMap { $0 < shared.count ? .text(shared[$0]) : nil } ?? .empty
+            case "inlineStr", "str": cell = .text(value)
+            case "b": cell = .text(value == "1" ? "TRUE" : "FALSE")
+            default: cell = Double(value).map(Cell.number) ?? (value.isEmpty ? .empty : .text(value))
+            }
+            if cell != .empty { rows[rowIndex, default: [:]][colIndex] = cell }
+            colIndex += 1
+        default: break
+        }
+    }
+}
+
+/// CSV for Excel users: UTF-8 with a BOM (so Excel detects Chinese correctly), CRLF, RFC 4180 quoting.
+public enum CSVWriter {
+    public static func write(_ rows: [[String]]) -> Data {
+        var text = "\u{FEFF}"
+        for row in rows {
+            text += row.map(quote).joined(separator: ",") + "\r\n"
+        }
+        return Data(text.utf8)
+    }
+
+    static func quote(_ field: String) -> String {
+        if field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        // Leading = + - @ would be run as a formula by Excel.
+        if let first = field.first, "=+-@".contains(first), Double(field) == nil { return "'" + field }
+        return field
+    }
+}

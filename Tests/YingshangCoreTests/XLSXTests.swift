@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+import YingshangCore
+@testable import YingshangOffice
+
+@Suite("Spreadsheets")
+struct XLSXTests {
+    @Test("cells survive a write and read: Chinese, numbers, newlines, gaps, XML specials")
+    func roundTrip() throws {
+        let sheets = [
+            Sheet(name: "指标", rows: [[.text("代码"), .text("名称")], [.text("a&b<c>"), .number(0.1)], [.empty, .text("第一行\n第二行")]]),
+            Sheet(name: "第二页", rows: [[.number(-3.5), .number(1e-7), .number(42)]]),
+        ]
+        let read = try XLSX.read(try XLSX.write(sheets))
+        #expect(read.map(\.name) == ["指标", "第二页"])
+        #expect(read[0].rows[1] == [.text("a&b<c>"), .number(0.1)])
+        #expect(read[0].rows[2] == [.empty, .text("第一行\n第二行")])
+        #expect(read[1].rows[0] == [.number(-3.5), .number(1e-7), .number(42)])
+    }
+
+    @Test("a file that is not a spreadsheet gives a Chinese error")
+    func notXLSX() {
+        #expect(throws: XLSX.ReadError.self) { try XLSX.read(Data("hello".utf8)) }
+    }
+
+    @Test("the national catalog round-trips through XLSX unchanged")
+    func catalogRoundTrip() throws {
+        let data = try XLSX.write(CatalogWorkbook.sheets(NationalCatalog.catalog))
+        let back = try CatalogWorkbook.catalog(from: XLSX.read(data))
+        #expect(back == NationalCatalog.catalog)
+    }
+
+    @Test("bad cells are reported by sheet, row and column; nothing is returned")
+    func badCells() throws {
+        var sheets = CatalogWorkbook.sheets(NationalCatalog.catalog)
+        sheets[1].rows[1][7] = .text("很快")  // 最优值
+        sheets[1].rows[2][4] = .text("percent")  // 类型
+        do {
+            _ = try CatalogWorkbook.catalog(from: XLSX.read(XLSX.write(sheets)))
+            Issue.record("expected problems")
+        } catch let p as CatalogWorkbook.Problems {
+            #expect(p.messages.contains("工作表“二级指标”第 2 行 最优值：“很快”不是数字"))
+            #expect(p.messages.contains { $0.hasPrefix("工作表“二级指标”第 3 行 类型") })
+        }
+    }
+
+    @Test("CSV has a BOM, CRLF, quoting, and neutralises formulas")
+    func csv() {
+        let data = CSVWriter.write([["名称", "说明"], ["a,b", "say \"hi\""], ["=SUM(A1)", "-5"]])
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(data.starts(with: [0xEF, 0xBB, 0xBF]))
+        #expect(text.contains("\"a,b\",\"say \"\"hi\"\"\"\r\n"))
+        #expect(text.contains("'=SUM(A1),-5\r\n"))
+    }
+}
