@@ -68,5 +68,8 @@ enum Migrations {
         app.migrations.add(CreateUser())
         app.migrations.add(CreateAPIToken())
         app.migrations.add(CreateAuditEntry())
+        app.migrations.add(CreateCatalogVersion())
+        app.migrations.add(CreateCampaignTables())
+        app.migrations.add(AddCampaignIndexes())
     }
 }

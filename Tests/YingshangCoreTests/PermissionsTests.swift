@@ -24,6 +24,15 @@ struct PermissionsTests {
         #expect(allowed.allSatisfy { !$0.rawValue.hasSuffix(".manage") })
     }
 
+    @Test("campaigns and the catalog are run by the bureau; unit heads confirm; leaders watch the dispatch")
+    func campaignRoles() {
+        #expect(Permissions.roles(allowedTo: .manageCampaigns) == [.admin, .coordinator])
+        #expect(Permissions.roles(allowedTo: .manageCatalog) == [.admin, .coordinator])
+        #expect(Permissions.roles(allowedTo: .confirmAssignment) == [.admin, .unitHead])
+        #expect(Permissions.roles(allowedTo: .viewDispatch) == [.admin, .coordinator, .leader, .unitHead])
+        #expect(Set(Permissions.roles(allowedTo: .viewCatalog)) == Set(Role.allCases))
+    }
+
     @Test("filers cannot list users; unit heads can")
     func userListing() {
         #expect(!Permissions.allows(.filer, .viewUsers))

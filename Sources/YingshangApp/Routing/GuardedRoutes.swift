@@ -26,9 +26,10 @@ struct Guarded {
 
     @discardableResult
     func post<R: AsyncResponseEncodable>(
-        _ path: PathComponent..., action: Action, use handler: @escaping @Sendable (Request) async throws -> R
+        _ path: PathComponent..., action: Action, maxBody: Int? = nil,
+        use handler: @escaping @Sendable (Request) async throws -> R
     ) -> Route {
-        register(.POST, path, action, handler)
+        register(.POST, path, action, handler, maxBody: maxBody)
     }
 
     @discardableResult
@@ -47,11 +48,12 @@ struct Guarded {
 
     private func register<R: AsyncResponseEncodable>(
         _ method: HTTPMethod, _ path: [PathComponent], _ action: Action,
-        _ handler: @escaping @Sendable (Request) async throws -> R
+        _ handler: @escaping @Sendable (Request) async throws -> R, maxBody: Int? = nil
     ) -> Route {
         var middleware: [any Middleware] = [RequireAction(action: action, api: api)]
-        if !api && method != .GET { middleware.append(CSRFMiddleware()) }
-        let route = builder.grouped(middleware).on(method, path, use: handler)
+        if !api && method != .GET { middleware.append(CSRFMiddleware(maxBody: maxBody ?? 1 << 16)) }
+        let body: HTTPBodyStreamStrategy = maxBody.map { .collect(maxSize: ByteCount(value: $0)) } ?? .collect
+        let route = builder.grouped(middleware).on(method, path, body: body, use: handler)
         route.userInfo[RouteActionKey.key] = action
         return route
     }

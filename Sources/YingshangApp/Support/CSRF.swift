@@ -14,8 +14,12 @@ enum CSRF {
 }
 
 struct CSRFMiddleware: AsyncMiddleware {
+    /// The most body this route accepts; the token is read from the body, so it is collected here first.
+    var maxBody: Int = 1 << 16
+
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         if req.method != .GET && req.method != .HEAD {
+            _ = try await req.body.collect(max: maxBody).get()
             let sent = (try? req.content.get(String.self, at: CSRF.fieldName)) ?? req.headers.first(name: "X-CSRF-Token")
             guard let expected = req.session.data[CSRF.sessionKey], let sent,
                 constantTimeEquals(Array(expected.utf8), Array(sent.utf8))

@@ -86,9 +86,10 @@ enum Navigation {
         let staff: Set<Role> = [.admin, .coordinator]
         return [
             link("home", "/", .viewHome),
-            soon("indicators", staff.union([.leader])),
-            soon("campaigns", staff.union([.leader, .unitHead])),
-            soon("dispatch", staff.union([.leader])),
+            link("indicators", "/catalog", .viewCatalog),
+            link("campaigns", "/campaigns", .viewCampaigns),
+            link("dispatch", "/dispatch", .viewDispatch),
+            link("calendar", "/calendar", .manageCalendar),
             soon("filings", [.filer, .unitHead, .coordinator]),
             soon("review", staff),
             soon("verification", staff.union([.assessor])),

@@ -9,17 +9,31 @@ public enum Action: String, CaseIterable, Codable, Sendable {
     case viewUsers = "user.view"
     case manageUsers = "user.manage"
     case viewAudit = "audit.view"
+    case viewCatalog = "catalog.view"
+    case manageCatalog = "catalog.manage"
+    case viewCampaigns = "campaign.view"
+    case manageCampaigns = "campaign.manage"
+    case confirmAssignment = "assignment.confirm"
+    case updateTaskStatus = "task.update_status"
+    case viewDispatch = "dispatch.view"
+    case manageCalendar = "calendar.manage"
 }
 
 /// The single role → allowed actions table that every route consults.
 public enum Permissions {
     public static let table: [Role: Set<Action>] = [
         .admin: Set(Action.allCases),
-        .coordinator: [.viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewUsers],
-        .leader: [.viewHome, .changeOwnPassword, .viewRegions, .viewUnits],
-        .unitHead: [.viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewUsers],
-        .filer: [.viewHome, .changeOwnPassword, .viewRegions, .viewUnits],
-        .assessor: [.viewHome, .changeOwnPassword, .viewRegions, .viewUnits],
+        .coordinator: [
+            .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewUsers, .viewCatalog, .manageCatalog,
+            .viewCampaigns, .manageCampaigns, .updateTaskStatus, .viewDispatch, .manageCalendar,
+        ],
+        .leader: [.viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns, .viewDispatch],
+        .unitHead: [
+            .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewUsers, .viewCatalog, .viewCampaigns,
+            .confirmAssignment, .updateTaskStatus, .viewDispatch,
+        ],
+        .filer: [.viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns, .updateTaskStatus],
+        .assessor: [.viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns],
     ]
 
     public static func allows(_ role: Role, _ action: Action) -> Bool {

@@ -24,7 +24,7 @@ public enum DemoLoader {
             if !problems.isEmpty { throw AppError.invalid(["password": problems.joined(separator: "；")]) }
         }
         let generated = password ?? PasswordGenerator.make()
-        return try await app.db.transaction { db -> Result in
+        let base = try await app.db.transaction { db -> Result in
             var created = 0
             var logins: [Login] = []
             let county: Region
@@ -78,6 +78,8 @@ public enum DemoLoader {
             }
             return Result(created: created, logins: logins)
         }
+        let campaign = try await DemoCampaign.load(app: app)
+        return Result(created: base.created + campaign, logins: base.logins)
     }
 
     private static func create(_ region: Region, type: String, on db: any Database) async throws {

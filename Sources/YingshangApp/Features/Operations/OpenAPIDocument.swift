@@ -55,6 +55,40 @@ enum OpenAPIDocument {
               body: nil, response: nil, status: "204"),
         .init(method: "get", path: "/api/v1/audit", summary: "审计日志（entityType, action, actor, page, per）",
               tag: "audit", secured: true, body: nil, response: "AuditList", status: "200"),
+        .init(method: "get", path: "/api/v1/catalog", summary: "当前指标体系（含版本号）", tag: "catalog", secured: true,
+              body: nil, response: "CatalogVersion", status: "200"),
+        .init(method: "put", path: "/api/v1/catalog", summary: "替换指标体系（已被评价任务使用时生成新版本）", tag: "catalog",
+              secured: true, body: "Catalog", response: "CatalogVersion", status: "200"),
+        .init(method: "get", path: "/api/v1/catalog/versions", summary: "指标体系版本列表", tag: "catalog", secured: true,
+              body: nil, response: "CatalogVersionList", status: "200"),
+        .init(method: "get", path: "/api/v1/campaigns", summary: "评价任务列表", tag: "campaigns", secured: true,
+              body: nil, response: "CampaignArray", status: "200"),
+        .init(method: "post", path: "/api/v1/campaigns", summary: "新建评价任务", tag: "campaigns", secured: true,
+              body: "CampaignInput", response: "Campaign", status: "201"),
+        .init(method: "get", path: "/api/v1/campaigns/{id}", summary: "评价任务详情", tag: "campaigns", secured: true,
+              body: nil, response: "Campaign", status: "200"),
+        .init(method: "put", path: "/api/v1/campaigns/{id}", summary: "修改评价任务", tag: "campaigns", secured: true,
+              body: "CampaignInput", response: "Campaign", status: "200"),
+        .init(method: "post", path: "/api/v1/campaigns/{id}/start", summary: "启动评价（每项指标须有牵头单位）",
+              tag: "campaigns", secured: true, body: nil, response: "Campaign", status: "200"),
+        .init(method: "get", path: "/api/v1/campaigns/{id}/assignments", summary: "责任分工（一指标、一团队、一领队），?region=",
+              tag: "campaigns", secured: true, body: nil, response: "AssignmentArray", status: "200"),
+        .init(method: "put", path: "/api/v1/campaigns/{id}/assignments/{assignmentID}", summary: "设置牵头、配合单位、领队和团队",
+              tag: "campaigns", secured: true, body: "AssignmentInput", response: "Assignment", status: "200"),
+        .init(method: "post", path: "/api/v1/campaigns/{id}/assignments/{assignmentID}/confirm", summary: "单位负责人确认分工",
+              tag: "campaigns", secured: true, body: nil, response: "Assignment", status: "200"),
+        .init(method: "get", path: "/api/v1/campaigns/{id}/schedule", summary: "填报日程，?region=", tag: "campaigns",
+              secured: true, body: nil, response: "ScheduleArray", status: "200"),
+        .init(method: "post", path: "/api/v1/campaigns/{id}/schedule", summary: "按每天 N 个指标生成填报日程",
+              tag: "campaigns", secured: true, body: "ScheduleInput", response: "ScheduleArray", status: "200"),
+        .init(method: "get", path: "/api/v1/campaigns/{id}/tasks", summary: "工作任务（phase, status, unit, q, page, per）",
+              tag: "campaigns", secured: true, body: nil, response: "TaskList", status: "200"),
+        .init(method: "post", path: "/api/v1/campaigns/{id}/tasks", summary: "新建工作任务", tag: "campaigns", secured: true,
+              body: "TaskInput", response: "Task", status: "201"),
+        .init(method: "put", path: "/api/v1/campaigns/{id}/tasks/{taskID}/status", summary: "更新任务状态（单位用户仅限本单位）",
+              tag: "campaigns", secured: true, body: "TaskStatusInput", response: "Task", status: "200"),
+        .init(method: "get", path: "/api/v1/campaigns/{id}/dispatch", summary: "每日调度（?region=&date=），单位负责人仅见本单位",
+              tag: "dispatch", secured: true, body: nil, response: "Dispatch", status: "200"),
         .init(method: "get", path: "/api/v1/openapi.json", summary: "本文档", tag: "operations", secured: false,
               body: nil, response: nil, status: "200"),
     ]
@@ -115,6 +149,47 @@ enum OpenAPIDocument {
                                   "entityID": string(), "before": string("JSON"), "after": string("JSON"),
                                   "ip": string()], required: ["id", "at", "actorUsername", "action", "entityType"]),
             "AuditList": list("AuditEntry"),
+            "Catalog": object(["indicators": ["type": "array", "items": ["type": "object"]]], required: ["indicators"]),
+            "CatalogVersion": object(["number": ["type": "integer"], "note": string(), "inUse": ["type": "boolean"],
+                                      "catalog": ["$ref": "#/components/schemas/Catalog"]]),
+            "CatalogVersionList": ["type": "array", "items": object(["number": ["type": "integer"], "note": string(),
+                                                                     "createdBy": string(), "inUse": ["type": "boolean"]])],
+            "CampaignInput": object(["name": string(), "year": ["type": "integer"], "startDate": string("YYYY-MM-DD"),
+                                     "endDate": string("YYYY-MM-DD"), "perDay": ["type": "integer"],
+                                     "regionIDs": ["type": "array", "items": uuid],
+                                     "indicatorCodes": ["type": "array", "items": ["type": "string"]],
+                                     "phases": ["type": "object", "description": "training/filing/verification/report → {start,end}"]],
+                                    required: ["name", "year", "startDate", "endDate", "regionIDs", "indicatorCodes", "phases"]),
+            "Campaign": object(["id": uuid, "name": string(), "year": ["type": "integer"], "status": string(),
+                                "catalogVersion": ["type": "integer"], "startDate": string(), "endDate": string(),
+                                "perDay": ["type": "integer"], "regionIDs": ["type": "array", "items": uuid],
+                                "indicatorCodes": ["type": "array", "items": ["type": "string"]],
+                                "phases": ["type": "array", "items": ["type": "object"]]]),
+            "CampaignArray": ["type": "array", "items": ["$ref": "#/components/schemas/Campaign"]],
+            "AssignmentInput": object(["leadUnitID": uuid, "cooperatorUnitIDs": ["type": "array", "items": uuid],
+                                       "leaderUserID": uuid, "memberUserIDs": ["type": "array", "items": uuid]]),
+            "Assignment": object(["id": uuid, "regionID": uuid, "indicatorCode": string(), "indicatorName": string(),
+                                  "leadUnit": ["type": "object"], "cooperators": ["type": "array", "items": ["type": "object"]],
+                                  "leader": ["type": "object"], "members": ["type": "array", "items": ["type": "object"]]]),
+            "AssignmentArray": ["type": "array", "items": ["$ref": "#/components/schemas/Assignment"]],
+            "ScheduleInput": object(["perDay": ["type": "integer"],
+                                     "fixedDates": ["type": "object", "additionalProperties": ["type": "string"]]]),
+            "ScheduleArray": ["type": "array", "items": object(["indicatorCode": string(), "indicatorName": string(),
+                                                                "day": string(), "weekday": string(), "fixed": ["type": "boolean"]])],
+            "TaskInput": object(["phase": string(), "title": string(), "unitID": uuid, "deadline": string("YYYY-MM-DD"),
+                                 "indicatorCode": string(), "regionID": uuid, "note": string()],
+                                required: ["phase", "title", "unitID", "deadline"]),
+            "TaskStatusInput": object(["status": ["type": "string", "enum": WorkStatus.allCases.map(\.rawValue)], "note": string()],
+                                      required: ["status"]),
+            "Task": object(["id": uuid, "phase": string(), "title": string(), "unitID": uuid, "unitName": string(),
+                            "deadline": string(), "status": string(), "workdaysOverdue": ["type": "integer"]]),
+            "TaskList": list("Task"),
+            "Dispatch": object(["campaignID": uuid, "regionID": uuid, "date": string(), "total": ["type": "integer"],
+                                "handedIn": ["type": "integer"], "counts": ["type": "object"],
+                                "lines": ["type": "array", "items": ["type": "object"]],
+                                "overdue": ["type": "array", "items": ["type": "object"]],
+                                "dueToday": ["type": "array", "items": ["type": "object"]],
+                                "byUnit": ["type": "array", "items": ["type": "object"]]]),
         ]
     }
 
@@ -148,12 +223,13 @@ enum OpenAPIDocument {
                                     "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(b)"]]]]
                 responses["422"] = errorResponse("字段校验失败，fields 中按字段给出中文说明")
             }
-            if op.path.contains("{id}") {
-                o["parameters"] = [["name": "id", "in": "path", "required": true, "schema": uuid]]
+            let pathParams = ["id", "assignmentID", "taskID"].filter { op.path.contains("{\($0)}") }
+            if !pathParams.isEmpty {
+                o["parameters"] = pathParams.map { ["name": $0, "in": "path", "required": true, "schema": uuid] as [String: Any] }
                 responses["404"] = errorResponse("记录不存在")
             }
             if op.method == "get" && op.response?.hasSuffix("List") == true {
-                o["parameters"] = ["q", "page", "per"].map {
+                o["parameters"] = ((o["parameters"] as? [[String: Any]]) ?? []) + ["q", "page", "per"].map {
                     ["name": $0, "in": "query", "required": false,
                      "schema": ["type": $0 == "q" ? "string" : "integer"]] as [String: Any]
                 }

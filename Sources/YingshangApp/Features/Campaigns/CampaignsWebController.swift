@@ -1,0 +1,248 @@
+import Fluent
+import Vapor
+import YingshangCore
+
+/// `/campaigns`: list, create (pick indicators from the catalog, regions, phases), overview, edit and start.
+struct CampaignsWebController {
+    struct Row: Encodable {
+        let id: String
+        let name: String
+        let year: Int
+        let statusName: String
+        let period: String
+        let indicatorCount: Int
+        let catalogVersion: Int
+    }
+
+    struct IndexBody: Encodable {
+        let rows: [Row]
+        let canManage: Bool
+        let hasCatalog: Bool
+    }
+
+    func register(_ g: Guarded) {
+        g.get("campaigns", action: .viewCampaigns, use: index)
+        g.get("campaigns", "new", action: .manageCampaigns, use: new)
+        g.post("campaigns", action: .manageCampaigns, use: create)
+        g.get("campaigns", ":id", action: .viewCampaigns, use: show)
+        g.get("campaigns", ":id", "edit", action: .manageCampaigns, use: edit)
+        g.post("campaigns", ":id", action: .manageCampaigns, use: update)
+        g.post("campaigns", ":id", "start", action: .manageCampaigns, use: start)
+    }
+
+    @Sendable func index(req: Request) async throws -> View {
+        let campaigns = try await Campaign.query(on: req.db).with(\.$catalogVersion).sort(\.$year, .descending)
+            .sort(\.$createdAt, .descending).all()
+        var rows: [Row] = []
+        for c in campaigns {
+            let count = try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == (try c.requireID())).count()
+            rows.append(Row(
+                id: try c.requireID().uuidString, name: c.name, year: c.year, statusName: c.campaignStatus.chineseName,
+                period: "\(c.startDate) 至 \(c.endDate)", indicatorCount: count, catalogVersion: c.catalogVersion.number))
+        }
+        return try await req.render(
+            "campaigns/index", title: "评价任务",
+            IndexBody(
+                rows: rows, canManage: Permissions.allows(try req.currentRole(), .manageCampaigns),
+                hasCatalog: try await CatalogService.current(on: req.db) != nil))
+    }
+
+    struct Check: Encodable {
+        let value: String
+        let label: String
+        let checked: Bool
+    }
+
+    struct PhaseField: Encodable {
+        let kind: String
+        let name: String
+        let start: String
+        let end: String
+    }
+
+    struct FormBody: Encodable {
+        let heading: String
+        let action: String
+        let isEdit: Bool
+        let isDraft: Bool
+        let name: String
+        let year: String
+        let startDate: String
+        let endDate: String
+        let perDay: String
+        let regions: [Check]
+        let indicators: [Check]
+        let phases: [PhaseField]
+        let errors: [String: String]
+        let catalogVersion: Int
+    }
+
+    private func form(
+        _ req: Request, campaign: Campaign?, input: CampaignInput, errors: [String: String]
+    ) async throws -> View {
+        let catalog: Catalog
+        let versionNumber: Int
+        if let campaign {
+            let v = try await campaign.$catalogVersion.get(on: req.db)
+            catalog = try v.catalog()
+            versionNumber = v.number
+        } else {
+            let (v, c) = try await CatalogService.requireCurrent(on: req.db)
+            catalog = c
+            versionNumber = v.number
+        }
+        let counties = try await Region.query(on: req.db).filter(\.$level != RegionLevel.township.rawValue).sort(\.$code).all()
+        let chosenRegions = Set(input.regionIDs ?? [])
+        let chosenIndicators = Set(input.indicatorCodes ?? [])
+        let phases = PhaseKind.allCases.map { k in
+            PhaseField(
+                kind: k.rawValue, name: k.chineseName, start: input.phases?[k.rawValue]?.start ?? "",
+                end: input.phases?[k.rawValue]?.end ?? "")
+        }
+        // Flatten "phases.filing.start" to "phases_filing_start" for the template.
+        let flat = Dictionary(uniqueKeysWithValues: errors.map { ($0.key.replacingOccurrences(of: ".", with: "_"), $0.value) })
+        let body = FormBody(
+            heading: campaign == nil ? "新建评价任务" : "编辑评价任务",
+            action: campaign.flatMap { $0.id.map { "/campaigns/\($0)" } } ?? "/campaigns", isEdit: campaign != nil,
+            isDraft: campaign?.campaignStatus != .active && campaign?.campaignStatus != .closed,
+            name: input.name ?? "", year: input.year.map(String.init) ?? "", startDate: input.startDate ?? "",
+            endDate: input.endDate ?? "", perDay: input.perDay.map(String.init) ?? "2",
+            regions: counties.map {
+                Check(value: $0.id?.uuidString ?? "", label: "\($0.name)（\($0.code)）", checked: chosenRegions.contains($0.id?.uuidString ?? ""))
+            },
+            indicators: catalog.indicators.map {
+                Check(value: $0.code, label: $0.nameZh, checked: chosenIndicators.contains($0.code))
+            },
+            phases: phases, errors: flat, catalogVersion: versionNumber)
+        return try await req.render("campaigns/form", title: body.heading, body)
+    }
+
+    /// A new campaign for next year's cycle: every indicator, the county, September–December phases.
+    @Sendable func new(req: Request) async throws -> View {
+        let (_, catalog) = try await CatalogService.requireCurrent(on: req.db)
+        let year = req.query[Int.self, at: "year"] ?? DispatchService.today().year
+        let county = try await Region.query(on: req.db).filter(\.$level == RegionLevel.county.rawValue).sort(\.$code).first()
+        let phases = PhasePlan.defaults(year: year)
+        let input = CampaignInput(
+            name: "\(year) 年度县域营商环境评价", year: year, startDate: phases.first?.start.description,
+            endDate: phases.last?.end.description, perDay: 2, regionIDs: county?.id.map { [$0.uuidString] } ?? [],
+            indicatorCodes: catalog.indicators.map(\.code),
+            phases: Dictionary(uniqueKeysWithValues: phases.map {
+                ($0.kind.rawValue, CampaignInput.PhaseInput(start: $0.start.description, end: $0.end.description))
+            }))
+        return try await form(req, campaign: nil, input: input, errors: [:])
+    }
+
+    @Sendable func create(req: Request) async throws -> Response {
+        let input = try req.content.decode(CampaignInput.self)
+        var created: Campaign? = nil
+        return try await req.submitForm(
+            successMessage: "已创建评价任务", redirectTo: "/campaigns",
+            renderForm: { try await form(req, campaign: nil, input: input, errors: $0) },
+            write: { created = try await CampaignService.create(input, req: req) }
+        ).redirecting(to: created.flatMap { $0.id.map { "/campaigns/\($0)" } })
+    }
+
+    struct ShowBody: Encodable {
+        struct PhaseLine: Encodable {
+            let name: String
+            let start: String
+            let end: String
+            let current: Bool
+        }
+
+        let id: String
+        let name: String
+        let year: Int
+        let status: String
+        let isDraft: Bool
+        let period: String
+        let catalogVersion: Int
+        let perDay: Int
+        let phases: [PhaseLine]
+        let indicators: [String]
+        let regions: [String]
+        let assigned: Int
+        let totalAssignments: Int
+        let scheduled: Int
+        let tasks: Int
+        let canManage: Bool
+        let canDispatch: Bool
+    }
+
+    @Sendable func show(req: Request) async throws -> View {
+        let c = try await CampaignService.find(req)
+        let id = try c.requireID()
+        let d = try await CampaignService.details(c, on: req.db)
+        let today = DispatchService.today()
+        let role = try req.currentRole()
+        let assignments = try await Assignment.query(on: req.db).filter(\.$campaign.$id == id).all()
+        let body = ShowBody(
+            id: id.uuidString, name: c.name, year: c.year, status: c.campaignStatus.chineseName,
+            isDraft: c.campaignStatus == .draft, period: "\(c.startDate) 至 \(c.endDate)",
+            catalogVersion: try await c.$catalogVersion.get(on: req.db).number, perDay: c.perDay,
+            phases: d.phases.map {
+                .init(name: $0.kind.chineseName, start: $0.start.description, end: $0.end.description,
+                      current: $0.start <= today && today <= $0.end)
+            },
+            indicators: d.indicators.map(\.name), regions: d.regions.map(\.name),
+            assigned: assignments.filter { $0.$leadUnit.id != nil }.count, totalAssignments: assignments.count,
+            scheduled: try await ScheduleEntry.query(on: req.db).filter(\.$campaign.$id == id).count(),
+            tasks: try await CampaignTask.query(on: req.db).filter(\.$campaign.$id == id).count(),
+            canManage: Permissions.allows(role, .manageCampaigns), canDispatch: Permissions.allows(role, .viewDispatch))
+        return try await req.render("campaigns/show", title: c.name, body)
+    }
+
+    private func input(of c: Campaign, on db: any Database) async throws -> CampaignInput {
+        let d = try await CampaignService.details(c, on: db)
+        return CampaignInput(
+            name: c.name, year: c.year, startDate: c.startDate, endDate: c.endDate, perDay: c.perDay,
+            regionIDs: d.regionIDs.map(\.uuidString), indicatorCodes: d.indicators.map(\.code),
+            phases: Dictionary(uniqueKeysWithValues: d.phases.map {
+                ($0.kind.rawValue, CampaignInput.PhaseInput(start: $0.start.description, end: $0.end.description))
+            }))
+    }
+
+    @Sendable func edit(req: Request) async throws -> View {
+        let c = try await CampaignService.find(req)
+        return try await form(req, campaign: c, input: try await input(of: c, on: req.db), errors: [:])
+    }
+
+    @Sendable func update(req: Request) async throws -> Response {
+        let c = try await CampaignService.find(req)
+        var input = try req.content.decode(CampaignInput.self)
+        if c.campaignStatus != .draft {
+            // Disabled checkboxes are not posted: keep the started campaign's indicators and regions.
+            let current = try await self.input(of: c, on: req.db)
+            input.indicatorCodes = current.indicatorCodes
+            input.regionIDs = current.regionIDs
+        }
+        let fixedInput = input
+        return try await req.submitForm(
+            successMessage: "已保存", redirectTo: "/campaigns/\(try c.requireID())",
+            renderForm: { try await form(req, campaign: c, input: fixedInput, errors: $0) },
+            write: { try await CampaignService.update(c, fixedInput, req: req) })
+    }
+
+    @Sendable func start(req: Request) async throws -> Response {
+        let c = try await CampaignService.find(req)
+        let target = "/campaigns/\(try c.requireID())"
+        do {
+            try await CampaignService.start(c, req: req)
+        } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
+            req.setFlash(([e.message] + (e.fields ?? [:]).values.sorted()).joined(separator: "："), kind: "error")
+            return req.redirect(to: target)
+        }
+        req.setFlash("评价已启动")
+        return req.redirect(to: target)
+    }
+}
+
+extension Response {
+    /// Sends a successful form post to a page known only after the write (e.g. the new record's page).
+    func redirecting(to path: String?) -> Response {
+        guard let path, status == .seeOther else { return self }
+        headers.replaceOrAdd(name: .location, value: path)
+        return self
+    }
+}

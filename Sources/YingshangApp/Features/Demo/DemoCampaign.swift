@@ -1,0 +1,167 @@
+import Fluent
+import Vapor
+import YingshangCore
+
+/// The demo's indicator system, 2022 holidays and a running "2022 年度" campaign with assignments, a schedule and
+/// filing tasks in various states, so the dispatch board has something to show. Idempotent.
+enum DemoCampaign {
+    static let name = "2022 年度县域营商环境评价（示例）"
+
+    /// Lead unit per national indicator in the demo county.
+    static let leads: [String: String] = [
+        "starting_business": "SCJG", "labor_market": "RSJ", "construction_permits": "ZJJ",
+        "government_procurement": "CZJ", "bidding": "GGZY", "getting_electricity": "GD", "water_gas": "SWGS",
+        "registering_property": "ZRZY", "getting_credit": "RMYH", "protecting_investors": "FY",
+        "intellectual_property": "SCJG", "cross_border_trade": "SWUJ", "paying_taxes": "SWJ",
+        "enforcing_contracts": "FY", "resolving_insolvency": "FY", "market_regulation": "SCJG",
+        "government_services": "ZWFW", "inclusive_innovation": "FGJ",
+    ]
+
+    static let cooperators: [String: [String]] = [
+        "starting_business": ["SWJ", "GAJ", "RSJ", "RMYH"], "construction_permits": ["ZRZY", "FGJ", "SLJ"],
+        "getting_electricity": ["ZJJ", "ZRZY", "JTJ"], "registering_property": ["SWJ", "ZJJ"],
+        "paying_taxes": ["CZJ", "RSJ", "YBJ"], "government_services": ["SPJ"], "market_regulation": ["GAJ"],
+    ]
+
+    /// 2022 public holidays and 调休 workdays (State Council notice).
+    static let holidays2022 = """
+        2022-01-01 放假 元旦
+        2022-01-02 放假 元旦
+        2022-01-03 放假 元旦
+        2022-01-29 上班 春节调休
+        2022-01-30 上班 春节调休
+        2022-01-31 放假 春节
+        2022-02-01 放假 春节
+        2022-02-02 放假 春节
+        2022-02-03 放假 春节
+        2022-02-04 放假 春节
+        2022-02-05 放假 春节
+        2022-02-06 放假 春节
+        2022-04-02 上班 清明调休
+        2022-04-03 放假 清明节
+        2022-04-04 放假 清明节
+        2022-04-05 放假 清明节
+        2022-04-24 上班 劳动节调休
+        2022-04-30 放假 劳动节
+        2022-05-01 放假 劳动节
+        2022-05-02 放假 劳动节
+        2022-05-03 放假 劳动节
+        2022-05-04 放假 劳动节
+        2022-05-07 上班 劳动节调休
+        2022-06-03 放假 端午节
+        2022-06-04 放假 端午节
+        2022-06-05 放假 端午节
+        2022-09-10 放假 中秋节
+        2022-09-11 放假 中秋节
+        2022-09-12 放假 中秋节
+        2022-10-01 放假 国庆节
+        2022-10-02 放假 国庆节
+        2022-10-03 放假 国庆节
+        2022-10-04 放假 国庆节
+        2022-10-05 放假 国庆节
+        2022-10-06 放假 国庆节
+        2022-10-07 放假 国庆节
+        2022-10-08 上班 国庆调休
+        2022-10-09 上班 国庆调休
+        """
+
+    static func load(app: Application) async throws -> Int {
+        var created = 0
+        if try await CatalogService.current(on: app.db) == nil {
+            _ = try await CatalogService.loadNational(actor: nil, req: nil, on: app.db)
+            created += 1
+        }
+        if try await CalendarDay.query(on: app.db).count() == 0 {
+            let entries = CalendarEntry.parseList(holidays2022).entries
+            try await app.db.transaction { db in
+                for e in entries { try await CalendarDay(entry: e).create(on: db) }
+            }
+            created += entries.count
+        }
+        if try await Campaign.query(on: app.db).filter(\.$name == name).first() == nil {
+            created += try await createCampaign(app: app)
+        }
+        return created
+    }
+
+    private static func createCampaign(app: Application) async throws -> Int {
+        let db = app.db
+        guard let version = try await CatalogService.current(on: db), let versionID = version.id,
+            let county = try await Region.query(on: db).filter(\.$code == DemoCounty.countyCode).first(),
+            let countyID = county.id
+        else { return 0 }
+        let catalog = try version.catalog()
+        let picked = catalog.indicators.filter { $0.code != "cross_border_trade" && $0.code != "resolving_insolvency" }
+        let units = Dictionary(uniqueKeysWithValues: try await Unit.query(on: db).all().compactMap { u in u.id.map { _ in (u.code, u) } })
+        let users = Dictionary(uniqueKeysWithValues: try await User.query(on: db).all().compactMap { u in u.id.map { _ in (u.username, u) } })
+        let calendar = try await CalendarDay.workCalendar(on: db)
+        let phases = PhasePlan.defaults(year: 2022)
+        guard let filing = phases.first(where: { $0.kind == .filing }),
+            case .success(let schedule) = FilingSchedule.generate(
+                indicators: picked.map(\.code), start: filing.start, end: filing.end, perDay: 2, calendar: calendar)
+        else { return 0 }
+        let campaign = Campaign(
+            name: name, year: 2022, catalogVersionID: versionID, start: phases[0].start, end: phases[3].end, perDay: 2)
+        campaign.status = Campaign.Status.active.rawValue
+        // Statuses by schedule position: the early indicators are done, later ones lag, one was returned.
+        let statuses: [WorkStatus] = [
+            .accepted, .accepted, .accepted, .submitted, .accepted, .submitted, .returned, .drafting, .submitted,
+            .drafting, .notStarted, .drafting, .submitted, .notStarted, .notStarted, .drafting,
+        ]
+        try await db.transaction { db in
+            try await campaign.create(on: db)
+            let id = try campaign.requireID()
+            try await CampaignRegion(campaignID: id, regionID: countyID).create(on: db)
+            for p in phases { try await CampaignPhase(campaignID: id, span: p).create(on: db) }
+            for (i, ind) in picked.enumerated() {
+                try await CampaignIndicator(campaignID: id, code: ind.code, name: ind.nameZh, position: i).create(on: db)
+                let a = Assignment(campaignID: id, regionID: countyID, indicatorCode: ind.code)
+                let lead = leads[ind.code].flatMap { units[$0] }
+                a.$leadUnit.id = lead?.id
+                let leader = lead?.code == "SCJG" ? users["unithead"] : users["coordinator"]
+                a.$leader.id = leader?.id
+                if lead?.code == "SCJG" {
+                    a.leadConfirmedAt = Date()
+                    a.leadConfirmedBy = "unithead"
+                }
+                try await a.create(on: db)
+                let aid = try a.requireID()
+                for code in cooperators[ind.code] ?? [] {
+                    if let u = units[code]?.id { try await AssignmentCooperator(assignmentID: aid, unitID: u).create(on: db) }
+                }
+                if let leaderID = leader?.id {
+                    try await AssignmentMember(assignmentID: aid, userID: leaderID, teamRole: "领队").create(on: db)
+                }
+                if lead?.code == "SCJG", let filer = users["filer"]?.id {
+                    try await AssignmentMember(assignmentID: aid, userID: filer, teamRole: "填报人").create(on: db)
+                }
+            }
+            for (i, e) in schedule.enumerated() {
+                try await ScheduleEntry(campaignID: id, regionID: countyID, entry: e).create(on: db)
+                guard let lead = leads[e.indicatorCode].flatMap({ units[$0]?.id }) else { continue }
+                let name = picked.first { $0.code == e.indicatorCode }?.nameZh ?? e.indicatorCode
+                try await CampaignTask(
+                    campaignID: id, phase: .filing, regionID: countyID, indicatorCode: e.indicatorCode, title: "填报：\(name)",
+                    unitID: lead, deadline: e.day, status: statuses[i % statuses.count]
+                ).create(on: db)
+            }
+            if let spj = units["SPJ"]?.id {
+                let training: [(String, String, WorkStatus)] = [
+                    ("下发县级指标填报指引", "2022-09-09", .accepted), ("组织各单位填报人员培训", "2022-09-23", .accepted),
+                    ("各牵头单位确认分工", "2022-09-28", .submitted),
+                ]
+                for (title, day, status) in training {
+                    guard let d = Day(day) else { continue }
+                    try await CampaignTask(
+                        campaignID: id, phase: .training, regionID: countyID, indicatorCode: nil, title: title, unitID: spj,
+                        deadline: d, status: status
+                    ).create(on: db)
+                }
+            }
+            try await AuditLog.record(
+                on: db, req: nil, actor: nil, action: "create", entityType: "campaign", entityID: campaign.id,
+                before: noSnapshot, after: ["name": name])
+        }
+        return 1
+    }
+}

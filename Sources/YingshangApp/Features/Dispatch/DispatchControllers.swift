@@ -1,0 +1,130 @@
+import Fluent
+import Vapor
+import YingshangCore
+
+/// `/campaigns/:id/dispatch`: the daily dispatch board, its printable report and PDF, and the JSON API.
+struct DispatchWebController {
+    struct Body: Encodable {
+        let d: DispatchDTO
+        let campaignID: String
+        let regions: [MatrixWebController.RegionTab]
+        let statusChart: String
+        let unitChart: String
+        let statusCounts: [SelectOption]
+        let generatedAt: String
+        let query: String
+    }
+
+    func register(_ g: Guarded) {
+        g.get("dispatch", action: .viewDispatch, use: latest)
+        g.get("campaigns", ":id", "dispatch", action: .viewDispatch, use: board)
+        g.get("campaigns", ":id", "dispatch", "print", action: .viewDispatch, use: printable)
+        g.get("campaigns", ":id", "dispatch.pdf", action: .viewDispatch, use: pdf)
+    }
+
+    static func load(_ req: Request) async throws -> (DispatchDTO, Campaign, CampaignService.Details) {
+        let c = try await CampaignService.find(req)
+        let d = try await CampaignService.details(c, on: req.db)
+        let region = try CampaignService.region(req, d)
+        // A finished campaign is shown as of its last day.
+        var today = min(DispatchService.today(), c.end)
+        if let raw = req.query[String.self, at: "date"] {
+            guard let d = Day(raw) else { throw AppError.invalid(["date": "日期格式应为 YYYY-MM-DD"]) }
+            today = d
+        }
+        let dto = try await DispatchService.build(
+            c, region: region, today: today, user: try req.currentUser(), role: try req.currentRole(), on: req.db)
+        return (dto, c, d)
+    }
+
+    private func body(_ req: Request) async throws -> Body {
+        let (dto, c, d) = try await Self.load(req)
+        return Body(
+            d: dto, campaignID: try c.requireID().uuidString,
+            regions: d.regions.map { .init(id: $0.id?.uuidString ?? "", name: $0.name, active: $0.id == dto.regionID) },
+            statusChart: DispatchService.statusChart(dto), unitChart: DispatchService.unitChart(dto),
+            statusCounts: WorkStatus.allCases.map {
+                SelectOption(value: $0.rawValue, label: "\($0.chineseName) \(dto.counts[$0.rawValue] ?? 0)", selected: false)
+            },
+            generatedAt: DisplayTime.format(Date()), query: "?region=\(dto.regionID)&date=\(dto.date)")
+    }
+
+    /// The navigation entry: the running campaign's board (or the newest campaign's).
+    @Sendable func latest(req: Request) async throws -> Response {
+        let active = try await Campaign.query(on: req.db).filter(\.$status == Campaign.Status.active.rawValue)
+            .sort(\.$year, .descending).first()
+        let any = try await Campaign.query(on: req.db).sort(\.$year, .descending).first()
+        guard let c = active ?? any, let id = c.id else {
+            req.setFlash("还没有评价任务，请先新建评价任务", kind: "error")
+            return req.redirect(to: "/campaigns")
+        }
+        return req.redirect(to: "/campaigns/\(id)/dispatch")
+    }
+
+    @Sendable func board(req: Request) async throws -> View {
+        try await req.render("dispatch/board", title: "每日调度", try await body(req))
+    }
+
+    @Sendable func printable(req: Request) async throws -> View {
+        try await req.view.render("dispatch/print", try await body(req))
+    }
+
+    /// Renders the printable page with headless Chromium when it is installed (README: how to install it).
+    @Sendable func pdf(req: Request) async throws -> Response {
+        guard let chromium = PDFRenderer.chromiumPath() else {
+            throw AppError(
+                status: .serviceUnavailable, code: "pdf_unavailable",
+                message: "服务器未安装 Chromium，无法生成 PDF；请打开打印页面用浏览器“打印 → 另存为 PDF”")
+        }
+        let b = try await body(req)
+        let view = try await req.view.render("dispatch/print", b)
+        let html = String(buffer: view.data)
+        let pdf = try await PDFRenderer.render(html: html, chromium: chromium, on: req)
+        return Downloads.file(pdf, name: "每日调度-\(b.d.date).pdf", type: "application/pdf")
+    }
+}
+
+struct DispatchAPIController {
+    func register(_ g: Guarded) {
+        g.get("campaigns", ":id", "dispatch", action: .viewDispatch, use: dispatch)
+    }
+
+    /// `?region=&date=`; unit heads get only their own unit's indicators.
+    @Sendable func dispatch(req: Request) async throws -> DispatchDTO {
+        try await DispatchWebController.load(req).0
+    }
+}
+
+/// HTML → PDF through `chromium --headless --print-to-pdf`, in a temporary directory removed afterwards.
+enum PDFRenderer {
+    static func chromiumPath() -> String? {
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
+    }
+
+    static func render(html: String, chromium: String, on req: Request) async throws -> Data {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("yingshang-pdf-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("report.html")
+        let output = dir.appendingPathComponent("report.pdf")
+        try Data(html.utf8).write(to: input)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: chromium)
+        process.arguments = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+            "--user-data-dir=\(dir.appendingPathComponent("profile").path)", "--print-to-pdf=\(output.path)", input.absoluteString,
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in cont.resume() }
+            do { try process.run() } catch { cont.resume(throwing: error) }
+        }
+        guard let data = try? Data(contentsOf: output), data.starts(with: Array("%PDF".utf8)) else {
+            throw AppError(status: .internalServerError, code: "pdf_failed", message: "PDF 生成失败，请改用浏览器打印")
+        }
+        return data
+    }
+}

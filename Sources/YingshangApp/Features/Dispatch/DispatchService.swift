@@ -1,0 +1,126 @@
+import Fluent
+import Vapor
+import YingshangCore
+
+struct DispatchDTO: Content {
+    struct Line: Content {
+        let indicatorCode: String
+        let indicatorName: String
+        let leadUnit: String?
+        let status: String
+        let statusName: String
+        let due: String?
+        let workdaysOverdue: Int
+        let openQuestions: Int
+    }
+
+    struct UnitLine: Content {
+        let unit: String
+        let total: Int
+        let handedIn: Int
+        let overdue: Int
+    }
+
+    let campaignID: UUID
+    let campaignName: String
+    let regionID: UUID
+    let regionName: String
+    let date: String
+    let total: Int
+    let handedIn: Int
+    let counts: [String: Int]
+    let lines: [Line]
+    let overdue: [Line]
+    let dueToday: [Line]
+    let byUnit: [UnitLine]
+}
+
+/// 每日调度: the state of every indicator of a campaign region, from its filing tasks until filings exist.
+/// Status sources plug in here: `statusByIndicator` is the only place that reads work status.
+enum DispatchService {
+    /// Today in China Standard Time.
+    static func today() -> Day {
+        let cal = Calendar(identifier: .gregorian)
+        var c = cal
+        c.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? TimeZone(secondsFromGMT: 8 * 3600) ?? .current
+        let parts = c.dateComponents([.year, .month, .day], from: Date())
+        return Day(year: parts.year ?? 2000, month: parts.month ?? 1, day: parts.day ?? 1) ?? Day(ordinal: 0)
+    }
+
+    /// Combined status per indicator from the filing-phase tasks (least advanced wins), and the earliest deadline.
+    static func statusByIndicator(campaignID: UUID, regionID: UUID, on db: any Database) async throws
+        -> [String: (WorkStatus, Day?)]
+    {
+        let tasks = try await CampaignTask.query(on: db).filter(\.$campaign.$id == campaignID)
+            .filter(\.$phase == PhaseKind.filing.rawValue).filter(\.$indicatorCode != nil)
+            .group(.or) { $0.filter(\.$region.$id == regionID).filter(\.$region.$id == nil) }
+            .field(\.$indicatorCode).field(\.$status).field(\.$deadline).all()
+        var grouped: [String: [CampaignTask]] = [:]
+        for t in tasks { if let code = t.indicatorCode { grouped[code, default: []].append(t) } }
+        return grouped.mapValues { ts in
+            (WorkStatus.combined(ts.map(\.workStatus)), ts.compactMap { Day($0.deadline) }.min())
+        }
+    }
+
+    static func build(_ campaign: Campaign, region: Region, today: Day, user: User, role: Role, on db: any Database)
+        async throws -> DispatchDTO
+    {
+        let campaignID = try campaign.requireID()
+        let regionID = try region.requireID()
+        let indicators = try await CampaignIndicator.query(on: db).filter(\.$campaign.$id == campaignID).sort(\.$position).all()
+        let assignments = try await Assignment.query(on: db).filter(\.$campaign.$id == campaignID)
+            .filter(\.$region.$id == regionID).with(\.$cooperators).all()
+        let byCode = Dictionary(uniqueKeysWithValues: assignments.map { ($0.indicatorCode, $0) })
+        let unitNames = Dictionary(
+            uniqueKeysWithValues: try await Unit.query(on: db).field(\.$id).field(\.$name).all().compactMap { u in u.id.map { ($0, u.name) } })
+        let schedule = Dictionary(
+            uniqueKeysWithValues: try await ScheduleEntry.query(on: db).filter(\.$campaign.$id == campaignID)
+                .filter(\.$region.$id == regionID).all().map { ($0.indicatorCode, Day($0.day)) })
+        let status = try await statusByIndicator(campaignID: campaignID, regionID: regionID, on: db)
+        let calendar = try await CalendarDay.workCalendar(on: db)
+
+        var inputs: [DispatchInput] = []
+        for ind in indicators {
+            let a = byCode[ind.code]
+            // A unit head sees the indicators their unit leads or cooperates on.
+            if role.isUnitScoped {
+                let mine = a?.$leadUnit.id == user.$unit.id || (a?.cooperators.contains { $0.$unit.id == user.$unit.id } ?? false)
+                if !mine { continue }
+            }
+            let s = status[ind.code]
+            inputs.append(DispatchInput(
+                indicatorCode: ind.code, indicatorName: ind.name, leadUnit: a?.$leadUnit.id.flatMap { unitNames[$0] },
+                status: s?.0 ?? .notStarted, due: (schedule[ind.code] ?? nil) ?? s?.1, openQuestions: 0))
+        }
+        let report = Dispatch.build(inputs, today: today, calendar: calendar)
+        func line(_ l: DispatchLine) -> DispatchDTO.Line {
+            .init(
+                indicatorCode: l.indicatorCode, indicatorName: l.indicatorName, leadUnit: l.leadUnit, status: l.status.rawValue,
+                statusName: l.status.chineseName, due: l.due?.description, workdaysOverdue: l.workdaysOverdue,
+                openQuestions: l.openQuestions)
+        }
+        return DispatchDTO(
+            campaignID: campaignID, campaignName: campaign.name, regionID: regionID, regionName: region.name,
+            date: today.description, total: report.total, handedIn: report.handedIn,
+            counts: Dictionary(uniqueKeysWithValues: report.counts.map { ($0.key.rawValue, $0.value) }),
+            lines: report.lines.map(line), overdue: report.overdue.map(line), dueToday: report.dueToday.map(line),
+            byUnit: report.byUnit.map { .init(unit: $0.unit, total: $0.total, handedIn: $0.handedIn, overdue: $0.overdue) })
+    }
+
+    static let statusColors: [WorkStatus: String] = [
+        .notStarted: "#90a4ae", .drafting: "#1e88e5", .submitted: "#f9a825", .returned: "#e53935", .accepted: "#43a047",
+    ]
+
+    static func statusChart(_ d: DispatchDTO) -> String {
+        SVGChart.stackedBar(
+            WorkStatus.allCases.map {
+                SVGChart.Segment(label: $0.chineseName, value: d.counts[$0.rawValue] ?? 0, color: statusColors[$0] ?? "#999")
+            }, title: "指标填报状态")
+    }
+
+    static func unitChart(_ d: DispatchDTO) -> String {
+        SVGChart.progressBars(
+            d.byUnit.map { SVGChart.Bar(label: $0.unit, done: $0.handedIn, total: $0.total, late: $0.overdue) },
+            title: "各牵头单位报送进度")
+    }
+}
