@@ -9,7 +9,7 @@ struct AppErrorMiddleware: AsyncMiddleware {
             return try await next.respond(to: req)
         } catch {
             let (status, code, message, fields) = describe(error)
-            if status == .internalServerError {
+            if status.code >= 500 {
                 req.logger.report(error: error)
             }
             if req.url.path.hasPrefix("/api/") {
@@ -39,6 +39,10 @@ struct AppErrorMiddleware: AsyncMiddleware {
             case .badRequest, .unprocessableEntity:
                 return (.unprocessableEntity, "invalid_body", "请求内容格式错误：\(e.reason)", nil)
             default:
+                // Internal reasons (template or driver errors) are logged, not shown.
+                if e.status.code >= 500 {
+                    return (e.status, "internal_error", "服务器内部错误，请稍后重试或联系管理员", nil)
+                }
                 return (e.status, "error", e.reason, nil)
             }
         default:

@@ -15,6 +15,11 @@ struct DispatchWebController {
         let query: String
     }
 
+    /// The print page has no layout; it reads `body` like every other page.
+    struct PrintContext: Encodable {
+        let body: Body
+    }
+
     func register(_ g: Guarded) {
         g.get("dispatch", action: .viewDispatch, use: latest)
         g.get("campaigns", ":id", "dispatch", action: .viewDispatch, use: board)
@@ -66,7 +71,7 @@ struct DispatchWebController {
     }
 
     @Sendable func printable(req: Request) async throws -> View {
-        try await req.view.render("dispatch/print", try await body(req))
+        try await req.view.render("dispatch/print", PrintContext(body: try await body(req)))
     }
 
     /// Renders the printable page with headless Chromium when it is installed (README: how to install it).
@@ -77,7 +82,7 @@ struct DispatchWebController {
                 message: "服务器未安装 Chromium，无法生成 PDF；请打开打印页面用浏览器“打印 → 另存为 PDF”")
         }
         let b = try await body(req)
-        let view = try await req.view.render("dispatch/print", b)
+        let view = try await req.view.render("dispatch/print", PrintContext(body: b))
         let html = String(buffer: view.data)
         let pdf = try await PDFRenderer.render(html: html, chromium: chromium, on: req)
         return Downloads.file(pdf, name: "每日调度-\(b.d.date).pdf", type: "application/pdf")
