@@ -1,6 +1,8 @@
 import Fluent
 import Logging
 import Vapor
+import YingshangCore
+import YingshangOffice
 
 /// Entry points for the `yingshang` command: each builds the app, does one job and shuts it down.
 /// The CLI target calls only these, so it never mixes ArgumentParser and Vapor's console types.
@@ -48,6 +50,61 @@ public enum Runner {
         try await withApp { app in
             try await app.autoMigrate()
             return try await DemoLoader.load(app: app, password: password)
+        }
+    }
+
+    /// Loads (or re-versions) the 18 national indicators. Returns the version number and whether it is new.
+    public static func loadNationalCatalog() async throws -> (Int, Bool) {
+        try await withApp { app in
+            try await app.autoMigrate()
+            let (v, isNew) = try await CatalogService.loadNational(actor: nil, req: nil, on: app.db)
+            return (v.number, isNew)
+        }
+    }
+
+    /// Writes the current catalog as JSON or XLSX (by the file extension).
+    public static func exportCatalog(to path: String) async throws -> Int {
+        try await withApp { app in
+            let (v, catalog) = try await CatalogService.requireCurrent(on: app.db)
+            let data: Data
+            if path.lowercased().hasSuffix(".xlsx") {
+                data = try XLSX.write(CatalogWorkbook.sheets(catalog))
+            } else {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                data = try encoder.encode(catalog)
+            }
+            try data.write(to: URL(fileURLWithPath: path))
+            return v.number
+        }
+    }
+
+    /// Imports a catalog file (JSON or XLSX, all-or-nothing). Returns the version number and whether it is new.
+    public static func importCatalog(from path: String) async throws -> (Int, Bool) {
+        try await withApp { app in
+            try await app.autoMigrate()
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw AdminTasks.Failure(description: "无法读取文件 \(path)")
+            }
+            let catalog: Catalog
+            do {
+                catalog = try CatalogImport.parse(data, filename: (path as NSString).lastPathComponent)
+            } catch let e as CatalogImport.Failure {
+                throw AdminTasks.Failure(description: e.messages.joined(separator: "\n"))
+            }
+            let (v, isNew) = try await CatalogService.save(
+                catalog, note: "命令行导入 \((path as NSString).lastPathComponent)", actor: nil, req: nil, on: app.db)
+            return (v.number, isNew)
+        }
+    }
+
+    /// Seeds the dispatch benchmark campaign and returns its id and an API token for the coordinator.
+    public static func seedBenchmark(units: Int, tasks: Int, seed: UInt64, password: String) async throws -> (String, String) {
+        try await withApp { app in
+            try await app.autoMigrate()
+            _ = try await DemoLoader.load(app: app, password: password)
+            let id = try await BenchmarkSeed.seed(app: app, units: units, tasks: tasks, seed: seed)
+            return (id.uuidString, "")
         }
     }
 

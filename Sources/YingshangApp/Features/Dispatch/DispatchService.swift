@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import Vapor
 import YingshangCore
 
@@ -48,18 +49,30 @@ enum DispatchService {
     }
 
     /// Combined status per indicator from the filing-phase tasks (least advanced wins), and the earliest deadline.
+    /// Aggregated in SQL: a campaign has thousands of tasks but at most indicators × statuses groups.
     static func statusByIndicator(campaignID: UUID, regionID: UUID, on db: any Database) async throws
         -> [String: (WorkStatus, Day?)]
     {
-        let tasks = try await CampaignTask.query(on: db).filter(\.$campaign.$id == campaignID)
-            .filter(\.$phase == PhaseKind.filing.rawValue).filter(\.$indicatorCode != nil)
-            .group(.or) { $0.filter(\.$region.$id == regionID).filter(\.$region.$id == nil) }
-            .field(\.$indicatorCode).field(\.$status).field(\.$deadline).all()
-        var grouped: [String: [CampaignTask]] = [:]
-        for t in tasks { if let code = t.indicatorCode { grouped[code, default: []].append(t) } }
-        return grouped.mapValues { ts in
-            (WorkStatus.combined(ts.map(\.workStatus)), ts.compactMap { Day($0.deadline) }.min())
+        guard let sql = db as? any SQLDatabase else { return [:] }
+        let rows = try await sql.select()
+            .column("indicator_code").column("status")
+            .column(SQLFunction("MIN", args: SQLColumn("deadline")), as: "due")
+            .from(CampaignTask.schema)
+            .where("campaign_id", .equal, SQLBind(campaignID))
+            .where("phase", .equal, SQLBind(PhaseKind.filing.rawValue))
+            .where("indicator_code", .isNot, SQLLiteral.null)
+            .where { $0.where("region_id", .equal, SQLBind(regionID)).orWhere("region_id", .is, SQLLiteral.null) }
+            .groupBy("indicator_code").groupBy("status")
+            .all()
+        var grouped: [String: ([WorkStatus], [Day])] = [:]
+        for row in rows {
+            let code = try row.decode(column: "indicator_code", as: String.self)
+            let status = WorkStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .notStarted
+            let due = try row.decode(column: "due", as: String?.self).flatMap(Day.init)
+            grouped[code, default: ([], [])].0.append(status)
+            if let due { grouped[code, default: ([], [])].1.append(due) }
         }
+        return grouped.mapValues { (WorkStatus.combined($0.0), $0.1.min()) }
     }
 
     static func build(_ campaign: Campaign, region: Region, today: Day, user: User, role: Role, on db: any Database)
@@ -71,8 +84,9 @@ enum DispatchService {
         let assignments = try await Assignment.query(on: db).filter(\.$campaign.$id == campaignID)
             .filter(\.$region.$id == regionID).with(\.$cooperators).all()
         let byCode = Dictionary(uniqueKeysWithValues: assignments.map { ($0.indicatorCode, $0) })
+        let leadIDs = Set(assignments.compactMap { $0.$leadUnit.id })
         let unitNames = Dictionary(
-            uniqueKeysWithValues: try await Unit.query(on: db).field(\.$id).field(\.$name).all().compactMap { u in u.id.map { ($0, u.name) } })
+            uniqueKeysWithValues: try await Unit.query(on: db).filter(\.$id ~~ leadIDs).all().compactMap { u in u.id.map { ($0, u.name) } })
         let schedule = Dictionary(
             uniqueKeysWithValues: try await ScheduleEntry.query(on: db).filter(\.$campaign.$id == campaignID)
                 .filter(\.$region.$id == regionID).all().map { ($0.indicatorCode, Day($0.day)) })
