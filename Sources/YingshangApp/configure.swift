@@ -71,5 +71,6 @@ enum Migrations {
         app.migrations.add(CreateCatalogVersion())
         app.migrations.add(CreateCampaignTables())
         app.migrations.add(AddCampaignIndexes())
+        app.migrations.add(CreateDataRevision())
     }
 }

@@ -129,4 +129,28 @@ struct CLITests {
         #expect(again.status != 0)
         #expect(again.stderr.contains("已存在"))
     }
+
+    @Test("catalog load-national is idempotent; export and import round-trip; a bad file is refused")
+    func catalog() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let first = try Self.run(["catalog", "load-national"], dataDir: dir)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("V1"))
+        let second = try Self.run(["catalog", "load-national"], dataDir: dir)
+        #expect(second.stdout.contains("已是当前版本 V1"))
+
+        let xlsx = dir + "/catalog.xlsx"
+        #expect(try Self.run(["catalog", "export", "--out", xlsx], dataDir: dir).status == 0)
+        let back = try Self.run(["catalog", "import", xlsx], dataDir: dir)
+        #expect(back.status == 0, "\(back.stderr)")
+        #expect(back.stdout.contains("V1"))
+
+        let bad = dir + "/bad.json"
+        try Data(#"{"indicators":[{"code":"x"}]}"#.utf8).write(to: URL(fileURLWithPath: bad))
+        let refused = try Self.run(["catalog", "import", bad], dataDir: dir)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("bad.json"))
+    }
 }

@@ -378,6 +378,30 @@ struct CampaignTests {
         }
     }
 
+    @Test("the dispatch board reflects a status change at once (cache invalidated by the data revision)", arguments: TestDatabase.available)
+    func dispatchCache(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let c = try await Self.demoCampaign(app)
+            let id = try c.requireID()
+            let coord = try await app.apiToken("coordinator")
+            let url = "/api/v1/campaigns/\(id)/dispatch?date=2022-10-31"
+            let before = try await app.send(.GET, url, headers: .bearer(coord)).decode(DispatchDTO.self)
+            let again = try await app.send(.GET, url, headers: .bearer(coord)).decode(DispatchDTO.self)
+            #expect(before.counts == again.counts)
+            let task = try #require(
+                try await CampaignTask.query(on: app.db).filter(\.$campaign.$id == id).filter(\.$indicatorCode == "starting_business").first())
+            let old = task.status
+            #expect(old != "returned")
+            let res = try await app.send(
+                .PUT, "/api/v1/campaigns/\(id)/tasks/\(try task.requireID())/status", headers: .bearer(coord),
+                json: ["status": "returned"])
+            #expect(res.status == .ok)
+            let after = try await app.send(.GET, url, headers: .bearer(coord)).decode(DispatchDTO.self)
+            #expect(after.lines.first { $0.indicatorCode == "starting_business" }?.status == "returned")
+            #expect(after.counts["returned"] == (before.counts["returned"] ?? 0) + 1)
+        }
+    }
+
     @Test("the holiday list rejects a bad line and keeps the old list", arguments: TestDatabase.available)
     func calendar(db: TestDatabase) async throws {
         try await withApp(db) { app in

@@ -93,7 +93,13 @@ enum AuditLog {
             entityType: entityType, entityID: entityID?.uuidString, beforeJSON: json(before), afterJSON: json(after),
             ip: req.flatMap(clientIP))
         try await entry.save(on: db)
+        // Every audited change to what the dispatch board shows invalidates its caches on all instances.
+        if dispatchInputs.contains(entityType) { try await DataRevision.bump(on: db) }
     }
+
+    static let dispatchInputs: Set<String> = [
+        "campaign", "assignment", "schedule", "task", "calendar", "filing", "unit",
+    ]
 
     static func json(_ value: (some Encodable)?) -> String? {
         guard let value else { return nil }

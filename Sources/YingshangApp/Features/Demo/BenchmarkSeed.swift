@@ -62,6 +62,7 @@ enum BenchmarkSeed {
                     status: statuses[Int(rng.next() % UInt64(statuses.count))]
                 ).create(on: db)
             }
+            try await DataRevision.bump(on: db)
         }
         return try campaign.requireID()
     }

@@ -75,6 +75,7 @@ enum DemoCampaign {
             let entries = CalendarEntry.parseList(holidays2022).entries
             try await app.db.transaction { db in
                 for e in entries { try await CalendarDay(entry: e).create(on: db) }
+                try await DataRevision.bump(on: db)
             }
             created += entries.count
         }

@@ -27,19 +27,39 @@ struct DispatchWebController {
         g.get("campaigns", ":id", "dispatch.pdf", action: .viewDispatch, use: pdf)
     }
 
-    static func load(_ req: Request) async throws -> (DispatchDTO, Campaign, CampaignService.Details) {
+    /// The board for the request, from the per-instance cache when no write happened since it was computed.
+    static func dispatch(_ req: Request) async throws -> DispatchDTO {
+        let user = try req.currentUser()
+        let role = try req.currentRole()
+        let rawDate = req.query[String.self, at: "date"]
+        if let rawDate, Day(rawDate) == nil { throw AppError.invalid(["date": "日期格式应为 YYYY-MM-DD"]) }
+        let revision = try await DataRevision.current(on: req.db)
+        let key = [
+            req.parameters.get("id") ?? "", req.query[String.self, at: "region"] ?? "", rawDate ?? DispatchService.today().description,
+            role.isUnitScoped ? user.$unit.id.uuidString : "all",
+        ].joined(separator: "|")
+        if let hit = DispatchCache.shared.get(key, revision: revision) { return hit }
+        let (dto, _, _) = try await compute(req, rawDate: rawDate, user: user, role: role)
+        DispatchCache.shared.put(key, revision: revision, dto)
+        return dto
+    }
+
+    static func compute(_ req: Request, rawDate: String?, user: User, role: Role) async throws
+        -> (DispatchDTO, Campaign, CampaignService.Details)
+    {
         let c = try await CampaignService.find(req)
         let d = try await CampaignService.details(c, on: req.db)
         let region = try CampaignService.region(req, d)
         // A finished campaign is shown as of its last day.
-        var today = min(DispatchService.today(), c.end)
-        if let raw = req.query[String.self, at: "date"] {
-            guard let d = Day(raw) else { throw AppError.invalid(["date": "日期格式应为 YYYY-MM-DD"]) }
-            today = d
-        }
-        let dto = try await DispatchService.build(
-            c, region: region, today: today, user: try req.currentUser(), role: try req.currentRole(), on: req.db)
+        let today = rawDate.flatMap(Day.init) ?? min(DispatchService.today(), c.end)
+        let dto = try await DispatchService.build(c, region: region, today: today, user: user, role: role, on: req.db)
         return (dto, c, d)
+    }
+
+    static func load(_ req: Request) async throws -> (DispatchDTO, Campaign, CampaignService.Details) {
+        let dto = try await dispatch(req)
+        let c = try await CampaignService.find(req)
+        return (dto, c, try await CampaignService.details(c, on: req.db))
     }
 
     private func body(_ req: Request) async throws -> Body {
@@ -96,7 +116,7 @@ struct DispatchAPIController {
 
     /// `?region=&date=`; unit heads get only their own unit's indicators.
     @Sendable func dispatch(req: Request) async throws -> DispatchDTO {
-        try await DispatchWebController.load(req).0
+        try await DispatchWebController.dispatch(req)
     }
 }
 

@@ -54,25 +54,29 @@ enum DispatchService {
         -> [String: (WorkStatus, Day?)]
     {
         guard let sql = db as? any SQLDatabase else { return [:] }
+        // The least advanced status per indicator, ranked as in WorkStatus.combined.
+        let rank = SQLRaw(
+            "MIN(CASE status WHEN 'not_started' THEN 0 WHEN 'returned' THEN 1 WHEN 'drafting' THEN 2 WHEN 'submitted' THEN 3 ELSE 4 END)")
         let rows = try await sql.select()
-            .column("indicator_code").column("status")
+            .column("indicator_code")
+            .column(rank, as: "status_rank")
             .column(SQLFunction("MIN", args: SQLColumn("deadline")), as: "due")
             .from(CampaignTask.schema)
             .where("campaign_id", .equal, SQLBind(campaignID))
             .where("phase", .equal, SQLBind(PhaseKind.filing.rawValue))
             .where("indicator_code", .isNot, SQLLiteral.null)
             .where { $0.where("region_id", .equal, SQLBind(regionID)).orWhere("region_id", .is, SQLLiteral.null) }
-            .groupBy("indicator_code").groupBy("status")
+            .groupBy("indicator_code")
             .all()
-        var grouped: [String: ([WorkStatus], [Day])] = [:]
+        let byRank: [WorkStatus] = [.notStarted, .returned, .drafting, .submitted, .accepted]
+        var result: [String: (WorkStatus, Day?)] = [:]
         for row in rows {
             let code = try row.decode(column: "indicator_code", as: String.self)
-            let status = WorkStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .notStarted
+            let rank = try row.decode(column: "status_rank", as: Int.self)
             let due = try row.decode(column: "due", as: String?.self).flatMap(Day.init)
-            grouped[code, default: ([], [])].0.append(status)
-            if let due { grouped[code, default: ([], [])].1.append(due) }
+            result[code] = (byRank[min(max(rank, 0), 4)], due)
         }
-        return grouped.mapValues { (WorkStatus.combined($0.0), $0.1.min()) }
+        return result
     }
 
     static func build(_ campaign: Campaign, region: Region, today: Day, user: User, role: Role, on db: any Database)

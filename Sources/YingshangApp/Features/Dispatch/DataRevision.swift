@@ -1,0 +1,72 @@
+import Fluent
+import SQLKit
+import Vapor
+
+/// A counter in the database that every write feeding the dispatch board increments, in the same transaction.
+/// App instances cache dispatch results keyed by it, so a cache is never stale on any instance.
+final class DataRevision: Model, @unchecked Sendable {
+    static let schema = "data_revisions"
+    static let dispatchKey = "dispatch"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "key") var key: String
+    @Field(key: "value") var value: Int
+
+    init() {}
+
+    init(key: String, value: Int) {
+        self.key = key
+        self.value = value
+    }
+
+    static func bump(on db: any Database) async throws {
+        guard let sql = db as? any SQLDatabase else { return }
+        try await sql.update(schema).set(SQLIdentifier("value"), to: SQLRaw("value + 1"))
+            .where("key", .equal, SQLBind(dispatchKey)).run()
+    }
+
+    static func current(on db: any Database) async throws -> Int {
+        try await DataRevision.query(on: db).filter(\.$key == dispatchKey).first()?.value ?? 0
+    }
+}
+
+struct CreateDataRevision: AsyncMigration {
+    func prepare(on db: any Database) async throws {
+        try await db.schema(DataRevision.schema)
+            .id()
+            .field("key", .string, .required)
+            .field("value", .int, .required)
+            .unique(on: "key")
+            .create()
+        try await DataRevision(key: DataRevision.dispatchKey, value: 0).create(on: db)
+    }
+
+    func revert(on db: any Database) async throws {
+        try await db.schema(DataRevision.schema).delete()
+    }
+}
+
+/// Per-instance cache of dispatch results, keyed by the data revision and the request's view of the board.
+final class DispatchCache: @unchecked Sendable {
+    static let shared = DispatchCache()
+
+    private let lock = NSLock()
+    private var entries: [String: DispatchDTO] = [:]
+    private var revision = -1
+
+    func get(_ key: String, revision: Int) -> DispatchDTO? {
+        lock.lock()
+        defer { lock.unlock() }
+        return revision == self.revision ? entries[key] : nil
+    }
+
+    func put(_ key: String, revision: Int, _ value: DispatchDTO) {
+        lock.lock()
+        defer { lock.unlock() }
+        if revision != self.revision || entries.count > 500 {
+            entries = [:]
+            self.revision = revision
+        }
+        entries[key] = value
+    }
+}
