@@ -72,5 +72,6 @@ enum Migrations {
         app.migrations.add(CreateCampaignTables())
         app.migrations.add(AddCampaignIndexes())
         app.migrations.add(CreateDataRevision())
+        app.migrations.add(CreateFilingTables())
     }
 }

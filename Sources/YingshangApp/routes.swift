@@ -19,6 +19,7 @@ func routes(_ app: Application) throws {
     TasksWebController().register(webGuarded)
     DispatchWebController().register(webGuarded)
     CalendarWebController().register(webGuarded)
+    FilingsWebController().register(webGuarded)
 
     let api = app.grouped("api", "v1").grouped(BearerUserAuthenticator())
     let apiGuarded = Guarded(builder: api, api: true)
@@ -28,4 +29,5 @@ func routes(_ app: Application) throws {
     CatalogAPIController().register(apiGuarded)
     CampaignsAPIController().register(apiGuarded)
     DispatchAPIController().register(apiGuarded)
+    FilingsAPIController().register(apiGuarded)
 }

@@ -24,6 +24,11 @@ public struct AppConfig: Sendable {
     public var apiTokenLifetime: TimeInterval
     /// Root holding Resources/ and Public/; defaults to the working directory.
     public var rootDirectory: String
+    /// Largest evidence upload, in bytes (YINGSHANG_UPLOAD_LIMIT_MB, default 50).
+    public var uploadLimitBytes: Int = 50 << 20
+
+    /// Where evidence files live, by content hash. Several app instances share it (NFS or similar).
+    public var evidenceDirectory: String { (dataDirectory as NSString).appendingPathComponent("evidence") }
 
     public init(
         database: Database, dataDirectory: String, bcryptCost: Int = 12, secureCookies: Bool = true,
@@ -66,9 +71,15 @@ public struct AppConfig: Sendable {
             default: problems.append("YINGSHANG_SECURE_COOKIES 应为 true 或 false")
             }
         }
+        var uploadLimit = 50
+        if let raw = env["YINGSHANG_UPLOAD_LIMIT_MB"], !raw.isEmpty {
+            if let n = Int(raw), (1...2048).contains(n) { uploadLimit = n } else { problems.append("YINGSHANG_UPLOAD_LIMIT_MB 应为 1–2048 的整数") }
+        }
         let root = env["YINGSHANG_ROOT"].flatMap { $0.isEmpty ? nil : $0 } ?? FileManager.default.currentDirectoryPath
         if !problems.isEmpty { throw Invalid(problems: problems) }
-        return AppConfig(
+        var config = AppConfig(
             database: database, dataDirectory: dataDir, bcryptCost: cost, secureCookies: secure, rootDirectory: root)
+        config.uploadLimitBytes = uploadLimit << 20
+        return config
     }
 }

@@ -16,11 +16,18 @@ enum CSRF {
 struct CSRFMiddleware: AsyncMiddleware {
     /// The most body this route accepts; the token is read from the body, so it is collected here first.
     var maxBody: Int = 1 << 16
+    /// Streamed uploads carry the token in the `X-CSRF-Token` header; their body must not be collected.
+    var headerOnly = false
 
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         if req.method != .GET && req.method != .HEAD {
-            _ = try await req.body.collect(max: maxBody).get()
-            let sent = (try? req.content.get(String.self, at: CSRF.fieldName)) ?? req.headers.first(name: "X-CSRF-Token")
+            let sent: String?
+            if headerOnly {
+                sent = req.headers.first(name: "X-CSRF-Token")
+            } else {
+                _ = try await req.body.collect(max: maxBody).get()
+                sent = (try? req.content.get(String.self, at: CSRF.fieldName)) ?? req.headers.first(name: "X-CSRF-Token")
+            }
             guard let expected = req.session.data[CSRF.sessionKey], let sent,
                 constantTimeEquals(Array(expected.utf8), Array(sent.utf8))
             else {

@@ -17,6 +17,9 @@ public enum Action: String, CaseIterable, Codable, Sendable {
     case updateTaskStatus = "task.update_status"
     case viewDispatch = "dispatch.view"
     case manageCalendar = "calendar.manage"
+    case viewFilings = "filing.view"
+    case editFilings = "filing.edit"
+    case transitionFilings = "filing.transition"
 }
 
 /// The single role → allowed actions table that every route consults.
@@ -25,15 +28,21 @@ public enum Permissions {
         .admin: Set(Action.allCases),
         .coordinator: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewUsers, .viewCatalog, .manageCatalog,
-            .viewCampaigns, .manageCampaigns, .updateTaskStatus, .viewDispatch, .manageCalendar,
+            .viewCampaigns, .manageCampaigns, .updateTaskStatus, .viewDispatch, .manageCalendar, .viewFilings,
+            .transitionFilings,
         ],
-        .leader: [.viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns, .viewDispatch],
+        .leader: [
+            .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns, .viewDispatch, .viewFilings,
+        ],
         .unitHead: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewUsers, .viewCatalog, .viewCampaigns,
-            .confirmAssignment, .updateTaskStatus, .viewDispatch,
+            .confirmAssignment, .updateTaskStatus, .viewDispatch, .viewFilings, .editFilings, .transitionFilings,
         ],
-        .filer: [.viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns, .updateTaskStatus],
-        .assessor: [.viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns],
+        .filer: [
+            .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns, .updateTaskStatus,
+            .viewFilings, .editFilings, .transitionFilings,
+        ],
+        .assessor: [.viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns, .viewFilings],
     ]
 
     public static func allows(_ role: Role, _ action: Action) -> Bool {

@@ -48,7 +48,8 @@ enum DispatchService {
         return Day(year: parts.year ?? 2000, month: parts.month ?? 1, day: parts.day ?? 1) ?? Day(ordinal: 0)
     }
 
-    /// Combined status per indicator from the filing-phase tasks (least advanced wins), and the earliest deadline.
+    /// Status per indicator: the filing's when one exists, otherwise the least advanced of its filing-phase tasks;
+    /// and the earliest task deadline.
     /// Aggregated in SQL: a campaign has thousands of tasks but at most indicators × statuses groups.
     static func statusByIndicator(campaignID: UUID, regionID: UUID, on db: any Database) async throws
         -> [String: (WorkStatus, Day?)]
@@ -75,6 +76,10 @@ enum DispatchService {
             let rank = try row.decode(column: "status_rank", as: Int.self)
             let due = try row.decode(column: "due", as: String?.self).flatMap(Day.init)
             result[code] = (byRank[min(max(rank, 0), 4)], due)
+        }
+        // A filing, once opened, is the authority on its indicator's status.
+        for f in try await Filing.query(on: db).filter(\.$campaign.$id == campaignID).filter(\.$region.$id == regionID).all() {
+            result[f.indicatorCode] = (f.workStatus, result[f.indicatorCode]?.1)
         }
         return result
     }

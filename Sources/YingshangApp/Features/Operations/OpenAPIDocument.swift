@@ -89,6 +89,18 @@ enum OpenAPIDocument {
               tag: "campaigns", secured: true, body: "TaskStatusInput", response: "Task", status: "200"),
         .init(method: "get", path: "/api/v1/campaigns/{id}/dispatch", summary: "每日调度（?region=&date=），单位负责人仅见本单位",
               tag: "dispatch", secured: true, body: nil, response: "Dispatch", status: "200"),
+        .init(method: "post", path: "/api/v1/campaigns/{id}/filings/{indicator}", summary: "打开（或创建）某指标的填报，?region=",
+              tag: "filings", secured: true, body: nil, response: "Filing", status: "200"),
+        .init(method: "get", path: "/api/v1/filings/{filingID}", summary: "填报详情（答案、附件、流转记录）", tag: "filings",
+              secured: true, body: nil, response: "Filing", status: "200"),
+        .init(method: "put", path: "/api/v1/filings/{filingID}", summary: "保存草稿（须带 version；版本已变返回 409）",
+              tag: "filings", secured: true, body: "FilingSave", response: "Filing", status: "200"),
+        .init(method: "post", path: "/api/v1/filings/{filingID}/transitions",
+              summary: "流转：submit 提交、approve 单位审核、return 退回（须填原因）、accept 审批局通过、reopen 重新打开",
+              tag: "filings", secured: true, body: "FilingTransition", response: "Filing", status: "200"),
+        .init(method: "put", path: "/api/v1/filings/{filingID}/evidence",
+              summary: "上传印证资料：请求体为文件原始内容，?name=文件名&item=题目代码；按内容校验类型，SHA-256 存储",
+              tag: "filings", secured: true, body: nil, response: "Attachment", status: "201"),
         .init(method: "get", path: "/api/v1/openapi.json", summary: "本文档", tag: "operations", secured: false,
               body: nil, response: nil, status: "200"),
     ]
@@ -184,6 +196,18 @@ enum OpenAPIDocument {
             "Task": object(["id": uuid, "phase": string(), "title": string(), "unitID": uuid, "unitName": string(),
                             "deadline": string(), "status": string(), "workdaysOverdue": ["type": "integer"]]),
             "TaskList": list("Task"),
+            "Filing": object(["id": uuid, "campaignID": uuid, "regionID": uuid, "indicatorCode": string(), "state": string(),
+                              "status": string(), "version": ["type": "integer"],
+                              "answers": ["type": "object", "additionalProperties": ["type": "string"]],
+                              "attachments": ["type": "array", "items": ["$ref": "#/components/schemas/Attachment"]],
+                              "events": ["type": "array", "items": ["type": "object"]]]),
+            "FilingSave": object(["version": ["type": "integer"],
+                                  "answers": ["type": "object", "additionalProperties": ["type": "string"]]],
+                                 required: ["version", "answers"]),
+            "FilingTransition": object(["action": ["type": "string", "enum": FilingAction.allCases.map(\.rawValue)],
+                                        "reason": string()], required: ["action"]),
+            "Attachment": object(["id": uuid, "itemCode": string(), "name": string(), "size": ["type": "integer"],
+                                  "sha256": string(), "uploadedBy": string()]),
             "Dispatch": object(["campaignID": uuid, "regionID": uuid, "date": string(), "total": ["type": "integer"],
                                 "handedIn": ["type": "integer"], "counts": ["type": "object"],
                                 "lines": ["type": "array", "items": ["type": "object"]],
@@ -223,9 +247,12 @@ enum OpenAPIDocument {
                                     "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(b)"]]]]
                 responses["422"] = errorResponse("字段校验失败，fields 中按字段给出中文说明")
             }
-            let pathParams = ["id", "assignmentID", "taskID"].filter { op.path.contains("{\($0)}") }
+            let pathParams = ["id", "assignmentID", "taskID", "filingID", "indicator"].filter { op.path.contains("{\($0)}") }
             if !pathParams.isEmpty {
-                o["parameters"] = pathParams.map { ["name": $0, "in": "path", "required": true, "schema": uuid] as [String: Any] }
+                o["parameters"] = pathParams.map { name -> [String: Any] in
+                    let schema: [String: Any] = name == "indicator" ? ["type": "string"] : uuid
+                    return ["name": name, "in": "path", "required": true, "schema": schema]
+                }
                 responses["404"] = errorResponse("记录不存在")
             }
             if op.method == "get" && op.response?.hasSuffix("List") == true {

@@ -1,0 +1,136 @@
+import Crypto
+import Fluent
+import NIOCore
+import NIOPosix
+import Vapor
+import YingshangCore
+
+/// Evidence upload: the request body is streamed to a temporary file while it is hashed and size-checked, then
+/// moved to `evidence/ab/<sha256>`; the same content is stored once. Nothing is kept when a check fails.
+enum EvidenceStore {
+    static func path(for sha: String, config: AppConfig) -> String {
+        "\(config.evidenceDirectory)/\(sha.prefix(2))/\(sha)"
+    }
+
+    struct Upload {
+        let sha256: String
+        let size: Int
+        let kind: EvidenceCheck.Kind
+    }
+
+    /// Streams `req.body` to disk. Throws 413 past the limit and 422 for a disguised or unknown file.
+    static func receive(_ req: Request, ext: String) async throws -> Upload {
+        let config = req.application.settings
+        if let declared = req.headers.first(name: .contentLength).flatMap(Int.init), declared > config.uploadLimitBytes {
+            throw AppError(status: .payloadTooLarge, code: "too_large", message: EvidenceCheck.Problem.tooLarge(limitMB: config.uploadLimitBytes >> 20).message)
+        }
+        let tmpDir = "\(config.evidenceDirectory)/tmp"
+        try FileManager.default.createDirectory(atPath: tmpDir, withIntermediateDirectories: true)
+        let tmp = "\(tmpDir)/\(UUID().uuidString)"
+        let io = req.application.fileio
+        let handle = try await io.openFile(
+            path: tmp, mode: .write, flags: .allowFileCreation(posixMode: 0o640), eventLoop: req.eventLoop
+        ).get()
+        var hasher = SHA256()
+        var size = 0
+        var head: [UInt8] = []
+        var kind: EvidenceCheck.Kind? = nil
+        do {
+            for try await chunk in req.body {
+                size += chunk.readableBytes
+                if size > config.uploadLimitBytes {
+                    throw AppError(
+                        status: .payloadTooLarge, code: "too_large",
+                        message: EvidenceCheck.Problem.tooLarge(limitMB: config.uploadLimitBytes >> 20).message)
+                }
+                if kind == nil {
+                    head += chunk.getBytes(at: chunk.readerIndex, length: min(16 - head.count, chunk.readableBytes)) ?? []
+                    if head.count >= 16 { kind = try check(head, ext: ext) }
+                }
+                hasher.update(data: chunk.readableBytesView)
+                try await io.write(fileHandle: handle, buffer: chunk, eventLoop: req.eventLoop).get()
+            }
+            if kind == nil { kind = try check(head, ext: ext) }
+            try handle.close()
+        } catch {
+            try? handle.close()
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw error
+        }
+        let sha = hasher.finalize().hex
+        let target = path(for: sha, config: config)
+        if FileManager.default.fileExists(atPath: target) {
+            try? FileManager.default.removeItem(atPath: tmp)
+        } else {
+            try FileManager.default.createDirectory(
+                atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            do {
+                try FileManager.default.moveItem(atPath: tmp, toPath: target)
+            } catch {
+                // Another instance stored the same content meanwhile.
+                try? FileManager.default.removeItem(atPath: tmp)
+                if !FileManager.default.fileExists(atPath: target) { throw error }
+            }
+        }
+        guard let kind else { throw AppError.invalid(["file": EvidenceCheck.Problem.empty.message]) }
+        return Upload(sha256: sha, size: size, kind: kind)
+    }
+
+    private static func check(_ head: [UInt8], ext: String) throws -> EvidenceCheck.Kind {
+        switch EvidenceCheck.checkContent(head: head, ext: ext) {
+        case .success(let k): return k
+        case .failure(let p): throw AppError.invalid(["file": p.message])
+        }
+    }
+
+    /// Stores the upload as an attachment of `filing` (draft only, lead unit only).
+    static func attach(_ f: Filing, req: Request) async throws -> FilingAttachment {
+        try FilingService.requireEdit(f, req: req)
+        let user = try req.currentUser()
+        let checked: (name: String, ext: String)
+        switch EvidenceCheck.checkName(req.query[String.self, at: "name"] ?? "") {
+        case .success(let c): checked = c
+        case .failure(let p): throw AppError.invalid(["name": p.message])
+        }
+        var itemCode: String? = nil
+        if let item = req.query[String.self, at: "item"], !item.isEmpty {
+            let ind = try await FilingService.indicator(f, on: req.db)
+            guard ind.questionnaire.contains(where: { $0.code == item }) else {
+                throw AppError.invalid(["item": "问卷中没有题目 \(item)"])
+            }
+            itemCode = item
+        }
+        let upload = try await receive(req, ext: checked.ext)
+        let item = itemCode
+        let filingID = try f.requireID()
+        let attachment = try await req.db.transaction { db -> FilingAttachment in
+            let blob: EvidenceBlob
+            if let existing = try await EvidenceBlob.query(on: db).filter(\.$sha256 == upload.sha256).first() {
+                blob = existing
+            } else {
+                blob = EvidenceBlob(sha256: upload.sha256, size: upload.size, kind: upload.kind)
+                try await blob.create(on: db)
+            }
+            let a = FilingAttachment(filingID: filingID, itemCode: item, blob: blob, name: checked.name, by: user.username)
+            try await a.create(on: db)
+            try await AuditLog.record(
+                on: db, req: req, actor: user, action: "attach", entityType: "filing", entityID: filingID, before: noSnapshot,
+                after: ["name": checked.name, "sha256": upload.sha256, "item": item ?? "", "size": String(upload.size)])
+            return a
+        }
+        return attachment
+    }
+
+    static func download(_ a: FilingAttachment, req: Request) async throws -> Response {
+        let file = path(for: a.sha256, config: req.application.settings)
+        guard FileManager.default.fileExists(atPath: file) else { throw AppError.notFound("文件") }
+        let res = try await req.fileio.asyncStreamFile(at: file)
+        let kind = EvidenceCheck.Kind(rawValue: a.kind)
+        res.headers.replaceOrAdd(name: .contentType, value: kind?.mimeType ?? "application/octet-stream")
+        let encoded = a.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file"
+        let disposition = (kind?.isPreviewable == true && req.query[String.self, at: "download"] == nil) ? "inline" : "attachment"
+        res.headers.replaceOrAdd(name: .contentDisposition, value: "\(disposition); filename*=UTF-8''\(encoded)")
+        res.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        return res
+    }
+}

@@ -1,0 +1,340 @@
+import Fluent
+import Vapor
+import YingshangCore
+
+/// `/filings`: my unit's filings or the bureau's review queue; one filing's questionnaire, evidence and timeline.
+struct FilingsWebController {
+    struct Row: Encodable {
+        let href: String
+        let campaignName: String
+        let indicatorName: String
+        let leadUnit: String
+        let role: String
+        let stateName: String
+        let status: String
+        let due: String
+    }
+
+    struct IndexBody: Encodable {
+        let rows: [Row]
+        let isBureau: Bool
+        let stateFilter: String
+        let states: [SelectOption]
+    }
+
+    func register(_ g: Guarded) {
+        g.get("filings", action: .viewFilings, use: index)
+        g.get("campaigns", ":id", "filings", ":indicator", action: .viewFilings, use: open)
+        g.get("filings", ":filingID", action: .viewFilings, use: show)
+        g.post("filings", ":filingID", action: .editFilings, use: save)
+        g.post("filings", ":filingID", "transition", action: .transitionFilings, use: transition)
+        g.putStream("filings", ":filingID", "evidence", action: .editFilings, use: upload)
+        g.get("filings", ":filingID", "evidence", ":attachmentID", action: .viewFilings, use: download)
+        g.post("filings", ":filingID", "evidence", ":attachmentID", "delete", action: .editFilings, use: deleteAttachment)
+        g.get("filings", ":filingID", "diff", action: .viewFilings, use: diff)
+    }
+
+    /// Unit users: every indicator their unit leads or cooperates on in running campaigns. Bureau and leaders:
+    /// every indicator, filterable by state (the review queue).
+    @Sendable func index(req: Request) async throws -> View {
+        let user = try req.currentUser()
+        let role = try req.currentRole()
+        let stateFilter = req.query[String.self, at: "state"] ?? (role == .coordinator || role == .admin ? "unit_approved" : "")
+        let campaigns = try await Campaign.query(on: req.db).filter(\.$status == Campaign.Status.active.rawValue).all()
+        var rows: [Row] = []
+        for c in campaigns {
+            let cid = try c.requireID()
+            let names = Dictionary(
+                uniqueKeysWithValues: try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == cid).all()
+                    .map { ($0.code, ($0.name, $0.position)) })
+            let assignments = try await Assignment.query(on: req.db).filter(\.$campaign.$id == cid).with(\.$cooperators).all()
+            let filings = try await Filing.query(on: req.db).filter(\.$campaign.$id == cid).all()
+            let byKey = Dictionary(uniqueKeysWithValues: filings.map { ("\($0.$region.id)|\($0.indicatorCode)", $0) })
+            let schedule = Dictionary(
+                uniqueKeysWithValues: try await ScheduleEntry.query(on: req.db).filter(\.$campaign.$id == cid).all()
+                    .map { ("\($0.$region.id)|\($0.indicatorCode)", $0.day) })
+            let units = Dictionary(
+                uniqueKeysWithValues: try await Unit.query(on: req.db).all().compactMap { u in u.id.map { ($0, u.name) } })
+            for a in assignments.sorted(by: { (names[$0.indicatorCode]?.1 ?? 0) < (names[$1.indicatorCode]?.1 ?? 0) }) {
+                guard let lead = a.$leadUnit.id else { continue }
+                var myRole = ""
+                if role.isUnitScoped {
+                    if lead == user.$unit.id { myRole = "牵头" } else if a.cooperators.contains(where: { $0.$unit.id == user.$unit.id }) {
+                        myRole = "配合"
+                    } else { continue }
+                }
+                let key = "\(a.$region.id)|\(a.indicatorCode)"
+                let f = byKey[key]
+                let state = f?.filingState ?? .draft
+                if !stateFilter.isEmpty && state.rawValue != stateFilter { continue }
+                rows.append(Row(
+                    href: f.flatMap { $0.id.map { "/filings/\($0)" } } ?? "/campaigns/\(cid)/filings/\(a.indicatorCode)?region=\(a.$region.id)",
+                    campaignName: c.name, indicatorName: names[a.indicatorCode]?.0 ?? a.indicatorCode, leadUnit: units[lead] ?? "",
+                    role: myRole, stateName: f == nil ? "未开始" : state.chineseName, status: f?.workStatus.rawValue ?? "not_started",
+                    due: schedule[key] ?? ""))
+            }
+        }
+        let states = [SelectOption(value: "", label: "全部", selected: stateFilter.isEmpty)]
+            + FilingState.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == stateFilter) }
+        return try await req.render(
+            "filings/index", title: "数据填报",
+            IndexBody(rows: rows, isBureau: !role.isUnitScoped, stateFilter: stateFilter, states: states))
+    }
+
+    @Sendable func open(req: Request) async throws -> Response {
+        let c = try await CampaignService.find(req)
+        let region = try CampaignService.region(req, try await CampaignService.details(c, on: req.db))
+        let f = try await FilingService.open(
+            campaign: c, regionID: try region.requireID(), indicatorCode: req.parameters.get("indicator") ?? "", req: req)
+        return req.redirect(to: "/filings/\(try f.requireID())")
+    }
+
+    struct ItemView: Encodable {
+        let code: String
+        let text: String
+        let help: String
+        let value: String
+        let kind: String
+        let unit: String
+        let options: [String]
+        let subName: String
+        let evidenceRequired: Bool
+        let error: String
+        let attachments: [AttachmentView]
+    }
+
+    struct AttachmentView: Encodable {
+        let id: String
+        let name: String
+        let size: String
+        let uploadedBy: String
+        let uploadedAt: String
+    }
+
+    struct EventView: Encodable {
+        let actionName: String
+        let actor: String
+        let reason: String?
+        let atText: String
+    }
+
+    struct Group: Encodable {
+        let name: String
+        let items: [ItemView]
+    }
+
+    struct ShowBody: Encodable {
+        let id: String
+        let campaignName: String
+        let indicatorName: String
+        let leadUnit: String
+        let state: String
+        let stateName: String
+        let version: Int
+        let lastReason: String
+        let returned: Bool
+        let canEdit: Bool
+        let actions: [SelectOption]
+        let groups: [Group]
+        let general: [AttachmentView]
+        let guideHTML: String
+        let documents: [String]
+        let events: [EventView]
+        let errors: [String]
+        let conflict: Bool
+        let limitMB: Int
+        let versions: [Int]
+    }
+
+    private func page(_ req: Request, _ f: Filing, input: [String: String]? = nil, errors: [FieldProblem] = [], conflict: Bool = false)
+        async throws -> View
+    {
+        let ind = try await FilingService.indicator(f, on: req.db)
+        let campaign = try await f.$campaign.get(on: req.db)
+        let lead = try await f.$leadUnit.get(on: req.db)
+        let dto = try await FilingService.dto(f, on: req.db)
+        let values = input ?? f.answers
+        let subs = Dictionary(uniqueKeysWithValues: ind.subIndicators.map { ($0.code, $0) })
+        let itemCodes = Set(ind.questionnaire.map(\.code))
+        let errorByItem = Dictionary(errors.map { ($0.field, $0.message) }, uniquingKeysWith: { "\($0)；\($1)" })
+        func view(_ a: FilingDTO.Attachment) -> AttachmentView {
+            AttachmentView(
+                id: a.id.uuidString, name: a.name, size: ByteCountFormatter.string(fromByteCount: Int64(a.size), countStyle: .file),
+                uploadedBy: a.uploadedBy, uploadedAt: DisplayTime.format(a.uploadedAt))
+        }
+        let groups = Dimension.allCases.compactMap { dim -> Group? in
+            let items = ind.questionnaire.filter { $0.dimension == dim }.map { item -> ItemView in
+                let sub = item.subIndicatorCode.flatMap { subs[$0] }
+                return ItemView(
+                    code: item.code, text: item.text, help: item.help, value: values[item.code] ?? "",
+                    kind: sub?.kind.rawValue ?? "text", unit: sub?.unit ?? "",
+                    options: sub?.kind == .choice ? sub?.options.map(\.label) ?? [] : [], subName: sub?.nameZh ?? "",
+                    evidenceRequired: sub?.evidenceRequired ?? false, error: errorByItem[item.code] ?? "",
+                    attachments: dto.attachments.filter { $0.itemCode == item.code }.map(view))
+            }
+            return items.isEmpty ? nil : Group(name: dim.chineseName, items: items)
+        }
+        let user = try req.currentUser()
+        let role = try req.currentRole()
+        let actor = FilingActor(role: role, isLeadUnit: f.$leadUnit.id == user.$unit.id)
+        let actions = FilingAction.allCases.filter {
+            if case .success = FilingWorkflow.next(from: f.filingState, action: $0, actor: actor, reason: "x") { return true }
+            return false
+        }.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: false) }
+        let canEdit = (try? FilingService.requireEdit(f, req: req)) != nil
+        let versions = try await FilingVersion.query(on: req.db).filter(\.$filing.$id == (try f.requireID()))
+            .sort(\.$version, .descending).all().map(\.version)
+        return try await req.render(
+            "filings/show", title: ind.nameZh,
+            ShowBody(
+                id: try f.requireID().uuidString, campaignName: campaign.name, indicatorName: ind.nameZh, leadUnit: lead.name,
+                state: f.state, stateName: f.filingState.chineseName, version: f.version, lastReason: f.lastReason ?? "",
+                returned: f.workStatus == .returned, canEdit: canEdit, actions: actions, groups: groups,
+                general: dto.attachments.filter { $0.itemCode == nil }.map(view),
+                guideHTML: SafeMarkdown.render(ind.guide.markdown), documents: ind.guide.requiredDocuments,
+                events: dto.events.map {
+                    EventView(actionName: $0.actionName, actor: $0.actor, reason: $0.reason, atText: DisplayTime.format($0.at))
+                },
+                errors: errors.filter { !itemCodes.contains($0.field) }.map(\.message),
+                conflict: conflict, limitMB: req.application.settings.uploadLimitBytes >> 20, versions: versions))
+    }
+
+    @Sendable func show(req: Request) async throws -> View {
+        try await page(req, try await FilingService.find(req))
+    }
+
+    struct SaveForm: Content {
+        var version: Int?
+        var answers: [String: String]?
+    }
+
+    @Sendable func save(req: Request) async throws -> Response {
+        let f = try await FilingService.find(req)
+        let form = try req.content.decode(SaveForm.self)
+        let answers = form.answers ?? [:]
+        do {
+            try await FilingService.save(f, answers: answers, expectedVersion: form.version, req: req)
+        } catch let e as AppError where e.status == .unprocessableEntity || e.code == "version_conflict" {
+            let problems = (e.fields ?? [:]).map { FieldProblem(field: $0.key, message: $0.value) }
+                + (e.code == "version_conflict" ? [FieldProblem(field: "version", message: e.message)] : [])
+            let res = try await page(req, f, input: answers, errors: problems, conflict: e.code == "version_conflict")
+                .encodeResponse(for: req)
+            res.status = e.status
+            return res
+        }
+        req.setFlash("已保存（第 \(f.version) 版）")
+        return req.redirect(to: "/filings/\(try f.requireID())")
+    }
+
+    @Sendable func transition(req: Request) async throws -> Response {
+        let f = try await FilingService.find(req)
+        let input = try req.content.decode(FilingTransitionInput.self)
+        do {
+            try await FilingService.transition(f, input, req: req)
+        } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
+            let problems = (e.fields ?? [:]).map { FieldProblem(field: $0.key, message: $0.value) }
+            let res = try await page(req, f, errors: [FieldProblem(field: "_", message: e.message)] + problems)
+                .encodeResponse(for: req)
+            res.status = e.status
+            return res
+        }
+        req.setFlash("已\(FilingAction(rawValue: input.action.trimmed)?.chineseName ?? "处理")")
+        return req.redirect(to: "/filings/\(try f.requireID())")
+    }
+
+    /// Raw file body (streamed); the page's script sends `?name=&item=` and the CSRF token as a header.
+    @Sendable func upload(req: Request) async throws -> FilingDTO.Attachment {
+        let f = try await FilingService.find(req)
+        let a = try await EvidenceStore.attach(f, req: req)
+        return .init(
+            id: try a.requireID(), itemCode: a.itemCode, name: a.name, size: a.size, sha256: a.sha256, uploadedBy: a.uploadedBy,
+            uploadedAt: a.createdAt)
+    }
+
+    @Sendable func download(req: Request) async throws -> Response {
+        let f = try await FilingService.find(req)
+        guard let a = try await FilingAttachment.find(try req.uuidParameter("attachmentID"), on: req.db),
+            a.$filing.id == f.id
+        else { throw AppError.notFound("附件") }
+        return try await EvidenceStore.download(a, req: req)
+    }
+
+    @Sendable func deleteAttachment(req: Request) async throws -> Response {
+        let f = try await FilingService.find(req)
+        try FilingService.requireEdit(f, req: req)
+        guard let a = try await FilingAttachment.find(try req.uuidParameter("attachmentID"), on: req.db),
+            a.$filing.id == f.id
+        else { throw AppError.notFound("附件") }
+        let user = try req.currentUser()
+        try await req.db.transaction { db in
+            try await a.delete(on: db)
+            try await AuditLog.record(
+                on: db, req: req, actor: user, action: "detach", entityType: "filing", entityID: f.id,
+                before: ["name": a.name, "sha256": a.sha256], after: noSnapshot)
+        }
+        req.setFlash("已删除附件“\(a.name)”")
+        return req.redirect(to: "/filings/\(try f.requireID())")
+    }
+
+    struct DiffRow: Encodable {
+        let code: String
+        let text: String
+        let before: String
+        let after: String
+    }
+
+    struct DiffBody: Encodable {
+        let id: String
+        let indicatorName: String
+        let from: Int
+        let to: Int
+        let rows: [DiffRow]
+        let addedFiles: [String]
+        let removedFiles: [String]
+    }
+
+    /// What changed between two saved versions: answers and attachments.
+    @Sendable func diff(req: Request) async throws -> View {
+        let f = try await FilingService.find(req)
+        let id = try f.requireID()
+        let versions = try await FilingVersion.query(on: req.db).filter(\.$filing.$id == id).sort(\.$version).all()
+        guard let last = versions.last else { throw AppError.notFound("历史版本") }
+        let to = req.query[Int.self, at: "to"] ?? last.version
+        let from = req.query[Int.self, at: "from"] ?? (versions.dropLast().last?.version ?? to)
+        guard let a = versions.first(where: { $0.version == from }), let b = versions.first(where: { $0.version == to }) else {
+            throw AppError.notFound("历史版本")
+        }
+        let decode: (String) -> [String: String] = { (try? JSONDecoder().decode([String: String].self, from: Data($0.utf8))) ?? [:] }
+        let files: (String) -> Set<String> = { Set((try? JSONDecoder().decode([String].self, from: Data($0.utf8))) ?? []) }
+        let ind = try await FilingService.indicator(f, on: req.db)
+        let (va, vb) = (decode(a.answersJSON), decode(b.answersJSON))
+        let rows = ind.questionnaire.compactMap { item -> DiffRow? in
+            let (x, y) = (va[item.code] ?? "", vb[item.code] ?? "")
+            return x == y ? nil : DiffRow(code: item.code, text: item.text, before: x, after: y)
+        }
+        let names = Dictionary(
+            (try await FilingService.attachments(f, on: req.db)).map { ("\($0.itemCode ?? "*"):\($0.sha256)", $0.name) },
+            uniquingKeysWith: { a, _ in a })
+        let (fa, fb) = (files(a.attachmentsJSON), files(b.attachmentsJSON))
+        return try await req.render(
+            "filings/diff", title: "版本对比",
+            DiffBody(
+                id: id.uuidString, indicatorName: ind.nameZh, from: from, to: to, rows: rows,
+                addedFiles: fb.subtracting(fa).sorted().map { names[$0] ?? String($0.suffix(12)) },
+                removedFiles: fa.subtracting(fb).sorted().map { names[$0] ?? String($0.suffix(12)) }))
+    }
+}
+
+extension Guarded {
+    /// A PUT whose body is streamed to the handler (uploads); CSRF comes from the `X-CSRF-Token` header.
+    @discardableResult
+    func putStream<R: AsyncResponseEncodable>(
+        _ path: PathComponent..., action: Action, use handler: @escaping @Sendable (Request) async throws -> R
+    ) -> Route {
+        var middleware: [any Middleware] = [RequireAction(action: action, api: api)]
+        if !api { middleware.append(CSRFMiddleware(headerOnly: true)) }
+        let route = builder.grouped(middleware).on(.PUT, path, body: .stream, use: handler)
+        route.userInfo[RouteActionKey.key] = action
+        return route
+    }
+}
