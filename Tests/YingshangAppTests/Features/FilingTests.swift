@@ -1,0 +1,270 @@
+import Fluent
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+import YingshangCore
+@testable import YingshangApp
+
+/// The filing workflow end to end: fill, attach, approve, return, resubmit, accept; races, bad files, other units.
+@Suite("Filing and review")
+struct FilingTests {
+    static let pdf = Data("%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n".utf8)
+
+    /// Opens the demo campaign's 开办企业 filing as the filer.
+    static func open(_ app: Application, as user: String = "filer", indicator: String = "starting_business") async throws
+        -> (FilingDTO, String, UUID)
+    {
+        let c = try await CampaignTests.demoCampaign(app)
+        let token = try await app.apiToken(user)
+        let res = try await app.send(.POST, "/api/v1/campaigns/\(try c.requireID())/filings/\(indicator)", headers: .bearer(token))
+        try #require(res.status == .ok, "\(res.text)")
+        return (try res.decode(FilingDTO.self), token, try c.requireID())
+    }
+
+    static func fullAnswers() -> [String: String] {
+        let ind = NationalCatalog.indicators[0]
+        return Dictionary(uniqueKeysWithValues: ind.questionnaire.map { item in
+            (item.code, item.subIndicatorCode == "one_stop" ? "是" : item.subIndicatorCode == nil ? "已实现免费发放" : "2")
+        })
+    }
+
+    static func upload(_ app: Application, _ filingID: UUID, token: String, name: String, item: String? = nil, data: Data = pdf)
+        async throws -> TestingHTTPResponse
+    {
+        var path = "/api/v1/filings/\(filingID)/evidence?name=\(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+        if let item { path += "&item=\(item)" }
+        return try await app.testing().sendRequest(.PUT, path, headers: .bearer(token)) { req in
+            req.headers.contentType = .binary
+            req.body = ByteBuffer(data: data)
+        }
+    }
+
+    /// A filer in 供电公司, which neither leads nor cooperates on 开办企业 in the demo.
+    static func outsider(_ app: Application) async throws -> String {
+        let admin = try await app.apiToken("admin")
+        let res = try await app.send(
+            .POST, "/api/v1/users", headers: .bearer(admin),
+            json: ["username": "filer_gd", "displayName": "供电填报员", "role": "filer", "unitID": try await app.unitID("GD").uuidString, "password": "power2026"])
+        try #require(res.status == .created)
+        return "filer_gd"
+    }
+
+    static func act(_ app: Application, _ id: UUID, _ token: String, _ action: String, reason: String? = nil) async throws
+        -> TestingHTTPResponse
+    {
+        var body = ["action": action]
+        if let reason { body["reason"] = reason }
+        return try await app.send(.POST, "/api/v1/filings/\(id)/transitions", headers: .bearer(token), json: body)
+    }
+
+    @Test("fill, attach, approve, return with a reason, fix, resubmit, accept; dispatch and audit follow", arguments: TestDatabase.available)
+    func fullFlow(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let (filing, filer, campaignID) = try await Self.open(app)
+            #expect(filing.state == "draft")
+            #expect(filing.version == 1)
+
+            // Submitting an empty filing names what is missing.
+            let early = try await Self.act(app, filing.id, filer, "submit")
+            #expect(early.status == .unprocessableEntity)
+            #expect(early.apiError?.fields?["q1"]?.contains("未填写") == true)
+
+            let saved = try await app.send(
+                .PUT, "/api/v1/filings/\(filing.id)", headers: .bearer(filer),
+                json: FilingBody(version: 1, answers: Self.fullAnswers()))
+            #expect(saved.status == .ok, "\(saved.text)")
+            #expect(try saved.decode(FilingDTO.self).version == 2)
+
+            let noEvidence = try await Self.act(app, filing.id, filer, "submit")
+            #expect(noEvidence.status == .unprocessableEntity)
+            #expect(noEvidence.apiError?.fields?.values.contains { $0.contains("须上传印证资料") } == true)
+
+            let up = try await Self.upload(app, filing.id, token: filer, name: "开办企业实施方案.pdf")
+            #expect(up.status == .created, "\(up.text)")
+            let att = try up.decode(FilingDTO.Attachment.self)
+            #expect(att.sha256.count == 64)
+            #expect(try await Self.act(app, filing.id, filer, "submit").status == .ok)
+
+            let head = try await app.apiToken("unithead")
+            #expect(try await Self.act(app, filing.id, head, "approve").status == .ok)
+
+            let coord = try await app.apiToken("coordinator")
+            let noReason = try await Self.act(app, filing.id, coord, "return")
+            #expect(noReason.status == .unprocessableEntity)
+            #expect(noReason.apiError?.fields?["reason"] == "退回或重新打开必须填写原因")
+            let returned = try await Self.act(app, filing.id, coord, "return", reason: "开办时间口径应为工作日")
+            #expect(returned.status == .ok)
+            let r = try returned.decode(FilingDTO.self)
+            #expect(r.state == "draft")
+            #expect(r.status == "returned")
+            #expect(r.lastReason == "开办时间口径应为工作日")
+
+            let dispatch = try await app.send(.GET, "/api/v1/campaigns/\(campaignID)/dispatch?date=2022-10-14", headers: .bearer(coord))
+                .decode(DispatchDTO.self)
+            #expect(dispatch.lines.first { $0.indicatorCode == "starting_business" }?.status == "returned")
+
+            var fixed = Self.fullAnswers()
+            fixed["q3"] = "1.5"
+            let v = r.version
+            #expect(try await app.send(.PUT, "/api/v1/filings/\(filing.id)", headers: .bearer(filer), json: FilingBody(version: v, answers: fixed)).status == .ok)
+            #expect(try await Self.act(app, filing.id, filer, "submit").status == .ok)
+            #expect(try await Self.act(app, filing.id, head, "approve").status == .ok)
+            let accepted = try await Self.act(app, filing.id, coord, "accept")
+            #expect(try accepted.decode(FilingDTO.self).state == "accepted")
+
+            // Accepted filings are locked.
+            let locked = try await app.send(
+                .PUT, "/api/v1/filings/\(filing.id)", headers: .bearer(filer), json: FilingBody(version: 99, answers: fixed))
+            #expect(locked.status == .conflict)
+            #expect(locked.apiError?.code == "locked")
+
+            let final = try await app.send(.GET, "/api/v1/filings/\(filing.id)", headers: .bearer(coord)).decode(FilingDTO.self)
+            #expect(final.events.map(\.action) == ["submit", "approve", "return", "submit", "approve", "accept"])
+            #expect(final.events[2].reason == "开办时间口径应为工作日")
+            let after = try await app.send(.GET, "/api/v1/campaigns/\(campaignID)/dispatch?date=2022-10-14", headers: .bearer(coord))
+                .decode(DispatchDTO.self)
+            #expect(after.lines.first { $0.indicatorCode == "starting_business" }?.status == "accepted")
+            let audits = try await AuditEntry.query(on: app.db).filter(\.$entityType == "filing").all().map(\.action)
+            for a in ["update", "attach", "submit", "approve", "return", "accept"] { #expect(audits.contains(a), "\(a)") }
+
+            // The web page shows the timeline and the diff between the last two saves.
+            let s = try await app.webSession("coordinator")
+            let page = try await app.send(.GET, "/filings/\(filing.id)", headers: s.headers)
+            #expect(page.status == .ok)
+            #expect(page.text.contains("开办时间口径应为工作日"))
+            let diff = try await app.send(.GET, "/filings/\(filing.id)/diff", headers: s.headers)
+            #expect(diff.status == .ok)
+        }
+    }
+
+    struct FilingBody: Encodable, Sendable {
+        let version: Int
+        let answers: [String: String]
+    }
+
+    @Test("two saves from the same version: the second gets 409 and nothing is lost", arguments: TestDatabase.available)
+    func race(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let (filing, filer, _) = try await Self.open(app)
+            let head = try await app.apiToken("unithead")
+            let first = try await app.send(
+                .PUT, "/api/v1/filings/\(filing.id)", headers: .bearer(filer), json: FilingBody(version: 1, answers: ["q1": "3"]))
+            #expect(first.status == .ok)
+            let second = try await app.send(
+                .PUT, "/api/v1/filings/\(filing.id)", headers: .bearer(head), json: FilingBody(version: 1, answers: ["q1": "5"]))
+            #expect(second.status == .conflict)
+            #expect(second.apiError?.code == "version_conflict")
+            #expect(second.apiError?.message.contains("已被他人修改") == true)
+            let now = try await app.send(.GET, "/api/v1/filings/\(filing.id)", headers: .bearer(filer)).decode(FilingDTO.self)
+            #expect(now.answers["q1"] == "3")
+            #expect(now.version == 2)
+
+            // Concurrent saves: exactly one wins.
+            async let a = app.send(.PUT, "/api/v1/filings/\(filing.id)", headers: .bearer(filer), json: FilingBody(version: 2, answers: ["q1": "6"]))
+            async let b = app.send(.PUT, "/api/v1/filings/\(filing.id)", headers: .bearer(head), json: FilingBody(version: 2, answers: ["q1": "7"]))
+            let statuses = [try await a.status, try await b.status]
+            #expect(statuses.filter { $0 == .ok }.count == 1)
+            #expect(statuses.filter { $0 == .conflict }.count == 1)
+
+            // The web form keeps what the user typed and offers to reload.
+            let s = try await app.webSession("filer")
+            let page = try await app.send(
+                .POST, "/filings/\(filing.id)", headers: s.headers,
+                form: ["_csrf": s.csrf, "version": "1", "answers[q1]": "8", "answers[q6]": "我的输入"])
+            #expect(page.status == .conflict)
+            #expect(page.text.contains(">我的输入</textarea>"))
+            #expect(page.text.contains("刷新查看最新版本"))
+        }
+    }
+
+    @Test("bad input: out-of-range answer, disguised executable, traversal name, oversize file — nothing stored", arguments: TestDatabase.available)
+    func badInput(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let (filing, filer, _) = try await Self.open(app)
+            let range = try await app.send(
+                .PUT, "/api/v1/filings/\(filing.id)", headers: .bearer(filer), json: FilingBody(version: 1, answers: ["q3": "-2", "q1": "abc"]))
+            #expect(range.status == .unprocessableEntity)
+            #expect(range.apiError?.fields?["q3"]?.contains("不能为负数") == true)
+            #expect(range.apiError?.fields?["q1"]?.contains("应填写数字") == true)
+
+            let exe = try await Self.upload(app, filing.id, token: filer, name: "方案.pdf", data: Data([0x4D, 0x5A, 0x90, 0x00] + Array(repeating: 0, count: 64)))
+            #expect(exe.status == .unprocessableEntity)
+            #expect(exe.apiError?.fields?["file"] == "文件是可执行程序，已拒绝")
+            let fake = try await Self.upload(app, filing.id, token: filer, name: "报表.xlsx")
+            #expect(fake.apiError?.fields?["file"]?.contains("与扩展名 .xlsx 不符") == true)
+            let traversal = try await Self.upload(app, filing.id, token: filer, name: "../../etc/passwd.pdf")
+            #expect(traversal.status == .unprocessableEntity)
+            #expect(traversal.apiError?.fields?["name"]?.contains("文件名无效") == true)
+            let exeName = try await Self.upload(app, filing.id, token: filer, name: "tool.exe")
+            #expect(exeName.apiError?.fields?["name"]?.contains(".exe") == true)
+
+            app.settings.uploadLimitBytes = 1024
+            let big = try await Self.upload(app, filing.id, token: filer, name: "大文件.pdf", data: Self.pdf + Data(repeating: 0x20, count: 4096))
+            #expect(big.status == .payloadTooLarge)
+
+            #expect(try await FilingAttachment.query(on: app.db).count() == 0)
+            #expect(try await Filing.find(filing.id, on: app.db)?.version == 1)
+        }
+    }
+
+    @Test("another unit's filer and head are refused with 403", arguments: TestDatabase.available)
+    func otherUnits(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let (filing, filer, _) = try await Self.open(app)
+            // 税务局 cooperates on 开办企业, so its filer may read but not edit.
+            let taxFiler = try await app.apiToken("filer_tax")
+            #expect(try await app.send(.GET, "/api/v1/filings/\(filing.id)", headers: .bearer(taxFiler)).status == .ok)
+            let outsider = try await app.apiToken(try await Self.outsider(app), password: "power2026")
+            let view = try await app.send(.GET, "/api/v1/filings/\(filing.id)", headers: .bearer(outsider))
+            #expect(view.status == .forbidden)
+            let edit = try await app.send(
+                .PUT, "/api/v1/filings/\(filing.id)", headers: .bearer(taxFiler), json: FilingBody(version: 1, answers: ["q1": "1"]))
+            #expect(edit.status == .forbidden)
+            let upload = try await Self.upload(app, filing.id, token: taxFiler, name: "x.pdf")
+            #expect(upload.status == .forbidden)
+
+            // Submit properly, then a head of another unit (the tax bureau has none in the demo: make one) may not approve.
+            _ = try await app.send(.PUT, "/api/v1/filings/\(filing.id)", headers: .bearer(filer), json: FilingBody(version: 1, answers: Self.fullAnswers()))
+            _ = try await Self.upload(app, filing.id, token: filer, name: "a.pdf")
+            #expect(try await Self.act(app, filing.id, filer, "submit").status == .ok)
+            let admin = try await app.apiToken("admin")
+            _ = try await app.send(
+                .POST, "/api/v1/users", headers: .bearer(admin),
+                json: ["username": "head_tax", "displayName": "税务局负责人", "role": "unit_head", "unitID": try await app.unitID("SWJ").uuidString, "password": "taxhead2026"])
+            let taxHead = try await app.apiToken("head_tax", password: "taxhead2026")
+            let approve = try await Self.act(app, filing.id, taxHead, "approve")
+            #expect(approve.status == .forbidden)
+            // The filer cannot approve their own filing; the bureau cannot skip the unit head.
+            let own = try await Self.act(app, filing.id, filer, "approve")
+            #expect(own.status == .forbidden)
+            let coord = try await app.apiToken("coordinator")
+            let skip = try await Self.act(app, filing.id, coord, "accept")
+            #expect(skip.status == .conflict)
+            #expect(try await Filing.find(filing.id, on: app.db)?.state == "submitted")
+        }
+    }
+
+    @Test("the same file uploaded twice is stored once; downloads need access", arguments: TestDatabase.available)
+    func contentAddressed(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let (filing, filer, _) = try await Self.open(app)
+            let a = try await Self.upload(app, filing.id, token: filer, name: "一.pdf", item: "q1").decode(FilingDTO.Attachment.self)
+            let b = try await Self.upload(app, filing.id, token: filer, name: "二.pdf", item: "q2").decode(FilingDTO.Attachment.self)
+            #expect(a.sha256 == b.sha256)
+            #expect(try await EvidenceBlob.query(on: app.db).filter(\.$sha256 == a.sha256).count() == 1)
+            let stored = EvidenceStore.path(for: a.sha256, config: app.settings)
+            #expect(FileManager.default.contents(atPath: stored) == Self.pdf)
+
+            let s = try await app.webSession("filer")
+            let dl = try await app.send(.GET, "/filings/\(filing.id)/evidence/\(a.id)", headers: s.headers)
+            #expect(dl.status == .ok)
+            #expect(Data(buffer: dl.body) == Self.pdf)
+            #expect(dl.headers.first(name: .contentDisposition)?.hasPrefix("inline") == true)
+            let other = try await app.webSession(try await Self.outsider(app), password: "power2026")
+            #expect(try await app.send(.GET, "/filings/\(filing.id)/evidence/\(a.id)", headers: other.headers).status == .forbidden)
+            let unknownItem = try await Self.upload(app, filing.id, token: filer, name: "三.pdf", item: "q99")
+            #expect(unknownItem.apiError?.fields?["item"] != nil)
+        }
+    }
+}
