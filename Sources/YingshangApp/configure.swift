@@ -2,6 +2,7 @@ import Fluent
 import FluentPostgresDriver
 import FluentSQLiteDriver
 import Leaf
+import SQLKit
 import Vapor
 import YingshangCore
 
@@ -38,6 +39,8 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     }
 
     app.passwords.use(.bcrypt(cost: config.bcryptCost))
+    // Forms and JSON bodies; catalog imports and evidence uploads set their own limits.
+    app.routes.defaultMaxBodySize = "1mb"
 
     app.sessions.use(.fluent)
     let secure = config.secureCookies
@@ -57,6 +60,11 @@ public func configure(_ app: Application, config: AppConfig) async throws {
 
     Migrations.register(on: app)
     try routes(app)
+
+    if case .sqlite = config.database, let sql = app.db as? any SQLDatabase {
+        // WAL lets readers proceed while one connection writes; it is a property of the file, kept across restarts.
+        try await sql.raw("PRAGMA journal_mode=WAL").run()
+    }
 }
 
 /// The ordered, append-only list of migrations.

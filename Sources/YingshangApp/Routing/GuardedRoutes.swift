@@ -34,9 +34,10 @@ struct Guarded {
 
     @discardableResult
     func put<R: AsyncResponseEncodable>(
-        _ path: PathComponent..., action: Action, use handler: @escaping @Sendable (Request) async throws -> R
+        _ path: PathComponent..., action: Action, maxBody: Int? = nil,
+        use handler: @escaping @Sendable (Request) async throws -> R
     ) -> Route {
-        register(.PUT, path, action, handler)
+        register(.PUT, path, action, handler, maxBody: maxBody)
     }
 
     @discardableResult

@@ -29,7 +29,7 @@ public enum AdminTasks {
         let user = User(
             username: valid.username, displayName: valid.displayName,
             passwordHash: try await app.password.async.hash(password), role: valid.role, unitID: valid.unitID)
-        try await app.db.transaction { db in
+        try await app.db.writeTransaction { db in
             try await user.create(on: db)
             try await AuditLog.record(
                 on: db, req: nil, actor: nil, action: "create", entityType: "user", entityID: user.id,
@@ -47,7 +47,7 @@ public enum AdminTasks {
         let userID = try user.requireID()
         user.passwordHash = try await app.password.async.hash(password)
         user.lockState = LoginLockout.afterSuccess()
-        try await app.db.transaction { db in
+        try await app.db.writeTransaction { db in
             try await user.save(on: db)
             try await APIToken.query(on: db).filter(\.$user.$id == userID).delete()
             try await AuditLog.record(

@@ -76,7 +76,7 @@ enum AccountActions {
         }
         guard fields.isEmpty else { throw AppError.invalid(fields) }
         user.passwordHash = try await req.password.async.hash(new)
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await user.save(on: db)
             try await AuditLog.record(
                 on: db, req: req, actor: user, action: "change_password", entityType: "user", entityID: user.id,

@@ -27,7 +27,7 @@ enum LoginService {
             return .success(user)
         }
         user.lockState = LoginLockout.afterFailure(user.lockState, now: now)
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await user.save(on: db)
             try await AuditLog.record(
                 on: db, req: req, actor: user, action: "login_failed", entityType: "user", entityID: user.id,

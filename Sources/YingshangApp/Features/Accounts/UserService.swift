@@ -56,7 +56,7 @@ enum UserService {
         let hash = try await req.password.async.hash(v.password ?? "")
         let user = User(username: v.username, displayName: v.displayName, passwordHash: hash, role: v.role, unitID: v.unitID)
         user.isActive = v.isActive
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await user.create(on: db)
             try await AuditLog.record(
                 on: db, req: req, actor: req.auth.get(User.self), action: "create", entityType: "user",
@@ -79,7 +79,7 @@ enum UserService {
             user.lockState = LoginLockout.afterSuccess()
         }
         let userID = try user.requireID()
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await user.update(on: db)
             if v.password != nil || !v.isActive {
                 try await APIToken.query(on: db).filter(\.$user.$id == userID).delete()
@@ -94,7 +94,7 @@ enum UserService {
         let id = try user.requireID()
         if id == req.auth.get(User.self)?.id { throw AppError.conflict("不能删除自己的账户") }
         let before = try UserDTO(user)
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await APIToken.query(on: db).filter(\.$user.$id == id).delete()
             try await user.delete(on: db)
             try await AuditLog.record(

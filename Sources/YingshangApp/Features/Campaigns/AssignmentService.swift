@@ -117,7 +117,7 @@ enum AssignmentService {
         let (cooperatorIDs, memberIDs) = (cooperators, members)
         let before = try await snapshot(a, on: req.db)
         let oldCoops = try await AssignmentCooperator.query(on: req.db).filter(\.$assignment.$id == id).all()
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             if a.$leadUnit.id != lead {
                 a.$leadUnit.id = lead
                 a.leadConfirmedAt = nil
@@ -172,7 +172,7 @@ enum AssignmentService {
         let isLead = a.$leadUnit.id == unitID || (!role.isUnitScoped && a.$leadUnit.id != nil)
         guard isLead || coop != nil else { throw AppError.forbidden("本单位不是该指标的牵头或配合单位，不能确认") }
         let before = try await snapshot(a, on: req.db)
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             if isLead {
                 a.leadConfirmedAt = Date()
                 a.leadConfirmedBy = user.username

@@ -127,7 +127,7 @@ enum CampaignService {
         let v = try await validate(input, catalog: catalog, on: req.db)
         let campaign = Campaign(
             name: v.name, year: v.year, catalogVersionID: try version.requireID(), start: v.start, end: v.end, perDay: v.perDay)
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await campaign.create(on: db)
             try await write(v, campaign: campaign, on: db)
             try await AuditLog.record(
@@ -153,7 +153,7 @@ enum CampaignService {
         campaign.startDate = v.start.description
         campaign.endDate = v.end.description
         campaign.perDay = v.perDay
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await campaign.update(on: db)
             try await write(v, campaign: campaign, on: db)
             try await AuditLog.record(
@@ -247,7 +247,7 @@ enum CampaignService {
         }
         let before = try await snapshot(campaign, on: req.db)
         campaign.status = Campaign.Status.active.rawValue
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await campaign.update(on: db)
             try await AuditLog.record(
                 on: db, req: req, actor: req.auth.get(User.self), action: "start", entityType: "campaign",

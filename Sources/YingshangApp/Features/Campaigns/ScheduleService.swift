@@ -60,7 +60,7 @@ enum ScheduleService {
         let id = try campaign.requireID()
         let before = try await ScheduleEntry.query(on: req.db).filter(\.$campaign.$id == id).count()
         campaign.perDay = perDay
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await campaign.update(on: db)
             try await ScheduleEntry.query(on: db).filter(\.$campaign.$id == id).delete()
             for region in d.regionIDs {
@@ -121,7 +121,7 @@ enum ScheduleService {
             throw AppError.invalid(["leadUnit": "以下指标尚未指定牵头单位：" + missingLead.sorted().joined(separator: "、")])
         }
         let tasks = toCreate
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             for t in tasks { try await t.create(on: db) }
             try await AuditLog.record(
                 on: db, req: req, actor: req.auth.get(User.self), action: "create", entityType: "task",

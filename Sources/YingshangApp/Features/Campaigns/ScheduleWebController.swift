@@ -182,7 +182,7 @@ struct CalendarWebController {
             return res
         }
         let before = try await CalendarDay.query(on: req.db).count()
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await CalendarDay.query(on: db).delete()
             for e in entries { try await CalendarDay(entry: e).create(on: db) }
             try await AuditLog.record(

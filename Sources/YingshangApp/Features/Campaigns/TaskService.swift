@@ -70,7 +70,7 @@ enum TaskService {
         let task = CampaignTask(
             campaignID: try campaign.requireID(), phase: phase, regionID: regionID, indicatorCode: indicator, title: title,
             unitID: unitID, deadline: deadline, note: input.note.trimmed)
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await task.create(on: db)
             try await AuditLog.record(
                 on: db, req: req, actor: req.auth.get(User.self), action: "create", entityType: "task", entityID: task.id,
@@ -96,7 +96,7 @@ enum TaskService {
         let before = ["status": task.status, "note": task.note]
         task.status = status.rawValue
         if let note = input.note?.nonBlank { task.note = String(note.prefix(500)) }
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await task.update(on: db)
             try await AuditLog.record(
                 on: db, req: req, actor: user, action: "update_status", entityType: "task", entityID: task.id,
@@ -106,7 +106,7 @@ enum TaskService {
 
     static func delete(_ task: CampaignTask, req: Request) async throws {
         let before = ["title": task.title, "status": task.status, "deadline": task.deadline]
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await task.delete(on: db)
             try await AuditLog.record(
                 on: db, req: req, actor: req.auth.get(User.self), action: "delete", entityType: "task", entityID: task.id,

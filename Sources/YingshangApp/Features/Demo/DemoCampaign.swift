@@ -73,7 +73,7 @@ enum DemoCampaign {
         }
         if try await CalendarDay.query(on: app.db).count() == 0 {
             let entries = CalendarEntry.parseList(holidays2022).entries
-            try await app.db.transaction { db in
+            try await app.db.writeTransaction { db in
                 for e in entries { try await CalendarDay(entry: e).create(on: db) }
                 try await DataRevision.bump(on: db)
             }

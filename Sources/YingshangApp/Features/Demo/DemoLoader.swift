@@ -24,7 +24,7 @@ public enum DemoLoader {
             if !problems.isEmpty { throw AppError.invalid(["password": problems.joined(separator: "；")]) }
         }
         let generated = password ?? PasswordGenerator.make()
-        let base = try await app.db.transaction { db -> Result in
+        let base = try await app.db.writeTransaction { db -> Result in
             var created = 0
             var logins: [Login] = []
             let county: Region

@@ -100,10 +100,11 @@ enum EvidenceStore {
             }
             itemCode = item
         }
-        let upload = try await receive(req, ext: checked.ext)
+        let ext = checked.ext
+        let upload = try await UploadGate.shared.run { try await receive(req, ext: ext) }
         let item = itemCode
         let filingID = try f.requireID()
-        let attachment = try await req.db.transaction { db -> FilingAttachment in
+        let attachment = try await req.db.writeTransaction { db -> FilingAttachment in
             let blob: EvidenceBlob
             if let existing = try await EvidenceBlob.query(on: db).filter(\.$sha256 == upload.sha256).first() {
                 blob = existing

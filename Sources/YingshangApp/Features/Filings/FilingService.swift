@@ -139,7 +139,7 @@ enum FilingService {
         updated.answers = answers
         let json = updated.answersJSON
         let names = try await attachments(f, on: req.db).map { "\($0.itemCode ?? "*"):\($0.sha256)" }
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await conditionalUpdate(
                 id: id, expectedVersion: expected,
                 set: ["answers": SQLBind(json), "updated_by": SQLBind(user.username)], on: db)
@@ -201,7 +201,7 @@ enum FilingService {
         }
         let id = try f.requireID()
         let version = f.version
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await conditionalUpdate(
                 id: id, expectedVersion: version,
                 set: [

@@ -266,7 +266,7 @@ struct FilingsWebController {
             a.$filing.id == f.id
         else { throw AppError.notFound("附件") }
         let user = try req.currentUser()
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await a.delete(on: db)
             try await AuditLog.record(
                 on: db, req: req, actor: user, action: "detach", entityType: "filing", entityID: f.id,

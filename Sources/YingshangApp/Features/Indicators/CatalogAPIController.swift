@@ -20,7 +20,7 @@ struct CatalogAPIController {
 
     func register(_ g: Guarded) {
         g.get("catalog", action: .viewCatalog, use: current)
-        g.put("catalog", action: .manageCatalog, use: replace)
+        g.put("catalog", action: .manageCatalog, maxBody: 10 << 20, use: replace)
         g.get("catalog", "versions", action: .viewCatalog, use: versions)
     }
 

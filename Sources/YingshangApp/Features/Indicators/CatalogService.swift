@@ -33,7 +33,7 @@ enum CatalogService {
     {
         let problems = CatalogValidation.validate(catalog)
         guard problems.isEmpty else { throw AppError.invalid(problems) }
-        return try await db.transaction { db in
+        return try await db.writeTransaction { db in
             let current = try await current(on: db)
             if let current, try current.catalog() == catalog { return (current, false) }
             let snapshot = CatalogAuditSnapshot(number: 0, note: note, indicators: catalog.indicators.map(\.code))

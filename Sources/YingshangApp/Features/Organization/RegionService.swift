@@ -46,7 +46,7 @@ enum RegionService {
     static func create(_ input: RegionInput, req: Request) async throws -> Region {
         let v = try await validated(input, existing: nil, on: req.db)
         let region = Region(code: v.code, name: v.name, level: v.level, parentID: v.parentID)
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await region.create(on: db)
             try await AuditLog.record(
                 on: db, req: req, actor: req.auth.get(User.self), action: "create", entityType: "region",
@@ -62,7 +62,7 @@ enum RegionService {
         region.name = v.name
         region.level = v.level.rawValue
         region.$parent.id = v.parentID
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await region.update(on: db)
             try await AuditLog.record(
                 on: db, req: req, actor: req.auth.get(User.self), action: "update", entityType: "region",
@@ -79,7 +79,7 @@ enum RegionService {
             throw AppError.conflict("“\(region.name)”下还有 \(children) 个下级区划、\(units) 个单位，不能删除")
         }
         let before = try RegionDTO(region)
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await region.delete(on: db)
             try await AuditLog.record(
                 on: db, req: req, actor: req.auth.get(User.self), action: "delete", entityType: "region",

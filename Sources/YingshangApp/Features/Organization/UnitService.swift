@@ -35,7 +35,7 @@ enum UnitService {
     static func create(_ input: UnitInput, req: Request) async throws -> Unit {
         let v = try await validated(input, existing: nil, on: req.db)
         let unit = Unit(code: v.code, name: v.name, type: v.type, regionID: v.regionID, contact: v.contact)
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await unit.create(on: db)
             try await AuditLog.record(
                 on: db, req: req, actor: req.auth.get(User.self), action: "create", entityType: "unit",
@@ -52,7 +52,7 @@ enum UnitService {
         unit.type = v.type.rawValue
         unit.$region.id = v.regionID
         unit.contact = v.contact
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await unit.update(on: db)
             try await AuditLog.record(
                 on: db, req: req, actor: req.auth.get(User.self), action: "update", entityType: "unit",
@@ -66,7 +66,7 @@ enum UnitService {
         let users = try await User.query(on: req.db).filter(\.$unit.$id == id).count()
         if users > 0 { throw AppError.conflict("“\(unit.name)”下还有 \(users) 个用户，请先移走或删除这些用户") }
         let before = try UnitDTO(unit)
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await unit.delete(on: db)
             try await AuditLog.record(
                 on: db, req: req, actor: req.auth.get(User.self), action: "delete", entityType: "unit",

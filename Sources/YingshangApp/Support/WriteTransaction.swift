@@ -1,0 +1,59 @@
+import Fluent
+import SQLiteNIO
+import Vapor
+
+extension Database {
+    /// A transaction that is retried when SQLite reports the database busy. SQLite refuses (without waiting) a
+    /// deferred transaction that read first and then writes while another connection writes (in WAL mode:
+    /// "busy in snapshot"); retrying the whole transaction is safe because a failed one leaves nothing behind.
+    /// PostgreSQL never takes this path.
+    func writeTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await transaction(body)
+            } catch let error as SQLiteError
+                where (error.reason == .busy || error.reason == .busyInSnapshot || error.reason == .busyInRecovery)
+                && attempt < 50
+            {
+                attempt += 1
+                try await Task.sleep(nanoseconds: UInt64(min(attempt, 10)) * 4_000_000 + UInt64.random(in: 0...4_000_000))
+            }
+        }
+    }
+}
+
+/// Caps how many uploads stream to disk at once, so memory stays bounded however many files arrive together;
+/// the others wait (their bytes stay in the kernel's socket buffers) instead of failing.
+actor UploadGate {
+    static let shared = UploadGate(permits: 8)
+
+    private var permits: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(permits: Int) { self.permits = permits }
+
+    func acquire() async {
+        if permits > 0 {
+            permits -= 1
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty { permits += 1 } else { waiters.removeFirst().resume() }
+    }
+
+    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        await acquire()
+        do {
+            let result = try await body()
+            release()
+            return result
+        } catch {
+            release()
+            throw error
+        }
+    }
+}
