@@ -81,5 +81,6 @@ enum Migrations {
         app.migrations.add(AddCampaignIndexes())
         app.migrations.add(CreateDataRevision())
         app.migrations.add(CreateFilingTables())
+        app.migrations.add(CreateQuestionTables())
     }
 }

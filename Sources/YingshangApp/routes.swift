@@ -20,6 +20,7 @@ func routes(_ app: Application) throws {
     DispatchWebController().register(webGuarded)
     CalendarWebController().register(webGuarded)
     FilingsWebController().register(webGuarded)
+    QuestionsWebController().register(webGuarded)
 
     let api = app.grouped("api", "v1").grouped(BearerUserAuthenticator())
     let apiGuarded = Guarded(builder: api, api: true)
@@ -30,4 +31,5 @@ func routes(_ app: Application) throws {
     CampaignsAPIController().register(apiGuarded)
     DispatchAPIController().register(apiGuarded)
     FilingsAPIController().register(apiGuarded)
+    QuestionsAPIController().register(apiGuarded)
 }

@@ -1,3 +1,4 @@
+import Fluent
 import Vapor
 import YingshangCore
 
@@ -29,6 +30,7 @@ struct Layout: Encodable {
     let csrf: String
     let flash: Flash?
     let t: [String: String]
+    let unreadNotifications: Int
 }
 
 /// A rendered page: the shared layout plus the page's own data.
@@ -46,12 +48,16 @@ extension Request {
         let t = L10n.strings(lang)
         var badge: UserBadge? = nil
         var nav: [NavItem] = []
+        var unread = 0
         if let user = auth.get(User.self), let role = user.userRole {
             let unit = try await Unit.find(user.$unit.id, on: db)
             badge = UserBadge(
                 displayName: user.displayName, username: user.username, roleName: L10n.roleName(role, lang),
                 unitName: unit?.name ?? "")
             nav = Navigation.items(for: role, current: path ?? url.path, t: t)
+            if let uid = user.id {
+                unread = try await InAppNotification.query(on: db).filter(\.$user.$id == uid).filter(\.$readAt == nil).count()
+            }
         }
         var flash: Flash? = nil
         if let raw = session.data["flash"] {
@@ -60,7 +66,8 @@ extension Request {
             if parts.count == 2 { flash = Flash(kind: parts[0], message: parts[1]) }
         }
         return Layout(
-            lang: lang.rawValue, title: title, user: badge, nav: nav, csrf: CSRF.token(for: self), flash: flash, t: t)
+            lang: lang.rawValue, title: title, user: badge, nav: nav, csrf: CSRF.token(for: self), flash: flash, t: t,
+            unreadNotifications: unread)
     }
 
     func render<B: Encodable>(_ template: String, title: String, _ body: B) async throws -> View {
@@ -91,6 +98,8 @@ enum Navigation {
             link("dispatch", "/dispatch", .viewDispatch),
             link("calendar", "/calendar", .manageCalendar),
             link(role.isUnitScoped ? "filings" : "review", "/filings", .viewFilings),
+            link("questions", "/questions", .viewQuestions),
+            link("notifications", "/notifications", .viewNotifications),
             soon("verification", staff.union([.assessor])),
             soon("scoring", staff.union([.leader, .assessor, .unitHead])),
             soon("rectification", staff.union([.leader, .unitHead, .filer])),

@@ -20,6 +20,10 @@ public enum Action: String, CaseIterable, Codable, Sendable {
     case viewFilings = "filing.view"
     case editFilings = "filing.edit"
     case transitionFilings = "filing.transition"
+    case viewQuestions = "question.view"
+    case askQuestions = "question.ask"
+    case answerQuestions = "question.answer"
+    case viewNotifications = "notification.view"
 }
 
 /// The single role → allowed actions table that every route consults.
@@ -29,20 +33,25 @@ public enum Permissions {
         .coordinator: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewUsers, .viewCatalog, .manageCatalog,
             .viewCampaigns, .manageCampaigns, .updateTaskStatus, .viewDispatch, .manageCalendar, .viewFilings,
-            .transitionFilings,
+            .transitionFilings, .viewQuestions, .answerQuestions, .viewNotifications,
         ],
         .leader: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns, .viewDispatch, .viewFilings,
+            .viewQuestions, .viewNotifications,
         ],
         .unitHead: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewUsers, .viewCatalog, .viewCampaigns,
             .confirmAssignment, .updateTaskStatus, .viewDispatch, .viewFilings, .editFilings, .transitionFilings,
+            .viewQuestions, .askQuestions, .viewNotifications,
         ],
         .filer: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns, .updateTaskStatus,
-            .viewFilings, .editFilings, .transitionFilings,
+            .viewFilings, .editFilings, .transitionFilings, .viewQuestions, .askQuestions, .viewNotifications,
         ],
-        .assessor: [.viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns, .viewFilings],
+        .assessor: [
+            .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns, .viewFilings, .viewQuestions,
+            .viewNotifications,
+        ],
     ]
 
     public static func allows(_ role: Role, _ action: Action) -> Bool {

@@ -98,7 +98,7 @@ enum AuditLog {
     }
 
     static let dispatchInputs: Set<String> = [
-        "campaign", "assignment", "schedule", "task", "calendar", "filing", "unit",
+        "campaign", "assignment", "schedule", "task", "calendar", "filing", "unit", "question",
     ]
 
     static func json(_ value: (some Encodable)?) -> String? {

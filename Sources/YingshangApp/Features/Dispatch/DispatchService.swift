@@ -101,6 +101,7 @@ enum DispatchService {
                 .filter(\.$region.$id == regionID).all().map { ($0.indicatorCode, Day($0.day)) })
         let status = try await statusByIndicator(campaignID: campaignID, regionID: regionID, on: db)
         let calendar = try await CalendarDay.workCalendar(on: db)
+        let openQuestions = try await QuestionService.openCounts(campaignID: campaignID, on: db)
 
         var inputs: [DispatchInput] = []
         for ind in indicators {
@@ -113,7 +114,8 @@ enum DispatchService {
             let s = status[ind.code]
             inputs.append(DispatchInput(
                 indicatorCode: ind.code, indicatorName: ind.name, leadUnit: a?.$leadUnit.id.flatMap { unitNames[$0] },
-                status: s?.0 ?? .notStarted, due: (schedule[ind.code] ?? nil) ?? s?.1, openQuestions: 0))
+                status: s?.0 ?? .notStarted, due: (schedule[ind.code] ?? nil) ?? s?.1,
+                openQuestions: openQuestions[ind.code] ?? 0))
         }
         let report = Dispatch.build(inputs, today: today, calendar: calendar)
         func line(_ l: DispatchLine) -> DispatchDTO.Line {

@@ -201,6 +201,8 @@ enum FilingService {
         }
         let id = try f.requireID()
         let version = f.version
+        let leadUnitID = f.$leadUnit.id
+        let indicatorName = (try? await indicator(f, on: req.db).nameZh) ?? f.indicatorCode
         try await req.db.writeTransaction { db in
             try await conditionalUpdate(
                 id: id, expectedVersion: version,
@@ -213,6 +215,7 @@ enum FilingService {
                 filingID: id, action: action.rawValue, from: from.rawValue, to: to.rawValue, reason: reason,
                 actor: user.username
             ).create(on: db)
+            try await notify(action: action, filingID: id, leadUnitID: leadUnitID, indicatorName: indicatorName, reason: reason, on: db)
             try await AuditLog.record(
                 on: db, req: req, actor: user, action: action.rawValue, entityType: "filing", entityID: id,
                 before: ["state": from.rawValue], after: ["state": to.rawValue, "reason": reason ?? ""])
@@ -221,6 +224,34 @@ enum FilingService {
         f.lastAction = action.rawValue
         f.lastReason = reason
         f.version = version + 1
+    }
+
+    /// Who hears about a transition: the unit head when something waits for approval, the bureau when a unit
+    /// approved, the lead unit when the bureau returns, accepts or reopens.
+    static func notify(
+        action: FilingAction, filingID: UUID, leadUnitID: UUID, indicatorName: String, reason: String?, on db: any Database
+    ) async throws {
+        let link = "/filings/\(filingID)"
+        switch action {
+        case .submit:
+            try await InAppNotification.notifyUnit(
+                leadUnitID, roles: [Role.unitHead.rawValue], message: "“\(indicatorName)”已提交，等待您审核", link: link, on: db)
+        case .approve:
+            for u in try await User.query(on: db).filter(\.$role == Role.coordinator.rawValue).filter(\.$isActive == true).all() {
+                try await InAppNotification(userID: try u.requireID(), message: "“\(indicatorName)”单位已审核，等待审批局审核", link: link)
+                    .create(on: db)
+            }
+        case .return:
+            try await InAppNotification.notifyUnit(
+                leadUnitID, roles: [Role.filer.rawValue, Role.unitHead.rawValue],
+                message: "“\(indicatorName)”被退回：\(reason ?? "")", link: link, on: db)
+        case .accept:
+            try await InAppNotification.notifyUnit(leadUnitID, message: "“\(indicatorName)”已通过审批局审核", link: link, on: db)
+        case .reopen:
+            try await InAppNotification.notifyUnit(
+                leadUnitID, roles: [Role.filer.rawValue, Role.unitHead.rawValue],
+                message: "“\(indicatorName)”已重新打开：\(reason ?? "")", link: link, on: db)
+        }
     }
 
     static func dto(_ f: Filing, on db: any Database) async throws -> FilingDTO {

@@ -101,6 +101,16 @@ enum OpenAPIDocument {
         .init(method: "put", path: "/api/v1/filings/{filingID}/evidence",
               summary: "上传印证资料：请求体为文件原始内容，?name=文件名&item=题目代码；按内容校验类型，SHA-256 存储",
               tag: "filings", secured: true, body: nil, response: "Attachment", status: "201"),
+        .init(method: "get", path: "/api/v1/questions", summary: "答疑列表（?status=&indicator=），单位用户见本单位和公开问题",
+              tag: "questions", secured: true, body: nil, response: "QuestionArray", status: "200"),
+        .init(method: "post", path: "/api/v1/questions", summary: "提问", tag: "questions", secured: true,
+              body: "QuestionInput", response: "Question", status: "201"),
+        .init(method: "get", path: "/api/v1/questions/{questionID}", summary: "问题及回复", tag: "questions", secured: true,
+              body: nil, response: "Question", status: "200"),
+        .init(method: "post", path: "/api/v1/questions/{questionID}/replies", summary: "回复（审批局回复即为答复）",
+              tag: "questions", secured: true, body: "ReplyInput", response: "Question", status: "200"),
+        .init(method: "get", path: "/api/v1/notifications", summary: "我的站内通知", tag: "questions", secured: true,
+              body: nil, response: "NotificationArray", status: "200"),
         .init(method: "get", path: "/api/v1/openapi.json", summary: "本文档", tag: "operations", secured: false,
               body: nil, response: nil, status: "200"),
     ]
@@ -208,6 +218,16 @@ enum OpenAPIDocument {
                                         "reason": string()], required: ["action"]),
             "Attachment": object(["id": uuid, "itemCode": string(), "name": string(), "size": ["type": "integer"],
                                   "sha256": string(), "uploadedBy": string()]),
+            "QuestionInput": object(["campaignID": uuid, "indicatorCode": string(), "itemCode": string(), "title": string(),
+                                     "body": string()], required: ["campaignID", "indicatorCode", "title", "body"]),
+            "Question": object(["id": uuid, "campaignID": uuid, "indicatorCode": string(), "itemCode": string(),
+                                "unitID": uuid, "askedBy": string(), "title": string(), "body": string(),
+                                "status": string(), "isPublic": ["type": "boolean"],
+                                "replies": ["type": "array", "items": ["type": "object"]]]),
+            "QuestionArray": ["type": "array", "items": ["$ref": "#/components/schemas/Question"]],
+            "ReplyInput": object(["body": string()], required: ["body"]),
+            "NotificationArray": ["type": "array", "items": object(["message": string(), "link": string(),
+                                                                    "read": ["type": "boolean"], "at": string()])],
             "Dispatch": object(["campaignID": uuid, "regionID": uuid, "date": string(), "total": ["type": "integer"],
                                 "handedIn": ["type": "integer"], "counts": ["type": "object"],
                                 "lines": ["type": "array", "items": ["type": "object"]],
@@ -247,7 +267,7 @@ enum OpenAPIDocument {
                                     "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(b)"]]]]
                 responses["422"] = errorResponse("字段校验失败，fields 中按字段给出中文说明")
             }
-            let pathParams = ["id", "assignmentID", "taskID", "filingID", "indicator"].filter { op.path.contains("{\($0)}") }
+            let pathParams = ["id", "assignmentID", "taskID", "filingID", "indicator", "questionID"].filter { op.path.contains("{\($0)}") }
             if !pathParams.isEmpty {
                 o["parameters"] = pathParams.map { name -> [String: Any] in
                     let schema: [String: Any] = name == "indicator" ? ["type": "string"] : uuid

@@ -1,0 +1,167 @@
+import Fluent
+import Vapor
+import YingshangCore
+
+struct QuestionInput: Content {
+    var campaignID: String?
+    var indicatorCode: String?
+    var itemCode: String?
+    var title: String?
+    var body: String?
+}
+
+struct ReplyInput: Content {
+    var body: String?
+}
+
+struct QuestionDTO: Content {
+    struct Reply: Content {
+        let body: String
+        let author: String
+        let fromBureau: Bool
+        let at: Date
+    }
+
+    let id: UUID
+    let campaignID: UUID
+    let indicatorCode: String
+    let itemCode: String?
+    let unitID: UUID
+    let askedBy: String
+    let title: String
+    let body: String
+    let status: String
+    let isPublic: Bool
+    let replies: [Reply]
+}
+
+/// 答疑: filers ask, the bureau answers; a unit sees its own threads and the public FAQ.
+enum QuestionService {
+    static func ask(_ input: QuestionInput, req: Request) async throws -> Question {
+        let user = try req.currentUser()
+        var fields: [String: String] = [:]
+        let title = input.title.trimmed
+        let body = input.body.trimmed
+        if title.isEmpty || title.count > 100 { fields["title"] = "标题必填，不超过 100 个字" }
+        if body.isEmpty || body.count > 5000 { fields["body"] = "问题内容必填，不超过 5000 个字" }
+        guard let cid = input.campaignID?.nonBlank.flatMap(UUID.init(uuidString:)), let campaign = try await Campaign.find(cid, on: req.db)
+        else { throw AppError.invalid(fields.merging(["campaignID": "评价任务不存在"]) { a, _ in a }) }
+        let catalog = try await campaign.$catalogVersion.get(on: req.db).catalog()
+        let code = input.indicatorCode.trimmed
+        let campaignCodes = Set(try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == cid).all().map(\.code))
+        if !campaignCodes.contains(code) { fields["indicatorCode"] = "请选择本次评价的指标" }
+        let item = input.itemCode?.nonBlank
+        if let item, catalog.indicator(code)?.questionnaire.contains(where: { $0.code == item }) != true {
+            fields["itemCode"] = "问卷中没有题目 \(item)"
+        }
+        guard fields.isEmpty else { throw AppError.invalid(fields) }
+        let q = Question(
+            campaignID: cid, indicatorCode: code, itemCode: item, unitID: user.$unit.id, askedBy: user.username, title: title,
+            body: body)
+        try await req.db.writeTransaction { db in
+            try await q.create(on: db)
+            try await AuditLog.record(
+                on: db, req: req, actor: user, action: "create", entityType: "question", entityID: q.id, before: noSnapshot,
+                after: ["title": title, "indicator": code])
+        }
+        return q
+    }
+
+    /// Bureau staff, leaders and assessors read every thread; unit users their unit's and the public ones.
+    static func find(_ req: Request) async throws -> Question {
+        guard let q = try await Question.find(try req.uuidParameter("questionID"), on: req.db) else { throw AppError.notFound("问题") }
+        let user = try req.currentUser()
+        if try req.currentRole().isUnitScoped && q.$unit.id != user.$unit.id && !q.isPublic {
+            throw AppError.forbidden("只能查看本单位的提问和公开的常见问题")
+        }
+        return q
+    }
+
+    static func reply(_ q: Question, _ input: ReplyInput, req: Request) async throws {
+        let user = try req.currentUser()
+        let role = try req.currentRole()
+        let bureau = Permissions.allows(role, .answerQuestions)
+        guard bureau || (Permissions.allows(role, .askQuestions) && q.$unit.id == user.$unit.id) else {
+            throw AppError.forbidden("只有提问单位和审批局可以回复")
+        }
+        guard q.questionStatus != .closed else { throw AppError.conflict("问题已关闭，不能再回复") }
+        let body = input.body.trimmed
+        if body.isEmpty || body.count > 5000 { throw AppError.invalid(["body": "回复内容必填，不超过 5000 个字"]) }
+        let qid = try q.requireID()
+        try await req.db.writeTransaction { db in
+            try await QuestionReply(questionID: qid, body: body, author: user.username, fromBureau: bureau).create(on: db)
+            q.lastActivityAt = Date()
+            if bureau { q.status = Question.Status.answered.rawValue }
+            try await q.update(on: db)
+            if bureau {
+                try await InAppNotification.notifyUnit(
+                    q.$unit.id, roles: [Role.filer.rawValue, Role.unitHead.rawValue],
+                    message: "审批局答复了您单位的问题“\(q.title)”", link: "/questions/\(qid)", on: db)
+            }
+            try await AuditLog.record(
+                on: db, req: req, actor: user, action: "reply", entityType: "question", entityID: qid, before: noSnapshot,
+                after: ["length": body.count])
+        }
+    }
+
+    struct StatusInput: Content {
+        var status: String?
+        var isPublic: String?
+    }
+
+    static func setStatus(_ q: Question, _ input: StatusInput, req: Request) async throws {
+        guard let status = Question.Status(rawValue: input.status.trimmed) else {
+            throw AppError.invalid(["status": "状态应为 open、answered 或 closed"])
+        }
+        let before = ["status": q.status, "public": String(q.isPublic)]
+        q.status = status.rawValue
+        q.isPublic = input.isPublic != nil && input.isPublic != "false"
+        if q.isPublic && status == .open { throw AppError.invalid(["isPublic": "尚未答复的问题不能公开为常见问题"]) }
+        try await req.db.writeTransaction { db in
+            try await q.update(on: db)
+            try await AuditLog.record(
+                on: db, req: req, actor: req.auth.get(User.self), action: "update", entityType: "question", entityID: q.id,
+                before: before, after: ["status": q.status, "public": String(q.isPublic)])
+        }
+    }
+
+    static func markRead(_ q: Question, user: User, on db: any Database) async throws {
+        let qid = try q.requireID()
+        let uid = try user.requireID()
+        if let r = try await QuestionRead.query(on: db).filter(\.$question.$id == qid).filter(\.$user.$id == uid).first() {
+            r.readAt = Date()
+            try await r.update(on: db)
+        } else {
+            try? await QuestionRead(questionID: qid, userID: uid).create(on: db)
+        }
+    }
+
+    static func dto(_ q: Question, on db: any Database) async throws -> QuestionDTO {
+        let replies = try await QuestionReply.query(on: db).filter(\.$question.$id == (try q.requireID())).sort(\.$createdAt).all()
+        return QuestionDTO(
+            id: try q.requireID(), campaignID: q.$campaign.id, indicatorCode: q.indicatorCode, itemCode: q.itemCode,
+            unitID: q.$unit.id, askedBy: q.askedBy, title: q.title, body: q.body, status: q.status, isPublic: q.isPublic,
+            replies: replies.map { .init(body: $0.body, author: $0.author, fromBureau: $0.fromBureau, at: $0.createdAt) })
+    }
+
+    /// Questions visible to the user, newest activity first.
+    static func visible(_ req: Request, status: String, indicator: String) async throws -> [Question] {
+        let user = try req.currentUser()
+        var q = Question.query(on: req.db)
+        if try req.currentRole().isUnitScoped {
+            q = q.group(.or) { $0.filter(\.$unit.$id == user.$unit.id).filter(\.$isPublic == true) }
+        }
+        if !status.isEmpty { q = q.filter(\.$status == status) }
+        if !indicator.isEmpty { q = q.filter(\.$indicatorCode == indicator) }
+        return try await q.sort(\.$lastActivityAt, .descending).limit(500).all()
+    }
+
+    /// Open questions per indicator, for the dispatch board.
+    static func openCounts(campaignID: UUID, on db: any Database) async throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for q in try await Question.query(on: db).filter(\.$campaign.$id == campaignID).filter(\.$status == Question.Status.open.rawValue).all() {
+            counts[q.indicatorCode, default: 0] += 1
+        }
+        return counts
+    }
+}

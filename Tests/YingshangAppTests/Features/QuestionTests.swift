@@ -1,0 +1,84 @@
+import Fluent
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+@testable import YingshangApp
+
+@Suite("Questions and notifications")
+struct QuestionTests {
+    @Test("ask, answer, notify, publish to the FAQ; other units see it only once public", arguments: TestDatabase.available)
+    func thread(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let c = try await CampaignTests.demoCampaign(app)
+            let cid = try c.requireID().uuidString
+            let filer = try await app.apiToken("filer")
+            let bad = try await app.send(.POST, "/api/v1/questions", headers: .bearer(filer), json: ["campaignID": cid, "indicatorCode": "starting_business", "title": "", "body": ""])
+            #expect(bad.status == .unprocessableEntity)
+            #expect(bad.apiError?.fields?["title"] != nil)
+            #expect(bad.apiError?.fields?["body"] != nil)
+            let wrongItem = try await app.send(.POST, "/api/v1/questions", headers: .bearer(filer), json: ["campaignID": cid, "indicatorCode": "starting_business", "itemCode": "q99", "title": "t", "body": "b"])
+            #expect(wrongItem.apiError?.fields?["itemCode"] != nil)
+
+            let asked = try await app.send(
+                .POST, "/api/v1/questions", headers: .bearer(filer),
+                json: ["campaignID": cid, "indicatorCode": "starting_business", "itemCode": "q3", "title": "开办时间怎么算", "body": "是否包含银行开户？"])
+            #expect(asked.status == .created)
+            let q = try asked.decode(QuestionDTO.self)
+            #expect(q.status == "open")
+
+            let coord = try await app.apiToken("coordinator")
+            let dispatch = try await app.send(.GET, "/api/v1/campaigns/\(cid)/dispatch?date=2022-10-14", headers: .bearer(coord)).decode(DispatchDTO.self)
+            #expect(dispatch.lines.first { $0.indicatorCode == "starting_business" }?.openQuestions == 1)
+
+            let other = try await app.apiToken("filer_tax")
+            #expect(try await app.send(.GET, "/api/v1/questions/\(q.id)", headers: .bearer(other)).status == .forbidden)
+            #expect(try await app.send(.GET, "/api/v1/questions", headers: .bearer(other)).decode([QuestionDTO].self).isEmpty)
+            let otherReply = try await app.send(.POST, "/api/v1/questions/\(q.id)/replies", headers: .bearer(other), json: ["body": "插话"])
+            #expect(otherReply.status == .forbidden)
+
+            let answered = try await app.send(.POST, "/api/v1/questions/\(q.id)/replies", headers: .bearer(coord), json: ["body": "不含银行开户，按工作日计算。"])
+            #expect(answered.status == .ok)
+            #expect(try answered.decode(QuestionDTO.self).status == "answered")
+            let notices = try await app.send(.GET, "/api/v1/notifications", headers: .bearer(filer)).decode([QuestionsAPIController.NoticeDTO].self)
+            #expect(notices.contains { $0.message.contains("开办时间怎么算") && !$0.read })
+            let after = try await app.send(.GET, "/api/v1/campaigns/\(cid)/dispatch?date=2022-10-14", headers: .bearer(coord)).decode(DispatchDTO.self)
+            #expect(after.lines.first { $0.indicatorCode == "starting_business" }?.openQuestions == 0)
+
+            // Publishing as FAQ through the web form; then the other unit can read it.
+            let s = try await app.webSession("coordinator")
+            let pub = try await app.send(.POST, "/questions/\(q.id)/status", headers: s.headers, form: ["_csrf": s.csrf, "status": "answered", "isPublic": "on"])
+            #expect(pub.status == .seeOther)
+            #expect(try await app.send(.GET, "/api/v1/questions/\(q.id)", headers: .bearer(other)).status == .ok)
+
+            // Unread markers: the filer's list marks it unread until opened.
+            let fs = try await app.webSession("filer")
+            #expect(try await app.send(.GET, "/questions", headers: fs.headers).text.contains("未读"))
+            _ = try await app.send(.GET, "/questions/\(q.id)", headers: fs.headers)
+            #expect(!(try await app.send(.GET, "/questions", headers: fs.headers).text.contains("未读")))
+        }
+    }
+
+    @Test("a return notifies the lead unit with the reason; the digest lists late filings", arguments: TestDatabase.available)
+    func returnNotifies(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let (filing, filer, _) = try await FilingTests.open(app)
+            _ = try await app.send(.PUT, "/api/v1/filings/\(filing.id)", headers: .bearer(filer), json: FilingTests.FilingBody(version: 1, answers: FilingTests.fullAnswers()))
+            _ = try await FilingTests.upload(app, filing.id, token: filer, name: "a.pdf")
+            #expect(try await FilingTests.act(app, filing.id, filer, "submit").status == .ok)
+            let head = try await app.apiToken("unithead")
+            let headNotices = try await app.send(.GET, "/api/v1/notifications", headers: .bearer(head)).decode([QuestionsAPIController.NoticeDTO].self)
+            #expect(headNotices.contains { $0.message.contains("等待您审核") })
+            #expect(try await FilingTests.act(app, filing.id, head, "return", reason: "材料不全").status == .ok)
+            let notices = try await app.send(.GET, "/api/v1/notifications", headers: .bearer(filer)).decode([QuestionsAPIController.NoticeDTO].self)
+            #expect(notices.contains { $0.message.contains("被退回：材料不全") })
+
+            let s = try await app.webSession("filer")
+            let page = try await app.send(.GET, "/notifications", headers: s.headers)
+            #expect(page.status == .ok)
+            #expect(page.text.contains("被退回：材料不全"))
+            #expect(page.text.contains("逾期"))
+            #expect(page.text.contains("class=\"count\""))
+        }
+    }
+}
