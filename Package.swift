@@ -29,6 +29,7 @@ let package = Package(
             dependencies: [
                 "YingshangCore",
                 "YingshangOffice",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -50,6 +51,7 @@ let package = Package(
             name: "YingshangAppTests",
             dependencies: [
                 "YingshangApp",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "VaporTesting", package: "vapor"),
             ]
         ),

@@ -20,6 +20,7 @@ func routes(_ app: Application) throws {
     DispatchWebController().register(webGuarded)
     CalendarWebController().register(webGuarded)
     FilingsWebController().register(webGuarded)
+    FilingBulkController().register(webGuarded)
     QuestionsWebController().register(webGuarded)
 
     let api = app.grouped("api", "v1").grouped(BearerUserAuthenticator())

@@ -53,3 +53,24 @@ struct XLSXTests {
         #expect(text.contains("'=SUM(A1),-5\r\n"))
     }
 }
+
+@Suite("Filing workbook")
+struct FilingWorkbookTests {
+    let ind = NationalCatalog.indicators[0]
+
+    @Test("export then parse returns the answers and version; bad cells name sheet, row and column")
+    func roundTrip() throws {
+        let sheets = FilingWorkbook.sheets([.init(indicator: ind, answers: ["q1": "3", "q6": "已免费"], state: "draft", version: 4, attachments: [:])])
+        let read = try XLSX.read(try XLSX.write(sheets))
+        let (parsed, problems) = FilingWorkbook.parse(read, indicators: [ind.code: ind])
+        #expect(problems.isEmpty)
+        #expect(parsed == [.init(indicatorCode: "starting_business", version: 4, answers: ["q1": "3", "q6": "已免费"])])
+
+        var bad = read
+        bad[0].rows[3][3] = .text("三个")
+        let (_, p) = FilingWorkbook.parse(bad, indicators: [ind.code: ind])
+        #expect(p == ["工作表“starting_business” 第 4 行 D 列（q1）：应填写数字（单位：个）"])
+        let (_, unknown) = FilingWorkbook.parse(read, indicators: [:])
+        #expect(unknown.first?.contains("不在本次评价中") == true)
+    }
+}

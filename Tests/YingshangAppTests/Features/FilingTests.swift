@@ -4,6 +4,8 @@ import Testing
 import Vapor
 import VaporTesting
 import YingshangCore
+import YingshangOffice
+import ZIPFoundation
 @testable import YingshangApp
 
 /// The filing workflow end to end: fill, attach, approve, return, resubmit, accept; races, bad files, other units.
@@ -265,6 +267,66 @@ struct FilingTests {
             #expect(try await app.send(.GET, "/filings/\(filing.id)/evidence/\(a.id)", headers: other.headers).status == .forbidden)
             let unknownItem = try await Self.upload(app, filing.id, token: filer, name: "三.pdf", item: "q99")
             #expect(unknownItem.apiError?.fields?["item"] != nil)
+        }
+    }
+}
+
+@Suite("Filing bulk export and import")
+struct FilingBulkTests {
+    func importFile(_ app: Application, _ s: WebSession, campaign: UUID, _ data: Data) async throws -> TestingHTTPResponse {
+        struct Form: Content {
+            let _csrf: String
+            let file: File
+        }
+        return try await app.testing().sendRequest(.POST, "/campaigns/\(campaign)/filings/import", headers: s.headers) { req in
+            try req.content.encode(Form(_csrf: s.csrf, file: File(data: ByteBuffer(data: data), filename: "f.xlsx")), as: .formData)
+        }
+    }
+
+    @Test("export, fill in the spreadsheet, import; a bad cell rejects the whole file", arguments: TestDatabase.available)
+    func roundTrip(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let c = try await CampaignTests.demoCampaign(app)
+            let cid = try c.requireID()
+            let s = try await app.webSession("filer")
+            let export = try await app.send(.GET, "/campaigns/\(cid)/filings.xlsx", headers: s.headers)
+            #expect(export.status == .ok)
+            var sheets = try XLSX.read(Data(buffer: export.body))
+            // The filer's unit leads three indicators in the demo.
+            #expect(sheets.map(\.name) == ["starting_business", "intellectual_property", "market_regulation"])
+            sheets[0].rows[3][3] = .text("三")  // q1 must be a number
+            let bad = try await importFile(app, s, campaign: cid, try XLSX.write(sheets))
+            #expect(bad.status == .unprocessableEntity)
+            #expect(bad.text.contains("第 4 行 D 列（q1）"))
+            #expect(try await Filing.query(on: app.db).filter(\.$campaign.$id == cid).all().allSatisfy { $0.answers.isEmpty })
+
+            sheets[0].rows[3][3] = .text("3")
+            sheets[0].rows[5][3] = .number(1.5)
+            let ok = try await importFile(app, s, campaign: cid, try XLSX.write(sheets))
+            #expect(ok.status == .ok, "\(ok.text)")
+            let f = try #require(try await Filing.query(on: app.db).filter(\.$campaign.$id == cid).filter(\.$indicatorCode == "starting_business").first())
+            #expect(f.answers["q1"] == "3")
+            #expect(f.answers["q3"] == "1.5")
+
+            // Importing the same old file again is refused: the filing moved on.
+            let stale = try await importFile(app, s, campaign: cid, try XLSX.write(sheets))
+            #expect(stale.status == .unprocessableEntity)
+            #expect(stale.text.contains("请重新导出"))
+        }
+    }
+
+    @Test("the evidence ZIP holds every file and a manifest", arguments: TestDatabase.available)
+    func zip(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let (filing, filer, cid) = try await FilingTests.open(app)
+            _ = try await FilingTests.upload(app, filing.id, token: filer, name: "营业执照.pdf", item: "q1")
+            let s = try await app.webSession("coordinator")
+            let res = try await app.send(.GET, "/campaigns/\(cid)/evidence.zip", headers: s.headers)
+            #expect(res.status == .ok)
+            let archive = try Archive(data: Data(buffer: res.body), accessMode: .read)
+            let paths = archive.map(\.path)
+            #expect(paths.contains("manifest.csv"))
+            #expect(paths.contains("starting_business/q1-营业执照.pdf"))
         }
     }
 }

@@ -20,6 +20,8 @@ struct FilingsWebController {
         let isBureau: Bool
         let stateFilter: String
         let states: [SelectOption]
+        let campaigns: [SelectOption]
+        let canEdit: Bool
     }
 
     func register(_ g: Guarded) {
@@ -78,7 +80,10 @@ struct FilingsWebController {
             + FilingState.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == stateFilter) }
         return try await req.render(
             "filings/index", title: "数据填报",
-            IndexBody(rows: rows, isBureau: !role.isUnitScoped, stateFilter: stateFilter, states: states))
+            IndexBody(
+                rows: rows, isBureau: !role.isUnitScoped, stateFilter: stateFilter, states: states,
+                campaigns: campaigns.map { SelectOption(value: $0.id?.uuidString ?? "", label: $0.name, selected: false) },
+                canEdit: Permissions.allows(role, .editFilings) && role.isUnitScoped))
     }
 
     @Sendable func open(req: Request) async throws -> Response {

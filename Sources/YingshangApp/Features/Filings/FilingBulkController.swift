@@ -1,0 +1,187 @@
+import Fluent
+import SQLKit
+import Vapor
+import YingshangCore
+import YingshangOffice
+import ZIPFoundation
+
+/// Bulk work on a campaign's filings: XLSX export (one sheet per indicator, also the import template), XLSX import
+/// of answers (all-or-nothing, errors by sheet/row/column) and all evidence as a ZIP with a manifest.
+struct FilingBulkController {
+    func register(_ g: Guarded) {
+        g.get("campaigns", ":id", "filings.xlsx", action: .viewFilings, use: export)
+        g.post("campaigns", ":id", "filings", "import", action: .editFilings, maxBody: 10 << 20, use: importAnswers)
+        g.get("campaigns", ":id", "evidence.zip", action: .viewFilings, use: evidenceZip)
+    }
+
+    /// The filings of the campaign region the user may see: unit users their own unit's.
+    private func visibleFilings(_ req: Request, _ c: Campaign, regionID: UUID) async throws -> [Filing] {
+        var q = Filing.query(on: req.db).filter(\.$campaign.$id == (try c.requireID())).filter(\.$region.$id == regionID)
+        if try req.currentRole().isUnitScoped { q = q.filter(\.$leadUnit.$id == (try req.currentUser().$unit.id)) }
+        return try await q.all()
+    }
+
+    @Sendable func export(req: Request) async throws -> Response {
+        let c = try await CampaignService.find(req)
+        let d = try await CampaignService.details(c, on: req.db)
+        let region = try CampaignService.region(req, d)
+        let catalog = try await c.$catalogVersion.get(on: req.db).catalog()
+        let filings = Dictionary(uniqueKeysWithValues: try await visibleFilings(req, c, regionID: try region.requireID()).map { ($0.indicatorCode, $0) })
+        let user = try req.currentUser()
+        let role = try req.currentRole()
+        var leads: [String: UUID?] = [:]
+        for a in try await Assignment.query(on: req.db).filter(\.$campaign.$id == (try c.requireID())).filter(\.$region.$id == (try region.requireID())).all() {
+            leads[a.indicatorCode] = a.$leadUnit.id
+        }
+        var entries: [FilingWorkbook.Entry] = []
+        for ci in d.indicators {
+            guard let ind = catalog.indicator(ci.code) else { continue }
+            // Unit users get their lead indicators, filed or not, so the file is their template.
+            if role.isUnitScoped && (leads[ci.code] ?? nil) != user.$unit.id { continue }
+            let f = filings[ci.code]
+            var counts: [String: Int] = [:]
+            if let f { for a in try await FilingService.attachments(f, on: req.db) { counts[a.itemCode ?? "*", default: 0] += 1 } }
+            entries.append(.init(
+                indicator: ind, answers: f?.answers ?? [:], state: f?.filingState.chineseName ?? "未开始", version: f?.version ?? 0,
+                attachments: counts))
+        }
+        let data = try XLSX.write(FilingWorkbook.sheets(entries))
+        return Downloads.file(
+            data, name: "\(c.name)-\(region.name)-填报数据.xlsx",
+            type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    }
+
+    struct ImportForm: Content {
+        var file: File?
+    }
+
+    struct ImportResult: Encodable {
+        let campaignID: String
+        let problems: [String]
+        let saved: [String]
+    }
+
+    /// Saves the answers of every sheet, or none: checked for permission, state, version and every cell first.
+    @Sendable func importAnswers(req: Request) async throws -> Response {
+        let c = try await CampaignService.find(req)
+        let cid = try c.requireID()
+        let d = try await CampaignService.details(c, on: req.db)
+        let region = try CampaignService.region(req, d)
+        let catalog = try await c.$catalogVersion.get(on: req.db).catalog()
+        var indicators: [String: IndicatorSpec] = [:]
+        for ci in d.indicators { indicators[ci.code] = catalog.indicator(ci.code) }
+        func fail(_ problems: [String]) async throws -> Response {
+            let res = try await req.render(
+                "filings/import", title: "导入填报", ImportResult(campaignID: cid.uuidString, problems: problems, saved: []))
+                .encodeResponse(for: req)
+            res.status = .unprocessableEntity
+            return res
+        }
+        guard let file = try req.content.decode(ImportForm.self).file, file.data.readableBytes > 0 else {
+            return try await fail(["请选择导出的填报 XLSX 文件"])
+        }
+        let sheets: [Sheet]
+        do { sheets = try XLSX.read(Data(buffer: file.data)) } catch let e as XLSX.ReadError { return try await fail([e.description]) }
+        var (parsed, problems) = FilingWorkbook.parse(sheets, indicators: indicators)
+        var targets: [(Filing, FilingWorkbook.Parsed)] = []
+        for p in parsed {
+            let f = try await FilingService.open(campaign: c, regionID: try region.requireID(), indicatorCode: p.indicatorCode, req: req)
+            do {
+                try FilingService.requireEdit(f, req: req)
+            } catch let e as AppError {
+                problems.append("工作表“\(p.indicatorCode)”：\(e.message)")
+                continue
+            }
+            // Version 0 is a template exported before the filing existed: fine only while nothing is filed.
+            if (p.version == 0 && !f.answers.isEmpty) || (p.version != 0 && p.version != f.version) {
+                problems.append("工作表“\(p.indicatorCode)”第 2 行 D 列：文件是第 \(p.version) 版，系统中已是第 \(f.version) 版，请重新导出后填写")
+                continue
+            }
+            targets.append((f, p))
+        }
+        parsed = []
+        if !problems.isEmpty { return try await fail(problems) }
+        let user = try req.currentUser()
+        let work = targets.map { (id: $0.0.id, version: $0.0.version, answers: $0.1.answers, code: $0.1.indicatorCode) }
+        do {
+            try await req.db.writeTransaction { db in
+                for w in work {
+                    guard let id = w.id else { continue }
+                    var json = "{}"
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys]
+                    json = String(decoding: try encoder.encode(w.answers), as: UTF8.self)
+                    try await FilingService.conditionalUpdate(
+                        id: id, expectedVersion: w.version, set: ["answers": SQLBind(json), "updated_by": SQLBind(user.username)], on: db)
+                    guard let fresh = try await Filing.find(id, on: db) else { continue }
+                    let names = try await FilingAttachment.query(on: db).filter(\.$filing.$id == id).all().map { "\($0.itemCode ?? "*"):\($0.sha256)" }
+                    try await FilingVersion(filing: fresh, attachments: names, by: user.username).create(on: db)
+                    try await AuditLog.record(
+                        on: db, req: req, actor: user, action: "import", entityType: "filing", entityID: id,
+                        before: ["version": w.version], after: ["version": fresh.version, "answers": w.answers.count])
+                }
+            }
+        } catch let e as AppError where e.code == "version_conflict" {
+            return try await fail(["导入期间有人修改了填报，未做任何修改，请重新导出后再导入"])
+        }
+        return try await req.render(
+            "filings/import", title: "导入填报",
+            ImportResult(campaignID: cid.uuidString, problems: [], saved: work.map(\.code))
+        ).encodeResponse(for: req)
+    }
+
+    /// All evidence of the visible filings, as `indicator/item-name` entries plus `manifest.csv`.
+    @Sendable func evidenceZip(req: Request) async throws -> Response {
+        let c = try await CampaignService.find(req)
+        let d = try await CampaignService.details(c, on: req.db)
+        let region = try CampaignService.region(req, d)
+        let filings = try await visibleFilings(req, c, regionID: try region.requireID())
+        let names = Dictionary(uniqueKeysWithValues: d.indicators.map { ($0.code, $0.name) })
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("yingshang-zip-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let zipURL = dir.appendingPathComponent("evidence.zip")
+        let config = req.application.settings
+        var manifest = [["指标代码", "指标", "题目", "文件名", "ZIP 内路径", "SHA-256", "大小（字节）", "上传人", "上传时间"]]
+        var attachments: [(FilingAttachment, String)] = []
+        for f in filings {
+            for a in try await FilingService.attachments(f, on: req.db) { attachments.append((a, f.indicatorCode)) }
+        }
+        do {
+            let archive = try Archive(url: zipURL, accessMode: .create)
+            var used = Set<String>()
+            for (a, code) in attachments {
+                var path = "\(code)/\(a.itemCode ?? "通用")-\(a.name)"
+                var n = 2
+                while used.contains(path) { path = "\(code)/\(a.itemCode ?? "通用")-\(n)-\(a.name)"; n += 1 }
+                used.insert(path)
+                let source = URL(fileURLWithPath: EvidenceStore.path(for: a.sha256, config: config))
+                let handle = try FileHandle(forReadingFrom: source)
+                defer { try? handle.close() }
+                try archive.addEntry(
+                    with: path, type: .file, uncompressedSize: Int64(a.size), compressionMethod: .deflate,
+                    provider: { position, size in
+                        try handle.seek(toOffset: UInt64(position))
+                        return try handle.read(upToCount: size) ?? Data()
+                    })
+                manifest.append([
+                    code, names[code] ?? code, a.itemCode ?? "", a.name, path, a.sha256, String(a.size), a.uploadedBy,
+                    DisplayTime.format(a.createdAt),
+                ])
+            }
+            let csv = CSVWriter.write(manifest)
+            try archive.addEntry(
+                with: "manifest.csv", type: .file, uncompressedSize: Int64(csv.count), compressionMethod: .deflate,
+                provider: { position, size in csv.subdata(in: Int(position)..<Int(position) + size) })
+        } catch {
+            try? FileManager.default.removeItem(at: dir)
+            throw error
+        }
+        let res = try await req.fileio.asyncStreamFile(at: zipURL.path) { _ in
+            try? FileManager.default.removeItem(at: dir)
+        }
+        res.headers.replaceOrAdd(name: .contentType, value: "application/zip")
+        let encoded = "\(c.name)-印证资料.zip".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "evidence.zip"
+        res.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename*=UTF-8''\(encoded)")
+        return res
+    }
+}
