@@ -82,5 +82,6 @@ enum Migrations {
         app.migrations.add(CreateDataRevision())
         app.migrations.add(CreateFilingTables())
         app.migrations.add(CreateQuestionTables())
+        app.migrations.add(CreateFilingContribution())
     }
 }

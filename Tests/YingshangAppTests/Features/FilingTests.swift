@@ -330,3 +330,57 @@ struct FilingBulkTests {
         }
     }
 }
+
+@Suite("Cooperating units")
+struct ContributionTests {
+    struct Assign: Encodable, Sendable { let unitID: UUID; let items: [String] }
+    struct Contribute: Encodable, Sendable { let answers: [String: String]; let submit: Bool }
+
+    @Test("the lead assigns items, the cooperating unit answers and submits, the lead merges", arguments: TestDatabase.available)
+    func flow(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let (filing, filer, _) = try await FilingTests.open(app)
+            let swj = try await app.unitID("SWJ")
+            let gd = try await app.unitID("GD")
+            let notCooperating = try await app.send(
+                .POST, "/api/v1/filings/\(filing.id)/contributions", headers: .bearer(filer), json: Assign(unitID: gd, items: ["q2"]))
+            #expect(notCooperating.status == .unprocessableEntity)
+            #expect(try await app.send(
+                .POST, "/api/v1/filings/\(filing.id)/contributions", headers: .bearer(filer), json: Assign(unitID: swj, items: ["q2", "q4"])
+            ).status == .ok)
+
+            let tax = try await app.apiToken("filer_tax")
+            // A cooperating unit cannot assign.
+            #expect(try await app.send(
+                .POST, "/api/v1/filings/\(filing.id)/contributions", headers: .bearer(tax), json: Assign(unitID: swj, items: ["q1"])
+            ).status == .forbidden)
+            let foreign = try await app.send(
+                .PUT, "/api/v1/filings/\(filing.id)/contribution", headers: .bearer(tax), json: Contribute(answers: ["q1": "9"], submit: false))
+            #expect(foreign.apiError?.fields?["items"]?.contains("q1") == true)
+            let incomplete = try await app.send(
+                .PUT, "/api/v1/filings/\(filing.id)/contribution", headers: .bearer(tax), json: Contribute(answers: ["q2": "4"], submit: true))
+            #expect(incomplete.status == .unprocessableEntity)
+            let submitted = try await app.send(
+                .PUT, "/api/v1/filings/\(filing.id)/contribution", headers: .bearer(tax), json: Contribute(answers: ["q2": "4", "q4": "0"], submit: true))
+            #expect(submitted.status == .ok)
+            let contribution = try #require(try submitted.decode([FilingsAPIController.ContributionDTO].self).first)
+            #expect(contribution.state == "submitted")
+
+            // The GD filer has no part in this filing at all.
+            let outsider = try await app.apiToken(try await FilingTests.outsider(app), password: "power2026")
+            #expect(try await app.send(
+                .PUT, "/api/v1/filings/\(filing.id)/contribution", headers: .bearer(outsider), json: Contribute(answers: ["q2": "1"], submit: false)
+            ).status == .forbidden)
+
+            let merged = try await app.send(.POST, "/api/v1/filings/\(filing.id)/contributions/\(contribution.id)/merge", headers: .bearer(filer))
+            #expect(merged.status == .ok)
+            let f = try merged.decode(FilingDTO.self)
+            #expect(f.answers["q2"] == "4")
+            #expect(f.answers["q4"] == "0")
+            #expect(f.version == 2)
+            let late = try await app.send(
+                .PUT, "/api/v1/filings/\(filing.id)/contribution", headers: .bearer(tax), json: Contribute(answers: ["q2": "5"], submit: false))
+            #expect(late.status == .conflict)
+        }
+    }
+}

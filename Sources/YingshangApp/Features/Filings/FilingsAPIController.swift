@@ -10,6 +10,56 @@ struct FilingsAPIController {
         g.put("filings", ":filingID", action: .editFilings, use: save)
         g.post("filings", ":filingID", "transitions", action: .transitionFilings, use: transition)
         g.putStream("filings", ":filingID", "evidence", action: .editFilings, use: upload)
+        g.post("filings", ":filingID", "contributions", action: .editFilings, use: assign)
+        g.put("filings", ":filingID", "contribution", action: .editFilings, use: contribute)
+        g.post("filings", ":filingID", "contributions", ":contributionID", "merge", action: .editFilings, use: merge)
+    }
+
+    struct AssignBody: Content {
+        var unitID: UUID?
+        var items: [String]?
+    }
+
+    struct ContributionBody: Content {
+        var answers: [String: String]?
+        var submit: Bool?
+    }
+
+    struct ContributionDTO: Content {
+        let id: UUID
+        let unitID: UUID
+        let items: [String]
+        let answers: [String: String]
+        let state: String
+    }
+
+    private func contributions(_ f: Filing, on db: any Database) async throws -> [ContributionDTO] {
+        try await FilingContribution.query(on: db).filter(\.$filing.$id == (try f.requireID())).all().map {
+            ContributionDTO(id: try $0.requireID(), unitID: $0.$unit.id, items: $0.items, answers: $0.answers, state: $0.state)
+        }
+    }
+
+    /// The lead unit assigns items to a cooperating unit.
+    @Sendable func assign(req: Request) async throws -> [ContributionDTO] {
+        let f = try await FilingService.find(req)
+        let body = try req.content.decode(AssignBody.self)
+        guard let unit = body.unitID else { throw AppError.invalid(["unitID": "请选择配合单位"]) }
+        try await ContributionService.assign(f, unitID: unit, items: body.items ?? [], req: req)
+        return try await contributions(f, on: req.db)
+    }
+
+    /// A cooperating unit saves or submits its answers.
+    @Sendable func contribute(req: Request) async throws -> [ContributionDTO] {
+        let f = try await FilingService.find(req)
+        let body = try req.content.decode(ContributionBody.self)
+        try await ContributionService.save(f, answers: body.answers ?? [:], submit: body.submit ?? false, req: req)
+        return try await contributions(f, on: req.db).filter { $0.unitID == (try req.currentUser().$unit.id) }
+    }
+
+    @Sendable func merge(req: Request) async throws -> FilingDTO {
+        let f = try await FilingService.find(req)
+        try await ContributionService.merge(f, contributionID: try req.uuidParameter("contributionID"), req: req)
+        return try await FilingService.dto(f, on: req.db)
     }
 
     /// Finds or creates the filing of an indicator (`?region=`) for its lead unit.

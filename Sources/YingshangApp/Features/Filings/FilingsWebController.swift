@@ -34,6 +34,50 @@ struct FilingsWebController {
         g.get("filings", ":filingID", "evidence", ":attachmentID", action: .viewFilings, use: download)
         g.post("filings", ":filingID", "evidence", ":attachmentID", "delete", action: .editFilings, use: deleteAttachment)
         g.get("filings", ":filingID", "diff", action: .viewFilings, use: diff)
+        g.post("filings", ":filingID", "contributions", action: .editFilings, use: assignItems)
+        g.post("filings", ":filingID", "contribution", action: .editFilings, use: saveContribution)
+        g.post("filings", ":filingID", "contributions", ":contributionID", "merge", action: .editFilings, use: merge)
+    }
+
+    struct AssignForm: Content {
+        var unitID: String?
+        var items: [String]?
+    }
+
+    @Sendable func assignItems(req: Request) async throws -> Response {
+        let f = try await FilingService.find(req)
+        let form = try req.content.decode(AssignForm.self)
+        guard let unit = form.unitID.flatMap(UUID.init(uuidString:)) else { throw AppError.invalid(["unitID": "请选择配合单位"]) }
+        try await ContributionService.assign(f, unitID: unit, items: form.items ?? [], req: req)
+        req.setFlash("已更新配合单位的题目分工")
+        return req.redirect(to: "/filings/\(try f.requireID())")
+    }
+
+    struct ContributionForm: Content {
+        var answers: [String: String]?
+        var submit: String?
+    }
+
+    @Sendable func saveContribution(req: Request) async throws -> Response {
+        let f = try await FilingService.find(req)
+        let form = try req.content.decode(ContributionForm.self)
+        do {
+            try await ContributionService.save(f, answers: form.answers ?? [:], submit: form.submit != nil, req: req)
+        } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
+            let problems = [FieldProblem(field: "_", message: e.message)] + (e.fields ?? [:]).map { FieldProblem(field: "_", message: $0.value) }
+            let res = try await page(req, f, errors: problems).encodeResponse(for: req)
+            res.status = e.status
+            return res
+        }
+        req.setFlash(form.submit != nil ? "已提交牵头单位" : "已保存")
+        return req.redirect(to: "/filings/\(try f.requireID())")
+    }
+
+    @Sendable func merge(req: Request) async throws -> Response {
+        let f = try await FilingService.find(req)
+        try await ContributionService.merge(f, contributionID: try req.uuidParameter("contributionID"), req: req)
+        req.setFlash("已合并配合单位的答案")
+        return req.redirect(to: "/filings/\(try f.requireID())")
     }
 
     /// Unit users: every indicator their unit leads or cooperates on in running campaigns. Bureau and leaders:
@@ -149,6 +193,24 @@ struct FilingsWebController {
         let conflict: Bool
         let limitMB: Int
         let versions: [Int]
+        let cooperation: [CooperationView]
+        let myContribution: MyContribution?
+    }
+
+    struct CooperationView: Encodable {
+        let unitID: String
+        let unitName: String
+        let items: [CampaignsWebController.Check]
+        let contributionID: String
+        let stateName: String
+        let canMerge: Bool
+        let answers: [String]
+    }
+
+    struct MyContribution: Encodable {
+        let items: [ItemView]
+        let stateName: String
+        let editable: Bool
     }
 
     private func page(_ req: Request, _ f: Filing, input: [String: String]? = nil, errors: [FieldProblem] = [], conflict: Bool = false)
@@ -189,6 +251,34 @@ struct FilingsWebController {
         let canEdit = (try? FilingService.requireEdit(f, req: req)) != nil
         let versions = try await FilingVersion.query(on: req.db).filter(\.$filing.$id == (try f.requireID()))
             .sort(\.$version, .descending).all().map(\.version)
+        let contributions = try await FilingContribution.query(on: req.db).filter(\.$filing.$id == (try f.requireID())).all()
+        var cooperation: [CooperationView] = []
+        if canEdit {
+            for unitID in try await ContributionService.cooperatingUnits(f, on: req.db) {
+                let unitName = try await Unit.find(unitID, on: req.db)?.name ?? ""
+                let c = contributions.first { $0.$unit.id == unitID }
+                let assigned = Set(c?.items ?? [])
+                cooperation.append(CooperationView(
+                    unitID: unitID.uuidString, unitName: unitName,
+                    items: ind.questionnaire.map { .init(value: $0.code, label: "\($0.code). \($0.text)", checked: assigned.contains($0.code)) },
+                    contributionID: c?.id?.uuidString ?? "", stateName: c?.contributionState.chineseName ?? "未分配",
+                    canMerge: c?.contributionState == .submitted,
+                    answers: (c?.answers ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)：\($0.value)" }))
+            }
+        }
+        var mine: MyContribution? = nil
+        if let c = contributions.first(where: { $0.$unit.id == user.$unit.id }), f.$leadUnit.id != user.$unit.id {
+            let assigned = Set(c.items)
+            let items = groups.flatMap(\.items).filter { assigned.contains($0.code) }.map { item in
+                ItemView(
+                    code: item.code, text: item.text, help: item.help, value: (input ?? c.answers)[item.code] ?? c.answers[item.code] ?? "",
+                    kind: item.kind, unit: item.unit, options: item.options, subName: item.subName,
+                    evidenceRequired: item.evidenceRequired, error: "", attachments: [])
+            }
+            mine = MyContribution(
+                items: items, stateName: c.contributionState.chineseName,
+                editable: c.contributionState != .merged && (role == .filer || role == .unitHead))
+        }
         return try await req.render(
             "filings/show", title: ind.nameZh,
             ShowBody(
@@ -201,7 +291,8 @@ struct FilingsWebController {
                     EventView(actionName: $0.actionName, actor: $0.actor, reason: $0.reason, atText: DisplayTime.format($0.at))
                 },
                 errors: errors.filter { !itemCodes.contains($0.field) }.map(\.message),
-                conflict: conflict, limitMB: req.application.settings.uploadLimitBytes >> 20, versions: versions))
+                conflict: conflict, limitMB: req.application.settings.uploadLimitBytes >> 20, versions: versions,
+                cooperation: cooperation, myContribution: mine))
     }
 
     @Sendable func show(req: Request) async throws -> View {

@@ -101,6 +101,12 @@ enum OpenAPIDocument {
         .init(method: "put", path: "/api/v1/filings/{filingID}/evidence",
               summary: "上传印证资料：请求体为文件原始内容，?name=文件名&item=题目代码；按内容校验类型，SHA-256 存储",
               tag: "filings", secured: true, body: nil, response: "Attachment", status: "201"),
+        .init(method: "post", path: "/api/v1/filings/{filingID}/contributions", summary: "牵头单位把题目分配给配合单位",
+              tag: "filings", secured: true, body: "AssignItems", response: "ContributionArray", status: "200"),
+        .init(method: "put", path: "/api/v1/filings/{filingID}/contribution", summary: "配合单位保存或提交本单位的题目",
+              tag: "filings", secured: true, body: "Contribution", response: "ContributionArray", status: "200"),
+        .init(method: "post", path: "/api/v1/filings/{filingID}/contributions/{contributionID}/merge",
+              summary: "牵头单位合并配合单位已提交的答案", tag: "filings", secured: true, body: nil, response: "Filing", status: "200"),
         .init(method: "get", path: "/api/v1/questions", summary: "答疑列表（?status=&indicator=），单位用户见本单位和公开问题",
               tag: "questions", secured: true, body: nil, response: "QuestionArray", status: "200"),
         .init(method: "post", path: "/api/v1/questions", summary: "提问", tag: "questions", secured: true,
@@ -218,6 +224,12 @@ enum OpenAPIDocument {
                                         "reason": string()], required: ["action"]),
             "Attachment": object(["id": uuid, "itemCode": string(), "name": string(), "size": ["type": "integer"],
                                   "sha256": string(), "uploadedBy": string()]),
+            "AssignItems": object(["unitID": uuid, "items": ["type": "array", "items": ["type": "string"]]], required: ["unitID", "items"]),
+            "Contribution": object(["answers": ["type": "object", "additionalProperties": ["type": "string"]],
+                                    "submit": ["type": "boolean"]], required: ["answers"]),
+            "ContributionArray": ["type": "array", "items": object(["id": uuid, "unitID": uuid, "state": string(),
+                                                                    "items": ["type": "array", "items": ["type": "string"]],
+                                                                    "answers": ["type": "object"]])],
             "QuestionInput": object(["campaignID": uuid, "indicatorCode": string(), "itemCode": string(), "title": string(),
                                      "body": string()], required: ["campaignID", "indicatorCode", "title", "body"]),
             "Question": object(["id": uuid, "campaignID": uuid, "indicatorCode": string(), "itemCode": string(),
@@ -267,7 +279,7 @@ enum OpenAPIDocument {
                                     "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(b)"]]]]
                 responses["422"] = errorResponse("字段校验失败，fields 中按字段给出中文说明")
             }
-            let pathParams = ["id", "assignmentID", "taskID", "filingID", "indicator", "questionID"].filter { op.path.contains("{\($0)}") }
+            let pathParams = ["id", "assignmentID", "taskID", "filingID", "indicator", "questionID", "contributionID"].filter { op.path.contains("{\($0)}") }
             if !pathParams.isEmpty {
                 o["parameters"] = pathParams.map { name -> [String: Any] in
                     let schema: [String: Any] = name == "indicator" ? ["type": "string"] : uuid
