@@ -83,5 +83,6 @@ enum Migrations {
         app.migrations.add(CreateFilingTables())
         app.migrations.add(CreateQuestionTables())
         app.migrations.add(CreateFilingContribution())
+        app.migrations.add(CreateTaskAttachment())
     }
 }

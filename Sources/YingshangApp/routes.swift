@@ -25,6 +25,7 @@ func routes(_ app: Application) throws {
 
     let api = app.grouped("api", "v1").grouped(BearerUserAuthenticator())
     let apiGuarded = Guarded(builder: api, api: true)
+    TaskAttachmentController().register(web: webGuarded, api: apiGuarded)
     AuthAPIController().register(api, guarded: apiGuarded)
     OrganizationAPIController().register(apiGuarded)
     AuditAPIController().register(apiGuarded)

@@ -402,6 +402,32 @@ struct CampaignTests {
         }
     }
 
+    @Test("task attachments: own unit or bureau only, checked like evidence", arguments: TestDatabase.available)
+    func taskAttachments(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let c = try await Self.demoCampaign(app)
+            let id = try c.requireID()
+            let task = try #require(
+                try await CampaignTask.query(on: app.db).filter(\.$campaign.$id == id).filter(\.$unit.$id == (try await app.unitID("SCJG"))).first())
+            let tid = try task.requireID()
+            func put(_ token: String, _ name: String, _ data: Data) async throws -> TestingHTTPResponse {
+                try await app.testing().sendRequest(.PUT, "/api/v1/campaigns/\(id)/tasks/\(tid)/attachments?name=\(name)", headers: .bearer(token)) {
+                    $0.body = ByteBuffer(data: data)
+                }
+            }
+            let pdf = Data("%PDF-1.4 notice %%EOF".utf8)
+            #expect(try await put(try await app.apiToken("filer"), "notice.pdf", pdf).status == .created)
+            #expect(try await put(try await app.apiToken("coordinator"), "minutes.pdf", pdf).status == .created)
+            #expect(try await put(try await app.apiToken("filer_tax"), "x.pdf", pdf).status == .forbidden)
+            let fake = try await put(try await app.apiToken("filer"), "x.docx", pdf)
+            #expect(fake.status == .unprocessableEntity)
+            #expect(try await TaskAttachment.query(on: app.db).count() == 2)
+            let s = try await app.webSession("leader")
+            let page = try await app.send(.GET, "/campaigns/\(id)/tasks?per=100", headers: s.headers)
+            #expect(page.text.contains("notice.pdf"))
+        }
+    }
+
     @Test("the holiday list rejects a bad line and keeps the old list", arguments: TestDatabase.available)
     func calendar(db: TestDatabase) async throws {
         try await withApp(db) { app in

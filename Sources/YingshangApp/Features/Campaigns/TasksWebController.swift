@@ -8,6 +8,12 @@ struct TasksWebController {
         let task: TaskDTO
         let overdue: Bool
         let mine: Bool
+        let attachments: [FileLink]
+    }
+
+    struct FileLink: Encodable {
+        let id: String
+        let name: String
     }
 
     struct Body: Encodable {
@@ -49,9 +55,16 @@ struct TasksWebController {
         let today = DispatchService.today()
         let user = try req.currentUser()
         let role = try req.currentRole()
+        let taskIDs = page.items.compactMap(\.id)
+        var files: [UUID: [FileLink]] = [:]
+        for a in try await TaskAttachment.query(on: req.db).filter(\.$task.$id ~~ taskIDs).sort(\.$createdAt).all() {
+            files[a.$task.id, default: []].append(FileLink(id: a.id?.uuidString ?? "", name: a.name))
+        }
         let rows = try page.items.map { t in
             let dto = try TaskService.dto(t, unitName: names[t.$unit.id] ?? "", calendar: calendar, today: today)
-            return Row(task: dto, overdue: dto.workdaysOverdue > 0, mine: !role.isUnitScoped || t.$unit.id == user.$unit.id)
+            return Row(
+                task: dto, overdue: dto.workdaysOverdue > 0, mine: !role.isUnitScoped || t.$unit.id == user.$unit.id,
+                attachments: t.id.flatMap { files[$0] } ?? [])
         }
         let body = Body(
             campaignID: id.uuidString, campaignName: c.name, rows: rows,
