@@ -1,0 +1,166 @@
+import Foundation
+
+/// One enterprise of the register (企业全量名单), validated.
+public struct EnterpriseRecord: Equatable, Sendable, Codable {
+    public var uscc: String
+    public var name: String
+    public var townshipCode: String?
+    public var industry: String?
+    public var size: String?
+    public var status: String?
+    public var founded: Day?
+    public var contact: String?
+    public var phone: String?
+    public var extra: [String: String]
+}
+
+/// A problem of one cell: row number as in the file (header is row 1), column name, value, reason.
+public struct RowProblem: Equatable, Sendable, Codable {
+    public let row: Int
+    public let column: String
+    public let value: String
+    public let reason: String
+
+    public var message: String { "第 \(row) 行“\(column)”列：\(value.isEmpty ? "" : "“\(value)” ")\(reason)" }
+}
+
+public enum EnterpriseRegister {
+    public enum Column: String, CaseIterable, Sendable {
+        case uscc, name, township, industry, size, status, founded, contact, phone
+
+        public var chineseName: String {
+            switch self {
+            case .uscc: return "统一社会信用代码"
+            case .name: return "企业名称"
+            case .township: return "所属乡镇/街道"
+            case .industry: return "行业门类"
+            case .size: return "企业规模"
+            case .status: return "登记状态"
+            case .founded: return "成立日期"
+            case .contact: return "联系人"
+            case .phone: return "联系电话"
+            }
+        }
+
+        var aliases: [String] {
+            switch self {
+            case .uscc: return ["统一社会信用代码", "信用代码", "uscc", "社会信用代码"]
+            case .name: return ["企业名称", "名称", "name", "企业（机构）名称"]
+            case .township: return ["所属乡镇/街道", "所属乡镇", "乡镇/街道", "乡镇街道", "乡镇", "township"]
+            case .industry: return ["行业门类", "行业", "industry"]
+            case .size: return ["企业规模", "规模", "size"]
+            case .status: return ["登记状态", "经营状态", "状态", "status"]
+            case .founded: return ["成立日期", "成立时间", "founded"]
+            case .contact: return ["联系人", "contact"]
+            case .phone: return ["联系电话", "电话", "phone"]
+            }
+        }
+    }
+
+    /// GB/T 4754-2017 sections A–T.
+    public static let industries: [(String, String)] = [
+        ("A", "农、林、牧、渔业"), ("B", "采矿业"), ("C", "制造业"), ("D", "电力、热力、燃气及水生产和供应业"), ("E", "建筑业"),
+        ("F", "批发和零售业"), ("G", "交通运输、仓储和邮政业"), ("H", "住宿和餐饮业"), ("I", "信息传输、软件和信息技术服务业"),
+        ("J", "金融业"), ("K", "房地产业"), ("L", "租赁和商务服务业"), ("M", "科学研究和技术服务业"),
+        ("N", "水利、环境和公共设施管理业"), ("O", "居民服务、修理和其他服务业"), ("P", "教育"), ("Q", "卫生和社会工作"),
+        ("R", "文化、体育和娱乐业"), ("S", "公共管理、社会保障和社会组织"), ("T", "国际组织"),
+    ]
+    public static let sizes = ["大型", "中型", "小型", "微型"]
+    public static let statuses = ["存续", "在业", "迁出", "注销", "吊销"]
+
+    /// Maps header cells to columns; unknown headers become extra attributes. Missing required columns are problems.
+    public static func mapHeader(_ header: [String]) -> (columns: [Int: Column], extras: [Int: String], missing: [Column]) {
+        var columns: [Int: Column] = [:]
+        var extras: [Int: String] = [:]
+        for (i, raw) in header.enumerated() {
+            let h = raw.trimmingCharacters(in: .whitespaces).lowercased()
+            if let col = Column.allCases.first(where: { c in c.aliases.contains { $0.lowercased() == h } }), !columns.values.contains(col) {
+                columns[i] = col
+            } else if !h.isEmpty {
+                extras[i] = raw.trimmingCharacters(in: .whitespaces)
+            }
+        }
+        let missing = [Column.uscc, .name].filter { !columns.values.contains($0) }
+        return (columns, extras, missing)
+    }
+
+    /// Validates every data row. `townships` maps township names and codes to the stored 9-digit code;
+    /// `existing` holds the USCCs already in the snapshot.
+    public static func validate(
+        rows: [[String]], townships: [String: String], existing: Set<String>
+    ) -> (records: [(row: Int, record: EnterpriseRecord)], problems: [RowProblem]) {
+        guard let header = rows.first else {
+            return ([], [RowProblem(row: 1, column: "表头", value: "", reason: "文件为空")])
+        }
+        let (columns, extras, missing) = mapHeader(header)
+        if !missing.isEmpty {
+            return ([], missing.map { RowProblem(row: 1, column: $0.chineseName, value: "", reason: "缺少必需的列") })
+        }
+        let industryByName = Dictionary(uniqueKeysWithValues: industries.map { ($0.1, $0.0) })
+        var records: [(Int, EnterpriseRecord)] = []
+        var problems: [RowProblem] = []
+        var seen: [String: Int] = [:]
+        for (index, row) in rows.enumerated().dropFirst() {
+            let rowNumber = index + 1
+            if row.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
+            var values: [Column: String] = [:]
+            var extra: [String: String] = [:]
+            for (i, cell) in row.enumerated() {
+                let v = cell.trimmingCharacters(in: .whitespacesAndNewlines)
+                if let c = columns[i] { values[c] = v } else if let name = extras[i], !v.isEmpty { extra[name] = v }
+            }
+            var rowProblems: [RowProblem] = []
+            func problem(_ c: Column, _ reason: String) {
+                rowProblems.append(RowProblem(row: rowNumber, column: c.chineseName, value: values[c] ?? "", reason: reason))
+            }
+            let uscc = values[.uscc] ?? ""
+            if let p = USCC.validate(uscc) { problem(.uscc, p.message) }
+            else if let first = seen[uscc] { problem(.uscc, "与第 \(first) 行重复") }
+            else if existing.contains(uscc) { problem(.uscc, "已在名单中") }
+            let name = values[.name] ?? ""
+            if name.isEmpty || name.count > 200 { problem(.name, "企业名称必填，不超过 200 个字") }
+            var township: String? = nil
+            if let t = values[.township], !t.isEmpty {
+                township = townships[t] ?? (t.count == 12 ? townships[String(t.prefix(9))] : nil)
+                if township == nil { problem(.township, "不是本县的乡镇/街道（名称或 9/12 位代码）") }
+            }
+            var industry: String? = nil
+            if let raw = values[.industry], !raw.isEmpty {
+                let letter = raw.uppercased()
+                if industries.contains(where: { $0.0 == letter }) { industry = letter }
+                else if let l = industryByName[raw] { industry = l }
+                else { problem(.industry, "应为国民经济行业门类字母 A–T 或其名称") }
+            }
+            let size = values[.size].flatMap { $0.isEmpty ? nil : $0 }
+            if let size, !sizes.contains(size) { problem(.size, "应为大型、中型、小型或微型") }
+            let status = values[.status].flatMap { $0.isEmpty ? nil : $0 }
+            if let status, !statuses.contains(status) { problem(.status, "应为存续、在业、迁出、注销或吊销") }
+            var founded: Day? = nil
+            if let raw = values[.founded], !raw.isEmpty {
+                founded = parseDate(raw)
+                if founded == nil { problem(.founded, "日期格式应为 YYYY-MM-DD、YYYY/M/D 或 YYYY年M月D日") }
+            }
+            if rowProblems.isEmpty {
+                seen[uscc] = rowNumber
+                records.append((rowNumber, EnterpriseRecord(
+                    uscc: uscc, name: name, townshipCode: township, industry: industry, size: size, status: status,
+                    founded: founded, contact: values[.contact].flatMap { $0.isEmpty ? nil : $0 },
+                    phone: values[.phone].flatMap { $0.isEmpty ? nil : $0 }, extra: extra)))
+            } else {
+                problems += rowProblems
+            }
+        }
+        return (records.map { (row: $0.0, record: $0.1) }, problems)
+    }
+
+    /// Accepts 2020-03-05, 2020/3/5, 2020.3.5, 20200305 and 2020年3月5日.
+    public static func parseDate(_ raw: String) -> Day? {
+        let t = raw.trimmingCharacters(in: .whitespaces)
+        if t.count == 8, t.allSatisfy(\.isNumber), let y = Int(t.prefix(4)), let m = Int(t.dropFirst(4).prefix(2)), let d = Int(t.suffix(2)) {
+            return Day(year: y, month: m, day: d)
+        }
+        let normalized = t.replacingOccurrences(of: "年", with: "-").replacingOccurrences(of: "月", with: "-")
+            .replacingOccurrences(of: "日", with: "").replacingOccurrences(of: ".", with: "-")
+        return Day(String(normalized.prefix(10)))
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+
+/// A seeded generator (SplitMix64): the same seed gives the same sequence on every platform and database.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in 0..<n without modulo bias.
+    public mutating func below(_ n: Int) -> Int {
+        precondition(n > 0)
+        let bound = UInt64(n)
+        let limit = UInt64.max - UInt64.max % bound
+        while true {
+            let r = next()
+            if r < limit { return Int(r % bound) }
+        }
+    }
+}
+
+/// Stratified sampling (REFERENCE.md): allocation of n over strata, then simple random sampling without
+/// replacement inside each stratum from a seeded generator, with a reserve list per stratum.
+public enum StratifiedSampling {
+    public enum Allocation: String, Codable, CaseIterable, Sendable {
+        case proportional, neyman, equal
+
+        public var chineseName: String {
+            switch self {
+            case .proportional: return "按比例分配"
+            case .neyman: return "奈曼分配"
+            case .equal: return "等量分配"
+            }
+        }
+    }
+
+    public struct Stratum: Equatable, Sendable {
+        public let key: String
+        public let size: Int
+        /// Standard deviation S_h, needed for Neyman allocation.
+        public let sd: Double?
+
+        public init(key: String, size: Int, sd: Double? = nil) {
+            self.key = key
+            self.size = size
+            self.sd = sd
+        }
+    }
+
+    public enum Problem: Error, Equatable, Sendable {
+        case sampleTooLarge(n: Int, population: Int)
+        case nonPositiveSize
+        case missingSD(String)
+        case minimumTooLarge(needed: Int, n: Int)
+
+        public var message: String {
+            switch self {
+            case .sampleTooLarge(let n, let p): return "样本量 \(n) 超过符合条件的企业数 \(p)"
+            case .nonPositiveSize: return "样本量应为正整数"
+            case .missingSD(let key): return "奈曼分配需要每层的标准差，层“\(key)”缺少或不为正数"
+            case .minimumTooLarge(let needed, let n): return "每层最少样本合计 \(needed) 超过样本量 \(n)"
+            }
+        }
+    }
+
+    /// Largest-remainder (Hamilton) rounding of `weights` to integers summing to `total`, each capped at `caps`.
+    static func hamilton(total: Int, weights: [Double], caps: [Int]) -> [Int] {
+        let sum = weights.reduce(0, +)
+        guard sum > 0, total > 0 else { return weights.map { _ in 0 } }
+        let quotas = weights.map { Double(total) * $0 / sum }
+        var alloc = zip(quotas, caps).map { min(Int($0.0.rounded(.down)), $0.1) }
+        var remaining = total - alloc.reduce(0, +)
+        // Remainders in descending order; ties broken by index for reproducibility.
+        let order = quotas.indices.sorted {
+            let (ra, rb) = (quotas[$0] - quotas[$0].rounded(.down), quotas[$1] - quotas[$1].rounded(.down))
+            return ra != rb ? ra > rb : $0 < $1
+        }
+        while remaining > 0 {
+            var progressed = false
+            for i in order where remaining > 0 && alloc[i] < caps[i] {
+                alloc[i] += 1
+                remaining -= 1
+                progressed = true
+            }
+            if !progressed { break }
+        }
+        return alloc
+    }
+
+    /// n_h per stratum: sums to n exactly, never above N_h, at least `minimum` (capped at N_h) when given.
+    public static func allocate(n: Int, strata: [Stratum], method: Allocation, minimum: Int = 0) -> Result<[Int], Problem> {
+        guard n > 0 else { return .failure(.nonPositiveSize) }
+        let population = strata.reduce(0) { $0 + $1.size }
+        guard n <= population else { return .failure(.sampleTooLarge(n: n, population: population)) }
+        let floors = strata.map { min(max(minimum, 0), $0.size) }
+        let floorTotal = floors.reduce(0, +)
+        guard floorTotal <= n else { return .failure(.minimumTooLarge(needed: floorTotal, n: n)) }
+        let weights: [Double]
+        switch method {
+        case .proportional:
+            weights = strata.map { Double($0.size) }
+        case .equal:
+            weights = strata.map { $0.size > 0 ? 1 : 0 }
+        case .neyman:
+            for s in strata where s.size > 0 && (s.sd ?? 0) <= 0 { return .failure(.missingSD(s.key)) }
+            weights = strata.map { Double($0.size) * ($0.sd ?? 0) }
+        }
+        // Allocate what is left after the minimums, within the room each stratum has left.
+        let extra = hamilton(total: n - floorTotal, weights: weights, caps: zip(strata, floors).map { $0.0.size - $0.1 })
+        var result = zip(floors, extra).map { $0 + $1 }
+        // Caps can leave a shortfall (equal allocation with small strata): spread it proportionally to room left.
+        var short = n - result.reduce(0, +)
+        while short > 0 {
+            let room = strata.indices.map { strata[$0].size - result[$0] }
+            let more = hamilton(total: short, weights: room.map(Double.init), caps: room)
+            if more.reduce(0, +) == 0 { break }
+            for i in result.indices { result[i] += more[i] }
+            short = n - result.reduce(0, +)
+        }
+        return .success(result)
+    }
+
+    public struct Selection: Equatable, Sendable {
+        public let sample: [String]
+        public let reserve: [String]
+    }
+
+    /// Picks `take` members and then `reserve` more as an ordered reserve list. Members are sorted first, so the
+    /// result depends only on the set of members, the counts and the generator.
+    public static func select(members: [String], take: Int, reserve: Int, using rng: inout SeededGenerator) -> Selection {
+        var pool = members.sorted()
+        let k = min(pool.count, take + reserve)
+        // Partial Fisher–Yates: the first k positions are a uniform random ordered sample.
+        for i in 0..<k {
+            let j = i + rng.below(pool.count - i)
+            pool.swapAt(i, j)
+        }
+        let chosen = Array(pool.prefix(k))
+        return Selection(sample: Array(chosen.prefix(min(take, k))), reserve: Array(chosen.dropFirst(min(take, k))))
+    }
+
+    /// Reserve size per stratum for a ratio (e.g. 0.2), rounded up, within what the stratum has left.
+    public static func reserveCount(sample: Int, stratumSize: Int, ratio: Double) -> Int {
+        guard ratio > 0 else { return 0 }
+        return min(stratumSize - sample, Int((Double(sample) * ratio).rounded(.up)))
+    }
+}
+
+/// Enterprise satisfaction (REFERENCE.md): 1–5 answers map to 0–100.
+public enum SatisfactionIndex {
+    public static func score(_ likert: Int) -> Double? {
+        guard (1...5).contains(likert) else { return nil }
+        return Double(likert - 1) / 4 * 100
+    }
+
+    /// One enterprise's index: the mean over its answered items (nil when none).
+    public static func enterprise(_ answers: [Int]) -> Double? {
+        let scores = answers.compactMap(score)
+        return scores.isEmpty ? nil : scores.reduce(0, +) / Double(scores.count)
+    }
+
+    public struct Summary: Equatable, Sendable {
+        public let n: Int
+        public let mean: Double
+        /// Half-width of the 95% confidence interval (normal approximation; nil for fewer than 2 respondents).
+        public let halfWidth95: Double?
+    }
+
+    public static func indicator(_ enterpriseIndexes: [Double]) -> Summary? {
+        let n = enterpriseIndexes.count
+        guard n > 0 else { return nil }
+        let mean = enterpriseIndexes.reduce(0, +) / Double(n)
+        guard n > 1 else { return Summary(n: n, mean: mean, halfWidth95: nil) }
+        let variance = enterpriseIndexes.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1)
+        return Summary(n: n, mean: mean, halfWidth95: 1.96 * (variance / Double(n)).squareRoot())
+    }
+}

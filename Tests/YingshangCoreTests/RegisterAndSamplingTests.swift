@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+@testable import YingshangCore
+
+@Suite("CSV and encodings")
+struct CSVTests {
+    @Test("quoted commas, quotes and line breaks; CRLF and LF")
+    func rfc4180() {
+        let rows = CSV.parse("a,\"b,c\",\"say \"\"hi\"\"\"\r\n\"multi\nline\",2,\r\nlast,x,y")
+        #expect(rows == [["a", "b,c", "say \"hi\""], ["multi\nline", "2", ""], ["last", "x", "y"]])
+    }
+
+    @Test("UTF-8 with and without BOM, and GB18030")
+    func encodings() throws {
+        let text = "企业名称,统一社会信用代码\n青山县示范有限公司,91350100M000100Y43\n"
+        #expect(TextDecoding.decode(Data(text.utf8))?.1 == .utf8)
+        #expect(TextDecoding.decode(Data([0xEF, 0xBB, 0xBF]) + Data(text.utf8))?.0 == text)
+        // "企业" in GB18030.
+        let gbk = Data([0xC6, 0xF3, 0xD2, 0xB5])
+        let decoded = try #require(TextDecoding.decode(gbk))
+        #expect(decoded.0 == "企业")
+        #expect(decoded.1 == .gb18030)
+    }
+}
+
+@Suite("Enterprise register validation")
+struct RegisterTests {
+    let townships = ["城关街道": "370799001", "370799001": "370799001", "青山镇": "370799101", "370799101": "370799101"]
+
+    @Test("headers in any order, Chinese or English; unknown columns kept as extras")
+    func headers() {
+        let rows = [
+            ["name", "备注", "统一社会信用代码", "所属乡镇", "行业门类", "企业规模", "登记状态", "成立日期"],
+            ["甲公司", "重点企业", "91350100M000100Y43", "城关街道", "C", "小型", "存续", "2019年3月5日"],
+        ]
+        let (records, problems) = EnterpriseRegister.validate(rows: rows, townships: townships, existing: [])
+        #expect(problems.isEmpty)
+        let r = try? #require(records.first?.record)
+        #expect(r?.uscc == "91350100M000100Y43")
+        #expect(r?.townshipCode == "370799001")
+        #expect(r?.industry == "C")
+        #expect(r?.founded == Day("2019-03-05"))
+        #expect(r?.extra == ["备注": "重点企业"])
+    }
+
+    @Test("every bad cell is reported with row, column, value and a Chinese reason")
+    func problems() {
+        let rows = [
+            ["统一社会信用代码", "企业名称", "所属乡镇/街道", "行业门类", "企业规模", "登记状态", "成立日期"],
+            ["91350100M000100Y43", "甲", "城关街道", "制造业", "小型", "在业", "2020-01-01"],
+            ["911100001000013796", "乙", "火星镇", "Z", "巨型", "倒闭", "2020-13-01"],
+            ["91350100M000100Y43", "", "", "", "", "", ""],
+            ["91110000802100433B", "丙", "", "", "", "", ""],
+        ]
+        let (records, problems) = EnterpriseRegister.validate(rows: rows, townships: townships, existing: ["91110000802100433B"])
+        #expect(records.map(\.row) == [2])
+        #expect(records.first?.record.industry == "C")
+        let row3 = problems.filter { $0.row == 3 }.map(\.column)
+        #expect(row3 == ["统一社会信用代码", "所属乡镇/街道", "行业门类", "企业规模", "登记状态", "成立日期"])
+        #expect(problems.contains { $0.row == 4 && $0.reason == "与第 2 行重复" })
+        #expect(problems.contains { $0.row == 4 && $0.column == "企业名称" })
+        #expect(problems.contains { $0.row == 5 && $0.reason == "已在名单中" })
+        #expect(problems.first?.message.hasPrefix("第 3 行“统一社会信用代码”列") == true)
+    }
+
+    @Test("missing required columns reject the file")
+    func missingColumns() {
+        let (_, problems) = EnterpriseRegister.validate(rows: [["企业名称"], ["甲"]], townships: [:], existing: [])
+        #expect(problems.map(\.column) == ["统一社会信用代码"])
+    }
+}
+
+@Suite("Stratified sampling")
+struct SamplingTests {
+    let strata = [
+        StratifiedSampling.Stratum(key: "城关", size: 500, sd: 10), .init(key: "青山", size: 300, sd: 20),
+        .init(key: "河口", size: 150, sd: 5), .init(key: "柳林", size: 50, sd: 40),
+    ]
+
+    @Test("proportional allocation sums exactly to n by largest remainder")
+    func proportional() throws {
+        let a = try StratifiedSampling.allocate(n: 101, strata: strata, method: .proportional).get()
+        #expect(a.reduce(0, +) == 101)
+        #expect(a == [51, 30, 15, 5])  // quotas 50.5, 30.3, 15.15, 5.05: the .5 remainder wins the spare unit
+    }
+
+    @Test("Neyman allocation follows N_h × S_h; missing S_h is refused")
+    func neyman() throws {
+        let a = try StratifiedSampling.allocate(n: 100, strata: strata, method: .neyman).get()
+        // Weights 5000, 6000, 750, 2000 of 13750.
+        #expect(a == [36, 44, 5, 15])
+        let missing = StratifiedSampling.allocate(n: 3, strata: [.init(key: "x", size: 5)], method: .neyman)
+        #expect(missing == .failure(.missingSD("x")))
+    }
+
+    @Test("equal allocation with small strata spills over; minimum per stratum is capped at N_h")
+    func equalAndMinimum() throws {
+        let small = [StratifiedSampling.Stratum(key: "a", size: 2), .init(key: "b", size: 100), .init(key: "c", size: 100)]
+        let e = try StratifiedSampling.allocate(n: 30, strata: small, method: .equal).get()
+        #expect(e[0] == 2)
+        #expect(e.reduce(0, +) == 30)
+        let m = try StratifiedSampling.allocate(n: 20, strata: small, method: .proportional, minimum: 5).get()
+        #expect(m[0] == 2)
+        #expect(m.reduce(0, +) == 20)
+        #expect(m.allSatisfy { $0 >= 2 })
+        #expect(StratifiedSampling.allocate(n: 5, strata: small, method: .proportional, minimum: 5) == .failure(.minimumTooLarge(needed: 12, n: 5)))
+        #expect(StratifiedSampling.allocate(n: 1000, strata: small, method: .equal) == .failure(.sampleTooLarge(n: 1000, population: 202)))
+    }
+
+    @Test("the same seed gives the same sample whatever the input order; another seed differs")
+    func reproducible() {
+        let members = (1...200).map { String(format: "E%03d", $0) }
+        var g1 = SeededGenerator(seed: 2022)
+        var g2 = SeededGenerator(seed: 2022)
+        var g3 = SeededGenerator(seed: 7)
+        let a = StratifiedSampling.select(members: members, take: 10, reserve: 3, using: &g1)
+        let b = StratifiedSampling.select(members: members.reversed(), take: 10, reserve: 3, using: &g2)
+        let c = StratifiedSampling.select(members: members, take: 10, reserve: 3, using: &g3)
+        #expect(a == b)
+        #expect(a != c)
+        #expect(a.sample.count == 10)
+        #expect(a.reserve.count == 3)
+        #expect(Set(a.sample).isDisjoint(with: a.reserve))
+        var g4 = SeededGenerator(seed: 1)
+        let tiny = StratifiedSampling.select(members: ["x", "y"], take: 5, reserve: 2, using: &g4)
+        #expect(Set(tiny.sample) == ["x", "y"])
+        #expect(tiny.reserve.isEmpty)
+    }
+
+    @Test func reserveCounts() {
+        #expect(StratifiedSampling.reserveCount(sample: 10, stratumSize: 100, ratio: 0.2) == 2)
+        #expect(StratifiedSampling.reserveCount(sample: 9, stratumSize: 100, ratio: 0.2) == 2)
+        #expect(StratifiedSampling.reserveCount(sample: 10, stratumSize: 11, ratio: 0.5) == 1)
+    }
+}
+
+@Suite("Satisfaction index")
+struct SatisfactionTests {
+    @Test func likert() {
+        #expect(SatisfactionIndex.score(1) == 0)
+        #expect(SatisfactionIndex.score(5) == 100)
+        #expect(SatisfactionIndex.score(4) == 75)
+        #expect(SatisfactionIndex.score(6) == nil)
+        #expect(SatisfactionIndex.enterprise([5, 4, 0]) == 87.5)
+        #expect(SatisfactionIndex.enterprise([]) == nil)
+        let s = SatisfactionIndex.indicator([100, 50, 75, 75])
+        #expect(s?.mean == 75)
+        #expect(s?.n == 4)
+        let hw = s?.halfWidth95 ?? 0
+        #expect(abs(hw - 1.96 * (sqrt(1250.0 / 3) / 2)) < 1e-9)
+    }
+}
