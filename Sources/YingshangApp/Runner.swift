@@ -108,6 +108,56 @@ public enum Runner {
         }
     }
 
+    /// Imports an enterprise register file into a campaign; progress goes to `progress` (rows done, total).
+    public static func importEnterprises(
+        file: String, campaign: String, skipInvalid: Bool, errorReport: String?, progress: @escaping @Sendable (Int, Int) -> Void
+    ) async throws -> (imported: Int, problems: [String], stored: Bool) {
+        try await withApp { app in
+            try await app.autoMigrate()
+            guard let id = UUID(uuidString: campaign), try await Campaign.find(id, on: app.db) != nil else {
+                throw AdminTasks.Failure(description: "评价任务 \(campaign) 不存在（--campaign）")
+            }
+            guard let data = FileManager.default.contents(atPath: file) else { throw AdminTasks.Failure(description: "无法读取文件 \(file)") }
+            let outcome: RegisterImporter.Outcome
+            do {
+                outcome = try await RegisterImporter.run(
+                    campaignID: id, data: data, filename: file, skipInvalid: skipInvalid, db: app.db, progress: progress)
+            } catch let e as AppError {
+                throw AdminTasks.Failure(description: (e.fields ?? [:]).values.sorted().joined(separator: "\n"))
+            }
+            if let errorReport, !outcome.problems.isEmpty {
+                try RegisterImporter.errorReport(outcome.problems).write(to: URL(fileURLWithPath: errorReport))
+            }
+            return (outcome.imported, outcome.problems.map(\.message), outcome.stored)
+        }
+    }
+
+    /// Draws a stratified sample and returns the allocation table lines and the draw id.
+    public static func drawSample(
+        campaign: String, size: Int, strata: [String], seed: UInt64, allocation: String, minPerStratum: Int, reserveRatio: Double
+    ) async throws -> (id: String, table: [String]) {
+        try await withApp { app in
+            guard let id = UUID(uuidString: campaign), try await Campaign.find(id, on: app.db) != nil else {
+                throw AdminTasks.Failure(description: "评价任务 \(campaign) 不存在（--campaign）")
+            }
+            guard let method = StratifiedSampling.Allocation(rawValue: allocation) else {
+                throw AdminTasks.Failure(description: "--allocation 应为 proportional、neyman 或 equal")
+            }
+            let p = DrawParameters(
+                size: size, strata: strata, allocation: method, minPerStratum: minPerStratum, reserveRatio: reserveRatio, seed: seed,
+                statuses: ["存续", "在业"], foundedBefore: nil, excludeDrawn: false, sd: [:])
+            let errors = SampleService.validate(p)
+            if !errors.isEmpty { throw AdminTasks.Failure(description: errors.values.sorted().joined(separator: "\n")) }
+            do {
+                let d = try await SampleService.draw(id, p, by: "system", req: nil, on: app.db)
+                let lines = ["层\tN_h\tn_h\t备选"] + d.allocation.map { "\($0.stratum)\t\($0.population)\t\($0.sample)\t\($0.reserve)" }
+                return (try d.requireID().uuidString, lines)
+            } catch let e as AppError {
+                throw AdminTasks.Failure(description: ([e.message] + (e.fields ?? [:]).values.sorted()).joined(separator: "\n"))
+            }
+        }
+    }
+
     public static func createUser(username: String, displayName: String?, role: String, unitCode: String, password: String)
         async throws
     {

@@ -84,5 +84,7 @@ enum Migrations {
         app.migrations.add(CreateQuestionTables())
         app.migrations.add(CreateFilingContribution())
         app.migrations.add(CreateTaskAttachment())
+        app.migrations.add(CreateRegisterTables())
+        app.migrations.add(CreateSampleTables())
     }
 }

@@ -26,6 +26,7 @@ func routes(_ app: Application) throws {
     let api = app.grouped("api", "v1").grouped(BearerUserAuthenticator())
     let apiGuarded = Guarded(builder: api, api: true)
     TaskAttachmentController().register(web: webGuarded, api: apiGuarded)
+    RegisterWebController().register(webGuarded, api: apiGuarded)
     AuthAPIController().register(api, guarded: apiGuarded)
     OrganizationAPIController().register(apiGuarded)
     AuditAPIController().register(apiGuarded)

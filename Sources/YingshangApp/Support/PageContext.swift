@@ -100,7 +100,7 @@ enum Navigation {
             link(role.isUnitScoped ? "filings" : "review", "/filings", .viewFilings),
             link("questions", "/questions", .viewQuestions),
             link("notifications", "/notifications", .viewNotifications),
-            soon("verification", staff.union([.assessor])),
+            link("verification", "/verification", .viewRegister),
             soon("scoring", staff.union([.leader, .assessor, .unitHead])),
             soon("rectification", staff.union([.leader, .unitHead, .filer])),
             link("regions", "/regions", .viewRegions),

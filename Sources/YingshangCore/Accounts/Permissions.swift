@@ -24,6 +24,9 @@ public enum Action: String, CaseIterable, Codable, Sendable {
     case askQuestions = "question.ask"
     case answerQuestions = "question.answer"
     case viewNotifications = "notification.view"
+    case viewRegister = "register.view"
+    case manageRegister = "register.manage"
+    case drawSamples = "sample.draw"
 }
 
 /// The single role → allowed actions table that every route consults.
@@ -33,11 +36,11 @@ public enum Permissions {
         .coordinator: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewUsers, .viewCatalog, .manageCatalog,
             .viewCampaigns, .manageCampaigns, .updateTaskStatus, .viewDispatch, .manageCalendar, .viewFilings,
-            .transitionFilings, .viewQuestions, .answerQuestions, .viewNotifications,
+            .transitionFilings, .viewQuestions, .answerQuestions, .viewNotifications, .viewRegister, .manageRegister,
         ],
         .leader: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns, .viewDispatch, .viewFilings,
-            .viewQuestions, .viewNotifications,
+            .viewQuestions, .viewNotifications, .viewRegister,
         ],
         .unitHead: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewUsers, .viewCatalog, .viewCampaigns,
@@ -50,7 +53,7 @@ public enum Permissions {
         ],
         .assessor: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns, .viewFilings, .viewQuestions,
-            .viewNotifications,
+            .viewNotifications, .viewRegister, .manageRegister, .drawSamples,
         ],
     ]
 

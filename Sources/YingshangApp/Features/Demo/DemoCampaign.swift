@@ -82,7 +82,44 @@ enum DemoCampaign {
         if try await Campaign.query(on: app.db).filter(\.$name == name).first() == nil {
             created += try await createCampaign(app: app)
         }
+        if let c = try await Campaign.query(on: app.db).filter(\.$name == name).first(), let cid = c.id,
+            try await Enterprise.query(on: app.db).filter(\.$campaign.$id == cid).count() == 0
+        {
+            let outcome = try await RegisterImporter.run(
+                campaignID: cid, data: Data(demoRegisterCSV().utf8), filename: "demo.csv", skipInvalid: false, db: app.db)
+            created += outcome.imported
+        }
         return created
+    }
+
+    /// 600 fictional enterprises with valid credit codes, spread over the townships, industries and sizes.
+    static func demoRegisterCSV() -> String {
+        var rng = SeededGenerator(seed: 2022)
+        let words = ["青禾", "润丰", "华兴", "瑞达", "金穗", "鸿运", "恒通", "宏业", "嘉禾", "永盛", "新源", "德信", "众成", "泰和", "安康"]
+        let trades: [(String, String)] = [
+            ("C", "机械制造"), ("C", "食品加工"), ("F", "商贸"), ("F", "农资"), ("E", "建筑工程"), ("H", "餐饮"), ("G", "物流"),
+            ("I", "信息技术"), ("A", "农业开发"), ("L", "商务咨询"), ("O", "家政服务"), ("K", "房地产开发"),
+        ]
+        let sizes = ["微型", "微型", "微型", "小型", "小型", "中型", "大型"]
+        let statuses = ["存续", "存续", "在业", "在业", "在业", "迁出", "注销"]
+        var lines = ["统一社会信用代码,企业名称,所属乡镇/街道,行业门类,企业规模,登记状态,成立日期,联系人,联系电话"]
+        var used = Set<String>()
+        var i = 0
+        while lines.count <= 600 {
+            i += 1
+            let body = "91370799" + String((0..<9).map { _ in USCC.alphabet[rng.below(31)] })
+            guard let check = USCC.checkCharacter(for: body), !used.contains(body) else { continue }
+            used.insert(body)
+            let trade = trades[rng.below(trades.count)]
+            let town = DemoCounty.townships[rng.below(DemoCounty.townships.count)]
+            let year = 2005 + rng.below(17)
+            let name = "青山县\(words[rng.below(words.count)])\(trade.1)有限公司第\(i)分号".replacingOccurrences(of: "第\(i)分号", with: i % 7 == 0 ? "（\(i)）" : String(i))
+            lines.append([
+                body + String(check), name, town.1, trade.0, sizes[rng.below(sizes.count)], statuses[rng.below(statuses.count)],
+                String(format: "%04d-%02d-%02d", year, 1 + rng.below(12), 1 + rng.below(28)), "联系人\(i)", "1380000\(String(format: "%04d", i))",
+            ].joined(separator: ","))
+        }
+        return lines.joined(separator: "\n")
     }
 
     private static func createCampaign(app: Application) async throws -> Int {

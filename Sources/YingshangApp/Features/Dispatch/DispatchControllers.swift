@@ -21,6 +21,7 @@ struct DispatchWebController {
     }
 
     func register(_ g: Guarded) {
+        g.get("verification", action: .viewRegister, use: verification)
         g.get("dispatch", action: .viewDispatch, use: latest)
         g.get("campaigns", ":id", "dispatch", action: .viewDispatch, use: board)
         g.get("campaigns", ":id", "dispatch", "print", action: .viewDispatch, use: printable)
@@ -72,6 +73,18 @@ struct DispatchWebController {
                 SelectOption(value: $0.rawValue, label: "\($0.chineseName) \(dto.counts[$0.rawValue] ?? 0)", selected: false)
             },
             generatedAt: DisplayTime.format(Date()), query: "?region=\(dto.regionID)&date=\(dto.date)")
+    }
+
+    /// The navigation entry for verification: the running campaign's enterprise register.
+    @Sendable func verification(req: Request) async throws -> Response {
+        let active = try await Campaign.query(on: req.db).filter(\.$status == Campaign.Status.active.rawValue)
+            .sort(\.$year, .descending).first()
+        let newest = try await Campaign.query(on: req.db).sort(\.$year, .descending).first()
+        guard let c = active ?? newest, let id = c.id else {
+            req.setFlash("还没有评价任务", kind: "error")
+            return req.redirect(to: "/campaigns")
+        }
+        return req.redirect(to: "/campaigns/\(id)/register")
     }
 
     /// The navigation entry: the running campaign's board (or the newest campaign's).

@@ -110,6 +110,8 @@ enum OpenAPIDocument {
         .init(method: "put", path: "/api/v1/campaigns/{id}/tasks/{taskID}/attachments",
               summary: "为任务上传附件：请求体为文件原始内容，?name=文件名", tag: "campaigns", secured: true, body: nil,
               response: "Attachment", status: "201"),
+        .init(method: "get", path: "/api/v1/jobs/{jobID}", summary: "后台导入任务的进度和错误", tag: "verification",
+              secured: true, body: nil, response: nil, status: "200"),
         .init(method: "get", path: "/api/v1/questions", summary: "答疑列表（?status=&indicator=），单位用户见本单位和公开问题",
               tag: "questions", secured: true, body: nil, response: "QuestionArray", status: "200"),
         .init(method: "post", path: "/api/v1/questions", summary: "提问", tag: "questions", secured: true,
@@ -282,7 +284,7 @@ enum OpenAPIDocument {
                                     "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(b)"]]]]
                 responses["422"] = errorResponse("字段校验失败，fields 中按字段给出中文说明")
             }
-            let pathParams = ["id", "assignmentID", "taskID", "filingID", "indicator", "questionID", "contributionID"].filter { op.path.contains("{\($0)}") }
+            let pathParams = ["id", "assignmentID", "taskID", "filingID", "indicator", "questionID", "contributionID", "jobID"].filter { op.path.contains("{\($0)}") }
             if !pathParams.isEmpty {
                 o["parameters"] = pathParams.map { name -> [String: Any] in
                     let schema: [String: Any] = name == "indicator" ? ["type": "string"] : uuid

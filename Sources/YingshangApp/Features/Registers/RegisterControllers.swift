@@ -1,0 +1,371 @@
+import Fluent
+import Vapor
+import YingshangCore
+import YingshangOffice
+
+/// `/campaigns/:id/register`: browse, import (a background job with progress) and export the enterprise register;
+/// `/campaigns/:id/samples`: stratified draws, their allocation tables and replacements.
+struct RegisterWebController {
+    struct Row: Encodable {
+        let uscc: String
+        let name: String
+        let township: String
+        let industry: String
+        let size: String
+        let status: String
+        let founded: String
+    }
+
+    struct Count: Encodable {
+        let label: String
+        let value: Int
+    }
+
+    struct Body: Encodable {
+        let campaignID: String
+        let campaignName: String
+        let rows: [Row]
+        let pager: Pager
+        let q: String
+        let total: Int
+        let byTownship: [Count]
+        let byIndustry: [Count]
+        let bySize: [Count]
+        let canManage: Bool
+        let canDraw: Bool
+    }
+
+    func register(_ g: Guarded, api: Guarded) {
+        g.get("campaigns", ":id", "register", action: .viewRegister, use: index)
+        g.post("campaigns", ":id", "register", "import", action: .manageRegister, maxBody: 200 << 20, use: startImport)
+        g.get("campaigns", ":id", "register.csv", action: .viewRegister, use: export)
+        g.get("jobs", ":jobID", action: .viewRegister, use: job)
+        api.get("jobs", ":jobID", action: .viewRegister, use: jobJSON)
+        g.get("campaigns", ":id", "samples", action: .viewRegister, use: samples)
+        g.post("campaigns", ":id", "samples", "preview", action: .drawSamples, use: preview)
+        g.post("campaigns", ":id", "samples", action: .drawSamples, use: draw)
+        g.get("samples", ":drawID", action: .viewRegister, use: showDraw)
+        g.get("samples", ":drawID", "export.csv", action: .viewRegister, use: exportDraw)
+        g.post("samples", ":drawID", "members", ":memberID", "replace", action: .drawSamples, use: replace)
+    }
+
+    @Sendable func index(req: Request) async throws -> View {
+        let c = try await CampaignService.find(req)
+        let cid = try c.requireID()
+        let lq = ListQuery(req, defaultPer: 50)
+        var query = Enterprise.query(on: req.db).filter(\.$campaign.$id == cid)
+        if !lq.q.isEmpty { query = query.group(.or) { $0.filter(\.$name ~~ lq.q).filter(\.$uscc ~~ lq.q) } }
+        for (field, key) in [("township", \Enterprise.$townshipCode), ("industry", \Enterprise.$industry), ("size", \Enterprise.$size)] {
+            if let v = req.query[String.self, at: field], !v.isEmpty { query = query.filter(key == v) }
+        }
+        let page = try await query.sort(\.$uscc).paginate(lq.pageRequest)
+        let townships = Dictionary(
+            uniqueKeysWithValues: try await Region.query(on: req.db).filter(\.$level == RegionLevel.township.rawValue).all().map { ($0.code, $0.name) })
+        let industries = Dictionary(uniqueKeysWithValues: EnterpriseRegister.industries)
+        let all = try await Enterprise.query(on: req.db).filter(\.$campaign.$id == cid).field(\.$townshipCode).field(\.$industry).field(\.$size).all()
+        func counts(_ values: [String?], _ label: (String) -> String) -> [Count] {
+            Dictionary(grouping: values, by: { $0 ?? "" }).map { Count(label: $0.key.isEmpty ? "未填" : label($0.key), value: $0.value.count) }
+                .sorted { $0.value > $1.value }
+        }
+        let role = try req.currentRole()
+        return try await req.render(
+            "registers/index", title: "企业全量名单",
+            Body(
+                campaignID: cid.uuidString, campaignName: c.name,
+                rows: page.items.map {
+                    Row(
+                        uscc: $0.uscc, name: $0.name, township: $0.townshipCode.flatMap { townships[$0] } ?? "",
+                        industry: $0.industry.map { "\($0) \(industries[$0] ?? "")" } ?? "", size: $0.size ?? "", status: $0.status ?? "",
+                        founded: $0.founded ?? "")
+                },
+                pager: Pager(metadata: page.metadata, basePath: "/campaigns/\(cid)/register", extra: ["q": lq.q]), q: lq.q,
+                total: all.count, byTownship: counts(all.map(\.townshipCode)) { townships[$0] ?? $0 },
+                byIndustry: counts(all.map(\.industry)) { "\($0) \(industries[$0] ?? "")" }, bySize: counts(all.map(\.size)) { $0 },
+                canManage: Permissions.allows(role, .manageRegister), canDraw: Permissions.allows(role, .drawSamples)))
+    }
+
+    struct ImportForm: Content {
+        var file: File?
+        var skipInvalid: String?
+    }
+
+    /// Stores the upload, starts the import in the background and shows its progress page.
+    @Sendable func startImport(req: Request) async throws -> Response {
+        let c = try await CampaignService.find(req)
+        let cid = try c.requireID()
+        let form = try req.content.decode(ImportForm.self)
+        guard let file = form.file, file.data.readableBytes > 0 else {
+            req.setFlash("请选择企业名单文件（CSV 或 XLSX）", kind: "error")
+            return req.redirect(to: "/campaigns/\(cid)/register")
+        }
+        let user = try req.currentUser()
+        let job = ImportJob(kind: "register", campaignID: cid, by: user.username)
+        try await job.create(on: req.db)
+        let jobID = try job.requireID()
+        let data = Data(buffer: file.data)
+        let name = file.filename
+        let skip = form.skipInvalid != nil
+        let app = req.application
+        Task.detached {
+            await RegisterJobs.run(app: app, jobID: jobID, campaignID: cid, data: data, filename: name, skipInvalid: skip)
+        }
+        return req.redirect(to: "/jobs/\(jobID)")
+    }
+
+    struct JobDTO: Content {
+        let id: UUID
+        let status: String
+        let message: String
+        let imported: Int
+        let done: Int
+        let total: Int
+        let problems: [RowProblem]
+        let campaignID: UUID
+    }
+
+    private func jobDTO(_ req: Request) async throws -> JobDTO {
+        guard let job = try await ImportJob.find(try req.uuidParameter("jobID"), on: req.db) else { throw AppError.notFound("导入任务") }
+        let id = try job.requireID()
+        let progress = RegisterImporter.Progress.shared.get(id)
+        return JobDTO(
+            id: id, status: job.status, message: job.message, imported: job.imported, done: progress?.done ?? job.imported,
+            total: progress?.total ?? job.imported, problems: Array(job.problems.prefix(500)), campaignID: job.$campaign.id)
+    }
+
+    @Sendable func job(req: Request) async throws -> View {
+        try await req.render("registers/job", title: "导入进度", try await jobDTO(req))
+    }
+
+    @Sendable func jobJSON(req: Request) async throws -> JobDTO {
+        try await jobDTO(req)
+    }
+
+    @Sendable func export(req: Request) async throws -> Response {
+        let c = try await CampaignService.find(req)
+        let list = try await Enterprise.query(on: req.db).filter(\.$campaign.$id == (try c.requireID())).sort(\.$uscc).all()
+        let rows = [EnterpriseRegister.Column.allCases.map(\.chineseName)] + list.map {
+            [$0.uscc, $0.name, $0.townshipCode ?? "", $0.industry ?? "", $0.size ?? "", $0.status ?? "", $0.founded ?? "", $0.contact ?? "", $0.phone ?? ""]
+        }
+        return Downloads.file(CSVWriter.write(rows), name: "\(c.name)-企业全量名单.csv", type: "text/csv; charset=utf-8")
+    }
+
+    // MARK: Sampling
+
+    struct DrawForm: Content {
+        var size: Int?
+        var strata: [String]?
+        var allocation: String?
+        var minPerStratum: Int?
+        var reserveRatio: Double?
+        var seed: UInt64?
+        var statuses: [String]?
+        var foundedBefore: String?
+        var excludeDrawn: String?
+        var sd: String?
+
+        var parameters: DrawParameters {
+            var sds: [String: Double] = [:]
+            for line in (sd ?? "").split(whereSeparator: \.isNewline) {
+                let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                if parts.count == 2, let v = Double(parts[1]) { sds[parts[0]] = v }
+            }
+            return DrawParameters(
+                size: size ?? 0, strata: strata ?? [], allocation: StratifiedSampling.Allocation(rawValue: allocation ?? "") ?? .proportional,
+                minPerStratum: minPerStratum ?? 0, reserveRatio: reserveRatio ?? 0, seed: seed ?? 0, statuses: statuses ?? [],
+                foundedBefore: foundedBefore?.nonBlank, excludeDrawn: excludeDrawn != nil, sd: sds)
+        }
+    }
+
+    struct DrawRow: Encodable {
+        let id: String
+        let drawnBy: String
+        let at: String
+        let size: Int
+        let summary: String
+    }
+
+    struct SamplesBody: Encodable {
+        let campaignID: String
+        let draws: [DrawRow]
+        let canDraw: Bool
+        let preview: [AllocationRow]
+        let form: DrawParameters?
+        let errors: [String: String]
+        let seedSuggestion: UInt64
+        let statuses: [String]
+    }
+
+    private func samplesPage(_ req: Request, preview: [AllocationRow] = [], form: DrawParameters? = nil, errors: [String: String] = [:])
+        async throws -> View
+    {
+        let c = try await CampaignService.find(req)
+        let draws = try await SampleDraw.query(on: req.db).filter(\.$campaign.$id == (try c.requireID())).sort(\.$createdAt, .descending).all()
+        return try await req.render(
+            "registers/samples", title: "抽样",
+            SamplesBody(
+                campaignID: try c.requireID().uuidString,
+                draws: draws.map { d in
+                    let p = d.parameters
+                    return DrawRow(
+                        id: d.id?.uuidString ?? "", drawnBy: d.drawnBy, at: DisplayTime.format(d.createdAt), size: p?.size ?? 0,
+                        summary: p.map { "分层：\($0.strata.joined(separator: "×"))；\($0.allocation.chineseName)；种子 \($0.seed)" } ?? "")
+                },
+                canDraw: Permissions.allows(try req.currentRole(), .drawSamples), preview: preview, form: form, errors: errors,
+                seedSuggestion: UInt64(Date().timeIntervalSince1970), statuses: EnterpriseRegister.statuses))
+    }
+
+    @Sendable func samples(req: Request) async throws -> View {
+        try await samplesPage(req)
+    }
+
+    /// Shows the allocation table (N_h, n_h, reserve) before anything is drawn.
+    @Sendable func preview(req: Request) async throws -> Response {
+        let c = try await CampaignService.find(req)
+        let p = try req.content.decode(DrawForm.self).parameters
+        var errors = SampleService.validate(p)
+        var rows: [AllocationRow] = []
+        if errors.isEmpty {
+            do {
+                rows = try SampleService.allocate(try await SampleService.frame(try c.requireID(), p, on: req.db), p)
+            } catch let e as AppError { errors = e.fields ?? ["size": e.message] }
+        }
+        let res = try await samplesPage(req, preview: rows, form: p, errors: errors).encodeResponse(for: req)
+        if !errors.isEmpty { res.status = .unprocessableEntity }
+        return res
+    }
+
+    @Sendable func draw(req: Request) async throws -> Response {
+        let c = try await CampaignService.find(req)
+        let p = try req.content.decode(DrawForm.self).parameters
+        let errors = SampleService.validate(p)
+        if !errors.isEmpty {
+            let res = try await samplesPage(req, form: p, errors: errors).encodeResponse(for: req)
+            res.status = .unprocessableEntity
+            return res
+        }
+        let draw: SampleDraw
+        do {
+            draw = try await SampleService.draw(try c.requireID(), p, by: try req.currentUser().username, req: req, on: req.db)
+        } catch let e as AppError where e.status == .unprocessableEntity {
+            let res = try await samplesPage(req, form: p, errors: e.fields ?? [:]).encodeResponse(for: req)
+            res.status = .unprocessableEntity
+            return res
+        }
+        req.setFlash("已抽样")
+        return req.redirect(to: "/samples/\(try draw.requireID())")
+    }
+
+    struct MemberRow: Encodable {
+        let id: String
+        let uscc: String
+        let name: String
+        let role: String
+        let status: String
+        let reason: String
+        let active: Bool
+    }
+
+    struct StratumGroup: Encodable {
+        let stratum: String
+        let members: [MemberRow]
+    }
+
+    struct DrawBody: Encodable {
+        let id: String
+        let campaignID: String
+        let allocation: [AllocationRow]
+        let parameters: String
+        let groups: [StratumGroup]
+        let canDraw: Bool
+        let drawnBy: String
+        let at: String
+    }
+
+    private func members(_ draw: SampleDraw, on db: any Database) async throws -> [(SampleMember, Enterprise)] {
+        let ms = try await SampleMember.query(on: db).filter(\.$draw.$id == (try draw.requireID())).with(\.$enterprise).all()
+        let pairs: [(SampleMember, Enterprise)] = ms.map { ($0, $0.enterprise) }
+        // By stratum, samples before reserves, then by position.
+        return pairs.sorted { a, b in
+            if a.0.stratum != b.0.stratum { return a.0.stratum < b.0.stratum }
+            if a.0.role != b.0.role { return a.0.role == "sample" }
+            return a.0.position < b.0.position
+        }
+    }
+
+    @Sendable func showDraw(req: Request) async throws -> View {
+        guard let d = try await SampleDraw.find(try req.uuidParameter("drawID"), on: req.db) else { throw AppError.notFound("抽样") }
+        let list = try await members(d, on: req.db)
+        let statusNames = ["active": "有效", "unreachable": "联系不上", "refused": "拒绝"]
+        var byStratum: [String: [MemberRow]] = [:]
+        for (m, e) in list {
+            let row = MemberRow(
+                id: m.id?.uuidString ?? "", uscc: e.uscc, name: e.name, role: m.role == "sample" ? "样本" : "备选",
+                status: statusNames[m.status] ?? m.status, reason: m.reason ?? "", active: m.role == "sample" && m.status == "active")
+            byStratum[m.stratum, default: []].append(row)
+        }
+        let groups: [StratumGroup] = byStratum.keys.sorted().map { StratumGroup(stratum: $0, members: byStratum[$0] ?? []) }
+        let params = d.parameters.map { String(decoding: (try? JSONEncoder().encode($0)) ?? Data(), as: UTF8.self) } ?? ""
+        return try await req.render(
+            "registers/draw", title: "抽样结果",
+            DrawBody(
+                id: try d.requireID().uuidString, campaignID: d.$campaign.id.uuidString, allocation: d.allocation, parameters: params,
+                groups: groups, canDraw: Permissions.allows(try req.currentRole(), .drawSamples), drawnBy: d.drawnBy,
+                at: DisplayTime.format(d.createdAt)))
+    }
+
+    @Sendable func exportDraw(req: Request) async throws -> Response {
+        guard let d = try await SampleDraw.find(try req.uuidParameter("drawID"), on: req.db) else { throw AppError.notFound("抽样") }
+        let rows = [["层", "角色", "顺序", "统一社会信用代码", "企业名称", "状态", "原因"]]
+            + (try await members(d, on: req.db)).map { m, e in
+                [m.stratum, m.role == "sample" ? "样本" : "备选", String(m.position + 1), e.uscc, e.name, m.status, m.reason ?? ""]
+            }
+        let table = [["层", "企业数 N_h", "样本 n_h", "备选"]] + d.allocation.map { [$0.stratum, String($0.population), String($0.sample), String($0.reserve)] }
+        return Downloads.file(CSVWriter.write(table + [[]] + rows), name: "抽样结果.csv", type: "text/csv; charset=utf-8")
+    }
+
+    struct ReplaceForm: Content {
+        var status: String?
+        var reason: String?
+    }
+
+    @Sendable func replace(req: Request) async throws -> Response {
+        guard let d = try await SampleDraw.find(try req.uuidParameter("drawID"), on: req.db),
+            let m = try await SampleMember.find(try req.uuidParameter("memberID"), on: req.db), m.$draw.id == d.id
+        else { throw AppError.notFound("样本企业") }
+        let form = try req.content.decode(ReplaceForm.self)
+        let target = "/samples/\(try d.requireID())"
+        do {
+            let next = try await SampleService.replace(m, status: form.status.trimmed, reason: form.reason.trimmed, req: req)
+            req.setFlash(next == nil ? "已标记；该层备选企业已用完" : "已替换为该层下一家备选企业")
+        } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
+            req.setFlash(([e.message] + (e.fields ?? [:]).values.sorted()).joined(separator: "："), kind: "error")
+        }
+        return req.redirect(to: target)
+    }
+}
+
+/// Runs register imports off the request and records the outcome on the job row.
+enum RegisterJobs {
+    static func run(app: Application, jobID: UUID, campaignID: UUID, data: Data, filename: String, skipInvalid: Bool) async {
+        let db = app.db
+        do {
+            let outcome = try await RegisterImporter.run(
+                campaignID: campaignID, data: data, filename: filename, skipInvalid: skipInvalid, db: db,
+                progress: { done, total in RegisterImporter.Progress.shared.set(jobID, done: done, total: total) })
+            guard let job = try await ImportJob.find(jobID, on: db) else { return }
+            job.status = outcome.stored ? "done" : "failed"
+            job.imported = outcome.imported
+            job.message = outcome.stored
+                ? "已导入 \(outcome.imported) 家企业" + (outcome.problems.isEmpty ? "" : "，跳过 \(outcome.problems.count) 处错误所在的行")
+                : "发现 \(outcome.problems.count) 处错误，未导入任何企业"
+            job.problemsJSON = String(decoding: (try? JSONEncoder().encode(outcome.problems)) ?? Data("[]".utf8), as: UTF8.self)
+            try await job.update(on: db)
+        } catch {
+            if let job = try? await ImportJob.find(jobID, on: db) {
+                job.status = "failed"
+                job.message = (error as? AppError)?.fields?.values.first ?? "导入失败：\(error)"
+                try? await job.update(on: db)
+            }
+        }
+    }
+}

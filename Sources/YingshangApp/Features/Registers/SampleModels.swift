@@ -1,0 +1,209 @@
+import Fluent
+import Vapor
+import YingshangCore
+
+/// Everything a draw was made with, stored so it can be shown, exported and repeated.
+struct DrawParameters: Codable, Sendable, Equatable {
+    var size: Int
+    var strata: [String]
+    var allocation: StratifiedSampling.Allocation
+    var minPerStratum: Int
+    var reserveRatio: Double
+    var seed: UInt64
+    var statuses: [String]
+    var foundedBefore: String?
+    var excludeDrawn: Bool
+    var sd: [String: Double]
+}
+
+struct AllocationRow: Codable, Sendable, Equatable {
+    let stratum: String
+    let population: Int
+    let sample: Int
+    let reserve: Int
+}
+
+final class SampleDraw: Model, @unchecked Sendable {
+    static let schema = "sample_draws"
+
+    @ID(key: .id) var id: UUID?
+    @Parent(key: "campaign_id") var campaign: Campaign
+    @Field(key: "parameters") var parametersJSON: String
+    @Field(key: "allocation") var allocationJSON: String
+    @Field(key: "drawn_by") var drawnBy: String
+    @Field(key: "locked") var locked: Bool
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+
+    init() {}
+
+    var parameters: DrawParameters? { try? JSONDecoder().decode(DrawParameters.self, from: Data(parametersJSON.utf8)) }
+    var allocation: [AllocationRow] {
+        (try? JSONDecoder().decode([AllocationRow].self, from: Data(allocationJSON.utf8))) ?? []
+    }
+}
+
+final class SampleMember: Model, @unchecked Sendable {
+    static let schema = "sample_members"
+
+    @ID(key: .id) var id: UUID?
+    @Parent(key: "draw_id") var draw: SampleDraw
+    @Parent(key: "enterprise_id") var enterprise: Enterprise
+    @Field(key: "stratum") var stratum: String
+    /// "sample" or "reserve"; a reserve promoted to replace someone becomes "sample".
+    @Field(key: "role") var role: String
+    @Field(key: "position") var position: Int
+    /// active, unreachable, refused.
+    @Field(key: "status") var status: String
+    @OptionalField(key: "reason") var reason: String?
+    @OptionalField(key: "replaced_by") var replacedBy: UUID?
+
+    init() {}
+}
+
+struct CreateSampleTables: AsyncMigration {
+    func prepare(on db: any Database) async throws {
+        try await db.schema(SampleDraw.schema)
+            .id()
+            .field("campaign_id", .uuid, .required, .references(Campaign.schema, "id", onDelete: .cascade))
+            .field("parameters", .string, .required)
+            .field("allocation", .string, .required)
+            .field("drawn_by", .string, .required)
+            .field("locked", .bool, .required)
+            .field("created_at", .datetime)
+            .create()
+        try await db.schema(SampleMember.schema)
+            .id()
+            .field("draw_id", .uuid, .required, .references(SampleDraw.schema, "id", onDelete: .cascade))
+            .field("enterprise_id", .uuid, .required, .references(Enterprise.schema, "id"))
+            .field("stratum", .string, .required)
+            .field("role", .string, .required)
+            .field("position", .int, .required)
+            .field("status", .string, .required)
+            .field("reason", .string)
+            .field("replaced_by", .uuid)
+            .unique(on: "draw_id", "enterprise_id")
+            .create()
+    }
+
+    func revert(on db: any Database) async throws {
+        try await db.schema(SampleMember.schema).delete()
+        try await db.schema(SampleDraw.schema).delete()
+    }
+}
+
+/// Preview, draw and replacement.
+enum SampleService {
+    static let strataFields = ["township", "industry", "size"]
+
+    static func validate(_ p: DrawParameters) -> [String: String] {
+        var f: [String: String] = [:]
+        if p.size <= 0 { f["size"] = "样本量应为正整数" }
+        if p.strata.isEmpty || !p.strata.allSatisfy(strataFields.contains) { f["strata"] = "分层字段应为 township、industry、size 的组合" }
+        if p.minPerStratum < 0 { f["minPerStratum"] = "每层最少样本不能为负数" }
+        if !(0...5).contains(p.reserveRatio) { f["reserveRatio"] = "备选比例应在 0–5 之间" }
+        if let d = p.foundedBefore, Day(d) == nil { f["foundedBefore"] = "日期格式应为 YYYY-MM-DD" }
+        return f
+    }
+
+    static func key(_ e: Enterprise, strata: [String]) -> String {
+        strata.map { field -> String in
+            switch field {
+            case "township": return e.townshipCode ?? "未填乡镇"
+            case "industry": return e.industry ?? "未填行业"
+            default: return e.size ?? "未填规模"
+            }
+        }.joined(separator: "|")
+    }
+
+    /// The frame: enterprises passing the filters, grouped by stratum.
+    static func frame(_ campaignID: UUID, _ p: DrawParameters, on db: any Database) async throws -> [String: [Enterprise]] {
+        var q = Enterprise.query(on: db).filter(\.$campaign.$id == campaignID)
+        if !p.statuses.isEmpty { q = q.filter(\.$status ~~ p.statuses) }
+        var list = try await q.all()
+        if let before = p.foundedBefore { list = list.filter { ($0.founded ?? "9999") < before } }
+        if p.excludeDrawn {
+            let draws = try await SampleDraw.query(on: db).filter(\.$campaign.$id == campaignID).all().compactMap(\.id)
+            let drawn = Set(try await SampleMember.query(on: db).filter(\.$draw.$id ~~ draws).filter(\.$role == "sample").all().map { $0.$enterprise.id })
+            list = list.filter { !drawn.contains($0.id ?? UUID()) }
+        }
+        return Dictionary(grouping: list) { key($0, strata: p.strata) }
+    }
+
+    static func allocate(_ frame: [String: [Enterprise]], _ p: DrawParameters) throws -> [AllocationRow] {
+        let keys = frame.keys.sorted()
+        let strata = keys.map { StratifiedSampling.Stratum(key: $0, size: frame[$0]?.count ?? 0, sd: p.sd[$0]) }
+        switch StratifiedSampling.allocate(n: p.size, strata: strata, method: p.allocation, minimum: p.minPerStratum) {
+        case .failure(let problem): throw AppError.invalid(["size": problem.message])
+        case .success(let n):
+            return zip(strata, n).map {
+                AllocationRow(
+                    stratum: $0.0.key, population: $0.0.size, sample: $0.1,
+                    reserve: StratifiedSampling.reserveCount(sample: $0.1, stratumSize: $0.0.size, ratio: p.reserveRatio))
+            }
+        }
+    }
+
+    static func draw(_ campaignID: UUID, _ p: DrawParameters, by: String, req: Request?, on db: any Database) async throws -> SampleDraw {
+        let frame = try await frame(campaignID, p, on: db)
+        let rows = try allocate(frame, p)
+        var rng = SeededGenerator(seed: p.seed)
+        let draw = SampleDraw()
+        draw.$campaign.id = campaignID
+        draw.parametersJSON = String(decoding: try JSONEncoder().encode(p), as: UTF8.self)
+        draw.allocationJSON = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
+        draw.drawnBy = by
+        draw.locked = false
+        var members: [(Enterprise, String, String, Int)] = []
+        for row in rows {
+            let byUSCC = Dictionary(uniqueKeysWithValues: (frame[row.stratum] ?? []).map { ($0.uscc, $0) })
+            let pick = StratifiedSampling.select(members: Array(byUSCC.keys), take: row.sample, reserve: row.reserve, using: &rng)
+            for (i, u) in pick.sample.enumerated() { if let e = byUSCC[u] { members.append((e, row.stratum, "sample", i)) } }
+            for (i, u) in pick.reserve.enumerated() { if let e = byUSCC[u] { members.append((e, row.stratum, "reserve", i)) } }
+        }
+        let chosen = members
+        try await db.writeTransaction { tx in
+            try await draw.create(on: tx)
+            let did = try draw.requireID()
+            for (e, stratum, role, pos) in chosen {
+                let m = SampleMember()
+                m.$draw.id = did
+                m.$enterprise.id = try e.requireID()
+                m.stratum = stratum
+                m.role = role
+                m.position = pos
+                m.status = "active"
+                try await m.create(on: tx)
+            }
+            struct Audit: Encodable { let parameters: DrawParameters; let sample: Int; let reserve: Int }
+            try await AuditLog.record(
+                on: tx, req: req, actor: req?.auth.get(User.self), action: "draw", entityType: "sample", entityID: did,
+                before: noSnapshot,
+                after: Audit(parameters: p, sample: rows.reduce(0) { $0 + $1.sample }, reserve: rows.reduce(0) { $0 + $1.reserve }))
+        }
+        return draw
+    }
+
+    /// Marks a sampled enterprise unreachable or refused and promotes the next reserve of its stratum.
+    static func replace(_ member: SampleMember, status: String, reason: String, req: Request) async throws -> SampleMember? {
+        guard ["unreachable", "refused"].contains(status) else { throw AppError.invalid(["status": "原因类型应为 unreachable（联系不上）或 refused（拒绝）"]) }
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw AppError.invalid(["reason": "请填写替换原因"]) }
+        guard member.role == "sample", member.status == "active" else { throw AppError.conflict("该企业不是有效样本，不能替换") }
+        let next = try await SampleMember.query(on: req.db).filter(\.$draw.$id == member.$draw.id).filter(\.$stratum == member.stratum)
+            .filter(\.$role == "reserve").filter(\.$status == "active").sort(\.$position).first()
+        try await req.db.writeTransaction { tx in
+            member.status = status
+            member.reason = reason
+            member.replacedBy = next?.id
+            try await member.update(on: tx)
+            if let next {
+                next.role = "sample"
+                try await next.update(on: tx)
+            }
+            try await AuditLog.record(
+                on: tx, req: req, actor: req.auth.get(User.self), action: "replace", entityType: "sample", entityID: member.$draw.id,
+                before: ["member": member.id?.uuidString ?? ""],
+                after: ["status": status, "reason": reason, "replacement": next?.id?.uuidString ?? "（备选已用完）"])
+        }
+        return next
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import YingshangApp
+
+extension Yingshang {
+    struct Enterprises: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Enterprise register (企业全量名单).", subcommands: [ImportEnterprises.self])
+    }
+
+    struct Sample: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stratified sampling of enterprises.", subcommands: [Draw.self])
+    }
+}
+
+extension Yingshang.Enterprises {
+    struct ImportEnterprises: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import",
+            abstract: "Import a CSV (UTF-8 or GB18030) or XLSX register; all-or-nothing unless --skip-invalid.")
+
+        @Argument(help: "The .csv or .xlsx file.") var file: String
+        @Option(help: "Campaign id.") var campaign: String
+        @Flag(help: "Store the valid rows and report the invalid ones.") var skipInvalid = false
+        @Option(help: "Write the errors as CSV to this file.") var errorReport: String?
+
+        func run() async throws {
+            try await runReportingErrors {
+                let result = try await Runner.importEnterprises(
+                    file: file, campaign: campaign, skipInvalid: skipInvalid, errorReport: errorReport,
+                    progress: { done, total in FileHandleWriter.writeStderr("\r导入进度 \(done)/\(total)") })
+                FileHandleWriter.writeStderr("\n")
+                for p in result.problems.prefix(50) { printError(p) }
+                if result.problems.count > 50 { printError("……共 \(result.problems.count) 处错误") }
+                if !result.stored {
+                    printError("发现 \(result.problems.count) 处错误，未导入任何企业（可用 --skip-invalid 只导入正确的行）")
+                    throw ExitCode.failure
+                }
+                print("已导入 \(result.imported) 家企业" + (result.problems.isEmpty ? "" : "，跳过 \(result.problems.count) 处错误"))
+            }
+        }
+    }
+}
+
+extension Yingshang.Sample {
+    struct Draw: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Draw a reproducible stratified sample; prints the allocation table and the draw id.")
+
+        @Option(help: "Campaign id.") var campaign: String
+        @Option(help: "Sample size n.") var size: Int
+        @Option(help: "Strata: any of township,industry,size.") var strata = "township"
+        @Option(help: "Random seed; the same inputs and seed give the same sample.") var seed: UInt64
+        @Option(help: "proportional, neyman or equal.") var allocation = "proportional"
+        @Option(help: "Minimum sample per stratum (capped at its size).") var minPerStratum = 0
+        @Option(help: "Reserve list size as a share of each stratum's sample, e.g. 0.2.") var reserveRatio = 0.0
+
+        func validate() throws {
+            guard size > 0 else { throw ValidationError("--size must be a positive integer") }
+        }
+
+        func run() async throws {
+            try await runReportingErrors {
+                let result = try await Runner.drawSample(
+                    campaign: campaign, size: size, strata: strata.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) },
+                    seed: seed, allocation: allocation, minPerStratum: minPerStratum, reserveRatio: reserveRatio)
+                for line in result.table { print(line) }
+                print("draw id: \(result.id)")
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import Fluent
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+import YingshangCore
+@testable import YingshangApp
+
+@Suite("Enterprise register and sampling")
+struct RegisterSamplingTests {
+    static func upload(_ app: Application, _ s: WebSession, campaign: UUID, _ data: Data, skipInvalid: Bool) async throws -> TestingHTTPResponse {
+        struct Form: Content {
+            let _csrf: String
+            let file: File
+            let skipInvalid: String?
+        }
+        return try await app.testing().sendRequest(.POST, "/campaigns/\(campaign)/register/import", headers: s.headers) { req in
+            try req.content.encode(
+                Form(_csrf: s.csrf, file: File(data: ByteBuffer(data: data), filename: "名单.csv"), skipInvalid: skipInvalid ? "on" : nil),
+                as: .formData)
+        }
+    }
+
+    static func waitForJob(_ app: Application, _ location: String) async throws -> ImportJob {
+        let id = try #require(UUID(uuidString: String(location.split(separator: "/").last ?? "")))
+        for _ in 0..<200 {
+            if let job = try await ImportJob.find(id, on: app.db), job.status != "running" { return job }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        throw Abort(.requestTimeout)
+    }
+
+    /// "统一社会信用代码,企业名称,所属乡镇" with two good rows and one bad row, in GB18030.
+    static func gbCSV(good: [String]) -> Data {
+        let lines = ["企业名称,统一社会信用代码,所属乡镇,备注"] + good.enumerated().map { "\"新企业,\($0.offset)\",\($0.element),青山镇,重点" }
+            + ["坏企业,911100001000013796,火星镇,"]
+        return Data(lines.joined(separator: "\r\n").data(using: String.Encoding(rawValue: 0x8000_0632)) ?? Data())
+    }
+
+    @Test("a GB18030 file with one bad row stores nothing; with skip-invalid it stores the good rows", arguments: TestDatabase.available)
+    func importRegister(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let c = try await CampaignTests.demoCampaign(app)
+            let cid = try c.requireID()
+            let before = try await Enterprise.query(on: app.db).filter(\.$campaign.$id == cid).count()
+            #expect(before == 600)
+            let s = try await app.webSession("assessor")
+            let good = ["91350100M000100Y43", "91440300708461136T"]
+            let res = try await Self.upload(app, s, campaign: cid, Self.gbCSV(good: good), skipInvalid: false)
+            #expect(res.status == .seeOther)
+            let job = try await Self.waitForJob(app, try #require(res.headers.first(name: .location)))
+            #expect(job.status == "failed")
+            #expect(job.problems.map(\.column).contains("统一社会信用代码"))
+            #expect(job.problems.map(\.column).contains("所属乡镇/街道"))
+            #expect(try await Enterprise.query(on: app.db).filter(\.$campaign.$id == cid).count() == before)
+            let page = try await app.send(.GET, "/jobs/\(try job.requireID())", headers: s.headers)
+            #expect(page.text.contains("未导入任何企业"))
+
+            let res2 = try await Self.upload(app, s, campaign: cid, Self.gbCSV(good: good), skipInvalid: true)
+            let job2 = try await Self.waitForJob(app, try #require(res2.headers.first(name: .location)))
+            #expect(job2.status == "done")
+            #expect(job2.imported == 2)
+            let stored = try #require(try await Enterprise.query(on: app.db).filter(\.$uscc == "91350100M000100Y43").first())
+            #expect(stored.name == "新企业,0")
+            #expect(stored.townshipCode == "370799101")
+            #expect(stored.extraJSON.contains("重点"))
+            // Importing the same enterprises again reports them as already in the register.
+            let res3 = try await Self.upload(app, s, campaign: cid, Self.gbCSV(good: good), skipInvalid: false)
+            let job3 = try await Self.waitForJob(app, try #require(res3.headers.first(name: .location)))
+            #expect(job3.problems.contains { $0.reason == "已在名单中" })
+        }
+    }
+
+    func drawForm(_ s: WebSession, seed: String) -> [String: String] {
+        ["_csrf": s.csrf, "size": "40", "seed": seed, "strata[]": "township", "allocation": "proportional", "minPerStratum": "1",
+         "reserveRatio": "0.5", "statuses[]": "在业"]
+    }
+
+    @Test("preview, draw, the same seed draws the same sample, replacement promotes a reserve", arguments: TestDatabase.available)
+    func sampling(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let c = try await CampaignTests.demoCampaign(app)
+            let cid = try c.requireID()
+            let s = try await app.webSession("assessor")
+            let preview = try await app.send(.POST, "/campaigns/\(cid)/samples/preview", headers: s.headers, form: drawForm(s, seed: "7"))
+            #expect(preview.status == .ok)
+            #expect(preview.text.contains("确认抽取"))
+            let tooMany = try await app.send(
+                .POST, "/campaigns/\(cid)/samples/preview", headers: s.headers,
+                form: drawForm(s, seed: "7").merging(["size": "100000"]) { _, b in b })
+            #expect(tooMany.status == .unprocessableEntity)
+            #expect(tooMany.text.contains("超过符合条件的企业数"))
+
+            func drawn() async throws -> [Set<UUID>] {
+                var sets: [Set<UUID>] = []
+                for d in try await SampleDraw.query(on: app.db).filter(\.$campaign.$id == cid).sort(\.$createdAt).all() {
+                    sets.append(Set(try await SampleMember.query(on: app.db).filter(\.$draw.$id == (try d.requireID())).filter(\.$role == "sample").all().map { $0.$enterprise.id }))
+                }
+                return sets
+            }
+            #expect(try await app.send(.POST, "/campaigns/\(cid)/samples", headers: s.headers, form: drawForm(s, seed: "7")).status == .seeOther)
+            #expect(try await app.send(.POST, "/campaigns/\(cid)/samples", headers: s.headers, form: drawForm(s, seed: "7")).status == .seeOther)
+            #expect(try await app.send(.POST, "/campaigns/\(cid)/samples", headers: s.headers, form: drawForm(s, seed: "8")).status == .seeOther)
+            let sets = try await drawn()
+            #expect(sets.count == 3)
+            #expect(sets[0].count == 40)
+            #expect(sets[0] == sets[1])
+            #expect(sets[0] != sets[2])
+            let draw = try #require(try await SampleDraw.query(on: app.db).filter(\.$campaign.$id == cid).sort(\.$createdAt).first())
+            #expect(draw.allocation.reduce(0) { $0 + $1.sample } == 40)
+            #expect(draw.allocation.allSatisfy { $0.sample >= 1 })
+
+            let member = try #require(
+                try await SampleMember.query(on: app.db).filter(\.$draw.$id == (try draw.requireID())).filter(\.$role == "sample").first())
+            let noReason = try await app.send(
+                .POST, "/samples/\(try draw.requireID())/members/\(try member.requireID())/replace", headers: s.headers,
+                form: ["_csrf": s.csrf, "status": "refused", "reason": ""])
+            #expect(noReason.status == .seeOther)
+            #expect(try await SampleMember.find(member.id, on: app.db)?.status == "active")
+            _ = try await app.send(
+                .POST, "/samples/\(try draw.requireID())/members/\(try member.requireID())/replace", headers: s.headers,
+                form: ["_csrf": s.csrf, "status": "refused", "reason": "拒绝接受调查"])
+            let after = try #require(try await SampleMember.find(member.id, on: app.db))
+            #expect(after.status == "refused")
+            let replacement = try #require(try await SampleMember.find(after.replacedBy, on: app.db))
+            #expect(replacement.role == "sample")
+            #expect(replacement.stratum == member.stratum)
+            let csv = try await app.send(.GET, "/samples/\(try draw.requireID())/export.csv", headers: s.headers)
+            #expect(csv.body.readableBytesView.starts(with: [0xEF, 0xBB, 0xBF]))
+        }
+    }
+}
