@@ -86,5 +86,6 @@ enum Migrations {
         app.migrations.add(CreateTaskAttachment())
         app.migrations.add(CreateRegisterTables())
         app.migrations.add(CreateSampleTables())
+        app.migrations.add(CreateSurveyTables())
     }
 }

@@ -27,6 +27,7 @@ func routes(_ app: Application) throws {
     let apiGuarded = Guarded(builder: api, api: true)
     TaskAttachmentController().register(web: webGuarded, api: apiGuarded)
     RegisterWebController().register(webGuarded, api: apiGuarded)
+    SurveyWebController().register(webGuarded, web: web, api: apiGuarded)
     AuthAPIController().register(api, guarded: apiGuarded)
     OrganizationAPIController().register(apiGuarded)
     AuditAPIController().register(apiGuarded)

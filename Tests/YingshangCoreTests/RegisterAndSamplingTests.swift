@@ -150,3 +150,36 @@ struct SatisfactionTests {
         #expect(abs(hw - 1.96 * (sqrt(1250.0 / 3) / 2)) < 1e-9)
     }
 }
+
+@Suite("Enterprise surveys")
+struct SurveyTests {
+    let template = SurveyTemplate.standard(indicators: [("starting_business", "开办企业"), ("paying_taxes", "纳税")])
+
+    @Test("answers are checked by kind; at least one answer is required")
+    func validation() {
+        #expect(template.items.count == 12)
+        #expect(template.problems(["starting_business.days": "3", "starting_business.satisfaction": "5", "starting_business.extra_docs": "否"]).isEmpty)
+        let bad = template.problems(["starting_business.days": "-1", "starting_business.satisfaction": "6", "starting_business.extra_docs": "也许", "x": "1"])
+        #expect(Set(bad.map(\.field)) == ["starting_business.days", "starting_business.satisfaction", "starting_business.extra_docs", "x"])
+        #expect(template.problems(["starting_business.days": " "]).map(\.field) == ["_"])
+    }
+
+    @Test("results: satisfaction index with CI, medians and the share asked for extra documents")
+    func results() {
+        let responses: [[String: String]] = [
+            ["starting_business.satisfaction": "5", "starting_business.days": "1", "starting_business.extra_docs": "否"],
+            ["starting_business.satisfaction": "3", "starting_business.days": "4", "starting_business.extra_docs": "是"],
+            ["starting_business.satisfaction": "4", "starting_business.days": "2"],
+            ["paying_taxes.satisfaction": "2"],
+        ]
+        let r = SurveyResults.summarize(template, responses: responses)
+        #expect(r.map(\.indicatorCode) == ["starting_business", "paying_taxes"])
+        #expect(r[0].satisfaction?.mean == 75)
+        #expect(r[0].satisfaction?.n == 3)
+        #expect(r[0].medianDays == 2)
+        #expect(r[0].extraDocsShare == 0.5)
+        #expect(r[0].respondents == 3)
+        #expect(r[1].satisfaction?.mean == 25)
+        #expect(r[1].satisfaction?.halfWidth95 == nil)
+    }
+}

@@ -130,3 +130,51 @@ struct RegisterSamplingTests {
         }
     }
 }
+
+@Suite("Enterprise surveys")
+struct SurveyFlowTests {
+    @Test("issue links for a draw; an enterprise answers once without an account; results show the index", arguments: TestDatabase.available)
+    func flow(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let c = try await CampaignTests.demoCampaign(app)
+            let cid = try c.requireID()
+            let s = try await app.webSession("assessor")
+            let form = ["_csrf": s.csrf, "size": "10", "seed": "3", "strata[]": "township", "allocation": "proportional", "statuses[]": "在业"]
+            let drawn = try await app.send(.POST, "/campaigns/\(cid)/samples", headers: s.headers, form: form)
+            let drawPath = try #require(drawn.headers.first(name: .location))
+            let issue = try await app.send(.POST, "\(drawPath)/surveys", headers: s.headers, form: ["_csrf": s.csrf])
+            #expect(issue.status == .seeOther)
+            let responses = try await SurveyResponse.query(on: app.db).all()
+            #expect(responses.count == 10)
+            #expect(try await SampleDraw.query(on: app.db).first()?.locked == true)
+            let links = try await app.send(.GET, "\(drawPath)/surveys.csv", headers: s.headers)
+            #expect(links.text.contains("/s/\(responses[0].token)"))
+
+            // The enterprise: no login, its own session for the CSRF token.
+            var visitor = WebSession(cookie: "", csrf: "")
+            let page = try await app.send(.GET, "/s/\(responses[0].token)")
+            #expect(page.status == .ok)
+            #expect(page.text.contains("开办企业"))
+            visitor.absorb(page)
+            let bad = try await app.send(
+                .POST, "/s/\(responses[0].token)", headers: visitor.headers,
+                form: ["_csrf": visitor.csrf, "answers[starting_business.satisfaction]": "9"])
+            #expect(bad.status == .unprocessableEntity)
+            #expect(bad.text.contains("请选择 1–5 分"))
+            let ok = try await app.send(
+                .POST, "/s/\(responses[0].token)", headers: visitor.headers,
+                form: ["_csrf": visitor.csrf, "answers[starting_business.satisfaction]": "4", "answers[starting_business.days]": "2"])
+            #expect(ok.status == .seeOther)
+            let again = try await app.send(
+                .POST, "/s/\(responses[0].token)", headers: visitor.headers,
+                form: ["_csrf": visitor.csrf, "answers[starting_business.satisfaction]": "1"])
+            #expect(again.status == .conflict)
+            #expect(try await SurveyResponse.find(responses[0].id, on: app.db)?.answers["starting_business.satisfaction"] == "4")
+            #expect(try await app.send(.GET, "/s/not-a-real-token-at-all").status == .notFound)
+
+            let results = try await app.send(.GET, "/campaigns/\(cid)/surveys", headers: s.headers)
+            #expect(results.text.contains("75.00"))
+            #expect(results.text.contains("已回收 1 份"))
+        }
+    }
+}

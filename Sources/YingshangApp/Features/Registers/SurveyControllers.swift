@@ -1,0 +1,179 @@
+import Fluent
+import Vapor
+import YingshangCore
+import YingshangOffice
+
+/// `/campaigns/:id/surveys` (results, template), issuing links for a draw, and the public `/s/:token` form that
+/// sampled enterprises answer without an account.
+struct SurveyWebController {
+    struct ResultRow: Encodable {
+        let indicator: String
+        let respondents: Int
+        let satisfaction: String
+        let ci: String
+        let medianDays: String
+        let medianSteps: String
+        let extraDocs: String
+    }
+
+    struct Body: Encodable {
+        let campaignID: String
+        let version: Int
+        let items: [SurveyTemplate.Item]
+        let issued: Int
+        let submitted: Int
+        let results: [ResultRow]
+    }
+
+    func register(_ g: Guarded, web: any RoutesBuilder, api: Guarded) {
+        g.get("campaigns", ":id", "surveys", action: .viewRegister, use: index)
+        g.get("campaigns", ":id", "surveys.csv", action: .viewRegister, use: exportResponses)
+        g.post("samples", ":drawID", "surveys", action: .drawSamples, use: issue)
+        g.get("samples", ":drawID", "surveys.csv", action: .drawSamples, use: links)
+        api.get("campaigns", ":id", "survey-template", action: .viewRegister, use: template)
+        api.put("campaigns", ":id", "survey-template", action: .drawSamples, use: saveTemplate)
+        web.get("s", ":token", use: form).markPublic()
+        web.grouped(CSRFMiddleware()).post("s", ":token", use: submit).markPublic()
+    }
+
+    private func fmt(_ d: Double?, digits: Int = 2) -> String { d.map { String(format: "%.\(digits)f", $0) } ?? "—" }
+
+    @Sendable func index(req: Request) async throws -> View {
+        let c = try await CampaignService.find(req)
+        let cid = try c.requireID()
+        let t = try await SurveyService.currentTemplate(c, on: req.db)
+        let template = t.template ?? SurveyTemplate(items: [])
+        let draws = try await SampleDraw.query(on: req.db).filter(\.$campaign.$id == cid).all().compactMap(\.id)
+        let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id ~~ draws).all()
+        let submitted = responses.filter { $0.status == "submitted" }
+        let names = Dictionary(uniqueKeysWithValues: try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == cid).all().map { ($0.code, $0.name) })
+        let results = SurveyResults.summarize(template, responses: submitted.map(\.answers)).map {
+            ResultRow(
+                indicator: names[$0.indicatorCode] ?? $0.indicatorCode, respondents: $0.respondents, satisfaction: fmt($0.satisfaction?.mean),
+                ci: $0.satisfaction.flatMap { s in s.halfWidth95.map { "±" + fmt($0) } } ?? "—", medianDays: fmt($0.medianDays, digits: 1),
+                medianSteps: fmt($0.medianSteps, digits: 1), extraDocs: $0.extraDocsShare.map { String(format: "%.0f%%", $0 * 100) } ?? "—")
+        }
+        return try await req.render(
+            "registers/surveys", title: "企业问卷",
+            Body(
+                campaignID: cid.uuidString, version: t.version, items: template.items, issued: responses.count,
+                submitted: submitted.count, results: results))
+    }
+
+    @Sendable func issue(req: Request) async throws -> Response {
+        guard let d = try await SampleDraw.find(try req.uuidParameter("drawID"), on: req.db) else { throw AppError.notFound("抽样") }
+        let n = try await SurveyService.issue(d, req: req)
+        req.setFlash(n == 0 ? "所有有效样本企业都已有问卷链接" : "已为 \(n) 家企业生成问卷链接，请下载链接清单分发")
+        return req.redirect(to: "/samples/\(try d.requireID())")
+    }
+
+    /// The links to hand out, one per enterprise.
+    @Sendable func links(req: Request) async throws -> Response {
+        guard let d = try await SampleDraw.find(try req.uuidParameter("drawID"), on: req.db) else { throw AppError.notFound("抽样") }
+        let base = req.headers.first(name: .host).map { "http://\($0)" } ?? ""
+        let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id == (try d.requireID())).with(\.$enterprise).all()
+        let rows = [["统一社会信用代码", "企业名称", "联系人", "联系电话", "问卷链接", "状态"]] + responses.map {
+            [$0.enterprise.uscc, $0.enterprise.name, $0.enterprise.contact ?? "", $0.enterprise.phone ?? "", "\(base)/s/\($0.token)",
+             $0.status == "submitted" ? "已填写" : "未填写"]
+        }
+        return Downloads.file(CSVWriter.write(rows), name: "问卷链接.csv", type: "text/csv; charset=utf-8")
+    }
+
+    @Sendable func exportResponses(req: Request) async throws -> Response {
+        let c = try await CampaignService.find(req)
+        let template = try await SurveyService.currentTemplate(c, on: req.db).template ?? SurveyTemplate(items: [])
+        let draws = try await SampleDraw.query(on: req.db).filter(\.$campaign.$id == (try c.requireID())).all().compactMap(\.id)
+        let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id ~~ draws).filter(\.$status == "submitted")
+            .with(\.$enterprise).all()
+        let rows = [["统一社会信用代码", "企业名称", "提交时间"] + template.items.map(\.code)] + responses.map { r in
+            [r.enterprise.uscc, r.enterprise.name, DisplayTime.format(r.submittedAt)] + template.items.map { r.answers[$0.code] ?? "" }
+        }
+        return Downloads.file(CSVWriter.write(rows), name: "\(c.name)-企业问卷.csv", type: "text/csv; charset=utf-8")
+    }
+
+    @Sendable func template(req: Request) async throws -> SurveyTemplate {
+        try await SurveyService.currentTemplate(try await CampaignService.find(req), on: req.db).template ?? SurveyTemplate(items: [])
+    }
+
+    @Sendable func saveTemplate(req: Request) async throws -> SurveyTemplate {
+        let c = try await CampaignService.find(req)
+        let saved = try await SurveyService.save(c, try req.content.decode(SurveyTemplate.self), req: req)
+        return saved.template ?? SurveyTemplate(items: [])
+    }
+
+    struct FormBody: Encodable {
+        let token: String
+        let enterprise: String
+        let groups: [Group]
+        let done: Bool
+        let errors: [String]
+        let csrf: String
+        let scale: [String]
+    }
+
+    struct Group: Encodable {
+        let name: String
+        let items: [ItemView]
+    }
+
+    struct ItemView: Encodable {
+        let code: String
+        let text: String
+        let kind: String
+        let unit: String
+        let value: String
+    }
+
+    private func response(_ req: Request) async throws -> SurveyResponse {
+        let token = req.parameters.get("token") ?? ""
+        guard token.count >= 16, let r = try await SurveyResponse.query(on: req.db).filter(\.$token == token).with(\.$enterprise).first()
+        else { throw AppError.notFound("问卷") }
+        return r
+    }
+
+    private func render(_ req: Request, _ r: SurveyResponse, values: [String: String], errors: [String]) async throws -> View {
+        let t = try await r.$template.get(on: req.db).template ?? SurveyTemplate(items: [])
+        let campaignID = try await r.$draw.get(on: req.db).$campaign.id
+        let names = Dictionary(uniqueKeysWithValues: try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == campaignID).all().map { ($0.code, $0.name) })
+        var order: [String] = []
+        for i in t.items where !order.contains(i.indicatorCode) { order.append(i.indicatorCode) }
+        let groups = order.map { code in
+            Group(name: names[code] ?? code, items: t.items.filter { $0.indicatorCode == code }.map {
+                ItemView(code: $0.code, text: $0.text, kind: $0.kind.rawValue, unit: $0.unit ?? "", value: values[$0.code] ?? "")
+            })
+        }
+        return try await req.view.render(
+            "registers/survey-form",
+            ["body": FormBody(
+                token: r.token, enterprise: r.enterprise.name, groups: groups, done: r.status == "submitted", errors: errors,
+                csrf: CSRF.token(for: req), scale: ["1", "2", "3", "4", "5"])])
+    }
+
+    @Sendable func form(req: Request) async throws -> View {
+        let r = try await response(req)
+        return try await render(req, r, values: r.answers, errors: [])
+    }
+
+    struct SubmitForm: Content {
+        var answers: [String: String]?
+    }
+
+    /// Stores the answers once; a second submission is refused.
+    @Sendable func submit(req: Request) async throws -> Response {
+        let r = try await response(req)
+        guard r.status != "submitted" else { throw AppError.conflict("问卷已提交，感谢您的参与") }
+        let answers = (try req.content.decode(SubmitForm.self).answers ?? [:]).filter { !$0.value.trimmingCharacters(in: .whitespaces).isEmpty }
+        let t = try await r.$template.get(on: req.db).template ?? SurveyTemplate(items: [])
+        let problems = t.problems(answers)
+        if !problems.isEmpty {
+            let res = try await render(req, r, values: answers, errors: problems.map(\.message)).encodeResponse(for: req)
+            res.status = .unprocessableEntity
+            return res
+        }
+        r.answersJSON = String(decoding: try JSONEncoder().encode(answers), as: UTF8.self)
+        r.status = "submitted"
+        r.submittedAt = Date()
+        try await r.update(on: req.db)
+        return req.redirect(to: "/s/\(r.token)")
+    }
+}

@@ -1,0 +1,136 @@
+import Fluent
+import Vapor
+import YingshangCore
+
+final class SurveyTemplateRecord: Model, @unchecked Sendable {
+    static let schema = "survey_templates"
+
+    @ID(key: .id) var id: UUID?
+    @Parent(key: "campaign_id") var campaign: Campaign
+    @Field(key: "version") var version: Int
+    @Field(key: "content") var content: String
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+
+    init() {}
+
+    var template: SurveyTemplate? { try? JSONDecoder().decode(SurveyTemplate.self, from: Data(content.utf8)) }
+}
+
+/// One enterprise's survey, reached through an unguessable link (enterprises have no accounts).
+final class SurveyResponse: Model, @unchecked Sendable {
+    static let schema = "survey_responses"
+
+    @ID(key: .id) var id: UUID?
+    @Parent(key: "draw_id") var draw: SampleDraw
+    @Parent(key: "enterprise_id") var enterprise: Enterprise
+    @Parent(key: "template_id") var template: SurveyTemplateRecord
+    @Field(key: "token") var token: String
+    @Field(key: "status") var status: String
+    @Field(key: "answers") var answersJSON: String
+    @OptionalField(key: "submitted_at") var submittedAt: Date?
+
+    init() {}
+
+    var answers: [String: String] {
+        (try? JSONDecoder().decode([String: String].self, from: Data(answersJSON.utf8))) ?? [:]
+    }
+}
+
+struct CreateSurveyTables: AsyncMigration {
+    func prepare(on db: any Database) async throws {
+        try await db.schema(SurveyTemplateRecord.schema)
+            .id()
+            .field("campaign_id", .uuid, .required, .references(Campaign.schema, "id", onDelete: .cascade))
+            .field("version", .int, .required)
+            .field("content", .string, .required)
+            .field("created_at", .datetime)
+            .unique(on: "campaign_id", "version")
+            .create()
+        try await db.schema(SurveyResponse.schema)
+            .id()
+            .field("draw_id", .uuid, .required, .references(SampleDraw.schema, "id", onDelete: .cascade))
+            .field("enterprise_id", .uuid, .required, .references(Enterprise.schema, "id"))
+            .field("template_id", .uuid, .required, .references(SurveyTemplateRecord.schema, "id"))
+            .field("token", .string, .required)
+            .field("status", .string, .required)
+            .field("answers", .string, .required)
+            .field("submitted_at", .datetime)
+            .unique(on: "token")
+            .unique(on: "draw_id", "enterprise_id")
+            .create()
+    }
+
+    func revert(on db: any Database) async throws {
+        try await db.schema(SurveyResponse.schema).delete()
+        try await db.schema(SurveyTemplateRecord.schema).delete()
+    }
+}
+
+enum SurveyService {
+    /// The campaign's current template, created from its indicators on first use.
+    static func currentTemplate(_ campaign: Campaign, on db: any Database) async throws -> SurveyTemplateRecord {
+        let cid = try campaign.requireID()
+        if let t = try await SurveyTemplateRecord.query(on: db).filter(\.$campaign.$id == cid).sort(\.$version, .descending).first() {
+            return t
+        }
+        let indicators = try await CampaignIndicator.query(on: db).filter(\.$campaign.$id == cid).sort(\.$position).all()
+        let t = SurveyTemplateRecord()
+        t.$campaign.id = cid
+        t.version = 1
+        t.content = String(decoding: try JSONEncoder().encode(SurveyTemplate.standard(indicators: indicators.map { ($0.code, $0.name) })), as: UTF8.self)
+        try await t.create(on: db)
+        return t
+    }
+
+    /// Replaces the template; once any survey was issued with it, the change becomes a new version.
+    static func save(_ campaign: Campaign, _ template: SurveyTemplate, req: Request) async throws -> SurveyTemplateRecord {
+        let codes = template.items.map(\.code)
+        if codes.isEmpty || Set(codes).count != codes.count { throw AppError.invalid(["items": "问卷至少 1 题，题目代码不能重复"]) }
+        let current = try await currentTemplate(campaign, on: req.db)
+        let used = try await SurveyResponse.query(on: req.db).filter(\.$template.$id == (try current.requireID())).count() > 0
+        let content = String(decoding: try JSONEncoder().encode(template), as: UTF8.self)
+        if !used {
+            current.content = content
+            try await current.update(on: req.db)
+            return current
+        }
+        let next = SurveyTemplateRecord()
+        next.$campaign.id = try campaign.requireID()
+        next.version = current.version + 1
+        next.content = content
+        try await next.create(on: req.db)
+        return next
+    }
+
+    /// Issues a survey link to every active sampled enterprise that has none; locks the draw.
+    static func issue(_ draw: SampleDraw, req: Request) async throws -> Int {
+        let campaign = try await draw.$campaign.get(on: req.db)
+        let template = try await currentTemplate(campaign, on: req.db)
+        let did = try draw.requireID()
+        let active = try await SampleMember.query(on: req.db).filter(\.$draw.$id == did).filter(\.$role == "sample")
+            .filter(\.$status == "active").all()
+        let have = Set(try await SurveyResponse.query(on: req.db).filter(\.$draw.$id == did).all().map { $0.$enterprise.id })
+        let todo = active.filter { !have.contains($0.$enterprise.id) }
+        let tid = try template.requireID()
+        try await req.db.writeTransaction { db in
+            for m in todo {
+                let r = SurveyResponse()
+                r.$draw.id = did
+                r.$enterprise.id = m.$enterprise.id
+                r.$template.id = tid
+                r.token = [UInt8].random(count: 16).base64URLEncoded
+                r.status = "issued"
+                r.answersJSON = "{}"
+                try await r.create(on: db)
+            }
+            draw.locked = true
+            try await draw.update(on: db)
+            try await AuditLog.record(
+                on: db, req: req, actor: req.auth.get(User.self), action: "issue_surveys", entityType: "sample", entityID: did,
+                before: noSnapshot, after: ["issued": todo.count])
+        }
+        return todo.count
+    }
+}
+
+extension SurveyTemplate: Content {}
