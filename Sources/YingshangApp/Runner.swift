@@ -46,10 +46,26 @@ public enum Runner {
         try await withApp { app in try await AdminTasks.migrate(app: app, revert: revert) }
     }
 
-    public static func demo(password: String?) async throws -> DemoLoader.Result {
+    public static func demo(password: String?, registerSize: Int = 20000) async throws -> DemoLoader.Result {
         try await withApp { app in
             try await app.autoMigrate()
-            return try await DemoLoader.load(app: app, password: password)
+            return try await DemoLoader.load(app: app, password: password, registerSize: registerSize)
+        }
+    }
+
+    /// Writes the survey links of a draw as CSV (one row per enterprise, with its short code and expiry).
+    public static func surveyTokens(draw: String, out: String, baseURL: String) async throws -> Int {
+        try await withApp { app in
+            guard let id = UUID(uuidString: draw), try await SampleDraw.find(id, on: app.db) != nil else {
+                throw AdminTasks.Failure(description: "抽样 \(draw) 不存在（--draw）")
+            }
+            let responses = try await SurveyResponse.query(on: app.db).filter(\.$draw.$id == id).with(\.$enterprise).all()
+            let rows = [["统一社会信用代码", "企业名称", "联系人", "联系电话", "问卷链接", "查询码", "有效期至", "状态"]] + responses.map {
+                [$0.enterprise.uscc, $0.enterprise.name, $0.enterprise.contact ?? "", $0.enterprise.phone ?? "",
+                 "\(baseURL)/s/\($0.token)", $0.shortCode, DisplayTime.format($0.expiresAt), $0.status == "submitted" ? "已填写" : "未填写"]
+            }
+            try CSVWriter.write(rows).write(to: URL(fileURLWithPath: out))
+            return responses.count
         }
     }
 

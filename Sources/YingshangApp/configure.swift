@@ -87,5 +87,6 @@ enum Migrations {
         app.migrations.add(CreateRegisterTables())
         app.migrations.add(CreateSampleTables())
         app.migrations.add(CreateSurveyTables())
+        app.migrations.add(AddSurveyExpiry())
     }
 }

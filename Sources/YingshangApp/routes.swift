@@ -28,6 +28,7 @@ func routes(_ app: Application) throws {
     TaskAttachmentController().register(web: webGuarded, api: apiGuarded)
     RegisterWebController().register(webGuarded, api: apiGuarded)
     SurveyWebController().register(webGuarded, web: web, api: apiGuarded)
+    SurveyResponsesAPI().register(app.grouped("api", "v1"))
     AuthAPIController().register(api, guarded: apiGuarded)
     OrganizationAPIController().register(apiGuarded)
     AuditAPIController().register(apiGuarded)

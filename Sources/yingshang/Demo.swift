@@ -8,12 +8,13 @@ extension Yingshang {
 
         @Option(help: "Password for every demo user (default: generated for new users).") var password: String?
         @Flag(help: "Start the web server after loading.") var serve = false
+        @Option(help: "Enterprises in the demo register (企业全量名单).") var registerSize = 20000
         @Option(help: "Address to listen on with --serve.") var hostname = "127.0.0.1"
         @Option(help: "Port to listen on with --serve.") var port = 8080
 
         func run() async throws {
             try await runReportingErrors {
-                let result = try await Runner.demo(password: password)
+                let result = try await Runner.demo(password: password, registerSize: registerSize)
                 print("演示数据已就绪（新增 \(result.created) 条记录，\(Runner.databaseDescription())）")
                 print("Demo county 青山县 loaded (\(result.created) new records).\n")
                 print("演示账号 / demo logins:")

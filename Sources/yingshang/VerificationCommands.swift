@@ -7,6 +7,10 @@ extension Yingshang {
             abstract: "Enterprise register (企业全量名单).", subcommands: [ImportEnterprises.self])
     }
 
+    struct Survey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enterprise surveys.", subcommands: [Tokens.self])
+    }
+
     struct Sample: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stratified sampling of enterprises.", subcommands: [Draw.self])
     }
@@ -64,6 +68,23 @@ extension Yingshang.Sample {
                     seed: seed, allocation: allocation, minPerStratum: minPerStratum, reserveRatio: reserveRatio)
                 for line in result.table { print(line) }
                 print("draw id: \(result.id)")
+            }
+        }
+    }
+}
+
+extension Yingshang.Survey {
+    struct Tokens: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write the survey links of a draw (issue them in the web UI first).")
+
+        @Option(help: "Draw id.") var draw: String
+        @Option(help: "CSV file to write.") var out: String
+        @Option(help: "Public address of the platform, used in the links.") var baseURL = "http://127.0.0.1:8080"
+
+        func run() async throws {
+            try await runReportingErrors {
+                let n = try await Runner.surveyTokens(draw: draw, out: out, baseURL: baseURL)
+                print("已写出 \(n) 个问卷链接：\(out)")
             }
         }
     }

@@ -178,3 +178,58 @@ struct SurveyFlowTests {
         }
     }
 }
+
+@Suite("Survey responses API")
+struct SurveyAPITests {
+    @Test("201 once committed, 200 for the same answers again, 409 for different ones, 410 expired, 404 unknown", arguments: TestDatabase.available)
+    func api(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let c = try await CampaignTests.demoCampaign(app)
+            let s = try await app.webSession("assessor")
+            let drawn = try await app.send(
+                .POST, "/campaigns/\(try c.requireID())/samples", headers: s.headers,
+                form: ["_csrf": s.csrf, "size": "5", "seed": "11", "strata[]": "size", "allocation": "equal", "statuses[]": "存续"])
+            let path = try #require(drawn.headers.first(name: .location))
+            _ = try await app.send(.POST, "\(path)/surveys", headers: s.headers, form: ["_csrf": s.csrf])
+            let tokens = try await SurveyResponse.query(on: app.db).all()
+            #expect(tokens.count == 5)
+            #expect(tokens.allSatisfy { $0.token.count >= 22 && $0.expiresAt != nil })
+
+            struct Body: Encodable, Sendable { let token: String; let answers: [String: String] }
+            let answers = ["paying_taxes.satisfaction": "5", "paying_taxes.days": "1"]
+            let first = try await app.send(.POST, "/api/v1/survey-responses", json: Body(token: tokens[0].token, answers: answers))
+            #expect(first.status == .created)
+            let repeatSame = try await app.send(.POST, "/api/v1/survey-responses", json: Body(token: tokens[0].token, answers: answers))
+            #expect(repeatSame.status == .ok)
+            let changed = try await app.send(.POST, "/api/v1/survey-responses", json: Body(token: tokens[0].token, answers: ["paying_taxes.satisfaction": "1"]))
+            #expect(changed.status == .conflict)
+            let bad = try await app.send(.POST, "/api/v1/survey-responses", json: Body(token: tokens[1].token, answers: ["paying_taxes.satisfaction": "0"]))
+            #expect(bad.status == .unprocessableEntity)
+            #expect(try await SurveyResponse.find(tokens[1].id, on: app.db)?.status == "issued")
+            let unknown = try await app.send(.POST, "/api/v1/survey-responses", json: Body(token: "AAAAAAAAAAAAAAAAAAAAAA", answers: answers))
+            #expect(unknown.status == .notFound)
+            let old = try #require(try await SurveyResponse.find(tokens[2].id, on: app.db))
+            old.expiresAt = Date().addingTimeInterval(-60)
+            try await old.update(on: app.db)
+            let expired = try await app.send(.POST, "/api/v1/survey-responses", json: Body(token: tokens[2].token, answers: answers))
+            #expect(expired.status == .gone)
+
+            // Saving progress on the page keeps the answers without submitting.
+            var visitor = WebSession(cookie: "", csrf: "")
+            visitor.absorb(try await app.send(.GET, "/s/\(tokens[3].token)"))
+            let saved = try await app.send(
+                .POST, "/s/\(tokens[3].token)", headers: visitor.headers,
+                form: ["_csrf": visitor.csrf, "save": "1", "answers[paying_taxes.days]": "3"])
+            #expect(saved.status == .seeOther)
+            let r = try #require(try await SurveyResponse.find(tokens[3].id, on: app.db))
+            #expect(r.status == "issued")
+            #expect(r.answers["paying_taxes.days"] == "3")
+
+            let draw = try await app.send(.GET, path, headers: s.headers)
+            #expect(draw.text.contains("回收率"))
+            #expect(draw.text.contains("20%"))
+            let letters = try await app.send(.GET, "\(path)/letters", headers: s.headers)
+            #expect(letters.text.contains("查询码"))
+        }
+    }
+}

@@ -65,7 +65,7 @@ enum DemoCampaign {
         2022-10-09 上班 国庆调休
         """
 
-    static func load(app: Application) async throws -> Int {
+    static func load(app: Application, registerSize: Int = 600) async throws -> Int {
         var created = 0
         if try await CatalogService.current(on: app.db) == nil {
             _ = try await CatalogService.loadNational(actor: nil, req: nil, on: app.db)
@@ -86,14 +86,15 @@ enum DemoCampaign {
             try await Enterprise.query(on: app.db).filter(\.$campaign.$id == cid).count() == 0
         {
             let outcome = try await RegisterImporter.run(
-                campaignID: cid, data: Data(demoRegisterCSV().utf8), filename: "demo.csv", skipInvalid: false, db: app.db)
+                campaignID: cid, data: Data(demoRegisterCSV(count: registerSize).utf8), filename: "demo.csv", skipInvalid: false,
+                db: app.db)
             created += outcome.imported
         }
         return created
     }
 
-    /// 600 fictional enterprises with valid credit codes, spread over the townships, industries and sizes.
-    static func demoRegisterCSV() -> String {
+    /// Fictional enterprises with valid credit codes, spread over the townships, industries and sizes.
+    static func demoRegisterCSV(count: Int) -> String {
         var rng = SeededGenerator(seed: 2022)
         let words = ["青禾", "润丰", "华兴", "瑞达", "金穗", "鸿运", "恒通", "宏业", "嘉禾", "永盛", "新源", "德信", "众成", "泰和", "安康"]
         let trades: [(String, String)] = [
@@ -105,7 +106,7 @@ enum DemoCampaign {
         var lines = ["统一社会信用代码,企业名称,所属乡镇/街道,行业门类,企业规模,登记状态,成立日期,联系人,联系电话"]
         var used = Set<String>()
         var i = 0
-        while lines.count <= 600 {
+        while lines.count <= count {
             i += 1
             let body = "91370799" + String((0..<9).map { _ in USCC.alphabet[rng.below(31)] })
             guard let check = USCC.checkCharacter(for: body), !used.contains(body) else { continue }

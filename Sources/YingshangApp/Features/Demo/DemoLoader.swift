@@ -18,7 +18,7 @@ public enum DemoLoader {
     }
 
     /// With `password`, every demo user ends up with it; without, new users get a generated one.
-    public static func load(app: Application, password: String?) async throws -> Result {
+    public static func load(app: Application, password: String?, registerSize: Int = 600) async throws -> Result {
         if let password {
             let problems = PasswordPolicy.problems(password: password, username: nil)
             if !problems.isEmpty { throw AppError.invalid(["password": problems.joined(separator: "；")]) }
@@ -78,7 +78,7 @@ public enum DemoLoader {
             }
             return Result(created: created, logins: logins)
         }
-        let campaign = try await DemoCampaign.load(app: app)
+        let campaign = try await DemoCampaign.load(app: app, registerSize: registerSize)
         return Result(created: base.created + campaign, logins: base.logins)
     }
 

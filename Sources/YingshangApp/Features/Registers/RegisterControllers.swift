@@ -270,7 +270,23 @@ struct RegisterWebController {
         let members: [MemberRow]
     }
 
+    struct RateRow: Encodable {
+        let stratum: String
+        let issued: Int
+        let submitted: Int
+        let rate: String
+    }
+
+    struct Reminder: Encodable {
+        let name: String
+        let contact: String
+        let phone: String
+        let code: String
+    }
+
     struct DrawBody: Encodable {
+        let rates: [RateRow]
+        let reminders: [Reminder]
         let id: String
         let campaignID: String
         let allocation: [AllocationRow]
@@ -305,9 +321,29 @@ struct RegisterWebController {
         }
         let groups: [StratumGroup] = byStratum.keys.sorted().map { StratumGroup(stratum: $0, members: byStratum[$0] ?? []) }
         let params = d.parameters.map { String(decoding: (try? JSONEncoder().encode($0)) ?? Data(), as: UTF8.self) } ?? ""
+        let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id == (try d.requireID())).all()
+        let stratumOf = Dictionary(list.map { ($0.1.id ?? UUID(), $0.0.stratum) }, uniquingKeysWith: { a, _ in a })
+        let enterpriseOf = Dictionary(list.map { ($0.1.id ?? UUID(), $0.1) }, uniquingKeysWith: { a, _ in a })
+        var perStratum: [String: (Int, Int)] = [:]
+        for r in responses {
+            let key = stratumOf[r.$enterprise.id] ?? ""
+            perStratum[key, default: (0, 0)].0 += 1
+            if r.status == "submitted" { perStratum[key, default: (0, 0)].1 += 1 }
+        }
+        func rate(_ s: Int, _ i: Int) -> String { i == 0 ? "—" : String(format: "%.0f%%", Double(s) / Double(i) * 100) }
+        let total = responses.count
+        let done = responses.filter { $0.status == "submitted" }.count
+        let rates = [RateRow(stratum: "合计", issued: total, submitted: done, rate: rate(done, total))]
+            + perStratum.keys.sorted().map { RateRow(stratum: $0, issued: perStratum[$0]?.0 ?? 0, submitted: perStratum[$0]?.1 ?? 0,
+                                                     rate: rate(perStratum[$0]?.1 ?? 0, perStratum[$0]?.0 ?? 0)) }
+        let reminders = responses.filter { $0.status != "submitted" }.compactMap { r -> Reminder? in
+            guard let e = enterpriseOf[r.$enterprise.id] else { return nil }
+            return Reminder(name: e.name, contact: e.contact ?? "", phone: e.phone ?? "", code: r.shortCode)
+        }
         return try await req.render(
             "registers/draw", title: "抽样结果",
             DrawBody(
+                rates: total == 0 ? [] : rates, reminders: reminders,
                 id: try d.requireID().uuidString, campaignID: d.$campaign.id.uuidString, allocation: d.allocation, parameters: params,
                 groups: groups, canDraw: Permissions.allows(try req.currentRole(), .drawSamples), drawnBy: d.drawnBy,
                 at: DisplayTime.format(d.createdAt)))

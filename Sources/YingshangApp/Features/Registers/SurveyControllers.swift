@@ -32,6 +32,7 @@ struct SurveyWebController {
         g.get("samples", ":drawID", "surveys.csv", action: .drawSamples, use: links)
         api.get("campaigns", ":id", "survey-template", action: .viewRegister, use: template)
         api.put("campaigns", ":id", "survey-template", action: .drawSamples, use: saveTemplate)
+        g.get("samples", ":drawID", "letters", action: .drawSamples, use: letters)
         web.get("s", ":token", use: form).markPublic()
         web.grouped(CSRFMiddleware()).post("s", ":token", use: submit).markPublic()
     }
@@ -106,6 +107,7 @@ struct SurveyWebController {
         let enterprise: String
         let groups: [Group]
         let done: Bool
+        let expired: Bool
         let errors: [String]
         let csrf: String
         let scale: [String]
@@ -145,7 +147,8 @@ struct SurveyWebController {
         return try await req.view.render(
             "registers/survey-form",
             ["body": FormBody(
-                token: r.token, enterprise: r.enterprise.name, groups: groups, done: r.status == "submitted", errors: errors,
+                token: r.token, enterprise: r.enterprise.name, groups: groups, done: r.status == "submitted",
+                expired: r.isExpired && r.status != "submitted", errors: errors,
                 csrf: CSRF.token(for: req), scale: ["1", "2", "3", "4", "5"])])
     }
 
@@ -156,24 +159,72 @@ struct SurveyWebController {
 
     struct SubmitForm: Content {
         var answers: [String: String]?
+        var save: String?
     }
 
-    /// Stores the answers once; a second submission is refused.
+    /// Submits (or with `save` only stores progress); re-rendering with the messages on bad answers.
     @Sendable func submit(req: Request) async throws -> Response {
         let r = try await response(req)
-        guard r.status != "submitted" else { throw AppError.conflict("问卷已提交，感谢您的参与") }
-        let answers = (try req.content.decode(SubmitForm.self).answers ?? [:]).filter { !$0.value.trimmingCharacters(in: .whitespaces).isEmpty }
-        let t = try await r.$template.get(on: req.db).template ?? SurveyTemplate(items: [])
-        let problems = t.problems(answers)
-        if !problems.isEmpty {
-            let res = try await render(req, r, values: answers, errors: problems.map(\.message)).encodeResponse(for: req)
+        let form = try req.content.decode(SubmitForm.self)
+        let answers = form.answers ?? [:]
+        do {
+            _ = try await SurveyService.submit(token: r.token, answers: answers, final: form.save == nil, on: req.db)
+        } catch let e as AppError where e.status == .unprocessableEntity {
+            let res = try await render(req, r, values: answers, errors: (e.fields ?? [:]).values.sorted()).encodeResponse(for: req)
             res.status = .unprocessableEntity
             return res
         }
-        r.answersJSON = String(decoding: try JSONEncoder().encode(answers), as: UTF8.self)
-        r.status = "submitted"
-        r.submittedAt = Date()
-        try await r.update(on: req.db)
+        if form.save != nil { req.setFlash("已保存，可稍后继续填写") }
         return req.redirect(to: "/s/\(r.token)")
+    }
+
+    struct LetterBody: Encodable {
+        let letters: [Letter]
+    }
+
+    struct Letter: Encodable {
+        let enterprise: String
+        let contact: String
+        let link: String
+        let code: String
+        let expires: String
+    }
+
+    /// One printable letter per enterprise with its link and short code.
+    @Sendable func letters(req: Request) async throws -> View {
+        guard let d = try await SampleDraw.find(try req.uuidParameter("drawID"), on: req.db) else { throw AppError.notFound("抽样") }
+        let base = req.headers.first(name: .host).map { "http://\($0)" } ?? ""
+        let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id == (try d.requireID())).with(\.$enterprise).all()
+        return try await req.view.render(
+            "registers/letters",
+            ["body": LetterBody(letters: responses.filter { $0.status != "submitted" }.map {
+                Letter(
+                    enterprise: $0.enterprise.name, contact: $0.enterprise.contact ?? "", link: "\(base)/s/\($0.token)", code: $0.shortCode,
+                    expires: DisplayTime.format($0.expiresAt))
+            })])
+    }
+}
+
+/// `POST /api/v1/survey-responses` `{"token","answers"}`: 201 once the response is committed; 200 for a repeat.
+struct SurveyResponsesAPI {
+    struct Body: Content {
+        var token: String?
+        var answers: [String: String]?
+    }
+
+    struct Ack: Content {
+        let status: String
+    }
+
+    func register(_ api: any RoutesBuilder) {
+        api.post("survey-responses", use: create).markPublic()
+    }
+
+    @Sendable func create(req: Request) async throws -> Response {
+        let body = try req.content.decode(Body.self)
+        switch try await SurveyService.submit(token: body.token ?? "", answers: body.answers ?? [:], final: true, on: req.db) {
+        case .stored: return try await Ack(status: "received").encodeResponse(status: .created, for: req)
+        case .alreadyReceived: return try await Ack(status: "already_received").encodeResponse(status: .ok, for: req)
+        }
     }
 }

@@ -28,11 +28,27 @@ final class SurveyResponse: Model, @unchecked Sendable {
     @Field(key: "status") var status: String
     @Field(key: "answers") var answersJSON: String
     @OptionalField(key: "submitted_at") var submittedAt: Date?
+    @OptionalField(key: "expires_at") var expiresAt: Date?
 
     init() {}
 
+    var isExpired: Bool { expiresAt.map { $0 < Date() } ?? false }
+
+    /// The last 6 characters of the token, printed on the letter so staff can find an enterprise on the phone.
+    var shortCode: String { String(token.suffix(6)).uppercased() }
+
     var answers: [String: String] {
         (try? JSONDecoder().decode([String: String].self, from: Data(answersJSON.utf8))) ?? [:]
+    }
+}
+
+struct AddSurveyExpiry: AsyncMigration {
+    func prepare(on db: any Database) async throws {
+        try await db.schema(SurveyResponse.schema).field("expires_at", .datetime).update()
+    }
+
+    func revert(on db: any Database) async throws {
+        try await db.schema(SurveyResponse.schema).deleteField("expires_at").update()
     }
 }
 
@@ -103,7 +119,8 @@ enum SurveyService {
     }
 
     /// Issues a survey link to every active sampled enterprise that has none; locks the draw.
-    static func issue(_ draw: SampleDraw, req: Request) async throws -> Int {
+    static func issue(_ draw: SampleDraw, req: Request, validDays: Int = 30) async throws -> Int {
+        let expiry = Date().addingTimeInterval(Double(validDays) * 86400)
         let campaign = try await draw.$campaign.get(on: req.db)
         let template = try await currentTemplate(campaign, on: req.db)
         let did = try draw.requireID()
@@ -118,9 +135,11 @@ enum SurveyService {
                 r.$draw.id = did
                 r.$enterprise.id = m.$enterprise.id
                 r.$template.id = tid
+                // 128 random bits.
                 r.token = [UInt8].random(count: 16).base64URLEncoded
                 r.status = "issued"
                 r.answersJSON = "{}"
+                r.expiresAt = expiry
                 try await r.create(on: db)
             }
             draw.locked = true
@@ -134,3 +153,34 @@ enum SurveyService {
 }
 
 extension SurveyTemplate: Content {}
+
+extension SurveyService {
+    enum SubmitOutcome {
+        case stored
+        case alreadyReceived
+    }
+
+    /// Stores a submission once. The same answers again count as already received; different answers after
+    /// submitting, an expired or unknown token are refused. `final: false` saves progress without submitting.
+    static func submit(token: String, answers raw: [String: String], final: Bool, on db: any Database) async throws -> SubmitOutcome {
+        guard token.count >= 16, let r = try await SurveyResponse.query(on: db).filter(\.$token == token).first() else {
+            throw AppError(status: .notFound, code: "unknown_token", message: "问卷链接无效")
+        }
+        let answers = raw.mapValues { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.value.isEmpty }
+        if r.status == "submitted" {
+            if answers == r.answers { return .alreadyReceived }
+            throw AppError.conflict("问卷已提交，不能修改。感谢您的参与")
+        }
+        if r.isExpired { throw AppError(status: .gone, code: "expired", message: "问卷已过期，如需填写请联系第三方评估机构") }
+        let t = try await r.$template.get(on: db).template ?? SurveyTemplate(items: [])
+        let problems = final ? t.problems(answers) : t.problems(answers).filter { $0.field != "_" }
+        if !problems.isEmpty { throw AppError.invalid(problems) }
+        r.answersJSON = String(decoding: try JSONEncoder().encode(answers), as: UTF8.self)
+        if final {
+            r.status = "submitted"
+            r.submittedAt = Date()
+        }
+        try await r.update(on: db)
+        return .stored
+    }
+}
