@@ -181,5 +181,8 @@ struct SurveyTests {
         #expect(r[0].respondents == 3)
         #expect(r[1].satisfaction?.mean == 25)
         #expect(r[1].satisfaction?.halfWidth95 == nil)
+        let overall = SurveyResults.overall(template, responses: responses)
+        #expect(overall?.n == 4)
+        #expect(overall?.mean == 62.5)  // (100 + 50 + 75 + 25) / 4
     }
 }

@@ -88,6 +88,13 @@ public enum SurveyResults {
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
+    /// The overall index: each enterprise's mean over all its satisfaction items, then the mean over enterprises.
+    public static func overall(_ template: SurveyTemplate, responses: [[String: String]]) -> SatisfactionIndex.Summary? {
+        let codes = template.items.filter { $0.kind == .likert }.map(\.code)
+        let perEnterprise = responses.compactMap { r in SatisfactionIndex.enterprise(codes.compactMap { r[$0].flatMap(Int.init) }) }
+        return SatisfactionIndex.indicator(perEnterprise)
+    }
+
     /// `responses` are the submitted answer sets; an enterprise's satisfaction for an indicator is its 1–5 item.
     public static func summarize(_ template: SurveyTemplate, responses: [[String: String]]) -> [IndicatorResult] {
         var order: [String] = []

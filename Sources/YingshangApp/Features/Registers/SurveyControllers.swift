@@ -23,6 +23,7 @@ struct SurveyWebController {
         let issued: Int
         let submitted: Int
         let results: [ResultRow]
+        let overall: String
     }
 
     func register(_ g: Guarded, web: any RoutesBuilder, api: Guarded) {
@@ -54,11 +55,13 @@ struct SurveyWebController {
                 ci: $0.satisfaction.flatMap { s in s.halfWidth95.map { "±" + fmt($0) } } ?? "—", medianDays: fmt($0.medianDays, digits: 1),
                 medianSteps: fmt($0.medianSteps, digits: 1), extraDocs: $0.extraDocsShare.map { String(format: "%.0f%%", $0 * 100) } ?? "—")
         }
+        let overall = SurveyResults.overall(template, responses: submitted.map(\.answers))
         return try await req.render(
             "registers/surveys", title: "企业问卷",
             Body(
                 campaignID: cid.uuidString, version: t.version, items: template.items, issued: responses.count,
-                submitted: submitted.count, results: results))
+                submitted: submitted.count, results: results,
+                overall: overall.map { "\(fmt($0.mean))（n = \($0.n)\($0.halfWidth95.map { "，95% 置信区间 ±" + fmt($0) } ?? "")）" } ?? "—"))
     }
 
     @Sendable func issue(req: Request) async throws -> Response {
