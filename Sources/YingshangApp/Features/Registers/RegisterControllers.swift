@@ -214,6 +214,17 @@ struct RegisterWebController {
                 seedSuggestion: UInt64(Date().timeIntervalSince1970), statuses: EnterpriseRegister.statuses))
     }
 
+    /// Stratum keys hold township codes; people read names.
+    static func labeled(_ rows: [AllocationRow], on db: any Database) async throws -> [AllocationRow] {
+        let names = Dictionary(
+            uniqueKeysWithValues: try await Region.query(on: db).filter(\.$level == RegionLevel.township.rawValue).all().map { ($0.code, $0.name) })
+        return rows.map { AllocationRow(stratum: label($0.stratum, names), population: $0.population, sample: $0.sample, reserve: $0.reserve) }
+    }
+
+    static func label(_ stratum: String, _ names: [String: String]) -> String {
+        stratum.split(separator: "|").map { names[String($0)] ?? String($0) }.joined(separator: " × ")
+    }
+
     @Sendable func samples(req: Request) async throws -> View {
         try await samplesPage(req)
     }
@@ -229,7 +240,8 @@ struct RegisterWebController {
                 rows = try SampleService.allocate(try await SampleService.frame(try c.requireID(), p, on: req.db), p)
             } catch let e as AppError { errors = e.fields ?? ["size": e.message] }
         }
-        let res = try await samplesPage(req, preview: rows, form: p, errors: errors).encodeResponse(for: req)
+        let res = try await samplesPage(req, preview: try await Self.labeled(rows, on: req.db), form: p, errors: errors)
+            .encodeResponse(for: req)
         if !errors.isEmpty { res.status = .unprocessableEntity }
         return res
     }
@@ -319,7 +331,11 @@ struct RegisterWebController {
                 status: statusNames[m.status] ?? m.status, reason: m.reason ?? "", active: m.role == "sample" && m.status == "active")
             byStratum[m.stratum, default: []].append(row)
         }
-        let groups: [StratumGroup] = byStratum.keys.sorted().map { StratumGroup(stratum: $0, members: byStratum[$0] ?? []) }
+        let townshipNames = Dictionary(
+            uniqueKeysWithValues: try await Region.query(on: req.db).filter(\.$level == RegionLevel.township.rawValue).all().map { ($0.code, $0.name) })
+        let groups: [StratumGroup] = byStratum.keys.sorted().map {
+            StratumGroup(stratum: Self.label($0, townshipNames), members: byStratum[$0] ?? [])
+        }
         let params = d.parameters.map { String(decoding: (try? JSONEncoder().encode($0)) ?? Data(), as: UTF8.self) } ?? ""
         let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id == (try d.requireID())).all()
         let stratumOf = Dictionary(list.map { ($0.1.id ?? UUID(), $0.0.stratum) }, uniquingKeysWith: { a, _ in a })
@@ -334,7 +350,7 @@ struct RegisterWebController {
         let total = responses.count
         let done = responses.filter { $0.status == "submitted" }.count
         let rates = [RateRow(stratum: "合计", issued: total, submitted: done, rate: rate(done, total))]
-            + perStratum.keys.sorted().map { RateRow(stratum: $0, issued: perStratum[$0]?.0 ?? 0, submitted: perStratum[$0]?.1 ?? 0,
+            + perStratum.keys.sorted().map { RateRow(stratum: Self.label($0, townshipNames), issued: perStratum[$0]?.0 ?? 0, submitted: perStratum[$0]?.1 ?? 0,
                                                      rate: rate(perStratum[$0]?.1 ?? 0, perStratum[$0]?.0 ?? 0)) }
         let reminders = responses.filter { $0.status != "submitted" }.compactMap { r -> Reminder? in
             guard let e = enterpriseOf[r.$enterprise.id] else { return nil }
@@ -344,7 +360,8 @@ struct RegisterWebController {
             "registers/draw", title: "抽样结果",
             DrawBody(
                 rates: total == 0 ? [] : rates, reminders: reminders,
-                id: try d.requireID().uuidString, campaignID: d.$campaign.id.uuidString, allocation: d.allocation, parameters: params,
+                id: try d.requireID().uuidString, campaignID: d.$campaign.id.uuidString,
+                allocation: try await Self.labeled(d.allocation, on: req.db), parameters: params,
                 groups: groups, canDraw: Permissions.allows(try req.currentRole(), .drawSamples), drawnBy: d.drawnBy,
                 at: DisplayTime.format(d.createdAt)))
     }
