@@ -4,6 +4,7 @@ import Testing
 import Vapor
 import VaporTesting
 import YingshangCore
+import YingshangOffice
 @testable import YingshangApp
 
 @Suite("Enterprise register and sampling")
@@ -175,6 +176,10 @@ struct SurveyFlowTests {
             let results = try await app.send(.GET, "/campaigns/\(cid)/surveys", headers: s.headers)
             #expect(results.text.contains("75.00"))
             #expect(results.text.contains("已回收 1 份"))
+            let xlsx = try await app.send(.GET, "/campaigns/\(cid)/surveys.xlsx", headers: s.headers)
+            let sheet = try #require(try XLSX.read(Data(buffer: xlsx.body)).first)
+            #expect(sheet.rows.count == 2)
+            #expect(sheet.rows[1][0] == .text(try #require(try await SurveyResponse.find(responses[0].id, on: app.db)?.$enterprise.get(on: app.db).uscc)))
         }
     }
 }

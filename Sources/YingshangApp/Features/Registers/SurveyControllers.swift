@@ -29,6 +29,7 @@ struct SurveyWebController {
     func register(_ g: Guarded, web: any RoutesBuilder, api: Guarded) {
         g.get("campaigns", ":id", "surveys", action: .viewRegister, use: index)
         g.get("campaigns", ":id", "surveys.csv", action: .viewRegister, use: exportResponses)
+        g.get("campaigns", ":id", "surveys.xlsx", action: .viewRegister, use: exportResponsesXLSX)
         g.post("samples", ":drawID", "surveys", action: .drawSamples, use: issue)
         g.get("samples", ":drawID", "surveys.csv", action: .drawSamples, use: links)
         api.get("campaigns", ":id", "survey-template", action: .viewRegister, use: template)
@@ -84,6 +85,22 @@ struct SurveyWebController {
     }
 
     @Sendable func exportResponses(req: Request) async throws -> Response {
+        let (name, rows) = try await responseRows(req)
+        return Downloads.file(CSVWriter.write(rows), name: "\(name)-企业问卷.csv", type: "text/csv; charset=utf-8")
+    }
+
+    @Sendable func exportResponsesXLSX(req: Request) async throws -> Response {
+        let (name, rows) = try await responseRows(req)
+        // Answers as numbers where they are numbers; codes and names always as text (an all-digit code must not round).
+        let sheet = Sheet(name: "企业问卷", rows: rows.enumerated().map { r, row in
+            row.enumerated().map { i, v in r > 0 && i >= 3 ? (Double(v).map(Cell.number) ?? .text(v)) : .text(v) }
+        })
+        return Downloads.file(
+            try XLSX.write([sheet]), name: "\(name)-企业问卷.xlsx",
+            type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    }
+
+    private func responseRows(_ req: Request) async throws -> (String, [[String]]) {
         let c = try await CampaignService.find(req)
         let template = try await SurveyService.currentTemplate(c, on: req.db).template ?? SurveyTemplate(items: [])
         let draws = try await SampleDraw.query(on: req.db).filter(\.$campaign.$id == (try c.requireID())).all().compactMap(\.id)
@@ -92,7 +109,7 @@ struct SurveyWebController {
         let rows = [["统一社会信用代码", "企业名称", "提交时间"] + template.items.map(\.code)] + responses.map { r in
             [r.enterprise.uscc, r.enterprise.name, DisplayTime.format(r.submittedAt)] + template.items.map { r.answers[$0.code] ?? "" }
         }
-        return Downloads.file(CSVWriter.write(rows), name: "\(c.name)-企业问卷.csv", type: "text/csv; charset=utf-8")
+        return (c.name, rows)
     }
 
     @Sendable func template(req: Request) async throws -> SurveyTemplate {
