@@ -24,6 +24,7 @@ struct SurveyWebController {
         let submitted: Int
         let results: [ResultRow]
         let overall: String
+        let weighted: Bool
     }
 
     func register(_ g: Guarded, web: any RoutesBuilder, api: Guarded) {
@@ -56,13 +57,30 @@ struct SurveyWebController {
                 ci: $0.satisfaction.flatMap { s in s.halfWidth95.map { "±" + fmt($0) } } ?? "—", medianDays: fmt($0.medianDays, digits: 1),
                 medianSteps: fmt($0.medianSteps, digits: 1), extraDocs: $0.extraDocsShare.map { String(format: "%.0f%%", $0 * 100) } ?? "—")
         }
-        let overall = SurveyResults.overall(template, responses: submitted.map(\.answers))
+        var overall = SurveyResults.overall(template, responses: submitted.map(\.answers))
+        let weighted = req.query[String.self, at: "weighted"] != nil
+        if weighted {
+            // w = N_h / n_h of each respondent's stratum in its draw.
+            var weights: [UUID: Double] = [:]
+            for did in draws {
+                guard let d = try await SampleDraw.find(did, on: req.db) else { continue }
+                let byStratum = Dictionary(d.allocation.map { ($0.stratum, $0) }, uniquingKeysWith: { a, _ in a })
+                for m in try await SampleMember.query(on: req.db).filter(\.$draw.$id == did).all() {
+                    if let a = byStratum[m.stratum], a.sample > 0 { weights[m.$enterprise.id] = Double(a.population) / Double(a.sample) }
+                }
+            }
+            let likert = template.items.filter { $0.kind == .likert }.map(\.code)
+            overall = SatisfactionIndex.weighted(submitted.compactMap { r in
+                SatisfactionIndex.enterprise(likert.compactMap { r.answers[$0].flatMap(Int.init) }).map { ($0, weights[r.$enterprise.id] ?? 1) }
+            })
+        }
         return try await req.render(
             "registers/surveys", title: "企业问卷",
             Body(
                 campaignID: cid.uuidString, version: t.version, items: template.items, issued: responses.count,
                 submitted: submitted.count, results: results,
-                overall: overall.map { "\(fmt($0.mean))（n = \($0.n)\($0.halfWidth95.map { "，95% 置信区间 ±" + fmt($0) } ?? "")）" } ?? "—"))
+                overall: overall.map { "\(fmt($0.mean))（n = \($0.n)\($0.halfWidth95.map { "，95% 置信区间 ±" + fmt($0) } ?? "")）" } ?? "—",
+                weighted: weighted))
     }
 
     @Sendable func issue(req: Request) async throws -> Response {
