@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import Vapor
 import YingshangCore
 
@@ -105,10 +106,19 @@ enum SampleService {
         return f
     }
 
-    static func key(_ e: Enterprise, strata: [String]) -> String {
+    /// The columns a draw needs, read straight from SQL: the frame can be a million rows.
+    struct FrameRow: Sendable {
+        let id: UUID
+        let uscc: String
+        let township: String?
+        let industry: String?
+        let size: String?
+    }
+
+    static func key(_ e: FrameRow, strata: [String]) -> String {
         strata.map { field -> String in
             switch field {
-            case "township": return e.townshipCode ?? "未填乡镇"
+            case "township": return e.township ?? "未填乡镇"
             case "industry": return e.industry ?? "未填行业"
             default: return e.size ?? "未填规模"
             }
@@ -116,20 +126,30 @@ enum SampleService {
     }
 
     /// The frame: enterprises passing the filters, grouped by stratum.
-    static func frame(_ campaignID: UUID, _ p: DrawParameters, on db: any Database) async throws -> [String: [Enterprise]] {
-        var q = Enterprise.query(on: db).filter(\.$campaign.$id == campaignID)
-        if !p.statuses.isEmpty { q = q.filter(\.$status ~~ p.statuses) }
-        var list = try await q.all()
-        if let before = p.foundedBefore { list = list.filter { ($0.founded ?? "9999") < before } }
+    static func frame(_ campaignID: UUID, _ p: DrawParameters, on db: any Database) async throws -> [String: [FrameRow]] {
+        guard let sql = db as? any SQLDatabase else { return [:] }
+        var q = sql.select().column("id").column("uscc").column("township_code").column("industry").column("size")
+            .from(Enterprise.schema).where("campaign_id", .equal, SQLBind(campaignID))
+        if !p.statuses.isEmpty { q = q.where("status", .in, SQLBind.group(p.statuses)) }
+        if let before = p.foundedBefore { q = q.where("founded", .lessThan, SQLBind(before)) }
+        var excluded = Set<UUID>()
         if p.excludeDrawn {
             let draws = try await SampleDraw.query(on: db).filter(\.$campaign.$id == campaignID).all().compactMap(\.id)
-            let drawn = Set(try await SampleMember.query(on: db).filter(\.$draw.$id ~~ draws).filter(\.$role == "sample").all().map { $0.$enterprise.id })
-            list = list.filter { !drawn.contains($0.id ?? UUID()) }
+            excluded = Set(try await SampleMember.query(on: db).filter(\.$draw.$id ~~ draws).filter(\.$role == "sample").all().map { $0.$enterprise.id })
         }
-        return Dictionary(grouping: list) { key($0, strata: p.strata) }
+        var frame: [String: [FrameRow]] = [:]
+        for row in try await q.all() {
+            let e = FrameRow(
+                id: try row.decode(column: "id", as: UUID.self), uscc: try row.decode(column: "uscc", as: String.self),
+                township: try row.decode(column: "township_code", as: String?.self),
+                industry: try row.decode(column: "industry", as: String?.self), size: try row.decode(column: "size", as: String?.self))
+            if excluded.contains(e.id) { continue }
+            frame[key(e, strata: p.strata), default: []].append(e)
+        }
+        return frame
     }
 
-    static func allocate(_ frame: [String: [Enterprise]], _ p: DrawParameters) throws -> [AllocationRow] {
+    static func allocate(_ frame: [String: [FrameRow]], _ p: DrawParameters) throws -> [AllocationRow] {
         let keys = frame.keys.sorted()
         let strata = keys.map { StratifiedSampling.Stratum(key: $0, size: frame[$0]?.count ?? 0, sd: p.sd[$0]) }
         switch StratifiedSampling.allocate(n: p.size, strata: strata, method: p.allocation, minimum: p.minPerStratum) {
@@ -153,7 +173,7 @@ enum SampleService {
         draw.allocationJSON = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
         draw.drawnBy = by
         draw.locked = false
-        var members: [(Enterprise, String, String, Int)] = []
+        var members: [(FrameRow, String, String, Int)] = []
         for row in rows {
             let byUSCC = Dictionary(uniqueKeysWithValues: (frame[row.stratum] ?? []).map { ($0.uscc, $0) })
             let pick = StratifiedSampling.select(members: Array(byUSCC.keys), take: row.sample, reserve: row.reserve, using: &rng)
@@ -167,7 +187,7 @@ enum SampleService {
             for (e, stratum, role, pos) in chosen {
                 let m = SampleMember()
                 m.$draw.id = did
-                m.$enterprise.id = try e.requireID()
+                m.$enterprise.id = e.id
                 m.stratum = stratum
                 m.role = role
                 m.position = pos
