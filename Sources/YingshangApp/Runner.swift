@@ -115,11 +115,14 @@ public enum Runner {
     }
 
     /// Seeds the dispatch benchmark campaign and returns its id and an API token for the coordinator.
-    public static func seedBenchmark(units: Int, tasks: Int, seed: UInt64, password: String) async throws -> (String, String) {
+    public static func seedBenchmark(units: Int, tasks: Int, seed: UInt64, password: String, enterprises: Int = 0) async throws
+        -> (String, String)
+    {
         try await withApp { app in
             try await app.autoMigrate()
             _ = try await DemoLoader.load(app: app, password: password)
             let id = try await BenchmarkSeed.seed(app: app, units: units, tasks: tasks, seed: seed)
+            if enterprises > 0 { try await RegisterBenchmark.seed(app: app, campaignID: id, count: enterprises, seed: seed) }
             return (id.uuidString, "")
         }
     }

@@ -61,10 +61,13 @@ extension Yingshang {
         @Option(help: "Filing tasks to create.") var tasks = 2000
         @Option(help: "Random seed for task statuses.") var seed: UInt64 = 42
         @Option(help: "Password for the demo users.") var password = "demo12345"
+        @Option(help: "Synthetic enterprises to add to the benchmark campaign's register (for the draw benchmark).")
+        var enterprises = 0
 
         func run() async throws {
             try await runReportingErrors {
-                let (id, _) = try await Runner.seedBenchmark(units: units, tasks: tasks, seed: seed, password: password)
+                let (id, _) = try await Runner.seedBenchmark(
+                    units: units, tasks: tasks, seed: seed, password: password, enterprises: enterprises)
                 print(id)
             }
         }
