@@ -106,45 +106,41 @@ enum SampleService {
         return f
     }
 
-    /// The columns a draw needs, read straight from SQL: the frame can be a million rows.
+    /// What a draw needs of each enterprise: its code and its stratum key, composed in SQL so a million-row frame
+    /// decodes two strings a row.
     struct FrameRow: Sendable {
-        let id: UUID
         let uscc: String
-        let township: String?
-        let industry: String?
-        let size: String?
     }
 
-    static func key(_ e: FrameRow, strata: [String]) -> String {
-        strata.map { field -> String in
+    static func keyExpression(_ strata: [String]) -> SQLRaw {
+        let parts = strata.map { field -> String in
             switch field {
-            case "township": return e.township ?? "未填乡镇"
-            case "industry": return e.industry ?? "未填行业"
-            default: return e.size ?? "未填规模"
+            case "township": return "COALESCE(township_code, '未填乡镇')"
+            case "industry": return "COALESCE(industry, '未填行业')"
+            default: return "COALESCE(size, '未填规模')"
             }
-        }.joined(separator: "|")
+        }
+        return SQLRaw(parts.joined(separator: " || '|' || "))
     }
 
-    /// The frame: enterprises passing the filters, grouped by stratum.
+    /// The frame: credit codes of the enterprises passing the filters, grouped by stratum.
     static func frame(_ campaignID: UUID, _ p: DrawParameters, on db: any Database) async throws -> [String: [FrameRow]] {
         guard let sql = db as? any SQLDatabase else { return [:] }
-        var q = sql.select().column("id").column("uscc").column("township_code").column("industry").column("size")
+        var q = sql.select().column("uscc").column(keyExpression(p.strata), as: "stratum_key")
             .from(Enterprise.schema).where("campaign_id", .equal, SQLBind(campaignID))
         if !p.statuses.isEmpty { q = q.where("status", .in, SQLBind.group(p.statuses)) }
         if let before = p.foundedBefore { q = q.where("founded", .lessThan, SQLBind(before)) }
-        var excluded = Set<UUID>()
+        var excluded = Set<String>()
         if p.excludeDrawn {
             let draws = try await SampleDraw.query(on: db).filter(\.$campaign.$id == campaignID).all().compactMap(\.id)
-            excluded = Set(try await SampleMember.query(on: db).filter(\.$draw.$id ~~ draws).filter(\.$role == "sample").all().map { $0.$enterprise.id })
+            let ids = try await SampleMember.query(on: db).filter(\.$draw.$id ~~ draws).filter(\.$role == "sample").all().map { $0.$enterprise.id }
+            excluded = Set(try await Enterprise.query(on: db).filter(\.$id ~~ ids).all().map(\.uscc))
         }
         var frame: [String: [FrameRow]] = [:]
         for row in try await q.all() {
-            let e = FrameRow(
-                id: try row.decode(column: "id", as: UUID.self), uscc: try row.decode(column: "uscc", as: String.self),
-                township: try row.decode(column: "township_code", as: String?.self),
-                industry: try row.decode(column: "industry", as: String?.self), size: try row.decode(column: "size", as: String?.self))
-            if excluded.contains(e.id) { continue }
-            frame[key(e, strata: p.strata), default: []].append(e)
+            let uscc = try row.decode(column: "uscc", as: String.self)
+            if excluded.contains(uscc) { continue }
+            frame[try row.decode(column: "stratum_key", as: String.self), default: []].append(FrameRow(uscc: uscc))
         }
         return frame
     }
@@ -173,21 +169,29 @@ enum SampleService {
         draw.allocationJSON = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
         draw.drawnBy = by
         draw.locked = false
-        var members: [(FrameRow, String, String, Int)] = []
+        var picked: [(String, String, String, Int)] = []
         for row in rows {
-            let byUSCC = Dictionary(uniqueKeysWithValues: (frame[row.stratum] ?? []).map { ($0.uscc, $0) })
-            let pick = StratifiedSampling.select(members: Array(byUSCC.keys), take: row.sample, reserve: row.reserve, using: &rng)
-            for (i, u) in pick.sample.enumerated() { if let e = byUSCC[u] { members.append((e, row.stratum, "sample", i)) } }
-            for (i, u) in pick.reserve.enumerated() { if let e = byUSCC[u] { members.append((e, row.stratum, "reserve", i)) } }
+            let pick = StratifiedSampling.select(
+                members: (frame[row.stratum] ?? []).map(\.uscc), take: row.sample, reserve: row.reserve, using: &rng)
+            for (i, u) in pick.sample.enumerated() { picked.append((u, row.stratum, "sample", i)) }
+            for (i, u) in pick.reserve.enumerated() { picked.append((u, row.stratum, "reserve", i)) }
         }
-        let chosen = members
+        // Only the chosen few need their ids.
+        var ids: [String: UUID] = [:]
+        let codes = picked.map(\.0)
+        for chunk in stride(from: 0, to: codes.count, by: 500).map({ Array(codes[$0..<min($0 + 500, codes.count)]) }) {
+            for e in try await Enterprise.query(on: db).filter(\.$campaign.$id == campaignID).filter(\.$uscc ~~ chunk).all() {
+                ids[e.uscc] = e.id
+            }
+        }
+        let chosen = picked.compactMap { p in ids[p.0].map { ($0, p.1, p.2, p.3) } }
         try await db.writeTransaction { tx in
             try await draw.create(on: tx)
             let did = try draw.requireID()
-            for (e, stratum, role, pos) in chosen {
+            for (enterpriseID, stratum, role, pos) in chosen {
                 let m = SampleMember()
                 m.$draw.id = did
-                m.$enterprise.id = e.id
+                m.$enterprise.id = enterpriseID
                 m.stratum = stratum
                 m.role = role
                 m.position = pos
