@@ -18,7 +18,7 @@ struct AppErrorMiddleware: AsyncMiddleware {
                     ErrorBody(error: .init(code: code, message: message, fields: fields)), as: .json)
                 return response
             }
-            return try await errorPage(req, status: status, message: message)
+            return try await errorPage(req, status: status, message: message, fields: fields)
         }
     }
 
@@ -64,11 +64,16 @@ struct AppErrorMiddleware: AsyncMiddleware {
         }
     }
 
-    private func errorPage(_ req: Request, status: HTTPResponseStatus, message: String) async throws -> Response {
+    /// Web pages that do not re-render their form still show which field was wrong.
+    private func errorPage(_ req: Request, status: HTTPResponseStatus, message: String, fields: [String: String]?) async throws
+        -> Response
+    {
         struct ErrorPageBody: Encodable {
             let status: UInt
             let heading: String
             let message: String
+            let details: [String]
+            let back: String?
         }
         let heading: String
         switch status {
@@ -81,7 +86,10 @@ struct AppErrorMiddleware: AsyncMiddleware {
         do {
             let view = try await req.render(
                 "errors/error", title: "\(status.code) \(heading)",
-                ErrorPageBody(status: status.code, heading: heading, message: message))
+                ErrorPageBody(
+                    status: status.code, heading: heading, message: message,
+                    details: (fields ?? [:]).sorted { $0.key < $1.key }.map(\.value),
+                    back: req.headers.first(name: .referer).flatMap { URL(string: $0)?.path }))
             let response = try await view.encodeResponse(for: req)
             response.status = status
             return response

@@ -137,6 +137,10 @@ struct FilingTests {
             #expect(page.text.contains("开办时间口径应为工作日"))
             let diff = try await app.send(.GET, "/filings/\(filing.id)/diff", headers: s.headers)
             #expect(diff.status == .ok)
+            let admin = try await app.webSession("admin")
+            let auditPage = try await app.send(.GET, "/audit?entityType=filing&action=return", headers: admin.headers)
+            #expect(auditPage.text.contains("退回"))
+            #expect(auditPage.text.contains("开办时间口径应为工作日"))
         }
     }
 
@@ -348,6 +352,13 @@ struct ContributionTests {
             #expect(try await app.send(
                 .POST, "/api/v1/filings/\(filing.id)/contributions", headers: .bearer(filer), json: Assign(unitID: swj, items: ["q2", "q4"])
             ).status == .ok)
+            // The web form shows the same refusal with the reason, not only a generic message.
+            let s = try await app.webSession("filer")
+            let page = try await app.send(
+                .POST, "/filings/\(filing.id)/contributions", headers: s.headers,
+                form: ["_csrf": s.csrf, "unitID": gd.uuidString, "items[]": "q2"])
+            #expect(page.status == .unprocessableEntity)
+            #expect(page.text.contains("该单位不是本指标的配合单位"))
 
             let tax = try await app.apiToken("filer_tax")
             // A cooperating unit cannot assign.

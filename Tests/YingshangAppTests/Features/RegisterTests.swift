@@ -65,6 +65,8 @@ struct RegisterSamplingTests {
             #expect(stored.name == "新企业,0")
             #expect(stored.townshipCode == "370799101")
             #expect(stored.extraJSON.contains("重点"))
+            let audit = try #require(try await AuditEntry.query(on: app.db).filter(\.$entityType == "register").sort(\.$at, .descending).first())
+            #expect(audit.actorUsername == "assessor")
             // Importing the same enterprises again reports them as already in the register.
             let res3 = try await Self.upload(app, s, campaign: cid, Self.gbCSV(good: good), skipInvalid: false)
             let job3 = try await Self.waitForJob(app, try #require(res3.headers.first(name: .location)))

@@ -59,10 +59,18 @@ struct AuditWebController {
         let actions: [SelectOption]
     }
 
-    static let entityTypeNames = [("user", "用户"), ("unit", "单位"), ("region", "行政区划")]
+    static let entityTypeNames = [
+        ("user", "用户"), ("unit", "单位"), ("region", "行政区划"), ("catalog", "指标体系"), ("campaign", "评价任务"),
+        ("assignment", "责任分工"), ("schedule", "填报日程"), ("task", "工作任务"), ("calendar", "节假日"), ("filing", "填报"),
+        ("question", "答疑"), ("register", "企业名单"), ("sample", "抽样"),
+    ]
     static let actionNames = [
         ("create", "新建"), ("update", "修改"), ("update_password", "重置密码"), ("delete", "删除"),
-        ("login_failed", "登录失败"), ("change_password", "修改密码"),
+        ("login_failed", "登录失败"), ("change_password", "修改密码"), ("start", "启动"), ("confirm", "确认"),
+        ("generate", "生成"), ("update_status", "更新状态"), ("submit", "提交"), ("approve", "单位审核"), ("return", "退回"),
+        ("accept", "审批局通过"), ("reopen", "重新打开"), ("attach", "上传附件"), ("detach", "删除附件"), ("import", "导入"),
+        ("assign_items", "分配题目"), ("contribute", "配合单位提交"), ("reply", "回复"), ("draw", "抽样"), ("replace", "替换样本"),
+        ("issue_surveys", "发放问卷"),
     ]
 
     func register(_ g: Guarded) {

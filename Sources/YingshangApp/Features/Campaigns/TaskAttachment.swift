@@ -68,13 +68,8 @@ struct TaskAttachmentController {
         let user = try req.currentUser()
         guard UnitScope.canAccess(role: try req.currentRole(), userUnitID: user.$unit.id.uuidString, recordUnitID: t.$unit.id.uuidString)
         else { throw AppError.forbidden("只能为本单位的任务上传附件") }
-        let checked: (name: String, ext: String)
-        switch EvidenceCheck.checkName(req.query[String.self, at: "name"] ?? "") {
-        case .success(let n): checked = n
-        case .failure(let p): throw AppError.invalid(["name": p.message])
-        }
-        let ext = checked.ext
-        let upload = try await UploadGate.shared.run { try await EvidenceStore.receive(req, ext: ext) }
+        let checked = try EvidenceStore.checkedName(req)
+        let upload = try await EvidenceStore.receiveGated(req, ext: checked.ext)
         let a = TaskAttachment(taskID: try t.requireID(), upload: upload, name: checked.name, by: user.username)
         try await req.db.writeTransaction { db in
             try await a.create(on: db)
@@ -92,11 +87,6 @@ struct TaskAttachmentController {
         guard let a = try await TaskAttachment.find(try req.uuidParameter("attachmentID"), on: req.db), a.$task.id == t.id else {
             throw AppError.notFound("附件")
         }
-        let file = EvidenceStore.path(for: a.sha256, config: req.application.settings)
-        let res = try await req.fileio.asyncStreamFile(at: file)
-        res.headers.replaceOrAdd(name: .contentType, value: EvidenceCheck.Kind(rawValue: a.kind)?.mimeType ?? "application/octet-stream")
-        let encoded = a.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file"
-        res.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename*=UTF-8''\(encoded)")
-        return res
+        return try await EvidenceStore.stream(sha256: a.sha256, name: a.name, kind: a.kind, req: req)
     }
 }

@@ -83,15 +83,38 @@ enum EvidenceStore {
         }
     }
 
+    /// The `?name=` of an upload, checked (path, control characters, allowed extension) before any byte is read.
+    static func checkedName(_ req: Request) throws -> (name: String, ext: String) {
+        switch EvidenceCheck.checkName(req.query[String.self, at: "name"] ?? "") {
+        case .success(let c): return c
+        case .failure(let p): throw AppError.invalid(["name": p.message])
+        }
+    }
+
+    /// `receive` behind the upload gate.
+    static func receiveGated(_ req: Request, ext: String) async throws -> Upload {
+        try await UploadGate.shared.run { try await receive(req, ext: ext) }
+    }
+
+    /// Streams a stored file under its given name; images and PDF open in the browser unless `?download`.
+    static func stream(sha256: String, name: String, kind: String, req: Request) async throws -> Response {
+        let file = path(for: sha256, config: req.application.settings)
+        guard FileManager.default.fileExists(atPath: file) else { throw AppError.notFound("文件") }
+        let res = try await req.fileio.asyncStreamFile(at: file)
+        let kind = EvidenceCheck.Kind(rawValue: kind)
+        res.headers.replaceOrAdd(name: .contentType, value: kind?.mimeType ?? "application/octet-stream")
+        let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file"
+        let disposition = (kind?.isPreviewable == true && req.query[String.self, at: "download"] == nil) ? "inline" : "attachment"
+        res.headers.replaceOrAdd(name: .contentDisposition, value: "\(disposition); filename*=UTF-8''\(encoded)")
+        res.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        return res
+    }
+
     /// Stores the upload as an attachment of `filing` (draft only, lead unit only).
     static func attach(_ f: Filing, req: Request) async throws -> FilingAttachment {
         try FilingService.requireEdit(f, req: req)
         let user = try req.currentUser()
-        let checked: (name: String, ext: String)
-        switch EvidenceCheck.checkName(req.query[String.self, at: "name"] ?? "") {
-        case .success(let c): checked = c
-        case .failure(let p): throw AppError.invalid(["name": p.message])
-        }
+        let checked = try checkedName(req)
         var itemCode: String? = nil
         if let item = req.query[String.self, at: "item"], !item.isEmpty {
             let ind = try await FilingService.indicator(f, on: req.db)
@@ -100,8 +123,7 @@ enum EvidenceStore {
             }
             itemCode = item
         }
-        let ext = checked.ext
-        let upload = try await UploadGate.shared.run { try await receive(req, ext: ext) }
+        let upload = try await receiveGated(req, ext: checked.ext)
         let item = itemCode
         let filingID = try f.requireID()
         let attachment = try await req.db.writeTransaction { db -> FilingAttachment in
@@ -123,15 +145,6 @@ enum EvidenceStore {
     }
 
     static func download(_ a: FilingAttachment, req: Request) async throws -> Response {
-        let file = path(for: a.sha256, config: req.application.settings)
-        guard FileManager.default.fileExists(atPath: file) else { throw AppError.notFound("文件") }
-        let res = try await req.fileio.asyncStreamFile(at: file)
-        let kind = EvidenceCheck.Kind(rawValue: a.kind)
-        res.headers.replaceOrAdd(name: .contentType, value: kind?.mimeType ?? "application/octet-stream")
-        let encoded = a.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file"
-        let disposition = (kind?.isPreviewable == true && req.query[String.self, at: "download"] == nil) ? "inline" : "attachment"
-        res.headers.replaceOrAdd(name: .contentDisposition, value: "\(disposition); filename*=UTF-8''\(encoded)")
-        res.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
-        return res
+        try await stream(sha256: a.sha256, name: a.name, kind: a.kind, req: req)
     }
 }

@@ -107,10 +107,7 @@ struct FilingBulkController {
             try await req.db.writeTransaction { db in
                 for w in work {
                     guard let id = w.id else { continue }
-                    var json = "{}"
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys]
-                    json = String(decoding: try encoder.encode(w.answers), as: UTF8.self)
+                    let json = Filing.encodeAnswers(w.answers)
                     try await FilingService.conditionalUpdate(
                         id: id, expectedVersion: w.version, set: ["answers": SQLBind(json), "updated_by": SQLBind(user.username)], on: db)
                     guard let fresh = try await Filing.find(id, on: db) else { continue }

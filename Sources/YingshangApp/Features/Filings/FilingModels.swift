@@ -39,11 +39,14 @@ final class Filing: Model, @unchecked Sendable {
 
     var answers: [String: String] {
         get { (try? JSONDecoder().decode([String: String].self, from: Data(answersJSON.utf8))) ?? [:] }
-        set {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            answersJSON = (try? encoder.encode(newValue)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        }
+        set { answersJSON = Filing.encodeAnswers(newValue) }
+    }
+
+    /// Answers as stored: sorted keys, so equal answers give equal text (versions and diffs compare it).
+    static func encodeAnswers(_ answers: [String: String]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(answers)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
     var workStatus: WorkStatus {

@@ -135,9 +135,7 @@ enum FilingService {
         let user = try req.currentUser()
         let before = ["version": f.version, "answers": f.answers.count] as [String: Int]
         let id = try f.requireID()
-        var updated = f
-        updated.answers = answers
-        let json = updated.answersJSON
+        let json = Filing.encodeAnswers(answers)
         let names = try await attachments(f, on: req.db).map { "\($0.itemCode ?? "*"):\($0.sha256)" }
         try await req.db.writeTransaction { db in
             try await conditionalUpdate(
@@ -150,7 +148,6 @@ enum FilingService {
                 after: ["version": fresh.version, "answers": answers.count] as [String: Int])
         }
         if let fresh = try await Filing.find(id, on: req.db) {
-            updated = fresh
             f.version = fresh.version
             f.answersJSON = fresh.answersJSON
         }

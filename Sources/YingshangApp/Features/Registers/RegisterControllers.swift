@@ -402,8 +402,12 @@ enum RegisterJobs {
     static func run(app: Application, jobID: UUID, campaignID: UUID, data: Data, filename: String, skipInvalid: Bool) async {
         let db = app.db
         do {
+            var actor: User? = nil
+            if let job = try await ImportJob.find(jobID, on: db) {
+                actor = try await User.query(on: db).filter(\.$username == job.createdBy).first()
+            }
             let outcome = try await RegisterImporter.run(
-                campaignID: campaignID, data: data, filename: filename, skipInvalid: skipInvalid, db: db,
+                campaignID: campaignID, data: data, filename: filename, skipInvalid: skipInvalid, db: db, actor: actor,
                 progress: { done, total in RegisterImporter.Progress.shared.set(jobID, done: done, total: total) })
             guard let job = try await ImportJob.find(jobID, on: db) else { return }
             job.status = outcome.stored ? "done" : "failed"

@@ -44,7 +44,8 @@ enum RegisterImporter {
     }
 
     static func run(
-        campaignID: UUID, data: Data, filename: String, skipInvalid: Bool, db: any Database, progress: (@Sendable (Int, Int) -> Void)? = nil
+        campaignID: UUID, data: Data, filename: String, skipInvalid: Bool, db: any Database, actor: User? = nil,
+        progress: (@Sendable (Int, Int) -> Void)? = nil
     ) async throws -> Outcome {
         let rows = try rows(from: data, filename: filename)
         var townships: [String: String] = [:]
@@ -80,8 +81,8 @@ enum RegisterImporter {
                 progress?(done, records.count)
             }
             try await AuditLog.record(
-                on: tx, req: nil, actor: nil, action: "import", entityType: "register", entityID: campaignID, before: noSnapshot,
-                after: ["rows": records.count, "skipped": problems.count])
+                on: tx, req: nil, actor: actor, action: "import", entityType: "register", entityID: campaignID, before: noSnapshot,
+                after: ["file": filename, "rows": String(records.count), "skipped": String(problems.count)])
         }
         _ = sql
         return Outcome(imported: records.count, problems: problems, stored: true)
