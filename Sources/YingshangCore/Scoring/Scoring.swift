@@ -1,0 +1,312 @@
+import Foundation
+
+/// Distance to frontier (World Bank Doing Business method, REFERENCE.md): 100 at the frontier, 0 at the worst value.
+public enum DistanceToFrontier {
+    /// nil when best equals worst (no scale to measure on). The formula is the same for both directions:
+    /// (w − y) / (w − b) equals (y − w) / (b − w); the direction only decides which end is "best".
+    public static func score(_ value: Double, best: Double, worst: Double) -> Double? {
+        guard best != worst, value.isFinite else { return nil }
+        let raw = (worst - value) / (worst - best) * 100
+        return min(100, max(0, raw))
+    }
+}
+
+/// Where a number used for scoring came from; shown beside every score.
+public enum ValueSource: String, Codable, CaseIterable, Sendable {
+    case filing
+    case verified
+    case records
+    case survey
+    case benchmark
+
+    public var chineseName: String {
+        switch self {
+        case .filing: return "部门填报（已通过）"
+        case .verified: return "第三方核验值"
+        case .records: return "业务数据"
+        case .survey: return "企业问卷"
+        case .benchmark: return "对标数据"
+        }
+    }
+}
+
+/// One sub-indicator as scored: its definition from the catalog version and the value found for it.
+public struct SubIndicatorInput: Codable, Equatable, Sendable {
+    public var code: String
+    public var nameZh: String
+    public var kind: SubIndicatorKind
+    public var unit: String?
+    public var best: Double?
+    public var worst: Double?
+    public var weight: Double
+    public var options: [ChoiceOption]
+    /// The answer as text ("3", "是", an option label); nil or blank = no value.
+    public var value: String?
+    public var source: ValueSource?
+    public var note: String?
+
+    public init(
+        code: String, nameZh: String, kind: SubIndicatorKind, unit: String? = nil, best: Double? = nil, worst: Double? = nil,
+        weight: Double = 1, options: [ChoiceOption] = [], value: String?, source: ValueSource?, note: String? = nil
+    ) {
+        self.code = code
+        self.nameZh = nameZh
+        self.kind = kind
+        self.unit = unit
+        self.best = best
+        self.worst = worst
+        self.weight = weight
+        self.options = options
+        self.value = value
+        self.source = source
+        self.note = note
+    }
+
+    public init(_ spec: SubIndicatorSpec, value: String?, source: ValueSource?, note: String? = nil) {
+        self.init(
+            code: spec.code, nameZh: spec.nameZh, kind: spec.kind, unit: spec.unit, best: spec.best, worst: spec.worst,
+            weight: spec.weight, options: spec.options, value: value, source: source, note: note)
+    }
+}
+
+public struct IndicatorInput: Codable, Equatable, Sendable {
+    public var code: String
+    public var nameZh: String
+    public var weight: Double
+    public var subIndicators: [SubIndicatorInput]
+
+    public init(code: String, nameZh: String, weight: Double, subIndicators: [SubIndicatorInput]) {
+        self.code = code
+        self.nameZh = nameZh
+        self.weight = weight
+        self.subIndicators = subIndicators
+    }
+}
+
+/// One scored region. Benchmark regions (imported values of the best county, the national best…) are scored the
+/// same way for comparison but never ranked.
+public struct RegionInput: Codable, Equatable, Sendable {
+    public var id: String
+    public var name: String
+    public var isBenchmark: Bool
+    public var indicators: [IndicatorInput]
+
+    public init(id: String, name: String, isBenchmark: Bool = false, indicators: [IndicatorInput]) {
+        self.id = id
+        self.name = name
+        self.isBenchmark = isBenchmark
+        self.indicators = indicators
+    }
+}
+
+/// Everything a scoring run depends on, stored with the run so it can be re-run to the same numbers.
+public struct ScoringInputs: Codable, Equatable, Sendable {
+    public var catalogVersion: String
+    public var regions: [RegionInput]
+
+    public init(catalogVersion: String, regions: [RegionInput]) {
+        self.catalogVersion = catalogVersion
+        self.regions = regions
+    }
+}
+
+public enum SubScoreStatus: String, Codable, Sendable {
+    case scored
+    /// No value (未填报): excluded from the weighted mean and listed in the run's warnings.
+    case missing
+    /// A free-text item: shown, never scored.
+    case notScored = "not_scored"
+    /// A value that cannot be scored (unparsable, or the catalog lacks best/worst): excluded and listed.
+    case invalid
+}
+
+public struct SubScore: Codable, Equatable, Sendable {
+    public var code: String
+    public var nameZh: String
+    public var unit: String?
+    public var value: String?
+    public var numericValue: Double?
+    public var best: Double?
+    public var worst: Double?
+    public var weight: Double
+    public var score: Double?
+    public var status: SubScoreStatus
+    public var source: ValueSource?
+    public var note: String?
+    /// value → formula → score, in Chinese, for the explanation page.
+    public var explanation: String
+}
+
+public struct IndicatorScore: Codable, Equatable, Sendable {
+    public var code: String
+    public var nameZh: String
+    public var weight: Double
+    /// nil when no sub-indicator has a value (未填报).
+    public var score: Double?
+    public var subScores: [SubScore]
+    /// Rank among assessed regions (1 = best, ties share); nil for benchmarks and unscored indicators.
+    public var rank: Int?
+
+    public var missingCodes: [String] { subScores.filter { $0.status == .missing || $0.status == .invalid }.map(\.code) }
+}
+
+public struct RegionScore: Codable, Equatable, Sendable {
+    public var id: String
+    public var name: String
+    public var isBenchmark: Bool
+    public var overall: Double?
+    public var rank: Int?
+    public var indicators: [IndicatorScore]
+
+    public func indicator(_ code: String) -> IndicatorScore? { indicators.first { $0.code == code } }
+}
+
+public struct ScoringResult: Codable, Equatable, Sendable {
+    public var regions: [RegionScore]
+    /// Every value that was missing or unusable, by region and indicator, in Chinese.
+    public var warnings: [String]
+    public var assessedCount: Int
+
+    public func region(_ id: String) -> RegionScore? { regions.first { $0.id == id } }
+    public var assessed: [RegionScore] { regions.filter { !$0.isBenchmark } }
+}
+
+public struct ScoringError: Error, Equatable, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+}
+
+/// Scores regions from their inputs: sub-indicators → indicators → overall, then ranks. Pure and deterministic.
+public enum Scoring {
+    public static func run(_ inputs: ScoringInputs) throws -> ScoringResult {
+        if !inputs.regions.contains(where: { !$0.isBenchmark }) { throw ScoringError("没有被评价地区") }
+        var warnings: [String] = []
+        var regions: [RegionScore] = []
+        for region in inputs.regions {
+            var indicators: [IndicatorScore] = []
+            for ind in region.indicators {
+                let scored = try scoreIndicator(ind)
+                indicators.append(scored)
+                if !region.isBenchmark {
+                    if scored.score == nil {
+                        warnings.append("\(region.name)「\(ind.nameZh)」未填报或无可评分数据，未计入总分")
+                    } else {
+                        for s in scored.subScores where s.status == .missing || s.status == .invalid {
+                            warnings.append("\(region.name)「\(ind.nameZh)—\(s.nameZh)」\(s.status == .missing ? "未填报" : s.explanation)，未计分")
+                        }
+                    }
+                }
+            }
+            let present = indicators.filter { $0.score != nil }
+            let totalWeight = present.reduce(0) { $0 + $1.weight }
+            var overall: Double? = nil
+            if !present.isEmpty {
+                guard totalWeight > 0 else { throw ScoringError("\(region.name)：已评分指标的权重之和为 0，无法计算总分") }
+                overall = present.reduce(0) { $0 + ($1.score ?? 0) * $1.weight } / totalWeight
+            }
+            regions.append(RegionScore(id: region.id, name: region.name, isBenchmark: region.isBenchmark, overall: overall, rank: nil, indicators: indicators))
+        }
+        // Ranks among assessed regions only.
+        let assessedIdx = regions.indices.filter { !regions[$0].isBenchmark }
+        let overallRanks = Ranking.competition(assessedIdx.map { regions[$0].overall })
+        for (k, i) in assessedIdx.enumerated() { regions[i].rank = overallRanks[k] }
+        let codes = regions.first(where: { !$0.isBenchmark })?.indicators.map(\.code) ?? []
+        for code in codes {
+            let ranks = Ranking.competition(assessedIdx.map { regions[$0].indicator(code)?.score })
+            for (k, i) in assessedIdx.enumerated() {
+                if let j = regions[i].indicators.firstIndex(where: { $0.code == code }) { regions[i].indicators[j].rank = ranks[k] }
+            }
+        }
+        return ScoringResult(regions: regions, warnings: warnings, assessedCount: assessedIdx.count)
+    }
+
+    static func scoreIndicator(_ ind: IndicatorInput) throws -> IndicatorScore {
+        let subs = ind.subIndicators.map(scoreSub)
+        let present = subs.filter { $0.status == .scored }
+        var score: Double? = nil
+        if !present.isEmpty {
+            let w = present.reduce(0) { $0 + $1.weight }
+            guard w > 0 else { throw ScoringError("指标「\(ind.nameZh)」已评分二级指标的权重之和为 0") }
+            score = present.reduce(0) { $0 + ($1.score ?? 0) * $1.weight } / w
+        }
+        return IndicatorScore(code: ind.code, nameZh: ind.nameZh, weight: ind.weight, score: score, subScores: subs, rank: nil)
+    }
+
+    public static func scoreSub(_ s: SubIndicatorInput) -> SubScore {
+        var out = SubScore(
+            code: s.code, nameZh: s.nameZh, unit: s.unit, value: s.value, numericValue: nil, best: s.best, worst: s.worst,
+            weight: s.weight, score: nil, status: .missing, source: s.source, note: s.note, explanation: "未填报")
+        let raw = (s.value ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        if s.kind == .text {
+            out.status = .notScored
+            out.explanation = "文字题，不计分"
+            return out
+        }
+        guard !raw.isEmpty else { return out }
+        switch s.kind {
+        case .number:
+            guard let y = Double(raw), y.isFinite else {
+                out.status = .invalid
+                out.explanation = "“\(raw)”不是数字"
+                return out
+            }
+            out.numericValue = y
+            guard let b = s.best, let w = s.worst, let score = DistanceToFrontier.score(y, best: b, worst: w) else {
+                out.status = .invalid
+                out.explanation = "指标体系未设置有效的最优值/最差值"
+                return out
+            }
+            out.score = score
+            out.status = .scored
+            let u = s.unit ?? ""
+            out.explanation =
+                "得分 = (最差值 − 实际值) ÷ (最差值 − 最优值) × 100 = (\(fmt(w)) − \(fmt(y))) ÷ (\(fmt(w)) − \(fmt(b))) × 100 = \(fmt2((w - y) / (w - b) * 100))"
+                + (score != (w - y) / (w - b) * 100 ? "，截取到 [0, 100] 为 \(fmt2(score))" : "") + (u.isEmpty ? "" : "（单位：\(u)）")
+        case .yesNo:
+            let v = raw.lowercased()
+            guard ["是", "否", "yes", "no"].contains(v) else {
+                out.status = .invalid
+                out.explanation = "“\(raw)”应为是或否"
+                return out
+            }
+            let yes = v == "是" || v == "yes"
+            out.numericValue = yes ? 1 : 0
+            out.score = yes ? 100 : 0
+            out.status = .scored
+            out.explanation = "是/否题：“是”得 100 分，“否”得 0 分；本项为“\(yes ? "是" : "否")”，得 \(yes ? 100 : 0) 分"
+        case .choice:
+            let maxPoints = s.options.map(\.points).max() ?? 0
+            guard let option = s.options.first(where: { $0.label == raw }), maxPoints > 0 else {
+                out.status = .invalid
+                out.explanation = "“\(raw)”不是本题的选项"
+                return out
+            }
+            let score = min(100, max(0, option.points / maxPoints * 100))
+            out.numericValue = option.points
+            out.score = score
+            out.status = .scored
+            out.explanation = "选项题：“\(raw)”\(fmt(option.points)) 分 ÷ 满分 \(fmt(maxPoints)) × 100 = \(fmt2(score))"
+        case .text:
+            break
+        }
+        return out
+    }
+
+    static func fmt(_ d: Double) -> String {
+        d.rounded() == d && abs(d) < 1e12 ? String(Int64(d)) : String(format: "%g", d)
+    }
+
+    /// Display rounding: two decimals (storage keeps full precision).
+    public static func fmt2(_ d: Double) -> String { String(format: "%.2f", d) }
+}
+
+/// Competition ranking ("1224"): equal scores share a rank, the next rank skips. nil scores get no rank.
+public enum Ranking {
+    public static func competition(_ scores: [Double?]) -> [Int?] {
+        scores.map { s in
+            guard let s else { return nil }
+            // A 1e-9 margin keeps floating-point noise from splitting a tie.
+            return 1 + scores.filter { o in o.map { $0 - s > 1e-9 } ?? false }.count
+        }
+    }
+}
