@@ -49,7 +49,7 @@ public enum Runner {
     public static func demo(password: String?, registerSize: Int = 20000) async throws -> DemoLoader.Result {
         try await withApp { app in
             try await app.autoMigrate()
-            return try await DemoLoader.load(app: app, password: password, registerSize: registerSize)
+            return try await DemoLoader.load(app: app, password: password, registerSize: registerSize, scoringData: true)
         }
     }
 
@@ -174,6 +174,68 @@ public enum Runner {
             } catch let e as AppError {
                 throw AdminTasks.Failure(description: ([e.message] + (e.fields ?? [:]).values.sorted()).joined(separator: "\n"))
             }
+        }
+    }
+
+    static func findCampaign(_ ref: String, on db: any Database) async throws -> Campaign {
+        if let id = UUID(uuidString: ref), let c = try await Campaign.find(id, on: db) { return c }
+        if let c = try await Campaign.query(on: db).filter(\.$name == ref).first() { return c }
+        let names = try await Campaign.query(on: db).sort(\.$year, .descending).all().map { "  \($0.id?.uuidString ?? "")  \($0.name)" }
+        throw AdminTasks.Failure(description: (["评价任务 \(ref) 不存在（--campaign 填 id 或名称）；现有："] + names).joined(separator: "\n"))
+    }
+
+    /// Runs scoring for a campaign and returns the score table as tab-separated lines (regions as columns).
+    public static func score(campaign: String) async throws -> [String] {
+        try await withApp { app in
+            let c = try await findCampaign(campaign, on: app.db)
+            let run: ScoringRun
+            do { run = try await ScoringService.run(c, actor: nil, req: nil, on: app.db) } catch let e as AppError {
+                throw AdminTasks.Failure(description: ([e.message] + (e.fields ?? [:]).values.sorted()).joined(separator: "\n"))
+            }
+            let result = try run.result()
+            var lines = ["第 \(run.number) 次评分  \(c.name)", (["指标"] + result.regions.map { $0.name + ($0.isBenchmark ? "(对标)" : "") }).joined(separator: "\t")]
+            for (i, ind) in (result.regions.first?.indicators ?? []).enumerated() {
+                lines.append(([ind.nameZh] + result.regions.map { r in
+                    let x = r.indicators[i]
+                    return (x.score.map(Scoring.fmt2) ?? "未填报") + (x.rank.map { "(#\($0))" } ?? "")
+                }).joined(separator: "\t"))
+            }
+            lines.append((["综合得分"] + result.regions.map { ($0.overall.map(Scoring.fmt2) ?? "未评分") + ($0.rank.map { "(#\($0))" } ?? "") }).joined(separator: "\t"))
+            lines += result.warnings.map { "! " + $0 }
+            return lines
+        }
+    }
+
+    /// Writes the evaluation report of the latest scoring run as html, pdf or xlsx; returns a one-line summary.
+    public static func report(campaign: String, region: String?, format: String, out: String) async throws -> String {
+        try await withApp { app in
+            let c = try await findCampaign(campaign, on: app.db)
+            guard let run = try await ScoringService.latest(c, on: app.db) else {
+                throw AdminTasks.Failure(description: "评价任务“\(c.name)”尚未评分：请先运行 yingshang score --campaign \(campaign)")
+            }
+            var regionID: String? = nil
+            if let region {
+                let result = try run.result()
+                guard let r = result.assessed.first(where: { $0.name == region || $0.id == region }) else {
+                    throw AdminTasks.Failure(description: "--region \(region) 不是本次被评价地区：" + result.assessed.map(\.name).joined(separator: "、"))
+                }
+                regionID = r.id
+            }
+            let report = try await ReportBuilder.build(c, run: run, regionID: regionID, on: app.db)
+            let data: Data
+            switch format {
+            case "html":
+                let v = try await app.view.render("report/report", ReportController.Context(body: report, standalone: true, canEdit: false)).get()
+                data = Data(String(buffer: v.data).utf8)
+            case "pdf":
+                do { data = try await ReportController.renderPDF(report, view: app.view) } catch let e as AppError {
+                    throw AdminTasks.Failure(description: e.message)
+                }
+            case "xlsx": data = try await ReportController.xlsxData(c, run: run, report: report, on: app.db)
+            default: throw AdminTasks.Failure(description: "--format 应为 html、pdf 或 xlsx")
+            }
+            try data.write(to: URL(fileURLWithPath: out))
+            return "已写入 \(out)（\(report.regionName)，综合得分 \(report.overall)，\(data.count) 字节）"
         }
     }
 

@@ -88,5 +88,7 @@ enum Migrations {
         app.migrations.add(CreateSampleTables())
         app.migrations.add(CreateSurveyTables())
         app.migrations.add(AddSurveyExpiry())
+        app.migrations.add(CreateScoringTables())
+        app.migrations.add(CreateRectificationTables())
     }
 }

@@ -22,6 +22,8 @@ func routes(_ app: Application) throws {
     FilingsWebController().register(webGuarded)
     FilingBulkController().register(webGuarded)
     QuestionsWebController().register(webGuarded)
+    ScoresWebController().register(webGuarded)
+    ReportController().register(webGuarded)
 
     let api = app.grouped("api", "v1").grouped(BearerUserAuthenticator())
     let apiGuarded = Guarded(builder: api, api: true)
@@ -37,4 +39,5 @@ func routes(_ app: Application) throws {
     DispatchAPIController().register(apiGuarded)
     FilingsAPIController().register(apiGuarded)
     QuestionsAPIController().register(apiGuarded)
+    ScoresAPIController().register(apiGuarded)
 }

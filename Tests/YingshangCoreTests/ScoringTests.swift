@@ -39,7 +39,7 @@ struct ScoringTests {
             }
             let r = try Scoring.run(
                 ScoringInputs(
-                    catalogVersion: "db", regions: [RegionInput(id: "x", name: "x", indicators: [IndicatorInput(code: "t", nameZh: "t", weight: 1, subIndicators: subs)])]))
+                    catalogVersion: "db", regions: [RegionScoringInput(id: "x", name: "x", indicators: [IndicatorInput(code: "t", nameZh: "t", weight: 1, subIndicators: subs)])]))
             return try #require(r.regions[0].indicators[0].score)
         }
         let afgStart = try topic([(3.5, 1, 18), (7.5, 0.5, 100), (82.3, 0, 200), (0, 0, 400)])
@@ -71,8 +71,8 @@ struct ScoringTests {
         #expect(clamped.score == 0 && clamped.explanation.contains("截取"))
     }
 
-    static func county(_ id: String, steps: String?, time: String?, yes: String?, weight: Double = 1) -> RegionInput {
-        RegionInput(
+    static func county(_ id: String, steps: String?, time: String?, yes: String?, weight: Double = 1) -> RegionScoringInput {
+        RegionScoringInput(
             id: id, name: id + "县",
             indicators: [
                 IndicatorInput(
@@ -113,7 +113,7 @@ struct ScoringTests {
         do { _ = try Scoring.run(ScoringInputs(catalogVersion: "v", regions: [region])) } catch let e as ScoringError {
             #expect(e.message.contains("开办企业"))
         } catch {}
-        let all0 = [Self.county("a", steps: "4", time: "2", yes: "是", weight: 0)].map { r -> RegionInput in
+        let all0 = [Self.county("a", steps: "4", time: "2", yes: "是", weight: 0)].map { r -> RegionScoringInput in
             var r = r
             r.indicators[1].weight = 0
             return r
@@ -130,7 +130,7 @@ struct ScoringTests {
                 Self.county("b", steps: "4", time: "3", yes: "是"),
                 Self.county("c", steps: "2", time: "1", yes: "是"),
                 Self.county("d", steps: "6", time: nil, yes: "否"),
-                RegionInput(id: "best", name: "省内最优", isBenchmark: true, indicators: Self.county("x", steps: "1", time: "0.5", yes: "是").indicators),
+                RegionScoringInput(id: "best", name: "省内最优", isBenchmark: true, indicators: Self.county("x", steps: "1", time: "0.5", yes: "是").indicators),
             ])
         let r = try Scoring.run(inputs)
         #expect(r.assessedCount == 4)
@@ -140,7 +140,7 @@ struct ScoringTests {
         #expect(try Scoring.run(inputs) == r)
         #expect(Ranking.competition([80, nil, 90, 80, 70]) == [2, nil, 1, 2, 4])
         #expect(throws: ScoringError.self) {
-            try Scoring.run(ScoringInputs(catalogVersion: "v", regions: [RegionInput(id: "b", name: "b", isBenchmark: true, indicators: [])]))
+            try Scoring.run(ScoringInputs(catalogVersion: "v", regions: [RegionScoringInput(id: "b", name: "b", isBenchmark: true, indicators: [])]))
         }
     }
 

@@ -79,7 +79,7 @@ extension Request {
     }
 }
 
-/// Left navigation by role; sections of later issues show as "即将上线" without a link.
+/// Left navigation by role; only the sections the role may open.
 enum Navigation {
     static func items(for role: Role, current: String, t: [String: String]) -> [NavItem] {
         func link(_ key: String, _ href: String, _ action: Action) -> NavItem? {
@@ -87,10 +87,6 @@ enum Navigation {
             let active = href == "/" ? current == "/" : current.hasPrefix(href)
             return NavItem(label: t[key] ?? key, href: href, active: active, soon: false)
         }
-        func soon(_ key: String, _ roles: Set<Role>) -> NavItem? {
-            roles.contains(role) ? NavItem(label: t[key] ?? key, href: nil, active: false, soon: true) : nil
-        }
-        let staff: Set<Role> = [.admin, .coordinator]
         return [
             link("home", "/", .viewHome),
             link("indicators", "/catalog", .viewCatalog),
@@ -101,8 +97,9 @@ enum Navigation {
             link("questions", "/questions", .viewQuestions),
             link("notifications", "/notifications", .viewNotifications),
             link("verification", "/verification", .viewRegister),
-            soon("scoring", staff.union([.leader, .assessor, .unitHead])),
-            soon("rectification", staff.union([.leader, .unitHead, .filer])),
+            link("scoring", "/scores", .viewScores),
+            link("rectification", "/rectifications", .viewRectifications),
+            link("library", "/library", .viewLibrary),
             link("regions", "/regions", .viewRegions),
             link("units", "/units", .viewUnits),
             link("users", "/users", .viewUsers),

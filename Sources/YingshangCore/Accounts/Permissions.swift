@@ -27,6 +27,15 @@ public enum Action: String, CaseIterable, Codable, Sendable {
     case viewRegister = "register.view"
     case manageRegister = "register.manage"
     case drawSamples = "sample.draw"
+    case viewScores = "score.view"
+    case runScoring = "score.run"
+    case manageScoreRules = "score.rules"
+    case viewRectifications = "rectification.view"
+    case editRectifications = "rectification.edit"
+    case verifyRectifications = "rectification.verify"
+    case viewLibrary = "library.view"
+    case submitPractices = "library.submit"
+    case manageLibrary = "library.manage"
 }
 
 /// The single role → allowed actions table that every route consults.
@@ -37,23 +46,28 @@ public enum Permissions {
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewUsers, .viewCatalog, .manageCatalog,
             .viewCampaigns, .manageCampaigns, .updateTaskStatus, .viewDispatch, .manageCalendar, .viewFilings,
             .transitionFilings, .viewQuestions, .answerQuestions, .viewNotifications, .viewRegister, .manageRegister,
+            .viewScores, .runScoring, .manageScoreRules, .viewRectifications, .editRectifications, .verifyRectifications,
+            .viewLibrary, .submitPractices, .manageLibrary,
         ],
         .leader: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns, .viewDispatch, .viewFilings,
-            .viewQuestions, .viewNotifications, .viewRegister,
+            .viewQuestions, .viewNotifications, .viewRegister, .viewScores, .viewRectifications, .viewLibrary,
         ],
         .unitHead: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewUsers, .viewCatalog, .viewCampaigns,
             .confirmAssignment, .updateTaskStatus, .viewDispatch, .viewFilings, .editFilings, .transitionFilings,
-            .viewQuestions, .askQuestions, .viewNotifications,
+            .viewQuestions, .askQuestions, .viewNotifications, .viewScores, .viewRectifications, .editRectifications,
+            .viewLibrary, .submitPractices,
         ],
         .filer: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns, .updateTaskStatus,
             .viewFilings, .editFilings, .transitionFilings, .viewQuestions, .askQuestions, .viewNotifications,
+            .viewRectifications, .editRectifications, .viewLibrary, .submitPractices,
         ],
         .assessor: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns, .viewFilings, .viewQuestions,
-            .viewNotifications, .viewRegister, .manageRegister, .drawSamples,
+            .viewNotifications, .viewRegister, .manageRegister, .drawSamples, .viewScores, .runScoring, .viewRectifications,
+            .viewLibrary,
         ],
     ]
 

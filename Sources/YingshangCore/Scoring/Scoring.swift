@@ -85,7 +85,7 @@ public struct IndicatorInput: Codable, Equatable, Sendable {
 
 /// One scored region. Benchmark regions (imported values of the best county, the national best…) are scored the
 /// same way for comparison but never ranked.
-public struct RegionInput: Codable, Equatable, Sendable {
+public struct RegionScoringInput: Codable, Equatable, Sendable {
     public var id: String
     public var name: String
     public var isBenchmark: Bool
@@ -102,9 +102,9 @@ public struct RegionInput: Codable, Equatable, Sendable {
 /// Everything a scoring run depends on, stored with the run so it can be re-run to the same numbers.
 public struct ScoringInputs: Codable, Equatable, Sendable {
     public var catalogVersion: String
-    public var regions: [RegionInput]
+    public var regions: [RegionScoringInput]
 
-    public init(catalogVersion: String, regions: [RegionInput]) {
+    public init(catalogVersion: String, regions: [RegionScoringInput]) {
         self.catalogVersion = catalogVersion
         self.regions = regions
     }
@@ -292,7 +292,8 @@ public enum Scoring {
         return out
     }
 
-    static func fmt(_ d: Double) -> String {
+    /// A number as typed: integers without decimals.
+    public static func fmt(_ d: Double) -> String {
         d.rounded() == d && abs(d) < 1e12 ? String(Int64(d)) : String(format: "%g", d)
     }
 

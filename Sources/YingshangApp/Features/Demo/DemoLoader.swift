@@ -18,7 +18,8 @@ public enum DemoLoader {
     }
 
     /// With `password`, every demo user ends up with it; without, new users get a generated one.
-    public static func load(app: Application, password: String?, registerSize: Int = 600) async throws -> Result {
+    /// `scoringData` adds accepted filings, benchmarks and the 8-county city campaign (the CLI demo does; tests opt in).
+    public static func load(app: Application, password: String?, registerSize: Int = 600, scoringData: Bool = false) async throws -> Result {
         if let password {
             let problems = PasswordPolicy.problems(password: password, username: nil)
             if !problems.isEmpty { throw AppError.invalid(["password": problems.joined(separator: "；")]) }
@@ -78,7 +79,8 @@ public enum DemoLoader {
             }
             return Result(created: created, logins: logins)
         }
-        let campaign = try await DemoCampaign.load(app: app, registerSize: registerSize)
+        var campaign = try await DemoCampaign.load(app: app, registerSize: registerSize)
+        if scoringData { campaign += try await DemoScoring.load(app: app) }
         return Result(created: base.created + campaign, logins: base.logins)
     }
 

@@ -117,7 +117,7 @@ struct DispatchWebController {
         let b = try await body(req)
         let view = try await req.view.render("dispatch/print", PrintContext(body: b))
         let html = String(buffer: view.data)
-        let pdf = try await PDFRenderer.render(html: html, chromium: chromium, on: req)
+        let pdf = try await PDFRenderer.render(html: html, chromium: chromium)
         return Downloads.file(pdf, name: "每日调度-\(b.d.date).pdf", type: "application/pdf")
     }
 }
@@ -141,7 +141,7 @@ enum PDFRenderer {
         }
     }
 
-    static func render(html: String, chromium: String, on req: Request) async throws -> Data {
+    static func render(html: String, chromium: String) async throws -> Data {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("yingshang-pdf-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }

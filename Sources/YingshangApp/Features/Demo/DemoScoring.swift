@@ -1,0 +1,175 @@
+import Fluent
+import Vapor
+import YingshangCore
+
+/// Scoring data for the demo: accepted filings for most indicators of the county campaign, a provincial benchmark,
+/// bonus/deduction rules, and a city campaign that ranks 8 counties on verified values. Idempotent.
+enum DemoScoring {
+    static let cityCode = "379900"
+    static let cityName = "青山市"
+    static let cityCampaignName = "2022 年度青山市县域营商环境评价（8 县示例）"
+    static let counties: [(String, String)] = [
+        ("370791", "东湖县"), ("370792", "西岭县"), ("370793", "南川县"), ("370794", "北塬县"), ("370795", "临河县"),
+        ("370796", "石门县"), ("370797", "云台县"),
+    ]
+    /// Indicators left unfiled in the county demo, so the scoring run lists them as 未填报.
+    static let unfiled: Set<String> = ["enforcing_contracts", "inclusive_innovation"]
+    static let cityIndicators = ["starting_business", "construction_permits", "getting_electricity", "registering_property", "paying_taxes", "government_services"]
+
+    static func load(app: Application) async throws -> Int {
+        var created = 0
+        guard let version = try await CatalogService.current(on: app.db) else { return 0 }
+        let catalog = try version.catalog()
+        if let county = try await Campaign.query(on: app.db).filter(\.$name == DemoCampaign.name).first() {
+            created += try await countyData(county, catalog: catalog, on: app.db)
+        }
+        if try await Campaign.query(on: app.db).filter(\.$name == cityCampaignName).first() == nil {
+            created += try await cityCampaign(catalog: catalog, versionID: try version.requireID(), on: app.db)
+        }
+        return created
+    }
+
+    /// A filed value for a sub-indicator: `quality` 0 (frontier) … 1 (worst), rounded the way people fill it in.
+    static func value(_ sub: SubIndicatorSpec, quality: Double, rng: inout SeededGenerator) -> String {
+        switch sub.kind {
+        case .number:
+            guard let b = sub.best, let w = sub.worst else { return "0" }
+            let q = min(1, max(0, quality + Double.random(in: -0.08...0.08, using: &rng)))
+            let v = b + (w - b) * q
+            switch sub.unit {
+            case "工作日": return String(format: "%.1f", v)
+            case "%": return String(format: "%.1f", v)
+            default: return String(Int(v.rounded()))
+            }
+        case .yesNo: return Double.random(in: 0...1, using: &rng) < 1 - quality * 0.6 ? "是" : "否"
+        case .choice: return sub.options.first?.label ?? ""
+        case .text: return "详见印证资料"
+        }
+    }
+
+    static func countyData(_ campaign: Campaign, catalog: Catalog, on db: any Database) async throws -> Int {
+        let cid = try campaign.requireID()
+        guard try await Filing.query(on: db).filter(\.$campaign.$id == cid).count() == 0 else { return 0 }
+        let assignments = try await Assignment.query(on: db).filter(\.$campaign.$id == cid).all()
+        var days: [String: String] = [:]
+        for e in try await ScheduleEntry.query(on: db).filter(\.$campaign.$id == cid).all() { days[e.indicatorCode] = e.day }
+        let schedule = days
+        return try await db.transaction { db in
+            var rng = SeededGenerator(seed: 370799)
+            var created = 0
+            for (i, a) in assignments.sorted(by: { $0.indicatorCode < $1.indicatorCode }).enumerated() {
+                guard !unfiled.contains(a.indicatorCode), let lead = a.$leadUnit.id, let spec = catalog.indicator(a.indicatorCode) else { continue }
+                let quality = [0.15, 0.3, 0.45, 0.6][i % 4]
+                var answers: [String: String] = [:]
+                for item in spec.questionnaire {
+                    let sub = item.subIndicatorCode.flatMap { code in spec.subIndicators.first { $0.code == code } }
+                    answers[item.code] = sub.map { value($0, quality: quality, rng: &rng) } ?? "已落实，详见所附政策文件。"
+                }
+                let f = Filing(campaignID: cid, regionID: a.$region.id, indicatorCode: a.indicatorCode, leadUnitID: lead, by: "filer")
+                f.state = FilingState.accepted.rawValue
+                f.answers = answers
+                f.version = 4
+                f.lastAction = FilingAction.accept.rawValue
+                try await f.create(on: db)
+                let fid = try f.requireID()
+                // Handed in on the scheduled day, two of them a few working days late.
+                var submitted = schedule[a.indicatorCode].flatMap(Day.init) ?? campaign.start
+                if i % 7 == 3 { submitted = submitted.adding(days: 3) }
+                let at = DemoScoring.noonShanghai(submitted)
+                for (action, from, to) in [("submit", "draft", "submitted"), ("approve", "submitted", "unit_approved"), ("accept", "unit_approved", "accepted")] {
+                    let e = FilingEvent(filingID: fid, action: action, from: from, to: to, reason: nil, actor: action == "submit" ? "filer" : "coordinator")
+                    e.at = at
+                    try await e.create(on: db)
+                }
+                created += 1
+            }
+            for ind in catalog.indicators {
+                for sub in ind.subIndicators where sub.kind != .text {
+                    let v = sub.kind == .yesNo ? "是" : value(sub, quality: 0.02, rng: &rng)
+                    try await BenchmarkValue(campaignID: cid, benchmark: "省内最优县", indicatorCode: ind.code, subCode: sub.code, value: v).create(on: db)
+                }
+            }
+            let rules = RuleSet(
+                rules: [
+                    AdjustmentRule(kind: .lateFilingPerDay, points: 0.5), AdjustmentRule(kind: .falsificationPerFlag, points: 3),
+                ], cooperatingShare: 0.5)
+            try await ScoreRuleSet(campaignID: cid, rules: rules, by: "coordinator").create(on: db)
+            return created
+        }
+    }
+
+    static func noonShanghai(_ day: Day) -> Date {
+        var c = Calendar(identifier: .gregorian)
+        c.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? TimeZone(secondsFromGMT: 8 * 3600) ?? .current
+        let parts = day.description.split(separator: "-").compactMap { Int($0) }
+        let comps = DateComponents(year: parts.first, month: parts.count > 1 ? parts[1] : 1, day: parts.count > 2 ? parts[2] : 1, hour: 12)
+        return c.date(from: comps) ?? Date()
+    }
+
+    static func cityCampaign(catalog: Catalog, versionID: UUID, on db: any Database) async throws -> Int {
+        return try await db.transaction { db in
+            var rng = SeededGenerator(seed: 379900)
+            var created = 0
+            let city: Region
+            if let existing = try await Region.query(on: db).filter(\.$code == cityCode).first() {
+                city = existing
+            } else {
+                city = Region(code: cityCode, name: cityName, level: .city, parentID: nil)
+                try await city.create(on: db)
+                created += 1
+            }
+            var regions: [Region] = []
+            if let home = try await Region.query(on: db).filter(\.$code == DemoCounty.countyCode).first() { regions.append(home) }
+            for (code, name) in counties {
+                if let existing = try await Region.query(on: db).filter(\.$code == code).first() {
+                    regions.append(existing)
+                } else {
+                    let r = Region(code: code, name: name, level: .county, parentID: city.id)
+                    try await r.create(on: db)
+                    regions.append(r)
+                    created += 1
+                }
+            }
+            let phases = PhasePlan.defaults(year: 2022)
+            let campaign = Campaign(name: cityCampaignName, year: 2022, catalogVersionID: versionID, start: phases[0].start, end: phases[3].end, perDay: 2)
+            campaign.status = Campaign.Status.active.rawValue
+            try await campaign.create(on: db)
+            let cid = try campaign.requireID()
+            for p in phases { try await CampaignPhase(campaignID: cid, span: p).create(on: db) }
+            let picked = cityIndicators.compactMap { catalog.indicator($0) }
+            for (i, ind) in picked.enumerated() {
+                try await CampaignIndicator(campaignID: cid, code: ind.code, name: ind.nameZh, position: i).create(on: db)
+            }
+            // Counties differ in overall quality, and each indicator varies around it.
+            let qualities = [0.25, 0.1, 0.4, 0.55, 0.3, 0.7, 0.2, 0.45]
+            for (k, region) in regions.enumerated() {
+                let rid = try region.requireID()
+                try await CampaignRegion(campaignID: cid, regionID: rid).create(on: db)
+                for ind in picked {
+                    let q = qualities[k % qualities.count] + Double.random(in: -0.15...0.15, using: &rng)
+                    for sub in ind.subIndicators where sub.kind != .text {
+                        try await VerifiedValue(
+                            campaignID: cid, regionID: rid, indicatorCode: ind.code, subCode: sub.code, value: value(sub, quality: q, rng: &rng),
+                            source: .verified, reason: "市级第三方评估机构核验", by: "assessor"
+                        ).create(on: db)
+                    }
+                }
+            }
+            for ind in picked {
+                for sub in ind.subIndicators where sub.kind != .text {
+                    let v = sub.kind == .yesNo ? "是" : value(sub, quality: 0, rng: &rng)
+                    try await BenchmarkValue(campaignID: cid, benchmark: "全国标杆", indicatorCode: ind.code, subCode: sub.code, value: v).create(on: db)
+                }
+            }
+            try await ScoreRuleSet(
+                campaignID: cid,
+                rules: RuleSet(rules: [AdjustmentRule(kind: .topRankBonus, k: 2, points: 2), AdjustmentRule(kind: .bottomRankDeduction, k: 2, points: 1)]),
+                by: "coordinator"
+            ).create(on: db)
+            try await AuditLog.record(
+                on: db, req: nil, actor: nil, action: "create", entityType: "campaign", entityID: campaign.id, before: noSnapshot,
+                after: ["name": cityCampaignName])
+            return created + 1
+        }
+    }
+}

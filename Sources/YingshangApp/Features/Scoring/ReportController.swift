@@ -1,0 +1,170 @@
+import Fluent
+import Vapor
+import YingshangCore
+
+/// The evaluation report (HTML with print styles, PDF via headless Chromium, XLSX), the assessor's findings and the
+/// leaders' one-page overview.
+struct ReportController {
+    struct Context: Encodable {
+        let body: EvaluationReport
+        let standalone: Bool
+        let canEdit: Bool
+    }
+
+    func register(_ g: Guarded) {
+        g.get("campaigns", ":id", "report", action: .viewScores, use: html)
+        g.get("campaigns", ":id", "report.pdf", action: .viewScores, use: pdf)
+        g.get("campaigns", ":id", "report.xlsx", action: .viewScores, use: xlsx)
+        g.get("campaigns", ":id", "report", "findings", action: .runScoring, use: findingsForm)
+        g.post("campaigns", ":id", "report", "findings", action: .runScoring, use: saveFindings)
+        g.get("campaigns", ":id", "overview", action: .viewScores, use: overview)
+    }
+
+    static func report(_ req: Request) async throws -> (Campaign, ScoringRun, EvaluationReport) {
+        let c = try await CampaignService.find(req)
+        let run = try await ScoringService.requireLatest(c, on: req.db)
+        let report = try await ReportBuilder.build(c, run: run, regionID: req.query[String.self, at: "region"], on: req.db)
+        return (c, run, report)
+    }
+
+    @Sendable func html(req: Request) async throws -> View {
+        let (_, _, report) = try await Self.report(req)
+        return try await req.view.render(
+            "report/report", Context(body: report, standalone: false, canEdit: Permissions.allows(try req.currentRole(), .runScoring)))
+    }
+
+    static func renderPDF(_ report: EvaluationReport, view: any ViewRenderer) async throws -> Data {
+        guard let chromium = PDFRenderer.chromiumPath() else {
+            throw AppError(
+                status: .serviceUnavailable, code: "pdf_unavailable",
+                message: "服务器未安装 Chromium，无法生成 PDF；请打开报告页面用浏览器“打印 → 另存为 PDF”（安装方法见 README）")
+        }
+        let v = try await view.render("report/report", Context(body: report, standalone: true, canEdit: false)).get()
+        return try await PDFRenderer.render(html: String(buffer: v.data), chromium: chromium)
+    }
+
+    @Sendable func pdf(req: Request) async throws -> Response {
+        let (_, _, report) = try await Self.report(req)
+        let data = try await Self.renderPDF(report, view: req.view)
+        return Downloads.file(data, name: "评价报告-\(report.regionName).pdf", type: "application/pdf")
+    }
+
+    static func xlsxData(_ c: Campaign, run: ScoringRun, report: EvaluationReport, on db: any Database) async throws -> Data {
+        let table = try await ScoringService.unitTable(c, run: run, on: db)
+        let rows = try await ScoresWebController.unitRows(table, on: db).map {
+            EvaluationUnitRow(unit: $0.unit, base: $0.base, adjustments: $0.adjustments, total: $0.total, items: $0.items.map { "\($0.description)（\($0.points)）" }.joined(separator: "；"))
+        }
+        return try ReportBuilder.workbook(report, result: try run.result(), units: rows)
+    }
+
+    @Sendable func xlsx(req: Request) async throws -> Response {
+        let (c, run, report) = try await Self.report(req)
+        let data = try await Self.xlsxData(c, run: run, report: report, on: req.db)
+        return Downloads.file(data, name: "评价报告-\(report.regionName).xlsx", type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    }
+
+    struct FindingsBody: Encodable {
+        let report: EvaluationReport
+        let errors: [String: String]
+    }
+
+    @Sendable func findingsForm(req: Request) async throws -> View {
+        let (_, _, report) = try await Self.report(req)
+        return try await req.render("report/findings", title: "撰写评价发现", FindingsBody(report: report, errors: [:]))
+    }
+
+    /// Form fields `findings[CODE]`; each text up to 5000 characters; all saved together or none.
+    @Sendable func saveFindings(req: Request) async throws -> Response {
+        let (c, _, report) = try await Self.report(req)
+        let cid = try c.requireID()
+        guard let rid = UUID(uuidString: report.regionID) else { throw AppError.notFound("被评价地区") }
+        let texts = (try? req.content.get([String: String].self, at: "findings")) ?? [:]
+        let codes = Set(report.indicators.map(\.code))
+        var errors: [String: String] = [:]
+        for (code, text) in texts {
+            if !codes.contains(code) { errors["findings[\(code)]"] = "指标 \(code) 不在本报告中" }
+            if text.count > 5000 { errors["findings[\(code)]"] = "评价发现不超过 5000 字" }
+        }
+        return try await req.submitForm(
+            successMessage: "已保存评价发现", redirectTo: "/campaigns/\(cid)/report?region=\(report.regionID)",
+            renderForm: { try await req.render("report/findings", title: "撰写评价发现", FindingsBody(report: report, errors: $0)) },
+            write: {
+                if !errors.isEmpty { throw AppError.invalid(errors) }
+                let user = try req.currentUser()
+                try await req.db.writeTransaction { db in
+                    for (code, raw) in texts.sorted(by: { $0.key < $1.key }) {
+                        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+                        let existing = try await ReportFinding.query(on: db).filter(\.$campaign.$id == cid).filter(\.$region.$id == rid)
+                            .filter(\.$indicatorCode == code).first()
+                        if existing?.text == text || (existing == nil && text.isEmpty) { continue }
+                        let row = existing ?? ReportFinding(campaignID: cid, regionID: rid, indicatorCode: code, text: text, by: user.username)
+                        let before = existing?.text
+                        row.text = text
+                        row.updatedBy = user.username
+                        try await row.save(on: db)
+                        try await AuditLog.record(
+                            on: db, req: req, actor: user, action: "update", entityType: "report_finding", entityID: row.id,
+                            before: before.map { ["text": $0] }, after: ["indicator": code, "text": text])
+                    }
+                }
+            })
+    }
+
+    struct OverviewBody: Encodable {
+        let report: EvaluationReport
+        let overdueRectifications: Int
+        let openRectifications: Int
+        let weakest: [String]
+    }
+
+    @Sendable func overview(req: Request) async throws -> View {
+        let (c, _, report) = try await Self.report(req)
+        let cid = try c.requireID()
+        let today = DispatchService.today()
+        let items = try await Rectification.query(on: req.db).filter(\.$campaign.$id == cid).all()
+        let open = items.filter { !$0.rectificationStatus.isClosed }
+        let overdue = open.filter { Day($0.deadline).map { today > $0 } ?? false }
+        let weakest = report.indicators.filter { $0.score != "未填报" }.sorted { (Double($0.score) ?? 0) < (Double($1.score) ?? 0) }.prefix(3).map { "\($0.name) \($0.score)" }
+        return try await req.render(
+            "report/overview", title: "评价总览",
+            OverviewBody(report: report, overdueRectifications: overdue.count, openRectifications: open.count, weakest: Array(weakest)))
+    }
+}
+
+/// `GET /api/v1/campaigns/{id}/scores` (latest run) and `POST /api/v1/campaigns/{id}/scoring-runs`.
+struct ScoresAPIController {
+    struct RunDTO: Content {
+        let id: UUID
+        let number: Int
+        let createdAt: Date?
+        let createdBy: String
+        let catalogVersion: String
+        let warnings: [String]
+        let regions: [RegionScore]
+    }
+
+    func register(_ g: Guarded) {
+        g.get("campaigns", ":id", "scores", action: .viewScores, use: latest)
+        g.post("campaigns", ":id", "scoring-runs", action: .runScoring, use: run)
+    }
+
+    static func dto(_ run: ScoringRun) throws -> RunDTO {
+        let result = try run.result()
+        return RunDTO(
+            id: try run.requireID(), number: run.number, createdAt: run.createdAt, createdBy: run.createdBy,
+            catalogVersion: try run.inputs().catalogVersion, warnings: result.warnings, regions: result.regions)
+    }
+
+    @Sendable func latest(req: Request) async throws -> RunDTO {
+        let c = try await CampaignService.find(req)
+        return try Self.dto(try await ScoringService.requireLatest(c, on: req.db))
+    }
+
+    @Sendable func run(req: Request) async throws -> Response {
+        let c = try await CampaignService.find(req)
+        let run = try await ScoringService.run(c, actor: try req.currentUser(), req: req, on: req.db)
+        let res = try await Self.dto(run).encodeResponse(for: req)
+        res.status = .created
+        return res
+    }
+}

@@ -1,0 +1,264 @@
+import Fluent
+import Foundation
+import Vapor
+import YingshangCore
+
+/// Gathers the values a scoring run needs, runs `Scoring` (pure) and stores the run with its inputs.
+enum ScoringService {
+    /// Value precedence per sub-indicator: the assessor's verified value, else the accepted filing's answer.
+    /// The survey satisfaction index becomes a 0–100 sub-indicator when the campaign assesses a single region
+    /// (survey draws are per campaign, so they cannot be split between regions).
+    static func collectInputs(_ campaign: Campaign, on db: any Database) async throws -> ScoringInputs {
+        let cid = try campaign.requireID()
+        guard let version = try await CatalogVersion.find(campaign.$catalogVersion.id, on: db) else { throw AppError.notFound("指标体系版本") }
+        let catalog = try version.catalog()
+        let indicators = try await CampaignIndicator.query(on: db).filter(\.$campaign.$id == cid).sort(\.$position).all()
+        let regionIDs = try await CampaignRegion.query(on: db).filter(\.$campaign.$id == cid).all().map { $0.$region.id }
+        let regions = try await Region.query(on: db).filter(\.$id ~~ regionIDs).sort(\.$code).all()
+        var answers: [String: [String: String]] = [:]
+        for f in try await Filing.query(on: db).filter(\.$campaign.$id == cid).filter(\.$state == FilingState.accepted.rawValue).all() {
+            answers["\(f.$region.id)|\(f.indicatorCode)"] = f.answers
+        }
+        var verified: [String: VerifiedValue] = [:]
+        for v in try await VerifiedValue.query(on: db).filter(\.$campaign.$id == cid).all() {
+            verified["\(v.$region.id)|\(v.indicatorCode)|\(v.subCode)"] = v
+        }
+        let satisfaction = regions.count == 1 ? try await surveySatisfaction(cid, on: db) : [:]
+
+        func indicatorInputs(value: (IndicatorSpec, SubIndicatorSpec) -> (String?, ValueSource?, String?)) -> [IndicatorInput] {
+            indicators.compactMap { ci in
+                guard let spec = catalog.indicator(ci.code) else { return nil }
+                let subs = spec.subIndicators.map { sub -> SubIndicatorInput in
+                    let (v, source, note) = value(spec, sub)
+                    return SubIndicatorInput(sub, value: v, source: v == nil ? nil : source, note: note)
+                }
+                return IndicatorInput(code: ci.code, nameZh: ci.name, weight: spec.weight, subIndicators: subs)
+            }
+        }
+        var out: [RegionScoringInput] = []
+        for r in regions {
+            let rid = try r.requireID()
+            var inds = indicatorInputs { spec, sub in
+                if let v = verified["\(rid)|\(spec.code)|\(sub.code)"] {
+                    return (v.value, ValueSource(rawValue: v.source) ?? .verified, v.reason.isEmpty ? nil : v.reason)
+                }
+                let filed = answers["\(rid)|\(spec.code)"]
+                let item = spec.questionnaire.first { $0.subIndicatorCode == sub.code }
+                let v = item.flatMap { filed?[$0.code] }?.trimmingCharacters(in: .whitespacesAndNewlines)
+                return (v?.isEmpty == false ? v : nil, .filing, nil)
+            }
+            for i in inds.indices {
+                guard let s = satisfaction[inds[i].code] else { continue }
+                inds[i].subIndicators.append(
+                    SubIndicatorInput(
+                        code: "satisfaction", nameZh: "企业满意度", kind: .number, unit: "分", best: 100, worst: 0, weight: 1,
+                        value: String(s.mean), source: .survey,
+                        note: "问卷 n = \(s.n)" + (s.halfWidth95.map { String(format: "，95%% 置信区间 ±%.2f", $0) } ?? "")))
+            }
+            out.append(RegionScoringInput(id: rid.uuidString, name: r.name, indicators: inds))
+        }
+        let benchmarks = try await BenchmarkValue.query(on: db).filter(\.$campaign.$id == cid).sort(\.$benchmark).all()
+        var names: [String] = []
+        for b in benchmarks where !names.contains(b.benchmark) { names.append(b.benchmark) }
+        for name in names {
+            let values = Dictionary(
+                benchmarks.filter { $0.benchmark == name }.map { ("\($0.indicatorCode)|\($0.subCode)", $0.value) }, uniquingKeysWith: { a, _ in a })
+            out.append(
+                RegionScoringInput(
+                    id: "benchmark:\(name)", name: name, isBenchmark: true,
+                    indicators: indicatorInputs { spec, sub in (values["\(spec.code)|\(sub.code)"], .benchmark, nil) }))
+        }
+        return ScoringInputs(catalogVersion: "\(version.number)", regions: out)
+    }
+
+    static func surveySatisfaction(_ cid: UUID, on db: any Database) async throws -> [String: SatisfactionIndex.Summary] {
+        guard let t = try await SurveyTemplateRecord.query(on: db).filter(\.$campaign.$id == cid).sort(\.$version, .descending).first(),
+            let template = t.template
+        else { return [:] }
+        let draws = try await SampleDraw.query(on: db).filter(\.$campaign.$id == cid).all().compactMap(\.id)
+        guard !draws.isEmpty else { return [:] }
+        let submitted = try await SurveyResponse.query(on: db).filter(\.$draw.$id ~~ draws).filter(\.$status == "submitted").all()
+        var out: [String: SatisfactionIndex.Summary] = [:]
+        for r in SurveyResults.summarize(template, responses: submitted.map(\.answers)) {
+            if let s = r.satisfaction, s.n > 0 { out[r.indicatorCode] = s }
+        }
+        return out
+    }
+
+    /// Scores the campaign now and stores the run (audited). Refuses with a Chinese message on bad weights.
+    @discardableResult
+    static func run(_ campaign: Campaign, actor: User?, req: Request?, on db: any Database) async throws -> ScoringRun {
+        let cid = try campaign.requireID()
+        let inputs = try await collectInputs(campaign, on: db)
+        guard inputs.regions.contains(where: { !$0.isBenchmark }) else {
+            throw AppError.invalid(["campaign": "本次评价没有被评价地区，无法评分"])
+        }
+        let result: ScoringResult
+        do { result = try Scoring.run(inputs) } catch let e as ScoringError { throw AppError.invalid(["weights": e.message]) }
+        let by = actor?.username ?? "system"
+        return try await db.writeTransaction { db in
+            let last = try await ScoringRun.query(on: db).filter(\.$campaign.$id == cid).sort(\.$number, .descending).first()
+            let run = try ScoringRun(campaignID: cid, number: (last?.number ?? 0) + 1, inputs: inputs, result: result, by: by)
+            try await run.create(on: db)
+            try await AuditLog.record(
+                on: db, req: req, actor: actor, action: "score", entityType: "scoring_run", entityID: run.id, before: noSnapshot,
+                after: RunAudit(
+                    number: run.number, warnings: result.warnings.count,
+                    overall: Dictionary(result.assessed.map { ($0.name, $0.overall.map(Scoring.fmt2) ?? "未评分") }, uniquingKeysWith: { a, _ in a })))
+            return run
+        }
+    }
+
+    struct RunAudit: Encodable {
+        let number: Int
+        let warnings: Int
+        let overall: [String: String]
+    }
+
+    static func latest(_ campaign: Campaign, on db: any Database) async throws -> ScoringRun? {
+        try await ScoringRun.query(on: db).filter(\.$campaign.$id == (try campaign.requireID())).sort(\.$number, .descending).first()
+    }
+
+    static func requireLatest(_ campaign: Campaign, on db: any Database) async throws -> ScoringRun {
+        guard let run = try await latest(campaign, on: db) else {
+            throw AppError(status: .conflict, code: "no_scores", message: "本次评价尚未评分：请先在“评分与排名”页面运行评分")
+        }
+        return run
+    }
+
+    static func find(_ req: Request, campaign: Campaign) async throws -> ScoringRun {
+        guard let run = try await ScoringRun.find(try req.uuidParameter("runID"), on: req.db), run.$campaign.id == campaign.id else {
+            throw AppError.notFound("评分记录")
+        }
+        return run
+    }
+
+    // MARK: Unit assessment
+
+    static func ruleSet(_ campaign: Campaign, on db: any Database) async throws -> RuleSet {
+        let cid = try campaign.requireID()
+        return try await ScoreRuleSet.query(on: db).filter(\.$campaign.$id == cid).first()?.rules() ?? RuleSet()
+    }
+
+    static func saveRules(_ campaign: Campaign, _ rules: RuleSet, req: Request) async throws {
+        let cid = try campaign.requireID()
+        let regions = try await CampaignRegion.query(on: req.db).filter(\.$campaign.$id == cid).count()
+        let codes = Set(try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == cid).all().map(\.code))
+        let problems = rules.problems(assessedCount: regions, indicatorCodes: codes)
+        if !problems.isEmpty { throw AppError.invalid(Dictionary(problems.map { ($0.field, $0.message) }, uniquingKeysWith: { a, b in a + "；" + b })) }
+        let user = try req.currentUser()
+        try await req.db.writeTransaction { db in
+            let existing = try await ScoreRuleSet.query(on: db).filter(\.$campaign.$id == cid).first()
+            let before = try existing?.rules()
+            if let existing {
+                existing.rulesJSON = try JSONCoding.encode(rules)
+                existing.updatedBy = user.username
+                try await existing.update(on: db)
+            } else {
+                try await ScoreRuleSet(campaignID: cid, rules: rules, by: user.username).create(on: db)
+            }
+            try await AuditLog.record(
+                on: db, req: req, actor: user, action: "update", entityType: "score_rules", entityID: cid, before: before, after: rules)
+        }
+    }
+
+    static func addManual(_ campaign: Campaign, unitID: UUID, indicatorCode: String?, points: Double, reason: String, req: Request) async throws {
+        let m = ManualAdjustment(unitID: unitID.uuidString, indicatorCode: indicatorCode, points: points, reason: reason)
+        let problems = m.problems()
+        if !problems.isEmpty { throw AppError.invalid(Dictionary(problems.map { ($0.field, $0.message) }, uniquingKeysWith: { a, _ in a })) }
+        guard try await Unit.find(unitID, on: req.db) != nil else { throw AppError.invalid(["unitID": "请选择单位"]) }
+        let user = try req.currentUser()
+        let row = ManualScoreAdjustment(
+            campaignID: try campaign.requireID(), unitID: unitID, indicatorCode: indicatorCode, points: points,
+            reason: String(reason.trimmingCharacters(in: .whitespacesAndNewlines).prefix(500)), by: user.username)
+        try await req.db.writeTransaction { db in
+            try await row.create(on: db)
+            try await AuditLog.record(
+                on: db, req: req, actor: user, action: "create", entityType: "score_adjustment", entityID: row.id, before: noSnapshot,
+                after: ["unit": unitID.uuidString, "points": Scoring.fmt2(points), "reason": row.reason])
+        }
+    }
+
+    static func deleteManual(_ row: ManualScoreAdjustment, req: Request) async throws {
+        try await req.db.writeTransaction { db in
+            try await row.delete(on: db)
+            try await AuditLog.record(
+                on: db, req: req, actor: req.auth.get(User.self), action: "delete", entityType: "score_adjustment", entityID: row.id,
+                before: ["points": Scoring.fmt2(row.points), "reason": row.reason], after: noSnapshot)
+        }
+    }
+
+    /// The assignments with late filing days: the scheduled day vs the first submission (or today, capped at the campaign end).
+    static func assignments(_ campaign: Campaign, on db: any Database) async throws -> [UnitAssignment] {
+        let cid = try campaign.requireID()
+        let calendar = try await CalendarDay.workCalendar(on: db)
+        let today = min(DispatchService.today(), campaign.end)
+        var schedule: [String: Day] = [:]
+        for e in try await ScheduleEntry.query(on: db).filter(\.$campaign.$id == cid).all() {
+            if let d = Day(e.day) { schedule["\(e.$region.id)|\(e.indicatorCode)"] = d }
+        }
+        var filings: [String: UUID] = [:]
+        for f in try await Filing.query(on: db).filter(\.$campaign.$id == cid).all() {
+            if let id = f.id { filings["\(f.$region.id)|\(f.indicatorCode)"] = id }
+        }
+        var firstSubmit: [UUID: Date] = [:]
+        let ids = Array(filings.values)
+        if !ids.isEmpty {
+            for e in try await FilingEvent.query(on: db).filter(\.$filing.$id ~~ ids).filter(\.$action == "submit").sort(\.$at).all()
+            where firstSubmit[e.$filing.id] == nil {
+                firstSubmit[e.$filing.id] = e.at
+            }
+        }
+        let all = try await Assignment.query(on: db).filter(\.$campaign.$id == cid).all()
+        let aids = all.compactMap(\.id)
+        var coops: [UUID: [String]] = [:]
+        if !aids.isEmpty {
+            for c in try await AssignmentCooperator.query(on: db).filter(\.$assignment.$id ~~ aids).all() {
+                coops[c.$assignment.id, default: []].append(c.$unit.id.uuidString)
+            }
+        }
+        return all.map { a in
+            let key = "\(a.$region.id)|\(a.indicatorCode)"
+            var late = 0
+            if let due = schedule[key] {
+                let handedIn = filings[key].flatMap { firstSubmit[$0] }.map(shanghaiDay) ?? today
+                late = calendar.workdaysLate(due: due, today: handedIn)
+            }
+            return UnitAssignment(
+                regionID: a.$region.id.uuidString, indicatorCode: a.indicatorCode, leadUnitID: a.$leadUnit.id?.uuidString,
+                cooperatingUnitIDs: a.id.flatMap { coops[$0] } ?? [], lateWorkdays: late, confirmedFlags: 0)
+        }
+    }
+
+    static func shanghaiDay(_ date: Date) -> Day {
+        var c = Calendar(identifier: .gregorian)
+        c.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? TimeZone(secondsFromGMT: 8 * 3600) ?? .current
+        let p = c.dateComponents([.year, .month, .day], from: date)
+        return Day(year: p.year ?? 2000, month: p.month ?? 1, day: p.day ?? 1) ?? Day(ordinal: 0)
+    }
+
+    static func unitTable(_ campaign: Campaign, run: ScoringRun, on db: any Database) async throws -> [UnitResult] {
+        let cid = try campaign.requireID()
+        let manual = try await ManualScoreAdjustment.query(on: db).filter(\.$campaign.$id == cid).sort(\.$createdAt).all().map {
+            ManualAdjustment(unitID: $0.$unit.id.uuidString, indicatorCode: $0.indicatorCode, points: $0.points, reason: $0.reason)
+        }
+        return UnitAssessment.compute(
+            result: try run.result(), assignments: try await assignments(campaign, on: db), rules: try await ruleSet(campaign, on: db),
+            manual: manual)
+    }
+
+    /// Stores the unit table as applied, audited with every item.
+    static func applyUnitTable(_ campaign: Campaign, req: Request) async throws -> UnitAssessmentRecord {
+        let run = try await requireLatest(campaign, on: req.db)
+        let table = try await unitTable(campaign, run: run, on: req.db)
+        let user = try req.currentUser()
+        let record = try UnitAssessmentRecord(campaignID: try campaign.requireID(), runID: try run.requireID(), table: table, by: user.username)
+        try await req.db.writeTransaction { db in
+            try await record.create(on: db)
+            try await AuditLog.record(
+                on: db, req: req, actor: user, action: "apply", entityType: "unit_assessment", entityID: record.id, before: noSnapshot,
+                after: table)
+        }
+        return record
+    }
+}

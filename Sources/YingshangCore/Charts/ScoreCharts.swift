@@ -1,0 +1,121 @@
+import Foundation
+
+/// Charts of the evaluation report, drawn as SVG on the server: score bars, a radar and gaps to a benchmark.
+extension SVGChart {
+    public struct ScoreBar: Sendable {
+        public let label: String
+        public let score: Double?
+        /// A benchmark's score drawn as a marker on the bar.
+        public let marker: Double?
+
+        public init(label: String, score: Double?, marker: Double? = nil) {
+            self.label = label
+            self.score = score
+            self.marker = marker
+        }
+    }
+
+    /// Horizontal 0–100 bars, one per indicator; a missing score reads "未评分".
+    public static func scoreBars(_ bars: [ScoreBar], width: Int = 640, title: String, markerLabel: String? = nil) -> String {
+        let rowH = 24, labelW = 200
+        let barW = Double(width - labelW - 60)
+        let legend = markerLabel == nil ? 0 : 22
+        let height = max(rowH, bars.count * rowH) + legend
+        var svg = open(width: width, height: height, title: title)
+        for (i, b) in bars.enumerated() {
+            let y = i * rowH
+            svg += "<text x=\"0\" y=\"\(y + 16)\" font-size=\"13\" fill=\"#333\">\(SafeMarkdown.escape(String(b.label.prefix(14))))</text>"
+            svg += "<rect x=\"\(labelW)\" y=\"\(y + 4)\" width=\"\(fmt(barW))\" height=\"14\" fill=\"#eceff1\"/>"
+            if let s = b.score {
+                let color = s >= 80 ? "#2e7d32" : s >= 60 ? "#f9a825" : "#c62828"
+                svg += "<rect x=\"\(labelW)\" y=\"\(y + 4)\" width=\"\(fmt(barW * s / 100))\" height=\"14\" fill=\"\(color)\"/>"
+                svg += "<text x=\"\(fmt(Double(labelW) + barW + 6))\" y=\"\(y + 16)\" font-size=\"12\" fill=\"#333\">\(String(format: "%.2f", s))</text>"
+            } else {
+                svg += "<text x=\"\(fmt(Double(labelW) + barW + 6))\" y=\"\(y + 16)\" font-size=\"12\" fill=\"#999\">未评分</text>"
+            }
+            if let m = b.marker {
+                let x = Double(labelW) + barW * min(100, max(0, m)) / 100
+                svg += "<rect x=\"\(fmt(x - 1.5))\" y=\"\(y + 1)\" width=\"3\" height=\"20\" fill=\"#1a237e\"><title>\(String(format: "%.2f", m))</title></rect>"
+            }
+        }
+        if let markerLabel {
+            let y = bars.count * rowH + 6
+            svg += "<rect x=\"\(labelW)\" y=\"\(y)\" width=\"3\" height=\"14\" fill=\"#1a237e\"/>"
+            svg += "<text x=\"\(labelW + 8)\" y=\"\(y + 12)\" font-size=\"12\" fill=\"#333\">\(SafeMarkdown.escape(markerLabel))</text>"
+        }
+        return svg + "</svg>"
+    }
+
+    public struct RadarSeries: Sendable {
+        public let label: String
+        public let values: [Double?]
+        public let color: String
+
+        public init(label: String, values: [Double?], color: String) {
+            self.label = label
+            self.values = values
+            self.color = color
+        }
+    }
+
+    /// A radar over the indicators (0–100 each); missing values are drawn at 0 and marked in the legend.
+    public static func radar(axes: [String], series: [RadarSeries], size: Int = 420, title: String) -> String {
+        let n = max(axes.count, 3)
+        let cx = Double(size) / 2, cy = Double(size) / 2 - 10, r = Double(size) / 2 - 80
+        func point(_ i: Int, _ v: Double) -> (Double, Double) {
+            let a = -Double.pi / 2 + 2 * Double.pi * Double(i) / Double(n)
+            return (cx + r * v / 100 * cos(a), cy + r * v / 100 * sin(a))
+        }
+        var svg = open(width: size, height: size + 10 + series.count * 18, title: title)
+        for ring in [25.0, 50, 75, 100] {
+            let pts = (0..<n).map { point($0, ring) }.map { "\(fmt($0.0)),\(fmt($0.1))" }.joined(separator: " ")
+            svg += "<polygon points=\"\(pts)\" fill=\"none\" stroke=\"#cfd8dc\" stroke-width=\"1\"/>"
+        }
+        for (i, label) in axes.enumerated() {
+            let (x, y) = point(i, 100)
+            let (lx, ly) = point(i, 118)
+            svg += "<line x1=\"\(fmt(cx))\" y1=\"\(fmt(cy))\" x2=\"\(fmt(x))\" y2=\"\(fmt(y))\" stroke=\"#cfd8dc\"/>"
+            let anchor = abs(lx - cx) < 8 ? "middle" : (lx < cx ? "end" : "start")
+            svg += "<text x=\"\(fmt(lx))\" y=\"\(fmt(ly + 4))\" font-size=\"11\" text-anchor=\"\(anchor)\" fill=\"#333\">\(SafeMarkdown.escape(String(label.prefix(8))))</text>"
+        }
+        for s in series {
+            let pts = (0..<n).map { point($0, i2v(s.values, $0)) }.map { "\(fmt($0.0)),\(fmt($0.1))" }.joined(separator: " ")
+            svg += "<polygon points=\"\(pts)\" fill=\"\(s.color)\" fill-opacity=\"0.18\" stroke=\"\(s.color)\" stroke-width=\"2\"/>"
+        }
+        for (k, s) in series.enumerated() {
+            let y = size + k * 18
+            svg += "<rect x=\"10\" y=\"\(y - 10)\" width=\"12\" height=\"12\" fill=\"\(s.color)\"/>"
+            svg += "<text x=\"28\" y=\"\(y)\" font-size=\"12\" fill=\"#333\">\(SafeMarkdown.escape(s.label))</text>"
+        }
+        return svg + "</svg>"
+    }
+
+    private static func i2v(_ values: [Double?], _ i: Int) -> Double { i < values.count ? min(100, max(0, values[i] ?? 0)) : 0 }
+
+    /// Gap bars: benchmark score minus own score per indicator (positive = behind), centred on zero.
+    public static func gapBars(_ gaps: [(label: String, gap: Double?)], width: Int = 640, title: String) -> String {
+        let rowH = 24, labelW = 200
+        let half = Double(width - labelW - 60) / 2
+        let zero = Double(labelW) + half
+        let maxGap = max(1, gaps.compactMap { $0.gap.map(abs) }.max() ?? 1)
+        var svg = open(width: width, height: max(rowH, gaps.count * rowH), title: title)
+        svg += "<line x1=\"\(fmt(zero))\" y1=\"0\" x2=\"\(fmt(zero))\" y2=\"\(gaps.count * rowH)\" stroke=\"#90a4ae\"/>"
+        for (i, g) in gaps.enumerated() {
+            let y = i * rowH
+            svg += "<text x=\"0\" y=\"\(y + 16)\" font-size=\"13\" fill=\"#333\">\(SafeMarkdown.escape(String(g.label.prefix(14))))</text>"
+            guard let gap = g.gap else {
+                svg += "<text x=\"\(fmt(zero + 6))\" y=\"\(y + 16)\" font-size=\"12\" fill=\"#999\">—</text>"
+                continue
+            }
+            let w = half * abs(gap) / maxGap
+            let x = gap > 0 ? zero - w : zero
+            svg += "<rect x=\"\(fmt(x))\" y=\"\(y + 4)\" width=\"\(fmt(w))\" height=\"14\" fill=\"\(gap > 0 ? "#c62828" : "#2e7d32")\"/>"
+            svg += "<text x=\"\(fmt(zero + half + 6))\" y=\"\(y + 16)\" font-size=\"12\" fill=\"#333\">\(gap > 0 ? "差距 " : "领先 ")\(String(format: "%.2f", abs(gap)))</text>"
+        }
+        return svg + "</svg>"
+    }
+
+    private static func open(width: Int, height: Int, title: String) -> String {
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"\(SafeMarkdown.escape(title))\"><title>\(SafeMarkdown.escape(title))</title>"
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// 整改 item status: the unit plans and carries out the measures, the coordinator verifies.
+public enum RectificationStatus: String, Codable, CaseIterable, Sendable {
+    case planned
+    case inProgress = "in_progress"
+    case done
+    case verified
+
+    public var chineseName: String {
+        switch self {
+        case .planned: return "已制定措施"
+        case .inProgress: return "整改中"
+        case .done: return "已完成"
+        case .verified: return "已核验销号"
+        }
+    }
+
+    public var isClosed: Bool { self == .done || self == .verified }
+}
+
+public enum RectificationRules {
+    /// Statuses a role may move an item to from `current`: units move forward up to done; only the coordinator
+    /// verifies a done item or sends it back to in progress.
+    public static func allowedTargets(from current: RectificationStatus, canVerify: Bool) -> [RectificationStatus] {
+        var out: [RectificationStatus] = []
+        switch current {
+        case .planned: out = [.inProgress, .done]
+        case .inProgress: out = [.done]
+        case .done: out = canVerify ? [.verified, .inProgress] : []
+        case .verified: out = canVerify ? [.inProgress] : []
+        }
+        return out
+    }
+
+    /// Overdue: past the deadline and not yet done.
+    public static func isOverdue(deadline: Day, status: RectificationStatus, today: Day) -> Bool {
+        !status.isClosed && today > deadline
+    }
+
+    /// The weakest indicators by score (lowest first), the default candidates for rectification.
+    public static func weakest(_ region: RegionScore, count: Int) -> [IndicatorScore] {
+        Array(region.indicators.filter { $0.score != nil }.sorted { ($0.score ?? 0) < ($1.score ?? 0) }.prefix(count))
+    }
+
+    /// The prefilled 找差距 text: score vs a benchmark and the sub-indicators furthest from the frontier.
+    public static func gapText(_ indicator: IndicatorScore, benchmark: (name: String, score: Double?)?) -> String {
+        var parts: [String] = []
+        if let s = indicator.score {
+            parts.append("得分 \(Scoring.fmt2(s))" + (indicator.rank.map { "，排名第 \($0)" } ?? ""))
+            if let b = benchmark, let bs = b.score { parts.append("较\(b.name)（\(Scoring.fmt2(bs))）差 \(Scoring.fmt2(bs - s)) 分") }
+        }
+        let weak = indicator.subScores.filter { $0.status == .scored && ($0.score ?? 100) < 100 }.sorted { ($0.score ?? 0) < ($1.score ?? 0) }.prefix(3)
+        for w in weak {
+            let value = (w.value ?? "") + (w.unit ?? "")
+            let frontier = w.best.map { "，前沿值 \(Scoring.fmt($0))\(w.unit ?? "")" } ?? ""
+            parts.append("\(w.nameZh) \(value)\(frontier)，距前沿 \(Scoring.fmt2(100 - (w.score ?? 0))) 分")
+        }
+        let missing = indicator.subScores.filter { $0.status == .missing }.map(\.nameZh)
+        if !missing.isEmpty { parts.append("未填报：" + missing.joined(separator: "、")) }
+        return parts.joined(separator: "；")
+    }
+}
