@@ -90,5 +90,6 @@ enum Migrations {
         app.migrations.add(AddSurveyExpiry())
         app.migrations.add(CreateScoringTables())
         app.migrations.add(CreateRectificationTables())
+        app.migrations.add(CreateLibraryTables())
     }
 }

@@ -24,6 +24,9 @@ func routes(_ app: Application) throws {
     QuestionsWebController().register(webGuarded)
     ScoresWebController().register(webGuarded)
     ReportController().register(webGuarded)
+    RectificationWebController().register(webGuarded)
+    LibraryWebController().register(webGuarded)
+    PublicController().register(web)
 
     let api = app.grouped("api", "v1").grouped(BearerUserAuthenticator())
     let apiGuarded = Guarded(builder: api, api: true)
@@ -40,4 +43,5 @@ func routes(_ app: Application) throws {
     FilingsAPIController().register(apiGuarded)
     QuestionsAPIController().register(apiGuarded)
     ScoresAPIController().register(apiGuarded)
+    RectificationAPIController().register(apiGuarded)
 }

@@ -38,6 +38,7 @@ final class RectificationUpdate: Model, @unchecked Sendable {
     @Field(key: "status") var status: String
     @OptionalField(key: "file_name") var fileName: String?
     @OptionalField(key: "file_sha256") var fileSHA256: String?
+    @OptionalField(key: "file_kind") var fileKind: String?
     @Field(key: "by") var by: String
     @Timestamp(key: "at", on: .create) var at: Date?
 
@@ -71,6 +72,7 @@ struct CreateRectificationTables: AsyncMigration {
             .field("status", .string, .required)
             .field("file_name", .string)
             .field("file_sha256", .string)
+            .field("file_kind", .string)
             .field("by", .string, .required)
             .field("at", .datetime)
             .create()
