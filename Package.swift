@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(
             name: "YingshangAppTests",
             dependencies: [
-                "YingshangApp",
+                "YingshangApp", "YingshangOffice",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "VaporTesting", package: "vapor"),
             ]

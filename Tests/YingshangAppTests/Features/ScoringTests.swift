@@ -1,0 +1,167 @@
+import Fluent
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+import YingshangCore
+import YingshangOffice
+@testable import YingshangApp
+
+@Suite("Scoring, report and unit assessment")
+struct ScoringAppTests {
+    static func city(_ app: Application) async throws -> Campaign {
+        _ = try await DemoScoring.load(app: app)
+        return try #require(try await Campaign.query(on: app.db).filter(\.$name == DemoScoring.cityCampaignName).first())
+    }
+
+    @Test("county: nothing scored before data, verified values import all-or-nothing, explanation shows source and formula", arguments: TestDatabase.available)
+    func county(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let c = try await CampaignTests.demoCampaign(app)
+            let cid = try c.requireID().uuidString
+            let coord = try await app.apiToken("coordinator")
+            // No run yet: the report and the API say so instead of showing zeros.
+            let none = try await app.send(.GET, "/api/v1/campaigns/\(cid)/scores", headers: .bearer(coord))
+            #expect(none.status == .conflict && none.apiError?.message.contains("尚未评分") == true)
+            let s = try await app.webSession("coordinator")
+            #expect(try await app.send(.GET, "/campaigns/\(cid)/report", headers: s.headers).status == .conflict)
+
+            // Roles: filers cannot see scores; leaders see but cannot run.
+            let filer = try await app.apiToken("filer")
+            #expect(try await app.send(.POST, "/api/v1/campaigns/\(cid)/scoring-runs", headers: .bearer(filer)).status == .forbidden)
+            let leader = try await app.apiToken("leader")
+            #expect(try await app.send(.POST, "/api/v1/campaigns/\(cid)/scoring-runs", headers: .bearer(leader)).status == .forbidden)
+
+            // First run with no accepted filing: every indicator is 未填报, none scored as zero.
+            let first = try await app.send(.POST, "/api/v1/campaigns/\(cid)/scoring-runs", headers: .bearer(coord))
+            #expect(first.status == .created)
+            let r1 = try first.decode(ScoresAPIController.RunDTO.self)
+            #expect(r1.regions.count == 1 && r1.regions[0].overall == nil)
+            #expect(r1.warnings.count == r1.regions[0].indicators.count)
+
+            // A bad row rejects the whole import and stores nothing.
+            let assessor = try await app.webSession("assessor")
+            let bad = try await app.send(
+                .POST, "/campaigns/\(cid)/scores/verified", headers: assessor.headers,
+                form: ["_csrf": assessor.csrf, "csv": "地区编码,指标代码,二级指标代码,核验值,来源,理由\n370799,starting_business,time,2,records,办件数据中位数\n370799,starting_business,steps,三,verified,核验\n999999,paying_taxes,time,1,,x\n370799,starting_business,time,1,,"])
+            #expect(bad.status == .unprocessableEntity)
+            #expect(bad.text.contains("第 3 行") && bad.text.contains("第 4 行") && bad.text.contains("第 5 行"))
+            #expect(try await VerifiedValue.query(on: app.db).count() == 0)
+            let good = try await app.send(
+                .POST, "/campaigns/\(cid)/scores/verified", headers: assessor.headers,
+                form: ["_csrf": assessor.csrf, "csv": "370799,starting_business,time,2,records,办件数据中位数\n370799,starting_business,steps,4,verified,实地核验\n370799,starting_business,one_stop,是,verified,系统演示"])
+            #expect(good.status == .seeOther)
+            #expect(try await VerifiedValue.query(on: app.db).count() == 3)
+
+            let second = try await app.send(.POST, "/api/v1/campaigns/\(cid)/scoring-runs", headers: .bearer(coord)).decode(ScoresAPIController.RunDTO.self)
+            #expect(second.number == 2)
+            let sb = try #require(second.regions[0].indicators.first { $0.code == "starting_business" })
+            let time = try #require(sb.subScores.first { $0.code == "time" })
+            #expect(time.source == .records && time.status == .scored)
+            #expect(abs((time.score ?? 0) - (10 - 2) / 9.5 * 100) < 1e-9)
+            #expect(sb.subScores.first { $0.code == "cost" }?.status == .missing)
+            #expect(second.regions[0].overall == sb.score)
+            #expect(second.warnings.contains { $0.contains("开办成本") })
+            let rid = second.regions[0].id
+            let explain = try await app.send(.GET, "/campaigns/\(cid)/scores/explain?region=\(rid)&indicator=starting_business", headers: s.headers)
+            #expect(explain.status == .ok)
+            #expect(explain.text.contains("业务数据") && explain.text.contains("(10 − 2) ÷ (10 − 0.5) × 100 = 84.21"))
+            // The run is audited.
+            #expect(try await AuditEntry.query(on: app.db).filter(\.$entityType == "scoring_run").count() == 2)
+        }
+    }
+
+    @Test("city of 8 counties: ranks with the benchmark unranked, rules validated against K, re-run reproduces the numbers", arguments: TestDatabase.available)
+    func city(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let c = try await Self.city(app)
+            let cid = try c.requireID().uuidString
+            let coord = try await app.apiToken("coordinator")
+            let run = try await app.send(.POST, "/api/v1/campaigns/\(cid)/scoring-runs", headers: .bearer(coord)).decode(ScoresAPIController.RunDTO.self)
+            let assessed = run.regions.filter { !$0.isBenchmark }
+            #expect(assessed.count == 8)
+            #expect(Set(assessed.compactMap(\.rank)) == Set(1...8))
+            #expect(run.regions.filter(\.isBenchmark).allSatisfy { $0.rank == nil })
+            let best = try #require(assessed.first { $0.rank == 1 })
+            #expect(assessed.allSatisfy { ($0.overall ?? 0) <= (best.overall ?? 0) })
+            let again = try await app.send(.POST, "/api/v1/campaigns/\(cid)/scoring-runs", headers: .bearer(coord)).decode(ScoresAPIController.RunDTO.self)
+            #expect(again.regions == run.regions)
+
+            // K larger than the number of regions is refused with the rule named; nothing saved.
+            let s = try await app.webSession("coordinator")
+            let before = try await ScoringService.ruleSet(c, on: app.db)
+            let tooBig = try await app.send(
+                .POST, "/campaigns/\(cid)/scores/rules", headers: s.headers,
+                form: ["_csrf": s.csrf, "kind[]": "top_rank_bonus", "k[]": "9", "percent[]": "", "points[]": "2", "indicatorCode[]": "", "cooperatingShare": "0.5"])
+            #expect(tooBig.status == .unprocessableEntity && tooBig.text.contains("K = 9 大于被评价地区数 8"))
+            #expect(try await ScoringService.ruleSet(c, on: app.db) == before)
+            let ok = try await app.send(
+                .POST, "/campaigns/\(cid)/scores/rules", headers: s.headers,
+                form: ["_csrf": s.csrf, "kind[]": "top_rank_bonus", "k[]": "3", "percent[]": "", "points[]": "2", "indicatorCode[]": "", "cooperatingShare": "0.5"])
+            #expect(ok.status == .seeOther)
+            #expect(try await ScoringService.ruleSet(c, on: app.db).rules == [AdjustmentRule(kind: .topRankBonus, k: 3, points: 2)])
+            let assessor = try await app.webSession("assessor")
+            let forbidden = try await app.send(.POST, "/campaigns/\(cid)/scores/rules", headers: assessor.headers, form: ["_csrf": assessor.csrf, "kind[]": "top_rank_bonus"])
+            #expect(forbidden.status == .forbidden)
+
+            // Report for a chosen county: HTML names it, XLSX is a workbook with the five sheets.
+            let page = try await app.send(.GET, "/campaigns/\(cid)/report?region=\(best.id)", headers: s.headers)
+            #expect(page.status == .ok && page.text.contains("\(best.name)<br>营商环境评价报告") && page.text.contains("<svg"))
+            let xlsx = try await app.send(.GET, "/campaigns/\(cid)/report.xlsx?region=\(best.id)", headers: s.headers)
+            #expect(xlsx.status == .ok)
+            let sheets = try XLSX.read(Data(buffer: xlsx.body))
+            #expect(sheets.map(\.name) == ["总览", "指标得分", "二级指标", "单位考核", "整改台账"])
+            #expect(sheets[0].rows.count == 1 + run.regions.count)
+
+            // Findings are saved per indicator and printed in the report.
+            let saved = try await app.send(
+                .POST, "/campaigns/\(cid)/report/findings?region=\(best.id)", headers: assessor.headers,
+                form: ["_csrf": assessor.csrf, "findings[starting_business]": "全程网办率高，但银行开户仍需线下。"])
+            #expect(saved.status == .seeOther)
+            #expect(try await app.send(.GET, "/campaigns/\(cid)/report?region=\(best.id)", headers: s.headers).text.contains("银行开户仍需线下"))
+            let overview = try await app.send(.GET, "/campaigns/\(cid)/overview", headers: try await app.webSession("leader").headers)
+            #expect(overview.status == .ok && overview.text.contains("综合得分"))
+        }
+    }
+
+    @Test("unit assessment: late filing deducted from the lead unit, cooperating share, manual deduction needs a reason", arguments: TestDatabase.available)
+    func units(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            _ = try await DemoScoring.load(app: app)
+            let c = try await CampaignTests.demoCampaign(app)
+            let cid = try c.requireID().uuidString
+            let s = try await app.webSession("coordinator")
+            #expect(try await app.send(.POST, "/campaigns/\(cid)/scores/run", headers: s.headers, form: ["_csrf": s.csrf]).status == .seeOther)
+            let run = try await ScoringService.requireLatest(c, on: app.db)
+            let table = try await ScoringService.unitTable(c, run: run, on: app.db)
+            let late = table.flatMap(\.items).filter { $0.rule == AdjustmentRuleKind.lateFilingPerDay.rawValue }
+            #expect(!late.isEmpty)
+            // Leads lose 0.5 per working day, cooperators half of what their lead loses.
+            for item in late where item.description.contains("牵头") {
+                #expect(item.points < 0 && (item.points * 2).rounded() == item.points * 2)
+                let coops = late.filter { $0.indicatorCode == item.indicatorCode && $0.description.contains("配合") }
+                #expect(coops.allSatisfy { $0.points == item.points / 2 })
+            }
+            // The two demo indicators handed in three days late are among them.
+            #expect(late.filter { $0.description.contains("牵头") }.count >= 2)
+            let scjg = try await app.unitID("SCJG")
+            let noReason = try await app.send(
+                .POST, "/campaigns/\(cid)/scores/adjustments", headers: s.headers,
+                form: ["_csrf": s.csrf, "unitID": scjg.uuidString, "points": "-2", "reason": " "])
+            #expect(noReason.status == .unprocessableEntity && noReason.text.contains("请填写加减分理由"))
+            #expect(try await ManualScoreAdjustment.query(on: app.db).count() == 0)
+            let added = try await app.send(
+                .POST, "/campaigns/\(cid)/scores/adjustments", headers: s.headers,
+                form: ["_csrf": s.csrf, "unitID": scjg.uuidString, "points": "-2", "reason": "推动不力，多次催办未果"])
+            #expect(added.status == .seeOther)
+            let applied = try await app.send(.POST, "/campaigns/\(cid)/scores/units/apply", headers: s.headers, form: ["_csrf": s.csrf])
+            #expect(applied.status == .seeOther)
+            let record = try #require(try await UnitAssessmentRecord.query(on: app.db).first())
+            let mine = try #require(try record.table().first { $0.unitID == scjg.uuidString })
+            #expect(mine.items.contains { $0.rule == "manual" && $0.points == -2 && $0.description.contains("推动不力") })
+            #expect(try await AuditEntry.query(on: app.db).filter(\.$entityType == "unit_assessment").count() == 1)
+            let page = try await app.send(.GET, "/campaigns/\(cid)/scores/units", headers: s.headers)
+            #expect(page.text.contains("多次催办未果"))
+        }
+    }
+}
