@@ -12,6 +12,12 @@ if [ -z "$version" ]; then
 fi
 pg_ctlcluster "$version" main status >/dev/null 2>&1 || pg_ctlcluster "$version" main start >&2
 for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -q && break; sleep 1; done
+# The test suite runs many tests in parallel, each app with its own connection pool: the default 100 is too few.
+if [ "$(runuser -u postgres -- psql -tAc 'SHOW max_connections')" -lt 300 ]; then
+  runuser -u postgres -- psql -q -c "ALTER SYSTEM SET max_connections = 300" >&2
+  pg_ctlcluster "$version" main restart >&2
+  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -q && break; sleep 1; done
+fi
 runuser -u postgres -- psql -tAc "SELECT 1 FROM pg_roles WHERE rolname='yingshang'" | grep -q 1 \
   || runuser -u postgres -- psql -q -c "CREATE ROLE yingshang LOGIN PASSWORD 'yingshang' CREATEDB" >&2
 runuser -u postgres -- psql -tAc "SELECT 1 FROM pg_database WHERE datname='yingshang_test'" | grep -q 1 \
