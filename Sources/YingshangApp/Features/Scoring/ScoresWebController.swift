@@ -96,13 +96,15 @@ struct ScoresWebController {
         func cell(_ r: RegionScore, _ code: String) -> Cell {
             let ind = r.indicator(code)
             return Cell(
-                score: ind?.score.map(Scoring.fmt2) ?? "未填报", rank: ind?.rank.map { "第 \($0) 名" } ?? "",
+                score: ind?.score.map(Scoring.fmt2) ?? "未填报", rank: result.assessedCount > 1 ? ind?.rank.map { "第 \($0) 名" } ?? "" : "",
                 href: "/campaigns/\(cid)/scores/explain?region=\(r.id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&indicator=\(code)",
                 missing: ind?.score == nil)
         }
         let rows = codes.map { code, name in Row(code: code, name: name, cells: result.regions.map { cell($0, code) }) }
         let overall = result.regions.map {
-            Cell(score: $0.overall.map(Scoring.fmt2) ?? "未评分", rank: $0.rank.map { "第 \($0) 名" } ?? "", href: "", missing: $0.overall == nil)
+            Cell(
+                score: $0.overall.map(Scoring.fmt2) ?? "未评分", rank: result.assessedCount > 1 ? $0.rank.map { "第 \($0) 名" } ?? "" : "", href: "",
+                missing: $0.overall == nil)
         }
         let chart = ReportBuilder.barChart(result, regionID: result.assessed.first?.id ?? "")
         return try await req.render(
