@@ -91,5 +91,6 @@ enum Migrations {
         app.migrations.add(CreateScoringTables())
         app.migrations.add(CreateRectificationTables())
         app.migrations.add(CreateLibraryTables())
+        app.migrations.add(CreateVerificationTables())
     }
 }

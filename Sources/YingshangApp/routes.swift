@@ -26,6 +26,7 @@ func routes(_ app: Application) throws {
     ReportController().register(webGuarded)
     RectificationWebController().register(webGuarded)
     LibraryWebController().register(webGuarded)
+    VerificationWebController().register(webGuarded)
     PublicController().register(web)
 
     let api = app.grouped("api", "v1").grouped(BearerUserAuthenticator())
@@ -44,4 +45,5 @@ func routes(_ app: Application) throws {
     QuestionsAPIController().register(apiGuarded)
     ScoresAPIController().register(apiGuarded)
     RectificationAPIController().register(apiGuarded)
+    FlagsAPIController().register(apiGuarded)
 }

@@ -36,6 +36,9 @@ public enum Action: String, CaseIterable, Codable, Sendable {
     case viewLibrary = "library.view"
     case submitPractices = "library.submit"
     case manageLibrary = "library.manage"
+    case viewFlags = "flag.view"
+    case manageVerification = "verification.manage"
+    case respondFlags = "flag.respond"
 }
 
 /// The single role → allowed actions table that every route consults.
@@ -47,27 +50,27 @@ public enum Permissions {
             .viewCampaigns, .manageCampaigns, .updateTaskStatus, .viewDispatch, .manageCalendar, .viewFilings,
             .transitionFilings, .viewQuestions, .answerQuestions, .viewNotifications, .viewRegister, .manageRegister,
             .viewScores, .runScoring, .manageScoreRules, .viewRectifications, .editRectifications, .verifyRectifications,
-            .viewLibrary, .submitPractices, .manageLibrary,
+            .viewLibrary, .submitPractices, .manageLibrary, .viewFlags,
         ],
         .leader: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns, .viewDispatch, .viewFilings,
-            .viewQuestions, .viewNotifications, .viewRegister, .viewScores, .viewRectifications, .viewLibrary,
+            .viewQuestions, .viewNotifications, .viewRegister, .viewScores, .viewRectifications, .viewLibrary, .viewFlags,
         ],
         .unitHead: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewUsers, .viewCatalog, .viewCampaigns,
             .confirmAssignment, .updateTaskStatus, .viewDispatch, .viewFilings, .editFilings, .transitionFilings,
             .viewQuestions, .askQuestions, .viewNotifications, .viewScores, .viewRectifications, .editRectifications,
-            .viewLibrary, .submitPractices,
+            .viewLibrary, .submitPractices, .viewFlags, .respondFlags,
         ],
         .filer: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns, .updateTaskStatus,
             .viewFilings, .editFilings, .transitionFilings, .viewQuestions, .askQuestions, .viewNotifications,
-            .viewRectifications, .editRectifications, .viewLibrary, .submitPractices,
+            .viewRectifications, .editRectifications, .viewLibrary, .submitPractices, .viewFlags, .respondFlags,
         ],
         .assessor: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns, .viewFilings, .viewQuestions,
             .viewNotifications, .viewRegister, .manageRegister, .drawSamples, .viewScores, .runScoring, .viewRectifications,
-            .viewLibrary,
+            .viewLibrary, .viewFlags, .manageVerification,
         ],
     ]
 

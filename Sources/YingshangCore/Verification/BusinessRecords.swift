@@ -62,7 +62,7 @@ public struct RecordSchema: Sendable {
             indicatorCode: "construction_permits", nameZh: "办理建筑许可",
             countColumns: [("steps", "环节数", ["环节", "steps"]), ("documents", "材料数", ["材料", "申请材料", "documents"])],
             measures: [
-                Measure(subCode: "time", measure: .workdays, aggregation: .p90),
+                Measure(subCode: "time", measure: .workdays, aggregation: .mean),
                 Measure(subCode: "steps", measure: .count(column: "steps"), aggregation: .median),
                 Measure(subCode: "documents", measure: .count(column: "documents"), aggregation: .median),
             ]),
@@ -72,7 +72,7 @@ public struct RecordSchema: Sendable {
             measures: [
                 Measure(subCode: "time", measure: .workdays, aggregation: .mean),
                 Measure(subCode: "steps", measure: .count(column: "steps"), aggregation: .median),
-                Measure(subCode: "documents", measure: .count(column: "documents"), aggregation: .median),
+                Measure(subCode: "documents", measure: .count(column: "documents"), aggregation: .p90),
             ]),
     ]
 

@@ -67,6 +67,21 @@ public struct FlagCandidate: Codable, Equatable, Sendable {
     public var observedValue: String?
     public var evidence: String
     public var severity: Severity
+
+    public init(
+        rule: FlagRule, key: String, indicatorCode: String?, subCode: String?, unitID: String?, filedValue: String?, observedValue: String?,
+        evidence: String, severity: Severity
+    ) {
+        self.rule = rule
+        self.key = key
+        self.indicatorCode = indicatorCode
+        self.subCode = subCode
+        self.unitID = unitID
+        self.filedValue = filedValue
+        self.observedValue = observedValue
+        self.evidence = evidence
+        self.severity = severity
+    }
 }
 
 public enum CrossChecks {
@@ -183,7 +198,7 @@ public enum CrossChecks {
         return out
     }
 
-    static func fmt(_ d: Double) -> String {
+    public static func fmt(_ d: Double) -> String {
         d.rounded() == d && abs(d) < 1e12 ? String(Int64(d)) : String(format: "%.2f", d)
     }
 }

@@ -209,6 +209,7 @@ enum ScoringService {
                 firstSubmit[e.$filing.id] = e.at
             }
         }
+        let flags = try await VerificationService.confirmedCounts(cid, on: db)
         let all = try await Assignment.query(on: db).filter(\.$campaign.$id == cid).all()
         let aids = all.compactMap(\.id)
         var coops: [UUID: [String]] = [:]
@@ -226,7 +227,7 @@ enum ScoringService {
             }
             return UnitAssignment(
                 regionID: a.$region.id.uuidString, indicatorCode: a.indicatorCode, leadUnitID: a.$leadUnit.id?.uuidString,
-                cooperatingUnitIDs: a.id.flatMap { coops[$0] } ?? [], lateWorkdays: late, confirmedFlags: 0)
+                cooperatingUnitIDs: a.id.flatMap { coops[$0] } ?? [], lateWorkdays: late, confirmedFlags: flags[key] ?? 0)
         }
     }
 
