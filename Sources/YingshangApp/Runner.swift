@@ -239,6 +239,24 @@ public enum Runner {
         }
     }
 
+    /// Runs the integrity benchmark (planted falsifications vs clean cases) and returns the result table.
+    public static func integrityBenchmark(seed: UInt64, counties: Int, plantRate: Double) -> [String] {
+        let entries = CalendarEntry.parseList(DemoCampaign.holidays2022).entries
+        let calendar = WorkCalendar(
+            holidays: Set(entries.filter { $0.kind == .holiday }.map(\.day)), makeUpWorkdays: Set(entries.filter { $0.kind == .workday }.map(\.day)))
+        let started = Date()
+        let report = IntegrityBenchmark.run(seed: seed, counties: counties, plantRate: plantRate, calendar: calendar)
+        let elapsed = Date().timeIntervalSince(started)
+        func line(_ name: String, _ t: IntegrityBenchmark.Tally) -> String {
+            "\(name)\t\(t.planted)\t\(t.detected)\t\(String(format: "%.1f%%", t.recall * 100))\t\(t.clean)\t\(t.falsePositives)\t\(String(format: "%.2f%%", t.falsePositiveRate * 100))"
+        }
+        var lines = ["规则\t植入\t查出\t查出率\t正常\t误报\t误报率"]
+        for rule in FlagRule.allCases { if let t = report.byRule[rule] { lines.append(line(rule.chineseName, t)) } }
+        lines.append(line("合计", report.total))
+        lines.append(String(format: "seed %llu, %d counties, plant rate %.2f, %.2f s", seed, counties, plantRate, elapsed))
+        return lines
+    }
+
     public static func createUser(username: String, displayName: String?, role: String, unitCode: String, password: String)
         async throws
     {

@@ -27,3 +27,16 @@ struct Report: AsyncParsableCommand {
         }
     }
 }
+
+struct BenchIntegrity: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-integrity",
+        abstract: "Plant falsifications in synthetic counties and report how many the verification checks find (docs/benchmarks.md).")
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Synthetic counties.") var counties = 50
+    @Option(help: "Share of cases carrying a planted falsification.") var plantRate = 0.2
+
+    func run() async throws {
+        for line in Runner.integrityBenchmark(seed: seed, counties: counties, plantRate: plantRate) { print(line) }
+    }
+}
