@@ -26,7 +26,54 @@ enum DemoScoring {
         if try await Campaign.query(on: app.db).filter(\.$name == cityCampaignName).first() == nil {
             created += try await cityCampaign(catalog: catalog, versionID: try version.requireID(), on: app.db)
         }
+        created += try await library(on: app.db)
         return created
+    }
+
+    /// Policies waiting to be published and two best practices (one curated and public, one awaiting review).
+    static func library(on db: any Database) async throws -> Int {
+        guard try await Policy.query(on: db).count() == 0, let scjg = try await Unit.query(on: db).filter(\.$code == "SCJG").first()?.id else { return 0 }
+        let policies: [(String, String, String, String, String)] = [
+            ("青山县持续优化营商环境若干措施", "青政发〔2022〕8号", "青山县人民政府", "2022-05-16", "starting_business,construction_permits,getting_electricity,government_services"),
+            ("青山县企业开办“一网通办”实施方案", "青政办发〔2022〕15号", "青山县人民政府办公室", "2022-06-20", "starting_business"),
+            ("青山县工程建设项目审批制度改革实施细则", "青住建发〔2022〕21号", "青山县住房和城乡建设局", "2022-07-08", "construction_permits"),
+        ]
+        let practices: [(String, String, String, String, String, Bool)] = [
+            ("企业开办“一窗受理、一日办结”", "starting_business", "设立登记、公章刻制、发票申领、社保登记、公积金登记在政务服务中心一个窗口受理，信息一次采集、部门共享。",
+             "1. 设置企业开办专区\n2. 刻章、发票费用由财政承担\n3. 银行开户预约纳入一网通办", "企业开办时间由 3 个工作日压缩至 0.5 个工作日，全年免费刻章 2,300 余枚。", true),
+            ("水电气网联合报装", "getting_electricity", "用电、用水、用气、宽带报装一表申请、联合踏勘、同步接入。", "1. 联合报装窗口\n2. 外线工程并联审批", "小微企业接电时间压缩至 8 个工作日。", false),
+        ]
+        return try await db.transaction { db in
+            for (title, number, body, day, codes) in policies {
+                let p = Policy()
+                p.title = title
+                p.docNumber = number
+                p.issuingBody = body
+                p.issuedOn = day
+                p.indicators = codes
+                p.fullText = "第一条 为深入贯彻落实《优化营商环境条例》，结合本县实际，制定本文件。\n第二条 ……（示例全文）"
+                p.published = false
+                p.createdBy = "coordinator"
+                try await p.create(on: db)
+            }
+            for (title, code, description, measures, results, curated) in practices {
+                let b = BestPractice()
+                b.title = title
+                b.indicatorCode = code
+                b.regionName = DemoCounty.countyName
+                b.description = description
+                b.measures = measures
+                b.results = results
+                b.tags = curated ? "一网通办,企业开办" : "联合报装"
+                b.status = (curated ? BestPractice.Status.curated : .submitted).rawValue
+                b.published = curated
+                b.replicate = false
+                b.$unit.id = scjg
+                b.submittedBy = "filer"
+                try await b.create(on: db)
+            }
+            return policies.count + practices.count
+        }
     }
 
     /// A filed value for a sub-indicator: `quality` 0 (frontier) … 1 (worst), rounded the way people fill it in.
