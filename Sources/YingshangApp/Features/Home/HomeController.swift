@@ -39,6 +39,23 @@ struct HomeController {
             if role.isUnitScoped { q = q.filter(\.$unit.$id == user.$unit.id) }
             cards.append(Card(label: role.isUnitScoped ? "本单位用户" : "用户", value: "\(try await q.count())", href: "/users"))
         }
+        if Permissions.allows(role, .viewScores),
+            let run = try await ScoringRun.query(on: req.db).sort(\.$createdAt, .descending).first(),
+            let result = try? run.result(), let first = result.assessed.first
+        {
+            // The newest scoring run: leaders open the one-page overview from here.
+            let label = result.assessedCount > 1 ? "最新评分（\(result.assessedCount) 个地区，第 1 名）" : "\(first.name)最新综合得分"
+            let best = result.assessed.first { $0.rank == 1 } ?? first
+            cards.append(Card(label: label, value: best.overall.map(Scoring.fmt2) ?? "—", href: "/campaigns/\(run.$campaign.id)/overview"))
+        }
+        if Permissions.allows(role, .viewRectifications) {
+            var q = Rectification.query(on: req.db).filter(\.$status ~~ [RectificationStatus.planned.rawValue, RectificationStatus.inProgress.rawValue])
+            if role.isUnitScoped { q = q.filter(\.$unit.$id == user.$unit.id) }
+            let open = try await q.all()
+            let today = DispatchService.today()
+            let late = open.filter { Day($0.deadline).map { today > $0 } ?? false }.count
+            cards.append(Card(label: late > 0 ? "未完成整改（逾期 \(late)）" : "未完成整改", value: "\(open.count)", href: "/rectifications"))
+        }
         return try await req.render(
             "home/index", title: "首页",
             Body(
