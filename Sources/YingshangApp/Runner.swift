@@ -54,11 +54,12 @@ public enum Runner {
     }
 
     /// Writes the survey links of a draw as CSV (one row per enterprise, with its short code and expiry).
-    public static func surveyTokens(draw: String, out: String, baseURL: String) async throws -> Int {
+    public static func surveyTokens(draw: String, out: String, baseURL: String, issue: Bool = false) async throws -> Int {
         try await withApp { app in
-            guard let id = UUID(uuidString: draw), try await SampleDraw.find(id, on: app.db) != nil else {
+            guard let id = UUID(uuidString: draw), let d = try await SampleDraw.find(id, on: app.db) else {
                 throw AdminTasks.Failure(description: "抽样 \(draw) 不存在（--draw）")
             }
+            if issue { _ = try await SurveyService.issue(d, actor: nil, req: nil, on: app.db) }
             let responses = try await SurveyResponse.query(on: app.db).filter(\.$draw.$id == id).with(\.$enterprise).all()
             let rows = [["统一社会信用代码", "企业名称", "联系人", "联系电话", "问卷链接", "查询码", "有效期至", "状态"]] + responses.map {
                 [$0.enterprise.uscc, $0.enterprise.name, $0.enterprise.contact ?? "", $0.enterprise.phone ?? "",

@@ -75,15 +75,16 @@ extension Yingshang.Sample {
 
 extension Yingshang.Survey {
     struct Tokens: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write the survey links of a draw (issue them in the web UI first).")
+        static let configuration = CommandConfiguration(abstract: "Write the survey links of a draw (issued in the web UI, or here with --issue).")
 
         @Option(help: "Draw id.") var draw: String
         @Option(help: "CSV file to write.") var out: String
         @Option(help: "Public address of the platform, used in the links.") var baseURL = "http://127.0.0.1:8080"
+        @Flag(help: "Issue links to sampled enterprises that have none yet (locks the draw).") var issue = false
 
         func run() async throws {
             try await runReportingErrors {
-                let n = try await Runner.surveyTokens(draw: draw, out: out, baseURL: baseURL)
+                let n = try await Runner.surveyTokens(draw: draw, out: out, baseURL: baseURL, issue: issue)
                 print("已写出 \(n) 个问卷链接：\(out)")
             }
         }

@@ -252,6 +252,8 @@ struct SurveyResponsesAPI {
 
     struct Ack: Content {
         let status: String
+        /// Echoed so a client sending many submissions can match each acknowledgement to its token.
+        let token: String
     }
 
     func register(_ api: any RoutesBuilder) {
@@ -261,8 +263,8 @@ struct SurveyResponsesAPI {
     @Sendable func create(req: Request) async throws -> Response {
         let body = try req.content.decode(Body.self)
         switch try await SurveyService.submit(token: body.token ?? "", answers: body.answers ?? [:], final: true, on: req.db) {
-        case .stored: return try await Ack(status: "received").encodeResponse(status: .created, for: req)
-        case .alreadyReceived: return try await Ack(status: "already_received").encodeResponse(status: .ok, for: req)
+        case .stored: return try await Ack(status: "received", token: body.token ?? "").encodeResponse(status: .created, for: req)
+        case .alreadyReceived: return try await Ack(status: "already_received", token: body.token ?? "").encodeResponse(status: .ok, for: req)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import Vapor
 import YingshangCore
 
@@ -120,16 +121,20 @@ enum SurveyService {
 
     /// Issues a survey link to every active sampled enterprise that has none; locks the draw.
     static func issue(_ draw: SampleDraw, req: Request, validDays: Int = 30) async throws -> Int {
+        try await issue(draw, actor: req.auth.get(User.self), req: req, on: req.db, validDays: validDays)
+    }
+
+    static func issue(_ draw: SampleDraw, actor: User?, req: Request?, on database: any Database, validDays: Int = 30) async throws -> Int {
         let expiry = Date().addingTimeInterval(Double(validDays) * 86400)
-        let campaign = try await draw.$campaign.get(on: req.db)
-        let template = try await currentTemplate(campaign, on: req.db)
+        let campaign = try await draw.$campaign.get(on: database)
+        let template = try await currentTemplate(campaign, on: database)
         let did = try draw.requireID()
-        let active = try await SampleMember.query(on: req.db).filter(\.$draw.$id == did).filter(\.$role == "sample")
+        let active = try await SampleMember.query(on: database).filter(\.$draw.$id == did).filter(\.$role == "sample")
             .filter(\.$status == "active").all()
-        let have = Set(try await SurveyResponse.query(on: req.db).filter(\.$draw.$id == did).all().map { $0.$enterprise.id })
+        let have = Set(try await SurveyResponse.query(on: database).filter(\.$draw.$id == did).all().map { $0.$enterprise.id })
         let todo = active.filter { !have.contains($0.$enterprise.id) }
         let tid = try template.requireID()
-        try await req.db.writeTransaction { db in
+        try await database.writeTransaction { db in
             for m in todo {
                 let r = SurveyResponse()
                 r.$draw.id = did
@@ -145,7 +150,7 @@ enum SurveyService {
             draw.locked = true
             try await draw.update(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: "issue_surveys", entityType: "sample", entityID: did,
+                on: db, req: req, actor: actor, action: "issue_surveys", entityType: "sample", entityID: did,
                 before: noSnapshot, after: ["issued": todo.count])
         }
         return todo.count
@@ -153,6 +158,23 @@ enum SurveyService {
 }
 
 extension SurveyTemplate: Content {}
+
+/// Decoded survey templates by id. A template that has responses never changes (edits make a new version), so
+/// entries never go stale; the cache saves a JSON decode per submission.
+actor TemplateCache {
+    static let shared = TemplateCache()
+    private var byID: [UUID: SurveyTemplate] = [:]
+
+    func template(_ id: UUID, on db: any Database) async throws -> SurveyTemplate {
+        if let t = byID[id] { return t }
+        guard let record = try await SurveyTemplateRecord.find(id, on: db), let t = record.template else {
+            throw AppError.notFound("问卷模板")
+        }
+        if byID.count > 1000 { byID.removeAll() }
+        byID[id] = t
+        return t
+    }
+}
 
 extension SurveyService {
     enum SubmitOutcome {
@@ -172,15 +194,23 @@ extension SurveyService {
             throw AppError.conflict("问卷已提交，不能修改。感谢您的参与")
         }
         if r.isExpired { throw AppError(status: .gone, code: "expired", message: "问卷已过期，如需填写请联系第三方评估机构") }
-        let t = try await r.$template.get(on: db).template ?? SurveyTemplate(items: [])
+        let t = try await TemplateCache.shared.template(r.$template.id, on: db)
         let problems = final ? t.problems(answers) : t.problems(answers).filter { $0.field != "_" }
         if !problems.isEmpty { throw AppError.invalid(problems) }
-        r.answersJSON = String(decoding: try JSONEncoder().encode(answers), as: UTF8.self)
-        if final {
-            r.status = "submitted"
-            r.submittedAt = Date()
+        let json = String(decoding: try JSONEncoder().encode(answers), as: UTF8.self)
+        guard let sql = db as? any SQLDatabase, let id = r.id else { throw AppError.conflict("数据库不支持") }
+        // Conditional write: of two concurrent submissions only one changes the row; the other is answered from
+        // what was stored, so every acknowledged answer is the one in the database.
+        var update = sql.update(SurveyResponse.schema).set("answers", to: SQLBind(json))
+        if final { update = update.set("status", to: SQLBind("submitted")).set("submitted_at", to: SQLBind(Date())) }
+        let rows = try await update.where("id", .equal, SQLBind(id)).where("status", .notEqual, SQLBind("submitted")).returning("id").all()
+        if rows.isEmpty {
+            guard let now = try await SurveyResponse.find(id, on: db), now.status == "submitted" else {
+                throw AppError.conflict("问卷状态已变化，请刷新后重试")
+            }
+            if now.answers == answers { return .alreadyReceived }
+            throw AppError.conflict("问卷已提交，不能修改。感谢您的参与")
         }
-        try await r.update(on: db)
         return .stored
     }
 }

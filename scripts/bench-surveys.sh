@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Survey submission throughput and durability (issue 6): N enterprises answer over HTTP with wrk; every acknowledged
+# token must be stored as submitted afterwards — also when the server is killed with SIGKILL in the middle of the load.
+# Usage: scripts/bench-surveys.sh [BIN=.build/release/yingshang] [SECONDS=10] [CONNECTIONS=32]
+# Needs: wrk, sqlite3. Uses a scratch data directory; SQLite only (PostgreSQL: set DATABASE_URL and adapt the checks).
+set -euo pipefail
+BIN=${1:-.build/release/yingshang}
+DURATION=${2:-10}
+CONN=${3:-32}
+WORK=$(mktemp -d /tmp/yingshang-survey-bench.XXXX)
+export YINGSHANG_DATA_DIR=$WORK/data YINGSHANG_ENV=production
+PORT=8097
+echo "data: $WORK" >&2
+"$BIN" demo --password demo12345 --register-size 60000 >/dev/null
+CID=$(sqlite3 "$WORK/data/yingshang.sqlite" "select id from campaigns where name like '%（示例）' limit 1")
+DRAW=$("$BIN" sample draw --campaign "$CID" --size 40000 --strata township --seed 1 | grep -oE '[0-9A-F-]{36}' | tail -1)
+"$BIN" survey tokens --draw "$DRAW" --out "$WORK/tokens.csv" --issue >/dev/null
+sqlite3 "$WORK/data/yingshang.sqlite" "select token from survey_responses where draw_id='$DRAW'" > "$WORK/tokens.txt"
+echo "tokens: $(wc -l < "$WORK/tokens.txt")" >&2
+CODES=$(sqlite3 "$WORK/data/yingshang.sqlite" "select code from campaign_indicators where campaign_id='$CID' order by position limit 4")
+ANSWERS=$(for c in $CODES; do printf '"%s.days":"3","%s.steps":"4","%s.satisfaction":"5",' "$c" "$c" "$c"; done | sed 's/,$//')
+
+cat > "$WORK/submit.lua" <<LUA
+local tokens = {}
+local n, me, threads, out = 0, 0, 1, nil
+local counter = 0
+function setup(thread)
+  thread:set("me", counter)
+  counter = counter + 1
+end
+function init(args)
+  threads = counter > 0 and counter or 2
+  for line in io.lines("$WORK/tokens.txt") do tokens[#tokens + 1] = line end
+  out = io.open("$WORK/acked-" .. me .. ".txt", "w")
+end
+function request()
+  n = n + 1
+  local t = tokens[(n - 1) * 2 + me + 1]
+  if t == nil then t = "exhausted-token-0000000000" end
+  local body = '{"token":"' .. t .. '","answers":{$ANSWERS}}'
+  return wrk.format("POST", "/api/v1/survey-responses", {["Content-Type"] = "application/json"}, body)
+end
+function response(status, headers, body)
+  if status == 201 or status == 200 then
+    local t = string.match(body, '"token":"([^"]+)"')
+    if t then out:write(t, "\n") out:flush() end
+  end
+end
+LUA
+
+start_server() {
+  "$BIN" serve --port $PORT --no-migrate > "$WORK/serve.log" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.2; done
+  echo "server did not start" >&2; exit 1
+}
+check() {
+  cat "$WORK"/acked-*.txt | sort -u > "$WORK/acked.txt"
+  local acked stored missing
+  acked=$(wc -l < "$WORK/acked.txt")
+  sqlite3 "$WORK/data/yingshang.sqlite" "select token from survey_responses where status='submitted'" | sort -u > "$WORK/stored.txt"
+  stored=$(wc -l < "$WORK/stored.txt")
+  missing=$(comm -23 "$WORK/acked.txt" "$WORK/stored.txt" | wc -l)
+  echo "$1: acknowledged $acked, stored as submitted $stored, acknowledged but missing $missing"
+}
+
+echo "== run 1: ${DURATION}s, 2 threads, $CONN connections" >&2
+start_server
+wrk -t2 -c"$CONN" -d"${DURATION}s" --latency -s "$WORK/submit.lua" "http://127.0.0.1:$PORT" | tee "$WORK/wrk1.txt"
+kill $SERVER; wait $SERVER 2>/dev/null || true
+check "run 1"
+
+echo "== run 2: kill -9 the server 3 s into the load" >&2
+sqlite3 "$WORK/data/yingshang.sqlite" "update survey_responses set status='issued', answers='{}', submitted_at=NULL"
+rm -f "$WORK"/acked-*.txt
+start_server
+(sleep 3; kill -9 $SERVER) &
+wrk -t2 -c"$CONN" -d6s -s "$WORK/submit.lua" "http://127.0.0.1:$PORT" > "$WORK/wrk2.txt" 2>&1 || true
+wait $SERVER 2>/dev/null || true
+check "run 2 (kill -9)"
