@@ -240,6 +240,25 @@ struct SurveyAPITests {
             #expect(draw.text.contains("20%"))
             let letters = try await app.send(.GET, "\(path)/letters", headers: s.headers)
             #expect(letters.text.contains("查询码"))
+
+            // Two different submissions racing for one token: exactly one is acknowledged, and it is what is stored.
+            let racing = tokens[4].token
+            let outcomes = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                for v in ["1", "2", "3", "4", "5"] {
+                    group.addTask {
+                        let res = try await app.send(.POST, "/api/v1/survey-responses", json: Body(token: racing, answers: ["paying_taxes.satisfaction": v]))
+                        return (Int(res.status.code), v)
+                    }
+                }
+                var all: [(Int, String)] = []
+                for try await o in group { all.append(o) }
+                return all
+            }
+            let acked = outcomes.filter { $0.0 == 201 }
+            #expect(acked.count == 1)
+            #expect(outcomes.filter { $0.0 == 409 }.count == 4)
+            let stored = try #require(try await SurveyResponse.find(tokens[4].id, on: app.db))
+            #expect(stored.status == "submitted" && stored.answers["paying_taxes.satisfaction"] == acked.first?.1)
         }
     }
 }
