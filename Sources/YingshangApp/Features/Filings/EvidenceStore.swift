@@ -110,6 +110,12 @@ enum EvidenceStore {
         return res
     }
 
+    /// Streams a record's single optional file (policy, practice, visit, flag response…), 404 when it has none.
+    static func streamAttached(sha256: String?, name: String?, kind: String?, req: Request) async throws -> Response {
+        guard let sha256, let name else { throw AppError.notFound("附件") }
+        return try await stream(sha256: sha256, name: name, kind: kind ?? "", req: req)
+    }
+
     /// Stores the upload as an attachment of `filing` (draft only, lead unit only).
     static func attach(_ f: Filing, req: Request) async throws -> FilingAttachment {
         try FilingService.requireEdit(f, req: req)

@@ -310,8 +310,7 @@ struct LibraryWebController {
 
     @Sendable func practiceFile(req: Request) async throws -> Response {
         let p = try await Self.findPractice(req)
-        guard let sha = p.fileSHA256, let name = p.fileName else { throw AppError.notFound("附件") }
-        return try await EvidenceStore.stream(sha256: sha, name: name, kind: p.fileKind ?? "", req: req)
+        return try await EvidenceStore.streamAttached(sha256: p.fileSHA256, name: p.fileName, kind: p.fileKind, req: req)
     }
 
     @Sendable func uploadPolicyFile(req: Request) async throws -> Response {
@@ -327,8 +326,7 @@ struct LibraryWebController {
 
     @Sendable func policyFile(req: Request) async throws -> Response {
         let p = try await Self.findPolicy(req)
-        guard let sha = p.fileSHA256, let name = p.fileName else { throw AppError.notFound("附件") }
-        return try await EvidenceStore.stream(sha256: sha, name: name, kind: p.fileKind ?? "", req: req)
+        return try await EvidenceStore.streamAttached(sha256: p.fileSHA256, name: p.fileName, kind: p.fileKind, req: req)
     }
 }
 
@@ -381,8 +379,7 @@ struct PublicController {
 
     @Sendable func policyFile(req: Request) async throws -> Response {
         let p = try await Self.publishedPolicy(req)
-        guard let sha = p.fileSHA256, let name = p.fileName else { throw AppError.notFound("附件") }
-        return try await EvidenceStore.stream(sha256: sha, name: name, kind: p.fileKind ?? "", req: req)
+        return try await EvidenceStore.streamAttached(sha256: p.fileSHA256, name: p.fileName, kind: p.fileKind, req: req)
     }
 
     struct PracticePage: Encodable {

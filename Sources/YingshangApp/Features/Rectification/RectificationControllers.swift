@@ -322,8 +322,7 @@ struct RectificationWebController {
     @Sendable func download(req: Request) async throws -> Response {
         let r = try await RectificationService.find(req)
         let u = try await Self.findUpdate(req, r)
-        guard let sha = u.fileSHA256, let name = u.fileName else { throw AppError.notFound("印证材料") }
-        return try await EvidenceStore.stream(sha256: sha, name: name, kind: u.fileKind ?? "", req: req)
+        return try await EvidenceStore.streamAttached(sha256: u.fileSHA256, name: u.fileName, kind: u.fileKind, req: req)
     }
 }
 

@@ -459,28 +459,28 @@ struct ScoresWebController {
     }
 
     @Sendable func importBenchmarks(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
-        let text = try req.content.decode(TextForm.self).csv ?? ""
-        do {
-            let n = try await ValueImport.importBenchmarks(c, text: text, req: req)
-            req.setFlash("已导入 \(n) 个对标数值；重新评分后生效")
-            return req.redirect(to: "/campaigns/\(try c.requireID())/scores/values")
-        } catch let e as ValueImport.Failure {
-            let res = try await valuesPage(req, c, errors: e.errors, benchmarkText: text).encodeResponse(for: req)
-            res.status = .unprocessableEntity
-            return res
-        }
+        try await importCSV(req, noun: "对标数值", keepText: { (benchmarkText: $0, verifiedText: "") }, run: ValueImport.importBenchmarks)
     }
 
     @Sendable func importVerified(req: Request) async throws -> Response {
+        try await importCSV(req, noun: "核验值", keepText: { (benchmarkText: "", verifiedText: $0) }, run: ValueImport.importVerified)
+    }
+
+    /// Runs one of the CSV imports; on row errors re-renders the page with the errors and the pasted text (422).
+    private func importCSV(
+        _ req: Request, noun: String, keepText: (String) -> (benchmarkText: String, verifiedText: String),
+        run: (Campaign, String, Request) async throws -> Int
+    ) async throws -> Response {
         let c = try await CampaignService.find(req)
         let text = try req.content.decode(TextForm.self).csv ?? ""
         do {
-            let n = try await ValueImport.importVerified(c, text: text, req: req)
-            req.setFlash("已导入 \(n) 个核验值；重新评分后生效")
+            let n = try await run(c, text, req)
+            req.setFlash("已导入 \(n) 个\(noun)；重新评分后生效")
             return req.redirect(to: "/campaigns/\(try c.requireID())/scores/values")
         } catch let e as ValueImport.Failure {
-            let res = try await valuesPage(req, c, errors: e.errors, verifiedText: text).encodeResponse(for: req)
+            let kept = keepText(text)
+            let res = try await valuesPage(req, c, errors: e.errors, benchmarkText: kept.benchmarkText, verifiedText: kept.verifiedText)
+                .encodeResponse(for: req)
             res.status = .unprocessableEntity
             return res
         }

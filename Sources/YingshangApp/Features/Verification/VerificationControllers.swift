@@ -385,8 +385,7 @@ struct VerificationWebController {
 
     @Sendable func responseFile(req: Request) async throws -> Response {
         let f = try await VerificationService.find(req)
-        guard let sha = f.responseFileSHA256, let name = f.responseFileName else { throw AppError.notFound("材料") }
-        return try await EvidenceStore.stream(sha256: sha, name: name, kind: f.responseFileKind ?? "", req: req)
+        return try await EvidenceStore.streamAttached(sha256: f.responseFileSHA256, name: f.responseFileName, kind: f.responseFileKind, req: req)
     }
 
     // MARK: Field work
@@ -526,8 +525,7 @@ struct VerificationWebController {
 
     @Sendable func visitFile(req: Request) async throws -> Response {
         let v = try await Self.findVisit(req)
-        guard let sha = v.fileSHA256, let name = v.fileName else { throw AppError.notFound("附件") }
-        return try await EvidenceStore.stream(sha256: sha, name: name, kind: v.fileKind ?? "", req: req)
+        return try await EvidenceStore.streamAttached(sha256: v.fileSHA256, name: v.fileName, kind: v.fileKind, req: req)
     }
 }
 
