@@ -22,7 +22,7 @@ ANSWERS=$(for c in $CODES; do printf '"%s.days":"3","%s.steps":"4","%s.satisfact
 
 cat > "$WORK/submit.lua" <<LUA
 local tokens = {}
-local n, me, threads, out = 0, 0, 1, nil
+local n, threads, out = 0, 1, nil
 local counter = 0
 function setup(thread)
   thread:set("me", counter)

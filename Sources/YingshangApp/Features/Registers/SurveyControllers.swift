@@ -262,7 +262,8 @@ struct SurveyResponsesAPI {
 
     @Sendable func create(req: Request) async throws -> Response {
         let body = try req.content.decode(Body.self)
-        switch try await SurveyService.submit(token: body.token ?? "", answers: body.answers ?? [:], final: true, on: req.db) {
+        let queue = req.application.surveyWriteQueue
+        switch try await SurveyService.submit(token: body.token ?? "", answers: body.answers ?? [:], final: true, on: req.db, queue: queue) {
         case .stored: return try await Ack(status: "received", token: body.token ?? "").encodeResponse(status: .created, for: req)
         case .alreadyReceived: return try await Ack(status: "already_received", token: body.token ?? "").encodeResponse(status: .ok, for: req)
         }

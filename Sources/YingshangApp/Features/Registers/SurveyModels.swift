@@ -159,6 +159,86 @@ enum SurveyService {
 
 extension SurveyTemplate: Content {}
 
+/// Group commit for survey submissions: writes that arrive while a transaction is running are committed together in
+/// the next one, so a burst of enterprises costs one commit (one fsync) per batch instead of one per answer. Each
+/// caller resumes only after the transaction holding its write has committed.
+actor SurveyWriteQueue {
+    private struct Item {
+        let id: UUID
+        let json: String
+        let final: Bool
+        let done: CheckedContinuation<Bool, any Error>
+    }
+
+    private let database: @Sendable () -> any Database
+    private var pending: [Item] = []
+    private var draining = false
+
+    init(database: @escaping @Sendable () -> any Database) { self.database = database }
+
+    /// True when this write changed the row (false: it had already been submitted).
+    func write(id: UUID, json: String, final: Bool) async throws -> Bool {
+        try await withCheckedThrowingContinuation { cont in
+            pending.append(Item(id: id, json: json, final: final, done: cont))
+            if !draining {
+                draining = true
+                Task { await drain() }
+            }
+        }
+    }
+
+    private func drain() async {
+        while !pending.isEmpty {
+            let batch = Array(pending.prefix(500))
+            pending.removeFirst(batch.count)
+            let writes = batch.map { ($0.id, $0.json, $0.final) }
+            do {
+                let changed = try await database().writeTransaction { tx in
+                    var out: [Bool] = []
+                    for (id, json, final) in writes { out.append(try await Self.conditionalWrite(id: id, json: json, final: final, on: tx)) }
+                    return out
+                }
+                for (item, ok) in zip(batch, changed) { item.done.resume(returning: ok) }
+            } catch {
+                // One failing write must not fail its neighbours: retry each on its own.
+                for item in batch {
+                    do {
+                        let (id, json, final) = (item.id, item.json, item.final)
+                        let ok = try await database().writeTransaction { tx in try await Self.conditionalWrite(id: id, json: json, final: final, on: tx) }
+                        item.done.resume(returning: ok)
+                    } catch {
+                        item.done.resume(throwing: error)
+                    }
+                }
+            }
+        }
+        draining = false
+    }
+
+    /// `UPDATE … WHERE id = ? AND status <> 'submitted' RETURNING id`: false when it was already submitted.
+    static func conditionalWrite(id: UUID, json: String, final: Bool, on db: any Database) async throws -> Bool {
+        guard let sql = db as? any SQLDatabase else { throw AppError.conflict("数据库不支持") }
+        var update = sql.update(SurveyResponse.schema).set("answers", to: SQLBind(json))
+        if final { update = update.set("status", to: SQLBind("submitted")).set("submitted_at", to: SQLBind(Date())) }
+        let rows = try await update.where("id", .equal, SQLBind(id)).where("status", .notEqual, SQLBind("submitted")).returning("id").all()
+        return !rows.isEmpty
+    }
+}
+
+extension Application {
+    private struct SurveyWriteQueueKey: StorageKey {
+        typealias Value = SurveyWriteQueue
+    }
+
+    /// The instance's survey write queue (one per application, created on first use).
+    var surveyWriteQueue: SurveyWriteQueue {
+        if let q = storage[SurveyWriteQueueKey.self] { return q }
+        let q = SurveyWriteQueue(database: { [unowned self] in self.db })
+        storage[SurveyWriteQueueKey.self] = q
+        return q
+    }
+}
+
 /// Decoded survey templates by id. A template that has responses never changes (edits make a new version), so
 /// entries never go stale; the cache saves a JSON decode per submission.
 actor TemplateCache {
@@ -184,7 +264,9 @@ extension SurveyService {
 
     /// Stores a submission once. The same answers again count as already received; different answers after
     /// submitting, an expired or unknown token are refused. `final: false` saves progress without submitting.
-    static func submit(token: String, answers raw: [String: String], final: Bool, on db: any Database) async throws -> SubmitOutcome {
+    static func submit(
+        token: String, answers raw: [String: String], final: Bool, on db: any Database, queue: SurveyWriteQueue? = nil
+    ) async throws -> SubmitOutcome {
         guard token.count >= 16, let r = try await SurveyResponse.query(on: db).filter(\.$token == token).first() else {
             throw AppError(status: .notFound, code: "unknown_token", message: "问卷链接无效")
         }
@@ -198,13 +280,16 @@ extension SurveyService {
         let problems = final ? t.problems(answers) : t.problems(answers).filter { $0.field != "_" }
         if !problems.isEmpty { throw AppError.invalid(problems) }
         let json = String(decoding: try JSONEncoder().encode(answers), as: UTF8.self)
-        guard let sql = db as? any SQLDatabase, let id = r.id else { throw AppError.conflict("数据库不支持") }
+        guard let id = r.id else { throw AppError.notFound("问卷") }
         // Conditional write: of two concurrent submissions only one changes the row; the other is answered from
         // what was stored, so every acknowledged answer is the one in the database.
-        var update = sql.update(SurveyResponse.schema).set("answers", to: SQLBind(json))
-        if final { update = update.set("status", to: SQLBind("submitted")).set("submitted_at", to: SQLBind(Date())) }
-        let rows = try await update.where("id", .equal, SQLBind(id)).where("status", .notEqual, SQLBind("submitted")).returning("id").all()
-        if rows.isEmpty {
+        let changed: Bool
+        if let queue {
+            changed = try await queue.write(id: id, json: json, final: final)
+        } else {
+            changed = try await db.writeTransaction { tx in try await SurveyWriteQueue.conditionalWrite(id: id, json: json, final: final, on: tx) }
+        }
+        if !changed {
             guard let now = try await SurveyResponse.find(id, on: db), now.status == "submitted" else {
                 throw AppError.conflict("问卷状态已变化，请刷新后重试")
             }

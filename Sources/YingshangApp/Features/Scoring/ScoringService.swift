@@ -96,17 +96,25 @@ enum ScoringService {
         let result: ScoringResult
         do { result = try Scoring.run(inputs) } catch let e as ScoringError { throw AppError.invalid(["weights": e.message]) }
         let by = actor?.username ?? "system"
-        return try await db.writeTransaction { db in
-            let last = try await ScoringRun.query(on: db).filter(\.$campaign.$id == cid).sort(\.$number, .descending).first()
-            let run = try ScoringRun(campaignID: cid, number: (last?.number ?? 0) + 1, inputs: inputs, result: result, by: by)
-            try await run.create(on: db)
-            try await AuditLog.record(
-                on: db, req: req, actor: actor, action: "score", entityType: "scoring_run", entityID: run.id, before: noSnapshot,
-                after: RunAudit(
-                    number: run.number, warnings: result.warnings.count,
-                    overall: Dictionary(result.assessed.map { ($0.name, $0.overall.map(Scoring.fmt2) ?? "未评分") }, uniquingKeysWith: { a, _ in a })))
-            return run
+        // Two runs started at once may pick the same number; the unique index refuses one, which then takes the next.
+        for attempt in 1...3 {
+            do {
+                return try await db.writeTransaction { db in
+                    let last = try await ScoringRun.query(on: db).filter(\.$campaign.$id == cid).sort(\.$number, .descending).first()
+                    let run = try ScoringRun(campaignID: cid, number: (last?.number ?? 0) + 1, inputs: inputs, result: result, by: by)
+                    try await run.create(on: db)
+                    try await AuditLog.record(
+                        on: db, req: req, actor: actor, action: "score", entityType: "scoring_run", entityID: run.id, before: noSnapshot,
+                        after: RunAudit(
+                            number: run.number, warnings: result.warnings.count,
+                            overall: Dictionary(result.assessed.map { ($0.name, $0.overall.map(Scoring.fmt2) ?? "未评分") }, uniquingKeysWith: { a, _ in a })))
+                    return run
+                }
+            } catch let error as any DatabaseError where error.isConstraintFailure && attempt < 3 {
+                continue
+            }
         }
+        throw AppError(status: .conflict, code: "busy", message: "评分正在进行，请稍后重试")
     }
 
     struct RunAudit: Encodable {
