@@ -92,5 +92,6 @@ enum Migrations {
         app.migrations.add(CreateRectificationTables())
         app.migrations.add(CreateLibraryTables())
         app.migrations.add(CreateVerificationTables())
+        app.migrations.add(AddAttachmentIssuedOn())
     }
 }

@@ -92,6 +92,18 @@ struct VerificationTests {
         #expect(flags[0].severity == .high && flags[1].severity == .medium)
     }
 
+    @Test("policy documents: issued after the cut-off are flagged, on the cut-off day are not")
+    func policyDates() {
+        let cutoff = Self.day("2022-09-30")
+        let docs = [
+            CrossChecks.DatedDocument(sha256: "a", name: "旧.pdf", issuedOn: Self.day("2022-09-30"), indicatorCode: "sb", unitID: "U1"),
+            CrossChecks.DatedDocument(sha256: "b", name: "新.pdf", issuedOn: Self.day("2022-10-08"), indicatorCode: "sb", unitID: "U1"),
+        ]
+        let flags = CrossChecks.policyDates(docs, cutoff: cutoff)
+        #expect(flags.map(\.key) == ["policy_after_cutoff|sb|b"])
+        #expect(flags.first?.evidence.contains("2022-10-08") == true)
+    }
+
     @Test("survey checks: straight-lining, implausible numbers, one phone for three or more respondents")
     func survey() {
         let codes = ["a", "b", "c", "d", "e"]

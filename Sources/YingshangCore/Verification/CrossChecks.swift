@@ -10,6 +10,7 @@ public enum FlagRule: String, Codable, CaseIterable, Sendable {
     case outOfRange = "out_of_range"
     case duplicateContact = "duplicate_contact"
     case fieldWork = "field_work"
+    case policyAfterCutoff = "policy_after_cutoff"
 
     public var chineseName: String {
         switch self {
@@ -21,6 +22,7 @@ public enum FlagRule: String, Codable, CaseIterable, Sendable {
         case .outOfRange: return "问卷答案超出合理范围"
         case .duplicateContact: return "多份问卷联系电话相同"
         case .fieldWork: return "实地核查发现问题"
+        case .policyAfterCutoff: return "政策文件印发晚于截止日期"
         }
     }
 }
@@ -131,6 +133,32 @@ public enum CrossChecks {
                 filedValue: first.name, observedValue: "\(group.count) 处使用",
                 evidence: "文件“\(first.name)”（SHA-256 \(sha.prefix(12))…）同时用于：" + Array(Set(places)).sorted().joined(separator: "；"),
                 severity: units.count > 1 ? .high : .medium)
+        }
+    }
+
+    public struct DatedDocument: Sendable {
+        public let sha256: String
+        public let name: String
+        public let issuedOn: Day
+        public let indicatorCode: String
+        public let unitID: String
+
+        public init(sha256: String, name: String, issuedOn: Day, indicatorCode: String, unitID: String) {
+            self.sha256 = sha256
+            self.name = name
+            self.issuedOn = issuedOn
+            self.indicatorCode = indicatorCode
+            self.unitID = unitID
+        }
+    }
+
+    /// Policy documents issued after the cut-off cannot support what was in force during the evaluation period.
+    public static func policyDates(_ documents: [DatedDocument], cutoff: Day) -> [FlagCandidate] {
+        documents.filter { $0.issuedOn > cutoff }.map { d in
+            FlagCandidate(
+                rule: .policyAfterCutoff, key: "policy_after_cutoff|\(d.indicatorCode)|\(d.sha256)", indicatorCode: d.indicatorCode, subCode: nil,
+                unitID: d.unitID, filedValue: d.issuedOn.description, observedValue: "截止 \(cutoff)",
+                evidence: "政策文件“\(d.name)”印发日期 \(d.issuedOn) 晚于评价周期截止日 \(cutoff)，不能作为评价周期内的印证", severity: .medium)
         }
     }
 

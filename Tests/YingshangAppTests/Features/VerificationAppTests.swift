@@ -132,4 +132,30 @@ struct VerificationAppTests {
             #expect(try await app.send(.GET, "/campaigns/\(cid)/visits", headers: coord.headers).text.contains("银行开户仍需到柜台"))
         }
     }
+
+    @Test("policy documents: the issued date is validated on upload and a date after the evaluation period raises a flag", arguments: TestDatabase.available)
+    func policyDate(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let (filing, token, cid) = try await FilingTests.open(app)
+            struct Save: Encodable, Sendable { let version: Int; let answers: [String: String] }
+            #expect(try await app.send(.PUT, "/api/v1/filings/\(filing.id)", headers: .bearer(token), json: Save(version: filing.version, answers: FilingTests.fullAnswers())).status == .ok)
+            func upload(_ issued: String) async throws -> TestingHTTPResponse {
+                try await app.testing().sendRequest(.PUT, "/api/v1/filings/\(filing.id)/evidence?name=policy.pdf&issued=\(issued)", headers: .bearer(token)) { req in
+                    req.headers.contentType = .binary
+                    req.body = ByteBuffer(data: FilingTests.pdf)
+                }
+            }
+            let bad = try await upload("2022-02-30")
+            #expect(bad.status == .unprocessableEntity && bad.apiError?.fields?["issued"] != nil)
+            #expect(try await FilingAttachment.query(on: app.db).count() == 0)
+            #expect(try await upload("2022-10-15").status == .created)
+            #expect(try await FilingAttachment.query(on: app.db).first()?.issuedOn == "2022-10-15")
+            #expect(try await FilingTests.act(app, filing.id, token, "submit").status == .ok)
+            let assessor = try await app.webSession("assessor")
+            _ = try await app.send(.POST, "/campaigns/\(cid)/flags/run", headers: assessor.headers, form: ["_csrf": assessor.csrf])
+            let flag = try #require(try await VerificationFlag.query(on: app.db).filter(\.$rule == FlagRule.policyAfterCutoff.rawValue).first())
+            // The demo's filing phase starts on 2022-10-01, so the period ends on 30 September.
+            #expect(flag.observedValue == "截止 2022-09-30" && flag.indicatorCode == "starting_business")
+        }
+    }
 }

@@ -129,8 +129,16 @@ enum EvidenceStore {
             }
             itemCode = item
         }
+        var issuedOn: Day? = nil
+        if let raw = req.query[String.self, at: "issued"], !raw.isEmpty {
+            guard let d = Day(raw), d <= DispatchService.today() else {
+                throw AppError.invalid(["issued": "印发日期格式应为 YYYY-MM-DD，且不能晚于今天"])
+            }
+            issuedOn = d
+        }
         let upload = try await receiveGated(req, ext: checked.ext)
         let item = itemCode
+        let issued = issuedOn
         let filingID = try f.requireID()
         let attachment = try await req.db.writeTransaction { db -> FilingAttachment in
             let blob: EvidenceBlob
@@ -141,10 +149,11 @@ enum EvidenceStore {
                 try await blob.create(on: db)
             }
             let a = FilingAttachment(filingID: filingID, itemCode: item, blob: blob, name: checked.name, by: user.username)
+            a.issuedOn = issued?.description
             try await a.create(on: db)
             try await AuditLog.record(
                 on: db, req: req, actor: user, action: "attach", entityType: "filing", entityID: filingID, before: noSnapshot,
-                after: ["name": checked.name, "sha256": upload.sha256, "item": item ?? "", "size": String(upload.size)])
+                after: ["name": checked.name, "sha256": upload.sha256, "item": item ?? "", "size": String(upload.size), "issued": issued?.description ?? ""])
             return a
         }
         return attachment

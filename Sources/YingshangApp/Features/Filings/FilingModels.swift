@@ -137,6 +137,8 @@ final class FilingAttachment: Model, @unchecked Sendable {
     @Field(key: "size") var size: Int
     @Field(key: "kind") var kind: String
     @Field(key: "uploaded_by") var uploadedBy: String
+    /// 印发日期 of a policy document, when the uploader gave it (checked against the evaluation period).
+    @OptionalField(key: "issued_on") var issuedOn: String?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
     init() {}
@@ -215,5 +217,15 @@ struct CreateFilingTables: AsyncMigration {
         for s in [FilingAttachment.schema, EvidenceBlob.schema, FilingEvent.schema, FilingVersion.schema, Filing.schema] {
             try await db.schema(s).delete()
         }
+    }
+}
+
+struct AddAttachmentIssuedOn: AsyncMigration {
+    func prepare(on db: any Database) async throws {
+        try await db.schema(FilingAttachment.schema).field("issued_on", .string).update()
+    }
+
+    func revert(on db: any Database) async throws {
+        try await db.schema(FilingAttachment.schema).deleteField("issued_on").update()
     }
 }

@@ -99,7 +99,7 @@ enum OpenAPIDocument {
               summary: "流转：submit 提交、approve 单位审核、return 退回（须填原因）、accept 审批局通过、reopen 重新打开",
               tag: "filings", secured: true, body: "FilingTransition", response: "Filing", status: "200"),
         .init(method: "put", path: "/api/v1/filings/{filingID}/evidence",
-              summary: "上传印证资料：请求体为文件原始内容，?name=文件名&item=题目代码；按内容校验类型，SHA-256 存储",
+              summary: "上传印证资料：请求体为文件原始内容，?name=文件名&item=题目代码&issued=政策文件印发日期（可选，YYYY-MM-DD）；按内容校验类型，SHA-256 存储",
               tag: "filings", secured: true, body: nil, response: "Attachment", status: "201"),
         .init(method: "post", path: "/api/v1/filings/{filingID}/contributions", summary: "牵头单位把题目分配给配合单位",
               tag: "filings", secured: true, body: "AssignItems", response: "ContributionArray", status: "200"),

@@ -149,6 +149,12 @@ enum VerificationService {
             return .init(sha256: a.sha256, name: a.name, indicatorCode: f.indicatorCode, itemCode: a.itemCode, unitID: unit, unitName: unitNames[unit] ?? unit)
         }
         found += CrossChecks.evidenceReuse(uses, indicatorNames: names)
+        let cutoff = try await evaluationCutoff(campaign, on: req.db)
+        let dated = attachments.compactMap { a -> CrossChecks.DatedDocument? in
+            guard let f = byID[a.$filing.id], let d = a.issuedOn.flatMap(Day.init) else { return nil }
+            return .init(sha256: a.sha256, name: a.name, issuedOn: d, indicatorCode: f.indicatorCode, unitID: f.$leadUnit.id.uuidString)
+        }
+        found += CrossChecks.policyDates(dated, cutoff: cutoff)
         for f in filings {
             guard let spec = catalog.indicator(f.indicatorCode), let fid = f.id else { continue }
             let mine = attachments.filter { $0.$filing.id == fid }
@@ -166,6 +172,17 @@ enum VerificationService {
         }
         found += try await surveyFlags(cid, on: req.db)
         return try await store(found, campaign: campaign, regionID: rid, req: req)
+    }
+
+    /// The last day of the evaluation period: the day before the filing phase starts, else 30 September of the year.
+    static func evaluationCutoff(_ campaign: Campaign, on db: any Database) async throws -> Day {
+        let cid = try campaign.requireID()
+        if let filing = try await CampaignPhase.query(on: db).filter(\.$campaign.$id == cid).filter(\.$kind == PhaseKind.filing.rawValue).first(),
+            let start = Day(filing.startDate)
+        {
+            return start.adding(days: -1)
+        }
+        return Day(year: campaign.year, month: 9, day: 30) ?? campaign.start
     }
 
     struct SurveyMedians {
