@@ -39,5 +39,41 @@ d.get(base + "/audit"); d.save_screenshot(f"{out}/forbidden.png")
 d.set_window_size(390, 844)
 login("unithead"); d.get(base + "/users"); d.save_screenshot(f"{out}/phone-users.png")
 d.get(base + "/?lang=en"); d.save_screenshot(f"{out}/phone-home-en.png")
+d.set_window_size(1280, 860)
+
+# Scoring, report, rectification, verification and the public page (needs `yingshang demo`'s scoring data).
+def campaign_ids():
+    d.get(base + "/scores")
+    links = [(a.text, a.get_attribute("href")) for a in d.find_elements(By.CSS_SELECTOR, "table.list a") if a.get_attribute("href").endswith("/scores")]
+    ids = {text: href.split("/campaigns/")[1].split("/")[0] for text, href in links}
+    city = next(v for k, v in ids.items() if "8 县" in k)
+    county = next(v for k, v in ids.items() if "8 县" not in k)
+    return county, city
+def accept_confirms():
+    d.execute_script("window.confirm = function () { return true; }")
+login("coordinator")
+county, city = campaign_ids()
+for cid in (county, city):
+    d.get(f"{base}/campaigns/{cid}/scores"); accept_confirms(); submit(d, "form[action$='scores/run'] button")
+d.save_screenshot(f"{out}/scores-city.png")
+d.get(f"{base}/campaigns/{city}/report"); d.save_screenshot(f"{out}/report.png")
+d.get(f"{base}/campaigns/{county}/scores"); d.find_elements(By.CSS_SELECTOR, "table.scores tbody a")[0].click(); d.save_screenshot(f"{out}/explain.png")
+d.get(f"{base}/campaigns/{county}/scores/units"); d.save_screenshot(f"{out}/units-assessment.png")
+d.get(f"{base}/rectifications?campaign={county}"); accept_confirms(); submit(d, "form[action$='from-scores'] button")
+d.save_screenshot(f"{out}/rectifications.png")
+d.get(base + "/library")
+for a in [h for h in (a.get_attribute("href") for a in d.find_elements(By.CSS_SELECTOR, "a[href*='/library/policies/']")) if not h.endswith('/new')][:2]:
+    d.get(a); accept_confirms(); submit(d, "form[action$='/publish'] button")
+login("assessor")
+d.get(f"{base}/campaigns/{county}/records?indicator=starting_business")
+import urllib.request, tempfile, os
+cookies = "; ".join(f"{c['name']}={c['value']}" for c in d.get_cookies())
+csv = urllib.request.urlopen(urllib.request.Request(f"{base}/campaigns/{county}/records/demo.csv?indicator=starting_business", headers={"Cookie": cookies})).read()
+path = os.path.join(tempfile.mkdtemp(), "records.csv"); open(path, "wb").write(csv)
+d.find_element(By.NAME, "file").send_keys(path); accept_confirms(); submit(d, "form[enctype] button.primary")
+d.save_screenshot(f"{out}/records.png")
+d.get(f"{base}/campaigns/{county}/flags"); submit(d, "form[action*='flags/run'] button"); d.save_screenshot(f"{out}/flags.png")
+d.set_window_size(390, 844)
+d.delete_all_cookies(); d.get(base + "/public"); d.save_screenshot(f"{out}/phone-public.png")
 d.quit()
 print("screenshots written to", out)

@@ -172,7 +172,12 @@ enum ReportBuilder {
         }
         let missing = r.indicators.filter { $0.score == nil }.map(\.nameZh)
         if !missing.isEmpty { summary.append("未填报或无可评分数据的指标：\(missing.joined(separator: "、"))，未计入综合得分。") }
-        let regionRows = result.regions.map {
+        // Assessed regions by rank (unranked last), then the benchmarks.
+        let ordered = result.regions.sorted { a, b in
+            if a.isBenchmark != b.isBenchmark { return !a.isBenchmark }
+            return (a.rank ?? Int.max, a.name) < (b.rank ?? Int.max, b.name)
+        }
+        let regionRows = ordered.map {
             EvaluationReport.RegionRow(
                 name: $0.name, overall: $0.overall.map(Scoring.fmt2) ?? "未评分",
                 rank: $0.isBenchmark ? "对标" : result.assessedCount > 1 ? ($0.rank.map { "第 \($0) 名" } ?? "—") : "（单一地区，不排名）",

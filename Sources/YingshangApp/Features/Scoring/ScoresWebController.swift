@@ -179,7 +179,8 @@ struct ScoresWebController {
             "scores/explain", title: "得分说明",
             ExplainBody(
                 campaignID: try c.requireID().uuidString, region: region.name, indicator: ind.nameZh,
-                score: ind.score.map(Scoring.fmt2) ?? "未填报", rank: ind.rank.map { "第 \($0)/\(result.assessedCount) 名" } ?? "—",
+                score: ind.score.map(Scoring.fmt2) ?? "未填报",
+                rank: result.assessedCount > 1 ? ind.rank.map { "第 \($0)/\(result.assessedCount) 名" } ?? "—" : "单一地区",
                 weight: Scoring.fmt(ind.weight), subs: subs, formula: formula,
                 run: "第 \(run.number) 次评分 · \(DisplayTime.format(run.createdAt))"))
     }
