@@ -86,6 +86,11 @@ struct ScoringAppTests {
             #expect(assessed.allSatisfy { ($0.overall ?? 0) <= (best.overall ?? 0) })
             let again = try await app.send(.POST, "/api/v1/campaigns/\(cid)/scoring-runs", headers: .bearer(coord)).decode(ScoresAPIController.RunDTO.self)
             #expect(again.regions == run.regions)
+            // Re-running the stored inputs of a run gives the stored numbers.
+            let leader = try await app.webSession("leader")
+            let recomputed = try await app.send(.POST, "/campaigns/\(cid)/scores/runs/\(run.id)/recompute", headers: leader.headers, form: ["_csrf": leader.csrf])
+            #expect(recomputed.status == .seeOther)
+            #expect(try await app.send(.GET, "/campaigns/\(cid)/scores", headers: leader.headers).text.contains("复算一致"))
 
             // K larger than the number of regions is refused with the rule named; nothing saved.
             let s = try await app.webSession("coordinator")

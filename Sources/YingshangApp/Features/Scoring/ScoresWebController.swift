@@ -8,6 +8,7 @@ struct ScoresWebController {
         g.get("scores", action: .viewScores, use: campaigns)
         g.get("campaigns", ":id", "scores", action: .viewScores, use: show)
         g.post("campaigns", ":id", "scores", "run", action: .runScoring, use: run)
+        g.post("campaigns", ":id", "scores", "runs", ":runID", "recompute", action: .viewScores, use: recompute)
         g.get("campaigns", ":id", "scores", "explain", action: .viewScores, use: explain)
         g.get("campaigns", ":id", "scores", "rules", action: .viewScores, use: rules)
         g.post("campaigns", ":id", "scores", "rules", action: .manageScoreRules, use: saveRules)
@@ -76,6 +77,7 @@ struct ScoresWebController {
         let canRun: Bool
         let canRules: Bool
         let assessedCount: Int
+        let runID: String
     }
 
     @Sendable func show(req: Request) async throws -> View {
@@ -88,7 +90,7 @@ struct ScoresWebController {
                 ShowBody(
                     campaignID: cid, campaignName: c.name, run: "", hasRun: false, columns: [], rows: [], overall: [], warnings: [],
                     chart: "", canRun: Permissions.allows(role, .runScoring), canRules: Permissions.allows(role, .manageScoreRules),
-                    assessedCount: 0))
+                    assessedCount: 0, runID: ""))
         }
         let result = try run.result()
         let columns = result.regions.map { Column(id: $0.id, name: $0.name, isBenchmark: $0.isBenchmark) }
@@ -114,7 +116,7 @@ struct ScoresWebController {
                 run: "第 \(run.number) 次评分 · \(DisplayTime.format(run.createdAt)) · \(run.createdBy) · 指标体系 V\((try? run.inputs().catalogVersion) ?? "")",
                 hasRun: true, columns: columns, rows: rows, overall: overall, warnings: result.warnings, chart: chart,
                 canRun: Permissions.allows(role, .runScoring), canRules: Permissions.allows(role, .manageScoreRules),
-                assessedCount: result.assessedCount))
+                assessedCount: result.assessedCount, runID: try run.requireID().uuidString))
     }
 
     @Sendable func run(req: Request) async throws -> Response {
@@ -128,6 +130,19 @@ struct ScoresWebController {
             req.setFlash((e.fields ?? [:]).values.sorted().joined(separator: "；").nonBlank ?? e.message, kind: "error")
         }
         return req.redirect(to: "/campaigns/\(cid)/scores")
+    }
+
+    /// Re-runs the pure scoring on the inputs stored with a run and says whether every number comes out the same.
+    @Sendable func recompute(req: Request) async throws -> Response {
+        let c = try await CampaignService.find(req)
+        let run = try await ScoringService.find(req, campaign: c)
+        let again = try Scoring.run(try run.inputs())
+        if again == (try run.result()) {
+            req.setFlash("复算一致：按第 \(run.number) 次评分保存的输入重新计算，全部得分与排名相同")
+        } else {
+            req.setFlash("复算不一致：请联系系统管理员（第 \(run.number) 次评分）", kind: "error")
+        }
+        return req.redirect(to: "/campaigns/\(try c.requireID())/scores")
     }
 
     // MARK: Explanation
