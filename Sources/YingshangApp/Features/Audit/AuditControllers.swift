@@ -62,7 +62,11 @@ struct AuditWebController {
     static let entityTypeNames = [
         ("user", "用户"), ("unit", "单位"), ("region", "行政区划"), ("catalog", "指标体系"), ("campaign", "评价任务"),
         ("assignment", "责任分工"), ("schedule", "填报日程"), ("task", "工作任务"), ("calendar", "节假日"), ("filing", "填报"),
-        ("question", "答疑"), ("register", "企业名单"), ("sample", "抽样"),
+        ("question", "答疑"), ("register", "企业名单"), ("sample", "抽样"), ("business_records", "业务数据"),
+        ("business_record", "办件复核"), ("verification_flag", "核验问题"), ("field_visit", "实地核查"), ("verified_value", "核验值"),
+        ("benchmark_values", "对标数据"), ("scoring_run", "评分"), ("score_rules", "加减分规则"), ("score_adjustment", "人工加减分"),
+        ("unit_assessment", "单位考核得分"), ("report_finding", "评价发现"), ("rectification", "整改事项"), ("best_practice", "典型经验"),
+        ("policy", "政策文件"),
     ]
     static let actionNames = [
         ("create", "新建"), ("update", "修改"), ("update_password", "重置密码"), ("delete", "删除"),
@@ -70,7 +74,9 @@ struct AuditWebController {
         ("generate", "生成"), ("update_status", "更新状态"), ("submit", "提交"), ("approve", "单位审核"), ("return", "退回"),
         ("accept", "审批局通过"), ("reopen", "重新打开"), ("attach", "上传附件"), ("detach", "删除附件"), ("import", "导入"),
         ("assign_items", "分配题目"), ("contribute", "配合单位提交"), ("reply", "回复"), ("draw", "抽样"), ("replace", "替换样本"),
-        ("issue_surveys", "发放问卷"),
+        ("issue_surveys", "发放问卷"), ("score", "评分"), ("apply", "确认考核得分"), ("run_checks", "运行核验"), ("dismiss", "排除问题"),
+        ("respond", "单位说明"), ("review", "办件复核"), ("status", "更新整改状态"), ("progress", "整改进展"), ("curate", "审核收录"),
+        ("replicate", "推广复制"), ("publish", "公开"), ("unpublish", "撤回公开"),
     ]
 
     func register(_ g: Guarded) {
