@@ -169,8 +169,11 @@ public enum Runner {
             let errors = SampleService.validate(p)
             if !errors.isEmpty { throw AdminTasks.Failure(description: errors.values.sorted().joined(separator: "\n")) }
             do {
+                let started = Date()
                 let d = try await SampleService.draw(id, p, by: "system", req: nil, on: app.db)
+                let elapsed = Date().timeIntervalSince(started)
                 let lines = ["层\tN_h\tn_h\t备选"] + d.allocation.map { "\($0.stratum)\t\($0.population)\t\($0.sample)\t\($0.reserve)" }
+                    + [String(format: "抽样用时 %.2f 秒（框 %d 家）", elapsed, d.allocation.reduce(0) { $0 + $1.population })]
                 return (try d.requireID().uuidString, lines)
             } catch let e as AppError {
                 throw AdminTasks.Failure(description: ([e.message] + (e.fields ?? [:]).values.sorted()).joined(separator: "\n"))
