@@ -137,11 +137,11 @@ public enum Runner {
             guard let id = UUID(uuidString: campaign), try await Campaign.find(id, on: app.db) != nil else {
                 throw AdminTasks.Failure(description: "评价任务 \(campaign) 不存在（--campaign）")
             }
-            guard let data = FileManager.default.contents(atPath: file) else { throw AdminTasks.Failure(description: "无法读取文件 \(file)") }
+            guard FileManager.default.isReadableFile(atPath: file) else { throw AdminTasks.Failure(description: "无法读取文件 \(file)") }
             let outcome: RegisterImporter.Outcome
             do {
                 outcome = try await RegisterImporter.run(
-                    campaignID: id, data: data, filename: file, skipInvalid: skipInvalid, db: app.db, progress: progress)
+                    campaignID: id, source: .file(file), filename: file, skipInvalid: skipInvalid, db: app.db, progress: progress)
             } catch let e as AppError {
                 throw AdminTasks.Failure(description: (e.fields ?? [:]).values.sorted().joined(separator: "\n"))
             }

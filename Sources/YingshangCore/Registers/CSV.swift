@@ -5,64 +5,76 @@ import Foundation
 public enum CSV {
     public static func parse(_ text: String) -> [[String]] {
         var rows: [[String]] = []
-        var row: [String] = []
-        var field = ""
-        var inQuotes = false
-        var chars = text.unicodeScalars.makeIterator()
-        var pending: Unicode.Scalar? = nil
-        func next() -> Unicode.Scalar? {
-            if let p = pending {
-                pending = nil
-                return p
-            }
-            return chars.next()
-        }
-        while let c = next() {
-            if inQuotes {
-                if c == "\"" {
-                    if let n = next() {
-                        if n == "\"" { field.unicodeScalars.append("\"") } else {
-                            inQuotes = false
-                            pending = n
-                        }
-                    } else {
-                        inQuotes = false
-                    }
-                } else {
-                    field.unicodeScalars.append(c)
-                }
-                continue
-            }
-            switch c {
-            case "\"" where field.isEmpty:
-                inQuotes = true
-            case ",":
-                row.append(field)
-                field = ""
-            case "\r":
-                if let n = next(), n != "\n" { pending = n }
-                row.append(field)
-                rows.append(row)
-                row = []
-                field = ""
-            case "\n":
-                row.append(field)
-                rows.append(row)
-                row = []
-                field = ""
-            default:
-                field.unicodeScalars.append(c)
-            }
-        }
-        if !field.isEmpty || !row.isEmpty {
-            row.append(field)
-            rows.append(row)
-        }
+        var parser = CSVByteParser()
+        var utf8 = Array(text.utf8)
+        utf8.withUnsafeBufferPointer { parser.feed($0) { rows.append($0) } }
+        parser.finish { rows.append($0) }
+        utf8.removeAll()
         return rows
     }
 }
 
-/// Text files from county offices come as UTF-8 (with or without BOM) or GB18030/GBK (Excel on Chinese Windows).
+/// RFC 4180 parsing over UTF-8 bytes fed in chunks of any size, so a large file is read a piece at a time.
+/// A quote opens a quoted field only at the start of a field; `""` inside quotes is a quote.
+public struct CSVByteParser: Sendable {
+    private var field: [UInt8] = []
+    private var row: [String] = []
+    private var inQuotes = false
+    private var quoteSeen = false
+    private var afterCR = false
+
+    public init() {}
+
+    private mutating func endField() {
+        row.append(String(decoding: field, as: UTF8.self))
+        field.removeAll(keepingCapacity: true)
+    }
+
+    public mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>, _ onRow: ([String]) throws -> Void) rethrows {
+        for b in bytes {
+            if quoteSeen {
+                quoteSeen = false
+                if b == 0x22 {
+                    field.append(0x22)
+                    continue
+                }
+                inQuotes = false
+            } else if inQuotes {
+                if b == 0x22 { quoteSeen = true } else { field.append(b) }
+                continue
+            }
+            if afterCR {
+                afterCR = false
+                if b == 0x0A { continue }
+            }
+            switch b {
+            case 0x22 where field.isEmpty:
+                inQuotes = true
+            case 0x2C:
+                endField()
+            case 0x0D, 0x0A:
+                endField()
+                try onRow(row)
+                row.removeAll(keepingCapacity: true)
+                afterCR = b == 0x0D
+            default:
+                field.append(b)
+            }
+        }
+    }
+
+    /// The last record when the input does not end with a line break.
+    public mutating func finish(_ onRow: ([String]) throws -> Void) rethrows {
+        quoteSeen = false
+        inQuotes = false
+        if !field.isEmpty || !row.isEmpty {
+            endField()
+            try onRow(row)
+            row.removeAll()
+        }
+    }
+}
+
 public enum TextDecoding {
     /// NSStringEncoding value of kCFStringEncodingGB_18030_2000 (the enum is unavailable on Linux).
     static let gb18030 = String.Encoding(rawValue: 0x8000_0632)

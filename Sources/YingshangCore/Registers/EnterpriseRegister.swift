@@ -21,6 +21,13 @@ public struct RowProblem: Equatable, Sendable, Codable {
     public let value: String
     public let reason: String
 
+    public init(row: Int, column: String, value: String, reason: String) {
+        self.row = row
+        self.column = column
+        self.value = value
+        self.reason = reason
+    }
+
     public var message: String { "第 \(row) 行“\(column)”列：\(value.isEmpty ? "" : "“\(value)” ")\(reason)" }
 }
 
@@ -92,17 +99,56 @@ public enum EnterpriseRegister {
         guard let header = rows.first else {
             return ([], [RowProblem(row: 1, column: "表头", value: "", reason: "文件为空")])
         }
-        let (columns, extras, missing) = mapHeader(header)
-        if !missing.isEmpty {
-            return ([], missing.map { RowProblem(row: 1, column: $0.chineseName, value: "", reason: "缺少必需的列") })
+        var validator: RowValidator
+        switch RowValidator.make(header: header, townships: townships, existing: existing) {
+        case .failure(let missing): return ([], missing.problems)
+        case .success(let v): validator = v
         }
-        let industryByName = Dictionary(uniqueKeysWithValues: industries.map { ($0.1, $0.0) })
-        var records: [(Int, EnterpriseRecord)] = []
+        var records: [(row: Int, record: EnterpriseRecord)] = []
         var problems: [RowProblem] = []
-        var seen: [String: Int] = [:]
         for (index, row) in rows.enumerated().dropFirst() {
-            let rowNumber = index + 1
-            if row.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
+            switch validator.check(row, rowNumber: index + 1) {
+            case .blank: continue
+            case .valid(let r): records.append((row: index + 1, record: r))
+            case .invalid(let p): problems += p
+            }
+        }
+        return (records, problems)
+    }
+
+    public struct MissingColumns: Error {
+        public let problems: [RowProblem]
+    }
+
+    /// Row-by-row validation, so a large file can be checked while it is read.
+    public struct RowValidator: Sendable {
+        public enum Outcome: Sendable {
+            case blank
+            case valid(EnterpriseRecord)
+            case invalid([RowProblem])
+        }
+
+        let columns: [Int: Column]
+        let extras: [Int: String]
+        let townships: [String: String]
+        let existing: Set<String>
+        let industryByName: [String: String]
+        /// Rows seen so far by credit code (packed into two words), for the duplicate message.
+        var seen: [USCCKey: Int32] = [:]
+
+        public static func make(header: [String], townships: [String: String], existing: Set<String>) -> Result<RowValidator, MissingColumns> {
+            let (columns, extras, missing) = mapHeader(header)
+            if !missing.isEmpty {
+                return .failure(MissingColumns(problems: missing.map { RowProblem(row: 1, column: $0.chineseName, value: "", reason: "缺少必需的列") }))
+            }
+            return .success(
+                RowValidator(
+                    columns: columns, extras: extras, townships: townships, existing: existing,
+                    industryByName: Dictionary(uniqueKeysWithValues: industries.map { ($0.1, $0.0) })))
+        }
+
+        public mutating func check(_ row: [String], rowNumber: Int) -> Outcome {
+            if row.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { return .blank }
             var values: [Column: String] = [:]
             var extra: [String: String] = [:]
             for (i, cell) in row.enumerated() {
@@ -114,9 +160,12 @@ public enum EnterpriseRegister {
                 rowProblems.append(RowProblem(row: rowNumber, column: c.chineseName, value: values[c] ?? "", reason: reason))
             }
             let uscc = values[.uscc] ?? ""
-            if let p = USCC.validate(uscc) { problem(.uscc, p.message) }
-            else if let first = seen[uscc] { problem(.uscc, "与第 \(first) 行重复") }
-            else if existing.contains(uscc) { problem(.uscc, "已在名单中") }
+            var key: USCCKey? = nil
+            if let p = USCC.validate(uscc) { problem(.uscc, p.message) } else {
+                key = USCCKey(uscc)
+                if let k = key, let first = seen[k] { problem(.uscc, "与第 \(first) 行重复") }
+                else if existing.contains(uscc) { problem(.uscc, "已在名单中") }
+            }
             let name = values[.name] ?? ""
             if name.isEmpty || name.count > 200 { problem(.name, "企业名称必填，不超过 200 个字") }
             var township: String? = nil
@@ -140,17 +189,31 @@ public enum EnterpriseRegister {
                 founded = parseDate(raw)
                 if founded == nil { problem(.founded, "日期格式应为 YYYY-MM-DD、YYYY/M/D 或 YYYY年M月D日") }
             }
-            if rowProblems.isEmpty {
-                seen[uscc] = rowNumber
-                records.append((rowNumber, EnterpriseRecord(
+            guard rowProblems.isEmpty, let key else { return .invalid(rowProblems) }
+            seen[key] = Int32(clamping: rowNumber)
+            return .valid(
+                EnterpriseRecord(
                     uscc: uscc, name: name, townshipCode: township, industry: industry, size: size, status: status,
                     founded: founded, contact: values[.contact].flatMap { $0.isEmpty ? nil : $0 },
-                    phone: values[.phone].flatMap { $0.isEmpty ? nil : $0 }, extra: extra)))
-            } else {
-                problems += rowProblems
-            }
+                    phone: values[.phone].flatMap { $0.isEmpty ? nil : $0 }, extra: extra))
         }
-        return (records.map { (row: $0.0, record: $0.1) }, problems)
+    }
+
+    /// A valid credit code packed into two words (nine 7-bit ASCII characters each), a compact key for a million rows.
+    public struct USCCKey: Hashable, Sendable {
+        let hi: UInt64
+        let lo: UInt64
+
+        init(_ code: String) {
+            var hi: UInt64 = 0
+            var lo: UInt64 = 0
+            for (i, b) in code.utf8.enumerated() {
+                let v = UInt64(b & 0x7F)
+                if i < 9 { hi = hi << 7 | v } else { lo = lo << 7 | v }
+            }
+            self.hi = hi
+            self.lo = lo
+        }
     }
 
     /// Accepts 2020-03-05, 2020/3/5, 2020.3.5, 20200305 and 2020年3月5日.
