@@ -98,6 +98,9 @@ enum RegisterImporter {
         do {
             return try await db.writeTransaction { tx in
                 guard let sql = tx as? any SQLDatabase else { throw AppError.conflict("数据库不支持") }
+                // A larger page cache (16 MB, this connection) keeps SQLite from spilling index pages mid-transaction.
+                // Statement journals in memory (temp_store) were faster still but pushed a 1M-row import past 200 MB.
+                if sql.dialect.name == "sqlite" { try await sql.raw("PRAGMA cache_size = -16384").run() }
                 var state = ImportState(townships: known, existing: existing, skipInvalid: skipInvalid)
                 var batch: [EnterpriseRecord] = []
                 func flush() async throws {
@@ -255,19 +258,59 @@ enum RegisterImporter {
         return max(1, Int(Double(total) / (Double(head.count) / Double(lines))) - 1)
     }
 
+    /// One statement per batch with the rows as one JSON array bound as a single parameter, unpacked by the database
+    /// (`json_each` on SQLite, `jsonb_array_elements` on PostgreSQL): binding twelve values a row one by one cost
+    /// far more than the insert itself.
     private static func insert(_ batch: [EnterpriseRecord], campaignID: UUID, on sql: any SQLDatabase) async throws {
-        var insert = sql.insert(into: Enterprise.schema).columns(
-            "id", "campaign_id", "uscc", "name", "township_code", "industry", "size", "status", "founded", "contact", "phone", "extra")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        for r in batch {
+        var json = "["
+        json.reserveCapacity(batch.count * 160)
+        for (i, r) in batch.enumerated() {
             let extra = r.extra.isEmpty ? "{}" : String(decoding: (try? encoder.encode(r.extra)) ?? Data("{}".utf8), as: UTF8.self)
-            insert = insert.values([
-                SQLBind(UUID()), SQLBind(campaignID), SQLBind(r.uscc), SQLBind(r.name), SQLBind(r.townshipCode), SQLBind(r.industry),
-                SQLBind(r.size), SQLBind(r.status), SQLBind(r.founded?.description), SQLBind(r.contact), SQLBind(r.phone), SQLBind(extra),
-            ] as [any SQLExpression])
+            if i > 0 { json += "," }
+            json += "["
+            json += jsonString(UUID().uuidString)
+            for v in [r.uscc, r.name, r.townshipCode, r.industry, r.size, r.status, r.founded?.description, r.contact, r.phone, extra] as [String?] {
+                json += ","
+                json += v.map(jsonString) ?? "null"
+            }
+            json += "]"
         }
-        try await insert.run()
+        json += "]"
+        let columns = "id, campaign_id, uscc, name, township_code, industry, size, status, founded, contact, phone, extra"
+        if sql.dialect.name == "postgresql" {
+            try await sql.raw("""
+                INSERT INTO enterprises (\(unsafeRaw: columns))
+                SELECT (x->>0)::uuid, \(bind: campaignID), x->>1, x->>2, x->>3, x->>4, x->>5, x->>6, x->>7, x->>8, x->>9, x->>10
+                FROM jsonb_array_elements(\(bind: json)::jsonb) AS x
+                """).run()
+        } else {
+            try await sql.raw("""
+                INSERT INTO enterprises (\(unsafeRaw: columns))
+                SELECT json_extract(value, '$[0]'), \(bind: campaignID), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+                    json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), json_extract(value, '$[6]'),
+                    json_extract(value, '$[7]'), json_extract(value, '$[8]'), json_extract(value, '$[9]'), json_extract(value, '$[10]')
+                FROM json_each(\(bind: json))
+                """).run()
+        }
+    }
+
+    /// A JSON string literal: quotes, backslashes and control characters escaped.
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
     }
 
     /// The error report as CSV (UTF-8 with BOM for Excel).
