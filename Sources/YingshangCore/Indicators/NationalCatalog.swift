@@ -64,6 +64,9 @@ public enum NationalCatalog {
 
     public static var catalog: Catalog { Catalog(indicators: indicators) }
 
+    /// Chinese names by code, for pages that show an indicator outside a campaign (library, flags).
+    public static let namesByCode: [String: String] = Dictionary(indicators.map { ($0.code, $0.nameZh) }, uniquingKeysWith: { a, _ in a })
+
     public static let indicators: [IndicatorSpec] = [
         IndicatorSpec(
             code: "starting_business", nameZh: "开办企业", nameEn: "Starting a business",

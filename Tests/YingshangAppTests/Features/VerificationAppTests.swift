@@ -64,6 +64,12 @@ struct VerificationAppTests {
             let mine = try await app.send(.GET, "/api/v1/campaigns/\(cid)/flags", headers: .bearer(filer)).decode([FlagsAPIController.FlagDTO].self)
             let scjg = try await app.unitID("SCJG")
             #expect(!mine.isEmpty && mine.allSatisfy { $0.unitID == scjg })
+            // The unit finds them from its home page, and the flags page shows it no assessor-only links.
+            let home = try await app.send(.GET, "/", headers: filerWeb.headers)
+            #expect(home.text.contains("待答复的核验问题") && home.text.contains("/campaigns/\(cid)/flags"))
+            let unitFlags = try await app.send(.GET, "/campaigns/\(cid)/flags", headers: filerWeb.headers)
+            #expect(unitFlags.status == .ok && !unitFlags.text.contains("/records\""))
+            #expect(!unitFlags.text.contains("待核实 \(flags.count)"))  // counts cover only the unit's own flags
             let mid = try mismatch.requireID()
             let tax = try await app.apiToken("filer_tax")
             #expect(try await app.send(.POST, "/api/v1/flags/\(mid)/response", headers: .bearer(tax), json: ["response": "x"]).status == .forbidden)

@@ -110,6 +110,25 @@ enum EvidenceStore {
         return res
     }
 
+    /// Receives the one file a record may carry (policy, practice, visit, flag response, progress report): streamed,
+    /// content-checked and stored by hash; `apply` sets the record's fields, `save` writes it with the audit entry.
+    static func attachSingle(
+        _ req: Request, entity: String, id: UUID?, apply: @escaping @Sendable (String, Upload) -> Void,
+        save: @escaping @Sendable (any Database) async throws -> Void
+    ) async throws -> Response {
+        let checked = try checkedName(req)
+        let file = try await receiveGated(req, ext: checked.ext)
+        apply(checked.name, file)
+        let user = try req.currentUser()
+        try await req.db.writeTransaction { db in
+            try await save(db)
+            try await AuditLog.record(
+                on: db, req: req, actor: user, action: "attach", entityType: entity, entityID: id, before: noSnapshot,
+                after: ["file": checked.name, "sha256": file.sha256])
+        }
+        return try await ["name": checked.name, "sha256": file.sha256].encodeResponse(status: .created, for: req)
+    }
+
     /// Streams a record's single optional file (policy, practice, visit, flag response…), 404 when it has none.
     static func streamAttached(sha256: String?, name: String?, kind: String?, req: Request) async throws -> Response {
         guard let sha256, let name else { throw AppError.notFound("附件") }

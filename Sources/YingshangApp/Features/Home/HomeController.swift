@@ -48,6 +48,14 @@ struct HomeController {
             let best = result.assessed.first { $0.rank == 1 } ?? first
             cards.append(Card(label: label, value: best.overall.map(Scoring.fmt2) ?? "—", href: "/campaigns/\(run.$campaign.id)/overview"))
         }
+        if Permissions.allows(role, .respondFlags) {
+            // Units find the assessor's flags on their own unit here; the flags page lists them with the deadline.
+            let open = try await VerificationFlag.query(on: req.db).filter(\.$unit.$id == user.$unit.id)
+                .filter(\.$status == VerificationFlag.Status.open.rawValue).sort(\.$createdAt, .descending).all()
+            if let newest = open.first {
+                cards.append(Card(label: "待答复的核验问题", value: "\(open.count)", href: "/campaigns/\(newest.$campaign.id)/flags"))
+            }
+        }
         if Permissions.allows(role, .viewRectifications) {
             var q = Rectification.query(on: req.db).filter(\.$status ~~ [RectificationStatus.planned.rawValue, RectificationStatus.inProgress.rawValue])
             if role.isUnitScoped { q = q.filter(\.$unit.$id == user.$unit.id) }

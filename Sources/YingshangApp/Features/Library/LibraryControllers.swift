@@ -46,7 +46,7 @@ struct LibraryWebController {
 
     static func practiceRow(_ p: BestPractice) -> PracticeRow {
         PracticeRow(
-            id: p.id?.uuidString ?? "", title: p.title, indicator: p.indicatorCode.flatMap { LibraryService.indicatorNames[$0] } ?? "",
+            id: p.id?.uuidString ?? "", title: p.title, indicator: p.indicatorCode.flatMap { NationalCatalog.namesByCode[$0] } ?? "",
             region: p.regionName, tags: p.tags.split(separator: ",").map(String.init), status: p.practiceStatus.chineseName,
             statusCode: p.status, published: p.published, replicate: p.replicate, summary: String(p.description.prefix(120)))
     }
@@ -54,7 +54,7 @@ struct LibraryWebController {
     static func policyRow(_ p: Policy) -> PolicyRow {
         PolicyRow(
             id: p.id?.uuidString ?? "", title: p.title, docNumber: p.docNumber, issuingBody: p.issuingBody, issuedOn: p.issuedOn,
-            indicators: p.indicatorCodes.compactMap { LibraryService.indicatorNames[$0] }, published: p.published)
+            indicators: p.indicatorCodes.compactMap { NationalCatalog.namesByCode[$0] }, published: p.published)
     }
 
     /// Search over title, text and tags; `indicator` filters both lists.
@@ -278,20 +278,6 @@ struct LibraryWebController {
         return req.redirect(to: "/library/policies/\(try p.requireID())")
     }
 
-    static func storeFile(_ req: Request, entity: String, id: UUID?, apply: @escaping @Sendable (String, EvidenceStore.Upload) -> Void, save: @escaping @Sendable (any Database) async throws -> Void) async throws -> Response {
-        let checked = try EvidenceStore.checkedName(req)
-        let file = try await EvidenceStore.receiveGated(req, ext: checked.ext)
-        apply(checked.name, file)
-        let user = try req.currentUser()
-        try await req.db.writeTransaction { db in
-            try await save(db)
-            try await AuditLog.record(
-                on: db, req: req, actor: user, action: "attach", entityType: entity, entityID: id, before: noSnapshot,
-                after: ["file": checked.name, "sha256": file.sha256])
-        }
-        return try await ["name": checked.name, "sha256": file.sha256].encodeResponse(status: .created, for: req)
-    }
-
     @Sendable func uploadPracticeFile(req: Request) async throws -> Response {
         let p = try await Self.findPractice(req)
         let manage = Permissions.allows(try req.currentRole(), .manageLibrary)
@@ -299,7 +285,7 @@ struct LibraryWebController {
         if !manage && p.$unit.id != own {
             throw AppError.forbidden("只能为本单位提交的经验上传附件")
         }
-        return try await Self.storeFile(
+        return try await EvidenceStore.attachSingle(
             req, entity: "best_practice", id: p.id,
             apply: { name, file in
                 p.fileName = name
@@ -315,7 +301,7 @@ struct LibraryWebController {
 
     @Sendable func uploadPolicyFile(req: Request) async throws -> Response {
         let p = try await Self.findPolicy(req)
-        return try await Self.storeFile(
+        return try await EvidenceStore.attachSingle(
             req, entity: "policy", id: p.id,
             apply: { name, file in
                 p.fileName = name

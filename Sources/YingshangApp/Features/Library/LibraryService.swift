@@ -29,9 +29,6 @@ enum LibraryService {
         return t
     }
 
-    static var indicatorNames: [String: String] {
-        Dictionary(NationalCatalog.indicators.map { ($0.code, $0.nameZh) }, uniquingKeysWith: { a, _ in a })
-    }
 
     static func createPractice(_ input: PracticeInput, req: Request) async throws -> BestPractice {
         var errors: [String: String] = [:]
@@ -45,7 +42,7 @@ enum LibraryService {
         if tags.count > 10 || tags.contains(where: { $0.count > 20 }) { errors["tags"] = "最多 10 个标签，每个不超过 20 字" }
         p.tags = tags.joined(separator: ",")
         if let code = input.indicatorCode?.nonBlank {
-            if indicatorNames[code] == nil { errors["indicatorCode"] = "未知指标" }
+            if NationalCatalog.namesByCode[code] == nil { errors["indicatorCode"] = "未知指标" }
             p.indicatorCode = code
         }
         if !errors.isEmpty { throw AppError.invalid(errors) }
@@ -121,7 +118,7 @@ enum LibraryService {
             errors["issuedOn"] = "印发日期格式应为 YYYY-MM-DD"
         }
         let codes = (input.indicators ?? []).filter { !$0.isEmpty }
-        if let bad = codes.first(where: { indicatorNames[$0] == nil }) { errors["indicators"] = "未知指标 \(bad)" }
+        if let bad = codes.first(where: { NationalCatalog.namesByCode[$0] == nil }) { errors["indicators"] = "未知指标 \(bad)" }
         p.indicators = codes.joined(separator: ",")
         if !errors.isEmpty { throw AppError.invalid(errors) }
         let user = try req.currentUser()

@@ -304,19 +304,13 @@ struct RectificationWebController {
         guard u.by == user.username || canVerify else {
             throw AppError.forbidden("只能为自己填写的进展上传印证材料")
         }
-        let checked = try EvidenceStore.checkedName(req)
-        let file = try await EvidenceStore.receiveGated(req, ext: checked.ext)
-        let before = u.fileName
-        u.fileName = checked.name
-        u.fileSHA256 = file.sha256
-        u.fileKind = file.kind.rawValue
-        try await req.db.writeTransaction { db in
-            try await u.update(on: db)
-            try await AuditLog.record(
-                on: db, req: req, actor: user, action: "attach", entityType: "rectification", entityID: r.id, before: before.map { ["file": $0] },
-                after: ["file": checked.name, "sha256": file.sha256])
-        }
-        return try await ["name": checked.name, "sha256": file.sha256].encodeResponse(status: .created, for: req)
+        return try await EvidenceStore.attachSingle(
+            req, entity: "rectification", id: r.id,
+            apply: { name, file in
+                u.fileName = name
+                u.fileSHA256 = file.sha256
+                u.fileKind = file.kind.rawValue
+            }, save: { try await u.update(on: $0) })
     }
 
     @Sendable func download(req: Request) async throws -> Response {

@@ -30,6 +30,7 @@ struct EvaluationReport: Encodable {
         let code: String
         let name: String
         let score: String
+        let scoreValue: Double?
         let rank: String
         let comparison: String
         let subs: [SubRow]
@@ -151,7 +152,7 @@ enum ReportBuilder {
             let c = cmp.score(ind.code)
             let text = findings[ind.code] ?? ""
             return EvaluationReport.IndicatorPage(
-                code: ind.code, name: ind.nameZh, score: ind.score.map(Scoring.fmt2) ?? "未填报",
+                code: ind.code, name: ind.nameZh, score: ind.score.map(Scoring.fmt2) ?? "未填报", scoreValue: ind.score,
                 rank: ind.rank.map { "第 \($0)/\(result.assessedCount) 名" } ?? "—",
                 comparison: c.map { cs in "\(cmp.name) \(Scoring.fmt2(cs))" + (ind.score.map { "，差距 \(Scoring.fmt2(cs - $0))" } ?? "") } ?? "—",
                 subs: subs,

@@ -124,7 +124,8 @@ struct ReportController {
         let items = try await Rectification.query(on: req.db).filter(\.$campaign.$id == cid).all()
         let open = items.filter { !$0.rectificationStatus.isClosed }
         let overdue = open.filter { Day($0.deadline).map { today > $0 } ?? false }
-        let weakest = report.indicators.filter { $0.score != "未填报" }.sorted { (Double($0.score) ?? 0) < (Double($1.score) ?? 0) }.prefix(3).map { "\($0.name) \($0.score)" }
+        let weakest = report.indicators.filter { $0.scoreValue != nil }.sorted { ($0.scoreValue ?? 0) < ($1.scoreValue ?? 0) }.prefix(3)
+            .map { "\($0.name) \($0.score)" }
         return try await req.render(
             "report/overview", title: "评价总览",
             OverviewBody(report: report, overdueRectifications: overdue.count, openRectifications: open.count, weakest: Array(weakest)))

@@ -239,7 +239,7 @@ struct VerificationWebController {
 
     static func rows(_ flags: [VerificationFlag], on db: any Database) async throws -> [FlagRow] {
         let units = Dictionary(try await Unit.query(on: db).all().compactMap { u in u.id.map { ($0, u.name) } }, uniquingKeysWith: { a, _ in a })
-        let names = LibraryService.indicatorNames
+        let names = NationalCatalog.namesByCode
         return flags.map { f in
             FlagRow(
                 id: f.id?.uuidString ?? "", rule: f.flagRule?.chineseName ?? f.rule, indicator: f.indicatorCode.flatMap { names[$0] } ?? "—",
@@ -268,6 +268,7 @@ struct VerificationWebController {
         let rules: [SelectOption]
         let canManage: Bool
         let counts: String
+        let showVerificationNav: Bool
     }
 
     @Sendable func flags(req: Request) async throws -> View {
@@ -277,7 +278,10 @@ struct VerificationWebController {
         let page = try await Self.visibleFlags(req, campaign: c).filter(\.$region.$id == (try region.requireID())).paginate(ListQuery(req, defaultPer: 30).pageRequest)
         let status = req.query[String.self, at: "status"] ?? ""
         let rule = req.query[String.self, at: "rule"] ?? ""
-        let all = try await VerificationFlag.query(on: req.db).filter(\.$campaign.$id == cid).all()
+        // Counts over what this user may see in this region (unit users: their own unit's flags only).
+        var scope = VerificationFlag.query(on: req.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == (try region.requireID()))
+        if try req.currentRole().isUnitScoped { scope = scope.filter(\.$unit.$id == (try req.currentUser().$unit.id)) }
+        let all = try await scope.all()
         let counts = VerificationFlag.Status.allCases.map { s in "\(s.chineseName) \(all.filter { $0.status == s.rawValue }.count)" }.joined(separator: " · ")
         return try await req.render(
             "verification/flags", title: "核验问题",
@@ -289,7 +293,8 @@ struct VerificationWebController {
                     + VerificationFlag.Status.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == status) },
                 rules: [SelectOption(value: "", label: "全部规则", selected: rule.isEmpty)]
                     + FlagRule.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == rule) },
-                canManage: Permissions.allows(try req.currentRole(), .manageVerification), counts: counts))
+                canManage: Permissions.allows(try req.currentRole(), .manageVerification), counts: counts,
+                showVerificationNav: Permissions.allows(try req.currentRole(), .viewRegister)))
     }
 
     @Sendable func runChecks(req: Request) async throws -> Response {
@@ -369,18 +374,13 @@ struct VerificationWebController {
         let user = try req.currentUser()
         guard f.$unit.id == user.$unit.id else { throw AppError.forbidden("只能为本单位的核验问题上传材料") }
         if f.flagStatus != .open { throw AppError(status: .conflict, code: "decided", message: "该问题已有结论，不能再上传材料") }
-        let checked = try EvidenceStore.checkedName(req)
-        let file = try await EvidenceStore.receiveGated(req, ext: checked.ext)
-        f.responseFileName = checked.name
-        f.responseFileSHA256 = file.sha256
-        f.responseFileKind = file.kind.rawValue
-        try await req.db.writeTransaction { db in
-            try await f.update(on: db)
-            try await AuditLog.record(
-                on: db, req: req, actor: user, action: "attach", entityType: "verification_flag", entityID: f.id, before: noSnapshot,
-                after: ["file": checked.name, "sha256": file.sha256])
-        }
-        return try await ["name": checked.name, "sha256": file.sha256].encodeResponse(status: .created, for: req)
+        return try await EvidenceStore.attachSingle(
+            req, entity: "verification_flag", id: f.id,
+            apply: { name, file in
+                f.responseFileName = name
+                f.responseFileSHA256 = file.sha256
+                f.responseFileKind = file.kind.rawValue
+            }, save: { try await f.update(on: $0) })
     }
 
     @Sendable func responseFile(req: Request) async throws -> Response {
@@ -418,7 +418,7 @@ struct VerificationWebController {
         let cid = try c.requireID()
         let region = try await VerificationService.region(c, req)
         let rid = try region.requireID()
-        let names = LibraryService.indicatorNames
+        let names = NationalCatalog.namesByCode
         let rows = try await FieldVisit.query(on: req.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == rid).sort(\.$visitedOn, .descending).all().map {
             VisitRow(
                 id: $0.id?.uuidString ?? "", kind: $0.kind == "interview" ? "座谈访谈" : "实地核查", day: $0.visitedOn,
@@ -514,7 +514,7 @@ struct VerificationWebController {
 
     @Sendable func uploadVisitFile(req: Request) async throws -> Response {
         let v = try await Self.findVisit(req)
-        return try await LibraryWebController.storeFile(
+        return try await EvidenceStore.attachSingle(
             req, entity: "field_visit", id: v.id,
             apply: { name, file in
                 v.fileName = name

@@ -49,7 +49,7 @@ enum VerificationService {
             }
             try await AuditLog.record(
                 on: db, req: req, actor: user, action: "import", entityType: "business_records", entityID: cid,
-                before: ["records": before], after: ["records": models.count, "indicator": indicator.count > 0 ? 1 : 0])
+                before: ["indicator": indicator, "records": String(before)], after: ["indicator": indicator, "records": String(models.count)])
         }
         return models.count
     }
