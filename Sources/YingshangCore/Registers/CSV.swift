@@ -15,10 +15,43 @@ public enum CSV {
 }
 
 /// RFC 4180 parsing over UTF-8 bytes fed in chunks of any size, so a large file is read a piece at a time.
-/// A quote opens a quoted field only at the start of a field; `""` inside quotes is a quote.
+/// Rows come out as Swift strings; `CSVRecordParser` underneath hands out raw bytes for the fast import path.
 public struct CSVByteParser: Sendable {
-    private var field: [UInt8] = []
-    private var row: [String] = []
+    private var records = CSVRecordParser()
+
+    public init() {}
+
+    public mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>, _ onRow: ([String]) throws -> Void) rethrows {
+        try records.feed(bytes) { try onRow($0.strings) }
+    }
+
+    /// The last record when the input does not end with a line break.
+    public mutating func finish(_ onRow: ([String]) throws -> Void) rethrows {
+        try records.finish { try onRow($0.strings) }
+    }
+}
+
+/// One CSV record as bytes: the fields unescaped and laid end to end, with where each one ends.
+public struct ByteRecord: Sendable {
+    public internal(set) var bytes: [UInt8] = []
+    public internal(set) var ends: [Int] = []
+
+    public init() {}
+
+    public var count: Int { ends.count }
+
+    public func range(_ i: Int) -> Range<Int> { (i == 0 ? 0 : ends[i - 1])..<ends[i] }
+
+    public var strings: [String] {
+        (0..<ends.count).map { String(decoding: bytes[range($0)], as: UTF8.self) }
+    }
+}
+
+/// RFC 4180 over UTF-8 bytes without making strings: a quote opens a quoted field only at the start of a field,
+/// `""` inside quotes is a quote, records end with CRLF or LF (or CR). Runs of ordinary bytes are copied in one go.
+public struct CSVRecordParser: Sendable {
+    private var record = ByteRecord()
+    private var fieldStart = 0
     private var inQuotes = false
     private var quoteSeen = false
     private var afterCR = false
@@ -26,51 +59,82 @@ public struct CSVByteParser: Sendable {
     public init() {}
 
     private mutating func endField() {
-        row.append(String(decoding: field, as: UTF8.self))
-        field.removeAll(keepingCapacity: true)
+        record.ends.append(record.bytes.count)
+        fieldStart = record.bytes.count
     }
 
-    public mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>, _ onRow: ([String]) throws -> Void) rethrows {
-        for b in bytes {
+    private mutating func reset() {
+        record.bytes.removeAll(keepingCapacity: true)
+        record.ends.removeAll(keepingCapacity: true)
+        fieldStart = 0
+    }
+
+    public mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>, _ onRecord: (ByteRecord) throws -> Void) rethrows {
+        let n = bytes.count
+        var i = 0
+        while i < n {
+            if inQuotes {
+                var j = i
+                while j < n && bytes[j] != 0x22 { j += 1 }
+                record.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<j]))
+                if j < n {
+                    inQuotes = false
+                    quoteSeen = true
+                }
+                i = j + 1
+                continue
+            }
+            let b = bytes[i]
             if quoteSeen {
                 quoteSeen = false
                 if b == 0x22 {
-                    field.append(0x22)
+                    record.bytes.append(0x22)
+                    inQuotes = true
+                    i += 1
                     continue
                 }
-                inQuotes = false
-            } else if inQuotes {
-                if b == 0x22 { quoteSeen = true } else { field.append(b) }
-                continue
             }
             if afterCR {
                 afterCR = false
-                if b == 0x0A { continue }
+                if b == 0x0A {
+                    i += 1
+                    continue
+                }
             }
             switch b {
-            case 0x22 where field.isEmpty:
+            case 0x22 where record.bytes.count == fieldStart:
                 inQuotes = true
+                i += 1
             case 0x2C:
                 endField()
+                i += 1
             case 0x0D, 0x0A:
                 endField()
-                try onRow(row)
-                row.removeAll(keepingCapacity: true)
+                try onRecord(record)
+                reset()
                 afterCR = b == 0x0D
+                i += 1
             default:
-                field.append(b)
+                var j = i + 1
+                while j < n {
+                    let c = bytes[j]
+                    if c == 0x2C || c == 0x0A || c == 0x0D { break }
+                    j += 1
+                }
+                record.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<j]))
+                i = j
             }
         }
     }
 
     /// The last record when the input does not end with a line break.
-    public mutating func finish(_ onRow: ([String]) throws -> Void) rethrows {
+    public mutating func finish(_ onRecord: (ByteRecord) throws -> Void) rethrows {
         quoteSeen = false
         inQuotes = false
-        if !field.isEmpty || !row.isEmpty {
+        if record.bytes.count > fieldStart || !record.ends.isEmpty {
             endField()
-            try onRow(row)
-            row.removeAll()
+            try onRecord(record)
+            reset()
         }
     }
 }

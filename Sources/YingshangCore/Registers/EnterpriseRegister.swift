@@ -131,10 +131,12 @@ public enum EnterpriseRegister {
         let columns: [Int: Column]
         let extras: [Int: String]
         let townships: [String: String]
-        let existing: Set<String>
+        let existing: Set<USCCKey>
         let industryByName: [String: String]
         /// Rows seen so far by credit code (packed into two words), for the duplicate message.
         var seen: [USCCKey: Int32] = [:]
+        /// Lookup tables for `checkBytes`, built once from the same lists.
+        let fast: FastTables
 
         public static func make(header: [String], townships: [String: String], existing: Set<String>) -> Result<RowValidator, MissingColumns> {
             let (columns, extras, missing) = mapHeader(header)
@@ -143,8 +145,10 @@ public enum EnterpriseRegister {
             }
             return .success(
                 RowValidator(
-                    columns: columns, extras: extras, townships: townships, existing: existing,
-                    industryByName: Dictionary(uniqueKeysWithValues: industries.map { ($0.1, $0.0) })))
+                    columns: columns, extras: extras, townships: townships,
+                    existing: Set(existing.compactMap { USCC.isValid($0) ? USCCKey($0) : nil }),
+                    industryByName: Dictionary(uniqueKeysWithValues: industries.map { ($0.1, $0.0) }),
+                    fast: FastTables(columns: columns, extras: extras, townships: townships)))
         }
 
         public mutating func check(_ row: [String], rowNumber: Int) -> Outcome {
@@ -164,7 +168,7 @@ public enum EnterpriseRegister {
             if let p = USCC.validate(uscc) { problem(.uscc, p.message) } else {
                 key = USCCKey(uscc)
                 if let k = key, let first = seen[k] { problem(.uscc, "与第 \(first) 行重复") }
-                else if existing.contains(uscc) { problem(.uscc, "已在名单中") }
+                else if let k = key, existing.contains(k) { problem(.uscc, "已在名单中") }
             }
             let name = values[.name] ?? ""
             if name.isEmpty || name.count > 200 { problem(.name, "企业名称必填，不超过 200 个字") }
@@ -203,6 +207,11 @@ public enum EnterpriseRegister {
     public struct USCCKey: Hashable, Sendable {
         let hi: UInt64
         let lo: UInt64
+
+        init(hi: UInt64, lo: UInt64) {
+            self.hi = hi
+            self.lo = lo
+        }
 
         init(_ code: String) {
             var hi: UInt64 = 0

@@ -1,0 +1,338 @@
+import Foundation
+
+/// Validated register rows packed as bytes, ready to be bound to an insert without making a string per cell:
+/// ten columns a row (credit code, name, township code, industry letter, size, status, founded, contact, phone,
+/// extra attributes as a JSON object), each a span of `bytes` or null.
+public struct RegisterRowBatch: Sendable {
+    public static let columns = 10
+    public private(set) var bytes: [UInt8] = []
+    /// Two numbers per cell: start in `bytes` and length, length -1 for null.
+    public private(set) var spans: [Int32] = []
+    public private(set) var count = 0
+
+    public init() {}
+
+    public var isEmpty: Bool { count == 0 }
+
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        spans.removeAll(keepingCapacity: true)
+        count = 0
+    }
+
+    /// A cell as text (null as nil), for the PostgreSQL path and tests.
+    public func string(row: Int, column: Int) -> String? {
+        let k = (row * Self.columns + column) * 2
+        let length = Int(spans[k + 1])
+        guard length >= 0 else { return nil }
+        let start = Int(spans[k])
+        return String(decoding: bytes[start..<start + length], as: UTF8.self)
+    }
+
+    mutating func appendNull() {
+        spans.append(0)
+        spans.append(-1)
+    }
+
+    mutating func append(_ cell: UnsafeBufferPointer<UInt8>) {
+        spans.append(Int32(bytes.count))
+        spans.append(Int32(cell.count))
+        bytes.append(contentsOf: cell)
+    }
+
+    mutating func appendOptional(_ cell: UnsafeBufferPointer<UInt8>) {
+        if cell.isEmpty { appendNull() } else { append(cell) }
+    }
+
+    mutating func append(_ cell: [UInt8]) {
+        cell.withUnsafeBufferPointer { append($0) }
+    }
+
+    mutating func append(_ text: String?) {
+        guard var text else { return appendNull() }
+        text.withUTF8 { append($0) }
+    }
+
+    mutating func beginJSON() -> Int {
+        bytes.append(UInt8(ascii: "{"))
+        return bytes.count - 1
+    }
+
+    mutating func appendJSONMember(key: [UInt8], value: UnsafeBufferPointer<UInt8>, first: Bool) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(contentsOf: key)
+        bytes.append(UInt8(ascii: ":"))
+        Self.appendJSONString(value, to: &bytes)
+    }
+
+    mutating func endJSON(start: Int) {
+        bytes.append(UInt8(ascii: "}"))
+        spans.append(Int32(start))
+        spans.append(Int32(bytes.count - start))
+    }
+
+    mutating func endRow() { count += 1 }
+
+    /// A row checked the slow way.
+    public mutating func append(_ r: EnterpriseRecord) {
+        append(r.uscc)
+        append(r.name)
+        append(r.townshipCode)
+        append(r.industry)
+        append(r.size)
+        append(r.status)
+        append(r.founded?.description)
+        append(r.contact)
+        append(r.phone)
+        let start = beginJSON()
+        for (i, key) in r.extra.keys.sorted().enumerated() {
+            var value = r.extra[key] ?? ""
+            value.withUTF8 { appendJSONMember(key: Self.jsonString(key), value: $0, first: i == 0) }
+        }
+        endJSON(start: start)
+        endRow()
+    }
+
+    /// A JSON string literal: quotes, backslashes and control characters escaped; the bytes must be valid UTF-8.
+    static func appendJSONString(_ s: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        out.append(0x22)
+        for b in s {
+            switch b {
+            case 0x22: out.append(0x5C); out.append(0x22)
+            case 0x5C: out.append(0x5C); out.append(0x5C)
+            case 0..<0x20: out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]])
+            default: out.append(b)
+            }
+        }
+        out.append(0x22)
+    }
+
+    static func jsonString(_ s: String) -> [UInt8] {
+        var out: [UInt8] = []
+        var s = s
+        s.withUTF8 { appendJSONString($0, to: &out) }
+        return out
+    }
+}
+
+extension EnterpriseRegister {
+    /// Byte forms of the lists a row is checked against, built once per file.
+    struct FastTables: Sendable {
+        /// Field index of each column, -1 when the file has no such column.
+        let index: [Int]
+        let townships: [(key: [UInt8], code: [UInt8])]
+        let industryNames: [(name: [UInt8], letter: [UInt8])]
+        let sizes: [[UInt8]]
+        let statuses: [[UInt8]]
+        /// Extra columns in key order, with their names already as JSON strings.
+        let extras: [(index: Int, key: [UInt8])]
+        /// Two extra columns share a header: the slow path decides which value wins.
+        let extrasAmbiguous: Bool
+        let usccValue: [Int8]
+
+        init(columns: [Int: Column], extras: [Int: String], townships: [String: String]) {
+            var index = [Int](repeating: -1, count: Column.allCases.count)
+            for (i, c) in columns { index[Column.allCases.firstIndex(of: c) ?? 0] = i }
+            self.index = index
+            self.townships = townships.map { (Array($0.key.utf8), Array($0.value.utf8)) }
+            industryNames = EnterpriseRegister.industries.map { (Array($0.1.utf8), Array($0.0.utf8)) }
+            sizes = EnterpriseRegister.sizes.map { Array($0.utf8) }
+            statuses = EnterpriseRegister.statuses.map { Array($0.utf8) }
+            self.extras = extras.sorted { $0.value < $1.value }.map { ($0.key, RegisterRowBatch.jsonString($0.value)) }
+            extrasAmbiguous = Set(extras.values).count != extras.count
+            var value = [Int8](repeating: -1, count: 256)
+            for (v, c) in USCC.alphabet.enumerated() { value[Int(c.asciiValue ?? 0)] = Int8(v) }
+            usccValue = value
+        }
+
+        func column(_ c: Column) -> Int {
+            switch c {
+            case .uscc: return index[0]
+            case .name: return index[1]
+            case .township: return index[2]
+            case .industry: return index[3]
+            case .size: return index[4]
+            case .status: return index[5]
+            case .founded: return index[6]
+            case .contact: return index[7]
+            case .phone: return index[8]
+            }
+        }
+    }
+}
+
+extension EnterpriseRegister.RowValidator {
+    /// The fast path for a CSV record already in its canonical form: appends the row to `batch` and returns true,
+    /// or returns false (nothing appended, nothing remembered) when the row needs `check` — whitespace to trim,
+    /// a bad or repeated credit code, another spelling of a date or township, invalid UTF-8, anything unusual.
+    /// `check` stays the one authority on what is valid and on every error message.
+    public mutating func checkBytes(_ record: ByteRecord, rowNumber: Int, into batch: inout RegisterRowBatch) -> Bool {
+        let t = fast
+        return record.bytes.withUnsafeBufferPointer { buf -> Bool in
+            let n = record.count
+            func cell(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+                guard i >= 0, i < n else { return UnsafeBufferPointer(rebasing: buf[0..<0]) }
+                return UnsafeBufferPointer(rebasing: buf[record.range(i)])
+            }
+            for i in 0..<n {
+                let c = cell(i)
+                if !c.isEmpty && (!Self.isValidUTF8(c) || Self.hasEdgeWhitespace(c)) { return false }
+            }
+            // Credit code: 18 characters of the alphabet with the right check character, not seen before.
+            let code = cell(t.column(.uscc))
+            guard code.count == 18 else { return false }
+            var sum = 0
+            var hi: UInt64 = 0
+            var lo: UInt64 = 0
+            for (k, b) in code.enumerated() {
+                let v = Int(t.usccValue[Int(b)])
+                guard v >= 0 else { return false }
+                if k < 17 { sum += v * USCC.weights[k] }
+                if k < 9 { hi = hi << 7 | UInt64(b & 0x7F) } else { lo = lo << 7 | UInt64(b & 0x7F) }
+            }
+            guard Int(t.usccValue[Int(code[17])]) == (31 - sum % 31) % 31 else { return false }
+            let key = EnterpriseRegister.USCCKey(hi: hi, lo: lo)
+            guard seen[key] == nil, !existing.contains(key) else { return false }
+
+            let name = cell(t.column(.name))
+            guard !name.isEmpty, name.count <= 200 else { return false }
+            var township: [UInt8]? = nil
+            let town = cell(t.column(.township))
+            if !town.isEmpty {
+                township = t.townships.first { Self.same($0.key, town) }?.code
+                if township == nil, town.count == 12, town.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+                    let prefix = UnsafeBufferPointer(rebasing: town[town.startIndex..<town.startIndex + 9])
+                    township = t.townships.first { Self.same($0.key, prefix) }?.code
+                }
+                if township == nil { return false }
+            }
+            var industry: [UInt8]? = nil
+            let ind = cell(t.column(.industry))
+            if !ind.isEmpty {
+                if ind.count == 1, let b = ind.first, (b >= 0x41 && b <= 0x54) || (b >= 0x61 && b <= 0x74) {
+                    industry = [b & ~0x20]
+                } else {
+                    industry = t.industryNames.first { Self.same($0.name, ind) }?.letter
+                }
+                if industry == nil { return false }
+            }
+            let size = cell(t.column(.size))
+            if !size.isEmpty && !t.sizes.contains(where: { Self.same($0, size) }) { return false }
+            let status = cell(t.column(.status))
+            if !status.isEmpty && !t.statuses.contains(where: { Self.same($0, status) }) { return false }
+            let founded = cell(t.column(.founded))
+            if !founded.isEmpty && !Self.isCanonicalDay(founded) { return false }
+            if t.extrasAmbiguous && t.extras.contains(where: { !cell($0.index).isEmpty }) { return false }
+
+            seen[key] = Int32(clamping: rowNumber)
+            batch.append(code)
+            batch.append(name)
+            if let township { batch.append(township) } else { batch.appendNull() }
+            if let industry { batch.append(industry) } else { batch.appendNull() }
+            batch.appendOptional(size)
+            batch.appendOptional(status)
+            batch.appendOptional(founded)
+            batch.appendOptional(cell(t.column(.contact)))
+            batch.appendOptional(cell(t.column(.phone)))
+            let start = batch.beginJSON()
+            var first = true
+            for e in t.extras {
+                let v = cell(e.index)
+                if v.isEmpty { continue }
+                batch.appendJSONMember(key: e.key, value: v, first: first)
+                first = false
+            }
+            batch.endJSON(start: start)
+            batch.endRow()
+            return true
+        }
+    }
+
+    static func same(_ a: [UInt8], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        return a.withUnsafeBufferPointer { pa in
+            guard let x = pa.baseAddress, let y = b.baseAddress else { return a.isEmpty }
+            return memcmp(x, y, a.count) == 0
+        }
+    }
+
+    /// Room for `rows` credit codes, so the duplicate check does not rehash while a large file is read.
+    public mutating func reserve(_ rows: Int) {
+        seen.reserveCapacity(rows)
+    }
+
+    /// Exactly YYYY-MM-DD naming a real day: what `Day.description` writes, so it is stored as given.
+    static func isCanonicalDay(_ c: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard c.count == 10, c[4] == 0x2D, c[7] == 0x2D else { return false }
+        func number(_ r: Range<Int>) -> Int? {
+            var v = 0
+            for i in r {
+                let d = Int(c[i]) - 0x30
+                guard d >= 0 && d <= 9 else { return nil }
+                v = v * 10 + d
+            }
+            return v
+        }
+        guard let y = number(0..<4), let m = number(5..<7), let d = number(8..<10) else { return false }
+        return Day(year: y, month: m, day: d) != nil
+    }
+
+    /// Whether the first or last character may be whitespace (a superset of what trimming removes, so a row
+    /// that passes needs no trimming).
+    static func hasEdgeWhitespace(_ c: UnsafeBufferPointer<UInt8>) -> Bool {
+        func isSpace(_ v: UInt32) -> Bool {
+            v == 0x20 || (0x09...0x0D).contains(v) || v == 0x85 || v == 0xA0 || v == 0x1680 || v == 0x180E
+                || (0x2000...0x205F).contains(v) || v == 0x3000 || v == 0xFEFF
+        }
+        guard let f = c.first, let l = c.last else { return false }
+        if f < 0x80 { if isSpace(UInt32(f)) { return true } } else if isSpace(scalar(c, at: 0)) { return true }
+        if l < 0x80 { return isSpace(UInt32(l)) }
+        var s = c.count - 1
+        while s > 0 && c[s] & 0xC0 == 0x80 && c.count - s < 4 { s -= 1 }
+        return isSpace(scalar(c, at: s))
+    }
+
+    /// The scalar starting at `i` of valid UTF-8.
+    static func scalar(_ c: UnsafeBufferPointer<UInt8>, at i: Int) -> UInt32 {
+        let b = c[i]
+        let (need, first): (Int, UInt32) =
+            b < 0xE0 ? (1, UInt32(b & 0x1F)) : b < 0xF0 ? (2, UInt32(b & 0x0F)) : (3, UInt32(b & 0x07))
+        var v = first
+        for k in 1...need where i + k < c.count { v = v << 6 | UInt32(c[i + k] & 0x3F) }
+        return v
+    }
+
+    static func isValidUTF8(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = p.count
+        while i < n {
+            let b = p[i]
+            if b < 0x80 {
+                i += 1
+                continue
+            }
+            let need: Int
+            var v: UInt32
+            let minimum: UInt32
+            if b & 0xE0 == 0xC0 {
+                need = 1; v = UInt32(b & 0x1F); minimum = 0x80
+            } else if b & 0xF0 == 0xE0 {
+                need = 2; v = UInt32(b & 0x0F); minimum = 0x800
+            } else if b & 0xF8 == 0xF0 {
+                need = 3; v = UInt32(b & 0x07); minimum = 0x10000
+            } else {
+                return false
+            }
+            guard i + need < n else { return false }
+            for k in 1...need {
+                let c = p[i + k]
+                guard c & 0xC0 == 0x80 else { return false }
+                v = v << 6 | UInt32(c & 0x3F)
+            }
+            if v < minimum || v > 0x10FFFF || (0xD800...0xDFFF).contains(v) { return false }
+            i += need + 1
+        }
+        return true
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+@testable import YingshangCore
+
+/// The byte-level fast path must store exactly what the string validator stores, and leave every other row —
+/// errors included — to it.
+@Suite("Register import fast path")
+struct RegisterFastPathTests {
+    let townships = ["城关街道": "370799001", "370799001": "370799001", "青山镇": "370799101", "370799101": "370799101"]
+    let header = ["统一社会信用代码", "企业名称", "所属乡镇/街道", "行业门类", "企业规模", "登记状态", "成立日期", "联系人", "联系电话", "备注", "法人"]
+
+    func code(_ n: Int) -> String {
+        let chars = Array("0123456789ABCDEFGHJKLMNPQRTUWXY")
+        var body = "913707"
+        var v = n
+        for _ in 0..<11 {
+            body.append(chars[v % 31])
+            v /= 31
+        }
+        return body + String(USCC.checkCharacter(for: Array(body)) ?? "0")
+    }
+
+    /// Rows in canonical form (fast) and in every spelling and error the slow path handles.
+    func rows() -> (csv: String, canonical: Int) {
+        var lines = [header.joined(separator: ",")]
+        var canonical = 0
+        for i in 0..<300 {
+            lines.append("\(code(i)),青山示范企业\(i)有限公司,城关街道,C,小型,存续,2019-03-05,张三,13800000000,\"重点,企业\",李四")
+            canonical += 1
+        }
+        lines.append("\(code(1000)),甲,370799101,a,微型,在业,2020-02-29,,,,")  // lowercase letter, leap day
+        lines.append("\(code(1001)),乙,370799001001,制造业,,,,,,\"说\"\"明\"\"\",")  // 12-digit code, name of section, quotes
+        lines.append("\(code(1002)),丙,,,,,,,,,")
+        lines.append("\(code(1003)),\"多\n行\",,,,,,,,\"\u{1}控制\",")
+        canonical += 4
+        let slow = [
+            " \(code(2000)),丁,,,,,,,,,",  // leading space
+            "\(code(2001)),戊　,,,,,,,,,",  // trailing full-width space
+            "\(code(2002)),己,,,,,2019/3/5,,,,",  // other date spelling
+            "\(code(2003)),庚,,,,,2019年3月5日,,,,",
+            "\(code(2004)),辛,,,,,2019-02-30,,,,",  // no such day
+            "\(code(2005)),壬,火星镇,,,,,,,,",
+            "\(code(2006)),癸,,Z,,,,,,,",
+            "\(code(2007)),子,,,巨型,,,,,,",
+            "\(code(2008)),丑,,,,倒闭,,,,,",
+            "\(code(0)),寅,,,,,,,,,",  // duplicate of the first row
+            "91350100M000100Y44,卯,,,,,,,,,",  // wrong check character
+            "\(code(2009).lowercased()),辰,,,,,,,,,",
+            "\(code(2010)),,,,,,,,,,",  // no name
+            ",,,,,,,,,,",  // blank
+            "\(code(2011)),\(String(repeating: "长", count: 80)),,,,,,,,,",  // 240 bytes, 80 characters: valid
+            "\(code(2012)),\(String(repeating: "长", count: 201)),,,,,,,,,",
+            "\(code(2013)),巳,３７０７９９００１,,,,,,,,",
+            "\(code(2014)),午,\"370799001\r\n1\",,,,,,,,",
+        ]
+        lines.append("\(code(2015)),未")  // a short row and one with more cells than headers are still canonical
+        lines.append("\(code(2016)),申,,,,,,,,,,多余")
+        canonical += 2
+        lines += slow
+        return (lines.joined(separator: "\r\n") + "\r\n", canonical)
+    }
+
+    struct Outcome {
+        var batch = RegisterRowBatch()
+        var problems: [RowProblem] = []
+        var fast = 0
+        var blank = 0
+    }
+
+    func run(_ csv: String, fast useFast: Bool, existing: Set<String> = []) throws -> Outcome {
+        var records: [ByteRecord] = []
+        var parser = CSVRecordParser()
+        let bytes = Array(csv.utf8)
+        // Fed in small uneven pieces so records and quotes cross chunk boundaries.
+        var start = 0
+        var step = 1
+        while start < bytes.count {
+            let end = min(bytes.count, start + step)
+            bytes[start..<end].withUnsafeBufferPointer { parser.feed($0) { records.append($0) } }
+            start = end
+            step = step % 97 + 13
+        }
+        parser.finish { records.append($0) }
+        var validator = try EnterpriseRegister.RowValidator.make(header: records[0].strings, townships: townships, existing: existing).get()
+        var out = Outcome()
+        for (i, record) in records.enumerated().dropFirst() {
+            if useFast && validator.checkBytes(record, rowNumber: i + 1, into: &out.batch) {
+                out.fast += 1
+                continue
+            }
+            switch validator.check(record.strings, rowNumber: i + 1) {
+            case .valid(let r): out.batch.append(r)
+            case .invalid(let p): out.problems += p
+            case .blank: out.blank += 1
+            }
+        }
+        return out
+    }
+
+    func cells(_ b: RegisterRowBatch) -> [[String?]] {
+        (0..<b.count).map { r in (0..<RegisterRowBatch.columns).map { b.string(row: r, column: $0) } }
+    }
+
+    @Test("the fast path stores exactly what the full check stores and reports the same problems")
+    func parity() throws {
+        let (csv, canonical) = rows()
+        let fast = try run(csv, fast: true)
+        let slow = try run(csv, fast: false)
+        #expect(fast.fast == canonical)
+        #expect(cells(fast.batch) == cells(slow.batch))
+        #expect(fast.problems == slow.problems)
+        #expect(fast.blank == 1)
+        #expect(!slow.problems.isEmpty)
+        let first = cells(fast.batch)[0]
+        #expect(first == [code(0), "青山示范企业0有限公司", "370799001", "C", "小型", "存续", "2019-03-05", "张三", "13800000000", #"{"备注":"重点,企业","法人":"李四"}"#])
+        // The extra attributes are JSON a decoder reads back, control characters included.
+        for row in cells(fast.batch) {
+            let json = try #require(row[9])
+            _ = try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
+        }
+    }
+
+    @Test("codes already in the snapshot and repeated codes fall to the full check with its message")
+    func duplicates() throws {
+        let (csv, _) = rows()
+        let out = try run(csv, fast: true, existing: [code(5)])
+        #expect(out.problems.contains { $0.row == 7 && $0.reason == "已在名单中" })
+        #expect(out.problems.contains { $0.reason == "与第 2 行重复" })
+    }
+
+    @Test("invalid UTF-8 is never stored as is")
+    func invalidUTF8() throws {
+        var validator = try EnterpriseRegister.RowValidator.make(header: header, townships: townships, existing: []).get()
+        var record = ByteRecord()
+        var parser = CSVRecordParser()
+        let bytes: [UInt8] = Array("\(code(1)),".utf8) + [0xE9, 0x9D] + Array(",,,,,,,,,\n".utf8)
+        bytes.withUnsafeBufferPointer { parser.feed($0) { record = $0 } }
+        var batch = RegisterRowBatch()
+        #expect(!validator.checkBytes(record, rowNumber: 2, into: &batch))
+        #expect(batch.isEmpty)
+    }
+}
