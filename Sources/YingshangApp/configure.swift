@@ -93,5 +93,6 @@ enum Migrations {
         app.migrations.add(CreateLibraryTables())
         app.migrations.add(CreateVerificationTables())
         app.migrations.add(AddAttachmentIssuedOn())
+        app.migrations.add(MoveEnterpriseKeyToIndex())
     }
 }

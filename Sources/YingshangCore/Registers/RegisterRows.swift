@@ -108,7 +108,7 @@ public struct RegisterRowBatch: Sendable {
         out.append(0x22)
     }
 
-    static func jsonString(_ s: String) -> [UInt8] {
+    public static func jsonString(_ s: String) -> [UInt8] {
         var out: [UInt8] = []
         var s = s
         s.withUTF8 { appendJSONString($0, to: &out) }

@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import Foundation
 import Testing
 import Vapor
@@ -71,6 +72,70 @@ struct RegisterSamplingTests {
             let res3 = try await Self.upload(app, s, campaign: cid, Self.gbCSV(good: good), skipInvalid: false)
             let job3 = try await Self.waitForJob(app, try #require(res3.headers.first(name: .location)))
             #expect(job3.problems.contains { $0.reason == "已在名单中" })
+        }
+    }
+
+    static func code(_ n: Int) -> String {
+        let chars = Array("0123456789ABCDEFGHJKLMNPQRTUWXY")
+        var body = "923707"
+        var v = n
+        for _ in 0..<11 {
+            body.append(chars[v % 31])
+            v /= 31
+        }
+        return body + String(USCC.checkCharacter(for: Array(body)) ?? "0")
+    }
+
+    @Test("a large load drops the unique key and builds it once; a bad row stores nothing; the key holds afterwards", arguments: TestDatabase.available)
+    func bulkLoad(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let cid = try await CampaignTests.demoCampaign(app).requireID()
+            func count() async throws -> Int { try await Enterprise.query(on: app.db).filter(\.$campaign.$id == cid).count() }
+            let before = try await count()
+            var lines = ["统一社会信用代码,企业名称,所属乡镇/街道,行业门类,企业规模,登记状态,成立日期,注册资本"]
+            for i in 0..<500 { lines.append("\(Self.code(i)),批量企业\(i),370799101,C,小型,存续,2020-01-0\(i % 9 + 1),\(i)万元") }
+            // Another spelling of every field: checked the slow way, stored the same way.
+            lines.append("\(Self.code(500)), 批量企业500 ,青山镇,制造业,微型,在业,2020年1月1日,")
+            let good = Data(lines.joined(separator: "\n").utf8)
+            let bad = good + Data("\n\(Self.code(0)),重复企业,,,,,,\n".utf8)
+            // A threshold of one row makes this small file take the path of a million-row one.
+            let rejected = try await RegisterImporter.run(
+                campaignID: cid, data: bad, filename: "bad.csv", skipInvalid: false, db: app.db, rebuildIndexAbove: 1)
+            #expect(!rejected.stored)
+            #expect(rejected.problems.map(\.reason) == ["与第 2 行重复"])
+            #expect(try await count() == before)
+
+            let loaded = try await RegisterImporter.run(
+                campaignID: cid, data: good, filename: "good.csv", skipInvalid: false, db: app.db, rebuildIndexAbove: 1)
+            #expect(loaded.stored)
+            #expect(loaded.imported == 501)
+            #expect(try await count() == before + 501)
+            let fast = try #require(try await Enterprise.query(on: app.db).filter(\.$uscc == Self.code(7)).first())
+            #expect(fast.name == "批量企业7")
+            #expect(fast.founded == "2020-01-08")
+            #expect(fast.extraJSON.contains("7万元"))
+            let slow = try #require(try await Enterprise.query(on: app.db).filter(\.$uscc == Self.code(500)).first())
+            #expect([slow.name, slow.townshipCode, slow.industry, slow.size, slow.founded] == ["批量企业500", "370799101", "C", "微型", "2020-01-01"])
+            #expect(slow.extraJSON == "{}")
+
+            // The database still refuses a second row with the same credit code in the campaign.
+            let sql = try #require(app.db as? any SQLDatabase)
+            let campaign: any Encodable & Sendable = db == .sqlite ? cid.uuidString : cid
+            await #expect(throws: (any Error).self) {
+                try await sql.raw(
+                    "INSERT INTO enterprises (id, campaign_id, uscc, name, extra) VALUES (\(bind: UUID().uuidString), \(bind: campaign), \(bind: Self.code(3)), 'x', '{}')"
+                ).run()
+            }
+            if db == .sqlite {
+                let indexes = try await sql.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'enterprises'").all()
+                #expect(try indexes.map { try $0.decode(column: "name", as: String.self) }.contains(MoveEnterpriseKeyToIndex.indexName))
+            }
+            // Again: every row is now already in the register.
+            let again = try await RegisterImporter.run(
+                campaignID: cid, data: good, filename: "good.csv", skipInvalid: false, db: app.db, rebuildIndexAbove: 1)
+            #expect(!again.stored)
+            #expect(again.problems.count == 501)
+            #expect(again.problems.allSatisfy { $0.reason == "已在名单中" })
         }
     }
 

@@ -1,5 +1,6 @@
 import Fluent
 import SQLKit
+import SQLiteNIO
 import Vapor
 import YingshangCore
 import YingshangOffice
@@ -55,25 +56,28 @@ enum RegisterImporter {
     }
 
     static let chunkSize = 4 << 20
-    static let batchRows = 1000
     static let maxProblems = 1000
+    /// Below this many rows the unique index is kept up row by row; above, dropped and built once at the end.
+    static let rebuildIndexRows = 50_000
 
     static func run(
         campaignID: UUID, data: Data, filename: String, skipInvalid: Bool, db: any Database, actor: User? = nil,
-        progress: (@Sendable (Int, Int) -> Void)? = nil
+        rebuildIndexAbove: Int = rebuildIndexRows, progress: (@Sendable (Int, Int) -> Void)? = nil
     ) async throws -> Outcome {
-        try await run(campaignID: campaignID, source: .data(data), filename: filename, skipInvalid: skipInvalid, db: db, actor: actor, progress: progress)
+        try await run(
+            campaignID: campaignID, source: .data(data), filename: filename, skipInvalid: skipInvalid, db: db, actor: actor,
+            rebuildIndexAbove: rebuildIndexAbove, progress: progress)
     }
 
     /// Reads, validates and inserts in one pass inside one transaction: UTF-8 CSV is parsed chunk by chunk and rows
-    /// are inserted in batches, so memory stays flat however large the file. Any invalid row (without `skipInvalid`)
-    /// rolls the whole transaction back; the problems are collected (up to 1,000) for the error list.
+    /// are inserted a chunk at a time, so memory stays flat however large the file. Any invalid row (without
+    /// `skipInvalid`) rolls the whole transaction back; the problems are collected (up to 1,000) for the error list.
     static func run(
         campaignID: UUID, source: Source, filename: String, skipInvalid: Bool, db: any Database, actor: User? = nil,
-        progress: (@Sendable (Int, Int) -> Void)? = nil
+        rebuildIndexAbove: Int = rebuildIndexRows, progress: (@Sendable (Int, Int) -> Void)? = nil
     ) async throws -> Outcome {
         let head = try readHead(source)
-        let input: Input
+        let input: RegisterBatchProducer.Input
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
             let sheets = try XLSX.read(try readAll(source))
             input = .rows(sheets.first?.rows.map { $0.map(\.string) } ?? [])
@@ -94,128 +98,75 @@ enum RegisterImporter {
             townships[r.code] = r.code
         }
         let existing = Set(try await Enterprise.query(on: db).filter(\.$campaign.$id == campaignID).field(\.$uscc).all().map(\.uscc))
-        let known = townships
+        let producer = RegisterBatchProducer(
+            input: input, townships: townships, existing: existing, skipInvalid: skipInvalid, estimate: estimate, progress: progress)
         do {
             return try await db.writeTransaction { tx in
                 guard let sql = tx as? any SQLDatabase else { throw AppError.conflict("数据库不支持") }
-                // A larger page cache (16 MB, this connection) keeps SQLite from spilling index pages mid-transaction.
-                // Statement journals in memory (temp_store) were faster still but pushed a 1M-row import past 200 MB.
-                if sql.dialect.name == "sqlite" { try await sql.raw("PRAGMA cache_size = -16384").run() }
-                var state = ImportState(townships: known, existing: existing, skipInvalid: skipInvalid)
-                var batch: [EnterpriseRecord] = []
-                func flush() async throws {
-                    guard !batch.isEmpty else { return }
-                    try await insert(batch, campaignID: campaignID, on: sql)
-                    state.imported += batch.count
-                    batch.removeAll(keepingCapacity: true)
-                }
-                try await forEachRowChunk(input) { rows in
-                    for row in rows {
-                        if let record = state.take(row) { batch.append(record) }
-                        if batch.count >= batchRows { try await flush() }
+                let imported: Int
+                if let lite = tx as? any SQLiteDatabase {
+                    imported = try await lite.withConnection { conn in
+                        try await loadSQLite(conn, campaignID: campaignID, producer: producer, rebuildIndexAbove: rebuildIndexAbove)
                     }
-                    progress?(state.rowNumber - 1, max(estimate, state.rowNumber - 1))
-                    return state.problems.count < maxProblems
+                } else {
+                    var count = 0
+                    while let batch = try producer.next() {
+                        try await insertPostgres(batch, campaignID: campaignID, on: sql)
+                        count += batch.count
+                    }
+                    imported = count
                 }
-                try await flush()
-                if state.rowNumber <= 1 { throw Rejected(problems: [RowProblem(row: 1, column: "表头", value: "", reason: "文件为空")]) }
-                if let missing = state.missingColumns { throw Rejected(problems: missing) }
-                if !state.problems.isEmpty && !skipInvalid { throw Rejected(problems: state.problems) }
-                progress?(state.rowNumber - 1, state.rowNumber - 1)
+                if producer.rowNumber <= 1 { throw Rejected(problems: [RowProblem(row: 1, column: "表头", value: "", reason: "文件为空")]) }
+                if let missing = producer.missingColumns { throw Rejected(problems: missing) }
+                if !producer.problems.isEmpty && !skipInvalid { throw Rejected(problems: producer.problems) }
+                progress?(producer.rowNumber - 1, producer.rowNumber - 1)
                 try await AuditLog.record(
                     on: tx, req: nil, actor: actor, action: "import", entityType: "register", entityID: campaignID, before: noSnapshot,
-                    after: ["file": filename, "rows": String(state.imported), "skipped": String(state.problems.count)])
-                return Outcome(imported: state.imported, problems: state.problems, stored: true)
+                    after: ["file": filename, "rows": String(imported), "skipped": String(producer.problems.count)])
+                return Outcome(imported: imported, problems: producer.problems, stored: true)
             }
         } catch let rejected as Rejected {
             return Outcome(imported: 0, problems: rejected.problems, stored: false)
         }
     }
 
-    /// Validation state across rows: the header, the validator and the problems so far.
-    private struct ImportState {
-        let townships: [String: String]
-        let existing: Set<String>
-        let skipInvalid: Bool
-        var validator: EnterpriseRegister.RowValidator?
-        var missingColumns: [RowProblem]?
-        var problems: [RowProblem] = []
-        var rowNumber = 0
-        var imported = 0
-
-        init(townships: [String: String], existing: Set<String>, skipInvalid: Bool) {
-            self.townships = townships
-            self.existing = existing
-            self.skipInvalid = skipInvalid
-        }
-
-        /// The row's record when it should be inserted now.
-        mutating func take(_ row: [String]) -> EnterpriseRecord? {
-            rowNumber += 1
-            if rowNumber == 1 {
-                switch EnterpriseRegister.RowValidator.make(header: row, townships: townships, existing: existing) {
-                case .success(let v): validator = v
-                case .failure(let m): missingColumns = m.problems
+    /// The SQLite load on a thread of its own (reading and checking on a second one), through the C interface on the transaction's connection. A large load
+    /// drops the (campaign, credit code) index and builds it once at the end: the rows were checked for duplicates
+    /// already, and if building it fails anyway the transaction rolls back with everything else.
+    private static func loadSQLite(
+        _ conn: SQLiteConnection, campaignID: UUID, producer: RegisterBatchProducer, rebuildIndexAbove: Int
+    ) async throws -> Int {
+        try await onOwnThread {
+            guard let handle = SQLiteRegisterWriter.handle(of: conn) else { throw AppError.conflict("无法取得 SQLite 连接") }
+            let writer = try SQLiteRegisterWriter(handle: handle, campaignID: campaignID)
+            let cache = try writer.integer("PRAGMA cache_size")
+            // A 16 MB page cache keeps index pages from spilling mid-transaction; put back for the pool afterwards.
+            try writer.execute("PRAGMA cache_size = -16384")
+            defer { try? writer.execute("PRAGMA cache_size = \(cache)") }
+            let index = MoveEnterpriseKeyToIndex.indexName
+            let hasIndex = try writer.integer("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = '\(index)'") > 0
+            let rows = try writer.integer("SELECT coalesce(max(rowid), 0) FROM enterprises")
+            let rebuild = hasIndex && producer.estimate >= rebuildIndexAbove && producer.estimate * 3 >= rows
+            if rebuild { try writer.execute("DROP INDEX \(index)") }
+            var imported = 0
+            let pipe = BatchPipe()
+            pipe.start(producer)
+            do {
+                while let batch = try pipe.take() {
+                    try writer.write(batch)
+                    imported += batch.count
                 }
-                return nil
+            } catch {
+                pipe.cancel()
+                throw error
             }
-            guard validator != nil else { return nil }
-            switch validator?.check(row, rowNumber: rowNumber) {
-            case .valid(let r): return problems.isEmpty || skipInvalid ? r : nil
-            case .invalid(let p): problems += p
-            case .blank, .none: break
+            if rebuild && (producer.problems.isEmpty || producer.skipInvalid) {
+                // Both cores sort the index entries.
+                try writer.execute("PRAGMA threads = 2")
+                defer { try? writer.execute("PRAGMA threads = 0") }
+                try writer.execute("CREATE UNIQUE INDEX \(index) ON enterprises (campaign_id, uscc)")
             }
-            return nil
-        }
-    }
-
-    private enum Input: Sendable {
-        case rows([[String]])
-        case utf8(Source, skip: Int)
-    }
-
-    /// Calls `body` with the rows of each chunk; stops early when it returns false.
-    private static func forEachRowChunk(_ input: Input, _ body: ([[String]]) async throws -> Bool) async throws {
-        switch input {
-        case .rows(let rows):
-            for start in stride(from: 0, to: rows.count, by: 10_000) {
-                if !(try await body(Array(rows[start..<min(rows.count, start + 10_000)]))) { return }
-            }
-        case .utf8(let source, let skip):
-            var parser = CSVByteParser()
-            var rows: [[String]] = []
-            var first = true
-            try await forEachChunk(source) { chunk in
-                chunk.withUnsafeBytes { raw in
-                    let bytes = raw.bindMemory(to: UInt8.self)
-                    let start = first ? min(skip, bytes.count) : 0
-                    parser.feed(UnsafeBufferPointer(rebasing: bytes[start...])) { rows.append($0) }
-                }
-                first = false
-                let ready = rows
-                rows.removeAll(keepingCapacity: true)
-                return try await body(ready)
-            }
-            parser.finish { rows.append($0) }
-            if !rows.isEmpty { _ = try await body(rows) }
-        }
-    }
-
-    private static func forEachChunk(_ source: Source, _ body: (Data) async throws -> Bool) async throws {
-        switch source {
-        case .data(let data):
-            var offset = data.startIndex
-            while offset < data.endIndex {
-                let end = min(data.endIndex, offset + chunkSize)
-                if !(try await body(data[offset..<end])) { return }
-                offset = end
-            }
-        case .file(let path):
-            guard let handle = FileHandle(forReadingAtPath: path) else { throw AppError.invalid(["file": "无法读取文件 \(path)"]) }
-            defer { try? handle.close() }
-            while let chunk = try handle.read(upToCount: chunkSize), !chunk.isEmpty {
-                if !(try await body(chunk)) { return }
-            }
+            return imported
         }
     }
 
@@ -258,59 +209,32 @@ enum RegisterImporter {
         return max(1, Int(Double(total) / (Double(head.count) / Double(lines))) - 1)
     }
 
-    /// One statement per batch with the rows as one JSON array bound as a single parameter, unpacked by the database
-    /// (`json_each` on SQLite, `jsonb_array_elements` on PostgreSQL): binding twelve values a row one by one cost
-    /// far more than the insert itself.
-    private static func insert(_ batch: [EnterpriseRecord], campaignID: UUID, on sql: any SQLDatabase) async throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var json = "["
-        json.reserveCapacity(batch.count * 160)
-        for (i, r) in batch.enumerated() {
-            let extra = r.extra.isEmpty ? "{}" : String(decoding: (try? encoder.encode(r.extra)) ?? Data("{}".utf8), as: UTF8.self)
-            if i > 0 { json += "," }
-            json += "["
-            json += jsonString(UUID().uuidString)
-            for v in [r.uscc, r.name, r.townshipCode, r.industry, r.size, r.status, r.founded?.description, r.contact, r.phone, extra] as [String?] {
-                json += ","
-                json += v.map(jsonString) ?? "null"
+    /// PostgreSQL: 2,000 rows a statement as one JSON array bound as a single parameter and unpacked by
+    /// `jsonb_array_elements` (binding twelve values a row one by one cost far more than the insert itself).
+    private static func insertPostgres(_ batch: RegisterRowBatch, campaignID: UUID, on sql: any SQLDatabase) async throws {
+        for start in stride(from: 0, to: batch.count, by: 2000) {
+            var json: [UInt8] = [UInt8(ascii: "[")]
+            for row in start..<min(batch.count, start + 2000) {
+                if row > start { json.append(UInt8(ascii: ",")) }
+                json += Array("[\"\(UUID().uuidString)\"".utf8)
+                for column in 0..<RegisterRowBatch.columns {
+                    json.append(UInt8(ascii: ","))
+                    if let cell = batch.string(row: row, column: column) {
+                        json += RegisterRowBatch.jsonString(cell)
+                    } else {
+                        json += Array("null".utf8)
+                    }
+                }
+                json.append(UInt8(ascii: "]"))
             }
-            json += "]"
-        }
-        json += "]"
-        let columns = "id, campaign_id, uscc, name, township_code, industry, size, status, founded, contact, phone, extra"
-        if sql.dialect.name == "postgresql" {
+            json.append(UInt8(ascii: "]"))
+            let text = String(decoding: json, as: UTF8.self)
             try await sql.raw("""
-                INSERT INTO enterprises (\(unsafeRaw: columns))
+                INSERT INTO enterprises (id, campaign_id, uscc, name, township_code, industry, size, status, founded, contact, phone, extra)
                 SELECT (x->>0)::uuid, \(bind: campaignID), x->>1, x->>2, x->>3, x->>4, x->>5, x->>6, x->>7, x->>8, x->>9, x->>10
-                FROM jsonb_array_elements(\(bind: json)::jsonb) AS x
-                """).run()
-        } else {
-            try await sql.raw("""
-                INSERT INTO enterprises (\(unsafeRaw: columns))
-                SELECT json_extract(value, '$[0]'), \(bind: campaignID), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
-                    json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), json_extract(value, '$[6]'),
-                    json_extract(value, '$[7]'), json_extract(value, '$[8]'), json_extract(value, '$[9]'), json_extract(value, '$[10]')
-                FROM json_each(\(bind: json))
+                FROM jsonb_array_elements(\(bind: text)::jsonb) AS x
                 """).run()
         }
-    }
-
-    /// A JSON string literal: quotes, backslashes and control characters escaped.
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
     }
 
     /// The error report as CSV (UTF-8 with BOM for Excel).

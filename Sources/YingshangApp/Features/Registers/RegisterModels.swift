@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import Vapor
 import YingshangCore
 
@@ -89,4 +90,42 @@ struct CreateRegisterTables: AsyncMigration {
         try await db.schema(ImportJob.schema).delete()
         try await db.schema(Enterprise.schema).delete()
     }
+}
+
+/// On SQLite the register's unique key (campaign, credit code) was a table constraint, whose index cannot be
+/// dropped. Rebuilding the table with the key as a named unique index lets a large import drop the index and
+/// build it once at the end (random credit codes made maintaining it row by row most of an import's time).
+/// PostgreSQL keeps its constraint: nothing to do there.
+struct MoveEnterpriseKeyToIndex: AsyncMigration {
+    static let indexName = "enterprises_campaign_uscc"
+
+    func prepare(on db: any Database) async throws {
+        guard let probe = db as? any SQLDatabase, probe.dialect.name == "sqlite" else { return }
+        try await db.withConnection { conn in
+            guard let sql = conn as? any SQLDatabase else { return }
+            // Foreign keys must be off to drop the referenced table; the setting cannot change inside a transaction.
+            try await sql.raw("PRAGMA foreign_keys = OFF").run()
+            do {
+                try await sql.raw("BEGIN").run()
+                try await sql.raw("""
+                    CREATE TABLE "enterprises_rebuilt" ("id" UUID PRIMARY KEY, "campaign_id" UUID NOT NULL REFERENCES "campaigns" ("id") ON DELETE CASCADE ON UPDATE NO ACTION, "uscc" TEXT NOT NULL, "name" TEXT NOT NULL, "township_code" TEXT, "industry" TEXT, "size" TEXT, "status" TEXT, "founded" TEXT, "contact" TEXT, "phone" TEXT, "extra" TEXT NOT NULL)
+                    """).run()
+                let columns = "id, campaign_id, uscc, name, township_code, industry, size, status, founded, contact, phone, extra"
+                try await sql.raw("INSERT INTO enterprises_rebuilt (\(unsafeRaw: columns)) SELECT \(unsafeRaw: columns) FROM enterprises").run()
+                try await sql.raw("DROP TABLE enterprises").run()
+                try await sql.raw("ALTER TABLE enterprises_rebuilt RENAME TO enterprises").run()
+                try await sql.raw("CREATE UNIQUE INDEX \(unsafeRaw: Self.indexName) ON enterprises (campaign_id, uscc)").run()
+                let broken = try await sql.raw("PRAGMA foreign_key_check").all()
+                if !broken.isEmpty { throw AppError.conflict("重建企业名单表后外键检查失败") }
+                try await sql.raw("COMMIT").run()
+            } catch {
+                try? await sql.raw("ROLLBACK").run()
+                try? await sql.raw("PRAGMA foreign_keys = ON").run()
+                throw error
+            }
+            try await sql.raw("PRAGMA foreign_keys = ON").run()
+        }
+    }
+
+    func revert(on db: any Database) async throws {}
 }

@@ -1,0 +1,207 @@
+import Foundation
+import YingshangCore
+
+/// Reads a register file a chunk at a time and hands out the valid rows of each chunk, packed for inserting.
+/// Rows in canonical form take the byte-level fast path; every other row goes through the full check, which
+/// also writes the problems. Used by one thread at a time (the import's), hence `@unchecked Sendable`.
+final class RegisterBatchProducer: @unchecked Sendable {
+    enum Input: Sendable {
+        case rows([[String]])
+        case utf8(RegisterImporter.Source, skip: Int)
+    }
+
+    let estimate: Int
+    let skipInvalid: Bool
+    private let input: Input
+    private let townships: [String: String]
+    private let existing: Set<String>
+    private let progress: (@Sendable (Int, Int) -> Void)?
+    private var validator: EnterpriseRegister.RowValidator?
+    private var parser = CSVRecordParser()
+    private var handle: FileHandle?
+    private var offset = 0
+    private var finished = false
+    private var batch = RegisterRowBatch()
+    private var discard = RegisterRowBatch()
+
+    private(set) var missingColumns: [RowProblem]?
+    private(set) var problems: [RowProblem] = []
+    /// Records read so far, the header included (so the last one's number as in the file).
+    private(set) var rowNumber = 0
+
+    init(
+        input: Input, townships: [String: String], existing: Set<String>, skipInvalid: Bool, estimate: Int,
+        progress: (@Sendable (Int, Int) -> Void)?
+    ) {
+        self.input = input
+        self.townships = townships
+        self.existing = existing
+        self.skipInvalid = skipInvalid
+        self.estimate = estimate
+        self.progress = progress
+    }
+
+    deinit { try? handle?.close() }
+
+    /// The valid rows of the next chunk (possibly none), or nil at the end of the file or after 1,000 problems.
+    func next() throws -> RegisterRowBatch? {
+        guard !finished else { return nil }
+        batch = RegisterRowBatch()
+        switch input {
+        case .rows(let rows):
+            let end = min(rows.count, offset + 10_000)
+            for row in rows[offset..<end] { take(strings: row) }
+            offset = end
+            finished = end >= rows.count
+        case .utf8(let source, let skip):
+            if let chunk = try read(source, skip: skip) {
+                chunk.withUnsafeBytes { raw in
+                    parser.feed(raw.bindMemory(to: UInt8.self)) { take($0) }
+                }
+            } else {
+                parser.finish { take($0) }
+                finished = true
+            }
+        }
+        if problems.count >= RegisterImporter.maxProblems || missingColumns != nil { finished = true }
+        progress?(max(0, rowNumber - 1), max(estimate, rowNumber - 1))
+        return batch
+    }
+
+    private func read(_ source: RegisterImporter.Source, skip: Int) throws -> Data? {
+        switch source {
+        case .data(let data):
+            if offset == 0 { offset = min(skip, data.count) }
+            guard offset < data.count else { return nil }
+            let end = min(data.count, offset + RegisterImporter.chunkSize)
+            defer { offset = end }
+            return data[data.startIndex + offset..<data.startIndex + end]
+        case .file(let path):
+            if handle == nil {
+                guard let h = FileHandle(forReadingAtPath: path) else { throw AppError.invalid(["file": "无法读取文件 \(path)"]) }
+                if skip > 0 { _ = try h.read(upToCount: skip) }
+                handle = h
+            }
+            guard let chunk = try handle?.read(upToCount: RegisterImporter.chunkSize), !chunk.isEmpty else { return nil }
+            return chunk
+        }
+    }
+
+    private func header(_ row: [String]) {
+        switch EnterpriseRegister.RowValidator.make(header: row, townships: townships, existing: existing) {
+        case .success(var v):
+            v.reserve(estimate)
+            validator = v
+        case .failure(let m): missingColumns = m.problems
+        }
+    }
+
+    private func take(_ record: ByteRecord) {
+        rowNumber += 1
+        if rowNumber == 1 { return header(record.strings) }
+        guard validator != nil, problems.count < RegisterImporter.maxProblems else { return }
+        // After the first problem of an all-or-nothing import rows are still checked (for the error list) but not kept.
+        let keep = problems.isEmpty || skipInvalid
+        if keep {
+            if validator?.checkBytes(record, rowNumber: rowNumber, into: &batch) == true { return }
+        } else {
+            let fast = validator?.checkBytes(record, rowNumber: rowNumber, into: &discard) == true
+            discard.removeAll()
+            if fast { return }
+        }
+        slow(record.strings, keep: keep)
+    }
+
+    private func take(strings row: [String]) {
+        rowNumber += 1
+        if rowNumber == 1 { return header(row) }
+        guard validator != nil, problems.count < RegisterImporter.maxProblems else { return }
+        slow(row, keep: problems.isEmpty || skipInvalid)
+    }
+
+    private func slow(_ row: [String], keep: Bool) {
+        switch validator?.check(row, rowNumber: rowNumber) {
+        case .valid(let r): if keep { batch.append(r) }
+        case .invalid(let p): problems += p
+        case .blank, .none: break
+        }
+    }
+}
+
+/// Hands batches from the reading thread to the writing thread, at most two waiting, so reading and checking
+/// the next chunk overlaps with SQLite writing the last one (one core each).
+final class BatchPipe: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var queue: [RegisterRowBatch] = []
+    private var finished = false
+    private var failure: (any Error)?
+    private var cancelled = false
+    private var producerDone = false
+
+    /// Reads every batch of `producer` into the pipe on a thread of its own.
+    func start(_ producer: RegisterBatchProducer) {
+        let thread = Thread { [self] in
+            do {
+                while let batch = try producer.next() {
+                    guard put(batch) else { break }
+                }
+                close(nil)
+            } catch {
+                close(error)
+            }
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    private func put(_ batch: RegisterRowBatch) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.count >= 2 && !cancelled { condition.wait() }
+        if cancelled { return false }
+        queue.append(batch)
+        condition.broadcast()
+        return true
+    }
+
+    private func close(_ error: (any Error)?) {
+        condition.lock()
+        finished = true
+        failure = error
+        producerDone = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next batch, nil at the end; rethrows what stopped the reader.
+    func take() throws -> RegisterRowBatch? {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty && !finished { condition.wait() }
+        if !queue.isEmpty {
+            let batch = queue.removeFirst()
+            condition.broadcast()
+            return batch
+        }
+        if let failure { throw failure }
+        return nil
+    }
+
+    /// Stops the reader (the writer failed) and waits until it has let go of the producer.
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        while !producerDone { condition.wait() }
+        condition.unlock()
+    }
+}
+
+/// Runs blocking work on a thread of its own (not the shared pools, which serve requests and queries).
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+}

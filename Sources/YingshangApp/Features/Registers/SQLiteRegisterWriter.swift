@@ -1,0 +1,133 @@
+import Foundation
+import SQLiteNIO
+import VaporCSQLite
+import YingshangCore
+
+/// Writes register rows through SQLite's C interface: one prepared insert, cells bound straight from the packed
+/// batch, no SQL text or string per cell. It runs on the connection of the import's transaction (taken from the
+/// Fluent transaction, so commit and rollback stay Fluent's) while nothing else uses that connection.
+final class SQLiteRegisterWriter {
+    private let db: OpaquePointer
+    private var insert: OpaquePointer?
+    private var ids: SequentialIDs
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The sqlite3 handle of a SQLiteNIO connection. SQLiteNIO keeps it internal; the library is built
+    /// thread-safe (serialized), so using it from our thread while the connection is checked out is sound.
+    static func handle(of connection: SQLiteConnection) -> OpaquePointer? {
+        guard let box = Mirror(reflecting: connection).children.first(where: { $0.label == "handle" })?.value else { return nil }
+        return Mirror(reflecting: box).children.first(where: { $0.label == "raw" })?.value as? OpaquePointer
+    }
+
+    init(handle: OpaquePointer, campaignID: UUID) throws {
+        db = handle
+        ids = SequentialIDs()
+        let sql = """
+            INSERT INTO enterprises (id, campaign_id, uscc, name, township_code, industry, size, status, founded, contact, phone, extra)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        guard sqlite_nio_sqlite3_prepare_v2(db, sql, -1, &insert, nil) == SQLITE_OK, let insert else { throw failure("准备插入语句") }
+        // Bindings survive a reset: the campaign is bound once for every row.
+        guard sqlite_nio_sqlite3_bind_text(insert, 2, campaignID.uuidString, -1, Self.transient) == SQLITE_OK else { throw failure("绑定活动") }
+    }
+
+    deinit {
+        sqlite_nio_sqlite3_finalize(insert)
+    }
+
+    /// SQLITE_TRANSIENT: SQLite copies the text at once.
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    private func failure(_ what: String) -> Failure {
+        Failure(description: "\(what)失败：\(sqlite_nio_sqlite3_errmsg(db).map { String(cString: $0) } ?? "未知错误")")
+    }
+
+    func execute(_ sql: String) throws {
+        guard sqlite_nio_sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw failure("执行 \(sql.prefix(40))") }
+    }
+
+    /// The first column of the first row of a query, as an integer (0 without rows).
+    func integer(_ sql: String) throws -> Int {
+        var stmt: OpaquePointer?
+        guard sqlite_nio_sqlite3_prepare_v2(db, sql, -1, &stmt, nil) == SQLITE_OK else { throw failure("查询") }
+        defer { sqlite_nio_sqlite3_finalize(stmt) }
+        let rc = sqlite_nio_sqlite3_step(stmt)
+        if rc == SQLITE_ROW { return Int(sqlite_nio_sqlite3_column_int64(stmt, 0)) }
+        guard rc == SQLITE_DONE else { throw failure("查询") }
+        return 0
+    }
+
+    func text(_ sql: String) throws -> String? {
+        var stmt: OpaquePointer?
+        guard sqlite_nio_sqlite3_prepare_v2(db, sql, -1, &stmt, nil) == SQLITE_OK else { throw failure("查询") }
+        defer { sqlite_nio_sqlite3_finalize(stmt) }
+        guard sqlite_nio_sqlite3_step(stmt) == SQLITE_ROW, let p = sqlite_nio_sqlite3_column_text(stmt, 0) else { return nil }
+        return String(cString: p)
+    }
+
+    func write(_ batch: RegisterRowBatch) throws {
+        guard let insert, !batch.isEmpty else { return }
+        try batch.bytes.withUnsafeBufferPointer { bytes in
+            try batch.spans.withUnsafeBufferPointer { spans in
+                // Every row has at least its credit code, so a non-empty batch has bytes.
+                guard let base = bytes.baseAddress else { return }
+                var k = 0
+                for _ in 0..<batch.count {
+                    try ids.next { id in
+                        // Static bindings: the id and the batch outlive this step.
+                        sqlite_nio_sqlite3_bind_text(insert, 1, id, 36, nil)
+                        for column in 0..<RegisterRowBatch.columns {
+                            let start = Int(spans[k])
+                            let length = spans[k + 1]
+                            k += 2
+                            if length < 0 {
+                                sqlite_nio_sqlite3_bind_null(insert, Int32(column + 3))
+                            } else {
+                                (base + start).withMemoryRebound(to: CChar.self, capacity: Int(length)) {
+                                    _ = sqlite_nio_sqlite3_bind_text(insert, Int32(column + 3), $0, length, nil)
+                                }
+                            }
+                        }
+                        let rc = sqlite_nio_sqlite3_step(insert)
+                        sqlite_nio_sqlite3_reset(insert)
+                        if rc != SQLITE_DONE { throw failure("写入企业名单") }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Identifiers in the UUID text form that follow each other (a time-ordered prefix and a counter, like UUIDv7):
+/// the primary-key index then grows at one end instead of taking a million random inserts.
+struct SequentialIDs {
+    private var text: [CChar]
+    private var counter: UInt64
+
+    init(now: Date = Date()) {
+        let ms = UInt64(max(0, now.timeIntervalSince1970 * 1000))
+        var rng = SystemRandomNumberGenerator()
+        let randA = rng.next() & 0xFFF
+        let randB = 0x8000 | (rng.next() & 0x3FFF)
+        let prefix = String(format: "%08llX-%04llX-7%03llX-%04llX-", ms >> 16, ms & 0xFFFF, randA, randB)
+        text = Array(prefix.utf8CString.dropLast()) + [CChar](repeating: 0x30, count: 12)
+        counter = rng.next() & 0xFF_FFFF_FFFF
+    }
+
+    mutating func next<T>(_ body: (UnsafePointer<CChar>) throws -> T) rethrows -> T {
+        counter += 1
+        var v = counter
+        for i in stride(from: 35, through: 24, by: -1) {
+            let d = Int(v & 15)
+            text[i] = CChar(d < 10 ? 0x30 + d : 0x41 + d - 10)
+            v >>= 4
+        }
+        return try text.withUnsafeBufferPointer { buffer in
+            guard let p = buffer.baseAddress else { preconditionFailure("the id buffer has 36 characters") }
+            return try body(p)
+        }
+    }
+}
