@@ -128,6 +128,11 @@ public enum Runner {
         }
     }
 
+    /// A synthetic register CSV of the demo county, for the import benchmark.
+    public static func generateRegister(rows: Int, seed: UInt64, to path: String) throws {
+        try DemoCampaign.writeRegister(count: rows, seed: seed, to: path)
+    }
+
     /// Imports an enterprise register file into a campaign; progress goes to `progress` (rows done, total).
     public static func importEnterprises(
         file: String, campaign: String, skipInvalid: Bool, errorReport: String?, progress: @escaping @Sendable (Int, Int) -> Void

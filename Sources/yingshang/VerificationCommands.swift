@@ -4,7 +4,7 @@ import YingshangApp
 extension Yingshang {
     struct Enterprises: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Enterprise register (企业全量名单).", subcommands: [ImportEnterprises.self])
+            abstract: "Enterprise register (企业全量名单).", subcommands: [ImportEnterprises.self, GenerateRegister.self])
     }
 
     struct Survey: AsyncParsableCommand {
@@ -17,6 +17,27 @@ extension Yingshang {
 }
 
 extension Yingshang.Enterprises {
+    struct GenerateRegister: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "generate",
+            abstract: "Write a synthetic register CSV of the demo county (for benchmarks: docs/benchmarks.md).")
+
+        @Option(help: "Rows to write.") var rows = 1_000_000
+        @Option(help: "Seed: the same rows and seed give the same file.") var seed: UInt64 = 7
+        @Option(help: "Output file.") var out: String
+
+        func validate() throws {
+            guard rows > 0 else { throw ValidationError("--rows 必须大于 0") }
+        }
+
+        func run() async throws {
+            try await runReportingErrors {
+                try Runner.generateRegister(rows: rows, seed: seed, to: out)
+                print("已写入 \(rows) 行到 \(out)")
+            }
+        }
+    }
+
     struct ImportEnterprises: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "import",

@@ -213,7 +213,7 @@ public enum EnterpriseRegister {
             self.lo = lo
         }
 
-        init(_ code: String) {
+        public init(_ code: String) {
             var hi: UInt64 = 0
             var lo: UInt64 = 0
             for (i, b) in code.utf8.enumerated() {

@@ -95,7 +95,15 @@ enum DemoCampaign {
 
     /// Fictional enterprises with valid credit codes, spread over the townships, industries and sizes.
     static func demoRegisterCSV(count: Int) -> String {
-        var rng = SeededGenerator(seed: 2022)
+        var lines: [String] = []
+        registerLines(count: count, seed: 2022) { lines.append($0) }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The synthetic register of the demo county, one CSV line at a time (header first), so a benchmark file of a
+    /// million rows is written without holding it in memory. Same count and seed, same file.
+    static func registerLines(count: Int, seed: UInt64, _ line: (String) throws -> Void) rethrows {
+        var rng = SeededGenerator(seed: seed)
         let words = ["青禾", "润丰", "华兴", "瑞达", "金穗", "鸿运", "恒通", "宏业", "嘉禾", "永盛", "新源", "德信", "众成", "泰和", "安康"]
         let trades: [(String, String)] = [
             ("C", "机械制造"), ("C", "食品加工"), ("F", "商贸"), ("F", "农资"), ("E", "建筑工程"), ("H", "餐饮"), ("G", "物流"),
@@ -103,24 +111,42 @@ enum DemoCampaign {
         ]
         let sizes = ["微型", "微型", "微型", "小型", "小型", "中型", "大型"]
         let statuses = ["存续", "存续", "在业", "在业", "在业", "迁出", "注销"]
-        var lines = ["统一社会信用代码,企业名称,所属乡镇/街道,行业门类,企业规模,登记状态,成立日期,联系人,联系电话"]
-        var used = Set<String>()
+        try line("统一社会信用代码,企业名称,所属乡镇/街道,行业门类,企业规模,登记状态,成立日期,联系人,联系电话")
+        var used = Set<EnterpriseRegister.USCCKey>()
         var i = 0
-        while lines.count <= count {
+        while used.count < count {
             i += 1
             let body = "91370799" + String((0..<9).map { _ in USCC.alphabet[rng.below(31)] })
-            guard let check = USCC.checkCharacter(for: body), !used.contains(body) else { continue }
-            used.insert(body)
+            guard let check = USCC.checkCharacter(for: body) else { continue }
+            let code = body + String(check)
+            guard used.insert(EnterpriseRegister.USCCKey(code)).inserted else { continue }
             let trade = trades[rng.below(trades.count)]
             let town = DemoCounty.townships[rng.below(DemoCounty.townships.count)]
             let year = 2005 + rng.below(17)
-            let name = "青山县\(words[rng.below(words.count)])\(trade.1)有限公司第\(i)分号".replacingOccurrences(of: "第\(i)分号", with: i % 7 == 0 ? "（\(i)）" : String(i))
-            lines.append([
-                body + String(check), name, town.1, trade.0, sizes[rng.below(sizes.count)], statuses[rng.below(statuses.count)],
+            let name = "青山县\(words[rng.below(words.count)])\(trade.1)有限公司" + (i % 7 == 0 ? "（\(i)）" : String(i))
+            try line([
+                code, name, town.1, trade.0, sizes[rng.below(sizes.count)], statuses[rng.below(statuses.count)],
                 String(format: "%04d-%02d-%02d", year, 1 + rng.below(12), 1 + rng.below(28)), "联系人\(i)", "1380000\(String(format: "%04d", i))",
             ].joined(separator: ","))
         }
-        return lines.joined(separator: "\n")
+    }
+
+    /// Writes `registerLines` to a file (the benchmark's million-row register).
+    static func writeRegister(count: Int, seed: UInt64, to path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let out = FileHandle(forWritingAtPath: path) else {
+            throw AdminTasks.Failure(description: "无法写入文件 \(path)")
+        }
+        defer { try? out.close() }
+        var buffer = Data()
+        try registerLines(count: count, seed: seed) { line in
+            buffer.append(contentsOf: line.utf8)
+            buffer.append(0x0A)
+            if buffer.count > 1 << 20 {
+                try out.write(contentsOf: buffer)
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        try out.write(contentsOf: buffer)
     }
 
     private static func createCampaign(app: Application) async throws -> Int {
