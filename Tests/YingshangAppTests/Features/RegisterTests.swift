@@ -139,6 +139,29 @@ struct RegisterSamplingTests {
         }
     }
 
+    @Test("the sampling frame holds every enterprise passing the filters, in its stratum, in code order", arguments: TestDatabase.available)
+    func frame(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let cid = try await CampaignTests.demoCampaign(app).requireID()
+            // A code that is not 18 characters (entered before validation existed) still belongs to the frame.
+            let odd = try #require(try await Enterprise.query(on: app.db).filter(\.$campaign.$id == cid).filter(\.$status == "在业").first())
+            odd.uscc = "A-OLD-CODE"
+            try await odd.save(on: app.db)
+            let p = DrawParameters(
+                size: 10, strata: ["industry", "township"], allocation: .proportional, minPerStratum: 0, reserveRatio: 0, seed: 1,
+                statuses: ["存续", "在业"], foundedBefore: "2020-01-01", excludeDrawn: false, sd: [:])
+            let frame = try await SampleService.frame(cid, p, on: app.db)
+            var expected: [String: [String]] = [:]
+            for e in try await Enterprise.query(on: app.db).filter(\.$campaign.$id == cid).all()
+            where ["存续", "在业"].contains(e.status ?? "") && (e.founded ?? "9999") < "2020-01-01" {
+                expected["\(e.industry ?? "未填行业")|\(e.townshipCode ?? "未填乡镇")", default: []].append(e.uscc)
+            }
+            #expect(frame == expected.mapValues { $0.sorted() })
+            #expect(frame.values.contains { $0.contains("A-OLD-CODE") } == ((odd.founded ?? "9999") < "2020-01-01"))
+            #expect(frame.values.reduce(0) { $0 + $1.count } > 100)
+        }
+    }
+
     func drawForm(_ s: WebSession, seed: String) -> [String: String] {
         ["_csrf": s.csrf, "size": "40", "seed": seed, "strata[]": "township", "allocation": "proportional", "minPerStratum": "1",
          "reserveRatio": "0.5", "statuses[]": "在业"]

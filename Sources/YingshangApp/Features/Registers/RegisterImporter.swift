@@ -137,7 +137,7 @@ enum RegisterImporter {
         _ conn: SQLiteConnection, campaignID: UUID, producer: RegisterBatchProducer, rebuildIndexAbove: Int
     ) async throws -> Int {
         try await onOwnThread {
-            guard let handle = SQLiteRegisterWriter.handle(of: conn) else { throw AppError.conflict("无法取得 SQLite 连接") }
+            guard let handle = SQLiteDirect.handle(of: conn) else { throw AppError.conflict("无法取得 SQLite 连接") }
             let writer = try SQLiteRegisterWriter(handle: handle, campaignID: campaignID)
             let cache = try writer.integer("PRAGMA cache_size")
             // A 16 MB page cache keeps index pages from spilling mid-transaction; put back for the pool afterwards.

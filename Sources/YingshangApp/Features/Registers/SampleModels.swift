@@ -1,4 +1,5 @@
 import Fluent
+import SQLiteNIO
 import SQLKit
 import Vapor
 import YingshangCore
@@ -117,32 +118,52 @@ enum SampleService {
         return SQLRaw(parts.joined(separator: " || '|' || "))
     }
 
-    /// The frame: credit codes of the enterprises passing the filters, by stratum. The database groups the frame and
+    /// The frame: credit codes of the enterprises passing the filters, by stratum, in code order. PostgreSQL groups it and
     /// hands back one comma-joined string per stratum, so a million-row register costs a few dozen rows to decode
-    /// instead of a million (codes never contain commas: GB 32100 allows digits and capitals only).
+    /// instead of a million (codes never contain commas: GB 32100 allows digits and capitals only). SQLite reads the
+    /// table once through its C interface and groups as it goes (`SQLiteDirect.frame`).
     static func frame(_ campaignID: UUID, _ p: DrawParameters, on db: any Database) async throws -> [String: [String]] {
         guard let sql = db as? any SQLDatabase else { return [:] }
-        let aggregate = sql.dialect.name == "postgresql" ? SQLRaw("string_agg(uscc, ',')") : SQLRaw("group_concat(uscc, ',')")
-        var q = sql.select().column(keyExpression(p.strata), as: "stratum_key").column(aggregate, as: "members")
-            .from(Enterprise.schema).where("campaign_id", .equal, SQLBind(campaignID))
-        if !p.statuses.isEmpty { q = q.where("status", .in, SQLBind.group(p.statuses)) }
-        if let before = p.foundedBefore { q = q.where("founded", .lessThan, SQLBind(before)) }
-        q = q.groupBy(SQLRaw("stratum_key"))
-        var excluded = Set<String>()
+        var frame: [String: [String]] = [:]
+        if let lite = db as? any SQLiteDatabase {
+            var text = "SELECT \(keyExpression(p.strata).sql), uscc FROM enterprises NOT INDEXED WHERE campaign_id = ?"
+            var binds = [campaignID.uuidString]
+            if !p.statuses.isEmpty {
+                text += " AND status IN (" + p.statuses.map { _ in "?" }.joined(separator: ", ") + ")"
+                binds += p.statuses
+            }
+            if let before = p.foundedBefore {
+                text += " AND founded < ?"
+                binds.append(before)
+            }
+            let query = text
+            let values = binds
+            frame = try await lite.withConnection { conn in
+                try await onOwnThread {
+                    guard let handle = SQLiteDirect.handle(of: conn) else { throw AppError.conflict("无法取得 SQLite 连接") }
+                    return try SQLiteDirect.frame(handle: handle, sql: query, binds: values)
+                }
+            }
+        } else {
+            var q = sql.select().column(keyExpression(p.strata), as: "stratum_key").column(SQLRaw("string_agg(uscc, ',' ORDER BY uscc COLLATE \"C\")"), as: "members")
+                .from(Enterprise.schema).where("campaign_id", .equal, SQLBind(campaignID))
+            if !p.statuses.isEmpty { q = q.where("status", .in, SQLBind.group(p.statuses)) }
+            if let before = p.foundedBefore { q = q.where("founded", .lessThan, SQLBind(before)) }
+            q = q.groupBy(SQLRaw("stratum_key"))
+            for row in try await q.all() {
+                frame[try row.decode(column: "stratum_key", as: String.self)] =
+                    try row.decode(column: "members", as: String.self).split(separator: ",").map(String.init)
+            }
+        }
         if p.excludeDrawn {
             let draws = try await SampleDraw.query(on: db).filter(\.$campaign.$id == campaignID).all().compactMap(\.id)
             let ids = try await SampleMember.query(on: db).filter(\.$draw.$id ~~ draws).filter(\.$role == "sample").all().map { $0.$enterprise.id }
-            excluded = Set(try await Enterprise.query(on: db).filter(\.$id ~~ ids).all().map(\.uscc))
+            let excluded = Set(try await Enterprise.query(on: db).filter(\.$id ~~ ids).all().map(\.uscc))
+            if !excluded.isEmpty {
+                for (key, members) in frame { frame[key] = members.filter { !excluded.contains($0) } }
+            }
         }
-        var frame: [String: [String]] = [:]
-        for row in try await q.all() {
-            let key = try row.decode(column: "stratum_key", as: String.self)
-            let joined = try row.decode(column: "members", as: String.self)
-            var members = joined.split(separator: ",").map(String.init)
-            if !excluded.isEmpty { members.removeAll { excluded.contains($0) } }
-            if !members.isEmpty { frame[key] = members }
-        }
-        return frame
+        return frame.filter { !$0.value.isEmpty }
     }
 
     static func allocate(_ frame: [String: [String]], _ p: DrawParameters) throws -> [AllocationRow] {
