@@ -54,8 +54,9 @@ public enum Runner {
     }
 
     /// Writes the survey links of a draw as CSV (one row per enterprise, with its short code and expiry).
-    public static func surveyTokens(draw: String, out: String, baseURL: String, issue: Bool = false) async throws -> Int {
+    public static func surveyTokens(draw: String, out: String, baseURL: String?, issue: Bool = false) async throws -> Int {
         try await withApp { app in
+            let baseURL = baseURL ?? app.settings.publicURL ?? "http://127.0.0.1:8080"
             guard let id = UUID(uuidString: draw), let d = try await SampleDraw.find(id, on: app.db) else {
                 throw AdminTasks.Failure(description: "抽样 \(draw) 不存在（--draw）")
             }

@@ -100,7 +100,8 @@ extension Yingshang.Survey {
 
         @Option(help: "Draw id.") var draw: String
         @Option(help: "CSV file to write.") var out: String
-        @Option(help: "Public address of the platform, used in the links.") var baseURL = "http://127.0.0.1:8080"
+        @Option(help: "Public address of the platform, used in the links (default: YINGSHANG_PUBLIC_URL, else http://127.0.0.1:8080).")
+        var baseURL: String?
         @Flag(help: "Issue links to sampled enterprises that have none yet (locks the draw).") var issue = false
 
         func run() async throws {

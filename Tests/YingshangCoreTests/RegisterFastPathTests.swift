@@ -9,16 +9,7 @@ struct RegisterFastPathTests {
     let townships = ["城关街道": "370799001", "370799001": "370799001", "青山镇": "370799101", "370799101": "370799101"]
     let header = ["统一社会信用代码", "企业名称", "所属乡镇/街道", "行业门类", "企业规模", "登记状态", "成立日期", "联系人", "联系电话", "备注", "法人"]
 
-    func code(_ n: Int) -> String {
-        let chars = Array("0123456789ABCDEFGHJKLMNPQRTUWXY")
-        var body = "913707"
-        var v = n
-        for _ in 0..<11 {
-            body.append(chars[v % 31])
-            v /= 31
-        }
-        return body + String(USCC.checkCharacter(for: Array(body)) ?? "0")
-    }
+    func code(_ n: Int) -> String { USCC.synthetic(n, prefix: "913707") }
 
     /// Rows in canonical form (fast) and in every spelling and error the slow path handles.
     func rows() -> (csv: String, canonical: Int) {

@@ -26,6 +26,9 @@ public struct AppConfig: Sendable {
     public var rootDirectory: String
     /// Largest evidence upload, in bytes (YINGSHANG_UPLOAD_LIMIT_MB, default 50).
     public var uploadLimitBytes: Int = 50 << 20
+    /// The address enterprises and the public use (YINGSHANG_PUBLIC_URL, e.g. https://yingshang.example.gov.cn),
+    /// for survey links and letters. Behind a load balancer the request's Host is an internal name, so this wins.
+    public var publicURL: String?
 
     /// Where evidence files live, by content hash. Several app instances share it (NFS or similar).
     public var evidenceDirectory: String { (dataDirectory as NSString).appendingPathComponent("evidence") }
@@ -47,7 +50,8 @@ public struct AppConfig: Sendable {
         public var description: String { "配置错误 / invalid configuration:\n" + problems.joined(separator: "\n") }
     }
 
-    /// Reads YINGSHANG_DATA_DIR, DATABASE_URL, YINGSHANG_BCRYPT_COST, YINGSHANG_SECURE_COOKIES, YINGSHANG_ROOT.
+    /// Reads YINGSHANG_DATA_DIR, DATABASE_URL, YINGSHANG_BCRYPT_COST, YINGSHANG_SECURE_COOKIES, YINGSHANG_ROOT,
+    /// YINGSHANG_UPLOAD_LIMIT_MB, YINGSHANG_PUBLIC_URL.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfig {
         var problems: [String] = []
         let dataDir = env["YINGSHANG_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "data"
@@ -75,11 +79,21 @@ public struct AppConfig: Sendable {
         if let raw = env["YINGSHANG_UPLOAD_LIMIT_MB"], !raw.isEmpty {
             if let n = Int(raw), (1...2048).contains(n) { uploadLimit = n } else { problems.append("YINGSHANG_UPLOAD_LIMIT_MB 应为 1–2048 的整数") }
         }
+        var publicURL: String? = nil
+        if let raw = env["YINGSHANG_PUBLIC_URL"], !raw.isEmpty {
+            let trimmed = raw.hasSuffix("/") ? String(raw.dropLast()) : raw
+            if let url = URL(string: trimmed), ["http", "https"].contains(url.scheme ?? ""), url.host != nil, url.query == nil {
+                publicURL = trimmed
+            } else {
+                problems.append("YINGSHANG_PUBLIC_URL 应为 http:// 或 https:// 开头的网址，如 https://yingshang.example.gov.cn")
+            }
+        }
         let root = env["YINGSHANG_ROOT"].flatMap { $0.isEmpty ? nil : $0 } ?? FileManager.default.currentDirectoryPath
         if !problems.isEmpty { throw Invalid(problems: problems) }
         var config = AppConfig(
             database: database, dataDirectory: dataDir, bcryptCost: cost, secureCookies: secure, rootDirectory: root)
         config.uploadLimitBytes = uploadLimit << 20
+        config.publicURL = publicURL
         return config
     }
 }

@@ -48,4 +48,16 @@ public enum USCC {
     }
 
     public static func isValid(_ code: String) -> Bool { validate(code) == nil }
+
+    /// A valid code made from a six-character prefix and a number (distinct numbers give distinct codes below
+    /// 31^11), for synthetic registers and tests.
+    public static func synthetic(_ n: Int, prefix: String = "913707") -> String {
+        var body = String(prefix.prefix(6))
+        var v = n
+        for _ in 0..<11 {
+            body.append(alphabet[v % 31])
+            v /= 31
+        }
+        return body + String(checkCharacter(for: Array(body)) ?? "0")
+    }
 }

@@ -95,5 +95,10 @@ struct OperationsTests {
         #expect(config.database == .sqlite(path: "/tmp/ys/yingshang.sqlite"))
         let pg = try AppConfig.fromEnvironment(["DATABASE_URL": "postgres://u:p@h/db"])
         #expect(pg.database.kind == "postgres")
+        #expect(config.publicURL == nil)
+        #expect(try AppConfig.fromEnvironment(["YINGSHANG_PUBLIC_URL": "https://ys.example.gov.cn/"]).publicURL == "https://ys.example.gov.cn")
+        for bad in ["ys.example.gov.cn", "ftp://ys.example.gov.cn", "https://"] {
+            #expect(throws: AppConfig.Invalid.self) { try AppConfig.fromEnvironment(["YINGSHANG_PUBLIC_URL": bad]) }
+        }
     }
 }

@@ -75,16 +75,7 @@ struct RegisterSamplingTests {
         }
     }
 
-    static func code(_ n: Int) -> String {
-        let chars = Array("0123456789ABCDEFGHJKLMNPQRTUWXY")
-        var body = "923707"
-        var v = n
-        for _ in 0..<11 {
-            body.append(chars[v % 31])
-            v /= 31
-        }
-        return body + String(USCC.checkCharacter(for: Array(body)) ?? "0")
-    }
+    static func code(_ n: Int) -> String { USCC.synthetic(n, prefix: "923707") }
 
     @Test("a large load drops the unique key and builds it once; a bad row stores nothing; the key holds afterwards", arguments: TestDatabase.available)
     func bulkLoad(db: TestDatabase) async throws {
@@ -328,6 +319,10 @@ struct SurveyAPITests {
             #expect(draw.text.contains("20%"))
             let letters = try await app.send(.GET, "\(path)/letters", headers: s.headers)
             #expect(letters.text.contains("查询码"))
+            // Behind a load balancer the Host header is an internal name: the configured public address is used.
+            app.settings.publicURL = "https://ys.example.gov.cn"
+            #expect(try await app.send(.GET, "\(path)/letters", headers: s.headers).text.contains("https://ys.example.gov.cn/s/"))
+            #expect(try await app.send(.GET, "\(path)/surveys.csv", headers: s.headers).text.contains("https://ys.example.gov.cn/s/"))
 
             // Two different submissions racing for one token: exactly one is acknowledged, and it is what is stored.
             let racing = tokens[4].token

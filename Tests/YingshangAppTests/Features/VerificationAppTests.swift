@@ -121,8 +121,16 @@ struct VerificationAppTests {
             let c = try await CampaignTests.demoCampaign(app)
             let cid = try c.requireID().uuidString
             let assessor = try await app.webSession("assessor")
-            let bad = try await app.send(.POST, "/campaigns/\(cid)/visits", headers: assessor.headers, form: ["_csrf": assessor.csrf, "visitedOn": "2022-13-01", "notes": ""])
-            #expect(bad.status == .seeOther)
+            let bad = try await app.send(
+                .POST, "/campaigns/\(cid)/visits", headers: assessor.headers,
+                form: ["_csrf": assessor.csrf, "visitedOn": "2022-13-01", "participants": "税务局 2 人", "notes": "", "raiseFlag": "1"])
+            #expect(bad.status == .unprocessableEntity)
+            #expect(bad.text.contains("日期格式应为 YYYY-MM-DD"))
+            #expect(bad.text.contains("请填写核查记录"))
+            #expect(bad.text.contains("登记问题须选择指标"))
+            // What was typed is still in the form.
+            #expect(bad.text.contains("value=\"税务局 2 人\""))
+            #expect(bad.text.contains("value=\"2022-13-01\""))
             #expect(try await FieldVisit.query(on: app.db).count() == 0)
             let ok = try await app.send(
                 .POST, "/campaigns/\(cid)/visits", headers: assessor.headers,

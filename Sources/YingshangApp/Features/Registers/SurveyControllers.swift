@@ -93,7 +93,7 @@ struct SurveyWebController {
     /// The links to hand out, one per enterprise.
     @Sendable func links(req: Request) async throws -> Response {
         guard let d = try await SampleDraw.find(try req.uuidParameter("drawID"), on: req.db) else { throw AppError.notFound("抽样") }
-        let base = req.headers.first(name: .host).map { "http://\($0)" } ?? ""
+        let base = Self.publicBase(req)
         let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id == (try d.requireID())).with(\.$enterprise).all()
         let rows = [["统一社会信用代码", "企业名称", "联系人", "联系电话", "问卷链接", "状态"]] + responses.map {
             [$0.enterprise.uscc, $0.enterprise.name, $0.enterprise.contact ?? "", $0.enterprise.phone ?? "", "\(base)/s/\($0.token)",
@@ -228,10 +228,16 @@ struct SurveyWebController {
         let expires: String
     }
 
+    /// The configured public address, else the address this request came to.
+    static func publicBase(_ req: Request) -> String {
+        if let configured = req.application.settings.publicURL { return configured }
+        return req.headers.first(name: .host).map { "http://\($0)" } ?? ""
+    }
+
     /// One printable letter per enterprise with its link and short code.
     @Sendable func letters(req: Request) async throws -> View {
         guard let d = try await SampleDraw.find(try req.uuidParameter("drawID"), on: req.db) else { throw AppError.notFound("抽样") }
-        let base = req.headers.first(name: .host).map { "http://\($0)" } ?? ""
+        let base = Self.publicBase(req)
         let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id == (try d.requireID())).with(\.$enterprise).all()
         return try await req.view.render(
             "registers/letters",

@@ -410,14 +410,27 @@ struct VerificationWebController {
         let indicators: [SelectOption]
         let flags: [SelectOption]
         let canManage: Bool
-        let today: String
+        let values: VisitValues
+        let errors: [String: String]
+    }
+
+    /// What the form shows: empty (today's date) or what was typed before an error.
+    struct VisitValues: Encodable {
+        var interview = false
+        var visitedOn: String
+        var participants = ""
+        var notes = ""
+        var raiseFlag = false
     }
 
     @Sendable func visits(req: Request) async throws -> View {
         let c = try await CampaignService.find(req)
-        let cid = try c.requireID()
         let region = try await VerificationService.region(c, req)
-        let rid = try region.requireID()
+        return try await renderVisits(req, c, regionID: try region.requireID(), form: nil, errors: [:])
+    }
+
+    private func renderVisits(_ req: Request, _ c: Campaign, regionID rid: UUID, form f: VisitForm?, errors: [String: String]) async throws -> View {
+        let cid = try c.requireID()
         let names = NationalCatalog.namesByCode
         let rows = try await FieldVisit.query(on: req.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == rid).sort(\.$visitedOn, .descending).all().map {
             VisitRow(
@@ -427,14 +440,23 @@ struct VerificationWebController {
         }
         let indicators = try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == cid).sort(\.$position).all()
         let flags = try await VerificationFlag.query(on: req.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == rid).filter(\.$status == "open").all()
+        let code = f?.indicatorCode?.nonBlank
+        let flag = f?.flagID?.nonBlank
+        var values = VisitValues(visitedOn: DispatchService.today().description)
+        if let f {
+            values = VisitValues(
+                interview: f.kind == "interview", visitedOn: f.visitedOn ?? "", participants: f.participants ?? "", notes: f.notes ?? "",
+                raiseFlag: f.raiseFlag == "1")
+        }
         return try await req.render(
             "verification/visits", title: "实地核查与座谈访谈",
             VisitsBody(
                 campaignID: cid.uuidString, campaignName: c.name, regionID: rid.uuidString, rows: rows,
-                indicators: [SelectOption(value: "", label: "（不限指标）", selected: true)] + indicators.map { SelectOption(value: $0.code, label: $0.name, selected: false) },
-                flags: [SelectOption(value: "", label: "（不关联问题）", selected: true)]
-                    + flags.map { SelectOption(value: $0.id?.uuidString ?? "", label: String($0.evidence.prefix(40)), selected: false) },
-                canManage: Permissions.allows(try req.currentRole(), .manageVerification), today: DispatchService.today().description))
+                indicators: [SelectOption(value: "", label: "（不限指标）", selected: code == nil)]
+                    + indicators.map { SelectOption(value: $0.code, label: $0.name, selected: $0.code == code) },
+                flags: [SelectOption(value: "", label: "（不关联问题）", selected: flag == nil)]
+                    + flags.map { SelectOption(value: $0.id?.uuidString ?? "", label: String($0.evidence.prefix(40)), selected: $0.id?.uuidString == flag) },
+                canManage: Permissions.allows(try req.currentRole(), .manageVerification), values: values, errors: errors))
     }
 
     struct VisitForm: Content {
@@ -447,35 +469,36 @@ struct VerificationWebController {
         var raiseFlag: String?
     }
 
-    /// A visit that found a problem can raise a field-work flag on the indicator directly.
+    /// A visit that found a problem can raise a field-work flag on the indicator directly. Errors re-render the form
+    /// with what was typed (notes of a visit are long; losing them to a redirect is not acceptable).
     @Sendable func addVisit(req: Request) async throws -> Response {
         let c = try await CampaignService.find(req)
         let cid = try c.requireID()
         let region = try await VerificationService.region(c, req)
         let rid = try region.requireID()
         let f = try req.content.decode(VisitForm.self)
-        var errors: [String] = []
+        var errors: [String: String] = [:]
         let kind = f.kind == "interview" ? "interview" : "visit"
         let day = Day(f.visitedOn.trimmed)
-        if day == nil { errors.append("日期格式应为 YYYY-MM-DD") }
+        if day == nil { errors["visitedOn"] = "日期格式应为 YYYY-MM-DD" }
         let notes = f.notes.trimmed
-        if notes.isEmpty || notes.count > 5000 { errors.append("请填写核查记录（不超过 5000 字）") }
+        if notes.isEmpty || notes.count > 5000 { errors["notes"] = "请填写核查记录（不超过 5000 字）" }
         let participants = f.participants.trimmed
-        if participants.count > 500 { errors.append("参加人员不超过 500 字") }
+        if participants.count > 500 { errors["participants"] = "参加人员不超过 500 字" }
         let codes = try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == cid).all().map(\.code)
         let code = f.indicatorCode?.nonBlank
-        if let code, !codes.contains(code) { errors.append("指标不在本次评价中") }
+        if let code, !codes.contains(code) { errors["indicatorCode"] = "指标不在本次评价中" }
         var flagID: UUID? = nil
         if let raw = f.flagID?.nonBlank {
-            guard let id = UUID(uuidString: raw), let fl = try await VerificationFlag.find(id, on: req.db), fl.$campaign.id == cid else {
-                throw AppError.invalid(["flagID": "核验问题不存在"])
+            if let id = UUID(uuidString: raw), let fl = try await VerificationFlag.find(id, on: req.db), fl.$campaign.id == cid {
+                flagID = id
+            } else {
+                errors["flagID"] = "核验问题不存在"
             }
-            flagID = id
         }
-        if f.raiseFlag == "1" && code == nil { errors.append("登记问题须选择指标") }
+        if f.raiseFlag == "1" && code == nil { errors["indicatorCode"] = "登记问题须选择指标" }
         guard errors.isEmpty, let day else {
-            req.setFlash(errors.joined(separator: "；"), kind: "error")
-            return req.redirect(to: "/campaigns/\(cid)/visits?region=\(rid)")
+            return try await renderVisits(req, c, regionID: rid, form: f, errors: errors).encodeResponse(status: .unprocessableEntity, for: req)
         }
         let user = try req.currentUser()
         let v = FieldVisit()
