@@ -144,6 +144,26 @@ struct VerificationAppTests {
             let coord = try await app.webSession("coordinator")
             #expect(try await app.send(.POST, "/campaigns/\(cid)/visits", headers: coord.headers, form: ["_csrf": coord.csrf, "notes": "x"]).status == .forbidden)
             #expect(try await app.send(.GET, "/campaigns/\(cid)/visits", headers: coord.headers).text.contains("银行开户仍需到柜台"))
+
+            // The record's file: uploaded, replaced (the audit entry names the file it replaced), refused to others.
+            let visit = try #require(try await FieldVisit.query(on: app.db).first())
+            func put(_ s: WebSession, _ name: String, _ bytes: String) async throws -> TestingHTTPResponse {
+                var headers = s.headers
+                headers.add(name: "X-CSRF-Token", value: s.csrf)
+                return try await app.testing().sendRequest(.PUT, "/visits/\(try visit.requireID())/file?name=\(name)", headers: headers) { req in
+                    req.body = ByteBuffer(string: bytes)
+                }
+            }
+            #expect(try await put(assessor, "minutes1.pdf", "%PDF-1.4\nfirst\n%%EOF").status == .created)
+            #expect(try await put(assessor, "minutes2.pdf", "%PDF-1.4\nsecond\n%%EOF").status == .created)
+            #expect(try await put(assessor, "minutes3.pdf", "not a pdf").status == .unprocessableEntity)
+            #expect(try await put(coord, "minutes4.pdf", "%PDF-1.4\nthird\n%%EOF").status == .forbidden)
+            let file = try await app.send(.GET, "/visits/\(try visit.requireID())/file", headers: coord.headers)
+            #expect(file.text.contains("second"))
+            let replaced = try #require(
+                try await AuditEntry.query(on: app.db).filter(\.$entityType == "field_visit").filter(\.$action == "attach").sort(\.$at, .descending).first())
+            #expect(replaced.beforeJSON?.contains("minutes1.pdf") == true)
+            #expect(replaced.afterJSON?.contains("minutes2.pdf") == true)
         }
     }
 

@@ -113,9 +113,11 @@ enum EvidenceStore {
     /// Receives the one file a record may carry (policy, practice, visit, flag response, progress report): streamed,
     /// content-checked and stored by hash; `apply` sets the record's fields, `save` writes it with the audit entry.
     static func attachSingle(
-        _ req: Request, entity: String, id: UUID?, apply: @escaping @Sendable (String, Upload) -> Void,
-        save: @escaping @Sendable (any Database) async throws -> Void
+        _ req: Request, entity: String, id: UUID?, replacing previous: (name: String?, sha256: String?),
+        apply: @escaping @Sendable (String, Upload) -> Void, save: @escaping @Sendable (any Database) async throws -> Void
     ) async throws -> Response {
+        // A replaced file is named in the audit entry, so the trail shows what was there before.
+        let before: [String: String]? = previous.name.map { ["file": $0, "sha256": previous.sha256 ?? ""] }
         let checked = try checkedName(req)
         let file = try await receiveGated(req, ext: checked.ext)
         apply(checked.name, file)
@@ -123,7 +125,7 @@ enum EvidenceStore {
         try await req.db.writeTransaction { db in
             try await save(db)
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: "attach", entityType: entity, entityID: id, before: noSnapshot,
+                on: db, req: req, actor: user, action: "attach", entityType: entity, entityID: id, before: before,
                 after: ["file": checked.name, "sha256": file.sha256])
         }
         return try await ["name": checked.name, "sha256": file.sha256].encodeResponse(status: .created, for: req)

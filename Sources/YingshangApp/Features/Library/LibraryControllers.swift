@@ -286,7 +286,7 @@ struct LibraryWebController {
             throw AppError.forbidden("只能为本单位提交的经验上传附件")
         }
         return try await EvidenceStore.attachSingle(
-            req, entity: "best_practice", id: p.id,
+            req, entity: "best_practice", id: p.id, replacing: (p.fileName, p.fileSHA256),
             apply: { name, file in
                 p.fileName = name
                 p.fileSHA256 = file.sha256
@@ -302,7 +302,7 @@ struct LibraryWebController {
     @Sendable func uploadPolicyFile(req: Request) async throws -> Response {
         let p = try await Self.findPolicy(req)
         return try await EvidenceStore.attachSingle(
-            req, entity: "policy", id: p.id,
+            req, entity: "policy", id: p.id, replacing: (p.fileName, p.fileSHA256),
             apply: { name, file in
                 p.fileName = name
                 p.fileSHA256 = file.sha256

@@ -305,7 +305,7 @@ struct RectificationWebController {
             throw AppError.forbidden("只能为自己填写的进展上传印证材料")
         }
         return try await EvidenceStore.attachSingle(
-            req, entity: "rectification", id: r.id,
+            req, entity: "rectification", id: r.id, replacing: (u.fileName, u.fileSHA256),
             apply: { name, file in
                 u.fileName = name
                 u.fileSHA256 = file.sha256

@@ -375,7 +375,7 @@ struct VerificationWebController {
         guard f.$unit.id == user.$unit.id else { throw AppError.forbidden("只能为本单位的核验问题上传材料") }
         if f.flagStatus != .open { throw AppError(status: .conflict, code: "decided", message: "该问题已有结论，不能再上传材料") }
         return try await EvidenceStore.attachSingle(
-            req, entity: "verification_flag", id: f.id,
+            req, entity: "verification_flag", id: f.id, replacing: (f.responseFileName, f.responseFileSHA256),
             apply: { name, file in
                 f.responseFileName = name
                 f.responseFileSHA256 = file.sha256
@@ -538,7 +538,7 @@ struct VerificationWebController {
     @Sendable func uploadVisitFile(req: Request) async throws -> Response {
         let v = try await Self.findVisit(req)
         return try await EvidenceStore.attachSingle(
-            req, entity: "field_visit", id: v.id,
+            req, entity: "field_visit", id: v.id, replacing: (v.fileName, v.fileSHA256),
             apply: { name, file in
                 v.fileName = name
                 v.fileSHA256 = file.sha256
