@@ -130,4 +130,12 @@ struct RegisterFastPathTests {
         #expect(!validator.checkBytes(record, rowNumber: 2, into: &batch))
         #expect(batch.isEmpty)
     }
+
+    @Test("credit codes sorted as packed words come out in string order, other lengths included")
+    func packedSort() {
+        var codes = (0..<2000).map { code($0 * 7919 % 2000) } + ["A-OLD", "0000", code(5)]
+        codes.shuffle()
+        #expect(EnterpriseRegister.sortedCodes(codes) == codes.sorted())
+        #expect(EnterpriseRegister.PackedCode("青山县示范企业代码十八位字符") == nil)
+    }
 }

@@ -1,6 +1,7 @@
 import Fluent
 import SQLKit
 import SQLiteNIO
+import PostgresKit
 import Vapor
 import YingshangCore
 import YingshangOffice
@@ -108,13 +109,13 @@ enum RegisterImporter {
                     imported = try await lite.withConnection { conn in
                         try await loadSQLite(conn, campaignID: campaignID, producer: producer, rebuildIndexAbove: rebuildIndexAbove)
                     }
+                } else if let pg = tx as? any PostgresDatabase {
+                    imported = try await copyPostgres(pg, campaignID: campaignID, producer: producer)
+                    // Fresh statistics, or the planner keeps believing the register is empty and reads a million rows
+                    // through the index in random order (a draw took 8 s instead of 0.4).
+                    if imported >= rebuildIndexAbove { try await sql.raw("ANALYZE enterprises").run() }
                 } else {
-                    var count = 0
-                    while let batch = try producer.next() {
-                        try await insertPostgres(batch, campaignID: campaignID, on: sql)
-                        count += batch.count
-                    }
-                    imported = count
+                    throw AppError.conflict("数据库不支持")
                 }
                 if producer.rowNumber <= 1 { throw Rejected(problems: [RowProblem(row: 1, column: "表头", value: "", reason: "文件为空")]) }
                 if let missing = producer.missingColumns { throw Rejected(problems: missing) }
@@ -209,32 +210,62 @@ enum RegisterImporter {
         return max(1, Int(Double(total) / (Double(head.count) / Double(lines))) - 1)
     }
 
-    /// PostgreSQL: 2,000 rows a statement as one JSON array bound as a single parameter and unpacked by
-    /// `jsonb_array_elements` (binding twelve values a row one by one cost far more than the insert itself).
-    private static func insertPostgres(_ batch: RegisterRowBatch, campaignID: UUID, on sql: any SQLDatabase) async throws {
-        for start in stride(from: 0, to: batch.count, by: 2000) {
-            var json: [UInt8] = [UInt8(ascii: "[")]
-            for row in start..<min(batch.count, start + 2000) {
-                if row > start { json.append(UInt8(ascii: ",")) }
-                json += Array("[\"\(UUID().uuidString)\"".utf8)
-                for column in 0..<RegisterRowBatch.columns {
-                    json.append(UInt8(ascii: ","))
-                    if let cell = batch.string(row: row, column: column) {
-                        json += RegisterRowBatch.jsonString(cell)
-                    } else {
-                        json += Array("null".utf8)
+    /// PostgreSQL: the rows stream into `COPY enterprises FROM STDIN` (text format) on the transaction's connection,
+    /// a chunk at a time; the unique constraint is kept (PostgreSQL maintains it well enough here).
+    private static func copyPostgres(_ pg: any PostgresDatabase, campaignID: UUID, producer: RegisterBatchProducer) async throws -> Int {
+        let logger = pg.logger
+        return try await pg.withConnection { conn in
+            conn.eventLoop.makeFutureWithTask {
+                var imported = 0
+                try await conn.copyFrom(
+                    table: Enterprise.schema,
+                    columns: ["id", "campaign_id", "uscc", "name", "township_code", "industry", "size", "status", "founded", "contact", "phone", "extra"],
+                    logger: logger
+                ) { writer in
+                    let campaign = Array(campaignID.uuidString.utf8)
+                    while let batch = try producer.next() {
+                        guard !batch.isEmpty else { continue }
+                        try await writer.write(ByteBuffer(bytes: copyText(batch, campaign: campaign)))
+                        imported += batch.count
                     }
                 }
-                json.append(UInt8(ascii: "]"))
+                return imported
             }
-            json.append(UInt8(ascii: "]"))
-            let text = String(decoding: json, as: UTF8.self)
-            try await sql.raw("""
-                INSERT INTO enterprises (id, campaign_id, uscc, name, township_code, industry, size, status, founded, contact, phone, extra)
-                SELECT (x->>0)::uuid, \(bind: campaignID), x->>1, x->>2, x->>3, x->>4, x->>5, x->>6, x->>7, x->>8, x->>9, x->>10
-                FROM jsonb_array_elements(\(bind: text)::jsonb) AS x
-                """).run()
+        }.get()
+    }
+
+    /// Rows in COPY's text format: tab-separated, `\N` for null, backslash, tab and line breaks escaped.
+    static func copyText(_ batch: RegisterRowBatch, campaign: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(batch.bytes.count + batch.count * 120)
+        var k = 0
+        for _ in 0..<batch.count {
+            out.append(contentsOf: UUID().uuidString.utf8)
+            out.append(0x09)
+            out.append(contentsOf: campaign)
+            for _ in 0..<RegisterRowBatch.columns {
+                out.append(0x09)
+                let start = Int(batch.spans[k])
+                let length = Int(batch.spans[k + 1])
+                k += 2
+                guard length >= 0 else {
+                    out.append(0x5C)
+                    out.append(UInt8(ascii: "N"))
+                    continue
+                }
+                for b in batch.bytes[start..<start + length] {
+                    switch b {
+                    case 0x5C: out.append(0x5C); out.append(0x5C)
+                    case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+                    case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+                    case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+                    default: out.append(b)
+                    }
+                }
+            }
+            out.append(0x0A)
         }
+        return out
     }
 
     /// The error report as CSV (UTF-8 with BOM for Excel).

@@ -122,7 +122,7 @@ enum SQLiteDirect {
         // faster than strings; the draw then finds its members already in order.
         var index: [UInt64: [Int]] = [:]
         var keys: [[UInt8]] = []
-        var packed: [[Packed]] = []
+        var packed: [[EnterpriseRegister.PackedCode]] = []
         var others: [[String]] = []
         while true {
             let rc = sqlite_nio_sqlite3_step(stmt)
@@ -143,45 +143,13 @@ enum SQLiteDirect {
                 others.append([])
                 index[hash, default: []].append(slot)
             }
-            if let p = Packed(code) { packed[slot].append(p) } else { others[slot].append(String(decoding: code, as: UTF8.self)) }
+            if let p = EnterpriseRegister.PackedCode(code) { packed[slot].append(p) } else { others[slot].append(String(decoding: code, as: UTF8.self)) }
         }
         var frame: [String: [String]] = [:]
         for (slot, key) in keys.enumerated() {
-            var members = packed[slot].sorted().map(\.text)
-            if !others[slot].isEmpty { members = (members + others[slot]).sorted() }
-            frame[String(decoding: key, as: UTF8.self)] = members
+            frame[String(decoding: key, as: UTF8.self)] = EnterpriseRegister.sortedCodes(packed: packed[slot], others: others[slot])
         }
         return frame
-    }
-
-    /// An 18-character ASCII code as two 63-bit words (nine 7-bit characters each, first character highest).
-    struct Packed: Comparable {
-        let hi: UInt64
-        let lo: UInt64
-
-        init?(_ code: UnsafeBufferPointer<UInt8>) {
-            guard code.count == 18 else { return nil }
-            var hi: UInt64 = 0
-            var lo: UInt64 = 0
-            for (i, b) in code.enumerated() {
-                guard b > 0 && b < 0x80 else { return nil }
-                if i < 9 { hi = hi << 7 | UInt64(b) } else { lo = lo << 7 | UInt64(b) }
-            }
-            self.hi = hi
-            self.lo = lo
-        }
-
-        static func < (a: Packed, b: Packed) -> Bool { a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo }
-
-        var text: String {
-            String(unsafeUninitializedCapacity: 18) { buffer in
-                for i in 0..<9 {
-                    buffer[i] = UInt8(truncatingIfNeeded: hi >> (7 * (8 - i))) & 0x7F
-                    buffer[9 + i] = UInt8(truncatingIfNeeded: lo >> (7 * (8 - i))) & 0x7F
-                }
-                return 18
-            }
-        }
     }
 }
 

@@ -118,7 +118,7 @@ enum SampleService {
         return SQLRaw(parts.joined(separator: " || '|' || "))
     }
 
-    /// The frame: credit codes of the enterprises passing the filters, by stratum, in code order. PostgreSQL groups it and
+    /// The frame: credit codes of the enterprises passing the filters, by stratum, in code order. PostgreSQL groups it (hash aggregate) and
     /// hands back one comma-joined string per stratum, so a million-row register costs a few dozen rows to decode
     /// instead of a million (codes never contain commas: GB 32100 allows digits and capitals only). SQLite reads the
     /// table once through its C interface and groups as it goes (`SQLiteDirect.frame`).
@@ -145,14 +145,14 @@ enum SampleService {
                 }
             }
         } else {
-            var q = sql.select().column(keyExpression(p.strata), as: "stratum_key").column(SQLRaw("string_agg(uscc, ',' ORDER BY uscc COLLATE \"C\")"), as: "members")
+            var q = sql.select().column(keyExpression(p.strata), as: "stratum_key").column(SQLRaw("string_agg(uscc, ',')"), as: "members")
                 .from(Enterprise.schema).where("campaign_id", .equal, SQLBind(campaignID))
             if !p.statuses.isEmpty { q = q.where("status", .in, SQLBind.group(p.statuses)) }
             if let before = p.foundedBefore { q = q.where("founded", .lessThan, SQLBind(before)) }
             q = q.groupBy(SQLRaw("stratum_key"))
             for row in try await q.all() {
                 frame[try row.decode(column: "stratum_key", as: String.self)] =
-                    try row.decode(column: "members", as: String.self).split(separator: ",").map(String.init)
+                    EnterpriseRegister.sortedCodes(try row.decode(column: "members", as: String.self).split(separator: ","))
             }
         }
         if p.excludeDrawn {
