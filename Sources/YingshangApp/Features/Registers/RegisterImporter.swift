@@ -99,11 +99,14 @@ enum RegisterImporter {
             townships[r.code] = r.code
         }
         let existing = Set(try await Enterprise.query(on: db).filter(\.$campaign.$id == campaignID).field(\.$uscc).all().map(\.uscc))
-        let producer = RegisterBatchProducer(
-            input: input, townships: townships, existing: existing, skipInvalid: skipInvalid, estimate: estimate, progress: progress)
+        let known = townships
         do {
             return try await db.writeTransaction { tx in
                 guard let sql = tx as? any SQLDatabase else { throw AppError.conflict("数据库不支持") }
+                // Made inside the transaction: if a busy database makes `writeTransaction` run this again, the file is
+                // read again from its first row.
+                let producer = RegisterBatchProducer(
+                    input: input, townships: known, existing: existing, skipInvalid: skipInvalid, estimate: estimate, progress: progress)
                 let imported: Int
                 if let lite = tx as? any SQLiteDatabase {
                     imported = try await lite.withConnection { conn in
@@ -140,6 +143,9 @@ enum RegisterImporter {
         try await onOwnThread {
             guard let handle = SQLiteDirect.handle(of: conn) else { throw AppError.conflict("无法取得 SQLite 连接") }
             let writer = try SQLiteRegisterWriter(handle: handle, campaignID: campaignID)
+            // Take the write lock before reading anything, so another writer cannot slip in between our reads and
+            // our first write (which would fail the import with SQLITE_BUSY_SNAPSHOT half-way).
+            try writer.execute("DELETE FROM enterprises WHERE 0")
             let cache = try writer.integer("PRAGMA cache_size")
             // A 16 MB page cache keeps index pages from spilling mid-transaction; put back for the pool afterwards.
             try writer.execute("PRAGMA cache_size = -16384")
