@@ -14,6 +14,53 @@ struct ScoringAppTests {
         return try #require(try await Campaign.query(on: app.db).filter(\.$name == DemoScoring.cityCampaignName).first())
     }
 
+    @Test("survey satisfaction counts for the county of each enterprise's township in a city-wide campaign", arguments: TestDatabase.available)
+    func satisfactionByRegion(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let c = try await Self.city(app)
+            let cid = try c.requireID()
+            let regionIDs = try await CampaignRegion.query(on: app.db).filter(\.$campaign.$id == cid).all().map { $0.$region.id }
+            let regions = try await Region.query(on: app.db).filter(\.$id ~~ regionIDs).sort(\.$code).all()
+            let home = try #require(regions.first { $0.code == DemoCounty.countyCode })
+            let other = try #require(regions.first { $0.code != DemoCounty.countyCode })
+            let code = try #require(try await CampaignIndicator.query(on: app.db).filter(\.$campaign.$id == cid).sort(\.$position).first()).code
+            let template = try await SurveyService.currentTemplate(c, on: app.db)
+            let draw = SampleDraw()
+            draw.$campaign.id = cid
+            draw.parametersJSON = "{}"
+            draw.allocationJSON = "[]"
+            draw.drawnBy = "assessor"
+            draw.locked = true
+            try await draw.create(on: app.db)
+            // Two answers in 青山县 (5 → 100, 3 → 50), one in another county (1 → 0), one without a township (not counted).
+            for (i, (township, likert)) in [("\(home.code)001", 5), ("\(home.code)101", 3), ("\(other.code)001", 1), (nil, 5)].enumerated() {
+                let e = Enterprise()
+                e.$campaign.id = cid
+                e.uscc = USCC.synthetic(i, prefix: "913708")
+                e.name = "问卷企业\(i)"
+                e.townshipCode = township
+                e.extraJSON = "{}"
+                try await e.create(on: app.db)
+                let r = SurveyResponse()
+                r.$draw.id = try draw.requireID()
+                r.$enterprise.id = try e.requireID()
+                r.$template.id = try template.requireID()
+                r.token = "t\(i)-" + UUID().uuidString
+                r.status = "submitted"
+                r.answersJSON = "{\"\(code).satisfaction\":\"\(likert)\"}"
+                try await r.create(on: app.db)
+            }
+            let inputs = try await ScoringService.collectInputs(c, on: app.db)
+            func satisfaction(_ region: Region) -> String? {
+                inputs.regions.first { $0.id == region.id?.uuidString }?.indicators.first { $0.code == code }?
+                    .subIndicators.first { $0.code == "satisfaction" }?.value
+            }
+            #expect(satisfaction(home).flatMap(Double.init) == 75)
+            #expect(satisfaction(other).flatMap(Double.init) == 0)
+            #expect(regions.filter { $0.code != home.code && $0.code != other.code }.allSatisfy { satisfaction($0) == nil })
+        }
+    }
+
     @Test("county: nothing scored before data, verified values import all-or-nothing, explanation shows source and formula", arguments: TestDatabase.available)
     func county(db: TestDatabase) async throws {
         try await withApp(db) { app in

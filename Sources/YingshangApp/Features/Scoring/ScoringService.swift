@@ -6,8 +6,9 @@ import YingshangCore
 /// Gathers the values a scoring run needs, runs `Scoring` (pure) and stores the run with its inputs.
 enum ScoringService {
     /// Value precedence per sub-indicator: the assessor's verified value, else the accepted filing's answer.
-    /// The survey satisfaction index becomes a 0–100 sub-indicator when the campaign assesses a single region
-    /// (survey draws are per campaign, so they cannot be split between regions).
+    /// The survey satisfaction index becomes a 0–100 sub-indicator of each region with answers: all answers when the
+    /// campaign assesses one region, else each enterprise counts for the region whose division code starts its
+    /// township code (a city-wide draw is split by county).
     static func collectInputs(_ campaign: Campaign, on db: any Database) async throws -> ScoringInputs {
         let cid = try campaign.requireID()
         guard let version = try await CatalogVersion.find(campaign.$catalogVersion.id, on: db) else { throw AppError.notFound("指标体系版本") }
@@ -23,7 +24,7 @@ enum ScoringService {
         for v in try await VerifiedValue.query(on: db).filter(\.$campaign.$id == cid).all() {
             verified["\(v.$region.id)|\(v.indicatorCode)|\(v.subCode)"] = v
         }
-        let satisfaction = regions.count == 1 ? try await surveySatisfaction(cid, on: db) : [:]
+        let satisfaction = try await surveySatisfaction(cid, regions: regions, on: db)
 
         func indicatorInputs(value: (IndicatorSpec, SubIndicatorSpec) -> (String?, ValueSource?, String?)) -> [IndicatorInput] {
             indicators.compactMap { ci in
@@ -48,7 +49,7 @@ enum ScoringService {
                 return (v?.isEmpty == false ? v : nil, .filing, nil)
             }
             for i in inds.indices {
-                guard let s = satisfaction[inds[i].code] else { continue }
+                guard let s = satisfaction[rid]?[inds[i].code] else { continue }
                 inds[i].subIndicators.append(
                     SubIndicatorInput(
                         code: "satisfaction", nameZh: "企业满意度", kind: .number, unit: "分", best: 100, worst: 0, weight: 1,
@@ -71,18 +72,36 @@ enum ScoringService {
         return ScoringInputs(catalogVersion: "\(version.number)", regions: out)
     }
 
-    static func surveySatisfaction(_ cid: UUID, on db: any Database) async throws -> [String: SatisfactionIndex.Summary] {
+    static func surveySatisfaction(
+        _ cid: UUID, regions: [Region], on db: any Database
+    ) async throws -> [UUID: [String: SatisfactionIndex.Summary]] {
         guard let t = try await SurveyTemplateRecord.query(on: db).filter(\.$campaign.$id == cid).sort(\.$version, .descending).first(),
-            let template = t.template
+            let template = t.template, !regions.isEmpty
         else { return [:] }
         let draws = try await SampleDraw.query(on: db).filter(\.$campaign.$id == cid).all().compactMap(\.id)
         guard !draws.isEmpty else { return [:] }
-        let submitted = try await SurveyResponse.query(on: db).filter(\.$draw.$id ~~ draws).filter(\.$status == "submitted").all()
-        var out: [String: SatisfactionIndex.Summary] = [:]
-        for r in SurveyResults.summarize(template, responses: submitted.map(\.answers)) {
-            if let s = r.satisfaction, s.n > 0 { out[r.indicatorCode] = s }
+        let submitted = try await SurveyResponse.query(on: db).filter(\.$draw.$id ~~ draws).filter(\.$status == "submitted")
+            .with(\.$enterprise).all()
+        var answers: [UUID: [[String: String]]] = [:]
+        if regions.count == 1, let only = regions.first?.id {
+            answers[only] = submitted.map(\.answers)
+        } else {
+            // The longest matching code wins, should a campaign assess a county and one of its towns side by side.
+            let byCode = regions.sorted { $0.code.count > $1.code.count }
+            for r in submitted {
+                guard let township = r.enterprise.townshipCode, let region = byCode.first(where: { township.hasPrefix($0.code) }),
+                    let id = region.id
+                else { continue }
+                answers[id, default: []].append(r.answers)
+            }
         }
-        return out
+        return answers.mapValues { list in
+            var out: [String: SatisfactionIndex.Summary] = [:]
+            for r in SurveyResults.summarize(template, responses: list) {
+                if let s = r.satisfaction, s.n > 0 { out[r.indicatorCode] = s }
+            }
+            return out
+        }
     }
 
     /// Scores the campaign now and stores the run (audited). Refuses with a Chinese message on bad weights.
