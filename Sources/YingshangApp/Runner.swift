@@ -140,9 +140,7 @@ public enum Runner {
     ) async throws -> (imported: Int, problems: [String], stored: Bool) {
         try await withApp { app in
             try await app.autoMigrate()
-            guard let id = UUID(uuidString: campaign), try await Campaign.find(id, on: app.db) != nil else {
-                throw AdminTasks.Failure(description: "评价任务 \(campaign) 不存在（--campaign）")
-            }
+            let id = try await findCampaign(campaign, on: app.db).requireID()
             guard FileManager.default.isReadableFile(atPath: file) else { throw AdminTasks.Failure(description: "无法读取文件 \(file)") }
             let outcome: RegisterImporter.Outcome
             do {
@@ -163,9 +161,7 @@ public enum Runner {
         campaign: String, size: Int, strata: [String], seed: UInt64, allocation: String, minPerStratum: Int, reserveRatio: Double
     ) async throws -> (id: String, table: [String]) {
         try await withApp { app in
-            guard let id = UUID(uuidString: campaign), try await Campaign.find(id, on: app.db) != nil else {
-                throw AdminTasks.Failure(description: "评价任务 \(campaign) 不存在（--campaign）")
-            }
+            let id = try await findCampaign(campaign, on: app.db).requireID()
             guard let method = StratifiedSampling.Allocation(rawValue: allocation) else {
                 throw AdminTasks.Failure(description: "--allocation 应为 proportional、neyman 或 equal")
             }

@@ -44,7 +44,7 @@ extension Yingshang.Enterprises {
             abstract: "Import a CSV (UTF-8 or GB18030) or XLSX register; all-or-nothing unless --skip-invalid.")
 
         @Argument(help: "The .csv or .xlsx file.") var file: String
-        @Option(help: "Campaign id.") var campaign: String
+        @Option(help: "Campaign id or exact name.") var campaign: String
         @Flag(help: "Store the valid rows and report the invalid ones.") var skipInvalid = false
         @Option(help: "Write the errors as CSV to this file.") var errorReport: String?
 
@@ -70,7 +70,7 @@ extension Yingshang.Sample {
     struct Draw: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Draw a reproducible stratified sample; prints the allocation table and the draw id.")
 
-        @Option(help: "Campaign id.") var campaign: String
+        @Option(help: "Campaign id or exact name.") var campaign: String
         @Option(help: "Sample size n.") var size: Int
         @Option(help: "Strata: any of township,industry,size.") var strata = "township"
         @Option(help: "Random seed; the same inputs and seed give the same sample.") var seed: UInt64

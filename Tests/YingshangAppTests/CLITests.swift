@@ -76,6 +76,34 @@ struct CLITests {
         #expect(third.stdout.contains("未修改"))
     }
 
+    @Test("enterprises generate writes a register that imports; a bad import stores nothing and writes the error report")
+    func registerFromTheCommandLine() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try Self.run(["demo", "--password", "demo12345", "--register-size", "50"], dataDir: dir).status == 0)
+        let file = dir + "/register.csv"
+        #expect(try Self.run(["enterprises", "generate", "--rows", "0", "--out", file], dataDir: dir).status != 0)
+        let made = try Self.run(["enterprises", "generate", "--rows", "300", "--out", file], dataDir: dir)
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").count == 301)
+        // The city campaign of the demo has an empty register; it is named, not looked up by id.
+        let city = "2022 年度青山市县域营商环境评价（8 县示例）"
+        var bad = try String(contentsOfFile: file, encoding: .utf8)
+        bad += "911100001000013796,坏企业,火星镇,,,,,,\n"
+        try bad.write(toFile: dir + "/bad.csv", atomically: true, encoding: .utf8)
+        let rejected = try Self.run(
+            ["enterprises", "import", dir + "/bad.csv", "--campaign", city, "--error-report", dir + "/errors.csv"], dataDir: dir)
+        #expect(rejected.status != 0)
+        #expect(rejected.stderr.contains("第 302 行"))
+        #expect(try String(contentsOfFile: dir + "/errors.csv", encoding: .utf8).contains("火星镇"))
+        let imported = try Self.run(["enterprises", "import", file, "--campaign", city], dataDir: dir)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.stdout.contains("已导入 300 家企业"))
+        let unknown = try Self.run(["enterprises", "import", file, "--campaign", "没有这个评价"], dataDir: dir)
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains(city))
+    }
+
     @Test("user create validates flags, reads the password from stdin, and reset-password works")
     func userCommands() throws {
         let dir = Self.tempDir()

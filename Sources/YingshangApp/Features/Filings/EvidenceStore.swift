@@ -111,30 +111,32 @@ enum EvidenceStore {
     }
 
     /// Receives the one file a record may carry (policy, practice, visit, flag response, progress report): streamed,
-    /// content-checked and stored by hash; `apply` sets the record's fields, `save` writes it with the audit entry.
+    /// content-checked and stored by hash, then the record is saved with an audit entry under `entity`/`auditID`
+    /// (a progress report is audited on its rectification).
     static func attachSingle(
-        _ req: Request, entity: String, id: UUID?, replacing previous: (name: String?, sha256: String?),
-        apply: @escaping @Sendable (String, Upload) -> Void, save: @escaping @Sendable (any Database) async throws -> Void
+        _ req: Request, to record: some SingleFileRecord, entity: String, auditID: UUID?
     ) async throws -> Response {
         // A replaced file is named in the audit entry, so the trail shows what was there before.
-        let before: [String: String]? = previous.name.map { ["file": $0, "sha256": previous.sha256 ?? ""] }
+        let before: [String: String]? = record.fileName.map { ["file": $0, "sha256": record.fileSHA256 ?? ""] }
         let checked = try checkedName(req)
         let file = try await receiveGated(req, ext: checked.ext)
-        apply(checked.name, file)
+        record.fileName = checked.name
+        record.fileSHA256 = file.sha256
+        record.fileKind = file.kind.rawValue
         let user = try req.currentUser()
         try await req.db.writeTransaction { db in
-            try await save(db)
+            try await record.update(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: "attach", entityType: entity, entityID: id, before: before,
+                on: db, req: req, actor: user, action: "attach", entityType: entity, entityID: auditID, before: before,
                 after: ["file": checked.name, "sha256": file.sha256])
         }
         return try await ["name": checked.name, "sha256": file.sha256].encodeResponse(status: .created, for: req)
     }
 
-    /// Streams a record's single optional file (policy, practice, visit, flag response…), 404 when it has none.
-    static func streamAttached(sha256: String?, name: String?, kind: String?, req: Request) async throws -> Response {
-        guard let sha256, let name else { throw AppError.notFound("附件") }
-        return try await stream(sha256: sha256, name: name, kind: kind ?? "", req: req)
+    /// Streams a record's single optional file, 404 when it has none.
+    static func streamAttached(_ record: some SingleFileRecord, req: Request) async throws -> Response {
+        guard let sha256 = record.fileSHA256, let name = record.fileName else { throw AppError.notFound("附件") }
+        return try await stream(sha256: sha256, name: name, kind: record.fileKind ?? "", req: req)
     }
 
     /// Stores the upload as an attachment of `filing` (draft only, lead unit only).
@@ -182,5 +184,33 @@ enum EvidenceStore {
 
     static func download(_ a: FilingAttachment, req: Request) async throws -> Response {
         try await stream(sha256: a.sha256, name: a.name, kind: a.kind, req: req)
+    }
+}
+
+/// A record that carries at most one evidence file (policy, practice, field visit, flag response, progress report).
+protocol SingleFileRecord: Model, Sendable {
+    var fileName: String? { get set }
+    var fileSHA256: String? { get set }
+    var fileKind: String? { get set }
+}
+
+extension BestPractice: SingleFileRecord {}
+extension Policy: SingleFileRecord {}
+extension FieldVisit: SingleFileRecord {}
+extension RectificationUpdate: SingleFileRecord {}
+
+/// The flag's file is the unit's response.
+extension VerificationFlag: SingleFileRecord {
+    var fileName: String? {
+        get { responseFileName }
+        set { responseFileName = newValue }
+    }
+    var fileSHA256: String? {
+        get { responseFileSHA256 }
+        set { responseFileSHA256 = newValue }
+    }
+    var fileKind: String? {
+        get { responseFileKind }
+        set { responseFileKind = newValue }
     }
 }

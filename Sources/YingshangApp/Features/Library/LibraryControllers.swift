@@ -285,34 +285,22 @@ struct LibraryWebController {
         if !manage && p.$unit.id != own {
             throw AppError.forbidden("只能为本单位提交的经验上传附件")
         }
-        return try await EvidenceStore.attachSingle(
-            req, entity: "best_practice", id: p.id, replacing: (p.fileName, p.fileSHA256),
-            apply: { name, file in
-                p.fileName = name
-                p.fileSHA256 = file.sha256
-                p.fileKind = file.kind.rawValue
-            }, save: { try await p.update(on: $0) })
+        return try await EvidenceStore.attachSingle(req, to: p, entity: "best_practice", auditID: p.id)
     }
 
     @Sendable func practiceFile(req: Request) async throws -> Response {
         let p = try await Self.findPractice(req)
-        return try await EvidenceStore.streamAttached(sha256: p.fileSHA256, name: p.fileName, kind: p.fileKind, req: req)
+        return try await EvidenceStore.streamAttached(p, req: req)
     }
 
     @Sendable func uploadPolicyFile(req: Request) async throws -> Response {
         let p = try await Self.findPolicy(req)
-        return try await EvidenceStore.attachSingle(
-            req, entity: "policy", id: p.id, replacing: (p.fileName, p.fileSHA256),
-            apply: { name, file in
-                p.fileName = name
-                p.fileSHA256 = file.sha256
-                p.fileKind = file.kind.rawValue
-            }, save: { try await p.update(on: $0) })
+        return try await EvidenceStore.attachSingle(req, to: p, entity: "policy", auditID: p.id)
     }
 
     @Sendable func policyFile(req: Request) async throws -> Response {
         let p = try await Self.findPolicy(req)
-        return try await EvidenceStore.streamAttached(sha256: p.fileSHA256, name: p.fileName, kind: p.fileKind, req: req)
+        return try await EvidenceStore.streamAttached(p, req: req)
     }
 }
 
@@ -365,7 +353,7 @@ struct PublicController {
 
     @Sendable func policyFile(req: Request) async throws -> Response {
         let p = try await Self.publishedPolicy(req)
-        return try await EvidenceStore.streamAttached(sha256: p.fileSHA256, name: p.fileName, kind: p.fileKind, req: req)
+        return try await EvidenceStore.streamAttached(p, req: req)
     }
 
     struct PracticePage: Encodable {

@@ -304,19 +304,13 @@ struct RectificationWebController {
         guard u.by == user.username || canVerify else {
             throw AppError.forbidden("只能为自己填写的进展上传印证材料")
         }
-        return try await EvidenceStore.attachSingle(
-            req, entity: "rectification", id: r.id, replacing: (u.fileName, u.fileSHA256),
-            apply: { name, file in
-                u.fileName = name
-                u.fileSHA256 = file.sha256
-                u.fileKind = file.kind.rawValue
-            }, save: { try await u.update(on: $0) })
+        return try await EvidenceStore.attachSingle(req, to: u, entity: "rectification", auditID: r.id)
     }
 
     @Sendable func download(req: Request) async throws -> Response {
         let r = try await RectificationService.find(req)
         let u = try await Self.findUpdate(req, r)
-        return try await EvidenceStore.streamAttached(sha256: u.fileSHA256, name: u.fileName, kind: u.fileKind, req: req)
+        return try await EvidenceStore.streamAttached(u, req: req)
     }
 }
 

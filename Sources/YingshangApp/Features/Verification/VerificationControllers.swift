@@ -374,18 +374,12 @@ struct VerificationWebController {
         let user = try req.currentUser()
         guard f.$unit.id == user.$unit.id else { throw AppError.forbidden("只能为本单位的核验问题上传材料") }
         if f.flagStatus != .open { throw AppError(status: .conflict, code: "decided", message: "该问题已有结论，不能再上传材料") }
-        return try await EvidenceStore.attachSingle(
-            req, entity: "verification_flag", id: f.id, replacing: (f.responseFileName, f.responseFileSHA256),
-            apply: { name, file in
-                f.responseFileName = name
-                f.responseFileSHA256 = file.sha256
-                f.responseFileKind = file.kind.rawValue
-            }, save: { try await f.update(on: $0) })
+        return try await EvidenceStore.attachSingle(req, to: f, entity: "verification_flag", auditID: f.id)
     }
 
     @Sendable func responseFile(req: Request) async throws -> Response {
         let f = try await VerificationService.find(req)
-        return try await EvidenceStore.streamAttached(sha256: f.responseFileSHA256, name: f.responseFileName, kind: f.responseFileKind, req: req)
+        return try await EvidenceStore.streamAttached(f, req: req)
     }
 
     // MARK: Field work
@@ -537,18 +531,12 @@ struct VerificationWebController {
 
     @Sendable func uploadVisitFile(req: Request) async throws -> Response {
         let v = try await Self.findVisit(req)
-        return try await EvidenceStore.attachSingle(
-            req, entity: "field_visit", id: v.id, replacing: (v.fileName, v.fileSHA256),
-            apply: { name, file in
-                v.fileName = name
-                v.fileSHA256 = file.sha256
-                v.fileKind = file.kind.rawValue
-            }, save: { try await v.update(on: $0) })
+        return try await EvidenceStore.attachSingle(req, to: v, entity: "field_visit", auditID: v.id)
     }
 
     @Sendable func visitFile(req: Request) async throws -> Response {
         let v = try await Self.findVisit(req)
-        return try await EvidenceStore.streamAttached(sha256: v.fileSHA256, name: v.fileName, kind: v.fileKind, req: req)
+        return try await EvidenceStore.streamAttached(v, req: req)
     }
 }
 
