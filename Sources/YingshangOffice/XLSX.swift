@@ -355,11 +355,19 @@ private final class SheetParser: NSObject, XMLParserDelegate {
 /// CSV for Excel users: UTF-8 with a BOM (so Excel detects Chinese correctly), CRLF, RFC 4180 quoting.
 public enum CSVWriter {
     public static func write(_ rows: [[String]]) -> Data {
-        var text = "\u{FEFF}"
+        var text = bom
         for row in rows {
-            text += row.map(quote).joined(separator: ",") + "\r\n"
+            text += line(row)
         }
         return Data(text.utf8)
+    }
+
+    /// The byte-order mark that starts every file, for writers that stream their rows.
+    public static let bom = "\u{FEFF}"
+
+    /// One record with its CRLF, for writers that stream their rows.
+    public static func line(_ row: [String]) -> String {
+        row.map(quote).joined(separator: ",") + "\r\n"
     }
 
     static func quote(_ field: String) -> String {

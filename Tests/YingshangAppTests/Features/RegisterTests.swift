@@ -134,6 +134,68 @@ struct RegisterSamplingTests {
         }
     }
 
+    @Test("the page's streamed upload imports from a temporary file; the export pages through the whole register", arguments: TestDatabase.available)
+    func streamedUploadAndExport(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let cid = try await CampaignTests.demoCampaign(app).requireID()
+            let before = try await Enterprise.query(on: app.db).filter(\.$campaign.$id == cid).count()
+            func put(_ s: WebSession, name: String, _ body: String, skip: Bool = false, csrf: Bool = true) async throws -> TestingHTTPResponse {
+                var headers = s.headers
+                if csrf { headers.add(name: "X-CSRF-Token", value: s.csrf) }
+                let query = "name=\(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" + (skip ? "&skipInvalid=1" : "")
+                return try await app.testing().sendRequest(.PUT, "/campaigns/\(cid)/register/upload?\(query)", headers: headers) { req in
+                    req.body = ByteBuffer(string: body)
+                }
+            }
+            // More rows than one export page, so the export has to continue after its first page.
+            let added = RegisterWebController.exportPage + 400
+            var lines = ["统一社会信用代码,企业名称,所属乡镇/街道"]
+            for i in 0..<added { lines.append("\(Self.code(10_000 + i)),上传企业\(i),370799101") }
+            let csv = lines.joined(separator: "\r\n")
+            let assessor = try await app.webSession("assessor")
+
+            let jobs = try await ImportJob.query(on: app.db).count()
+            // Refused before anything is stored: another role, a missing CSRF token, a wrong file type, an empty file.
+            let filer = try await app.webSession("filer")
+            #expect(try await put(filer, name: "名单.csv", csv).status == .forbidden)
+            #expect(try await put(assessor, name: "名单.csv", csv, csrf: false).status == .forbidden)
+            let wrongType = try await put(assessor, name: "名单.txt", csv)
+            #expect(wrongType.status == .unprocessableEntity)
+            #expect(wrongType.text.contains("CSV 或 XLSX"))
+            let empty = try await put(assessor, name: "名单.csv", "")
+            #expect(empty.status == .unprocessableEntity)
+            #expect(empty.text.contains("文件为空"))
+            #expect(try await ImportJob.query(on: app.db).count() == jobs)
+
+            let res = try await put(assessor, name: "名单.csv", csv)
+            #expect(res.status == .ok)
+            let started = try res.content.decode(RegisterWebController.UploadStarted.self)
+            let job = try await Self.waitForJob(app, started.url)
+            #expect(job.status == "done")
+            #expect(job.imported == added)
+            #expect(try await Enterprise.query(on: app.db).filter(\.$campaign.$id == cid).count() == before + added)
+            // The temporary copy is removed once the import ends (other cases may be uploading meanwhile).
+            let tmp = (app.settings.dataDirectory as NSString).appendingPathComponent("tmp")
+            var left = ["?"]
+            for _ in 0..<100 where !left.isEmpty {
+                left = ((try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []).filter { $0.hasPrefix("register-") }
+                if !left.isEmpty { try await Task.sleep(nanoseconds: 100_000_000) }
+            }
+            #expect(left.isEmpty)
+
+            let export = try await app.send(.GET, "/campaigns/\(cid)/register.csv", headers: assessor.headers)
+            #expect(export.status == .ok)
+            #expect(export.headers.contentType?.description.hasPrefix("text/csv") == true)
+            let text = export.text
+            #expect(text.hasPrefix("\u{FEFF}统一社会信用代码,企业名称"))
+            let rows = text.split(separator: "\r\n").dropFirst().map { String($0.split(separator: ",").first ?? "") }
+            #expect(rows.count == before + added)
+            #expect(Set(rows).count == rows.count)
+            #expect(rows == rows.sorted())
+            #expect(text.contains("\(Self.code(10_000 + added - 1)),上传企业\(added - 1),370799101"))
+        }
+    }
+
     @Test("the sampling frame holds every enterprise passing the filters, in its stratum, in code order", arguments: TestDatabase.available)
     func frame(db: TestDatabase) async throws {
         try await withApp(db) { app in

@@ -153,7 +153,17 @@ struct MatrixWebController {
 /// File downloads with a UTF-8 (Chinese) file name.
 enum Downloads {
     static func file(_ data: Data, name: String, type: String) -> Response {
-        let res = Response(status: .ok, body: .init(data: data))
+        attachment(Response(status: .ok, body: .init(data: data)), name: name, type: type)
+    }
+
+    /// A download written while it is read from the database, so a million-row export does not sit in memory.
+    static func stream(
+        name: String, type: String, _ write: @escaping @Sendable (any AsyncBodyStreamWriter) async throws -> Void
+    ) -> Response {
+        attachment(Response(status: .ok, body: .init(managedAsyncStream: write)), name: name, type: type)
+    }
+
+    private static func attachment(_ res: Response, name: String, type: String) -> Response {
         res.headers.replaceOrAdd(name: .contentType, value: type)
         let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "download"
         res.headers.replaceOrAdd(

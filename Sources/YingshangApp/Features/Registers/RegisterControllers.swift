@@ -38,6 +38,7 @@ struct RegisterWebController {
     func register(_ g: Guarded, api: Guarded) {
         g.get("campaigns", ":id", "register", action: .viewRegister, use: index)
         g.post("campaigns", ":id", "register", "import", action: .manageRegister, maxBody: 200 << 20, use: startImport)
+        g.putStream("campaigns", ":id", "register", "upload", action: .manageRegister, use: startUpload)
         g.get("campaigns", ":id", "register.csv", action: .viewRegister, use: export)
         g.get("jobs", ":jobID", action: .viewRegister, use: job)
         api.get("jobs", ":jobID", action: .viewRegister, use: jobJSON)
@@ -107,9 +108,42 @@ struct RegisterWebController {
         let skip = form.skipInvalid != nil
         let app = req.application
         Task.detached {
-            await RegisterJobs.run(app: app, jobID: jobID, campaignID: cid, data: data, filename: name, skipInvalid: skip)
+            await RegisterJobs.run(app: app, jobID: jobID, campaignID: cid, source: .data(data), filename: name, skipInvalid: skip)
         }
         return req.redirect(to: "/jobs/\(jobID)")
+    }
+
+    struct UploadStarted: Content {
+        let jobID: UUID
+        let url: String
+    }
+
+    /// The page's script uploads here (`PUT …/register/upload?name=&skipInvalid=1`): the file streams to a temporary
+    /// file, so a million-row register never sits in memory, and the import runs in the background from it.
+    @Sendable func startUpload(req: Request) async throws -> UploadStarted {
+        let c = try await CampaignService.find(req)
+        let cid = try c.requireID()
+        let name = req.query[String.self, at: "name"] ?? ""
+        guard ["csv", "xlsx"].contains((name as NSString).pathExtension.lowercased()) else {
+            throw AppError.invalid(["name": "请选择 CSV 或 XLSX 格式的企业名单文件"])
+        }
+        let skip = req.query[String.self, at: "skipInvalid"] == "1"
+        let path = try await RegisterUploads.receive(req)
+        let user = try req.currentUser()
+        let job = ImportJob(kind: "register", campaignID: cid, by: user.username)
+        do {
+            try await job.create(on: req.db)
+        } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
+        let jobID = try job.requireID()
+        let app = req.application
+        Task.detached {
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            await RegisterJobs.run(app: app, jobID: jobID, campaignID: cid, source: .file(path), filename: name, skipInvalid: skip)
+        }
+        return UploadStarted(jobID: jobID, url: "/jobs/\(jobID)")
     }
 
     struct JobDTO: Content {
@@ -142,12 +176,31 @@ struct RegisterWebController {
 
     @Sendable func export(req: Request) async throws -> Response {
         let c = try await CampaignService.find(req)
-        let list = try await Enterprise.query(on: req.db).filter(\.$campaign.$id == (try c.requireID())).sort(\.$uscc).all()
-        let rows = [EnterpriseRegister.Column.allCases.map(\.chineseName)] + list.map {
-            [$0.uscc, $0.name, $0.townshipCode ?? "", $0.industry ?? "", $0.size ?? "", $0.status ?? "", $0.founded ?? "", $0.contact ?? "", $0.phone ?? ""]
+        let cid = try c.requireID()
+        let db = req.db
+        return Downloads.stream(name: "\(c.name)-企业全量名单.csv", type: "text/csv; charset=utf-8") { writer in
+            try await writer.write(.buffer(ByteBuffer(string: CSVWriter.bom + CSVWriter.line(EnterpriseRegister.Column.allCases.map(\.chineseName)))))
+            // Pages in credit-code order through the (campaign, code) index: memory stays flat for a million rows.
+            var after: String? = nil
+            while true {
+                var page = Enterprise.query(on: db).filter(\.$campaign.$id == cid).sort(\.$uscc).limit(Self.exportPage)
+                if let after { page = page.filter(\.$uscc > after) }
+                let list = try await page.all()
+                guard let last = list.last else { break }
+                var text = ""
+                for e in list {
+                    text += CSVWriter.line([
+                        e.uscc, e.name, e.townshipCode ?? "", e.industry ?? "", e.size ?? "", e.status ?? "", e.founded ?? "", e.contact ?? "", e.phone ?? "",
+                    ])
+                }
+                try await writer.write(.buffer(ByteBuffer(string: text)))
+                if list.count < Self.exportPage { break }
+                after = last.uscc
+            }
         }
-        return Downloads.file(CSVWriter.write(rows), name: "\(c.name)-企业全量名单.csv", type: "text/csv; charset=utf-8")
     }
+
+    static let exportPage = 5_000
 
     // MARK: Sampling
 
@@ -399,7 +452,9 @@ struct RegisterWebController {
 
 /// Runs register imports off the request and records the outcome on the job row.
 enum RegisterJobs {
-    static func run(app: Application, jobID: UUID, campaignID: UUID, data: Data, filename: String, skipInvalid: Bool) async {
+    static func run(
+        app: Application, jobID: UUID, campaignID: UUID, source: RegisterImporter.Source, filename: String, skipInvalid: Bool
+    ) async {
         let db = app.db
         do {
             var actor: User? = nil
@@ -407,7 +462,7 @@ enum RegisterJobs {
                 actor = try await User.query(on: db).filter(\.$username == job.createdBy).first()
             }
             let outcome = try await RegisterImporter.run(
-                campaignID: campaignID, data: data, filename: filename, skipInvalid: skipInvalid, db: db, actor: actor,
+                campaignID: campaignID, source: source, filename: filename, skipInvalid: skipInvalid, db: db, actor: actor,
                 progress: { done, total in RegisterImporter.Progress.shared.set(jobID, done: done, total: total) })
             guard let job = try await ImportJob.find(jobID, on: db) else { return }
             job.status = outcome.stored ? "done" : "failed"
@@ -424,5 +479,36 @@ enum RegisterJobs {
                 try? await job.update(on: db)
             }
         }
+    }
+}
+
+/// Register files uploaded by the page's script, streamed to `data/tmp` while their size is checked.
+enum RegisterUploads {
+    /// Five times the 126 MB of a synthetic million-row register.
+    static let limitBytes = 640 << 20
+
+    static func receive(_ req: Request, limit: Int = limitBytes) async throws -> String {
+        let tooLarge = AppError(status: .payloadTooLarge, code: "too_large", message: "文件超过 \(limit >> 20) MB，请拆分后导入")
+        if let declared = req.headers.first(name: .contentLength).flatMap(Int.init), declared > limit { throw tooLarge }
+        let dir = (req.application.settings.dataDirectory as NSString).appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = "\(dir)/register-\(UUID().uuidString)"
+        let io = req.application.fileio
+        let handle = try await io.openFile(path: path, mode: .write, flags: .allowFileCreation(posixMode: 0o600), eventLoop: req.eventLoop).get()
+        var size = 0
+        do {
+            for try await chunk in req.body {
+                size += chunk.readableBytes
+                if size > limit { throw tooLarge }
+                try await io.write(fileHandle: handle, buffer: chunk, eventLoop: req.eventLoop).get()
+            }
+            try handle.close()
+            if size == 0 { throw AppError.invalid(["file": "文件为空"]) }
+        } catch {
+            try? handle.close()
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
+        return path
     }
 }
