@@ -193,6 +193,16 @@ struct RegisterSamplingTests {
             #expect(Set(rows).count == rows.count)
             #expect(rows == rows.sorted())
             #expect(text.contains("\(Self.code(10_000 + added - 1)),上传企业\(added - 1),370799101"))
+
+            // The page counts per township (a link filtering the list to it) without loading the register.
+            let inTownship = try await Enterprise.query(on: app.db).filter(\.$campaign.$id == cid).filter(\.$townshipCode == "370799101").count()
+            let township = try #require(try await Region.query(on: app.db).filter(\.$code == "370799101").first()).name
+            let page = try await app.send(.GET, "/campaigns/\(cid)/register", headers: assessor.headers)
+            #expect(page.text.contains("共 \(before + added) 家"))
+            #expect(page.text.contains("<a href=\"/campaigns/\(cid)/register?township=370799101\">\(township)</a>：\(inTownship)"))
+            let filtered = try await app.send(.GET, "/campaigns/\(cid)/register?township=370799101", headers: assessor.headers)
+            #expect(filtered.text.contains("列表共 \(inTownship) 家"))
+            #expect(filtered.text.contains("<strong>\(township)</strong>"))
         }
     }
 

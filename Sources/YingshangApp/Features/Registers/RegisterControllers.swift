@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import Vapor
 import YingshangCore
 import YingshangOffice
@@ -19,6 +20,30 @@ struct RegisterWebController {
     struct Count: Encodable {
         let label: String
         let value: Int
+        var selected = false
+        /// The register filtered to this value (with the other filters kept).
+        var href: String? = nil
+    }
+
+    struct Group: Decodable {
+        let township_code: String?
+        let industry: String?
+        let size: String?
+        let n: Int
+    }
+
+    static func groups(_ cid: UUID, on db: any Database) async throws -> [Group] {
+        guard let sql = db as? any SQLDatabase else { return [] }
+        return try await sql.select()
+            .column("township_code").column("industry").column("size").column(SQLFunction("count", args: SQLLiteral.all), as: "n")
+            .from(Enterprise.schema).where("campaign_id", .equal, SQLBind(cid))
+            .groupBy("township_code").groupBy("industry").groupBy("size")
+            .all(decoding: Group.self)
+    }
+
+    static func queryString(_ values: [String: String]) -> String {
+        values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
+            .joined(separator: "&")
     }
 
     struct Body: Encodable {
@@ -28,6 +53,8 @@ struct RegisterWebController {
         let pager: Pager
         let q: String
         let total: Int
+        /// Set when a township, industry or size filter is on: the unfiltered register's address.
+        let filtered: String?
         let byTownship: [Count]
         let byIndustry: [Count]
         let bySize: [Count]
@@ -56,17 +83,29 @@ struct RegisterWebController {
         let lq = ListQuery(req, defaultPer: 50)
         var query = Enterprise.query(on: req.db).filter(\.$campaign.$id == cid)
         if !lq.q.isEmpty { query = query.group(.or) { $0.filter(\.$name ~~ lq.q).filter(\.$uscc ~~ lq.q) } }
+        var filters: [String: String] = [:]
         for (field, key) in [("township", \Enterprise.$townshipCode), ("industry", \Enterprise.$industry), ("size", \Enterprise.$size)] {
-            if let v = req.query[String.self, at: field], !v.isEmpty { query = query.filter(key == v) }
+            if let v = req.query[String.self, at: field], !v.isEmpty {
+                query = query.filter(key == v)
+                filters[field] = v
+            }
         }
         let page = try await query.sort(\.$uscc).paginate(lq.pageRequest)
         let townships = Dictionary(
             uniqueKeysWithValues: try await Region.query(on: req.db).filter(\.$level == RegionLevel.township.rawValue).all().map { ($0.code, $0.name) })
         let industries = Dictionary(uniqueKeysWithValues: EnterpriseRegister.industries)
-        let all = try await Enterprise.query(on: req.db).filter(\.$campaign.$id == cid).field(\.$townshipCode).field(\.$industry).field(\.$size).all()
-        func counts(_ values: [String?], _ label: (String) -> String) -> [Count] {
-            Dictionary(grouping: values, by: { $0 ?? "" }).map { Count(label: $0.key.isEmpty ? "未填" : label($0.key), value: $0.value.count) }
-                .sorted { $0.value > $1.value }
+        // Counted by the database in one grouped pass: loading a million-row register to count it took 30 s and 5 GB.
+        let groups = try await Self.groups(cid, on: req.db)
+        let base = "/campaigns/\(cid)/register"
+        func counts(_ field: String, _ key: (Group) -> String?, _ label: (String) -> String) -> [Count] {
+            var sums: [String: Int] = [:]
+            for g in groups { sums[key(g) ?? "", default: 0] += g.n }
+            return sums.map { value, n in
+                Count(
+                    label: value.isEmpty ? "未填" : label(value), value: n, selected: filters[field] == value,
+                    href: value.isEmpty ? nil : base + "?" + Self.queryString(filters.merging([field: value]) { $1 }))
+            }
+            .sorted { ($0.value, $1.label) > ($1.value, $0.label) }
         }
         let role = try req.currentRole()
         return try await req.render(
@@ -79,9 +118,10 @@ struct RegisterWebController {
                         industry: $0.industry.map { "\($0) \(industries[$0] ?? "")" } ?? "", size: $0.size ?? "", status: $0.status ?? "",
                         founded: $0.founded ?? "")
                 },
-                pager: Pager(metadata: page.metadata, basePath: "/campaigns/\(cid)/register", extra: ["q": lq.q]), q: lq.q,
-                total: all.count, byTownship: counts(all.map(\.townshipCode)) { townships[$0] ?? $0 },
-                byIndustry: counts(all.map(\.industry)) { "\($0) \(industries[$0] ?? "")" }, bySize: counts(all.map(\.size)) { $0 },
+                pager: Pager(metadata: page.metadata, basePath: base, extra: filters.merging(["q": lq.q]) { $1 }), q: lq.q,
+                total: groups.reduce(0) { $0 + $1.n }, filtered: filters.isEmpty ? nil : base,
+                byTownship: counts("township", \.township_code) { townships[$0] ?? $0 },
+                byIndustry: counts("industry", \.industry) { "\($0) \(industries[$0] ?? "")" }, bySize: counts("size", \.size) { $0 },
                 canManage: Permissions.allows(role, .manageRegister), canDraw: Permissions.allows(role, .drawSamples)))
     }
 
@@ -177,25 +217,28 @@ struct RegisterWebController {
     @Sendable func export(req: Request) async throws -> Response {
         let c = try await CampaignService.find(req)
         let cid = try c.requireID()
-        let db = req.db
+        guard let sql = req.db as? any SQLDatabase else { throw AppError.conflict("数据库不支持") }
+        let columns = ["uscc", "name", "township_code", "industry", "size", "status", "founded", "contact", "phone"]
         return Downloads.stream(name: "\(c.name)-企业全量名单.csv", type: "text/csv; charset=utf-8") { writer in
             try await writer.write(.buffer(ByteBuffer(string: CSVWriter.bom + CSVWriter.line(EnterpriseRegister.Column.allCases.map(\.chineseName)))))
-            // Pages in credit-code order through the (campaign, code) index: memory stays flat for a million rows.
+            // Pages in credit-code order through the (campaign, code) index, read as plain rows (not models): memory
+            // stays flat and a million rows take seconds, not minutes.
             var after: String? = nil
             while true {
-                var page = Enterprise.query(on: db).filter(\.$campaign.$id == cid).sort(\.$uscc).limit(Self.exportPage)
-                if let after { page = page.filter(\.$uscc > after) }
-                let list = try await page.all()
-                guard let last = list.last else { break }
+                var page = sql.select().columns(columns.map { SQLIdentifier($0) }).from(Enterprise.schema)
+                    .where("campaign_id", .equal, SQLBind(cid))
+                if let after { page = page.where("uscc", .greaterThan, SQLBind(after)) }
+                let rows = try await page.orderBy("uscc").limit(Self.exportPage).all()
                 var text = ""
-                for e in list {
-                    text += CSVWriter.line([
-                        e.uscc, e.name, e.townshipCode ?? "", e.industry ?? "", e.size ?? "", e.status ?? "", e.founded ?? "", e.contact ?? "", e.phone ?? "",
-                    ])
+                var last: String? = nil
+                for row in rows {
+                    let cells = try columns.map { try row.decode(column: $0, as: String?.self) ?? "" }
+                    text += CSVWriter.line(cells)
+                    last = cells[0]
                 }
-                try await writer.write(.buffer(ByteBuffer(string: text)))
-                if list.count < Self.exportPage { break }
-                after = last.uscc
+                if !text.isEmpty { try await writer.write(.buffer(ByteBuffer(string: text))) }
+                guard rows.count == Self.exportPage, let last else { break }
+                after = last
             }
         }
     }
