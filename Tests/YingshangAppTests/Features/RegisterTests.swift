@@ -167,6 +167,8 @@ struct RegisterSamplingTests {
             #expect(empty.text.contains("文件为空"))
             #expect(try await ImportJob.query(on: app.db).count() == jobs)
 
+            // Seen before the upload, so the counts cached then must give way to the new ones.
+            #expect(try await app.send(.GET, "/campaigns/\(cid)/register", headers: assessor.headers).text.contains("共 \(before) 家"))
             let res = try await put(assessor, name: "名单.csv", csv)
             #expect(res.status == .ok)
             let started = try res.content.decode(RegisterWebController.UploadStarted.self)
@@ -203,6 +205,11 @@ struct RegisterSamplingTests {
             let filtered = try await app.send(.GET, "/campaigns/\(cid)/register?township=370799101", headers: assessor.headers)
             #expect(filtered.text.contains("列表共 \(inTownship) 家"))
             #expect(filtered.text.contains("<strong>\(township)</strong>"))
+            let q = "上传企业".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            let search = try await app.send(.GET, "/campaigns/\(cid)/register?q=\(q)&township=370799101&page=2", headers: assessor.headers)
+            #expect(search.text.contains("共 \(added) 条"))
+            #expect(search.text.contains("2/\((added + 49) / 50)"))
+            #expect(search.text.components(separatedBy: "<td data-label=\"名称\">上传企业").count == 51)
         }
     }
 

@@ -32,15 +32,6 @@ struct RegisterWebController {
         let n: Int
     }
 
-    static func groups(_ cid: UUID, on db: any Database) async throws -> [Group] {
-        guard let sql = db as? any SQLDatabase else { return [] }
-        return try await sql.select()
-            .column("township_code").column("industry").column("size").column(SQLFunction("count", args: SQLLiteral.all), as: "n")
-            .from(Enterprise.schema).where("campaign_id", .equal, SQLBind(cid))
-            .groupBy("township_code").groupBy("industry").groupBy("size")
-            .all(decoding: Group.self)
-    }
-
     static func queryString(_ values: [String: String]) -> String {
         values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
             .joined(separator: "&")
@@ -81,21 +72,36 @@ struct RegisterWebController {
         let c = try await CampaignService.find(req)
         let cid = try c.requireID()
         let lq = ListQuery(req, defaultPer: 50)
-        var query = Enterprise.query(on: req.db).filter(\.$campaign.$id == cid)
-        if !lq.q.isEmpty { query = query.group(.or) { $0.filter(\.$name ~~ lq.q).filter(\.$uscc ~~ lq.q) } }
         var filters: [String: String] = [:]
-        for (field, key) in [("township", \Enterprise.$townshipCode), ("industry", \Enterprise.$industry), ("size", \Enterprise.$size)] {
-            if let v = req.query[String.self, at: field], !v.isEmpty {
-                query = query.filter(key == v)
-                filters[field] = v
-            }
+        for field in ["township", "industry", "size"] {
+            if let v = req.query[String.self, at: field], !v.isEmpty { filters[field] = v }
         }
-        let page = try await query.sort(\.$uscc).paginate(lq.pageRequest)
+        // Counts come from the cached grouped pass; only a text search needs a count of its own.
+        let groups = try await RegisterCounts.shared.groups(cid, on: req.db)
+        func matches(_ g: Group) -> Bool {
+            (filters["township"].map { $0 == g.township_code } ?? true) && (filters["industry"].map { $0 == g.industry } ?? true)
+                && (filters["size"].map { $0 == g.size } ?? true)
+        }
+        var query = Enterprise.query(on: req.db)
+        if !lq.q.isEmpty {
+            // A substring search reads every row anyway: on SQLite read them in table order rather than through the
+            // (campaign, code) index in random order (a million rows: 0.6 s instead of 2.5).
+            query = RegisterCounts.isSQLite(req.db)
+                ? query.filter(.sql(unsafeRaw: "+\"enterprises\".\"campaign_id\" = '\(cid.uuidString)'"))
+                : query.filter(\.$campaign.$id == cid)
+            query = query.group(.or) { $0.filter(\.$name ~~ lq.q).filter(\.$uscc ~~ lq.q) }
+        } else {
+            query = query.filter(\.$campaign.$id == cid)
+        }
+        for (field, key) in [("township", \Enterprise.$townshipCode), ("industry", \Enterprise.$industry), ("size", \Enterprise.$size)] {
+            if let v = filters[field] { query = query.filter(key == v) }
+        }
+        let total = lq.q.isEmpty ? groups.filter(matches).reduce(0) { $0 + $1.n } : try await query.count()
+        let items = try await query.sort(\.$uscc).offset((lq.page - 1) * lq.per).limit(lq.per).all()
+        let metadata = PageMetadata(page: lq.page, per: lq.per, total: total)
         let townships = Dictionary(
             uniqueKeysWithValues: try await Region.query(on: req.db).filter(\.$level == RegionLevel.township.rawValue).all().map { ($0.code, $0.name) })
         let industries = Dictionary(uniqueKeysWithValues: EnterpriseRegister.industries)
-        // Counted by the database in one grouped pass: loading a million-row register to count it took 30 s and 5 GB.
-        let groups = try await Self.groups(cid, on: req.db)
         let base = "/campaigns/\(cid)/register"
         func counts(_ field: String, _ key: (Group) -> String?, _ label: (String) -> String) -> [Count] {
             var sums: [String: Int] = [:]
@@ -112,13 +118,13 @@ struct RegisterWebController {
             "registers/index", title: "企业全量名单",
             Body(
                 campaignID: cid.uuidString, campaignName: c.name,
-                rows: page.items.map {
+                rows: items.map {
                     Row(
                         uscc: $0.uscc, name: $0.name, township: $0.townshipCode.flatMap { townships[$0] } ?? "",
                         industry: $0.industry.map { "\($0) \(industries[$0] ?? "")" } ?? "", size: $0.size ?? "", status: $0.status ?? "",
                         founded: $0.founded ?? "")
                 },
-                pager: Pager(metadata: page.metadata, basePath: base, extra: filters.merging(["q": lq.q]) { $1 }), q: lq.q,
+                pager: Pager(metadata: metadata, basePath: base, extra: filters.merging(["q": lq.q]) { $1 }), q: lq.q,
                 total: groups.reduce(0) { $0 + $1.n }, filtered: filters.isEmpty ? nil : base,
                 byTownship: counts("township", \.township_code) { townships[$0] ?? $0 },
                 byIndustry: counts("industry", \.industry) { "\($0) \(industries[$0] ?? "")" }, bySize: counts("size", \.size) { $0 },
@@ -553,5 +559,35 @@ enum RegisterUploads {
             throw error
         }
         return path
+    }
+}
+
+/// Counts of a campaign's register per township, industry and size, kept per instance while the register's row
+/// count is unchanged (it only changes by imports, which only add rows): grouping a million rows takes ~1 s, the
+/// row count 0.06 s.
+final class RegisterCounts: @unchecked Sendable {
+    static let shared = RegisterCounts()
+    private let lock = NSLock()
+    private var cached: [UUID: (rows: Int, groups: [RegisterWebController.Group])] = [:]
+
+    static func isSQLite(_ db: any Database) -> Bool {
+        (db as? any SQLDatabase)?.dialect.name == "sqlite"
+    }
+
+    func groups(_ cid: UUID, on db: any Database) async throws -> [RegisterWebController.Group] {
+        let rows = try await Enterprise.query(on: db).filter(\.$campaign.$id == cid).count()
+        if let hit = lock.withLock({ cached[cid] }), hit.rows == rows { return hit.groups }
+        guard let sql = db as? any SQLDatabase else { return [] }
+        // On SQLite a pass in table order; through the (campaign, code) index the same rows are read in random order.
+        let campaign: any SQLExpression = Self.isSQLite(db) ? SQLRaw("+\"campaign_id\"") : SQLIdentifier("campaign_id")
+        let groups = try await sql.select()
+            .column("township_code").column("industry").column("size").column(SQLFunction("count", args: SQLLiteral.all), as: "n")
+            .from(Enterprise.schema).where(campaign, .equal, SQLBind(cid))
+            .groupBy("township_code").groupBy("industry").groupBy("size")
+            .all(decoding: RegisterWebController.Group.self)
+        let total = groups.reduce(0) { $0 + $1.n }
+        // Stored only if no import landed between the two reads.
+        if total == rows { lock.withLock { cached[cid] = (rows, groups) } }
+        return groups
     }
 }
