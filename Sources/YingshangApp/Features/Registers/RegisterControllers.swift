@@ -575,9 +575,11 @@ final class RegisterCounts: @unchecked Sendable {
     }
 
     func groups(_ cid: UUID, on db: any Database) async throws -> [RegisterWebController.Group] {
-        let rows = try await Enterprise.query(on: db).filter(\.$campaign.$id == cid).count()
-        if let hit = lock.withLock({ cached[cid] }), hit.rows == rows { return hit.groups }
         guard let sql = db as? any SQLDatabase else { return [] }
+        // count(*), which the (campaign, code) index answers alone; Fluent's count(id) reads every row too (1.4 s).
+        let rows = try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from(Enterprise.schema)
+            .where("campaign_id", .equal, SQLBind(cid)).first(decodingColumn: "n", as: Int.self) ?? 0
+        if let hit = lock.withLock({ cached[cid] }), hit.rows == rows { return hit.groups }
         // On SQLite a pass in table order; through the (campaign, code) index the same rows are read in random order.
         let campaign: any SQLExpression = Self.isSQLite(db) ? SQLRaw("+\"campaign_id\"") : SQLIdentifier("campaign_id")
         let groups = try await sql.select()
