@@ -139,6 +139,13 @@ public enum EnterpriseRegister {
         let fast: FastTables
 
         public static func make(header: [String], townships: [String: String], existing: Set<String>) -> Result<RowValidator, MissingColumns> {
+            make(header: header, townships: townships, existingKeys: Set(existing.compactMap(USCCKey.init(checking:))))
+        }
+
+        /// `existingKeys`: the snapshot's credit codes already packed (a million of them as strings took gigabytes).
+        public static func make(
+            header: [String], townships: [String: String], existingKeys: Set<USCCKey>
+        ) -> Result<RowValidator, MissingColumns> {
             let (columns, extras, missing) = mapHeader(header)
             if !missing.isEmpty {
                 return .failure(MissingColumns(problems: missing.map { RowProblem(row: 1, column: $0.chineseName, value: "", reason: "缺少必需的列") }))
@@ -146,7 +153,7 @@ public enum EnterpriseRegister {
             return .success(
                 RowValidator(
                     columns: columns, extras: extras, townships: townships,
-                    existing: Set(existing.compactMap { USCC.isValid($0) ? USCCKey($0) : nil }),
+                    existing: existingKeys,
                     industryByName: Dictionary(uniqueKeysWithValues: industries.map { ($0.1, $0.0) }),
                     fast: FastTables(columns: columns, extras: extras, townships: townships)))
         }
@@ -211,6 +218,12 @@ public enum EnterpriseRegister {
         init(hi: UInt64, lo: UInt64) {
             self.hi = hi
             self.lo = lo
+        }
+
+        /// Nil for a string that is not a valid credit code (only those pack without loss).
+        public init?(checking code: String) {
+            guard USCC.isValid(code) else { return nil }
+            self.init(code)
         }
 
         public init(_ code: String) {

@@ -14,7 +14,7 @@ final class RegisterBatchProducer: @unchecked Sendable {
     let skipInvalid: Bool
     private let input: Input
     private let townships: [String: String]
-    private let existing: Set<String>
+    private let existing: Set<EnterpriseRegister.USCCKey>
     private let progress: (@Sendable (Int, Int) -> Void)?
     private var validator: EnterpriseRegister.RowValidator?
     private var parser = CSVRecordParser()
@@ -30,7 +30,7 @@ final class RegisterBatchProducer: @unchecked Sendable {
     private(set) var rowNumber = 0
 
     init(
-        input: Input, townships: [String: String], existing: Set<String>, skipInvalid: Bool, estimate: Int,
+        input: Input, townships: [String: String], existing: Set<EnterpriseRegister.USCCKey>, skipInvalid: Bool, estimate: Int,
         progress: (@Sendable (Int, Int) -> Void)?
     ) {
         self.input = input
@@ -88,7 +88,7 @@ final class RegisterBatchProducer: @unchecked Sendable {
     }
 
     private func header(_ row: [String]) {
-        switch EnterpriseRegister.RowValidator.make(header: row, townships: townships, existing: existing) {
+        switch EnterpriseRegister.RowValidator.make(header: row, townships: townships, existingKeys: existing) {
         case .success(var v):
             v.reserve(estimate)
             validator = v
