@@ -180,7 +180,17 @@ enum RegisterImporter {
     /// The snapshot's credit codes, packed while the rows stream by: adding 1,000 rows to a million-row register
     /// loaded a million models first (31 s, 2.7 GB).
     static func existingCodes(_ campaignID: UUID, on db: any Database) async throws -> Set<EnterpriseRegister.USCCKey> {
+        if let lite = db as? any SQLiteDatabase {
+            return try await lite.withConnection { conn in
+                try await onOwnThread {
+                    guard let handle = SQLiteDirect.handle(of: conn) else { throw AppError.conflict("无法取得 SQLite 连接") }
+                    return try SQLiteDirect.codes(
+                        handle: handle, sql: "SELECT uscc FROM enterprises WHERE campaign_id = ?", binds: [campaignID.uuidString])
+                }
+            }
+        }
         guard let sql = db as? any SQLDatabase else { throw AppError.conflict("数据库不支持") }
+        // PostgreSQL streams the rows (with back-pressure), so only the packed set grows.
         final class Keys: @unchecked Sendable {
             var set = Set<EnterpriseRegister.USCCKey>()
         }

@@ -110,16 +110,40 @@ enum SQLiteDirect {
     /// The rows of the sampling frame — stratum key and credit code — grouped by stratum while the table is read
     /// once from end to end. SQLite has no hash aggregate: `GROUP BY` sorted 750,000 rows (0.75 s) and reading
     /// through the (campaign, code) index visited the rows in random order (2.5 s on a shuffled register).
-    static func frame(handle db: OpaquePointer, sql: String, binds: [String]) throws -> [String: [String]] {
+    /// Steps through a query's rows; `body` reads the current row's columns from the statement.
+    private static func eachRow(
+        handle db: OpaquePointer, sql: String, binds: [String], what: String, _ body: (OpaquePointer) throws -> Void
+    ) throws {
         var stmt: OpaquePointer?
         func failure() -> SQLiteRegisterWriter.Failure {
-            .init(description: "读取抽样框失败：\(sqlite_nio_sqlite3_errmsg(db).map { String(cString: $0) } ?? "未知错误")")
+            .init(description: "\(what)失败：\(sqlite_nio_sqlite3_errmsg(db).map { String(cString: $0) } ?? "未知错误")")
         }
-        guard sqlite_nio_sqlite3_prepare_v2(db, sql, -1, &stmt, nil) == SQLITE_OK else { throw failure() }
+        guard sqlite_nio_sqlite3_prepare_v2(db, sql, -1, &stmt, nil) == SQLITE_OK, let stmt else { throw failure() }
         defer { sqlite_nio_sqlite3_finalize(stmt) }
         for (i, value) in binds.enumerated() {
             guard sqlite_nio_sqlite3_bind_text(stmt, Int32(i + 1), value, -1, SQLiteRegisterWriter.transient) == SQLITE_OK else { throw failure() }
         }
+        while true {
+            let rc = sqlite_nio_sqlite3_step(stmt)
+            if rc == SQLITE_DONE { return }
+            guard rc == SQLITE_ROW else { throw failure() }
+            try body(stmt)
+        }
+    }
+
+    /// The credit codes of a query's first column, packed: a million of them without a row object each (SQLiteNIO
+    /// materialises every row of a query before handing them over, 450 MB for a million).
+    static func codes(handle db: OpaquePointer, sql: String, binds: [String]) throws -> Set<EnterpriseRegister.USCCKey> {
+        var keys = Set<EnterpriseRegister.USCCKey>()
+        try eachRow(handle: db, sql: sql, binds: binds, what: "读取名单中的信用代码") { stmt in
+            guard let c = sqlite_nio_sqlite3_column_text(stmt, 0) else { return }
+            let code = String(decoding: UnsafeBufferPointer(start: c, count: Int(sqlite_nio_sqlite3_column_bytes(stmt, 0))), as: UTF8.self)
+            if let key = EnterpriseRegister.USCCKey(checking: code) { keys.insert(key) }
+        }
+        return keys
+    }
+
+    static func frame(handle db: OpaquePointer, sql: String, binds: [String]) throws -> [String: [String]] {
         // Strata are few (dozens to a few thousand): find a row's stratum by a hash of its key bytes. Credit codes
         // (18 ASCII characters) are kept packed in two words, which sort in the same order as the text and far
         // faster than strings; the draw then finds its members already in order.
@@ -127,11 +151,8 @@ enum SQLiteDirect {
         var keys: [[UInt8]] = []
         var packed: [[EnterpriseRegister.PackedCode]] = []
         var others: [[String]] = []
-        while true {
-            let rc = sqlite_nio_sqlite3_step(stmt)
-            if rc == SQLITE_DONE { break }
-            guard rc == SQLITE_ROW else { throw failure() }
-            guard let k = sqlite_nio_sqlite3_column_text(stmt, 0), let c = sqlite_nio_sqlite3_column_text(stmt, 1) else { continue }
+        try eachRow(handle: db, sql: sql, binds: binds, what: "读取抽样框") { stmt in
+            guard let k = sqlite_nio_sqlite3_column_text(stmt, 0), let c = sqlite_nio_sqlite3_column_text(stmt, 1) else { return }
             let key = UnsafeBufferPointer(start: k, count: Int(sqlite_nio_sqlite3_column_bytes(stmt, 0)))
             let code = UnsafeBufferPointer(start: c, count: Int(sqlite_nio_sqlite3_column_bytes(stmt, 1)))
             var hash: UInt64 = 0xcbf2_9ce4_8422_2325
