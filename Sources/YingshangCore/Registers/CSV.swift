@@ -141,7 +141,7 @@ public struct CSVRecordParser: Sendable {
 
 public enum TextDecoding {
     /// NSStringEncoding value of kCFStringEncodingGB_18030_2000 (the enum is unavailable on Linux).
-    static let gb18030 = String.Encoding(rawValue: 0x8000_0632)
+    public static let gb18030 = String.Encoding(rawValue: 0x8000_0632)
 
     public enum Detected: String, Sendable {
         case utf8, utf8BOM = "utf8-bom", gb18030

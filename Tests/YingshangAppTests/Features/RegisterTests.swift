@@ -213,6 +213,41 @@ struct RegisterSamplingTests {
         }
     }
 
+    @Test("a GB18030 file is decoded a chunk at a time: any cut gives the rows of the UTF-8 file")
+    func gb18030Chunks() throws {
+        var lines = ["统一社会信用代码,企业名称,所属乡镇/街道,行业门类,企业规模,登记状态,成立日期,联系人"]
+        for i in 0..<40 {
+            // Two- and four-byte characters (𠀀 is four bytes in GB18030), and a line break inside a quoted name.
+            let name = i % 7 == 3 ? "\"多行\n企业𠀀\(i)\"" : "青山县豫章商贸有限公司\(i)"
+            lines.append("\(Self.code(20_000 + i)),\(name),青山镇,制造业,小型,存续,2019-05-0\(i % 9 + 1),联系人\(i)")
+        }
+        let text = lines.joined(separator: "\r\n") + "\r\n"
+        let gb = try #require(text.data(using: TextDecoding.gb18030))
+        #expect(gb != Data(text.utf8))
+        func rows(_ input: RegisterBatchProducer.Input, chunk: Int) throws -> ([[String?]], [RowProblem]) {
+            let producer = RegisterBatchProducer(
+                input: input, townships: ["青山镇": "370799101"], existing: [], skipInvalid: false, estimate: 40, progress: nil, chunkSize: chunk)
+            var out: [[String?]] = []
+            while let batch = try producer.next() {
+                for r in 0..<batch.count { out.append((0..<RegisterRowBatch.columns).map { batch.string(row: r, column: $0) }) }
+            }
+            return (out, producer.problems)
+        }
+        let (expected, noProblems) = try rows(.utf8(.data(Data(text.utf8)), skip: 0), chunk: 1 << 20)
+        #expect(expected.count == 40)
+        #expect(noProblems.isEmpty)
+        #expect(expected.contains { $0.contains("多行\n企业𠀀3") })
+        for chunk in [1, 2, 3, 5, 7, 64, 1 << 20] {
+            let (got, problems) = try rows(.gb18030(.data(gb)), chunk: chunk)
+            #expect(got == expected, "chunk \(chunk)")
+            #expect(problems.isEmpty)
+        }
+        // Bytes that are not GB18030 half-way through: an error naming where, not a half-read file.
+        var broken = gb
+        broken.append(contentsOf: [0x0A, 0x39, 0x31, 0x2C, 0xFF, 0xFF, 0x0A])
+        #expect(throws: AppError.self) { try rows(.gb18030(.data(broken)), chunk: 64) }
+    }
+
     @Test("the sampling frame holds every enterprise passing the filters, in its stratum, in code order", arguments: TestDatabase.available)
     func frame(db: TestDatabase) async throws {
         try await withApp(db) { app in

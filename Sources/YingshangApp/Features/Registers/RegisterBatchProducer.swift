@@ -8,6 +8,9 @@ final class RegisterBatchProducer: @unchecked Sendable {
     enum Input: Sendable {
         case rows([[String]])
         case utf8(RegisterImporter.Source, skip: Int)
+        /// GB18030/GBK (what Excel saves as "CSV" on Chinese Windows), decoded a chunk at a time: the chunk is cut
+        /// after its last line feed, a byte that never occurs inside a GB18030 character.
+        case gb18030(RegisterImporter.Source)
     }
 
     let estimate: Int
@@ -23,6 +26,9 @@ final class RegisterBatchProducer: @unchecked Sendable {
     private var finished = false
     private var batch = RegisterRowBatch()
     private var discard = RegisterRowBatch()
+    private let chunkSize: Int
+    /// The bytes after the last line feed of the chunk read last (GB18030 only).
+    private var carry = Data()
 
     private(set) var missingColumns: [RowProblem]?
     private(set) var problems: [RowProblem] = []
@@ -31,8 +37,9 @@ final class RegisterBatchProducer: @unchecked Sendable {
 
     init(
         input: Input, townships: [String: String], existing: Set<EnterpriseRegister.USCCKey>, skipInvalid: Bool, estimate: Int,
-        progress: (@Sendable (Int, Int) -> Void)?
+        progress: (@Sendable (Int, Int) -> Void)?, chunkSize: Int = RegisterImporter.chunkSize
     ) {
+        self.chunkSize = chunkSize
         self.input = input
         self.townships = townships
         self.existing = existing
@@ -62,6 +69,31 @@ final class RegisterBatchProducer: @unchecked Sendable {
                 parser.finish { take($0) }
                 finished = true
             }
+        case .gb18030(let source):
+            let chunk = try read(source, skip: 0)
+            // Fresh copies, never slices: appending to a Data slice crashed FoundationEssentials here.
+            var piece = Data(carry)
+            if let chunk { piece.append(Data(chunk)) }
+            if chunk != nil, let cut = piece.lastIndex(of: 0x0A) {
+                carry = Data(piece[(cut + 1)...])
+                piece = Data(piece[...cut])
+            } else if chunk != nil {
+                carry = piece
+                piece = Data()
+            } else {
+                carry = Data()
+            }
+            guard let text = String(data: piece, encoding: TextDecoding.gb18030) else {
+                throw AppError.invalid(["file": "第 \(rowNumber + 1) 行附近无法按 GB18030/GBK 解码，请检查文件编码（支持 UTF-8 和 GB18030/GBK）"])
+            }
+            let utf8 = Array(text.utf8)
+            utf8.withUnsafeBufferPointer { bytes in
+                parser.feed(bytes) { take($0) }
+            }
+            if chunk == nil {
+                parser.finish { take($0) }
+                finished = true
+            }
         }
         if problems.count >= RegisterImporter.maxProblems || missingColumns != nil { finished = true }
         progress?(max(0, rowNumber - 1), max(estimate, rowNumber - 1))
@@ -73,7 +105,7 @@ final class RegisterBatchProducer: @unchecked Sendable {
         case .data(let data):
             if offset == 0 { offset = min(skip, data.count) }
             guard offset < data.count else { return nil }
-            let end = min(data.count, offset + RegisterImporter.chunkSize)
+            let end = min(data.count, offset + chunkSize)
             defer { offset = end }
             return data[data.startIndex + offset..<data.startIndex + end]
         case .file(let path):
@@ -82,7 +114,7 @@ final class RegisterBatchProducer: @unchecked Sendable {
                 if skip > 0 { _ = try h.read(upToCount: skip) }
                 handle = h
             }
-            guard let chunk = try handle?.read(upToCount: RegisterImporter.chunkSize), !chunk.isEmpty else { return nil }
+            guard let chunk = try handle?.read(upToCount: chunkSize), !chunk.isEmpty else { return nil }
             return chunk
         }
     }

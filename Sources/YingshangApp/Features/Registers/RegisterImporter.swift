@@ -86,11 +86,10 @@ enum RegisterImporter {
             input = .utf8(source, skip: 3)
         } else if isUTF8Prefix(head) {
             input = .utf8(source, skip: 0)
+        } else if isGB18030Prefix(head) {
+            input = .gb18030(source)
         } else {
-            guard let (text, _) = TextDecoding.decode(try readAll(source)) else {
-                throw AppError.invalid(["file": "无法识别文件编码（支持 UTF-8 和 GB18030/GBK 的 CSV，或 XLSX）"])
-            }
-            input = .utf8(.data(Data(text.utf8)), skip: 0)
+            throw AppError.invalid(["file": "无法识别文件编码（支持 UTF-8 和 GB18030/GBK 的 CSV，或 XLSX）"])
         }
         let estimate = estimateRows(head: head, total: try size(source))
         var townships: [String: String] = [:]
@@ -234,6 +233,12 @@ enum RegisterImporter {
     static func isUTF8Prefix(_ head: Data) -> Bool {
         let cut = head.lastIndex(of: 0x0A).map { head[..<$0] } ?? head
         return String(data: Data(cut), encoding: .utf8) != nil
+    }
+
+    /// Decodes as GB18030 up to the last complete line of the head.
+    static func isGB18030Prefix(_ head: Data) -> Bool {
+        let cut = head.lastIndex(of: 0x0A).map { head[...$0] } ?? head
+        return String(data: Data(cut), encoding: TextDecoding.gb18030) != nil
     }
 
     /// Rows in the file, estimated from the head's average line length, for the progress bar.
