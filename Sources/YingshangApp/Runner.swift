@@ -38,6 +38,10 @@ public enum Runner {
     public static func serve(hostname: String, port: Int, migrate: Bool) async throws {
         try await withApp(arguments: ["yingshang", "serve", "--hostname", hostname, "--port", String(port)]) { app in
             if migrate { try await app.autoMigrate() }
+            let swept = try await RegisterUploads.sweep(app: app)
+            if swept.files + swept.jobs > 0 {
+                app.logger.notice("removed \(swept.files) stale register uploads, closed \(swept.jobs) interrupted import jobs")
+            }
             try await app.execute()
         }
     }

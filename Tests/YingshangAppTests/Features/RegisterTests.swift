@@ -213,6 +213,37 @@ struct RegisterSamplingTests {
         }
     }
 
+    @Test("start-up removes day-old uploads and closes import jobs a stopped server left running", arguments: TestDatabase.available)
+    func sweep(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let cid = try await CampaignTests.demoCampaign(app).requireID()
+            let dir = (app.settings.dataDirectory as NSString).appendingPathComponent("tmp")
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let old = "\(dir)/register-\(UUID().uuidString)"
+            let fresh = "\(dir)/register-\(UUID().uuidString)"
+            #expect(FileManager.default.createFile(atPath: old, contents: Data("x".utf8)))
+            #expect(FileManager.default.createFile(atPath: fresh, contents: Data("x".utf8)))
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-2 * 86_400)], ofItemAtPath: old)
+            let interrupted = ImportJob(kind: "register", campaignID: cid, by: "assessor")
+            try await interrupted.create(on: app.db)
+            let running = ImportJob(kind: "register", campaignID: cid, by: "assessor")
+            try await running.create(on: app.db)
+            // Seen two hours later, the first job is stale; the second one started just now.
+            let later = Date().addingTimeInterval(7_200)
+            try FileManager.default.setAttributes([.modificationDate: later], ofItemAtPath: fresh)
+            running.createdAt = later
+            try await running.update(on: app.db)
+            _ = try await RegisterUploads.sweep(app: app, now: later)
+            #expect(!FileManager.default.fileExists(atPath: old))
+            #expect(FileManager.default.fileExists(atPath: fresh))
+            try? FileManager.default.removeItem(atPath: fresh)
+            let closed = try #require(try await ImportJob.find(interrupted.requireID(), on: app.db))
+            #expect(closed.status == "failed")
+            #expect(closed.message.contains("中断"))
+            #expect(try await ImportJob.find(running.requireID(), on: app.db)?.status == "running")
+        }
+    }
+
     @Test("a GB18030 file is decoded a chunk at a time: any cut gives the rows of the UTF-8 file")
     func gb18030Chunks() throws {
         var lines = ["统一社会信用代码,企业名称,所属乡镇/街道,行业门类,企业规模,登记状态,成立日期,联系人"]

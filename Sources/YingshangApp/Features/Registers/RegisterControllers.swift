@@ -533,6 +533,27 @@ enum RegisterJobs {
 
 /// Register files uploaded by the page's script, streamed to `data/tmp` while their size is checked.
 enum RegisterUploads {
+    /// At start-up: what a server stopped mid-import left behind. Uploads older than a day are removed and import
+    /// jobs still "running" after an hour are marked failed, so their pages stop waiting (a million rows take
+    /// seconds; other instances' imports are never that old).
+    static func sweep(app: Application, now: Date = Date()) async throws -> (files: Int, jobs: Int) {
+        let dir = (app.settings.dataDirectory as NSString).appendingPathComponent("tmp")
+        var files = 0
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix("register-") {
+            let path = (dir as NSString).appendingPathComponent(name)
+            let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? now
+            if now.timeIntervalSince(modified) > 86_400, (try? FileManager.default.removeItem(atPath: path)) != nil { files += 1 }
+        }
+        let stale = try await ImportJob.query(on: app.db).filter(\.$status == "running")
+            .filter(\.$createdAt < now.addingTimeInterval(-3_600)).all()
+        for job in stale {
+            job.status = "failed"
+            job.message = "导入因服务器重启而中断，未导入任何企业，请重新导入"
+            try await job.update(on: app.db)
+        }
+        return (files, stale.count)
+    }
+
     /// Five times the 126 MB of a synthetic million-row register.
     static let limitBytes = 640 << 20
 
