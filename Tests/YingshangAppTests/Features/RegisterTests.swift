@@ -273,10 +273,18 @@ struct RegisterSamplingTests {
             #expect(got == expected, "chunk \(chunk)")
             #expect(problems.isEmpty)
         }
-        // Bytes that are not GB18030 half-way through: an error naming where, not a half-read file.
-        var broken = gb
-        broken.append(contentsOf: [0x0A, 0x39, 0x31, 0x2C, 0xFF, 0xFF, 0x0A])
-        #expect(throws: AppError.self) { try rows(.gb18030(.data(broken)), chunk: 64) }
+        // Bytes that are not GB18030 half-way through: an error naming the row, not a half-read file.
+        var broken = try #require("统一社会信用代码,企业名称\n\(Self.code(1)),甲公司\n\(Self.code(2)),乙公司\n".data(using: TextDecoding.gb18030))
+        broken.append(contentsOf: [0x39, 0x31, 0x2C, 0xFF, 0xFF, 0x0A])
+        broken.append(contentsOf: try #require("\(Self.code(3)),丙公司\n".data(using: TextDecoding.gb18030)))
+        for chunk in [7, 1 << 20] {
+            do {
+                _ = try rows(.gb18030(.data(broken)), chunk: chunk)
+                Issue.record("a file with bytes that are not GB18030 was read (chunk \(chunk))")
+            } catch let error as AppError {
+                #expect(error.fields?["file"]?.contains("第 4 行无法按 GB18030/GBK 解码") == true, "chunk \(chunk)")
+            }
+        }
     }
 
     @Test("the sampling frame holds every enterprise passing the filters, in its stratum, in code order", arguments: TestDatabase.available)

@@ -84,7 +84,7 @@ final class RegisterBatchProducer: @unchecked Sendable {
                 carry = Data()
             }
             guard let text = String(data: piece, encoding: TextDecoding.gb18030) else {
-                throw AppError.invalid(["file": "第 \(rowNumber + 1) 行附近无法按 GB18030/GBK 解码，请检查文件编码（支持 UTF-8 和 GB18030/GBK）"])
+                throw AppError.invalid(["file": "第 \(firstUndecodableLine(piece)) 行无法按 GB18030/GBK 解码，请检查文件编码（支持 UTF-8 和 GB18030/GBK）"])
             }
             let utf8 = Array(text.utf8)
             utf8.withUnsafeBufferPointer { bytes in
@@ -98,6 +98,17 @@ final class RegisterBatchProducer: @unchecked Sendable {
         if problems.count >= RegisterImporter.maxProblems || missingColumns != nil { finished = true }
         progress?(max(0, rowNumber - 1), max(estimate, rowNumber - 1))
         return batch
+    }
+
+    /// The row number of the first line of `piece` that does not decode (counting lines: exact unless a quoted
+    /// field before it spans lines). Only runs once the chunk as a whole has failed.
+    private func firstUndecodableLine(_ piece: Data) -> Int {
+        var line = rowNumber + 1
+        for bytes in piece.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            if String(data: Data(bytes), encoding: TextDecoding.gb18030) == nil { return line }
+            line += 1
+        }
+        return line
     }
 
     private func read(_ source: RegisterImporter.Source, skip: Int) throws -> Data? {

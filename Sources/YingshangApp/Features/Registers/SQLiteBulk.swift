@@ -4,7 +4,7 @@ import VaporCSQLite
 import YingshangCore
 
 // The register's bulk paths on SQLite, through its C interface: the writer of an import, the handle and the
-// sampling frame scan, and the time-ordered ids of imported rows.
+// sampling frame scan, the scan of a snapshot's credit codes, and the time-ordered ids of imported rows.
 
 /// Writes register rows through SQLite's C interface: one prepared insert, cells bound straight from the packed
 /// batch, no SQL text or string per cell. It runs on the connection of the import's transaction (taken from the
