@@ -69,30 +69,38 @@ public func configure(_ app: Application, config: AppConfig) async throws {
 
 /// The ordered, append-only list of migrations.
 enum Migrations {
+    /// In order; a deployment runs those it has not run yet.
+    static var all: [any Migration] {
+        [
+            SessionRecord.migration,
+            CreateRegion(),
+            CreateUnit(),
+            CreateUser(),
+            CreateAPIToken(),
+            CreateAuditEntry(),
+            CreateCatalogVersion(),
+            CreateCampaignTables(),
+            AddCampaignIndexes(),
+            CreateDataRevision(),
+            CreateFilingTables(),
+            CreateQuestionTables(),
+            CreateFilingContribution(),
+            CreateTaskAttachment(),
+            CreateRegisterTables(),
+            CreateSampleTables(),
+            CreateSurveyTables(),
+            AddSurveyExpiry(),
+            CreateScoringTables(),
+            CreateRectificationTables(),
+            CreateLibraryTables(),
+            CreateVerificationTables(),
+            AddAttachmentIssuedOn(),
+            MoveEnterpriseKeyToIndex(),
+            MoveRegisterToIntegerKeys(),
+        ]
+    }
+
     static func register(on app: Application) {
-        app.migrations.add(SessionRecord.migration)
-        app.migrations.add(CreateRegion())
-        app.migrations.add(CreateUnit())
-        app.migrations.add(CreateUser())
-        app.migrations.add(CreateAPIToken())
-        app.migrations.add(CreateAuditEntry())
-        app.migrations.add(CreateCatalogVersion())
-        app.migrations.add(CreateCampaignTables())
-        app.migrations.add(AddCampaignIndexes())
-        app.migrations.add(CreateDataRevision())
-        app.migrations.add(CreateFilingTables())
-        app.migrations.add(CreateQuestionTables())
-        app.migrations.add(CreateFilingContribution())
-        app.migrations.add(CreateTaskAttachment())
-        app.migrations.add(CreateRegisterTables())
-        app.migrations.add(CreateSampleTables())
-        app.migrations.add(CreateSurveyTables())
-        app.migrations.add(AddSurveyExpiry())
-        app.migrations.add(CreateScoringTables())
-        app.migrations.add(CreateRectificationTables())
-        app.migrations.add(CreateLibraryTables())
-        app.migrations.add(CreateVerificationTables())
-        app.migrations.add(AddAttachmentIssuedOn())
-        app.migrations.add(MoveEnterpriseKeyToIndex())
+        for migration in all { app.migrations.add(migration) }
     }
 }

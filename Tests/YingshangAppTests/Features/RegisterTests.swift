@@ -44,7 +44,7 @@ struct RegisterSamplingTests {
         try await withApp(db) { app in
             let c = try await CampaignTests.demoCampaign(app)
             let cid = try c.requireID()
-            let before = try await Enterprise.query(on: app.db).filter(\.$campaign.$id == cid).count()
+            let before = try await Enterprise.register(of: cid, on: app.db).count()
             #expect(before == 600)
             let s = try await app.webSession("assessor")
             let good = ["91350100M000100Y43", "91440300708461136T"]
@@ -54,7 +54,7 @@ struct RegisterSamplingTests {
             #expect(job.status == "failed")
             #expect(job.problems.map(\.column).contains("统一社会信用代码"))
             #expect(job.problems.map(\.column).contains("所属乡镇/街道"))
-            #expect(try await Enterprise.query(on: app.db).filter(\.$campaign.$id == cid).count() == before)
+            #expect(try await Enterprise.register(of: cid, on: app.db).count() == before)
             let page = try await app.send(.GET, "/jobs/\(try job.requireID())", headers: s.headers)
             #expect(page.text.contains("未导入任何企业"))
 
@@ -81,7 +81,7 @@ struct RegisterSamplingTests {
     func bulkLoad(db: TestDatabase) async throws {
         try await withApp(db) { app in
             let cid = try await CampaignTests.demoCampaign(app).requireID()
-            func count() async throws -> Int { try await Enterprise.query(on: app.db).filter(\.$campaign.$id == cid).count() }
+            func count() async throws -> Int { try await Enterprise.register(of: cid, on: app.db).count() }
             let before = try await count()
             var lines = ["统一社会信用代码,企业名称,所属乡镇/街道,行业门类,企业规模,登记状态,成立日期,注册资本"]
             for i in 0..<500 { lines.append("\(Self.code(i)),批量企业\(i),370799101,C,小型,存续,2020-01-0\(i % 9 + 1),\(i)万元") }
@@ -115,15 +115,15 @@ struct RegisterSamplingTests {
 
             // The database still refuses a second row with the same credit code in the campaign.
             let sql = try #require(app.db as? any SQLDatabase)
-            let campaign: any Encodable & Sendable = db == .sqlite ? cid.uuidString : cid
+            let snapshot = try #require(try await RegisterSnapshot.number(of: cid, on: app.db))
             await #expect(throws: (any Error).self) {
                 try await sql.raw(
-                    "INSERT INTO enterprises (id, campaign_id, uscc, name, extra) VALUES (\(bind: UUID().uuidString), \(bind: campaign), \(bind: Self.code(3)), 'x', '{}')"
+                    "INSERT INTO enterprises (snapshot_id, uscc, name, extra) VALUES (\(bind: snapshot), \(bind: Self.code(3)), 'x', '{}')"
                 ).run()
             }
             if db == .sqlite {
                 let indexes = try await sql.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'enterprises'").all()
-                #expect(try indexes.map { try $0.decode(column: "name", as: String.self) }.contains(MoveEnterpriseKeyToIndex.indexName))
+                #expect(try indexes.map { try $0.decode(column: "name", as: String.self) }.contains(MoveRegisterToIntegerKeys.indexName))
             }
             // Again: every row is now already in the register.
             let again = try await RegisterImporter.run(
@@ -138,7 +138,7 @@ struct RegisterSamplingTests {
     func streamedUploadAndExport(db: TestDatabase) async throws {
         try await withApp(db) { app in
             let cid = try await CampaignTests.demoCampaign(app).requireID()
-            let before = try await Enterprise.query(on: app.db).filter(\.$campaign.$id == cid).count()
+            let before = try await Enterprise.register(of: cid, on: app.db).count()
             func put(_ s: WebSession, name: String, _ body: String, skip: Bool = false, csrf: Bool = true) async throws -> TestingHTTPResponse {
                 var headers = s.headers
                 if csrf { headers.add(name: "X-CSRF-Token", value: s.csrf) }
@@ -175,7 +175,7 @@ struct RegisterSamplingTests {
             let job = try await Self.waitForJob(app, started.url)
             #expect(job.status == "done")
             #expect(job.imported == added)
-            #expect(try await Enterprise.query(on: app.db).filter(\.$campaign.$id == cid).count() == before + added)
+            #expect(try await Enterprise.register(of: cid, on: app.db).count() == before + added)
             // The temporary copy is removed once the import ends (other cases may be uploading meanwhile).
             let tmp = (app.settings.dataDirectory as NSString).appendingPathComponent("tmp")
             var left = ["?"]
@@ -197,7 +197,7 @@ struct RegisterSamplingTests {
             #expect(text.contains("\(Self.code(10_000 + added - 1)),上传企业\(added - 1),370799101"))
 
             // The page counts per township (a link filtering the list to it) without loading the register.
-            let inTownship = try await Enterprise.query(on: app.db).filter(\.$campaign.$id == cid).filter(\.$townshipCode == "370799101").count()
+            let inTownship = try await Enterprise.register(of: cid, on: app.db).filter(\.$townshipCode == "370799101").count()
             let township = try #require(try await Region.query(on: app.db).filter(\.$code == "370799101").first()).name
             let page = try await app.send(.GET, "/campaigns/\(cid)/register", headers: assessor.headers)
             #expect(page.text.contains("共 \(before + added) 家"))
@@ -292,7 +292,7 @@ struct RegisterSamplingTests {
         try await withApp(db) { app in
             let cid = try await CampaignTests.demoCampaign(app).requireID()
             // A code that is not 18 characters (entered before validation existed) still belongs to the frame.
-            let odd = try #require(try await Enterprise.query(on: app.db).filter(\.$campaign.$id == cid).filter(\.$status == "在业").first())
+            let odd = try #require(try await Enterprise.register(of: cid, on: app.db).filter(\.$status == "在业").first())
             odd.uscc = "A-OLD-CODE"
             try await odd.save(on: app.db)
             let p = DrawParameters(
@@ -300,7 +300,7 @@ struct RegisterSamplingTests {
                 statuses: ["存续", "在业"], foundedBefore: "2020-01-01", excludeDrawn: false, sd: [:])
             let frame = try await SampleService.frame(cid, p, on: app.db)
             var expected: [String: [String]] = [:]
-            for e in try await Enterprise.query(on: app.db).filter(\.$campaign.$id == cid).all()
+            for e in try await Enterprise.register(of: cid, on: app.db).all()
             where ["存续", "在业"].contains(e.status ?? "") && (e.founded ?? "9999") < "2020-01-01" {
                 expected["\(e.industry ?? "未填行业")|\(e.townshipCode ?? "未填乡镇")", default: []].append(e.uscc)
             }
@@ -313,6 +313,99 @@ struct RegisterSamplingTests {
     func drawForm(_ s: WebSession, seed: String) -> [String: String] {
         ["_csrf": s.csrf, "size": "40", "seed": seed, "strata[]": "township", "allocation": "proportional", "minPerStratum": "1",
          "reserveRatio": "0.5", "statuses[]": "在业"]
+    }
+
+    @Test("upgrade: a register with UUID keys moves to integer ids; sample members and survey responses follow", arguments: TestDatabase.available)
+    func integerKeysUpgrade(db: TestDatabase) async throws {
+        let campaigns = [UUID(), UUID()]
+        // Three enterprises in each campaign, the same credit codes in both: the old id must map through the campaign.
+        let enterprises = campaigns.map { _ in (0..<3).map { _ in UUID() } }
+        let draw = UUID()
+        let template = UUID()
+        func text(_ id: UUID) -> any Encodable & Sendable { db == .sqlite ? id.uuidString : id }
+        try await withApp(db, seedDemo: false, beforeMigrate: { app in
+            // The schema as it was before the integer keys, with rows in it.
+            let old = FluentKit.Migrations()
+            for m in YingshangApp.Migrations.all.prefix(while: { !($0 is MoveRegisterToIntegerKeys) }) { old.add(m) }
+            let migrator = Migrator(databases: app.databases, migrations: old, logger: app.logger, on: app.eventLoopGroup.any())
+            try await migrator.setupIfNeeded().get()
+            try await migrator.prepareBatch().get()
+            let catalog = CatalogVersion()
+            catalog.number = 1
+            catalog.note = ""
+            catalog.content = "{}"
+            catalog.createdBy = "test"
+            try await catalog.create(on: app.db)
+            for (i, cid) in campaigns.enumerated() {
+                let c = Campaign(name: "升级\(i)", year: 2026, catalogVersionID: try catalog.requireID(), start: Day(ordinal: 0), end: Day(ordinal: 30), perDay: 2)
+                c.id = cid
+                try await c.create(on: app.db)
+            }
+            let sql = try #require(app.db as? any SQLDatabase)
+            for (c, cid) in campaigns.enumerated() {
+                for (k, eid) in enterprises[c].enumerated() {
+                    try await sql.raw("""
+                        INSERT INTO enterprises (id, campaign_id, uscc, name, township_code, extra)
+                        VALUES (\(bind: text(eid)), \(bind: text(cid)), \(bind: Self.code(k)), \(bind: "企业\(c)-\(k)"), '370799101', '{"备注":"x"}')
+                        """).run()
+                }
+            }
+            let d = SampleDraw()
+            d.id = draw
+            d.$campaign.id = campaigns[1]
+            d.parametersJSON = "{}"
+            d.allocationJSON = "[]"
+            d.drawnBy = "assessor"
+            d.locked = true
+            try await d.create(on: app.db)
+            let t = SurveyTemplateRecord()
+            t.id = template
+            t.$campaign.id = campaigns[1]
+            t.version = 1
+            t.content = "{}"
+            try await t.create(on: app.db)
+            for (k, eid) in enterprises[1].enumerated() {
+                try await sql.raw("""
+                    INSERT INTO sample_members (id, draw_id, enterprise_id, stratum, role, position, status)
+                    VALUES (\(bind: text(UUID())), \(bind: text(draw)), \(bind: text(eid)), 's', 'sample', \(bind: k), 'active')
+                    """).run()
+            }
+            try await sql.raw("""
+                INSERT INTO survey_responses (id, draw_id, enterprise_id, template_id, token, status, answers)
+                VALUES (\(bind: text(UUID())), \(bind: text(draw)), \(bind: text(enterprises[1][2])), \(bind: text(template)), 'token-upgrade', 'issued', '{}')
+                """).run()
+        }) { app in
+            for (c, cid) in campaigns.enumerated() {
+                let rows = try await Enterprise.register(of: cid, on: app.db).sort(\.$uscc).all()
+                #expect(rows.map(\.name) == ["企业\(c)-0", "企业\(c)-1", "企业\(c)-2"])
+                #expect(rows.allSatisfy { $0.townshipCode == "370799101" && $0.extraJSON.contains("备注") })
+            }
+            // Each member still points at the enterprise it pointed at before, in the draw's own campaign.
+            let members = try await SampleMember.query(on: app.db).with(\.$enterprise).sort(\.$position).all()
+            #expect(members.map(\.enterprise.name) == ["企业1-0", "企业1-1", "企业1-2"])
+            let response = try #require(try await SurveyResponse.query(on: app.db).filter(\.$token == "token-upgrade").with(\.$enterprise).first())
+            #expect(response.enterprise.name == "企业1-2")
+            // The register keeps its key and its links: a duplicate credit code and a dangling member are refused.
+            let sql = try #require(app.db as? any SQLDatabase)
+            let snapshot = try #require(try await RegisterSnapshot.number(of: campaigns[0], on: app.db))
+            await #expect(throws: (any Error).self) {
+                try await sql.raw("INSERT INTO enterprises (snapshot_id, uscc, name, extra) VALUES (\(bind: snapshot), \(bind: Self.code(1)), 'x', '{}')").run()
+            }
+            await #expect(throws: (any Error).self) {
+                try await sql.raw("""
+                    INSERT INTO sample_members (id, draw_id, enterprise_id, stratum, role, position, status)
+                    VALUES (\(bind: text(UUID())), \(bind: text(draw)), 999999, 's', 'reserve', 9, 'active')
+                    """).run()
+            }
+            // New rows get the next ids; an import adds to the migrated snapshot.
+            let outcome = try await RegisterImporter.run(
+                campaignID: campaigns[0], data: Data("统一社会信用代码,企业名称\n\(Self.code(3)),新企业\n".utf8), filename: "a.csv", skipInvalid: false,
+                db: app.db)
+            #expect(outcome.stored && outcome.imported == 1)
+            #expect(try await Enterprise.register(of: campaigns[0], on: app.db).count() == 4)
+            let ids = try await Enterprise.query(on: app.db).all().compactMap(\.id)
+            #expect(Set(ids).count == 7)
+        }
     }
 
     @Test("preview, draw, the same seed draws the same sample, replacement promotes a reserve", arguments: TestDatabase.available)
@@ -330,8 +423,8 @@ struct RegisterSamplingTests {
             #expect(tooMany.status == .unprocessableEntity)
             #expect(tooMany.text.contains("超过符合条件的企业数"))
 
-            func drawn() async throws -> [Set<UUID>] {
-                var sets: [Set<UUID>] = []
+            func drawn() async throws -> [Set<Int>] {
+                var sets: [Set<Int>] = []
                 for d in try await SampleDraw.query(on: app.db).filter(\.$campaign.$id == cid).sort(\.$createdAt).all() {
                     sets.append(Set(try await SampleMember.query(on: app.db).filter(\.$draw.$id == (try d.requireID())).filter(\.$role == "sample").all().map { $0.$enterprise.id }))
                 }

@@ -35,7 +35,7 @@ struct ScoringAppTests {
             // Two answers in 青山县 (5 → 100, 3 → 50), one in another county (1 → 0), one without a township (not counted).
             for (i, (township, likert)) in [("\(home.code)001", 5), ("\(home.code)101", 3), ("\(other.code)001", 1), (nil, 5)].enumerated() {
                 let e = Enterprise()
-                e.$campaign.id = cid
+                e.$snapshot.id = try await RegisterSnapshot.ensure(cid, on: app.db)
                 e.uscc = USCC.synthetic(i, prefix: "913708")
                 e.name = "问卷企业\(i)"
                 e.townshipCode = township

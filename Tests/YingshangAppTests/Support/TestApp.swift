@@ -28,7 +28,11 @@ let demoPassword = "demo12345"
 
 /// Runs `body` against a freshly migrated app. On PostgreSQL each test gets its own schema, so tests run in
 /// parallel without seeing each other's rows.
-func withApp(_ db: TestDatabase, seedDemo: Bool = true, _ body: (Application) async throws -> Void) async throws {
+/// `beforeMigrate` runs on the configured, still empty database (upgrade tests bring it to an older schema there).
+func withApp(
+    _ db: TestDatabase, seedDemo: Bool = true, beforeMigrate: ((Application) async throws -> Void)? = nil,
+    _ body: (Application) async throws -> Void
+) async throws {
     let app = try await Application.make(.testing)
     app.logger.logLevel = .warning
     let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
@@ -45,6 +49,7 @@ func withApp(_ db: TestDatabase, seedDemo: Bool = true, _ body: (Application) as
         if db == .postgres, let sql = app.db as? any SQLDatabase {
             try await sql.raw("CREATE SCHEMA \(ident: schema)").run()
         }
+        try await beforeMigrate?(app)
         try await app.autoMigrate()
         if seedDemo { _ = try await DemoLoader.load(app: app, password: demoPassword) }
         try await body(app)

@@ -83,15 +83,16 @@ enum RegisterBenchmark {
             let start = made
             try await app.db.writeTransaction { tx in
                 guard let sqlTx = tx as? any SQLDatabase else { return }
+                let snapshot = try await RegisterSnapshot.ensure(campaignID, on: tx)
                 var insert = sqlTx.insert(into: Enterprise.schema).columns(
-                    "id", "campaign_id", "uscc", "name", "township_code", "industry", "size", "status", "founded", "extra")
+                    "snapshot_id", "uscc", "name", "township_code", "industry", "size", "status", "founded", "extra")
                 for i in 0..<n {
                     let k = start + i
                     let body = String(format: "91370799%09d", k).map { $0 }
                     let code = String(body)
                     let check = USCC.checkCharacter(for: Array(code)) ?? "0"
                     let values: [any SQLExpression] = [
-                        SQLBind(UUID()), SQLBind(campaignID), SQLBind(code + String(check)), SQLBind("压测企业\(k)"),
+                        SQLBind(snapshot), SQLBind(code + String(check)), SQLBind("压测企业\(k)"),
                         SQLBind(towns[k % towns.count]), SQLBind(industries[(k / 7) % industries.count]),
                         SQLBind(sizes[(k / 3) % sizes.count]), SQLBind(statuses[k % statuses.count]), SQLBind("2015-01-01"), SQLBind("{}"),
                     ]

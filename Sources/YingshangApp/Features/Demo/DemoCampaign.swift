@@ -83,7 +83,7 @@ enum DemoCampaign {
             created += try await createCampaign(app: app)
         }
         if let c = try await Campaign.query(on: app.db).filter(\.$name == name).first(), let cid = c.id,
-            try await Enterprise.query(on: app.db).filter(\.$campaign.$id == cid).count() == 0
+            try await Enterprise.register(of: cid, on: app.db).count() == 0
         {
             let outcome = try await RegisterImporter.run(
                 campaignID: cid, data: Data(demoRegisterCSV(count: registerSize).utf8), filename: "demo.csv", skipInvalid: false,

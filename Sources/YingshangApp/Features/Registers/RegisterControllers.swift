@@ -82,16 +82,17 @@ struct RegisterWebController {
             (filters["township"].map { $0 == g.township_code } ?? true) && (filters["industry"].map { $0 == g.industry } ?? true)
                 && (filters["size"].map { $0 == g.size } ?? true)
         }
+        let snapshot = try await RegisterSnapshot.number(of: cid, on: req.db) ?? -1
         var query = Enterprise.query(on: req.db)
         if !lq.q.isEmpty {
             // A substring search reads every row anyway: on SQLite read them in table order rather than through the
-            // (campaign, code) index in random order (a million rows: 0.6 s instead of 2.5).
+            // (snapshot, code) index in random order (a million rows: 0.6 s instead of 2.5).
             query = RegisterCounts.isSQLite(req.db)
-                ? query.filter(.sql(unsafeRaw: "+\"enterprises\".\"campaign_id\" = '\(cid.uuidString)'"))
-                : query.filter(\.$campaign.$id == cid)
+                ? query.filter(.sql(unsafeRaw: "+\"enterprises\".\"snapshot_id\" = \(snapshot)"))
+                : query.filter(\.$snapshot.$id == snapshot)
             query = query.group(.or) { $0.filter(\.$name ~~ lq.q).filter(\.$uscc ~~ lq.q) }
         } else {
-            query = query.filter(\.$campaign.$id == cid)
+            query = query.filter(\.$snapshot.$id == snapshot)
         }
         for (field, key) in [("township", \Enterprise.$townshipCode), ("industry", \Enterprise.$industry), ("size", \Enterprise.$size)] {
             if let v = filters[field] { query = query.filter(key == v) }
@@ -224,15 +225,16 @@ struct RegisterWebController {
         let c = try await CampaignService.find(req)
         let cid = try c.requireID()
         guard let sql = req.db as? any SQLDatabase else { throw AppError.conflict("数据库不支持") }
+        let snapshot = try await RegisterSnapshot.number(of: cid, on: req.db) ?? -1
         let columns = ["uscc", "name", "township_code", "industry", "size", "status", "founded", "contact", "phone"]
         return Downloads.stream(name: "\(c.name)-企业全量名单.csv", type: "text/csv; charset=utf-8") { writer in
             try await writer.write(.buffer(ByteBuffer(string: CSVWriter.bom + CSVWriter.line(EnterpriseRegister.Column.allCases.map(\.chineseName)))))
-            // Pages in credit-code order through the (campaign, code) index, read as plain rows (not models): memory
+            // Pages in credit-code order through the (snapshot, code) index, read as plain rows (not models): memory
             // stays flat and a million rows take seconds, not minutes.
             var after: String? = nil
             while true {
                 var page = sql.select().columns(columns.map { SQLIdentifier($0) }).from(Enterprise.schema)
-                    .where("campaign_id", .equal, SQLBind(cid))
+                    .where("snapshot_id", .equal, SQLBind(snapshot))
                 if let after { page = page.where("uscc", .greaterThan, SQLBind(after)) }
                 let rows = try await page.orderBy("uscc").limit(Self.exportPage).all()
                 var text = ""
@@ -440,8 +442,8 @@ struct RegisterWebController {
         }
         let params = d.parameters.map { String(decoding: (try? JSONEncoder().encode($0)) ?? Data(), as: UTF8.self) } ?? ""
         let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id == (try d.requireID())).all()
-        let stratumOf = Dictionary(list.map { ($0.1.id ?? UUID(), $0.0.stratum) }, uniquingKeysWith: { a, _ in a })
-        let enterpriseOf = Dictionary(list.map { ($0.1.id ?? UUID(), $0.1) }, uniquingKeysWith: { a, _ in a })
+        let stratumOf = Dictionary(list.map { ($0.0.$enterprise.id, $0.0.stratum) }, uniquingKeysWith: { a, _ in a })
+        let enterpriseOf = Dictionary(list.map { ($0.0.$enterprise.id, $0.1) }, uniquingKeysWith: { a, _ in a })
         var perStratum: [String: (Int, Int)] = [:]
         for r in responses {
             let key = stratumOf[r.$enterprise.id] ?? ""
@@ -596,16 +598,16 @@ final class RegisterCounts: @unchecked Sendable {
     }
 
     func groups(_ cid: UUID, on db: any Database) async throws -> [RegisterWebController.Group] {
-        guard let sql = db as? any SQLDatabase else { return [] }
-        // count(*), which the (campaign, code) index answers alone; Fluent's count(id) reads every row too (1.4 s).
+        guard let sql = db as? any SQLDatabase, let snapshot = try await RegisterSnapshot.number(of: cid, on: db) else { return [] }
+        // count(*), which the (snapshot, code) index answers alone; Fluent's count(id) reads every row too (1.4 s).
         let rows = try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from(Enterprise.schema)
-            .where("campaign_id", .equal, SQLBind(cid)).first(decodingColumn: "n", as: Int.self) ?? 0
+            .where("snapshot_id", .equal, SQLBind(snapshot)).first(decodingColumn: "n", as: Int.self) ?? 0
         if let hit = lock.withLock({ cached[cid] }), hit.rows == rows { return hit.groups }
-        // On SQLite a pass in table order; through the (campaign, code) index the same rows are read in random order.
-        let campaign: any SQLExpression = Self.isSQLite(db) ? SQLRaw("+\"campaign_id\"") : SQLIdentifier("campaign_id")
+        // On SQLite a pass in table order; through the (snapshot, code) index the same rows are read in random order.
+        let column: any SQLExpression = Self.isSQLite(db) ? SQLRaw("+\"snapshot_id\"") : SQLIdentifier("snapshot_id")
         let groups = try await sql.select()
             .column("township_code").column("industry").column("size").column(SQLFunction("count", args: SQLLiteral.all), as: "n")
-            .from(Enterprise.schema).where(campaign, .equal, SQLBind(cid))
+            .from(Enterprise.schema).where(column, .equal, SQLBind(snapshot))
             .groupBy("township_code").groupBy("industry").groupBy("size")
             .all(decoding: RegisterWebController.Group.self)
         let total = groups.reduce(0) { $0 + $1.n }

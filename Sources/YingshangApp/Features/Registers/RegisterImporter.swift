@@ -102,6 +102,10 @@ enum RegisterImporter {
         do {
             return try await db.writeTransaction { tx in
                 guard let sql = tx as? any SQLDatabase else { throw AppError.conflict("数据库不支持") }
+                // On SQLite take the write lock before reading anything, so another writer cannot slip in between our
+                // reads and our first write (which would fail the import with SQLITE_BUSY_SNAPSHOT half-way).
+                if tx is any SQLiteDatabase { try await sql.raw("DELETE FROM enterprises WHERE 0").run() }
+                let snapshot = try await RegisterSnapshot.ensure(campaignID, on: tx)
                 // Made inside the transaction: if a busy database makes `writeTransaction` run this again, the file is
                 // read again from its first row.
                 let producer = RegisterBatchProducer(
@@ -109,10 +113,10 @@ enum RegisterImporter {
                 let imported: Int
                 if let lite = tx as? any SQLiteDatabase {
                     imported = try await lite.withConnection { conn in
-                        try await loadSQLite(conn, campaignID: campaignID, producer: producer, rebuildIndexAbove: rebuildIndexAbove)
+                        try await loadSQLite(conn, snapshot: snapshot, producer: producer, rebuildIndexAbove: rebuildIndexAbove)
                     }
                 } else if let pg = tx as? any PostgresDatabase {
-                    imported = try await copyPostgres(pg, campaignID: campaignID, producer: producer)
+                    imported = try await copyPostgres(pg, snapshot: snapshot, producer: producer)
                     // Fresh statistics, or the planner keeps believing the register is empty and reads a million rows
                     // through the index in random order (a draw took 8 s instead of 0.4).
                     if imported >= rebuildIndexAbove { try await sql.raw("ANALYZE enterprises").run() }
@@ -137,19 +141,16 @@ enum RegisterImporter {
     /// drops the (campaign, credit code) index and builds it once at the end: the rows were checked for duplicates
     /// already, and if building it fails anyway the transaction rolls back with everything else.
     private static func loadSQLite(
-        _ conn: SQLiteConnection, campaignID: UUID, producer: RegisterBatchProducer, rebuildIndexAbove: Int
+        _ conn: SQLiteConnection, snapshot: Int, producer: RegisterBatchProducer, rebuildIndexAbove: Int
     ) async throws -> Int {
         try await onOwnThread {
             guard let handle = SQLiteDirect.handle(of: conn) else { throw AppError.conflict("无法取得 SQLite 连接") }
-            let writer = try SQLiteRegisterWriter(handle: handle, campaignID: campaignID)
-            // Take the write lock before reading anything, so another writer cannot slip in between our reads and
-            // our first write (which would fail the import with SQLITE_BUSY_SNAPSHOT half-way).
-            try writer.execute("DELETE FROM enterprises WHERE 0")
+            let writer = try SQLiteRegisterWriter(handle: handle, snapshot: snapshot)
             let cache = try writer.integer("PRAGMA cache_size")
             // A 16 MB page cache keeps index pages from spilling mid-transaction; put back for the pool afterwards.
             try writer.execute("PRAGMA cache_size = -16384")
             defer { try? writer.execute("PRAGMA cache_size = \(cache)") }
-            let index = MoveEnterpriseKeyToIndex.indexName
+            let index = MoveRegisterToIntegerKeys.indexName
             let hasIndex = try writer.integer("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = '\(index)'") > 0
             let rows = try writer.integer("SELECT coalesce(max(rowid), 0) FROM enterprises")
             let rebuild = hasIndex && producer.estimate >= rebuildIndexAbove && producer.estimate * 3 >= rows
@@ -170,7 +171,7 @@ enum RegisterImporter {
                 // Both cores sort the index entries.
                 try writer.execute("PRAGMA threads = 2")
                 defer { try? writer.execute("PRAGMA threads = 0") }
-                try writer.execute("CREATE UNIQUE INDEX \(index) ON enterprises (campaign_id, uscc)")
+                try writer.execute("CREATE UNIQUE INDEX \(index) ON enterprises (snapshot_id, uscc)")
             }
             return imported
         }
@@ -179,12 +180,13 @@ enum RegisterImporter {
     /// The snapshot's credit codes, packed while the rows stream by: adding 1,000 rows to a million-row register
     /// loaded a million models first (31 s, 2.7 GB).
     static func existingCodes(_ campaignID: UUID, on db: any Database) async throws -> Set<EnterpriseRegister.USCCKey> {
+        guard let snapshot = try await RegisterSnapshot.number(of: campaignID, on: db) else { return [] }
         if let lite = db as? any SQLiteDatabase {
             return try await lite.withConnection { conn in
                 try await onOwnThread {
                     guard let handle = SQLiteDirect.handle(of: conn) else { throw AppError.conflict("无法取得 SQLite 连接") }
                     return try SQLiteDirect.codes(
-                        handle: handle, sql: "SELECT uscc FROM enterprises WHERE campaign_id = ?", binds: [campaignID.uuidString])
+                        handle: handle, sql: "SELECT uscc FROM enterprises WHERE snapshot_id = ?", binds: [String(snapshot)])
                 }
             }
         }
@@ -195,7 +197,7 @@ enum RegisterImporter {
         }
         let keys = Keys()
         // Rows arrive one after another on the connection's event loop, so the set is never touched concurrently.
-        try await sql.select().column("uscc").from(Enterprise.schema).where("campaign_id", .equal, SQLBind(campaignID)).run { row in
+        try await sql.select().column("uscc").from(Enterprise.schema).where("snapshot_id", .equal, SQLBind(snapshot)).run { row in
             if let code = try? row.decode(column: "uscc", as: String.self), let key = EnterpriseRegister.USCCKey(checking: code) {
                 keys.set.insert(key)
             }
@@ -248,22 +250,22 @@ enum RegisterImporter {
         return max(1, Int(Double(total) / (Double(head.count) / Double(lines))) - 1)
     }
 
-    /// PostgreSQL: the rows stream into `COPY enterprises FROM STDIN` (text format) on the transaction's connection,
+    /// PostgreSQL: the rows stream into `COPY enterprises FROM STDIN` (text format; ids from the identity column) on the transaction's connection,
     /// a chunk at a time; the unique constraint is kept (PostgreSQL maintains it well enough here).
-    private static func copyPostgres(_ pg: any PostgresDatabase, campaignID: UUID, producer: RegisterBatchProducer) async throws -> Int {
+    private static func copyPostgres(_ pg: any PostgresDatabase, snapshot: Int, producer: RegisterBatchProducer) async throws -> Int {
         let logger = pg.logger
         return try await pg.withConnection { conn in
             conn.eventLoop.makeFutureWithTask {
                 var imported = 0
                 try await conn.copyFrom(
                     table: Enterprise.schema,
-                    columns: ["id", "campaign_id", "uscc", "name", "township_code", "industry", "size", "status", "founded", "contact", "phone", "extra"],
+                    columns: ["snapshot_id", "uscc", "name", "township_code", "industry", "size", "status", "founded", "contact", "phone", "extra"],
                     logger: logger
                 ) { writer in
-                    let campaign = Array(campaignID.uuidString.utf8)
+                    let number = Array(String(snapshot).utf8)
                     while let batch = try producer.next() {
                         guard !batch.isEmpty else { continue }
-                        try await writer.write(ByteBuffer(bytes: copyText(batch, campaign: campaign)))
+                        try await writer.write(ByteBuffer(bytes: copyText(batch, snapshot: number)))
                         imported += batch.count
                     }
                 }
@@ -273,14 +275,12 @@ enum RegisterImporter {
     }
 
     /// Rows in COPY's text format: tab-separated, `\N` for null, backslash, tab and line breaks escaped.
-    static func copyText(_ batch: RegisterRowBatch, campaign: [UInt8]) -> [UInt8] {
+    static func copyText(_ batch: RegisterRowBatch, snapshot: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(batch.bytes.count + batch.count * 120)
         var k = 0
         for _ in 0..<batch.count {
-            out.append(contentsOf: UUID().uuidString.utf8)
-            out.append(0x09)
-            out.append(contentsOf: campaign)
+            out.append(contentsOf: snapshot)
             for _ in 0..<RegisterRowBatch.columns {
                 out.append(0x09)
                 let start = Int(batch.spans[k])

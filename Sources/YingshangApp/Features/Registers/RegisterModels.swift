@@ -3,12 +3,39 @@ import SQLKit
 import Vapor
 import YingshangCore
 
-/// One enterprise of a campaign's register snapshot (企业全量名单).
+/// A campaign's register snapshot (企业全量名单): its number stands for the campaign in every register row, so a
+/// row carries a small integer instead of the campaign's 36-character id (decisions.md, 2026-12-02 second entry).
+final class RegisterSnapshot: Model, @unchecked Sendable {
+    static let schema = "register_snapshots"
+
+    @ID(custom: .id, generatedBy: .database) var id: Int?
+    @Parent(key: "campaign_id") var campaign: Campaign
+
+    init() {}
+
+    /// The snapshot of a campaign, nil while nothing was ever imported into it.
+    static func number(of campaignID: UUID, on db: any Database) async throws -> Int? {
+        try await query(on: db).filter(\.$campaign.$id == campaignID).first()?.id
+    }
+
+    /// The snapshot of a campaign, created on the first import (inside the import's transaction, so a rejected
+    /// file leaves none behind).
+    static func ensure(_ campaignID: UUID, on db: any Database) async throws -> Int {
+        if let id = try await number(of: campaignID, on: db) { return id }
+        let snapshot = RegisterSnapshot()
+        snapshot.$campaign.id = campaignID
+        try await snapshot.create(on: db)
+        return try snapshot.requireID()
+    }
+}
+
+/// One enterprise of a campaign's register snapshot (企业全量名单). Integer ids: a million-row register is
+/// written in half the bytes of UUID keys and imports in two thirds of the time (benchmarks.md).
 final class Enterprise: Model, @unchecked Sendable {
     static let schema = "enterprises"
 
-    @ID(key: .id) var id: UUID?
-    @Parent(key: "campaign_id") var campaign: Campaign
+    @ID(custom: .id, generatedBy: .database) var id: Int?
+    @Parent(key: "snapshot_id") var snapshot: RegisterSnapshot
     @Field(key: "uscc") var uscc: String
     @Field(key: "name") var name: String
     @OptionalField(key: "township_code") var townshipCode: String?
@@ -21,6 +48,12 @@ final class Enterprise: Model, @unchecked Sendable {
     @Field(key: "extra") var extraJSON: String
 
     init() {}
+
+    /// The campaign's register as a query; matches nothing while the campaign has no snapshot.
+    static func register(of campaignID: UUID, on db: any Database) async throws -> QueryBuilder<Enterprise> {
+        let snapshot = try await RegisterSnapshot.number(of: campaignID, on: db) ?? -1
+        return query(on: db).filter(\.$snapshot.$id == snapshot)
+    }
 }
 
 /// A background import with its outcome, readable from any instance.
@@ -125,6 +158,113 @@ struct MoveEnterpriseKeyToIndex: AsyncMigration {
             }
             try await sql.raw("PRAGMA foreign_keys = ON").run()
         }
+    }
+
+    func revert(on db: any Database) async throws {}
+}
+
+/// Integer keys for the register: a `register_snapshots` row per campaign, `enterprises.id` an integer (SQLite's
+/// rowid) and `snapshot_id` in place of `campaign_id`; sample members and survey responses follow the new ids.
+/// Existing rows keep their order; each old id is mapped through the unique (campaign, credit code) key.
+struct MoveRegisterToIntegerKeys: AsyncMigration {
+    static let indexName = "enterprises_snapshot_uscc"
+    static let columns = "uscc, name, township_code, industry, size, status, founded, contact, phone, extra"
+    /// The new id of the enterprise an old (UUID) reference pointed at, for an `UPDATE … SET enterprise_id = `.
+    static func newID(of table: String) -> String {
+        """
+        (SELECT n.id FROM enterprises o JOIN register_snapshots s ON s.campaign_id = o.campaign_id
+         JOIN enterprises_rebuilt n ON n.snapshot_id = s.id AND n.uscc = o.uscc WHERE o.id = \(table).enterprise_id)
+        """
+    }
+
+    func prepare(on db: any Database) async throws {
+        guard let probe = db as? any SQLDatabase else { return }
+        if probe.dialect.name == "sqlite" {
+            try await sqlite(db)
+        } else {
+            try await db.transaction { tx in
+                guard let sql = tx as? any SQLDatabase else { return }
+                try await postgres(sql)
+            }
+        }
+    }
+
+    private func sqlite(_ db: any Database) async throws {
+        try await db.withConnection { conn in
+            guard let sql = conn as? any SQLDatabase else { return }
+            // As in MoveEnterpriseKeyToIndex: foreign keys off to drop the referenced table, outside the transaction.
+            try await sql.raw("PRAGMA foreign_keys = OFF").run()
+            do {
+                try await sql.raw("BEGIN").run()
+                for statement in [
+                    """
+                    CREATE TABLE "register_snapshots" ("id" INTEGER PRIMARY KEY, "campaign_id" UUID NOT NULL UNIQUE REFERENCES "campaigns" ("id") ON DELETE CASCADE)
+                    """,
+                    "INSERT INTO register_snapshots (campaign_id) SELECT DISTINCT campaign_id FROM enterprises",
+                    """
+                    CREATE TABLE "enterprises_rebuilt" ("id" INTEGER PRIMARY KEY, "snapshot_id" INTEGER NOT NULL REFERENCES "register_snapshots" ("id") ON DELETE CASCADE, "uscc" TEXT NOT NULL, "name" TEXT NOT NULL, "township_code" TEXT, "industry" TEXT, "size" TEXT, "status" TEXT, "founded" TEXT, "contact" TEXT, "phone" TEXT, "extra" TEXT NOT NULL)
+                    """,
+                    """
+                    INSERT INTO enterprises_rebuilt (snapshot_id, \(Self.columns))
+                    SELECT s.id, \(Self.columns.split(separator: ",").map { "e." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+                    FROM enterprises e JOIN register_snapshots s ON s.campaign_id = e.campaign_id ORDER BY e.rowid
+                    """,
+                    "CREATE UNIQUE INDEX \(Self.indexName) ON enterprises_rebuilt (snapshot_id, uscc)",
+                    "UPDATE sample_members SET enterprise_id = \(Self.newID(of: "sample_members"))",
+                    "UPDATE survey_responses SET enterprise_id = \(Self.newID(of: "survey_responses"))",
+                    "DROP TABLE enterprises",
+                    "ALTER TABLE enterprises_rebuilt RENAME TO enterprises",
+                ] {
+                    try await sql.raw(SQLQueryString(statement)).run()
+                }
+                let broken = try await sql.raw("PRAGMA foreign_key_check").all()
+                if !broken.isEmpty { throw AppError.conflict("企业名单改用整数编号后外键检查失败") }
+                try await sql.raw("COMMIT").run()
+            } catch {
+                try? await sql.raw("ROLLBACK").run()
+                try? await sql.raw("PRAGMA foreign_keys = ON").run()
+                throw error
+            }
+            try await sql.raw("PRAGMA foreign_keys = ON").run()
+        }
+    }
+
+    private func postgres(_ sql: any SQLDatabase) async throws {
+        var statements = [
+            """
+            CREATE TABLE register_snapshots (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, campaign_id UUID NOT NULL UNIQUE REFERENCES campaigns (id) ON DELETE CASCADE)
+            """,
+            "INSERT INTO register_snapshots (campaign_id) SELECT DISTINCT campaign_id FROM enterprises",
+            "ALTER TABLE enterprises ADD COLUMN n BIGINT GENERATED BY DEFAULT AS IDENTITY",
+            "ALTER TABLE enterprises ADD COLUMN snapshot_id BIGINT",
+            "UPDATE enterprises e SET snapshot_id = s.id FROM register_snapshots s WHERE s.campaign_id = e.campaign_id",
+        ]
+        for table in ["sample_members", "survey_responses"] {
+            statements += [
+                "ALTER TABLE \(table) ADD COLUMN enterprise_n BIGINT",
+                "UPDATE \(table) m SET enterprise_n = e.n FROM enterprises e WHERE e.id = m.enterprise_id",
+                // Drops the column's foreign key and its (draw, enterprise) unique constraint with it.
+                "ALTER TABLE \(table) DROP COLUMN enterprise_id",
+                "ALTER TABLE \(table) RENAME COLUMN enterprise_n TO enterprise_id",
+                "ALTER TABLE \(table) ALTER COLUMN enterprise_id SET NOT NULL",
+            ]
+        }
+        statements += [
+            "ALTER TABLE enterprises DROP COLUMN id",
+            "ALTER TABLE enterprises DROP COLUMN campaign_id",
+            "ALTER TABLE enterprises RENAME COLUMN n TO id",
+            "ALTER TABLE enterprises ADD PRIMARY KEY (id)",
+            "ALTER TABLE enterprises ALTER COLUMN snapshot_id SET NOT NULL",
+            "ALTER TABLE enterprises ADD CONSTRAINT enterprises_snapshot_fk FOREIGN KEY (snapshot_id) REFERENCES register_snapshots (id) ON DELETE CASCADE",
+            "ALTER TABLE enterprises ADD CONSTRAINT \(Self.indexName) UNIQUE (snapshot_id, uscc)",
+        ]
+        for table in ["sample_members", "survey_responses"] {
+            statements += [
+                "ALTER TABLE \(table) ADD CONSTRAINT \(table)_enterprise_fk FOREIGN KEY (enterprise_id) REFERENCES enterprises (id)",
+                "ALTER TABLE \(table) ADD CONSTRAINT \(table)_draw_enterprise UNIQUE (draw_id, enterprise_id)",
+            ]
+        }
+        for statement in statements { try await sql.raw(SQLQueryString(statement)).run() }
     }
 
     func revert(on db: any Database) async throws {}

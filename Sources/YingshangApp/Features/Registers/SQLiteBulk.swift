@@ -3,8 +3,8 @@ import SQLiteNIO
 import VaporCSQLite
 import YingshangCore
 
-// The register's bulk paths on SQLite, through its C interface: the writer of an import, the handle and the
-// sampling frame scan, the scan of a snapshot's credit codes, and the time-ordered ids of imported rows.
+// The register's bulk paths on SQLite, through its C interface: the writer of an import, the handle, the
+// sampling frame scan and the scan of a snapshot's credit codes.
 
 /// Writes register rows through SQLite's C interface: one prepared insert, cells bound straight from the packed
 /// batch, no SQL text or string per cell. It runs on the connection of the import's transaction (taken from the
@@ -12,22 +12,21 @@ import YingshangCore
 final class SQLiteRegisterWriter {
     private let db: OpaquePointer
     private var insert: OpaquePointer?
-    private var ids: SequentialIDs
 
     struct Failure: Error, CustomStringConvertible {
         let description: String
     }
 
-    init(handle: OpaquePointer, campaignID: UUID) throws {
+    init(handle: OpaquePointer, snapshot: Int) throws {
         db = handle
-        ids = SequentialIDs()
+        // The id is left to SQLite (the rowid), so the table grows at one end and needs no key index of its own.
         let sql = """
-            INSERT INTO enterprises (id, campaign_id, uscc, name, township_code, industry, size, status, founded, contact, phone, extra)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO enterprises (snapshot_id, uscc, name, township_code, industry, size, status, founded, contact, phone, extra)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
         guard sqlite_nio_sqlite3_prepare_v2(db, sql, -1, &insert, nil) == SQLITE_OK, let insert else { throw failure("准备插入语句") }
-        // Bindings survive a reset: the campaign is bound once for every row.
-        guard sqlite_nio_sqlite3_bind_text(insert, 2, campaignID.uuidString, -1, Self.transient) == SQLITE_OK else { throw failure("绑定活动") }
+        // Bindings survive a reset: the snapshot is bound once for every row.
+        guard sqlite_nio_sqlite3_bind_int64(insert, 1, Int64(snapshot)) == SQLITE_OK else { throw failure("绑定名单") }
     }
 
     deinit {
@@ -72,25 +71,22 @@ final class SQLiteRegisterWriter {
                 guard let base = bytes.baseAddress else { return }
                 var k = 0
                 for _ in 0..<batch.count {
-                    try ids.next { id in
-                        // Static bindings: the id and the batch outlive this step.
-                        sqlite_nio_sqlite3_bind_text(insert, 1, id, 36, nil)
-                        for column in 0..<RegisterRowBatch.columns {
-                            let start = Int(spans[k])
-                            let length = spans[k + 1]
-                            k += 2
-                            if length < 0 {
-                                sqlite_nio_sqlite3_bind_null(insert, Int32(column + 3))
-                            } else {
-                                (base + start).withMemoryRebound(to: CChar.self, capacity: Int(length)) {
-                                    _ = sqlite_nio_sqlite3_bind_text(insert, Int32(column + 3), $0, length, nil)
-                                }
+                    // Static bindings: the batch outlives this step.
+                    for column in 0..<RegisterRowBatch.columns {
+                        let start = Int(spans[k])
+                        let length = spans[k + 1]
+                        k += 2
+                        if length < 0 {
+                            sqlite_nio_sqlite3_bind_null(insert, Int32(column + 2))
+                        } else {
+                            (base + start).withMemoryRebound(to: CChar.self, capacity: Int(length)) {
+                                _ = sqlite_nio_sqlite3_bind_text(insert, Int32(column + 2), $0, length, nil)
                             }
                         }
-                        let rc = sqlite_nio_sqlite3_step(insert)
-                        sqlite_nio_sqlite3_reset(insert)
-                        if rc != SQLITE_DONE { throw failure("写入企业名单") }
                     }
+                    let rc = sqlite_nio_sqlite3_step(insert)
+                    sqlite_nio_sqlite3_reset(insert)
+                    if rc != SQLITE_DONE { throw failure("写入企业名单") }
                 }
             }
         }
@@ -174,36 +170,5 @@ enum SQLiteDirect {
             frame[String(decoding: key, as: UTF8.self)] = EnterpriseRegister.sortedCodes(packed: packed[slot], others: others[slot])
         }
         return frame
-    }
-}
-
-/// Identifiers in the UUID text form that follow each other (a time-ordered prefix and a counter, like UUIDv7):
-/// the primary-key index then grows at one end instead of taking a million random inserts.
-struct SequentialIDs {
-    private var text: [CChar]
-    private var counter: UInt64
-
-    init(now: Date = Date()) {
-        let ms = UInt64(max(0, now.timeIntervalSince1970 * 1000))
-        var rng = SystemRandomNumberGenerator()
-        let randA = rng.next() & 0xFFF
-        let randB = 0x8000 | (rng.next() & 0x3FFF)
-        let prefix = String(format: "%08llX-%04llX-7%03llX-%04llX-", ms >> 16, ms & 0xFFFF, randA, randB)
-        text = Array(prefix.utf8CString.dropLast()) + [CChar](repeating: 0x30, count: 12)
-        counter = rng.next() & 0xFF_FFFF_FFFF
-    }
-
-    mutating func next<T>(_ body: (UnsafePointer<CChar>) throws -> T) rethrows -> T {
-        counter += 1
-        var v = counter
-        for i in stride(from: 35, through: 24, by: -1) {
-            let d = Int(v & 15)
-            text[i] = CChar(d < 10 ? 0x30 + d : 0x41 + d - 10)
-            v >>= 4
-        }
-        return try text.withUnsafeBufferPointer { buffer in
-            guard let p = buffer.baseAddress else { preconditionFailure("the id buffer has 36 characters") }
-            return try body(p)
-        }
     }
 }

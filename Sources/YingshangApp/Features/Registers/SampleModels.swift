@@ -123,11 +123,11 @@ enum SampleService {
     /// instead of a million (codes never contain commas: GB 32100 allows digits and capitals only). SQLite reads the
     /// table once through its C interface and groups as it goes (`SQLiteDirect.frame`).
     static func frame(_ campaignID: UUID, _ p: DrawParameters, on db: any Database) async throws -> [String: [String]] {
-        guard let sql = db as? any SQLDatabase else { return [:] }
+        guard let sql = db as? any SQLDatabase, let snapshot = try await RegisterSnapshot.number(of: campaignID, on: db) else { return [:] }
         var frame: [String: [String]] = [:]
         if let lite = db as? any SQLiteDatabase {
-            var text = "SELECT \(keyExpression(p.strata).sql), uscc FROM enterprises NOT INDEXED WHERE campaign_id = ?"
-            var binds = [campaignID.uuidString]
+            var text = "SELECT \(keyExpression(p.strata).sql), uscc FROM enterprises NOT INDEXED WHERE snapshot_id = ?"
+            var binds = [String(snapshot)]
             if !p.statuses.isEmpty {
                 text += " AND status IN (" + p.statuses.map { _ in "?" }.joined(separator: ", ") + ")"
                 binds += p.statuses
@@ -146,7 +146,7 @@ enum SampleService {
             }
         } else {
             var q = sql.select().column(keyExpression(p.strata), as: "stratum_key").column(SQLRaw("string_agg(uscc, ',')"), as: "members")
-                .from(Enterprise.schema).where("campaign_id", .equal, SQLBind(campaignID))
+                .from(Enterprise.schema).where("snapshot_id", .equal, SQLBind(snapshot))
             if !p.statuses.isEmpty { q = q.where("status", .in, SQLBind.group(p.statuses)) }
             if let before = p.foundedBefore { q = q.where("founded", .lessThan, SQLBind(before)) }
             q = q.groupBy(SQLRaw("stratum_key"))
@@ -198,10 +198,10 @@ enum SampleService {
             for (i, u) in pick.reserve.enumerated() { picked.append((u, row.stratum, "reserve", i)) }
         }
         // Only the chosen few need their ids.
-        var ids: [String: UUID] = [:]
+        var ids: [String: Int] = [:]
         let codes = picked.map(\.0)
         for chunk in stride(from: 0, to: codes.count, by: 500).map({ Array(codes[$0..<min($0 + 500, codes.count)]) }) {
-            for e in try await Enterprise.query(on: db).filter(\.$campaign.$id == campaignID).filter(\.$uscc ~~ chunk).all() {
+            for e in try await Enterprise.register(of: campaignID, on: db).filter(\.$uscc ~~ chunk).all() {
                 ids[e.uscc] = e.id
             }
         }

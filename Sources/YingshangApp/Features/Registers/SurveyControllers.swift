@@ -61,7 +61,7 @@ struct SurveyWebController {
         let weighted = req.query[String.self, at: "weighted"] != nil
         if weighted {
             // w = N_h / n_h of each respondent's stratum in its draw.
-            var weights: [UUID: Double] = [:]
+            var weights: [Int: Double] = [:]
             for did in draws {
                 guard let d = try await SampleDraw.find(did, on: req.db) else { continue }
                 let byStratum = Dictionary(d.allocation.map { ($0.stratum, $0) }, uniquingKeysWith: { a, _ in a })
