@@ -32,7 +32,7 @@ for run in $(seq 1 "$RUNS"); do
   t2=$(now)
   sqlite3 "$WORK/wal/yingshang.sqlite" ".mode csv" ".import $WORK/register.csv plain"
   t3=$(now)
-  stored=$(sqlite3 "$WORK/data/yingshang.sqlite" "select count(*) from enterprises e join campaigns c on c.id = e.campaign_id where c.name = '$CAMPAIGN'")
+  stored=$(sqlite3 "$WORK/data/yingshang.sqlite" "select count(*) from enterprises e join register_snapshots s on s.id = e.snapshot_id join campaigns c on c.id = s.campaign_id where c.name = '$CAMPAIGN'")
   awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v rss="$(tail -1 "$WORK/rss")" -v run="$run" -v n="$stored" 'BEGIN {
     printf "run %d: yingshang import %.2f s (max RSS %d MB, %d rows stored); sqlite3 .import into a fresh file %.2f s, ratio %.2f; into the platform database (WAL) %.2f s, ratio %.2f\n",
       run, b - a, rss / 1024, n, c - b, (b - a) / (c - b), d - c, (b - a) / (d - c) }'

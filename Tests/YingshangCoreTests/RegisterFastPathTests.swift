@@ -139,3 +139,27 @@ struct RegisterFastPathTests {
         #expect(EnterpriseRegister.PackedCode("青山县示范企业代码十八位字符") == nil)
     }
 }
+
+@Suite("Duplicate check table")
+struct CodeRowsTests {
+    @Test("keeps the first row of each code through growth; a repeated code gets the first row back, unchanged")
+    func firstRowKept() {
+        var table = EnterpriseRegister.CodeRows()
+        let codes = (0..<5_000).map { USCC.synthetic($0, prefix: "913707") }
+        for (i, c) in codes.enumerated() {
+            #expect(table.insert(EnterpriseRegister.USCCKey(c), row: Int32(i + 2)) == nil)
+        }
+        #expect(table.count == codes.count)
+        // Grown from 16 slots many times over: every code still finds its own row.
+        #expect(codes.enumerated().allSatisfy { table[EnterpriseRegister.USCCKey($1)] == Int32($0 + 2) })
+        #expect(table.insert(EnterpriseRegister.USCCKey(codes[77]), row: 9_999) == 79)
+        #expect(table[EnterpriseRegister.USCCKey(codes[77])] == 79)
+        #expect(table.count == codes.count)
+        // Codes that differ only after the ninth character (the second word) are different keys.
+        #expect(table[EnterpriseRegister.USCCKey(USCC.synthetic(5_000, prefix: "913707"))] == nil)
+        var reserved = EnterpriseRegister.CodeRows(capacity: 10)
+        reserved.reserve(1_000)
+        #expect(reserved.insert(EnterpriseRegister.USCCKey(codes[0]), row: 2) == nil)
+        #expect(reserved[EnterpriseRegister.USCCKey(codes[1])] == nil)
+    }
+}

@@ -134,7 +134,7 @@ public enum EnterpriseRegister {
         let existing: Set<USCCKey>
         let industryByName: [String: String]
         /// Rows seen so far by credit code (packed into two words), for the duplicate message.
-        var seen: [USCCKey: Int32] = [:]
+        var seen = CodeRows()
         /// Lookup tables for `checkBytes`, built once from the same lists.
         let fast: FastTables
 
@@ -175,7 +175,7 @@ public enum EnterpriseRegister {
             if let p = USCC.validate(uscc) { problem(.uscc, p.message) } else {
                 key = USCCKey(uscc)
                 if let k = key, let first = seen[k] { problem(.uscc, "与第 \(first) 行重复") }
-                else if let k = key, existing.contains(k) { problem(.uscc, "已在名单中") }
+                else if let k = key, !existing.isEmpty, existing.contains(k) { problem(.uscc, "已在名单中") }
             }
             let name = values[.name] ?? ""
             if name.isEmpty || name.count > 200 { problem(.name, "企业名称必填，不超过 200 个字") }
@@ -201,7 +201,7 @@ public enum EnterpriseRegister {
                 if founded == nil { problem(.founded, "日期格式应为 YYYY-MM-DD、YYYY/M/D 或 YYYY年M月D日") }
             }
             guard rowProblems.isEmpty, let key else { return .invalid(rowProblems) }
-            seen[key] = Int32(clamping: rowNumber)
+            seen.insert(key, row: Int32(clamping: rowNumber))
             return .valid(
                 EnterpriseRecord(
                     uscc: uscc, name: name, townshipCode: township, industry: industry, size: size, status: status,
@@ -258,5 +258,87 @@ extension String {
         guard let f = first, let l = last else { return self }
         if !f.isWhitespace && !l.isWhitespace { return self }
         return trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+extension EnterpriseRegister {
+    /// The row number of each credit code seen in a file, for the duplicate check: open addressing over the packed
+    /// code. A million rows cost one probe each instead of two SipHash rounds and Dictionary probes (a fifth of the
+    /// time of reading and checking a file). The codes come from an authenticated user's file, so a plain
+    /// multiplicative hash is enough.
+    public struct CodeRows: Sendable {
+        /// Two words per slot; a used slot has the top bit of its first word set (a packed code uses 63 bits).
+        private var keys: [UInt64] = []
+        private var rows: [Int32] = []
+        private var mask = 0
+        public private(set) var count = 0
+
+        public init(capacity: Int = 0) {
+            allocate(Self.slots(for: capacity))
+        }
+
+        private static func slots(for n: Int) -> Int {
+            var s = 16
+            while s < n * 2 { s <<= 1 }
+            return s
+        }
+
+        private mutating func allocate(_ slots: Int) {
+            keys = [UInt64](repeating: 0, count: slots * 2)
+            rows = [Int32](repeating: 0, count: slots)
+            mask = slots - 1
+            count = 0
+        }
+
+        private func home(_ key: USCCKey) -> Int {
+            var h = key.hi &* 0x9E37_79B9_7F4A_7C15 ^ key.lo
+            h = (h ^ (h >> 29)) &* 0xBF58_476D_1CE4_E5B9
+            return Int(truncatingIfNeeded: h ^ (h >> 32)) & mask
+        }
+
+        /// The slot holding `key`, or the empty slot where it would go.
+        private func find(_ key: USCCKey) -> (slot: Int, found: Bool) {
+            let tagged = key.hi | 1 << 63
+            var i = home(key)
+            while true {
+                let k = keys[2 * i]
+                if k == 0 { return (i, false) }
+                if k == tagged && keys[2 * i + 1] == key.lo { return (i, true) }
+                i = (i + 1) & mask
+            }
+        }
+
+        public subscript(key: USCCKey) -> Int32? {
+            let (slot, found) = find(key)
+            return found ? rows[slot] : nil
+        }
+
+        /// Remembers `row` for `key` unless the key is there already; returns the row remembered before, if any.
+        @discardableResult
+        public mutating func insert(_ key: USCCKey, row: Int32) -> Int32? {
+            let (slot, found) = find(key)
+            if found { return rows[slot] }
+            if (count + 1) * 2 > rows.count {
+                reserve(count + 1)
+                return insert(key, row: row)
+            }
+            keys[2 * slot] = key.hi | 1 << 63
+            keys[2 * slot + 1] = key.lo
+            rows[slot] = row
+            count += 1
+            return nil
+        }
+
+        /// Room for `n` codes without growing.
+        public mutating func reserve(_ n: Int) {
+            let slots = Self.slots(for: max(n, count * 2))
+            guard slots > rows.count else { return }
+            let oldKeys = keys
+            let oldRows = rows
+            allocate(slots)
+            for i in 0..<oldRows.count where oldKeys[2 * i] != 0 {
+                insert(USCCKey(hi: oldKeys[2 * i] & ~(1 << 63), lo: oldKeys[2 * i + 1]), row: oldRows[i])
+            }
+        }
     }
 }

@@ -53,7 +53,7 @@ final class RegisterBatchProducer: @unchecked Sendable {
     /// The valid rows of the next chunk (possibly none), or nil at the end of the file or after 1,000 problems.
     func next() throws -> RegisterRowBatch? {
         guard !finished else { return nil }
-        batch = RegisterRowBatch()
+        batch = RegisterRowBatch(reserving: chunkSize)
         switch input {
         case .rows(let rows):
             let end = min(rows.count, offset + 10_000)
