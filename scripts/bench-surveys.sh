@@ -7,7 +7,11 @@ set -euo pipefail
 BIN=${1:-.build/release/yingshang}
 DURATION=${2:-10}
 CONN=${3:-32}
+for tool in wrk sqlite3 curl; do command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install -y $tool)" >&2; exit 1; }; done
 WORK=$(mktemp -d /tmp/yingshang-survey-bench.XXXX)
+SERVER=
+# A failed step must not leave a server on the port for the next run to talk to.
+trap '[ -n "$SERVER" ] && kill -9 "$SERVER" 2>/dev/null; true' EXIT
 export YINGSHANG_DATA_DIR=$WORK/data YINGSHANG_ENV=production
 PORT=8097
 echo "data: $WORK" >&2
