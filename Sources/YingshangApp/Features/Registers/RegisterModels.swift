@@ -134,30 +134,16 @@ struct MoveEnterpriseKeyToIndex: AsyncMigration {
 
     func prepare(on db: any Database) async throws {
         guard let probe = db as? any SQLDatabase, probe.dialect.name == "sqlite" else { return }
-        try await db.withConnection { conn in
-            guard let sql = conn as? any SQLDatabase else { return }
-            // Foreign keys must be off to drop the referenced table; the setting cannot change inside a transaction.
-            try await sql.raw("PRAGMA foreign_keys = OFF").run()
-            do {
-                try await sql.raw("BEGIN").run()
-                try await sql.raw("""
-                    CREATE TABLE "enterprises_rebuilt" ("id" UUID PRIMARY KEY, "campaign_id" UUID NOT NULL REFERENCES "campaigns" ("id") ON DELETE CASCADE ON UPDATE NO ACTION, "uscc" TEXT NOT NULL, "name" TEXT NOT NULL, "township_code" TEXT, "industry" TEXT, "size" TEXT, "status" TEXT, "founded" TEXT, "contact" TEXT, "phone" TEXT, "extra" TEXT NOT NULL)
-                    """).run()
-                let columns = "id, campaign_id, uscc, name, township_code, industry, size, status, founded, contact, phone, extra"
-                try await sql.raw("INSERT INTO enterprises_rebuilt (\(unsafeRaw: columns)) SELECT \(unsafeRaw: columns) FROM enterprises").run()
-                try await sql.raw("DROP TABLE enterprises").run()
-                try await sql.raw("ALTER TABLE enterprises_rebuilt RENAME TO enterprises").run()
-                try await sql.raw("CREATE UNIQUE INDEX \(unsafeRaw: Self.indexName) ON enterprises (campaign_id, uscc)").run()
-                let broken = try await sql.raw("PRAGMA foreign_key_check").all()
-                if !broken.isEmpty { throw AppError.conflict("重建企业名单表后外键检查失败") }
-                try await sql.raw("COMMIT").run()
-            } catch {
-                try? await sql.raw("ROLLBACK").run()
-                try? await sql.raw("PRAGMA foreign_keys = ON").run()
-                throw error
-            }
-            try await sql.raw("PRAGMA foreign_keys = ON").run()
-        }
+        let columns = "id, campaign_id, uscc, name, township_code, industry, size, status, founded, contact, phone, extra"
+        try await SQLiteTableRebuild.run(db, failure: "重建企业名单表后外键检查失败", [
+            """
+            CREATE TABLE "enterprises_rebuilt" ("id" UUID PRIMARY KEY, "campaign_id" UUID NOT NULL REFERENCES "campaigns" ("id") ON DELETE CASCADE ON UPDATE NO ACTION, "uscc" TEXT NOT NULL, "name" TEXT NOT NULL, "township_code" TEXT, "industry" TEXT, "size" TEXT, "status" TEXT, "founded" TEXT, "contact" TEXT, "phone" TEXT, "extra" TEXT NOT NULL)
+            """,
+            "INSERT INTO enterprises_rebuilt (\(columns)) SELECT \(columns) FROM enterprises",
+            "DROP TABLE enterprises",
+            "ALTER TABLE enterprises_rebuilt RENAME TO enterprises",
+            "CREATE UNIQUE INDEX \(Self.indexName) ON enterprises (campaign_id, uscc)",
+        ])
     }
 
     func revert(on db: any Database) async throws {}
@@ -190,43 +176,25 @@ struct MoveRegisterToIntegerKeys: AsyncMigration {
     }
 
     private func sqlite(_ db: any Database) async throws {
-        try await db.withConnection { conn in
-            guard let sql = conn as? any SQLDatabase else { return }
-            // As in MoveEnterpriseKeyToIndex: foreign keys off to drop the referenced table, outside the transaction.
-            try await sql.raw("PRAGMA foreign_keys = OFF").run()
-            do {
-                try await sql.raw("BEGIN").run()
-                for statement in [
-                    """
-                    CREATE TABLE "register_snapshots" ("id" INTEGER PRIMARY KEY, "campaign_id" UUID NOT NULL UNIQUE REFERENCES "campaigns" ("id") ON DELETE CASCADE)
-                    """,
-                    "INSERT INTO register_snapshots (campaign_id) SELECT DISTINCT campaign_id FROM enterprises",
-                    """
-                    CREATE TABLE "enterprises_rebuilt" ("id" INTEGER PRIMARY KEY, "snapshot_id" INTEGER NOT NULL REFERENCES "register_snapshots" ("id") ON DELETE CASCADE, "uscc" TEXT NOT NULL, "name" TEXT NOT NULL, "township_code" TEXT, "industry" TEXT, "size" TEXT, "status" TEXT, "founded" TEXT, "contact" TEXT, "phone" TEXT, "extra" TEXT NOT NULL)
-                    """,
-                    """
-                    INSERT INTO enterprises_rebuilt (snapshot_id, \(Self.columns))
-                    SELECT s.id, \(Self.columns.split(separator: ",").map { "e." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
-                    FROM enterprises e JOIN register_snapshots s ON s.campaign_id = e.campaign_id ORDER BY e.rowid
-                    """,
-                    "CREATE UNIQUE INDEX \(Self.indexName) ON enterprises_rebuilt (snapshot_id, uscc)",
-                    "UPDATE sample_members SET enterprise_id = \(Self.newID(of: "sample_members"))",
-                    "UPDATE survey_responses SET enterprise_id = \(Self.newID(of: "survey_responses"))",
-                    "DROP TABLE enterprises",
-                    "ALTER TABLE enterprises_rebuilt RENAME TO enterprises",
-                ] {
-                    try await sql.raw(SQLQueryString(statement)).run()
-                }
-                let broken = try await sql.raw("PRAGMA foreign_key_check").all()
-                if !broken.isEmpty { throw AppError.conflict("企业名单改用整数编号后外键检查失败") }
-                try await sql.raw("COMMIT").run()
-            } catch {
-                try? await sql.raw("ROLLBACK").run()
-                try? await sql.raw("PRAGMA foreign_keys = ON").run()
-                throw error
-            }
-            try await sql.raw("PRAGMA foreign_keys = ON").run()
-        }
+        try await SQLiteTableRebuild.run(db, failure: "企业名单改用整数编号后外键检查失败", [
+            """
+            CREATE TABLE "register_snapshots" ("id" INTEGER PRIMARY KEY, "campaign_id" UUID NOT NULL UNIQUE REFERENCES "campaigns" ("id") ON DELETE CASCADE)
+            """,
+            "INSERT INTO register_snapshots (campaign_id) SELECT DISTINCT campaign_id FROM enterprises",
+            """
+            CREATE TABLE "enterprises_rebuilt" ("id" INTEGER PRIMARY KEY, "snapshot_id" INTEGER NOT NULL REFERENCES "register_snapshots" ("id") ON DELETE CASCADE, "uscc" TEXT NOT NULL, "name" TEXT NOT NULL, "township_code" TEXT, "industry" TEXT, "size" TEXT, "status" TEXT, "founded" TEXT, "contact" TEXT, "phone" TEXT, "extra" TEXT NOT NULL)
+            """,
+            """
+            INSERT INTO enterprises_rebuilt (snapshot_id, \(Self.columns))
+            SELECT s.id, \(Self.columns.split(separator: ",").map { "e." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+            FROM enterprises e JOIN register_snapshots s ON s.campaign_id = e.campaign_id ORDER BY e.rowid
+            """,
+            "CREATE UNIQUE INDEX \(Self.indexName) ON enterprises_rebuilt (snapshot_id, uscc)",
+            "UPDATE sample_members SET enterprise_id = \(Self.newID(of: "sample_members"))",
+            "UPDATE survey_responses SET enterprise_id = \(Self.newID(of: "survey_responses"))",
+            "DROP TABLE enterprises",
+            "ALTER TABLE enterprises_rebuilt RENAME TO enterprises",
+        ])
     }
 
     private func postgres(_ sql: any SQLDatabase) async throws {
@@ -268,4 +236,27 @@ struct MoveRegisterToIntegerKeys: AsyncMigration {
     }
 
     func revert(on db: any Database) async throws {}
+}
+
+/// Statements that drop and recreate a table other tables refer to, on SQLite: foreign keys off (the setting cannot
+/// change inside a transaction), one transaction, and the foreign keys checked before it commits.
+enum SQLiteTableRebuild {
+    static func run(_ db: any Database, failure: String, _ statements: [String]) async throws {
+        try await db.withConnection { conn in
+            guard let sql = conn as? any SQLDatabase else { return }
+            try await sql.raw("PRAGMA foreign_keys = OFF").run()
+            do {
+                try await sql.raw("BEGIN").run()
+                for statement in statements { try await sql.raw(SQLQueryString(statement)).run() }
+                let broken = try await sql.raw("PRAGMA foreign_key_check").all()
+                if !broken.isEmpty { throw AppError.conflict(failure) }
+                try await sql.raw("COMMIT").run()
+            } catch {
+                try? await sql.raw("ROLLBACK").run()
+                try? await sql.raw("PRAGMA foreign_keys = ON").run()
+                throw error
+            }
+            try await sql.raw("PRAGMA foreign_keys = ON").run()
+        }
+    }
 }
