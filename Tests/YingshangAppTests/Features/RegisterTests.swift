@@ -149,8 +149,9 @@ struct RegisterSamplingTests {
             }
             // More rows than one export page, so the export has to continue after its first page.
             let added = RegisterWebController.exportPage + 400
-            var lines = ["统一社会信用代码,企业名称,所属乡镇/街道"]
-            for i in 0..<added { lines.append("\(Self.code(10_000 + i)),上传企业\(i),370799101") }
+            // One row has a value in a column the register does not know: kept, and exported again.
+            var lines = ["统一社会信用代码,企业名称,所属乡镇/街道,备注"]
+            for i in 0..<added { lines.append("\(Self.code(10_000 + i)),上传企业\(i),370799101,\(i == 7 ? "\"重点,企业\"" : "")") }
             let csv = lines.joined(separator: "\r\n")
             let assessor = try await app.webSession("assessor")
 
@@ -190,6 +191,9 @@ struct RegisterSamplingTests {
             #expect(export.headers.contentType?.description.hasPrefix("text/csv") == true)
             let text = export.text
             #expect(text.hasPrefix("\u{FEFF}统一社会信用代码,企业名称"))
+            #expect(text.split(separator: "\r\n").first?.hasSuffix(",联系电话,备注") == true)
+            #expect(text.contains("\(Self.code(10_007)),上传企业7,370799101,,,,,,,\"重点,企业\"\r\n"))
+            #expect(text.contains("\(Self.code(10_008)),上传企业8,370799101,,,,,,,\r\n"))
             let rows = text.split(separator: "\r\n").dropFirst().map { String($0.split(separator: ",").first ?? "") }
             #expect(rows.count == before + added)
             #expect(Set(rows).count == rows.count)

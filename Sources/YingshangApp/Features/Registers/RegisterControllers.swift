@@ -227,28 +227,45 @@ struct RegisterWebController {
         guard let sql = req.db as? any SQLDatabase else { throw AppError.conflict("数据库不支持") }
         let snapshot = try await RegisterSnapshot.number(of: cid, on: req.db) ?? -1
         let columns = ["uscc", "name", "township_code", "industry", "size", "status", "founded", "contact", "phone"]
+        // The extra columns kept from imports come after the known ones, so an export imports again unchanged.
+        let extraKeys = try await Self.extraKeys(snapshot, on: sql)
         return Downloads.stream(name: "\(c.name)-企业全量名单.csv", type: "text/csv; charset=utf-8") { writer in
-            try await writer.write(.buffer(ByteBuffer(string: CSVWriter.bom + CSVWriter.line(EnterpriseRegister.Column.allCases.map(\.chineseName)))))
+            let header = EnterpriseRegister.Column.allCases.map(\.chineseName) + extraKeys
+            try await writer.write(.buffer(ByteBuffer(string: CSVWriter.bom + CSVWriter.line(header))))
             // Pages in credit-code order through the (snapshot, code) index, read as plain rows (not models): memory
             // stays flat and a million rows take seconds, not minutes.
             var after: String? = nil
             while true {
-                var page = sql.select().columns(columns.map { SQLIdentifier($0) }).from(Enterprise.schema)
+                var page = sql.select().columns((columns + ["extra"]).map { SQLIdentifier($0) }).from(Enterprise.schema)
                     .where("snapshot_id", .equal, SQLBind(snapshot))
                 if let after { page = page.where("uscc", .greaterThan, SQLBind(after)) }
                 let rows = try await page.orderBy("uscc").limit(Self.exportPage).all()
                 var text = ""
                 var last: String? = nil
                 for row in rows {
-                    let cells = try columns.map { try row.decode(column: $0, as: String?.self) ?? "" }
-                    text += CSVWriter.line(cells)
+                    var cells = try columns.map { try row.decode(column: $0, as: String?.self) ?? "" }
                     last = cells[0]
+                    if !extraKeys.isEmpty {
+                        let extra = try row.decode(column: "extra", as: String.self)
+                        let values = extra == "{}" ? [:] : (try? JSONDecoder().decode([String: String].self, from: Data(extra.utf8))) ?? [:]
+                        cells += extraKeys.map { values[$0] ?? "" }
+                    }
+                    text += CSVWriter.line(cells)
                 }
                 if !text.isEmpty { try await writer.write(.buffer(ByteBuffer(string: text))) }
                 guard rows.count == Self.exportPage, let last else { break }
                 after = last
             }
         }
+    }
+
+    /// The names of the extra columns anywhere in a snapshot, sorted. On SQLite `+` keeps the planner off the
+    /// (snapshot, code) index: a pass in table order takes 0.09 s at a million rows, through the index 2.7 s.
+    static func extraKeys(_ snapshot: Int, on sql: any SQLDatabase) async throws -> [String] {
+        let query: SQLQueryString = sql.dialect.name == "sqlite"
+            ? "SELECT DISTINCT j.key AS k FROM enterprises e, json_each(e.extra) j WHERE +e.snapshot_id = \(bind: snapshot) AND e.extra <> '{}' ORDER BY 1"
+            : "SELECT DISTINCT jsonb_object_keys(extra::jsonb) AS k FROM enterprises WHERE snapshot_id = \(bind: snapshot) AND extra <> '{}' ORDER BY 1"
+        return try await sql.raw(query).all().map { try $0.decode(column: "k", as: String.self) }
     }
 
     static let exportPage = 5_000
