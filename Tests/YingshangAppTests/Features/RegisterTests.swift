@@ -166,6 +166,19 @@ struct RegisterSamplingTests {
             let empty = try await put(assessor, name: "名单.csv", "")
             #expect(empty.status == .unprocessableEntity)
             #expect(empty.text.contains("文件为空"))
+            // Too large: refused from the declared length before reading, or when the streamed bytes pass the limit.
+            for (declared, limit) in [(String(RegisterUploads.limitBytes + 1), RegisterUploads.limitBytes), (nil, 1_000)] {
+                let req = Request(application: app, method: .PUT, url: "/", collectedBody: ByteBuffer(string: csv), on: app.eventLoopGroup.any())
+                // What a client announces (the initialiser sets the length of the body it was given).
+                if let declared { req.headers.replaceOrAdd(name: .contentLength, value: declared) }
+                do {
+                    _ = try await RegisterUploads.receive(req, limit: limit)
+                    Issue.record("a body over the limit was accepted (declared \(declared ?? "none"))")
+                } catch let error as AppError {
+                    #expect(error.status == .payloadTooLarge)
+                    #expect(error.message.contains("文件超过 \(limit >> 20) MB"))
+                }
+            }
             #expect(try await ImportJob.query(on: app.db).count() == jobs)
 
             // Seen before the upload, so the counts cached then must give way to the new ones.
