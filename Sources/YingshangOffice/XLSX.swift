@@ -206,6 +206,153 @@ public enum XLSX {
     }
 }
 
+extension XLSX {
+    /// Where a workbook comes from.
+    public enum Source: Sendable {
+        case data(Data)
+        case file(URL)
+    }
+
+    /// The rows of the first sheet, one at a time, as text (numbers as typed), with an empty row for each row the
+    /// sheet skips, so row numbers match Excel's. The sheet's XML is inflated into a temporary file and parsed as a
+    /// stream: a sheet of a million rows never sits in memory (its shared strings do). `body` returns false to stop.
+    public static func forEachRow(of source: Source, _ body: ([String]) throws -> Bool) throws {
+        let archive: Archive
+        do {
+            switch source {
+            case .data(let data): archive = try Archive(data: data, accessMode: .read)
+            case .file(let url): archive = try Archive(url: url, accessMode: .read)
+            }
+        } catch {
+            throw ReadError(description: "不是有效的 XLSX 文件（无法按 ZIP 格式读取）")
+        }
+        func part(_ path: String) throws -> Data? {
+            guard let entry = archive[path] else { return nil }
+            var out = Data()
+            _ = try archive.extract(entry, skipCRC32: false) { out.append($0) }
+            return out
+        }
+        guard let workbookData = try part("xl/workbook.xml") else {
+            throw ReadError(description: "不是有效的 XLSX 文件（缺少 xl/workbook.xml）")
+        }
+        let rels = try part("xl/_rels/workbook.xml.rels").map(RelsParser.parse) ?? [:]
+        guard let (_, rid) = WorkbookParser.parse(workbookData).first, var target = rels[rid] else {
+            throw ReadError(description: "XLSX 文件中没有工作表")
+        }
+        if target.hasPrefix("/") { target.removeFirst() } else { target = "xl/" + target }
+        guard let entry = archive[target] else { throw ReadError(description: "XLSX 文件缺少工作表 \(target)") }
+        let shared = try part("xl/sharedStrings.xml").map(SharedStringsParser.parse) ?? []
+        let sheetFile = FileManager.default.temporaryDirectory.appendingPathComponent("yingshang-sheet-\(UUID().uuidString).xml")
+        defer { try? FileManager.default.removeItem(at: sheetFile) }
+        _ = try archive.extract(entry, to: sheetFile, skipCRC32: false)
+        guard let parser = XMLParser(contentsOf: sheetFile) else { throw ReadError(description: "无法读取 XLSX 工作表") }
+        // The parser only calls `body` while `parse()` runs.
+        try withoutActuallyEscaping(body) { body in
+            let delegate = RowStreamParser(shared: shared, body: body)
+            parser.delegate = delegate
+            let ok = parser.parse()
+            parser.delegate = nil
+            if let failure = delegate.failure { throw failure }
+            if !ok && !delegate.stopped {
+                throw ReadError(description: "XLSX 工作表无法解析（第 \(parser.lineNumber) 行 XML 有误）")
+            }
+        }
+    }
+}
+
+/// An element's name without its namespace prefix (`x:row` → `row`): some generators prefix every element.
+private func xmlLocalName(_ name: String) -> Substring {
+    name.lastIndex(of: ":").map { name[name.index(after: $0)...] } ?? name[...]
+}
+
+/// Hands each `<row>` of a sheet to `body` as soon as it ends.
+private final class RowStreamParser: NSObject, XMLParserDelegate {
+    let shared: [String]
+    let body: ([String]) throws -> Bool
+    var failure: (any Error)?
+    var stopped = false
+    /// The 0-based index the next row handed out has.
+    var next = 0
+    var rowIndex = 0
+    var colIndex = 0
+    var cells: [Int: String] = [:]
+    var type = ""
+    var value = ""
+    var collecting = false
+
+    init(shared: [String], body: @escaping ([String]) throws -> Bool) {
+        self.shared = shared
+        self.body = body
+    }
+
+    private func emit(_ row: [String], _ parser: XMLParser) -> Bool {
+        do {
+            if try body(row) { return true }
+        } catch {
+            failure = error
+        }
+        stopped = true
+        parser.abortParsing()
+        return false
+    }
+
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
+        switch xmlLocalName(name) {
+        case "row":
+            rowIndex = attributes["r"].flatMap(Int.init).map { $0 - 1 } ?? next
+            colIndex = 0
+            cells = [:]
+        case "c":
+            if let ref = attributes["r"] { colIndex = XLSX.columnIndex(ref.prefix { $0.isLetter }) }
+            type = attributes["t"] ?? "n"
+            value = ""
+        case "v", "t":
+            collecting = true
+        default: break
+        }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        if collecting { value += string }
+    }
+
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        guard !stopped else { return }
+        switch xmlLocalName(name) {
+        case "v", "t": collecting = false
+        case "c":
+            let text: String
+            switch type {
+            case "s": text = Int(value).flatMap { $0 < shared.count ? shared[$0] : nil } ?? ""
+            case "inlineStr", "str": text = value
+            case "b": text = value == "1" ? "TRUE" : "FALSE"
+            default: text = Double(value).map(XLSX.format) ?? value
+            }
+            if !text.isEmpty { cells[colIndex] = text }
+            colIndex += 1
+        case "row":
+            // Rows out of order cannot be streamed; they are rare enough (no spreadsheet program writes them) to refuse.
+            guard rowIndex >= next else {
+                failure = XLSX.ReadError(description: "XLSX 工作表的行顺序错乱（第 \(rowIndex + 1) 行出现在第 \(next) 行之后）")
+                stopped = true
+                parser.abortParsing()
+                return
+            }
+            while next < rowIndex {
+                guard emit([], parser) else { return }
+                next += 1
+            }
+            let width = (cells.keys.max() ?? -1) + 1
+            guard emit((0..<width).map { cells[$0] ?? "" }, parser) else { return }
+            next += 1
+        default: break
+        }
+    }
+}
+
 private final class WorkbookParser: NSObject, XMLParserDelegate {
     var sheets: [(String, String)] = []
 
@@ -314,7 +461,7 @@ private final class SheetParser: NSObject, XMLParserDelegate {
         _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
         attributes: [String: String] = [:]
     ) {
-        switch name {
+        switch xmlLocalName(name) {
         case "row":
             if let r = attributes["r"].flatMap(Int.init) { rowIndex = r - 1 } else { rowIndex = (rows.keys.max() ?? -1) + 1 }
             colIndex = 0
@@ -335,7 +482,7 @@ private final class SheetParser: NSObject, XMLParserDelegate {
     }
 
     func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-        switch name {
+        switch xmlLocalName(name) {
         case "v", "t": collecting = false
         case "c":
             let cell: Cell

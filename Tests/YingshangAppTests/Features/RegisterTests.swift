@@ -5,8 +5,9 @@ import Testing
 import Vapor
 import VaporTesting
 import YingshangCore
-import YingshangOffice
+@testable import YingshangOffice
 @testable import YingshangApp
+import ZIPFoundation
 
 @Suite("Enterprise register and sampling")
 struct RegisterSamplingTests {
@@ -301,6 +302,90 @@ struct RegisterSamplingTests {
             } catch let error as AppError {
                 #expect(error.fields?["file"]?.contains("第 4 行无法按 GB18030/GBK 解码") == true, "chunk \(chunk)")
             }
+        }
+    }
+
+    /// A workbook as Excel writes one: shared strings, and here a namespace prefix on every sheet element.
+    static func handmadeWorkbook(rows: [(Int, [String])], shared: [String]) throws -> Data {
+        let archive = try Archive(data: Data(), accessMode: .create)
+        func add(_ path: String, _ text: String) throws {
+            let data = Data(text.utf8)
+            try archive.addEntry(
+                with: path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate,
+                provider: { position, size in data.subdata(in: Int(position)..<Int(position) + size) })
+        }
+        let main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+        let rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+        try add("xl/workbook.xml", #"<workbook xmlns="\#(main)" xmlns:r="\#(rel)"><sheets><sheet name="名单" sheetId="1" r:id="rId1"/></sheets></workbook>"#)
+        try add(
+            "xl/_rels/workbook.xml.rels",
+            #"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="\#(rel)/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#)
+        try add(
+            "xl/sharedStrings.xml",
+            #"<sst xmlns="\#(main)">"# + shared.map { "<si><t>\(XLSX.escape($0))</t></si>" }.joined() + "</sst>")
+        var sheet = #"<x:worksheet xmlns:x="\#(main)"><x:sheetData>"#
+        for (number, cells) in rows {
+            sheet += #"<x:row r="\#(number)">"#
+            for (i, cell) in cells.enumerated() where !cell.isEmpty {
+                let ref = XLSX.columnName(i) + String(number)
+                if let k = shared.firstIndex(of: cell) {
+                    sheet += #"<x:c r="\#(ref)" t="s"><x:v>\#(k)</x:v></x:c>"#
+                } else {
+                    sheet += #"<x:c r="\#(ref)" t="inlineStr"><x:is><x:t>\#(XLSX.escape(cell))</x:t></x:is></x:c>"#
+                }
+            }
+            sheet += "</x:row>"
+        }
+        try add("xl/worksheets/sheet1.xml", sheet + "</x:sheetData></x:worksheet>")
+        return try #require(archive.data)
+    }
+
+    @Test("an XLSX register streams: shared strings, prefixed elements, skipped rows keep Excel's numbers, a bad row is named", arguments: TestDatabase.available)
+    func xlsxStreams(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let cid = try await CampaignTests.demoCampaign(app).requireID()
+            let before = try await Enterprise.register(of: cid, on: app.db).count()
+            let shared = ["统一社会信用代码", "企业名称", "所属乡镇/街道", "青山镇", "小型"]
+            // More rows than one chunk handed from the parsing thread; rows 4 and 5 are missing from the sheet.
+            var rows: [(Int, [String])] = [(1, ["统一社会信用代码", "企业名称", "所属乡镇/街道", "企业规模"])]
+            for n in 2...2_600 where n != 4 && n != 5 {
+                rows.append((n, [Self.code(30_000 + n), "表格企业\(n)", n % 2 == 0 ? "青山镇" : "370799101", "小型"]))
+            }
+            let good = try Self.handmadeWorkbook(rows: rows, shared: shared)
+            // Read by the whole-file reader too: the same cells, row for row.
+            var streamed: [[String]] = []
+            try XLSX.forEachRow(of: .data(good)) { streamed.append($0); return true }
+            let whole = try #require(try XLSX.read(good).first).rows.map { $0.map(\.string) }
+            let same = streamed == whole  // (not printed whole if it fails)
+            #expect(same)
+            #expect(streamed.count == 2_600)
+            #expect(streamed[3].isEmpty && streamed[4].isEmpty)
+            var firstTwo = 0
+            try XLSX.forEachRow(of: .data(good)) { _ in firstTwo += 1; return firstTwo < 2 }
+            #expect(firstTwo == 2)
+
+            var bad = rows
+            bad[2_400 - 3].1[3] = "巨型"  // row 2,400 of the sheet (rows 4 and 5 are missing)
+            #expect(bad[2_400 - 3].0 == 2_400)
+            let refused = try await RegisterImporter.run(
+                campaignID: cid, data: try Self.handmadeWorkbook(rows: bad, shared: shared), filename: "名单.xlsx", skipInvalid: false, db: app.db)
+            #expect(!refused.stored)
+            #expect(refused.problems.map(\.row) == [2_400])
+            #expect(try await Enterprise.register(of: cid, on: app.db).count() == before)
+
+            let outcome = try await RegisterImporter.run(campaignID: cid, data: good, filename: "名单.xlsx", skipInvalid: false, db: app.db)
+            #expect(outcome.stored && outcome.imported == 2_597)
+            #expect(try await Enterprise.register(of: cid, on: app.db).count() == before + 2_597)
+            let one = try #require(try await Enterprise.register(of: cid, on: app.db).filter(\.$uscc == Self.code(32_000)).first())
+            #expect([one.name, one.townshipCode, one.size] == ["表格企业2000", "370799101", "小型"])
+
+            // Not a workbook after all: a Chinese error, nothing stored.
+            var broken = good
+            broken.replaceSubrange(100..<400, with: Data(repeating: 0, count: 300))
+            await #expect(throws: (any Error).self) {
+                _ = try await RegisterImporter.run(campaignID: cid, data: broken, filename: "坏.xlsx", skipInvalid: false, db: app.db)
+            }
+            #expect(try await Enterprise.register(of: cid, on: app.db).count() == before + 2_597)
         }
     }
 

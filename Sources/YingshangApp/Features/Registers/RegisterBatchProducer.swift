@@ -1,5 +1,6 @@
 import Foundation
 import YingshangCore
+import YingshangOffice
 
 /// Reads a register file a chunk at a time and hands out the valid rows of each chunk, packed for inserting.
 /// Rows in canonical form take the byte-level fast path; every other row goes through the full check, which
@@ -11,6 +12,8 @@ final class RegisterBatchProducer: @unchecked Sendable {
         /// GB18030/GBK (what Excel saves as "CSV" on Chinese Windows), decoded a chunk at a time: the chunk is cut
         /// after its last line feed, a byte that never occurs inside a GB18030 character.
         case gb18030(RegisterImporter.Source)
+        /// The first sheet of a workbook, parsed on a thread of its own and handed over a chunk of rows at a time.
+        case xlsx(RegisterImporter.Source)
     }
 
     let estimate: Int
@@ -29,6 +32,7 @@ final class RegisterBatchProducer: @unchecked Sendable {
     private let chunkSize: Int
     /// The bytes after the last line feed of the chunk read last (GB18030 only).
     private var carry = Data()
+    private var feed: RowFeed?
 
     private(set) var missingColumns: [RowProblem]?
     private(set) var problems: [RowProblem] = []
@@ -48,7 +52,10 @@ final class RegisterBatchProducer: @unchecked Sendable {
         self.progress = progress
     }
 
-    deinit { try? handle?.close() }
+    deinit {
+        try? handle?.close()
+        feed?.cancel()
+    }
 
     /// The valid rows of the next chunk (possibly none), or nil at the end of the file or after 1,000 problems.
     func next() throws -> RegisterRowBatch? {
@@ -60,6 +67,18 @@ final class RegisterBatchProducer: @unchecked Sendable {
             for row in rows[offset..<end] { take(strings: row) }
             offset = end
             finished = end >= rows.count
+        case .xlsx(let source):
+            if feed == nil {
+                switch source {
+                case .data(let data): feed = RowFeed.start(.data(data))
+                case .file(let path): feed = RowFeed.start(.file(URL(fileURLWithPath: path)))
+                }
+            }
+            if let rows = try feed?.take() {
+                for row in rows { take(strings: row) }
+            } else {
+                finished = true
+            }
         case .utf8(let source, let skip):
             if let chunk = try read(source, skip: skip) {
                 chunk.withUnsafeBytes { raw in
@@ -236,6 +255,79 @@ final class BatchPipe: @unchecked Sendable {
         cancelled = true
         condition.broadcast()
         while !producerDone { condition.wait() }
+        condition.unlock()
+    }
+}
+
+/// The rows of a workbook's first sheet, parsed on a thread of its own and handed over in chunks (at most two
+/// waiting), so a large sheet streams like a CSV file instead of being read whole (100,000 rows took 300 MB).
+final class RowFeed: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var chunks: [[[String]]] = []
+    private var done = false
+    private var failure: (any Error)?
+    private var cancelled = false
+
+    static func start(_ source: XLSX.Source, chunkRows: Int = 2_000) -> RowFeed {
+        let feed = RowFeed()
+        let thread = Thread {
+            var chunk: [[String]] = []
+            do {
+                try XLSX.forEachRow(of: source) { row in
+                    chunk.append(row)
+                    guard chunk.count >= chunkRows else { return true }
+                    defer { chunk = [] }
+                    return feed.put(chunk)
+                }
+                if !chunk.isEmpty { _ = feed.put(chunk) }
+                feed.close(nil)
+            } catch {
+                feed.close(error)
+            }
+        }
+        // libxml2 recurses on the C stack.
+        thread.stackSize = 4 << 20
+        thread.start()
+        return feed
+    }
+
+    private func put(_ rows: [[String]]) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while chunks.count >= 2 && !cancelled { condition.wait() }
+        if cancelled { return false }
+        chunks.append(rows)
+        condition.broadcast()
+        return true
+    }
+
+    private func close(_ error: (any Error)?) {
+        condition.lock()
+        done = true
+        failure = error
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next rows, nil after the last; rethrows what stopped the parser.
+    func take() throws -> [[String]]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while chunks.isEmpty && !done { condition.wait() }
+        if !chunks.isEmpty {
+            let rows = chunks.removeFirst()
+            condition.broadcast()
+            return rows
+        }
+        if let failure { throw failure }
+        return nil
+    }
+
+    /// Lets the parser stop (its temporary file is removed as it returns).
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
         condition.unlock()
     }
 }

@@ -80,8 +80,7 @@ enum RegisterImporter {
         let head = try readHead(source)
         let input: RegisterBatchProducer.Input
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
-            let sheets = try XLSX.read(try readAll(source))
-            input = .rows(sheets.first?.rows.map { $0.map(\.string) } ?? [])
+            input = .xlsx(source)
         } else if head.starts(with: [0xEF, 0xBB, 0xBF]) {
             input = .utf8(source, skip: 3)
         } else if isUTF8Prefix(head) {
@@ -212,15 +211,6 @@ enum RegisterImporter {
             guard let handle = FileHandle(forReadingAtPath: path) else { throw AppError.invalid(["file": "无法读取文件 \(path)"]) }
             defer { try? handle.close() }
             return try handle.read(upToCount: 65_536) ?? Data()
-        }
-    }
-
-    private static func readAll(_ source: Source) throws -> Data {
-        switch source {
-        case .data(let d): return d
-        case .file(let path):
-            guard let d = FileManager.default.contents(atPath: path) else { throw AppError.invalid(["file": "无法读取文件 \(path)"]) }
-            return d
         }
     }
 
