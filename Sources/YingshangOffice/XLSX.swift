@@ -47,12 +47,7 @@ public enum XLSX {
 
     public static func write(_ sheets: [Sheet]) throws -> Data {
         let archive = try Archive(data: Data(), accessMode: .create)
-        func add(_ path: String, _ text: String) throws {
-            let data = Data(text.utf8)
-            try archive.addEntry(
-                with: path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate,
-                provider: { position, size in data.subdata(in: Int(position)..<Int(position) + size) })
-        }
+        func add(_ path: String, _ text: String) throws { try addPart(path, text, to: archive) }
         let names = uniqueSheetNames(sheets.map(\.name))
         try add("[Content_Types].xml", contentTypes(count: sheets.count))
         try add(
@@ -67,6 +62,14 @@ public enum XLSX {
         }
         guard let data = archive.data else { throw ReadError(description: "无法生成 XLSX 文件") }
         return data
+    }
+
+    /// A deflated text part of a package.
+    static func addPart(_ path: String, _ text: String, to archive: Archive) throws {
+        let data = Data(text.utf8)
+        try archive.addEntry(
+            with: path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate,
+            provider: { position, size in data.subdata(in: Int(position)..<Int(position) + size) })
     }
 
     /// Excel limits sheet names to 31 characters without []:*?/\ and unique.
@@ -177,30 +180,14 @@ public enum XLSX {
 
     /// Reads every sheet: cell text (shared, inline or formula string) or number; gaps become `.empty`.
     public static func read(_ data: Data) throws -> [Sheet] {
-        let archive: Archive
-        do {
-            archive = try Archive(data: data, accessMode: .read)
-        } catch {
-            throw ReadError(description: "不是有效的 XLSX 文件（无法按 ZIP 格式读取）")
-        }
-        func part(_ path: String) throws -> Data? {
-            guard let entry = archive[path] else { return nil }
-            var out = Data()
-            _ = try archive.extract(entry, skipCRC32: false) { out.append($0) }
-            return out
-        }
-        guard let workbookData = try part("xl/workbook.xml") else {
-            throw ReadError(description: "不是有效的 XLSX 文件（缺少 xl/workbook.xml）")
-        }
-        let sheetsInfo = WorkbookParser.parse(workbookData)
-        let rels = try part("xl/_rels/workbook.xml.rels").map(RelsParser.parse) ?? [:]
-        let shared = try part("xl/sharedStrings.xml").map(SharedStringsParser.parse) ?? []
+        let book = try OpenWorkbook(.data(data))
         var sheets: [Sheet] = []
-        for (name, rid) in sheetsInfo {
-            guard var target = rels[rid] else { continue }
-            if target.hasPrefix("/") { target.removeFirst() } else { target = "xl/" + target }
-            guard let xml = try part(target) else { continue }
-            sheets.append(Sheet(name: name, rows: SheetParser.parse(xml, shared: shared)))
+        for (name, path) in book.sheets {
+            guard let xml = try book.part(path) else { continue }
+            var rows: [[Cell]] = []
+            try RowStreamParser.rows(of: XMLParser(data: xml), shared: book.shared) { rows.append($0); return true }
+            while rows.last?.isEmpty == true { rows.removeLast() }
+            sheets.append(Sheet(name: name, rows: rows))
         }
         return sheets
     }
@@ -217,46 +204,51 @@ extension XLSX {
     /// sheet skips, so row numbers match Excel's. The sheet's XML is inflated into a temporary file and parsed as a
     /// stream: a sheet of a million rows never sits in memory (its shared strings do). `body` returns false to stop.
     public static func forEachRow(of source: Source, _ body: ([String]) throws -> Bool) throws {
-        let archive: Archive
+        let book = try OpenWorkbook(source)
+        guard let path = book.sheets.first?.path else { throw ReadError(description: "XLSX 文件中没有工作表") }
+        guard let entry = book.archive[path] else { throw ReadError(description: "XLSX 文件缺少工作表 \(path)") }
+        let sheetFile = FileManager.default.temporaryDirectory.appendingPathComponent("yingshang-sheet-\(UUID().uuidString).xml")
+        defer { try? FileManager.default.removeItem(at: sheetFile) }
+        _ = try book.archive.extract(entry, to: sheetFile, skipCRC32: false)
+        guard let parser = XMLParser(contentsOf: sheetFile) else { throw ReadError(description: "无法读取 XLSX 工作表") }
+        try RowStreamParser.rows(of: parser, shared: book.shared) { try body($0.map(\.string)) }
+    }
+}
+
+/// A workbook opened for reading: its sheets in order (name and part path) and its shared strings.
+private struct OpenWorkbook {
+    let archive: Archive
+    let sheets: [(name: String, path: String)]
+    let shared: [String]
+
+    init(_ source: XLSX.Source) throws {
         do {
             switch source {
             case .data(let data): archive = try Archive(data: data, accessMode: .read)
             case .file(let url): archive = try Archive(url: url, accessMode: .read)
             }
         } catch {
-            throw ReadError(description: "不是有效的 XLSX 文件（无法按 ZIP 格式读取）")
+            throw XLSX.ReadError(description: "不是有效的 XLSX 文件（无法按 ZIP 格式读取）")
         }
-        func part(_ path: String) throws -> Data? {
-            guard let entry = archive[path] else { return nil }
-            var out = Data()
-            _ = try archive.extract(entry, skipCRC32: false) { out.append($0) }
-            return out
+        guard let workbook = try Self.part("xl/workbook.xml", of: archive) else {
+            throw XLSX.ReadError(description: "不是有效的 XLSX 文件（缺少 xl/workbook.xml）")
         }
-        guard let workbookData = try part("xl/workbook.xml") else {
-            throw ReadError(description: "不是有效的 XLSX 文件（缺少 xl/workbook.xml）")
+        let rels = try Self.part("xl/_rels/workbook.xml.rels", of: archive).map(RelsParser.parse) ?? [:]
+        sheets = WorkbookParser.parse(workbook).compactMap { name, rid in
+            guard var target = rels[rid] else { return nil }
+            if target.hasPrefix("/") { target.removeFirst() } else { target = "xl/" + target }
+            return (name, target)
         }
-        let rels = try part("xl/_rels/workbook.xml.rels").map(RelsParser.parse) ?? [:]
-        guard let (_, rid) = WorkbookParser.parse(workbookData).first, var target = rels[rid] else {
-            throw ReadError(description: "XLSX 文件中没有工作表")
-        }
-        if target.hasPrefix("/") { target.removeFirst() } else { target = "xl/" + target }
-        guard let entry = archive[target] else { throw ReadError(description: "XLSX 文件缺少工作表 \(target)") }
-        let shared = try part("xl/sharedStrings.xml").map(SharedStringsParser.parse) ?? []
-        let sheetFile = FileManager.default.temporaryDirectory.appendingPathComponent("yingshang-sheet-\(UUID().uuidString).xml")
-        defer { try? FileManager.default.removeItem(at: sheetFile) }
-        _ = try archive.extract(entry, to: sheetFile, skipCRC32: false)
-        guard let parser = XMLParser(contentsOf: sheetFile) else { throw ReadError(description: "无法读取 XLSX 工作表") }
-        // The parser only calls `body` while `parse()` runs.
-        try withoutActuallyEscaping(body) { body in
-            let delegate = RowStreamParser(shared: shared, body: body)
-            parser.delegate = delegate
-            let ok = parser.parse()
-            parser.delegate = nil
-            if let failure = delegate.failure { throw failure }
-            if !ok && !delegate.stopped {
-                throw ReadError(description: "XLSX 工作表无法解析（第 \(parser.lineNumber) 行 XML 有误）")
-            }
-        }
+        shared = try Self.part("xl/sharedStrings.xml", of: archive).map(SharedStringsParser.parse) ?? []
+    }
+
+    func part(_ path: String) throws -> Data? { try Self.part(path, of: archive) }
+
+    private static func part(_ path: String, of archive: Archive) throws -> Data? {
+        guard let entry = archive[path] else { return nil }
+        var out = Data()
+        _ = try archive.extract(entry, skipCRC32: false) { out.append($0) }
+        return out
     }
 }
 
@@ -265,27 +257,43 @@ private func xmlLocalName(_ name: String) -> Substring {
     name.lastIndex(of: ":").map { name[name.index(after: $0)...] } ?? name[...]
 }
 
-/// Hands each `<row>` of a sheet to `body` as soon as it ends.
+/// Hands each `<row>` of a sheet to `body` as soon as it ends, with an empty row for each row the sheet skips.
 private final class RowStreamParser: NSObject, XMLParserDelegate {
     let shared: [String]
-    let body: ([String]) throws -> Bool
+    let body: ([Cell]) throws -> Bool
     var failure: (any Error)?
     var stopped = false
     /// The 0-based index the next row handed out has.
     var next = 0
     var rowIndex = 0
     var colIndex = 0
-    var cells: [Int: String] = [:]
+    var cells: [Int: Cell] = [:]
     var type = ""
     var value = ""
     var collecting = false
 
-    init(shared: [String], body: @escaping ([String]) throws -> Bool) {
+    init(shared: [String], body: @escaping ([Cell]) throws -> Bool) {
         self.shared = shared
         self.body = body
     }
 
-    private func emit(_ row: [String], _ parser: XMLParser) -> Bool {
+    /// Runs `parser` over a sheet; `body` returns false to stop. Throws what `body` threw, or a Chinese error for
+    /// XML that does not parse.
+    static func rows(of parser: XMLParser, shared: [String], _ body: ([Cell]) throws -> Bool) throws {
+        // The parser only calls `body` while `parse()` runs.
+        try withoutActuallyEscaping(body) { body in
+            let delegate = RowStreamParser(shared: shared, body: body)
+            parser.delegate = delegate
+            let ok = parser.parse()
+            parser.delegate = nil
+            if let failure = delegate.failure { throw failure }
+            if !ok && !delegate.stopped {
+                throw XLSX.ReadError(description: "XLSX 工作表无法解析（第 \(parser.lineNumber) 行 XML 有误）")
+            }
+        }
+    }
+
+    private func emit(_ row: [Cell], _ parser: XMLParser) -> Bool {
         do {
             if try body(row) { return true }
         } catch {
@@ -324,17 +332,17 @@ private final class RowStreamParser: NSObject, XMLParserDelegate {
         switch xmlLocalName(name) {
         case "v", "t": collecting = false
         case "c":
-            let text: String
+            let cell: Cell
             switch type {
-            case "s": text = Int(value).flatMap { $0 < shared.count ? shared[$0] : nil } ?? ""
-            case "inlineStr", "str": text = value
-            case "b": text = value == "1" ? "TRUE" : "FALSE"
-            default: text = Double(value).map(XLSX.format) ?? value
+            case "s": cell = Int(value).flatMap { $0 < shared.count ? .text(shared[$0]) : nil } ?? .empty
+            case "inlineStr", "str": cell = value.isEmpty ? .empty : .text(value)
+            case "b": cell = .text(value == "1" ? "TRUE" : "FALSE")
+            default: cell = Double(value).map(Cell.number) ?? (value.isEmpty ? .empty : .text(value))
             }
-            if !text.isEmpty { cells[colIndex] = text }
+            if cell != .empty { cells[colIndex] = cell }
             colIndex += 1
         case "row":
-            // Rows out of order cannot be streamed; they are rare enough (no spreadsheet program writes them) to refuse.
+            // Rows out of order cannot be streamed; no spreadsheet program writes them, so they are refused.
             guard rowIndex >= next else {
                 failure = XLSX.ReadError(description: "XLSX 工作表的行顺序错乱（第 \(rowIndex + 1) 行出现在第 \(next) 行之后）")
                 stopped = true
@@ -346,7 +354,7 @@ private final class RowStreamParser: NSObject, XMLParserDelegate {
                 next += 1
             }
             let width = (cells.keys.max() ?? -1) + 1
-            guard emit((0..<width).map { cells[$0] ?? "" }, parser) else { return }
+            guard emit((0..<width).map { cells[$0] ?? .empty }, parser) else { return }
             next += 1
         default: break
         }
@@ -428,72 +436,6 @@ private final class SharedStringsParser: NSObject, XMLParserDelegate {
         case "t": inText = false
         case "rPh": inPhonetic = false
         case "si": strings.append(current)
-        default: break
-        }
-    }
-}
-
-private final class SheetParser: NSObject, XMLParserDelegate {
-    let shared: [String]
-    var rows: [Int: [Int: Cell]] = [:]
-    var rowIndex = 0
-    var colIndex = 0
-    var type = ""
-    var value = ""
-    var collecting = false
-
-    init(shared: [String]) { self.shared = shared }
-
-    static func parse(_ data: Data, shared: [String]) -> [[Cell]] {
-        let p = SheetParser(shared: shared)
-        let parser = XMLParser(data: data)
-        parser.delegate = p
-        parser.parse()
-        guard let maxRow = p.rows.keys.max() else { return [] }
-        return (0...maxRow).map { r in
-            let cells = p.rows[r] ?? [:]
-            guard let maxCol = cells.keys.max() else { return [] }
-            return (0...maxCol).map { cells[$0] ?? .empty }
-        }
-    }
-
-    func parser(
-        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-        attributes: [String: String] = [:]
-    ) {
-        switch xmlLocalName(name) {
-        case "row":
-            if let r = attributes["r"].flatMap(Int.init) { rowIndex = r - 1 } else { rowIndex = (rows.keys.max() ?? -1) + 1 }
-            colIndex = 0
-        case "c":
-            if let ref = attributes["r"] {
-                colIndex = XLSX.columnIndex(ref.prefix { $0.isLetter })
-            }
-            type = attributes["t"] ?? "n"
-            value = ""
-        case "v", "t":
-            collecting = true
-        default: break
-        }
-    }
-
-    func parser(_ parser: XMLParser, foundCharacters string: String) {
-        if collecting { value += string }
-    }
-
-    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-        switch xmlLocalName(name) {
-        case "v", "t": collecting = false
-        case "c":
-            let cell: Cell
-            switch type {
-            case "s": cell = Int(value).flatMap { $0 < shared.count ? .text(shared[$0]) : nil } ?? .empty
-            case "inlineStr", "str": cell = .text(value)
-            case "b": cell = .text(value == "1" ? "TRUE" : "FALSE")
-            default: cell = Double(value).map(Cell.number) ?? (value.isEmpty ? .empty : .text(value))
-            }
-            if cell != .empty { rows[rowIndex, default: [:]][colIndex] = cell }
-            colIndex += 1
         default: break
         }
     }

@@ -308,12 +308,7 @@ struct RegisterSamplingTests {
     /// A workbook as Excel writes one: shared strings, and here a namespace prefix on every sheet element.
     static func handmadeWorkbook(rows: [(Int, [String])], shared: [String]) throws -> Data {
         let archive = try Archive(data: Data(), accessMode: .create)
-        func add(_ path: String, _ text: String) throws {
-            let data = Data(text.utf8)
-            try archive.addEntry(
-                with: path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate,
-                provider: { position, size in data.subdata(in: Int(position)..<Int(position) + size) })
-        }
+        func add(_ path: String, _ text: String) throws { try XLSX.addPart(path, text, to: archive) }
         let main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
         let rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
         try add("xl/workbook.xml", #"<workbook xmlns="\#(main)" xmlns:r="\#(rel)"><sheets><sheet name="名单" sheetId="1" r:id="rId1"/></sheets></workbook>"#)

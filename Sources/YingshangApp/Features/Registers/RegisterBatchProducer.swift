@@ -190,86 +190,99 @@ final class RegisterBatchProducer: @unchecked Sendable {
     }
 }
 
+/// Hands items from one thread to another with at most `capacity` waiting, so the two overlap without the
+/// producer running ahead; the end (or the producer's error) and a consumer giving up travel through it too.
+final class Handoff<Item>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var queue: [Item] = []
+    private let capacity: Int
+    private var closed = false
+    private var failure: (any Error)?
+    private var cancelled = false
+
+    init(capacity: Int = 2) { self.capacity = capacity }
+
+    /// Waits for room; false once the consumer has given up (the producer should stop).
+    func put(_ item: Item) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.count >= capacity && !cancelled { condition.wait() }
+        if cancelled { return false }
+        queue.append(item)
+        condition.broadcast()
+        return true
+    }
+
+    /// The producer is done, with the error that stopped it if any.
+    func close(_ error: (any Error)?) {
+        condition.lock()
+        closed = true
+        failure = error
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next item, nil after the last; rethrows what stopped the producer.
+    func take() throws -> Item? {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty && !closed { condition.wait() }
+        if !queue.isEmpty {
+            let item = queue.removeFirst()
+            condition.broadcast()
+            return item
+        }
+        if let failure { throw failure }
+        return nil
+    }
+
+    /// The consumer gives up; with `waiting`, returns only once the producer has closed.
+    func cancel(waiting: Bool) {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        while waiting && !closed { condition.wait() }
+        condition.unlock()
+    }
+}
+
 /// Hands batches from the reading thread to the writing thread, at most two waiting, so reading and checking
 /// the next chunk overlaps with SQLite writing the last one (one core each).
 final class BatchPipe: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var queue: [RegisterRowBatch] = []
-    private var finished = false
-    private var failure: (any Error)?
-    private var cancelled = false
-    private var producerDone = false
+    private let handoff = Handoff<RegisterRowBatch>()
 
     /// Reads every batch of `producer` into the pipe on a thread of its own.
     func start(_ producer: RegisterBatchProducer) {
-        let thread = Thread { [self] in
+        let handoff = handoff
+        let thread = Thread {
             do {
                 while let batch = try producer.next() {
-                    guard put(batch) else { break }
+                    guard handoff.put(batch) else { break }
                 }
-                close(nil)
+                handoff.close(nil)
             } catch {
-                close(error)
+                handoff.close(error)
             }
         }
         thread.stackSize = 1 << 20
         thread.start()
     }
 
-    private func put(_ batch: RegisterRowBatch) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while queue.count >= 2 && !cancelled { condition.wait() }
-        if cancelled { return false }
-        queue.append(batch)
-        condition.broadcast()
-        return true
-    }
-
-    private func close(_ error: (any Error)?) {
-        condition.lock()
-        finished = true
-        failure = error
-        producerDone = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
     /// The next batch, nil at the end; rethrows what stopped the reader.
-    func take() throws -> RegisterRowBatch? {
-        condition.lock()
-        defer { condition.unlock() }
-        while queue.isEmpty && !finished { condition.wait() }
-        if !queue.isEmpty {
-            let batch = queue.removeFirst()
-            condition.broadcast()
-            return batch
-        }
-        if let failure { throw failure }
-        return nil
-    }
+    func take() throws -> RegisterRowBatch? { try handoff.take() }
 
     /// Stops the reader (the writer failed) and waits until it has let go of the producer.
-    func cancel() {
-        condition.lock()
-        cancelled = true
-        condition.broadcast()
-        while !producerDone { condition.wait() }
-        condition.unlock()
-    }
+    func cancel() { handoff.cancel(waiting: true) }
 }
 
 /// The rows of a workbook's first sheet, parsed on a thread of its own and handed over in chunks (at most two
 /// waiting), so a large sheet streams like a CSV file instead of being read whole (100,000 rows took 300 MB).
 final class RowFeed: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var chunks: [[[String]]] = []
-    private var done = false
-    private var failure: (any Error)?
-    private var cancelled = false
+    private let handoff = Handoff<[[String]]>()
 
     static func start(_ source: XLSX.Source, chunkRows: Int = 2_000) -> RowFeed {
         let feed = RowFeed()
+        let handoff = feed.handoff
         let thread = Thread {
             var chunk: [[String]] = []
             do {
@@ -277,12 +290,12 @@ final class RowFeed: @unchecked Sendable {
                     chunk.append(row)
                     guard chunk.count >= chunkRows else { return true }
                     defer { chunk = [] }
-                    return feed.put(chunk)
+                    return handoff.put(chunk)
                 }
-                if !chunk.isEmpty { _ = feed.put(chunk) }
-                feed.close(nil)
+                if !chunk.isEmpty { _ = handoff.put(chunk) }
+                handoff.close(nil)
             } catch {
-                feed.close(error)
+                handoff.close(error)
             }
         }
         // libxml2 recurses on the C stack.
@@ -291,45 +304,11 @@ final class RowFeed: @unchecked Sendable {
         return feed
     }
 
-    private func put(_ rows: [[String]]) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while chunks.count >= 2 && !cancelled { condition.wait() }
-        if cancelled { return false }
-        chunks.append(rows)
-        condition.broadcast()
-        return true
-    }
-
-    private func close(_ error: (any Error)?) {
-        condition.lock()
-        done = true
-        failure = error
-        condition.broadcast()
-        condition.unlock()
-    }
-
     /// The next rows, nil after the last; rethrows what stopped the parser.
-    func take() throws -> [[String]]? {
-        condition.lock()
-        defer { condition.unlock() }
-        while chunks.isEmpty && !done { condition.wait() }
-        if !chunks.isEmpty {
-            let rows = chunks.removeFirst()
-            condition.broadcast()
-            return rows
-        }
-        if let failure { throw failure }
-        return nil
-    }
+    func take() throws -> [[String]]? { try handoff.take() }
 
     /// Lets the parser stop (its temporary file is removed as it returns).
-    func cancel() {
-        condition.lock()
-        cancelled = true
-        condition.broadcast()
-        condition.unlock()
-    }
+    func cancel() { handoff.cancel(waiting: false) }
 }
 
 /// Runs blocking work on a thread of its own (not the shared pools, which serve requests and queries).
