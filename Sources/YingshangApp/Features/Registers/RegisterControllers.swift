@@ -1,5 +1,6 @@
 import Fluent
 import SQLKit
+import SQLiteNIO
 import Vapor
 import YingshangCore
 import YingshangOffice
@@ -235,6 +236,21 @@ struct RegisterWebController {
             // Pages in credit-code order through the (snapshot, code) index, read as plain rows (not models): memory
             // stays flat and a million rows take seconds, not minutes.
             var after: String? = nil
+            if let lite = req.db as? any SQLiteDatabase {
+                while true {
+                    let from = after
+                    let page = try await lite.withConnection { conn in
+                        try await onOwnThread {
+                            guard let handle = SQLiteDirect.handle(of: conn) else { throw AppError.conflict("无法取得 SQLite 连接") }
+                            return try SQLiteDirect.exportPage(
+                                handle: handle, snapshot: snapshot, after: from, limit: Self.exportPage, columns: columns, extraKeys: extraKeys)
+                        }
+                    }
+                    if !page.text.isEmpty { try await writer.write(.buffer(ByteBuffer(string: page.text))) }
+                    guard page.rows == Self.exportPage, let last = page.last else { return }
+                    after = last
+                }
+            }
             while true {
                 var page = sql.select().columns((columns + ["extra"]).map { SQLIdentifier($0) }).from(Enterprise.schema)
                     .where("snapshot_id", .equal, SQLBind(snapshot))
