@@ -22,6 +22,12 @@ final class RegisterSnapshot: Model, @unchecked Sendable {
     /// file leaves none behind).
     static func ensure(_ campaignID: UUID, on db: any Database) async throws -> Int {
         if let id = try await number(of: campaignID, on: db) { return id }
+        if let sql = db as? any SQLDatabase, sql.dialect.name != "sqlite" {
+            // Two first imports at once on PostgreSQL: the second finds the first's row instead of failing on the
+            // unique key (SQLite imports take the write lock before this, so they never race here).
+            try await sql.raw("INSERT INTO register_snapshots (campaign_id) VALUES (\(bind: campaignID)) ON CONFLICT (campaign_id) DO NOTHING").run()
+            if let id = try await number(of: campaignID, on: db) { return id }
+        }
         let snapshot = RegisterSnapshot()
         snapshot.$campaign.id = campaignID
         try await snapshot.create(on: db)
