@@ -202,7 +202,7 @@ extension XLSX {
 
     /// The rows of the first sheet, one at a time, as text (numbers as typed), with an empty row for each row the
     /// sheet skips, so row numbers match Excel's. The sheet's XML is inflated into a temporary file and parsed as a
-    /// stream: a sheet of a million rows never sits in memory (its shared strings do). `body` returns false to stop.
+    /// stream: a sheet of a million rows never sits in memory (its shared strings do, packed). `body` returns false to stop.
     public static func forEachRow(of source: Source, _ body: ([String]) throws -> Bool) throws {
         let book = try OpenWorkbook(source)
         guard let path = book.sheets.first?.path else { throw ReadError(description: "XLSX 文件中没有工作表") }
@@ -219,7 +219,7 @@ extension XLSX {
 private struct OpenWorkbook {
     let archive: Archive
     let sheets: [(name: String, path: String)]
-    let shared: [String]
+    let shared: SharedStrings
 
     init(_ source: XLSX.Source) throws {
         do {
@@ -239,7 +239,11 @@ private struct OpenWorkbook {
             if target.hasPrefix("/") { target.removeFirst() } else { target = "xl/" + target }
             return (name, target)
         }
-        shared = try Self.part("xl/sharedStrings.xml", of: archive).map(SharedStringsParser.parse) ?? []
+        if let entry = archive["xl/sharedStrings.xml"] {
+            shared = try SharedStringsParser.parse(entry, of: archive)
+        } else {
+            shared = SharedStrings()
+        }
     }
 
     func part(_ path: String) throws -> Data? { try Self.part(path, of: archive) }
@@ -259,7 +263,7 @@ private func xmlLocalName(_ name: String) -> Substring {
 
 /// Hands each `<row>` of a sheet to `body` as soon as it ends, with an empty row for each row the sheet skips.
 private final class RowStreamParser: NSObject, XMLParserDelegate {
-    let shared: [String]
+    let shared: SharedStrings
     let body: ([Cell]) throws -> Bool
     var failure: (any Error)?
     var stopped = false
@@ -272,14 +276,14 @@ private final class RowStreamParser: NSObject, XMLParserDelegate {
     var value = ""
     var collecting = false
 
-    init(shared: [String], body: @escaping ([Cell]) throws -> Bool) {
+    init(shared: SharedStrings, body: @escaping ([Cell]) throws -> Bool) {
         self.shared = shared
         self.body = body
     }
 
     /// Runs `parser` over a sheet; `body` returns false to stop. Throws what `body` threw, or a Chinese error for
     /// XML that does not parse.
-    static func rows(of parser: XMLParser, shared: [String], _ body: ([Cell]) throws -> Bool) throws {
+    static func rows(of parser: XMLParser, shared: SharedStrings, _ body: ([Cell]) throws -> Bool) throws {
         // The parser only calls `body` while `parse()` runs.
         try withoutActuallyEscaping(body) { body in
             let delegate = RowStreamParser(shared: shared, body: body)
@@ -401,17 +405,42 @@ private final class RelsParser: NSObject, XMLParserDelegate {
     }
 }
 
+/// A workbook's shared strings packed in one buffer: Excel keeps every distinct text of a workbook there, four
+/// million of them for a million-row register, which as Swift strings took several hundred megabytes.
+struct SharedStrings {
+    private var bytes: [UInt8] = []
+    private var ends: [UInt32] = []
+
+    var count: Int { ends.count }
+
+    mutating func append(_ s: String) {
+        bytes.append(contentsOf: s.utf8)
+        ends.append(UInt32(truncatingIfNeeded: bytes.count))
+    }
+
+    subscript(i: Int) -> String {
+        let start = i == 0 ? 0 : Int(ends[i - 1])
+        return String(decoding: bytes[start..<Int(ends[i])], as: UTF8.self)
+    }
+}
+
 private final class SharedStringsParser: NSObject, XMLParserDelegate {
-    var strings: [String] = []
+    var strings = SharedStrings()
     var current = ""
     var inText = false
     var inPhonetic = false
 
-    static func parse(_ data: Data) -> [String] {
+    /// Parsed from a temporary file as a stream: the part itself is often larger than the strings it holds.
+    static func parse(_ entry: Entry, of archive: Archive) throws -> SharedStrings {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("yingshang-strings-\(UUID().uuidString).xml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        _ = try archive.extract(entry, to: file, skipCRC32: false)
+        guard let parser = XMLParser(contentsOf: file) else { throw XLSX.ReadError(description: "无法读取 XLSX 共享字符串") }
         let p = SharedStringsParser()
-        let parser = XMLParser(data: data)
         parser.delegate = p
-        parser.parse()
+        let ok = parser.parse()
+        parser.delegate = nil
+        if !ok { throw XLSX.ReadError(description: "XLSX 共享字符串无法解析（第 \(parser.lineNumber) 行 XML 有误）") }
         return p.strings
     }
 
@@ -419,7 +448,7 @@ private final class SharedStringsParser: NSObject, XMLParserDelegate {
         _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
         attributes: [String: String] = [:]
     ) {
-        switch name {
+        switch xmlLocalName(name) {
         case "si": current = ""
         case "rPh": inPhonetic = true
         case "t": inText = !inPhonetic
@@ -432,7 +461,7 @@ private final class SharedStringsParser: NSObject, XMLParserDelegate {
     }
 
     func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-        switch name {
+        switch xmlLocalName(name) {
         case "t": inText = false
         case "rPh": inPhonetic = false
         case "si": strings.append(current)
