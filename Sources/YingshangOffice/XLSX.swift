@@ -215,13 +215,42 @@ extension XLSX {
     }
 }
 
+extension XLSX {
+    /// Data rows of the first sheet (the header row not counted), for a progress bar: from the sheet's
+    /// `<dimension ref="A1:I1000001"/>`, read from the first 64 KB of the sheet, or from its size. Nil if the
+    /// workbook cannot be opened.
+    public static func estimatedRows(of source: Source) -> Int? {
+        guard let book = try? OpenWorkbook(source, sharedStrings: false), let path = book.sheets.first?.path,
+            let entry = book.archive[path]
+        else { return nil }
+        struct Enough: Error {}
+        var head = Data()
+        do {
+            _ = try book.archive.extract(entry, skipCRC32: true) { chunk in
+                head.append(chunk)
+                if head.count >= 65_536 { throw Enough() }
+            }
+        } catch {}
+        let text = String(decoding: head.prefix(65_536), as: UTF8.self)
+        if let dimension = text.range(of: "dimension ref=\""),
+            let end = text[dimension.upperBound...].firstIndex(of: "\"")
+        {
+            let ref = text[dimension.upperBound..<end]
+            let last = ref.split(separator: ":").last.map { $0.drop { $0.isLetter } }
+            if let rows = last.flatMap({ Int($0) }), rows > 1 { return rows - 1 }
+        }
+        // About 250 bytes of sheet XML per row of a register.
+        return max(1, Int(entry.uncompressedSize) / 250)
+    }
+}
+
 /// A workbook opened for reading: its sheets in order (name and part path) and its shared strings.
 private struct OpenWorkbook {
     let archive: Archive
     let sheets: [(name: String, path: String)]
     let shared: SharedStrings
 
-    init(_ source: XLSX.Source) throws {
+    init(_ source: XLSX.Source, sharedStrings: Bool = true) throws {
         do {
             switch source {
             case .data(let data): archive = try Archive(data: data, accessMode: .read)
@@ -239,7 +268,7 @@ private struct OpenWorkbook {
             if target.hasPrefix("/") { target.removeFirst() } else { target = "xl/" + target }
             return (name, target)
         }
-        if let entry = archive["xl/sharedStrings.xml"] {
+        if sharedStrings, let entry = archive["xl/sharedStrings.xml"] {
             shared = try SharedStringsParser.parse(entry, of: archive)
         } else {
             shared = SharedStrings()

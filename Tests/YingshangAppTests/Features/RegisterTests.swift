@@ -318,7 +318,7 @@ struct RegisterSamplingTests {
         try add(
             "xl/sharedStrings.xml",
             #"<sst xmlns="\#(main)">"# + shared.map { "<si><t>\(XLSX.escape($0))</t></si>" }.joined() + "</sst>")
-        var sheet = #"<x:worksheet xmlns:x="\#(main)"><x:sheetData>"#
+        var sheet = #"<x:worksheet xmlns:x="\#(main)"><x:dimension ref="A1:D\#(rows.last?.0 ?? 1)"/><x:sheetData>"#
         for (number, cells) in rows {
             sheet += #"<x:row r="\#(number)">"#
             for (i, cell) in cells.enumerated() where !cell.isEmpty {
@@ -355,6 +355,10 @@ struct RegisterSamplingTests {
             #expect(same)
             #expect(streamed.count == 2_600)
             #expect(streamed[3].isEmpty && streamed[4].isEmpty)
+            // The progress bar's estimate comes from the declared dimension (the zip's bytes say nothing about rows).
+            #expect(XLSX.estimatedRows(of: .data(good)) == 2_599)
+            #expect((XLSX.estimatedRows(of: .data(try XLSX.write([Sheet(name: "a", rows: [[.text("x")], [.text("y")]])]))) ?? 0) >= 1)
+            #expect(XLSX.estimatedRows(of: .data(Data("不是表格".utf8))) == nil)
             var firstTwo = 0
             try XLSX.forEachRow(of: .data(good)) { _ in firstTwo += 1; return firstTwo < 2 }
             #expect(firstTwo == 2)

@@ -68,12 +68,7 @@ final class RegisterBatchProducer: @unchecked Sendable {
             offset = end
             finished = end >= rows.count
         case .xlsx(let source):
-            if feed == nil {
-                switch source {
-                case .data(let data): feed = RowFeed.start(.data(data))
-                case .file(let path): feed = RowFeed.start(.file(URL(fileURLWithPath: path)))
-                }
-            }
+            if feed == nil { feed = RowFeed.start(source.workbook) }
             if let rows = try feed?.take() {
                 for row in rows { take(strings: row) }
             } else {

@@ -49,6 +49,13 @@ enum RegisterImporter {
     enum Source: Sendable {
         case data(Data)
         case file(String)
+
+        var workbook: XLSX.Source {
+            switch self {
+            case .data(let data): return .data(data)
+            case .file(let path): return .file(URL(fileURLWithPath: path))
+            }
+        }
     }
 
     /// A failed all-or-nothing import: thrown inside the transaction so nothing inserted stays.
@@ -90,7 +97,13 @@ enum RegisterImporter {
         } else {
             throw AppError.invalid(["file": "无法识别文件编码（支持 UTF-8 和 GB18030/GBK 的 CSV，或 XLSX）"])
         }
-        let estimate = estimateRows(head: head, total: try size(source))
+        let estimate: Int
+        if case .xlsx = input {
+            // The first bytes of a zip say nothing about its rows; the sheet's declared dimension does.
+            estimate = XLSX.estimatedRows(of: source.workbook) ?? 1
+        } else {
+            estimate = estimateRows(head: head, total: try size(source))
+        }
         var townships: [String: String] = [:]
         for r in try await Region.query(on: db).filter(\.$level == RegionLevel.township.rawValue).all() {
             townships[r.name] = r.code
