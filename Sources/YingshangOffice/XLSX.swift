@@ -217,8 +217,8 @@ extension XLSX {
 
 extension XLSX {
     /// Data rows of the first sheet (the header row not counted), for a progress bar: from the sheet's
-    /// `<dimension ref="A1:I1000001"/>`, read from the first 64 KB of the sheet, or from its size. Nil if the
-    /// workbook cannot be opened.
+    /// `<dimension ref="A1:I1000001"/>` in the first 64 KB of the sheet, or from its size and the length of the rows
+    /// there. Nil if the workbook cannot be opened.
     public static func estimatedRows(of source: Source) -> Int? {
         guard let book = try? OpenWorkbook(source, sharedStrings: false), let path = book.sheets.first?.path,
             let entry = book.archive[path]
@@ -239,8 +239,10 @@ extension XLSX {
             let last = ref.split(separator: ":").last.map { $0.drop { $0.isLetter } }
             if let rows = last.flatMap({ Int($0) }), rows > 1 { return rows - 1 }
         }
-        // About 250 bytes of sheet XML per row of a register.
-        return max(1, Int(entry.uncompressedSize) / 250)
+        // No dimension: the sheet's size over the bytes per row in its first 64 KB (each row ends in `row>`).
+        let ended = text.components(separatedBy: "row>").count - 1
+        let perRow = ended > 1 ? max(1, text.utf8.count / ended) : 250
+        return max(1, Int(entry.uncompressedSize) / perRow - 1)
     }
 }
 
