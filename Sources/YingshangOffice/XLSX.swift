@@ -205,11 +205,11 @@ extension XLSX {
     /// stream: a sheet of a million rows never sits in memory (its shared strings do, packed). `body` returns false to stop.
     public static func forEachRow(of source: Source, _ body: ([String]) throws -> Bool) throws {
         let book = try OpenWorkbook(source)
-        guard let path = book.sheets.first?.path else { throw ReadError(description: "XLSX 文件中没有工作表") }
+        guard let path = book.sheets.first?.path else { throw ReadError(description: "XLSX 文件中没有工作表（文件可能已损坏，请在 Excel 中另存后再导入）") }
         guard let entry = book.archive[path] else { throw ReadError(description: "XLSX 文件缺少工作表 \(path)") }
         let sheetFile = FileManager.default.temporaryDirectory.appendingPathComponent("yingshang-sheet-\(UUID().uuidString).xml")
         defer { try? FileManager.default.removeItem(at: sheetFile) }
-        _ = try book.archive.extract(entry, to: sheetFile, skipCRC32: false)
+        try inflating { _ = try book.archive.extract(entry, to: sheetFile, skipCRC32: false) }
         guard let parser = XMLParser(contentsOf: sheetFile) else { throw ReadError(description: "无法读取 XLSX 工作表") }
         try RowStreamParser.rows(of: parser, shared: book.shared) { try body($0.map(\.string)) }
     }
@@ -282,8 +282,19 @@ private struct OpenWorkbook {
     private static func part(_ path: String, of archive: Archive) throws -> Data? {
         guard let entry = archive[path] else { return nil }
         var out = Data()
-        _ = try archive.extract(entry, skipCRC32: false) { out.append($0) }
+        try inflating { _ = try archive.extract(entry, skipCRC32: false) { out.append($0) } }
         return out
+    }
+}
+
+/// Runs a decompression; the zip library's own errors (English, technical) become one Chinese message.
+private func inflating(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as XLSX.ReadError {
+        throw error
+    } catch {
+        throw XLSX.ReadError(description: "XLSX 文件已损坏或不完整，无法解压（请在 Excel 中另存后再导入）")
     }
 }
 
@@ -379,7 +390,8 @@ private final class RowStreamParser: NSObject, XMLParserDelegate {
         case "row":
             // Rows out of order cannot be streamed; no spreadsheet program writes them, so they are refused.
             guard rowIndex >= next else {
-                failure = XLSX.ReadError(description: "XLSX 工作表的行顺序错乱（第 \(rowIndex + 1) 行出现在第 \(next) 行之后）")
+                failure = XLSX.ReadError(
+                    description: "XLSX 工作表的行顺序错乱（第 \(rowIndex + 1) 行出现在第 \(next) 行之后），文件可能已损坏，请在 Excel 中另存后再导入")
                 stopped = true
                 parser.abortParsing()
                 return
@@ -465,7 +477,7 @@ private final class SharedStringsParser: NSObject, XMLParserDelegate {
     static func parse(_ entry: Entry, of archive: Archive) throws -> SharedStrings {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("yingshang-strings-\(UUID().uuidString).xml")
         defer { try? FileManager.default.removeItem(at: file) }
-        _ = try archive.extract(entry, to: file, skipCRC32: false)
+        try inflating { _ = try archive.extract(entry, to: file, skipCRC32: false) }
         guard let parser = XMLParser(contentsOf: file) else { throw XLSX.ReadError(description: "无法读取 XLSX 共享字符串") }
         let p = SharedStringsParser()
         parser.delegate = p

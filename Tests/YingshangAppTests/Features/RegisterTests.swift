@@ -381,11 +381,22 @@ struct RegisterSamplingTests {
             let one = try #require(try await Enterprise.register(of: cid, on: app.db).filter(\.$uscc == Self.code(32_000)).first())
             #expect([one.name, one.townshipCode, one.size] == ["表格企业2000", "370799101", "小型"])
 
-            // Not a workbook after all: a Chinese error, nothing stored.
-            var broken = good
-            broken.replaceSubrange(100..<400, with: Data(repeating: 0, count: 300))
-            await #expect(throws: (any Error).self) {
-                _ = try await RegisterImporter.run(campaignID: cid, data: broken, filename: "坏.xlsx", skipInvalid: false, db: app.db)
+            // Not a workbook after all, damaged at its start or in the sheet: a Chinese error, nothing stored.
+            var damaged: [Data] = [100, good.count / 2, good.count / 3].map { at in
+                var broken = good
+                broken.replaceSubrange(at..<at + 300, with: Data(repeating: 0, count: 300))
+                return broken
+            }
+            damaged.append(good.prefix(good.count * 7 / 10))  // cut off: no central directory
+            for broken in damaged {
+                do {
+                    _ = try await RegisterImporter.run(campaignID: cid, data: broken, filename: "坏.xlsx", skipInvalid: false, db: app.db)
+                    Issue.record("a corrupted workbook was imported")
+                } catch {
+                    let message = String(describing: error)
+                    #expect(message.hasPrefix("XLSX") || message.hasPrefix("不是有效的 XLSX"), "\(message)")
+                    #expect(message.contains("损坏") || message.contains("无法按 ZIP 格式读取"), "\(message)")
+                }
             }
             #expect(try await Enterprise.register(of: cid, on: app.db).count() == before + 2_597)
         }
