@@ -234,7 +234,8 @@ struct RegisterWebController {
             let header = EnterpriseRegister.Column.allCases.map(\.chineseName) + extraKeys
             try await writer.write(.buffer(ByteBuffer(string: CSVWriter.bom + CSVWriter.line(header))))
             // Pages in credit-code order through the (snapshot, code) index, read as plain rows (not models): memory
-            // stays flat and a million rows take seconds, not minutes.
+            // stays flat and a million rows take seconds, not minutes. SQLite reads through its C interface (6.5 s
+            // for a million rows against 11.9 s through SQLKit); PostgreSQL through SQLKit.
             var after: String? = nil
             if let lite = req.db as? any SQLiteDatabase {
                 while true {
@@ -261,11 +262,7 @@ struct RegisterWebController {
                 for row in rows {
                     var cells = try columns.map { try row.decode(column: $0, as: String?.self) ?? "" }
                     last = cells[0]
-                    if !extraKeys.isEmpty {
-                        let extra = try row.decode(column: "extra", as: String.self)
-                        let values = extra == "{}" ? [:] : (try? JSONDecoder().decode([String: String].self, from: Data(extra.utf8))) ?? [:]
-                        cells += extraKeys.map { values[$0] ?? "" }
-                    }
+                    if !extraKeys.isEmpty { cells += Enterprise.extraCells(try row.decode(column: "extra", as: String.self), keys: extraKeys) }
                     text += CSVWriter.line(cells)
                 }
                 if !text.isEmpty { try await writer.write(.buffer(ByteBuffer(string: text))) }

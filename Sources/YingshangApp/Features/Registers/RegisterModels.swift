@@ -55,6 +55,12 @@ final class Enterprise: Model, @unchecked Sendable {
 
     init() {}
 
+    /// The values of the named extra columns in a row's `extra` JSON, "" where the row has none (the export's cells).
+    static func extraCells(_ extra: String, keys: [String]) -> [String] {
+        let values = extra == "{}" ? [:] : (try? JSONDecoder().decode([String: String].self, from: Data(extra.utf8))) ?? [:]
+        return keys.map { values[$0] ?? "" }
+    }
+
     /// The campaign's register as a query; matches nothing while the campaign has no snapshot.
     static func register(of campaignID: UUID, on db: any Database) async throws -> QueryBuilder<Enterprise> {
         let snapshot = try await RegisterSnapshot.number(of: campaignID, on: db) ?? -1

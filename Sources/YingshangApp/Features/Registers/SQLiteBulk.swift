@@ -155,11 +155,7 @@ enum SQLiteDirect {
                 return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite_nio_sqlite3_column_bytes(stmt, Int32(i)))), as: UTF8.self)
             }
             var cells = (0..<columns.count).map(column)
-            if !extraKeys.isEmpty {
-                let extra = column(columns.count)
-                let values = extra == "{}" ? [:] : (try? JSONDecoder().decode([String: String].self, from: Data(extra.utf8))) ?? [:]
-                cells += extraKeys.map { values[$0] ?? "" }
-            }
+            if !extraKeys.isEmpty { cells += Enterprise.extraCells(column(columns.count), keys: extraKeys) }
             text += CSVWriter.line(cells)
             last = cells.first
             rows += 1
