@@ -46,7 +46,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "YingshangCoreTests", dependencies: ["YingshangCore", "YingshangOffice"]),
+        .testTarget(
+            name: "YingshangCoreTests",
+            dependencies: ["YingshangCore", "YingshangOffice", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(
             name: "YingshangAppTests",
             dependencies: [

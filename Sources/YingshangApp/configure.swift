@@ -53,6 +53,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.views.use(.leaf)
 
     app.middleware = .init()
+    app.middleware.use(SecurityHeadersMiddleware(hsts: config.secureCookies))
     app.middleware.use(RequestMetricsMiddleware())
     app.middleware.use(AppErrorMiddleware(environment: app.environment))
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
@@ -97,6 +98,7 @@ enum Migrations {
             AddAttachmentIssuedOn(),
             MoveEnterpriseKeyToIndex(),
             MoveRegisterToIntegerKeys(),
+            SeedOfficialHolidays(),
         ]
     }
 

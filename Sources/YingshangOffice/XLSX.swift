@@ -38,6 +38,28 @@ public enum XLSX {
         public let description: String
     }
 
+    /// What a workbook from outside may inflate to. A 2 MB file can hold a sheet that inflates to gigabytes (a
+    /// "zip bomb"), so every part is counted while it is inflated and refused as soon as it passes a bound; cells,
+    /// columns and rows are bounded while the sheet is parsed. The figures are Excel's own limits where it has
+    /// one (32,767 characters a cell, 16,384 columns, 1,048,576 rows).
+    public enum Limits {
+        /// A sheet or shared-strings part streamed through a temporary file (a million-row register is ~300 MB).
+        public static let streamedPartBytes: Int64 = 1 << 30
+        /// A part read into memory (workbook, relationships, and the sheets of `read`: catalogs, answers, records).
+        public static let inMemoryPartBytes: Int64 = 64 << 20
+        /// Inflated bytes per compressed byte; real spreadsheets stay far below (XML compresses ~5–20 : 1).
+        public static let compressionRatio: Int64 = 100
+        /// The ratio is only checked past this size, so a small, very regular part is never refused.
+        public static let ratioGraceBytes: Int64 = 16 << 20
+        public static let cellCharacters = 32_767
+        public static let columns = 16_384
+        public static let rows = 1_048_576
+        /// Text of one row, all cells together (a register row is under 4 KB).
+        public static let rowBytes = 4 << 20
+    }
+
+    static func megabytes(_ bytes: Int64) -> String { "\(bytes >> 20) MB" }
+
     public static func format(_ d: Double) -> String {
         if d.rounded() == d && abs(d) < 1e15 { return String(Int64(d)) }
         return "\(d)"
@@ -209,7 +231,7 @@ extension XLSX {
         guard let entry = book.archive[path] else { throw ReadError(description: "XLSX 文件缺少工作表 \(path)") }
         let sheetFile = FileManager.default.temporaryDirectory.appendingPathComponent("yingshang-sheet-\(UUID().uuidString).xml")
         defer { try? FileManager.default.removeItem(at: sheetFile) }
-        try inflating { _ = try book.archive.extract(entry, to: sheetFile, skipCRC32: false) }
+        try book.inflate(entry, to: sheetFile)
         guard let parser = XMLParser(contentsOf: sheetFile) else { throw ReadError(description: "无法读取 XLSX 工作表") }
         try RowStreamParser.rows(of: parser, shared: book.shared) { try body($0.map(\.string)) }
     }
@@ -252,38 +274,101 @@ private struct OpenWorkbook {
     let sheets: [(name: String, path: String)]
     let shared: SharedStrings
 
+    /// The whole file's size: no part can honestly be compressed into more bytes than the file has.
+    let fileBytes: Int64
+
     init(_ source: XLSX.Source, sharedStrings: Bool = true) throws {
         do {
             switch source {
-            case .data(let data): archive = try Archive(data: data, accessMode: .read)
-            case .file(let url): archive = try Archive(url: url, accessMode: .read)
+            case .data(let data):
+                archive = try Archive(data: data, accessMode: .read)
+                fileBytes = Int64(data.count)
+            case .file(let url):
+                archive = try Archive(url: url, accessMode: .read)
+                let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.int64Value
+                fileBytes = size ?? Int64.max
             }
         } catch {
             throw XLSX.ReadError(description: "不是有效的 XLSX 文件（无法按 ZIP 格式读取）")
         }
-        guard let workbook = try Self.part("xl/workbook.xml", of: archive) else {
+        guard let workbook = try Self.part("xl/workbook.xml", of: archive, fileBytes: fileBytes) else {
             throw XLSX.ReadError(description: "不是有效的 XLSX 文件（缺少 xl/workbook.xml）")
         }
-        let rels = try Self.part("xl/_rels/workbook.xml.rels", of: archive).map(RelsParser.parse) ?? [:]
+        let rels = try Self.part("xl/_rels/workbook.xml.rels", of: archive, fileBytes: fileBytes).map(RelsParser.parse) ?? [:]
         sheets = WorkbookParser.parse(workbook).compactMap { name, rid in
             guard var target = rels[rid] else { return nil }
             if target.hasPrefix("/") { target.removeFirst() } else { target = "xl/" + target }
             return (name, target)
         }
         if sharedStrings, let entry = archive["xl/sharedStrings.xml"] {
-            shared = try SharedStringsParser.parse(entry, of: archive)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("yingshang-strings-\(UUID().uuidString).xml")
+            defer { try? FileManager.default.removeItem(at: file) }
+            try Self.inflate(entry, of: archive, fileBytes: fileBytes, to: file)
+            shared = try SharedStringsParser.parse(file)
         } else {
             shared = SharedStrings()
         }
     }
 
-    func part(_ path: String) throws -> Data? { try Self.part(path, of: archive) }
+    func part(_ path: String) throws -> Data? { try Self.part(path, of: archive, fileBytes: fileBytes) }
 
-    private static func part(_ path: String, of archive: Archive) throws -> Data? {
+    func inflate(_ entry: Entry, to file: URL) throws {
+        try Self.inflate(entry, of: archive, fileBytes: fileBytes, to: file)
+    }
+
+    private static func part(_ path: String, of archive: Archive, fileBytes: Int64) throws -> Data? {
         guard let entry = archive[path] else { return nil }
         var out = Data()
-        try inflating { _ = try archive.extract(entry, skipCRC32: false) { out.append($0) } }
+        var budget = InflateBudget(entry, fileBytes: fileBytes, limit: XLSX.Limits.inMemoryPartBytes)
+        try inflating {
+            _ = try archive.extract(entry, skipCRC32: false) { chunk in
+                try budget.add(chunk.count)
+                out.append(chunk)
+            }
+        }
         return out
+    }
+
+    /// Inflates a part into a file, counting as it goes: refused past the size or ratio bound, not after.
+    private static func inflate(_ entry: Entry, of archive: Archive, fileBytes: Int64, to file: URL) throws {
+        guard FileManager.default.createFile(atPath: file.path, contents: nil),
+            let handle = try? FileHandle(forWritingTo: file)
+        else { throw XLSX.ReadError(description: "无法写入临时文件") }
+        defer { try? handle.close() }
+        var budget = InflateBudget(entry, fileBytes: fileBytes, limit: XLSX.Limits.streamedPartBytes)
+        try inflating {
+            _ = try archive.extract(entry, skipCRC32: false) { chunk in
+                try budget.add(chunk.count)
+                try handle.write(contentsOf: chunk)
+            }
+        }
+    }
+}
+
+/// Counts the bytes a part inflates to and stops at the first bound passed, with the limit named in Chinese.
+private struct InflateBudget {
+    let path: String
+    let compressed: Int64
+    let limit: Int64
+    var seen: Int64 = 0
+
+    init(_ entry: Entry, fileBytes: Int64, limit: Int64) {
+        path = entry.path
+        // The declared compressed size is the sender's word; the file's size bounds it.
+        compressed = max(1, min(Int64(clamping: entry.compressedSize), fileBytes))
+        self.limit = limit
+    }
+
+    mutating func add(_ count: Int) throws {
+        seen += Int64(count)
+        if seen > limit {
+            throw XLSX.ReadError(
+                description: "XLSX 文件中的 \(path) 解压后超过 \(XLSX.megabytes(limit)) 的上限，已拒绝（请拆分文件或改用 CSV）")
+        }
+        if seen > XLSX.Limits.ratioGraceBytes && seen > compressed * XLSX.Limits.compressionRatio {
+            throw XLSX.ReadError(
+                description: "XLSX 文件中的 \(path) 压缩比超过 \(XLSX.Limits.compressionRatio):1 的上限（疑似压缩炸弹），已拒绝")
+        }
     }
 }
 
@@ -317,6 +402,7 @@ private final class RowStreamParser: NSObject, XMLParserDelegate {
     var type = ""
     var value = ""
     var collecting = false
+    var rowBytes = 0
 
     init(shared: SharedStrings, body: @escaping ([Cell]) throws -> Bool) {
         self.shared = shared
@@ -354,13 +440,24 @@ private final class RowStreamParser: NSObject, XMLParserDelegate {
         _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
         attributes: [String: String] = [:]
     ) {
+        guard !stopped else { return }
         switch xmlLocalName(name) {
         case "row":
             rowIndex = attributes["r"].flatMap(Int.init).map { $0 - 1 } ?? next
             colIndex = 0
             cells = [:]
+            rowBytes = 0
+            if rowIndex >= XLSX.Limits.rows {
+                refuse("XLSX 工作表超过 \(XLSX.Limits.rows) 行的上限（第 \(rowIndex + 1) 行），已拒绝", parser)
+            }
         case "c":
-            if let ref = attributes["r"] { colIndex = XLSX.columnIndex(ref.prefix { $0.isLetter }) }
+            if let ref = attributes["r"] {
+                let letters = ref.prefix { $0.isLetter }
+                colIndex = letters.count > 3 ? XLSX.Limits.columns : XLSX.columnIndex(letters)
+            }
+            if colIndex >= XLSX.Limits.columns {
+                refuse("XLSX 工作表第 \(rowIndex + 1) 行超过 \(XLSX.Limits.columns) 列的上限，已拒绝", parser)
+            }
             type = attributes["t"] ?? "n"
             value = ""
         case "v", "t":
@@ -370,7 +467,27 @@ private final class RowStreamParser: NSObject, XMLParserDelegate {
     }
 
     func parser(_ parser: XMLParser, foundCharacters string: String) {
-        if collecting { value += string }
+        guard collecting, !stopped else { return }
+        value += string
+        rowBytes += string.utf8.count
+        // Checked as the text arrives, so a cell of gigabytes is refused after a few hundred kilobytes.
+        if value.utf8.count > XLSX.Limits.cellCharacters * 4 { refuseCell(parser) }
+        if rowBytes > XLSX.Limits.rowBytes {
+            refuse("XLSX 工作表第 \(rowIndex + 1) 行的内容超过 \(XLSX.Limits.rowBytes >> 20) MB 的上限，已拒绝", parser)
+        }
+    }
+
+    private func refuseCell(_ parser: XMLParser) {
+        refuse(
+            "XLSX 工作表第 \(rowIndex + 1) 行 \(XLSX.columnName(colIndex)) 列的单元格超过 \(XLSX.Limits.cellCharacters) 个字符的上限，已拒绝",
+            parser)
+    }
+
+    private func refuse(_ message: String, _ parser: XMLParser) {
+        guard !stopped else { return }
+        failure = XLSX.ReadError(description: message)
+        stopped = true
+        parser.abortParsing()
     }
 
     func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
@@ -378,6 +495,7 @@ private final class RowStreamParser: NSObject, XMLParserDelegate {
         switch xmlLocalName(name) {
         case "v", "t": collecting = false
         case "c":
+            if value.count > XLSX.Limits.cellCharacters { return refuseCell(parser) }
             let cell: Cell
             switch type {
             case "s": cell = Int(value).flatMap { $0 < shared.count ? .text(shared[$0]) : nil } ?? .empty
@@ -474,15 +592,13 @@ private final class SharedStringsParser: NSObject, XMLParserDelegate {
     var inPhonetic = false
 
     /// Parsed from a temporary file as a stream: the part itself is often larger than the strings it holds.
-    static func parse(_ entry: Entry, of archive: Archive) throws -> SharedStrings {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("yingshang-strings-\(UUID().uuidString).xml")
-        defer { try? FileManager.default.removeItem(at: file) }
-        try inflating { _ = try archive.extract(entry, to: file, skipCRC32: false) }
+    static func parse(_ file: URL) throws -> SharedStrings {
         guard let parser = XMLParser(contentsOf: file) else { throw XLSX.ReadError(description: "无法读取 XLSX 共享字符串") }
         let p = SharedStringsParser()
         parser.delegate = p
         let ok = parser.parse()
         parser.delegate = nil
+        if let failure = p.failure { throw failure }
         if !ok { throw XLSX.ReadError(description: "XLSX 共享字符串无法解析（第 \(parser.lineNumber) 行 XML 有误）") }
         return p.strings
     }
@@ -499,8 +615,16 @@ private final class SharedStringsParser: NSObject, XMLParserDelegate {
         }
     }
 
+    var failure: XLSX.ReadError?
+
     func parser(_ parser: XMLParser, foundCharacters string: String) {
-        if inText { current += string }
+        guard inText, failure == nil else { return }
+        current += string
+        if current.utf8.count > XLSX.Limits.cellCharacters * 4 {
+            failure = XLSX.ReadError(
+                description: "XLSX 共享字符串第 \(strings.count + 1) 项超过 \(XLSX.Limits.cellCharacters) 个字符的上限，已拒绝")
+            parser.abortParsing()
+        }
     }
 
     func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
@@ -531,12 +655,17 @@ public enum CSVWriter {
         row.map(quote).joined(separator: ",") + "\r\n"
     }
 
+    /// Neutralises first, then quotes: a field starting with = + - @, a tab or a carriage return would be run by
+    /// Excel as a formula (e.g. `=HYPERLINK(...)`) whether or not it is quoted, so it gets a leading apostrophe.
+    /// Plain numbers (-12.5) stay numbers.
     static func quote(_ field: String) -> String {
-        if field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        var text = field
+        if let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first), Double(text) == nil {
+            text = "'" + text
         }
-        // Leading = + - @ would be run as a formula by Excel.
-        if let first = field.first, "=+-@".contains(first), Double(field) == nil { return "'" + field }
-        return field
+        if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return text
     }
 }

@@ -109,7 +109,7 @@ struct SafeMarkdownTests {
 @Suite("Daily dispatch")
 struct DispatchTests {
     @Test("overdue counts working days, handed-in work is never overdue, counts add up")
-    func board() {
+    func board() throws {
         let today = Day("2022-10-12")!
         let inputs = [
             DispatchInput(indicatorCode: "a", indicatorName: "开办企业", leadUnit: "市场监管局", status: .drafting, due: Day("2022-10-08")),
@@ -118,7 +118,7 @@ struct DispatchTests {
             DispatchInput(indicatorCode: "d", indicatorName: "登记财产", leadUnit: "自然资源局", status: .notStarted, due: Day("2022-10-12")),
             DispatchInput(indicatorCode: "e", indicatorName: "政务服务", leadUnit: nil, status: .notStarted, due: nil),
         ]
-        let report = Dispatch.build(inputs, today: today, calendar: nationalDay2022)
+        let report = try Dispatch.build(inputs, today: today, calendar: nationalDay2022)
         #expect(report.overdue.map(\.indicatorCode) == ["a", "c"])
         #expect(report.overdue.map(\.workdaysOverdue) == [4, 1])  // 9 (调休 Sunday), 10, 11, 12
         #expect(report.dueToday.map(\.indicatorCode) == ["d"])

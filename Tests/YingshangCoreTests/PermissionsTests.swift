@@ -58,6 +58,18 @@ struct PasswordTests {
         #expect(!PasswordPolicy.problems(password: "Filer123", username: "filer123").isEmpty)
     }
 
+    @Test("passwords are compared in NFKC: full-width letters and digits equal their ASCII forms; control characters are refused")
+    func normalisation() {
+        // U+FF41 U+FF42 U+FF43 U+FF11 U+FF12 U+FF13 U+FF14 U+FF15: what a Chinese IME in full-width mode types.
+        #expect(PasswordPolicy.normalized("\u{FF41}\u{FF42}\u{FF43}\u{FF11}\u{FF12}\u{FF13}\u{FF14}\u{FF15}") == "abc12345")
+        // The ligature "ﬁ" (U+FB01) decomposes to "fi"; a composed é stays one character either way it is typed.
+        #expect(PasswordPolicy.normalized("\u{FB01}le1234x") == "file1234x")
+        #expect(PasswordPolicy.normalized("caf\u{0065}\u{0301}12345") == PasswordPolicy.normalized("caf\u{00E9}12345"))
+        #expect(PasswordPolicy.problems(password: "abc12345\n", username: nil) == ["密码不能包含控制字符（如换行、制表符）"])
+        #expect(PasswordPolicy.problems(password: "abc\t12345", username: nil).contains("密码不能包含控制字符（如换行、制表符）"))
+        #expect(PasswordPolicy.problems(password: "\u{FF41}bc12345", username: nil).isEmpty)
+    }
+
     @Test("five failures lock for fifteen minutes; success resets")
     func lockout() {
         let now = Date(timeIntervalSince1970: 1_000_000)

@@ -15,12 +15,12 @@ struct VerificationTests {
     }
 
     @Test("working days between application and completion: weekends, holidays, 调休, same day")
-    func workdays() {
-        #expect(record("2022-03-01", "2022-03-01").workdays(Self.calendar) == 0.5)  // same day
-        #expect(record("2022-03-04", "2022-03-07").workdays(Self.calendar) == 1)  // Fri → Mon skips the weekend
-        #expect(record("2022-09-30", "2022-10-10").workdays(Self.calendar) == 3)  // holiday week off; Sat 8, Sun 9 and Mon 10 worked
-        #expect(record("2022-09-29", "2022-10-07").workdays(Self.calendar) == 1)  // only the 30th
-        #expect(record("2022-03-05", "2022-03-06").workdays(Self.calendar) == 0.5)  // a weekend case counts as same-day
+    func workdays() throws {
+        #expect(try record("2022-03-01", "2022-03-01").workdays(Self.calendar) == 0.5)  // same day
+        #expect(try record("2022-03-04", "2022-03-07").workdays(Self.calendar) == 1)  // Fri → Mon skips the weekend
+        #expect(try record("2022-09-30", "2022-10-10").workdays(Self.calendar) == 3)  // holiday week off; Sat 8, Sun 9 and Mon 10 worked
+        #expect(try record("2022-09-29", "2022-10-07").workdays(Self.calendar) == 1)  // only the 30th
+        #expect(try record("2022-03-05", "2022-03-06").workdays(Self.calendar) == 0.5)  // a weekend case counts as same-day
     }
 
     @Test("aggregations: mean, median, nearest-rank P90")
@@ -45,7 +45,7 @@ struct VerificationTests {
         #expect(parsed.records.count == 2)
         #expect(parsed.records[0].feeFen == 1250 && parsed.records[0].counts == ["steps": 4, "documents": 5])
         #expect(parsed.records[1].feeFen == 0)
-        let observed = RecordStats.observed(parsed.records, schema: schema, calendar: Self.calendar)
+        let observed = try RecordStats.observed(parsed.records, schema: schema, calendar: Self.calendar)
         #expect(observed.first { $0.subCode == "time" } == ObservedValue(subCode: "time", value: 0.75, cases: 2, aggregation: .median))
         #expect(observed.first { $0.subCode == "cost" }?.value == 6.25)
 

@@ -52,6 +52,21 @@ struct XLSXTests {
         #expect(text.contains("\"a,b\",\"say \"\"hi\"\"\"\r\n"))
         #expect(text.contains("'=SUM(A1),-5\r\n"))
     }
+
+    @Test("a hostile field that also needs quoting is neutralised before it is quoted", arguments: [
+        ("=HYPERLINK(\"http://x.example/?a=1\",\"点此\")", "\"'=HYPERLINK(\"\"http://x.example/?a=1\"\",\"\"点此\"\")\""),
+        ("+cmd|' /C calc'!A0,x", "\"'+cmd|' /C calc'!A0,x\""),
+        ("-2+3,4", "\"'-2+3,4\""),
+        ("@SUM(1,2)", "\"'@SUM(1,2)\""),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "\"'\r=1+1\""),
+        ("-12.5", "-12.5"),
+        ("普通,文本", "\"普通,文本\""),
+    ])
+    func csvNeutralisesBeforeQuoting(field: String, expected: String) {
+        let text = String(decoding: CSVWriter.write([[field]]), as: UTF8.self)
+        #expect(text == "\u{FEFF}" + expected + "\r\n")
+    }
 }
 
 @Suite("Filing workbook")

@@ -1,4 +1,5 @@
 import Vapor
+import YingshangCore
 
 /// Turns every error into `{"error":{code,message,fields}}` under /api and into a Chinese error page elsewhere.
 struct AppErrorMiddleware: AsyncMiddleware {
@@ -26,6 +27,8 @@ struct AppErrorMiddleware: AsyncMiddleware {
         switch error {
         case let e as AppError:
             return (e.status, e.code, e.message, e.fields)
+        case let e as WorkCalendar.MissingYear:
+            return (.conflict, "calendar_missing", e.description, nil)
         case let e as DecodingError:
             return (.unprocessableEntity, "invalid_body", "请求内容格式错误：\(Self.describe(e))", nil)
         case let e as any AbortError:

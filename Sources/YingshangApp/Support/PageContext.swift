@@ -28,6 +28,10 @@ struct Layout: Encodable {
     let user: UserBadge?
     let nav: [NavItem]
     let csrf: String
+    /// This response's Content-Security-Policy nonce, for the page's own `<script nonce>`.
+    let nonce: String
+    /// The current page in the other language: the path and query kept, only `lang` replaced.
+    let langHref: String
     let flash: Flash?
     let t: [String: String]
     let unreadNotifications: Int
@@ -66,8 +70,19 @@ extension Request {
             if parts.count == 2 { flash = Flash(kind: parts[0], message: parts[1]) }
         }
         return Layout(
-            lang: lang.rawValue, title: title, user: badge, nav: nav, csrf: CSRF.token(for: self), flash: flash, t: t,
+            lang: lang.rawValue, title: title, user: badge, nav: nav, csrf: CSRF.token(for: self), nonce: cspNonce,
+            langHref: Self.switchLanguageHref(path: url.path, query: url.query, to: t["switch_lang_code"] ?? "en"), flash: flash, t: t,
             unreadNotifications: unread)
+    }
+
+    /// `?lang=` added to the current address; the other query items (filters, pages, explanations) kept.
+    static func switchLanguageHref(path: String, query: String?, to code: String) -> String {
+        var items = URLComponents(string: "?" + (query ?? ""))?.queryItems ?? []
+        items.removeAll { $0.name == "lang" }
+        items.append(URLQueryItem(name: "lang", value: code))
+        var parts = URLComponents()
+        parts.queryItems = items
+        return path + "?" + (parts.percentEncodedQuery ?? "lang=\(code)")
     }
 
     func render<B: Encodable>(_ template: String, title: String, _ body: B) async throws -> View {

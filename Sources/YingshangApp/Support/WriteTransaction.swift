@@ -1,8 +1,15 @@
 import Fluent
+import SQLKit
 import SQLiteNIO
 import Vapor
 
 extension Database {
+    /// The SQL interface both supported databases have (SQLite and PostgreSQL drivers both provide it).
+    func sql() throws -> any SQLDatabase {
+        guard let sql = self as? any SQLDatabase else { throw AppError.conflict("数据库不支持 SQL") }
+        return sql
+    }
+
     /// A transaction that is retried when SQLite reports the database busy. SQLite refuses (without waiting) a
     /// deferred transaction that read first and then writes while another connection writes (in WAL mode:
     /// "busy in snapshot"); retrying the whole transaction is safe because a failed one leaves nothing behind.

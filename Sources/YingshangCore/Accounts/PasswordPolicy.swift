@@ -4,8 +4,18 @@ import Foundation
 public enum PasswordPolicy {
     public static let minimumLength = 8
 
-    public static func problems(password: String, username: String?) -> [String] {
+    /// The form a password is hashed and checked in: Unicode NFKC, so a full-width "Ａ１" typed by a Chinese input
+    /// method and the ASCII "A1" are the same password (RFC 8265's OpaqueString profile normalises likewise).
+    public static func normalized(_ password: String) -> String {
+        password.precomposedStringWithCompatibilityMapping
+    }
+
+    public static func problems(password raw: String, username: String?) -> [String] {
         var problems: [String] = []
+        if raw.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            problems.append("密码不能包含控制字符（如换行、制表符）")
+        }
+        let password = normalized(raw)
         if password.count < minimumLength { problems.append("密码至少 \(minimumLength) 位") }
         if password.count > 72 { problems.append("密码不能超过 72 位") }
         if !password.contains(where: { $0.isLetter }) || !password.contains(where: { $0.isNumber }) {

@@ -1,30 +1,55 @@
 import Foundation
 
 /// Working days in mainland China: Monday–Friday, minus public holidays, plus 调休 make-up workdays
-/// (weekend days declared working days). Holidays and make-up days are entered per year by the bureau.
+/// (weekend days declared working days). Holidays and make-up days come from the State Council's notices
+/// (`OfficialHolidays`, seeded for 2019 onwards) and stay editable by the bureau.
+///
+/// A computation that touches a year the calendar does not cover throws `MissingYear`: counting such a year as
+/// Monday–Friday would silently get every deadline around Spring Festival and National Day wrong.
 public struct WorkCalendar: Sendable, Equatable {
     public var holidays: Set<Day>
     public var makeUpWorkdays: Set<Day>
+    /// The years whose arrangements are known. Nil only for calendars made in tests without a year list.
+    public var years: Set<Int>?
 
-    public init(holidays: Set<Day> = [], makeUpWorkdays: Set<Day> = []) {
+    public init(holidays: Set<Day> = [], makeUpWorkdays: Set<Day> = [], years: Set<Int>? = nil) {
         self.holidays = holidays
         self.makeUpWorkdays = makeUpWorkdays
+        self.years = years
     }
 
-    public func isWorkday(_ d: Day) -> Bool {
+    public struct MissingYear: Error, Equatable, Sendable, CustomStringConvertible {
+        public let year: Int
+        public var description: String {
+            "缺少 \(year) 年的节假日安排，无法按工作日计算。请管理员在“节假日日历”中录入 \(year) 年国务院办公厅通知的放假和调休日期"
+        }
+    }
+
+    /// Throws for the first year between the two days that the calendar does not cover.
+    public func requireYears(_ start: Day, _ end: Day) throws {
+        guard let years else { return }
+        for year in min(start.year, end.year)...max(start.year, end.year) where !years.contains(year) {
+            throw MissingYear(year: year)
+        }
+    }
+
+    public func isWorkday(_ d: Day) throws -> Bool {
+        try requireYears(d, d)
         if makeUpWorkdays.contains(d) { return true }
         if holidays.contains(d) { return false }
         return !d.isWeekend
     }
 
-    public func workdays(from start: Day, through end: Day) -> [Day] {
-        Day.range(start, end).filter(isWorkday)
+    public func workdays(from start: Day, through end: Day) throws -> [Day] {
+        guard start <= end else { return [] }
+        try requireYears(start, end)
+        return Day.range(start, end).filter { makeUpWorkdays.contains($0) || (!holidays.contains($0) && !$0.isWeekend) }
     }
 
     /// Working days strictly after `due` up to and including `today`: 0 when not late.
-    public func workdaysLate(due: Day, today: Day) -> Int {
+    public func workdaysLate(due: Day, today: Day) throws -> Int {
         guard today > due else { return 0 }
-        return workdays(from: due.adding(days: 1), through: today).count
+        return try workdays(from: due.adding(days: 1), through: today).count
     }
 }
 
@@ -80,9 +105,11 @@ public struct CalendarEntry: Codable, Equatable, Sendable {
         return (entries.sorted { $0.day < $1.day }, problems)
     }
 
+    /// The calendar of these entries; it covers exactly the years the entries fall in.
     public static func calendar(_ entries: [CalendarEntry]) -> WorkCalendar {
         WorkCalendar(
             holidays: Set(entries.filter { $0.kind == .holiday }.map(\.day)),
-            makeUpWorkdays: Set(entries.filter { $0.kind == .workday }.map(\.day)))
+            makeUpWorkdays: Set(entries.filter { $0.kind == .workday }.map(\.day)),
+            years: Set(entries.map(\.day.year)))
     }
 }

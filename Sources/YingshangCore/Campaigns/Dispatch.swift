@@ -104,12 +104,12 @@ public struct DispatchReport: Sendable, Equatable {
 
 public enum Dispatch {
     /// Builds the daily board: overdue means not handed in after the due day, counted in working days.
-    public static func build(_ inputs: [DispatchInput], today: Day, calendar: WorkCalendar) -> DispatchReport {
-        let lines = inputs.map { i in
+    public static func build(_ inputs: [DispatchInput], today: Day, calendar: WorkCalendar) throws -> DispatchReport {
+        let lines = try inputs.map { i in
             DispatchLine(
                 indicatorCode: i.indicatorCode, indicatorName: i.indicatorName, leadUnit: i.leadUnit, status: i.status,
                 due: i.due,
-                workdaysOverdue: (i.status.isHandedIn ? 0 : i.due.map { calendar.workdaysLate(due: $0, today: today) } ?? 0),
+                workdaysOverdue: (i.status.isHandedIn ? 0 : try i.due.map { try calendar.workdaysLate(due: $0, today: today) } ?? 0),
                 openQuestions: i.openQuestions)
         }
         var counts: [WorkStatus: Int] = [:]

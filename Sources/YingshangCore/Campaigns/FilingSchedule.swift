@@ -19,6 +19,7 @@ public enum FilingSchedule {
         case fixedOutsideWindow(code: String, day: Day)
         case unknownFixedIndicator(String)
         case notEnoughWorkdays(needed: Int, available: Int)
+        case calendarMissing(year: Int)
 
         public var field: String {
             switch self {
@@ -26,6 +27,7 @@ public enum FilingSchedule {
             case .emptyWindow: return "filingPhase"
             case .fixedOutsideWindow, .unknownFixedIndicator: return "fixed"
             case .notEnoughWorkdays: return "filingPhase"
+            case .calendarMissing: return "filingPhase"
             }
         }
 
@@ -33,6 +35,7 @@ public enum FilingSchedule {
             switch self {
             case .perDayNotPositive: return "每天填报指标数应为 1–20 的整数"
             case .emptyWindow: return "数据填报阶段没有可用的工作日，请检查阶段日期和节假日"
+            case .calendarMissing(let year): return WorkCalendar.MissingYear(year: year).description
             case .fixedOutsideWindow(let code, let day):
                 return "指标 \(code) 的固定日期 \(day) 不在数据填报阶段内"
             case .unknownFixedIndicator(let code): return "固定日期中的指标 \(code) 不在本次评价的指标中"
@@ -53,7 +56,14 @@ public enum FilingSchedule {
             guard known.contains(code) else { return .failure(.unknownFixedIndicator(code)) }
             if let day = fixed[code], day < start || day > end { return .failure(.fixedOutsideWindow(code: code, day: day)) }
         }
-        let workdays = calendar.workdays(from: start, through: end)
+        let workdays: [Day]
+        do {
+            workdays = try calendar.workdays(from: start, through: end)
+        } catch let missing as WorkCalendar.MissingYear {
+            return .failure(.calendarMissing(year: missing.year))
+        } catch {
+            return .failure(.emptyWindow)
+        }
         if workdays.isEmpty && fixed.count < indicators.count { return .failure(.emptyWindow) }
 
         var usedOnDay: [Day: Int] = [:]

@@ -70,61 +70,92 @@ public enum StratifiedSampling {
         }
     }
 
-    /// Largest-remainder (Hamilton) rounding of `weights` to integers summing to `total`, each capped at `caps`.
-    static func hamilton(total: Int, weights: [Double], caps: [Int]) -> [Int] {
-        let sum = weights.reduce(0, +)
-        guard sum > 0, total > 0 else { return weights.map { _ in 0 } }
-        let quotas = weights.map { Double(total) * $0 / sum }
-        var alloc = zip(quotas, caps).map { min(Int($0.0.rounded(.down)), $0.1) }
+    /// n_h per stratum: sums to n exactly, never above N_h, at least min(minimum, N_h).
+    ///
+    /// The minimum binds only where it is needed (docs/methods.md, "Allocation"): the real-valued allocation is
+    /// x_h = clamp(λ·w_h, m_h, N_h) with the one λ for which Σ x_h = n, where w_h = N_h (proportional), N_h·S_h
+    /// (Neyman) or 1 (equal). A stratum whose share falls below its minimum gets the minimum, one whose share
+    /// exceeds its size gets its size, and the rest of n is shared in proportion to w_h among the others — the
+    /// fixed point of "give the minimum where needed, re-allocate the rest, repeat until stable". Then Hamilton
+    /// (largest remainder) rounding, within [m_h, N_h].
+    public static func allocate(n: Int, strata: [Stratum], method: Allocation, minimum: Int = 0) -> Result<[Int], Problem> {
+        guard n > 0 else { return .failure(.nonPositiveSize) }
+        let population = strata.reduce(0) { $0 + $1.size }
+        guard n <= population else { return .failure(.sampleTooLarge(n: n, population: population)) }
+        let floors = strata.map { min(max(minimum, 0), max($0.size, 0)) }
+        let floorTotal = floors.reduce(0, +)
+        guard floorTotal <= n else { return .failure(.minimumTooLarge(needed: floorTotal, n: n)) }
+        let weights: [Double]
+        switch method {
+        case .proportional:
+            weights = strata.map { Double(max($0.size, 0)) }
+        case .equal:
+            weights = strata.map { $0.size > 0 ? 1 : 0 }
+        case .neyman:
+            for s in strata where s.size > 0 && !((s.sd ?? 0) > 0) { return .failure(.missingSD(s.key)) }
+            weights = strata.map { Double(max($0.size, 0)) * ($0.sd ?? 0) }
+        }
+        let caps = strata.map { max($0.size, 0) }
+        let quotas = boxedShares(total: Double(n), weights: weights, lower: floors.map(Double.init), upper: caps.map(Double.init))
+        return .success(roundWithin(quotas, total: n, lower: floors, upper: caps))
+    }
+
+    /// x_h = clamp(λ·w_h, lower_h, upper_h) with Σ x_h = total (Σ lower ≤ total ≤ Σ upper). Σ x_h is piecewise
+    /// linear and non-decreasing in λ with breaks at lower_h/w_h and upper_h/w_h, so λ is found exactly on the
+    /// segment where the sum reaches the total.
+    static func boxedShares(total: Double, weights: [Double], lower: [Double], upper: [Double]) -> [Double] {
+        func shares(_ lambda: Double) -> [Double] {
+            weights.indices.map { min(max(lambda * weights[$0], lower[$0]), upper[$0]) }
+        }
+        var breaks: [Double] = [0]
+        for h in weights.indices where weights[h] > 0 {
+            breaks.append(lower[h] / weights[h])
+            breaks.append(upper[h] / weights[h])
+        }
+        breaks = Array(Set(breaks)).sorted()
+        var previous = 0.0
+        for lambda in breaks {
+            let sum = shares(lambda).reduce(0, +)
+            if sum >= total {
+                // Between `previous` and `lambda` the sum is linear in λ: the strata strictly inside their box move.
+                let base = shares(previous)
+                let baseSum = base.reduce(0, +)
+                let slope = weights.indices.reduce(0.0) { acc, h in
+                    let x = previous * weights[h]
+                    return acc + ((weights[h] > 0 && x >= lower[h] && x < upper[h]) ? weights[h] : 0)
+                }
+                guard slope > 0 else { return shares(lambda) }
+                return shares(previous + (total - baseSum) / slope)
+            }
+            previous = lambda
+        }
+        return upper
+    }
+
+    /// Largest-remainder (Hamilton) rounding of real quotas to integers summing to `total`, each within
+    /// [lower_h, upper_h]; remainders in descending order, ties by stratum order (reproducible).
+    static func roundWithin(_ quotas: [Double], total: Int, lower: [Int], upper: [Int]) -> [Int] {
+        var alloc = quotas.indices.map { min(max(Int(quotas[$0].rounded(.down)), lower[$0]), upper[$0]) }
         var remaining = total - alloc.reduce(0, +)
-        // Remainders in descending order; ties broken by index for reproducibility.
         let order = quotas.indices.sorted {
             let (ra, rb) = (quotas[$0] - quotas[$0].rounded(.down), quotas[$1] - quotas[$1].rounded(.down))
             return ra != rb ? ra > rb : $0 < $1
         }
         while remaining > 0 {
             var progressed = false
-            for i in order where remaining > 0 && alloc[i] < caps[i] {
+            for i in order where remaining > 0 && alloc[i] < upper[i] {
                 alloc[i] += 1
                 remaining -= 1
                 progressed = true
             }
             if !progressed { break }
         }
+        // Floating-point residue can leave one unit too many; take it from the smallest remainders above the floor.
+        for i in order.reversed() where remaining < 0 && alloc[i] > lower[i] {
+            alloc[i] -= 1
+            remaining += 1
+        }
         return alloc
-    }
-
-    /// n_h per stratum: sums to n exactly, never above N_h, at least `minimum` (capped at N_h) when given.
-    public static func allocate(n: Int, strata: [Stratum], method: Allocation, minimum: Int = 0) -> Result<[Int], Problem> {
-        guard n > 0 else { return .failure(.nonPositiveSize) }
-        let population = strata.reduce(0) { $0 + $1.size }
-        guard n <= population else { return .failure(.sampleTooLarge(n: n, population: population)) }
-        let floors = strata.map { min(max(minimum, 0), $0.size) }
-        let floorTotal = floors.reduce(0, +)
-        guard floorTotal <= n else { return .failure(.minimumTooLarge(needed: floorTotal, n: n)) }
-        let weights: [Double]
-        switch method {
-        case .proportional:
-            weights = strata.map { Double($0.size) }
-        case .equal:
-            weights = strata.map { $0.size > 0 ? 1 : 0 }
-        case .neyman:
-            for s in strata where s.size > 0 && (s.sd ?? 0) <= 0 { return .failure(.missingSD(s.key)) }
-            weights = strata.map { Double($0.size) * ($0.sd ?? 0) }
-        }
-        // Allocate what is left after the minimums, within the room each stratum has left.
-        let extra = hamilton(total: n - floorTotal, weights: weights, caps: zip(strata, floors).map { $0.0.size - $0.1 })
-        var result = zip(floors, extra).map { $0 + $1 }
-        // Caps can leave a shortfall (equal allocation with small strata): spread it proportionally to room left.
-        var short = n - result.reduce(0, +)
-        while short > 0 {
-            let room = strata.indices.map { strata[$0].size - result[$0] }
-            let more = hamilton(total: short, weights: room.map(Double.init), caps: room)
-            if more.reduce(0, +) == 0 { break }
-            for i in result.indices { result[i] += more[i] }
-            short = n - result.reduce(0, +)
-        }
-        return .success(result)
     }
 
     public struct Selection: Equatable, Sendable {

@@ -98,8 +98,8 @@ public struct CaseRecord: Codable, Equatable, Sendable {
 
     /// Working days after the application day through completion; a case completed on the day it was applied for
     /// counts as half a working day (the frontier of most time indicators is 0.5).
-    public func workdays(_ calendar: WorkCalendar) -> Double {
-        let n = calendar.workdaysLate(due: appliedOn, today: completedOn)
+    public func workdays(_ calendar: WorkCalendar) throws -> Double {
+        let n = try calendar.workdaysLate(due: appliedOn, today: completedOn)
         return n == 0 ? 0.5 : Double(n)
     }
 }
@@ -208,11 +208,11 @@ public struct ObservedValue: Codable, Equatable, Sendable {
 }
 
 public enum RecordStats {
-    public static func observed(_ records: [CaseRecord], schema: RecordSchema, calendar: WorkCalendar) -> [ObservedValue] {
-        schema.measures.compactMap { m in
+    public static func observed(_ records: [CaseRecord], schema: RecordSchema, calendar: WorkCalendar) throws -> [ObservedValue] {
+        try schema.measures.compactMap { m in
             let values: [Double]
             switch m.measure {
-            case .workdays: values = records.map { $0.workdays(calendar) }
+            case .workdays: values = try records.map { try $0.workdays(calendar) }
             case .count(let column): values = records.compactMap { $0.counts[column].map(Double.init) }
             case .fee: values = records.map { Double($0.feeFen) / 100 }
             }

@@ -4,6 +4,7 @@ import Testing
 import Vapor
 import VaporTesting
 @testable import YingshangApp
+import YingshangCore
 
 @Suite("Login, tokens, lockout and CSRF")
 struct AuthTests {
@@ -95,9 +96,35 @@ struct AuthTests {
 
             let user = try #require(try await User.query(on: app.db).filter(\.$username == "filer").first())
             #expect(user.failedLogins == 5)
-            #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "login_failed").count() == 5)
+            #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "login_failed").count() == 4)
+            #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "login_locked").count() == 1)
             // Other accounts are unaffected.
             _ = try await app.apiToken("unithead")
+        }
+    }
+
+    @Test("wrong passwords sent in parallel never get more than five checks and never a server error", arguments: TestDatabase.available)
+    func lockoutUnderParallelAttempts(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let statuses = try await withThrowingTaskGroup(of: (HTTPStatus, String?).self) { group in
+                for attempt in 0..<40 {
+                    group.addTask {
+                        let res = try await app.send(.POST, "/api/v1/auth/login", json: ["username": "filer", "password": "wrong\(attempt)x"])
+                        return (res.status, res.apiError?.code)
+                    }
+                }
+                var all: [(HTTPStatus, String?)] = []
+                for try await s in group { all.append(s) }
+                return all
+            }
+            #expect(statuses.count == 40)
+            #expect(statuses.allSatisfy { $0.0 == .unauthorized }, "\(statuses.map(\.0.code))")
+            // Each password actually checked leaves one audit entry; the rest were refused as locked unchecked.
+            let checked = try await AuditEntry.query(on: app.db).filter(\.$action ~~ ["login_failed", "login_locked"]).count()
+            #expect(checked == LoginLockout.maxFailures)
+            #expect(statuses.filter { $0.1 == "account_locked" }.count == 40 - LoginLockout.maxFailures + 1)
+            let user = try #require(try await User.query(on: app.db).filter(\.$username == "filer").first())
+            #expect(user.lockedUntil != nil)
         }
     }
 

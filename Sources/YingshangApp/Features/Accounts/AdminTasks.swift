@@ -28,7 +28,7 @@ public enum AdminTasks {
         }
         let user = User(
             username: valid.username, displayName: valid.displayName,
-            passwordHash: try await app.password.async.hash(password), role: valid.role, unitID: valid.unitID)
+            passwordHash: try await app.password.async.hash(PasswordPolicy.normalized(password)), role: valid.role, unitID: valid.unitID)
         try await app.db.writeTransaction { db in
             try await user.create(on: db)
             try await AuditLog.record(
@@ -45,7 +45,7 @@ public enum AdminTasks {
         let problems = PasswordPolicy.problems(password: password, username: user.username)
         if !problems.isEmpty { throw Failure(description: "密码不符合要求：" + problems.joined(separator: "；")) }
         let userID = try user.requireID()
-        user.passwordHash = try await app.password.async.hash(password)
+        user.passwordHash = try await app.password.async.hash(PasswordPolicy.normalized(password))
         user.lockState = LoginLockout.afterSuccess()
         try await app.db.writeTransaction { db in
             try await user.save(on: db)

@@ -71,11 +71,11 @@ struct AuthAPIController {
 enum AccountActions {
     static func changePassword(req: Request, user: User, current: String, new: String, confirm: String?) async throws {
         var fields = LoginService.newPasswordProblems(new, confirm: confirm, username: user.username)
-        if !(try await req.password.async.verify(current, created: user.passwordHash)) {
+        if !(try await req.password.async.verify(PasswordPolicy.normalized(current), created: user.passwordHash)) {
             fields["currentPassword"] = "当前密码不正确"
         }
         guard fields.isEmpty else { throw AppError.invalid(fields) }
-        user.passwordHash = try await req.password.async.hash(new)
+        user.passwordHash = try await req.password.async.hash(PasswordPolicy.normalized(new))
         try await req.db.writeTransaction { db in
             try await user.save(on: db)
             try await AuditLog.record(

@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import Vapor
 import YingshangCore
 
@@ -14,29 +15,61 @@ enum LoginService {
         -> Outcome
     {
         let username = rawUsername.trimmingCharacters(in: .whitespaces).lowercased()
-        guard let user = try await User.query(on: req.db).filter(\.$username == username).first(), user.isActive else {
+        guard let user = try await User.query(on: req.db).filter(\.$username == username).first(), user.isActive,
+            let id = user.id
+        else {
             return .invalid
         }
-        if LoginLockout.isLocked(user.lockState, now: now) {
-            return .locked(minutes: LoginLockout.minutesLeft(user.lockState, now: now))
+        // The attempt is counted in one conditional UPDATE before the (slow) password check, so parallel attempts
+        // can never check more passwords than the policy allows: the sixth finds no row to update.
+        guard let attempt = try await claimAttempt(id, now: now, on: req.db) else {
+            let state = try await User.find(id, on: req.db)?.lockState ?? user.lockState
+            let minutes = LoginLockout.minutesLeft(state, now: now)
+            return .locked(minutes: minutes > 0 ? minutes : Int(LoginLockout.lockDuration / 60))
         }
-        if try await req.password.async.verify(password, created: user.passwordHash) {
+        if try await req.password.async.verify(PasswordPolicy.normalized(password), created: user.passwordHash) {
+            try await req.db.writeTransaction { db in
+                try await db.sql().update(User.schema)
+                    .set("failed_logins", to: SQLBind(0)).set("locked_until", to: SQLLiteral.null)
+                    .set("last_login_at", to: SQLBind(now))
+                    .where("id", .equal, SQLBind(id)).run()
+            }
             user.lockState = LoginLockout.afterSuccess()
             user.lastLoginAt = now
-            try await user.save(on: req.db)
             return .success(user)
         }
-        user.lockState = LoginLockout.afterFailure(user.lockState, now: now)
+        let locks = attempt >= LoginLockout.maxFailures
+        let until = now.addingTimeInterval(LoginLockout.lockDuration)
         try await req.db.writeTransaction { db in
-            try await user.save(on: db)
+            if locks {
+                try await db.sql().update(User.schema).set("locked_until", to: SQLBind(until))
+                    .where("id", .equal, SQLBind(id)).run()
+            }
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: "login_failed", entityType: "user", entityID: user.id,
-                before: noSnapshot, after: ["failedLogins": user.failedLogins])
+                on: db, req: req, actor: user, action: locks ? "login_locked" : "login_failed", entityType: "user",
+                entityID: id, before: noSnapshot, after: ["failedLogins": attempt])
         }
-        if LoginLockout.isLocked(user.lockState, now: now) {
-            return .locked(minutes: LoginLockout.minutesLeft(user.lockState, now: now))
-        }
+        if locks { return .locked(minutes: Int(LoginLockout.lockDuration / 60)) }
         return .invalid
+    }
+
+    /// Counts one attempt unless the account is locked or already has `maxFailures` attempts counted; an expired
+    /// lock starts a fresh count. Returns the attempt's number (1…maxFailures), nil when refused.
+    private static func claimAttempt(_ id: UUID, now: Date, on db: any Database) async throws -> Int? {
+        try await db.writeTransaction { db in
+            let sql = try db.sql()
+            let row = try await sql.raw(
+                """
+                UPDATE users SET
+                  failed_logins = CASE WHEN (locked_until IS NOT NULL AND locked_until <= \(bind: now)) THEN 1 ELSE failed_logins + 1 END,
+                  locked_until = CASE WHEN (locked_until IS NOT NULL AND locked_until <= \(bind: now)) THEN NULL ELSE locked_until END
+                WHERE id = \(bind: id)
+                  AND ((locked_until IS NOT NULL AND locked_until <= \(bind: now)) OR (locked_until IS NULL AND failed_logins < \(literal: LoginLockout.maxFailures)))
+                RETURNING failed_logins
+                """
+            ).first()
+            return try row?.decode(column: "failed_logins", as: Int.self)
+        }
     }
 
     static func message(for outcome: Outcome) -> String {

@@ -53,7 +53,7 @@ enum UserService {
 
     static func create(_ input: UserInput, req: Request) async throws -> User {
         let v = try await validated(input, existing: nil, actor: req.auth.get(User.self), on: req.db)
-        let hash = try await req.password.async.hash(v.password ?? "")
+        let hash = try await req.password.async.hash(PasswordPolicy.normalized(v.password ?? ""))
         let user = User(username: v.username, displayName: v.displayName, passwordHash: hash, role: v.role, unitID: v.unitID)
         user.isActive = v.isActive
         try await req.db.writeTransaction { db in
@@ -74,7 +74,7 @@ enum UserService {
         user.$unit.id = v.unitID
         user.isActive = v.isActive
         if let password = v.password {
-            user.passwordHash = try await req.password.async.hash(password)
+            user.passwordHash = try await req.password.async.hash(PasswordPolicy.normalized(password))
             // A reset by the admin also clears a lockout.
             user.lockState = LoginLockout.afterSuccess()
         }

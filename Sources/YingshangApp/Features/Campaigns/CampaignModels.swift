@@ -250,3 +250,25 @@ final class CalendarDay: Model, @unchecked Sendable {
         CalendarEntry.calendar(try await CalendarDay.query(on: db).all().compactMap(\.entry))
     }
 }
+
+/// Seeds the State Council's holiday arrangements (`OfficialHolidays`, 2019 onwards) for every year that has no
+/// entry yet, so working days are right from the first start; a year the bureau already entered is left as it is.
+struct SeedOfficialHolidays: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        let present = Set(try await CalendarDay.query(on: database).all().compactMap { Day($0.day)?.year })
+        try await database.transaction { db in
+            for notice in OfficialHolidays.notices where !present.contains(notice.year) {
+                for entry in notice.entries { try await CalendarDay(entry: entry).create(on: db) }
+            }
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        for notice in OfficialHolidays.notices {
+            for entry in notice.entries {
+                try await CalendarDay.query(on: database).filter(\.$day == entry.day.description).filter(\.$kind == entry.kind.rawValue)
+                    .filter(\.$name == entry.name).delete()
+            }
+        }
+    }
+}

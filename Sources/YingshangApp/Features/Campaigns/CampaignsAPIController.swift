@@ -114,7 +114,7 @@ struct CampaignsAPIController {
 
     @Sendable func taskStatus(req: Request) async throws -> TaskDTO {
         let c = try await CampaignService.find(req)
-        let t = try await TaskService.find(req, campaign: c)
+        let t = try await TaskService.findOwned(req, campaign: c)
         try await TaskService.updateStatus(t, try req.content.decode(TaskStatusInput.self), req: req)
         let unit = try await Unit.find(t.$unit.id, on: req.db)
         return try TaskService.dto(

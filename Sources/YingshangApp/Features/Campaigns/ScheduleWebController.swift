@@ -78,7 +78,8 @@ struct ScheduleWebController {
         let end = last.adding(days: 7 - last.isoWeekday)
         let cells = Day.range(start, end).map { d in
             CalendarCell(
-                date: d.description, dayNumber: d.day, inMonth: d.month == first.month, off: !calendar.isWorkday(d),
+                date: d.description, dayNumber: d.day, inMonth: d.month == first.month, off: !((try? calendar.isWorkday(d)) ?? !d.isWeekend),  // the page where a missing year gets entered must still show it
+
                 holidayName: names[d] ?? "", entries: entries[d.description] ?? [])
         }
         let weeks = stride(from: 0, to: cells.count, by: 7).map { Array(cells[$0..<min($0 + 7, cells.count)]) }
@@ -137,6 +138,14 @@ struct CalendarWebController {
         let errors: [String]
         let entries: [Row]
         let canManage: Bool
+        /// The years working days can be counted in, each with where its arrangement comes from.
+        let years: [YearRow]
+    }
+
+    struct YearRow: Encodable {
+        let year: Int
+        let workdays: Int
+        let source: String
     }
 
     struct Row: Encodable {
@@ -165,7 +174,22 @@ struct CalendarWebController {
                 entries: entries.map {
                     Row(day: $0.day.description, weekday: $0.day.chineseWeekday, kind: $0.kind.chineseName, name: $0.name)
                 },
-                canManage: Permissions.allows(try req.currentRole(), .manageCalendar)))
+                canManage: Permissions.allows(try req.currentRole(), .manageCalendar),
+                years: Self.years(entries)))
+    }
+
+    static func years(_ entries: [CalendarEntry]) -> [YearRow] {
+        let calendar = CalendarEntry.calendar(entries)
+        return (calendar.years ?? []).sorted().compactMap { year in
+            guard let first = Day(year: year, month: 1, day: 1), let last = Day(year: year, month: 12, day: 31),
+                let count = try? calendar.workdays(from: first, through: last).count
+            else { return nil }
+            let official = OfficialHolidays.notice(year: year)
+            let same = official.map { Set($0.entries.map(\.day)) == Set(entries.filter { $0.day.year == year }.map(\.day)) } ?? false
+            return YearRow(
+                year: year, workdays: count,
+                source: official.map { same ? $0.source : "\($0.source)（已按本地录入修改）" } ?? "本地录入")
+        }
     }
 
     @Sendable func show(req: Request) async throws -> View {

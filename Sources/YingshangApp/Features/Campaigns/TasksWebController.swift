@@ -62,9 +62,9 @@ struct TasksWebController {
         }
         let rows = try page.items.map { t in
             let dto = try TaskService.dto(t, unitName: names[t.$unit.id] ?? "", calendar: calendar, today: today)
-            return Row(
-                task: dto, overdue: dto.workdaysOverdue > 0, mine: !role.isUnitScoped || t.$unit.id == user.$unit.id,
-                attachments: t.id.flatMap { files[$0] } ?? [])
+            let mine = !role.isUnitScoped || t.$unit.id == user.$unit.id
+            // Another unit's attachments are not offered: their download answers 403.
+            return Row(task: dto, overdue: dto.workdaysOverdue > 0, mine: mine, attachments: mine ? t.id.flatMap { files[$0] } ?? [] : [])
         }
         let body = Body(
             campaignID: id.uuidString, campaignName: c.name, rows: rows,
@@ -121,7 +121,7 @@ struct TasksWebController {
 
     @Sendable func updateStatus(req: Request) async throws -> Response {
         let c = try await CampaignService.find(req)
-        let t = try await TaskService.find(req, campaign: c)
+        let t = try await TaskService.findOwned(req, campaign: c)
         let input = try req.content.decode(TaskStatusInput.self)
         try await TaskService.updateStatus(t, input, req: req)
         req.setFlash("已更新“\(t.title)”的状态为\(t.workStatus.chineseName)")

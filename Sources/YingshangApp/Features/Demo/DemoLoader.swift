@@ -57,8 +57,8 @@ public enum DemoLoader {
                 if let existing = try await User.query(on: db).filter(\.$username == spec.username).first() {
                     var shown: String? = nil
                     if let password {
-                        if !(try await app.password.async.verify(password, created: existing.passwordHash)) {
-                            existing.passwordHash = try await app.password.async.hash(password)
+                        if !(try await app.password.async.verify(PasswordPolicy.normalized(password), created: existing.passwordHash)) {
+                            existing.passwordHash = try await app.password.async.hash(PasswordPolicy.normalized(password))
                             existing.lockState = LoginLockout.afterSuccess()
                             try await existing.save(on: db)
                         }
@@ -69,7 +69,7 @@ public enum DemoLoader {
                 }
                 let user = User(
                     username: spec.username, displayName: spec.displayName,
-                    passwordHash: try await app.password.async.hash(generated), role: spec.role, unitID: unitID)
+                    passwordHash: try await app.password.async.hash(PasswordPolicy.normalized(generated)), role: spec.role, unitID: unitID)
                 try await user.create(on: db)
                 try await AuditLog.record(
                     on: db, req: nil, actor: nil, action: "create", entityType: "user", entityID: user.id,

@@ -4,7 +4,7 @@ import YingshangCore
 /// Synthetic departmental case records for trying verification on the demo county: cases scatter around the filed
 /// values, except the `inflate` sub-indicators whose real values are two to three times what was filed.
 enum DemoRecords {
-    static func csv(indicator: String, filed: [String: Double], inflate: Set<String>, cases: Int = 80, seed: UInt64, calendar: WorkCalendar) -> String {
+    static func csv(indicator: String, filed: [String: Double], inflate: Set<String>, cases: Int = 80, seed: UInt64, calendar: WorkCalendar) throws -> String {
         var rng = SeededGenerator(seed: seed)
         func target(_ sub: String, _ fallback: Double) -> Double {
             let f = filed[sub] ?? fallback
@@ -15,12 +15,12 @@ enum DemoRecords {
         let start = Day(year: 2022, month: 1, day: 4) ?? Day(ordinal: 0)
         for i in 0..<cases {
             var applied = start.adding(days: Int.random(in: 0...260, using: &rng))
-            while !calendar.isWorkday(applied) { applied = applied.adding(days: 1) }
+            while !(try calendar.isWorkday(applied)) { applied = applied.adding(days: 1) }
             var done = applied
             var need = Int((days * Double.random(in: 0.7...1.3, using: &rng)).rounded())
             while need > 0 {
                 done = done.adding(days: 1)
-                if calendar.isWorkday(done) { need -= 1 }
+                if try calendar.isWorkday(done) { need -= 1 }
             }
             let s = max(1, Int((steps + Double.random(in: -0.6...0.6, using: &rng)).rounded()))
             let d = max(1, Int((docs + Double.random(in: -1...1, using: &rng)).rounded()))

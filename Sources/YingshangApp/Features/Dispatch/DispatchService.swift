@@ -117,7 +117,7 @@ enum DispatchService {
                 status: s?.0 ?? .notStarted, due: (schedule[ind.code] ?? nil) ?? s?.1,
                 openQuestions: openQuestions[ind.code] ?? 0))
         }
-        let report = Dispatch.build(inputs, today: today, calendar: calendar)
+        let report = try Dispatch.build(inputs, today: today, calendar: calendar)
         func line(_ l: DispatchLine) -> DispatchDTO.Line {
             .init(
                 indicatorCode: l.indicatorCode, indicatorName: l.indicatorName, leadUnit: l.leadUnit, status: l.status.rawValue,

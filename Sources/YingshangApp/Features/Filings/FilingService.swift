@@ -72,6 +72,12 @@ enum FilingService {
         guard let lead = a.$leadUnit.id else { throw AppError.conflict("该指标尚未指定牵头单位，无法填报") }
         let f = Filing(campaignID: cid, regionID: regionID, indicatorCode: indicatorCode, leadUnitID: lead, by: try req.currentUser().username)
         try await requireView(f, req: req)
+        // Only those who may fill it in start a filing: opening one is a write, and a leader or the assessor
+        // looking at an indicator must not create records in the lead unit's name.
+        let role = try req.currentRole()
+        guard Permissions.allows(role, .editFilings), role.isUnitScoped, try req.currentUser().$unit.id == lead else {
+            throw AppError(status: .conflict, code: "not_started", message: "牵头单位尚未开始填报该指标")
+        }
         do {
             try await f.create(on: req.db)
         } catch {

@@ -5,7 +5,7 @@ import YingshangCore
 /// `/api/v1/filings`: open, read, save (with `version`, 409 on a lost race), transitions and evidence upload.
 struct FilingsAPIController {
     func register(_ g: Guarded) {
-        g.post("campaigns", ":id", "filings", ":indicator", action: .viewFilings, use: open)
+        g.post("campaigns", ":id", "filings", ":indicator", action: .editFilings, use: open)
         g.get("filings", ":filingID", action: .viewFilings, use: show)
         g.put("filings", ":filingID", action: .editFilings, use: save)
         g.post("filings", ":filingID", "transitions", action: .transitionFilings, use: transition)

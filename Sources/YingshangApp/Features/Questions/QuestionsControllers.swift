@@ -213,7 +213,7 @@ struct QuestionsWebController {
                 guard !status.isHandedIn, let due = Day(e.day) else { continue }
                 let name = names[e.indicatorCode] ?? e.indicatorCode
                 let link = "/campaigns/\(cid)/filings/\(e.indicatorCode)?region=\(e.$region.id)"
-                let late = calendar.workdaysLate(due: due, today: day)
+                let late = try calendar.workdaysLate(due: due, today: day)
                 if late > 0 {
                     digest.append(DigestLine(text: "【逾期 \(late) 个工作日】\(name)（应于 \(e.day) 报送）", link: link))
                 } else if due == day || due == day.adding(days: 1) {

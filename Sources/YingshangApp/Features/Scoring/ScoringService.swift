@@ -245,12 +245,12 @@ enum ScoringService {
                 coops[c.$assignment.id, default: []].append(c.$unit.id.uuidString)
             }
         }
-        return all.map { a in
+        return try all.map { a in
             let key = "\(a.$region.id)|\(a.indicatorCode)"
             var late = 0
             if let due = schedule[key] {
                 let handedIn = filings[key].flatMap { firstSubmit[$0] }.map(shanghaiDay) ?? today
-                late = calendar.workdaysLate(due: due, today: handedIn)
+                late = try calendar.workdaysLate(due: due, today: handedIn)
             }
             return UnitAssignment(
                 regionID: a.$region.id.uuidString, indicatorCode: a.indicatorCode, leadUnitID: a.$leadUnit.id?.uuidString,

@@ -100,11 +100,11 @@ struct VerificationWebController {
         let calendar = try await CalendarDay.workCalendar(on: req.db)
         var sample: [CaseRow] = []
         if let seed = UInt64(seedText) {
-            sample = VerificationService.sample(recs, size: size, seed: seed).map { r in
+            sample = try VerificationService.sample(recs, size: size, seed: seed).map { r in
                 let cr = r.caseRecord
                 return CaseRow(
                     id: r.id?.uuidString ?? "", caseID: r.caseID, uscc: r.uscc, applied: r.appliedOn, completed: r.completedOn,
-                    workdays: cr.map { CrossChecks.fmt($0.workdays(calendar)) } ?? "—",
+                    workdays: try cr.map { CrossChecks.fmt(try $0.workdays(calendar)) } ?? "—",
                     counts: (cr?.counts ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key == "steps" ? "环节" : "材料") \($0.value)" }.joined(separator: "，"),
                     fee: String(format: "%.2f", Double(r.feeFen) / 100), review: r.review ?? "", reviewed: r.reviewOK != nil, ok: r.reviewOK ?? false)
             }
@@ -163,7 +163,7 @@ struct VerificationWebController {
             .filter(\.$indicatorCode == indicator).first()
         var filed: [String: Double] = [:]
         for sub in spec.subIndicators { filed[sub.code] = filing.flatMap { VerificationService.filedNumber($0.answers, spec: spec, sub: sub.code) } }
-        let csv = DemoRecords.csv(
+        let csv = try DemoRecords.csv(
             indicator: indicator, filed: filed, inflate: indicator == "starting_business" ? ["time"] : [], seed: 2022,
             calendar: try await CalendarDay.workCalendar(on: req.db))
         return Downloads.file(Data(([0xEF, 0xBB, 0xBF] as [UInt8]) + Array(csv.utf8)), name: "演示业务数据-\(spec.nameZh).csv", type: "text/csv; charset=utf-8")

@@ -62,7 +62,7 @@ enum VerificationService {
     static func observed(_ records: [BusinessRecord], indicator: String, on db: any Database) async throws -> [ObservedValue] {
         guard let schema = RecordSchema.schema(for: indicator) else { return [] }
         let calendar = try await CalendarDay.workCalendar(on: db)
-        return RecordStats.observed(records.compactMap(\.caseRecord), schema: schema, calendar: calendar)
+        return try RecordStats.observed(records.compactMap(\.caseRecord), schema: schema, calendar: calendar)
     }
 
     /// A reproducible random sample of cases for manual review: the same seed gives the same cases.
@@ -227,7 +227,7 @@ enum VerificationService {
         let cid = try campaign.requireID()
         let existing = Set(try await VerificationFlag.query(on: req.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == regionID).all().map(\.key))
         let calendar = try await CalendarDay.workCalendar(on: req.db)
-        let deadline = responseDeadline(from: DispatchService.today(), calendar: calendar)
+        let deadline = try responseDeadline(from: DispatchService.today(), calendar: calendar)
         var seen = existing
         let fresh = found.filter { seen.insert($0.key).inserted }
         let user = try req.currentUser()
@@ -257,12 +257,12 @@ enum VerificationService {
     }
 
     /// Units get five working days to answer a flag.
-    static func responseDeadline(from day: Day, calendar: WorkCalendar) -> Day {
+    static func responseDeadline(from day: Day, calendar: WorkCalendar) throws -> Day {
         var d = day
         var left = 5
         while left > 0 {
             d = d.adding(days: 1)
-            if calendar.isWorkday(d) { left -= 1 }
+            if try calendar.isWorkday(d) { left -= 1 }
         }
         return d
     }

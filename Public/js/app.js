@@ -1,0 +1,106 @@
+// The platform's only script file: pages carry data attributes instead of inline handlers, so the
+// Content-Security-Policy can forbid inline script.
+(function () {
+  "use strict";
+
+  // <form data-confirm="…">: asks before a destructive or irreversible post.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (form && form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) ev.preventDefault();
+  }, true);
+
+  // <button data-print>: prints the page.
+  document.addEventListener("click", function (ev) {
+    var el = ev.target && ev.target.closest ? ev.target.closest("[data-print]") : null;
+    if (el) { ev.preventDefault(); window.print(); }
+  });
+
+  // <select data-navigate="/path?x=">: opens the path with the chosen value appended.
+  document.addEventListener("change", function (ev) {
+    var el = ev.target;
+    if (el && el.dataset && el.dataset.navigate !== undefined) location.href = el.dataset.navigate + encodeURIComponent(el.value);
+  });
+
+  // The server's reason for a refused request, in Chinese, from the JSON error envelope.
+  function reason(status, text) {
+    var j = {}; try { j = JSON.parse(text); } catch (e) {}
+    var e = j.error || {}, f = e.fields || {};
+    var first = Object.keys(f).map(function (k) { return f[k]; })[0];
+    if (first || e.message) return first || e.message;
+    if (status === 413) return "文件超过大小上限";
+    return "服务器未接受（HTTP " + status + "）";
+  }
+
+  // Saves what was typed in a form so that a reload after an upload does not lose it (restored on load).
+  function keep(form) {
+    if (!form || !window.sessionStorage) return;
+    var values = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.name === "_csrf" || el.type === "file" || el.type === "hidden") return;
+      if (el.type === "checkbox" || el.type === "radio") { if (el.checked) (values[el.name] = values[el.name] || []).push(el.value); }
+      else values[el.name] = el.value;
+    });
+    sessionStorage.setItem("keep:" + location.pathname, JSON.stringify(values));
+  }
+  function restore(form) {
+    if (!form || !window.sessionStorage) return;
+    var raw = sessionStorage.getItem("keep:" + location.pathname); if (!raw) return;
+    sessionStorage.removeItem("keep:" + location.pathname);
+    var values = {}; try { values = JSON.parse(raw); } catch (e) { return; }
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!(el.name in values)) return;
+      if (el.type === "checkbox" || el.type === "radio") el.checked = values[el.name].indexOf(el.value) >= 0;
+      else el.value = values[el.name];
+    });
+    var note = document.getElementById("autosave");
+    if (note) note.textContent = "已恢复上传前填写但尚未保存的内容，请保存";
+    form.dispatchEvent(new Event("input"));
+  }
+
+  // <input type="file" data-upload="/url?x=1" data-max-mb="50" data-extra="issued-on:issued">: streams the file
+  // as the request body and shows progress and the server's reason beside the field.
+  function upload(input) {
+    var file = input.files[0]; if (!file) return;
+    var status = document.getElementById(input.dataset.status || "") || input.parentNode.querySelector(".upload-status");
+    if (!status) { status = document.createElement("span"); status.className = "upload-status field-note"; input.insertAdjacentElement("afterend", status); }
+    status.classList.remove("error");
+    var max = Number(input.dataset.maxMb || 0);
+    if (max > 0 && file.size > max * 1024 * 1024) {
+      status.textContent = "上传失败：文件超过 " + max + " MB 的上限"; status.classList.add("error"); input.value = ""; return;
+    }
+    var csrf = document.querySelector("input[name=_csrf]");
+    var url = input.dataset.upload + (input.dataset.upload.indexOf("?") >= 0 ? "&" : "?") + "name=" + encodeURIComponent(file.name);
+    (input.dataset.extra || "").split(",").forEach(function (pair) {
+      var p = pair.split(":"); var el = p[0] && document.getElementById(p[0]);
+      if (el && el.value) url += "&" + p[1] + "=" + encodeURIComponent(el.value);
+    });
+    var xhr = new XMLHttpRequest();
+    xhr.open("PUT", url);
+    if (csrf) xhr.setRequestHeader("X-CSRF-Token", csrf.value);
+    xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    xhr.upload.onprogress = function (e) { if (e.lengthComputable) status.textContent = "正在上传 " + file.name + " " + Math.round(e.loaded * 100 / e.total) + "%"; };
+    xhr.onload = function () {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        var j = {}; try { j = JSON.parse(xhr.responseText); } catch (e) {}
+        keep(document.querySelector("form[data-keep]"));
+        if (j.url) location.href = j.url; else location.reload();
+        return;
+      }
+      status.textContent = "上传失败：" + reason(xhr.status, xhr.responseText); status.classList.add("error"); input.value = "";
+    };
+    xhr.onerror = function () {
+      status.textContent = "上传失败：连接中断（文件可能超过 " + (max || "允许的") + " MB 上限或类型不受支持），请检查后重试";
+      status.classList.add("error"); input.value = "";
+    };
+    status.textContent = "正在上传 " + file.name + " …";
+    xhr.send(file);
+  }
+  document.addEventListener("change", function (ev) {
+    var el = ev.target;
+    if (el && el.type === "file" && el.dataset && el.dataset.upload) upload(el);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-keep]").forEach(restore);
+  });
+})();

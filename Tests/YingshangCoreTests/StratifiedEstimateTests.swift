@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+@testable import YingshangCore
+
+/// The stratified satisfaction index against R's survey package: the expected figures were printed by
+/// `Rscript scripts/reference/stratified-index.R` (r-cran-survey 4.1: svydesign with strata, fpc and weights
+/// N_h / r_h; svymean(deff = TRUE); qt(0.975, degf)). Nothing here was computed by the code under test.
+@Suite("Stratified satisfaction index")
+struct StratifiedEstimateTests {
+    static let differing: [StratifiedEstimate.Stratum] = [
+        .init(key: "A", population: 1200, planned: 20, values: [25, 50, 25, 0, 25, 50]),
+        .init(key: "B", population: 600, planned: 10, values: [75, 100, 75, 50, 75, 100, 75, 75]),
+        .init(key: "C", population: 150, planned: 6, values: [100, 75, 100, 100, 75, 100]),
+        .init(key: "D", population: 50, planned: 4, values: [50, 75, 50, 25]),
+    ]
+
+    @Test("strata with different response rates: R's svymean, SE, t interval and design effect")
+    func differingResponse() throws {
+        let r = try #require(StratifiedEstimate.estimate(Self.differing))
+        #expect(abs(r.mean - 49.0625) < 1e-9)
+        #expect(abs((r.standardError ?? 0) - 4.919652039573) < 1e-9)
+        #expect(r.degreesOfFreedom == 20)
+        #expect(abs((r.halfWidth95 ?? 0) - 10.262214327817) < 1e-8)
+        #expect(abs((r.designEffect ?? 0) - 0.633247632814) < 1e-9)
+        #expect(r.respondents == 24)
+        // Response rates beside the index: 6/20, 8/10, 6/6, 4/4.
+        #expect(r.strata.map(\.responseRate) == [0.3, 0.8, 1.0, 1.0])
+        // Weighting by the planned n_h instead (the old method) gives a different, biased figure.
+        let planned = Self.differing.flatMap { s in s.values.map { ($0, Double(s.population) / Double(s.planned)) } }
+        let biased = planned.reduce(0) { $0 + $1.0 * $1.1 } / planned.reduce(0) { $0 + $1.1 }
+        #expect(abs(biased - r.mean) > 5)
+    }
+
+    @Test("a stratum with one respondent adds no variance (R: lonely.psu = remove); a census stratum's fpc is zero")
+    func lonelyStratum() throws {
+        let r = try #require(
+            StratifiedEstimate.estimate([
+                .init(key: "A", population: 300, planned: 12, values: [62.5, 75, 50, 87.5, 75, 62.5, 50, 100, 75]),
+                .init(key: "B", population: 40, planned: 8, values: [37.5, 50, 25, 62.5, 50, 50, 37.5, 25]),
+                .init(key: "C", population: 5, planned: 5, values: [100]),
+            ]))
+        #expect(abs(r.mean - 67.934782608696) < 1e-9)
+        #expect(abs((r.standardError ?? 0) - 4.745547001253) < 1e-9)
+        #expect(r.degreesOfFreedom == 15)
+        #expect(abs((r.halfWidth95 ?? 0) - 10.114893999254) < 1e-8)
+        #expect(abs((r.designEffect ?? 0) - 1.230507109587) < 1e-9)
+        #expect(r.singleRespondentStrata == ["C"])
+    }
+
+    @Test("a stratum without respondents is listed, not estimated; no respondents at all gives no index")
+    func emptyStrata() throws {
+        let r = try #require(StratifiedEstimate.estimate(Self.differing + [.init(key: "E", population: 500, planned: 5, values: [])]))
+        // E is left out of W_h: the estimate equals the one without it.
+        #expect(abs(r.mean - 49.0625) < 1e-9)
+        #expect(r.strata.last?.respondents == 0 && r.strata.last?.mean == nil && r.strata.last?.responseRate == 0)
+        #expect(StratifiedEstimate.estimate([.init(key: "A", population: 10, planned: 2, values: [])]) == nil)
+    }
+
+    @Test("Student's t quantiles equal R's qt(0.975, df)", arguments: [
+        (1.0, 12.706204736175), (2.0, 4.302652729749), (5.0, 2.570581835636), (12.0, 2.178812829667),
+        (30.0, 2.042272456301), (120.0, 1.979930405082),
+    ])
+    func tQuantiles(df: Double, expected: Double) {
+        #expect(abs(StudentT.quantile(0.975, degreesOfFreedom: df) - expected) < 1e-8)
+    }
+}
