@@ -204,17 +204,6 @@ public enum SatisfactionIndex {
         public let halfWidth95: Double?
     }
 
-    /// Weighted by stratum (w = N_h / n_h for each respondent): a weighted mean with a linearised 95% interval.
-    public static func weighted(_ values: [(index: Double, weight: Double)]) -> Summary? {
-        let total = values.reduce(0) { $0 + $1.weight }
-        guard !values.isEmpty, total > 0 else { return nil }
-        let mean = values.reduce(0) { $0 + $1.index * $1.weight } / total
-        guard values.count > 1 else { return Summary(n: 1, mean: mean, halfWidth95: nil) }
-        let n = Double(values.count)
-        let v = values.reduce(0) { $0 + pow($1.weight * ($1.index - mean), 2) } / (total * total) * n / (n - 1)
-        return Summary(n: values.count, mean: mean, halfWidth95: 1.96 * v.squareRoot())
-    }
-
     public static func indicator(_ enterpriseIndexes: [Double]) -> Summary? {
         let n = enterpriseIndexes.count
         guard n > 0 else { return nil }

@@ -623,8 +623,11 @@ struct SurveyFlowTests {
             #expect(results.text.contains("75.00"))
             #expect(results.text.contains("已回收 1 份"))
             let weighted = try await app.send(.GET, "/campaigns/\(cid)/surveys?weighted=1", headers: s.headers)
-            #expect(weighted.text.contains("按层加权 N_h/n_h"))
-            #expect(weighted.text.contains("75.00（n = 1"))
+            // One draw, one respondent: the stratified estimate is that answer; its stratum's row shows N_h, n_h, r_h.
+            #expect(weighted.text.contains("第 1 次抽样"))
+            #expect(weighted.text.contains("分层加权满意度指数：75.00（n = 1"))
+            #expect(weighted.text.contains("每家权重 N_h/r_h"))
+            #expect(weighted.text.contains("无人回答的层未计入"))
             let xlsx = try await app.send(.GET, "/campaigns/\(cid)/surveys.xlsx", headers: s.headers)
             let sheet = try #require(try XLSX.read(Data(buffer: xlsx.body)).first)
             #expect(sheet.rows.count == 2)

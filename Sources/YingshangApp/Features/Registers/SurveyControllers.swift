@@ -25,6 +25,51 @@ struct SurveyWebController {
         let results: [ResultRow]
         let overall: String
         let weighted: Bool
+        /// The stratified index per draw (shown when asked for): method, weights, response rates and interval.
+        let estimates: [DrawEstimateRow]
+    }
+
+    struct DrawEstimateRow: Encodable {
+        struct Stratum: Encodable {
+            let key: String
+            let population: Int
+            let planned: Int
+            let respondents: Int
+            let responseRate: String
+            let weight: String
+            let mean: String
+        }
+        let number: Int
+        let drawnAt: String
+        let summary: String
+        let strata: [Stratum]
+        let notes: [String]
+
+        init(number: Int, drawnAt: String, _ r: StratifiedEstimate.Result?, fmt: (Double?, Int) -> String) {
+            self.number = number
+            self.drawnAt = drawnAt
+            guard let r else {
+                summary = "尚无回收的答卷"
+                strata = []
+                notes = []
+                return
+            }
+            summary = "\(fmt(r.mean, 2))（n = \(r.respondents)，标准误 \(fmt(r.standardError, 2))，95% 置信区间 ±\(fmt(r.halfWidth95, 2))，"
+                + "t 分布自由度 \(r.degreesOfFreedom)，设计效应 \(fmt(r.designEffect, 2))）"
+            strata = r.strata.map {
+                Stratum(
+                    key: $0.key, population: $0.population, planned: $0.planned, respondents: $0.respondents,
+                    responseRate: $0.responseRate.map { String(format: "%.0f%%", $0 * 100) } ?? "—", weight: fmt($0.weight, 1),
+                    mean: fmt($0.mean, 2))
+            }
+            var notes: [String] = []
+            let empty = r.strata.filter { $0.respondents == 0 }.map(\.key)
+            if !empty.isEmpty { notes.append("无人回答的层未计入（权重在其余层中重新分配）：" + empty.joined(separator: "、")) }
+            if !r.singleRespondentStrata.isEmpty {
+                notes.append("只有 1 家回答的层无法估计层内方差，方差中未计入：" + r.singleRespondentStrata.joined(separator: "、"))
+            }
+            self.notes = notes
+        }
     }
 
     func register(_ g: Guarded, web: any RoutesBuilder, api: Guarded) {
@@ -57,22 +102,13 @@ struct SurveyWebController {
                 ci: $0.satisfaction.flatMap { s in s.halfWidth95.map { "±" + fmt($0) } } ?? "—", medianDays: fmt($0.medianDays, digits: 1),
                 medianSteps: fmt($0.medianSteps, digits: 1), extraDocs: $0.extraDocsShare.map { String(format: "%.0f%%", $0 * 100) } ?? "—")
         }
-        var overall = SurveyResults.overall(template, responses: submitted.map(\.answers))
+        let overall = SurveyResults.overall(template, responses: submitted.map(\.answers))
         let weighted = req.query[String.self, at: "weighted"] != nil
+        var estimates: [DrawEstimateRow] = []
         if weighted {
-            // w = N_h / n_h of each respondent's stratum in its draw.
-            var weights: [Int: Double] = [:]
-            for did in draws {
-                guard let d = try await SampleDraw.find(did, on: req.db) else { continue }
-                let byStratum = Dictionary(d.allocation.map { ($0.stratum, $0) }, uniquingKeysWith: { a, _ in a })
-                for m in try await SampleMember.query(on: req.db).filter(\.$draw.$id == did).all() {
-                    if let a = byStratum[m.stratum], a.sample > 0 { weights[m.$enterprise.id] = Double(a.population) / Double(a.sample) }
-                }
+            for (i, e) in try await SurveyEstimates.byDraw(campaignID: cid, template: template, on: req.db).enumerated() {
+                estimates.append(DrawEstimateRow(number: i + 1, drawnAt: e.drawnAt.map(DisplayTime.format) ?? "", e.result, fmt: fmt))
             }
-            let likert = template.items.filter { $0.kind == .likert }.map(\.code)
-            overall = SatisfactionIndex.weighted(submitted.compactMap { r in
-                SatisfactionIndex.enterprise(likert.compactMap { r.answers[$0].flatMap(Int.init) }).map { ($0, weights[r.$enterprise.id] ?? 1) }
-            })
         }
         return try await req.render(
             "registers/surveys", title: "企业问卷",
@@ -80,7 +116,7 @@ struct SurveyWebController {
                 campaignID: cid.uuidString, version: t.version, items: template.items, issued: responses.count,
                 submitted: submitted.count, results: results,
                 overall: overall.map { "\(fmt($0.mean))（n = \($0.n)\($0.halfWidth95.map { "，95% 置信区间 ±" + fmt($0) } ?? "")）" } ?? "—",
-                weighted: weighted))
+                weighted: weighted, estimates: estimates))
     }
 
     @Sendable func issue(req: Request) async throws -> Response {

@@ -1,0 +1,36 @@
+import Fluent
+import Foundation
+import YingshangCore
+
+/// The stratified satisfaction index of each draw: respondents of a draw are weighted within that draw only
+/// (N_h / r_h of their stratum there), so a second, unrelated draw never changes the first one's figures.
+enum SurveyEstimates {
+    struct DrawEstimate {
+        let drawID: UUID
+        let drawnAt: Date?
+        let result: StratifiedEstimate.Result?
+    }
+
+    static func byDraw(campaignID: UUID, template: SurveyTemplate, on db: any Database) async throws -> [DrawEstimate] {
+        let likert = template.items.filter { $0.kind == .likert }.map(\.code)
+        var out: [DrawEstimate] = []
+        for draw in try await SampleDraw.query(on: db).filter(\.$campaign.$id == campaignID).sort(\.$createdAt).all() {
+            let did = try draw.requireID()
+            var stratumOf: [Int: String] = [:]
+            for m in try await SampleMember.query(on: db).filter(\.$draw.$id == did).all() { stratumOf[m.$enterprise.id] = m.stratum }
+            var values: [String: [Double]] = [:]
+            let submitted = try await SurveyResponse.query(on: db).filter(\.$draw.$id == did).filter(\.$status == "submitted").all()
+            for r in submitted {
+                guard let stratum = stratumOf[r.$enterprise.id],
+                    let index = SatisfactionIndex.enterprise(likert.compactMap { r.answers[$0].flatMap(Int.init) })
+                else { continue }
+                values[stratum, default: []].append(index)
+            }
+            let strata = draw.allocation.map {
+                StratifiedEstimate.Stratum(key: $0.stratum, population: $0.population, planned: $0.sample, values: values[$0.stratum] ?? [])
+            }
+            out.append(DrawEstimate(drawID: did, drawnAt: draw.createdAt, result: StratifiedEstimate.estimate(strata)))
+        }
+        return out
+    }
+}
