@@ -188,3 +188,58 @@ struct ScoringTests {
         #expect(spj.items.last?.description.contains("推动不力") == true)
     }
 }
+
+@Suite("What an indicator is scored from")
+struct ScoringSourcesTests {
+    static func survey(_ value: Double, n: Int) -> SubIndicatorInput {
+        SubIndicatorInput(
+            code: "satisfaction", nameZh: "企业满意度", kind: .number, unit: "分", best: 100, worst: 0, value: String(value), source: .survey,
+            respondents: n)
+    }
+
+    static func filed(_ value: String?) -> SubIndicatorInput {
+        SubIndicatorInput(code: "time", nameZh: "时间", kind: .number, unit: "天", best: 0.5, worst: 10.5, value: value, source: value == nil ? nil : .filing)
+    }
+
+    static func inputs(_ indicators: [IndicatorInput], minimum: Int? = 30) -> ScoringInputs {
+        ScoringInputs(catalogVersion: "1", regions: [RegionScoringInput(id: "r", name: "青山县", indicators: indicators)], minimumRespondents: minimum)
+    }
+
+    @Test("an indicator with survey answers only is not scored and is named; with too few respondents the survey value is 样本不足")
+    func surveyOnlyAndSmallSamples() throws {
+        let result = try Scoring.run(
+            Self.inputs([
+                // Filed 3 days: (10.5 − 3) / (10.5 − 0.5) × 100 = 75; survey 50 from 40 enterprises → mean of 75 and 50 = 62.5.
+                IndicatorInput(code: "a", nameZh: "开办企业", weight: 1, subIndicators: [Self.filed("3"), Self.survey(50, n: 40)]),
+                // Filed 3 days, survey from only 2 enterprises: excluded, the indicator is 75 from the filing alone.
+                IndicatorInput(code: "b", nameZh: "纳税", weight: 1, subIndicators: [Self.filed("3"), Self.survey(100, n: 2)]),
+                // Nothing filed, 75 from two answers: not scored (the demo used to rank this above filed indicators).
+                IndicatorInput(code: "c", nameZh: "劳动力市场监管", weight: 1, subIndicators: [Self.filed(nil), Self.survey(75, n: 2)]),
+                IndicatorInput(code: "d", nameZh: "政府采购", weight: 1, subIndicators: [Self.filed(nil), Self.survey(75, n: 45)]),
+                IndicatorInput(code: "e", nameZh: "招标投标", weight: 1, subIndicators: [Self.filed(nil)]),
+            ]))
+        let r = try #require(result.region("r"))
+        #expect(r.indicator("a")?.score == 62.5)
+        #expect(r.indicator("b")?.score == 75)
+        #expect(r.indicator("b")?.subScores.last?.status == .insufficientSample)
+        #expect(r.indicator("b")?.subScores.last?.explanation == "样本不足：问卷回答 2 家，少于本次评价设定的 30 家")
+        #expect(r.indicator("c")?.score == nil)
+        #expect(r.indicator("d")?.score == nil && r.indicator("d")?.unscoredReason != nil)
+        #expect(r.indicator("e")?.score == nil && r.indicator("e")?.unscoredReason == nil)
+        // Overall over the two scored indicators only: (62.5 + 75) / 2.
+        #expect(r.overall == 68.75)
+        let coverage = ScoringCoverage(r)
+        #expect(coverage.total == 5 && coverage.scored == 2 && coverage.scoredWithSurvey == 1 && coverage.surveyOnly == 1)
+        #expect(coverage.unfiled == 2 && coverage.insufficientSamples == 2)
+        #expect(coverage.summary.contains("已评分 2 项"))
+        #expect(result.warnings.contains("青山县「政府采购」仅有企业问卷数据，无已通过的填报或核验值，不单独计分，未计入总分"))
+        #expect(result.warnings.contains { $0.contains("「纳税—企业满意度」样本不足") })
+    }
+
+    @Test("a run stored before the rule (no minimum) re-runs as it was")
+    func oldRunsUnchanged() throws {
+        let result = try Scoring.run(
+            Self.inputs([IndicatorInput(code: "c", nameZh: "劳动力市场监管", weight: 1, subIndicators: [Self.filed(nil), Self.survey(75, n: 2)])], minimum: nil))
+        #expect(result.region("r")?.indicator("c")?.score == 75)
+    }
+}

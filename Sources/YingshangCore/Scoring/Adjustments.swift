@@ -50,16 +50,25 @@ public struct RuleSet: Codable, Equatable, Sendable {
     /// Share of each rule's points that every cooperating unit receives (the lead unit receives all of it).
     public var cooperatingShare: Double
 
-    public init(rules: [AdjustmentRule] = [], cooperatingShare: Double = 0.5) {
+    /// Fewest enterprises a survey-based value needs to be scored (nil: `SurveyScoringRules.defaultMinimumRespondents`).
+    public var minimumSurveyRespondents: Int?
+
+    public init(rules: [AdjustmentRule] = [], cooperatingShare: Double = 0.5, minimumSurveyRespondents: Int? = nil) {
         self.rules = rules
         self.cooperatingShare = cooperatingShare
+        self.minimumSurveyRespondents = minimumSurveyRespondents
     }
+
+    public var surveyMinimum: Int { minimumSurveyRespondents ?? SurveyScoringRules.defaultMinimumRespondents }
 
     /// Problems keyed `rules[i].field`, in Chinese. `assessedCount` is the number of regions the campaign ranks.
     public func problems(assessedCount: Int, indicatorCodes: Set<String>) -> [FieldProblem] {
         var out: [FieldProblem] = []
         if !(0...1).contains(cooperatingShare) || !cooperatingShare.isFinite {
             out.append(.init(field: "cooperatingShare", message: "配合单位分担比例应在 0 到 1 之间"))
+        }
+        if let m = minimumSurveyRespondents, !(1...10_000).contains(m) {
+            out.append(.init(field: "minimumSurveyRespondents", message: "问卷最少回答企业数应为 1–10000 的整数"))
         }
         for (i, r) in rules.enumerated() {
             let n = "第 \(i + 1) 条规则（\(r.kind.chineseName)）"

@@ -44,10 +44,13 @@ public struct SubIndicatorInput: Codable, Equatable, Sendable {
     public var value: String?
     public var source: ValueSource?
     public var note: String?
+    /// For survey-based values: how many enterprises answered (checked against the campaign's minimum).
+    public var respondents: Int?
 
     public init(
         code: String, nameZh: String, kind: SubIndicatorKind, unit: String? = nil, best: Double? = nil, worst: Double? = nil,
-        weight: Double = 1, options: [ChoiceOption] = [], value: String?, source: ValueSource?, note: String? = nil
+        weight: Double = 1, options: [ChoiceOption] = [], value: String?, source: ValueSource?, note: String? = nil,
+        respondents: Int? = nil
     ) {
         self.code = code
         self.nameZh = nameZh
@@ -60,6 +63,7 @@ public struct SubIndicatorInput: Codable, Equatable, Sendable {
         self.value = value
         self.source = source
         self.note = note
+        self.respondents = respondents
     }
 
     public init(_ spec: SubIndicatorSpec, value: String?, source: ValueSource?, note: String? = nil) {
@@ -103,11 +107,21 @@ public struct RegionScoringInput: Codable, Equatable, Sendable {
 public struct ScoringInputs: Codable, Equatable, Sendable {
     public var catalogVersion: String
     public var regions: [RegionScoringInput]
+    /// Fewest respondents a survey-based value needs to be scored (campaign setting). Nil in runs stored before
+    /// the rule existed, which re-run as they were.
+    public var minimumRespondents: Int?
 
-    public init(catalogVersion: String, regions: [RegionScoringInput]) {
+    public init(catalogVersion: String, regions: [RegionScoringInput], minimumRespondents: Int? = nil) {
         self.catalogVersion = catalogVersion
         self.regions = regions
+        self.minimumRespondents = minimumRespondents
     }
+}
+
+/// Survey-based values (docs/methods.md, "What an indicator is scored from").
+public enum SurveyScoringRules {
+    /// Default fewest respondents for a survey value: below it the estimate's interval is too wide to rank on.
+    public static let defaultMinimumRespondents = 30
 }
 
 public enum SubScoreStatus: String, Codable, Sendable {
@@ -118,6 +132,8 @@ public enum SubScoreStatus: String, Codable, Sendable {
     case notScored = "not_scored"
     /// A value that cannot be scored (unparsable, or the catalog lacks best/worst): excluded and listed.
     case invalid
+    /// A survey value from fewer respondents than the campaign's minimum (样本不足): excluded and listed.
+    case insufficientSample = "insufficient_sample"
 }
 
 public struct SubScore: Codable, Equatable, Sendable {
@@ -146,8 +162,55 @@ public struct IndicatorScore: Codable, Equatable, Sendable {
     public var subScores: [SubScore]
     /// Rank among assessed regions (1 = best, ties share); nil for benchmarks and unscored indicators.
     public var rank: Int?
+    /// Why an indicator with some value has no score: only survey values, no filed or verified one.
+    public var unscoredReason: String?
 
-    public var missingCodes: [String] { subScores.filter { $0.status == .missing || $0.status == .invalid }.map(\.code) }
+    public var missingCodes: [String] {
+        subScores.filter { $0.status == .missing || $0.status == .invalid || $0.status == .insufficientSample }.map(\.code)
+    }
+
+    /// Scored from filed or verified data (a survey value may be among its sub-indicators).
+    public var isScored: Bool { score != nil }
+}
+
+/// How many indicators of a region were scored from what, for the overview and the report.
+public struct ScoringCoverage: Equatable, Sendable {
+    public var total = 0
+    /// Scored from filed or verified values alone.
+    public var scoredFromData = 0
+    /// Scored from filed or verified values, with an enterprise-survey sub-indicator among them.
+    public var scoredWithSurvey = 0
+    /// Only survey values: never scored from that single source.
+    public var surveyOnly = 0
+    /// No value at all (未填报).
+    public var unfiled = 0
+    /// Survey values excluded for too few respondents.
+    public var insufficientSamples = 0
+
+    public init(_ region: RegionScore) {
+        for ind in region.indicators {
+            total += 1
+            insufficientSamples += ind.subScores.filter { $0.status == .insufficientSample }.count
+            if ind.score != nil {
+                if ind.subScores.contains(where: { $0.status == .scored && $0.source == .survey }) { scoredWithSurvey += 1 } else { scoredFromData += 1 }
+            } else if ind.unscoredReason != nil {
+                surveyOnly += 1
+            } else {
+                unfiled += 1
+            }
+        }
+    }
+
+    public var scored: Int { scoredFromData + scoredWithSurvey }
+
+    /// One sentence in Chinese.
+    public var summary: String {
+        var parts = ["参评指标 \(total) 项", "已评分 \(scored) 项（其中 \(scoredWithSurvey) 项含企业问卷满意度）"]
+        if surveyOnly > 0 { parts.append("仅有问卷数据、无填报或核验值而不评分 \(surveyOnly) 项") }
+        parts.append("未填报 \(unfiled) 项")
+        if insufficientSamples > 0 { parts.append("问卷样本不足而未计分的二级指标 \(insufficientSamples) 个") }
+        return parts.joined(separator: "，")
+    }
 }
 
 public struct RegionScore: Codable, Equatable, Sendable {
@@ -185,12 +248,18 @@ public enum Scoring {
         for region in inputs.regions {
             var indicators: [IndicatorScore] = []
             for ind in region.indicators {
-                let scored = try scoreIndicator(ind)
+                let scored = try scoreIndicator(ind, minimumRespondents: inputs.minimumRespondents)
                 indicators.append(scored)
                 if !region.isBenchmark {
-                    if scored.score == nil {
+                    if let reason = scored.unscoredReason {
+                        warnings.append("\(region.name)「\(ind.nameZh)」\(reason)，未计入总分")
+                    } else if scored.score == nil {
                         warnings.append("\(region.name)「\(ind.nameZh)」未填报或无可评分数据，未计入总分")
-                    } else {
+                    }
+                    for s in scored.subScores where s.status == .insufficientSample {
+                        warnings.append("\(region.name)「\(ind.nameZh)—\(s.nameZh)」\(s.explanation)，未计分")
+                    }
+                    if scored.score != nil {
                         for s in scored.subScores where s.status == .missing || s.status == .invalid {
                             warnings.append("\(region.name)「\(ind.nameZh)—\(s.nameZh)」\(s.status == .missing ? "未填报" : s.explanation)，未计分")
                         }
@@ -220,16 +289,32 @@ public enum Scoring {
         return ScoringResult(regions: regions, warnings: warnings, assessedCount: assessedIdx.count)
     }
 
-    static func scoreIndicator(_ ind: IndicatorInput) throws -> IndicatorScore {
-        let subs = ind.subIndicators.map(scoreSub)
+    /// An indicator is scored from its filed or verified values; a survey value joins them as one more
+    /// sub-indicator, but an indicator whose only values come from the survey is not scored (one source, often a
+    /// handful of answers, must not out-rank indicators that filed). Survey values from fewer than
+    /// `minimumRespondents` enterprises are excluded as 样本不足.
+    static func scoreIndicator(_ ind: IndicatorInput, minimumRespondents: Int? = nil) throws -> IndicatorScore {
+        let subs = ind.subIndicators.map { sub -> SubScore in
+            var out = scoreSub(sub)
+            if let minimum = minimumRespondents, sub.source == .survey, out.status == .scored, (sub.respondents ?? 0) < minimum {
+                out.status = .insufficientSample
+                out.score = nil
+                out.explanation = "样本不足：问卷回答 \(sub.respondents ?? 0) 家，少于本次评价设定的 \(minimum) 家"
+            }
+            return out
+        }
         let present = subs.filter { $0.status == .scored }
         var score: Double? = nil
-        if !present.isEmpty {
+        var reason: String? = nil
+        if !present.isEmpty, minimumRespondents != nil, present.allSatisfy({ $0.source == .survey }) {
+            reason = "仅有企业问卷数据，无已通过的填报或核验值，不单独计分"
+        } else if !present.isEmpty {
             let w = present.reduce(0) { $0 + $1.weight }
             guard w > 0 else { throw ScoringError("指标「\(ind.nameZh)」已评分二级指标的权重之和为 0") }
             score = present.reduce(0) { $0 + ($1.score ?? 0) * $1.weight } / w
         }
-        return IndicatorScore(code: ind.code, nameZh: ind.nameZh, weight: ind.weight, score: score, subScores: subs, rank: nil)
+        return IndicatorScore(
+            code: ind.code, nameZh: ind.nameZh, weight: ind.weight, score: score, subScores: subs, rank: nil, unscoredReason: reason)
     }
 
     public static func scoreSub(_ s: SubIndicatorInput) -> SubScore {

@@ -164,14 +164,16 @@ enum ReportBuilder {
         var summary: [String] = []
         let overallText = r.overall.map(Scoring.fmt2) ?? "未评分"
         summary.append(
-            "\(campaign.name)，\(r.name)参评指标 \(r.indicators.count) 项，已评分 \(scored.count) 项，综合得分 \(overallText)"
+            "\(campaign.name)，\(r.name)\(ScoringCoverage(r).summary)；综合得分 \(overallText)"
                 + (result.assessedCount > 1 ? "，在 \(result.assessedCount) 个被评价地区中排名第 \(r.rank.map(String.init) ?? "—") 位" : "")
                 + (cmp.overall.map { "；\(cmp.name)综合得分 \(Scoring.fmt2($0))" } ?? "") + "。")
         if !scored.isEmpty {
             summary.append("表现较好的指标：" + scored.prefix(3).map { "\($0.nameZh)（\(Scoring.fmt2($0.score ?? 0))）" }.joined(separator: "、") + "。")
             summary.append("相对薄弱的指标：" + scored.suffix(3).reversed().map { "\($0.nameZh)（\(Scoring.fmt2($0.score ?? 0))）" }.joined(separator: "、") + "，建议列入整改。")
         }
-        let missing = r.indicators.filter { $0.score == nil }.map(\.nameZh)
+        let surveyOnly = r.indicators.filter { $0.score == nil && $0.unscoredReason != nil }.map(\.nameZh)
+        if !surveyOnly.isEmpty { summary.append("仅有企业问卷数据、无填报或核验值的指标：\(surveyOnly.joined(separator: "、"))，不单独计分，未计入综合得分。") }
+        let missing = r.indicators.filter { $0.score == nil && $0.unscoredReason == nil }.map(\.nameZh)
         if !missing.isEmpty { summary.append("未填报或无可评分数据的指标：\(missing.joined(separator: "、"))，未计入综合得分。") }
         // Assessed regions by rank (unranked last), then the benchmarks.
         let ordered = result.regions.sorted { a, b in

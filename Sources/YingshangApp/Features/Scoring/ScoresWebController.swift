@@ -224,6 +224,7 @@ struct ScoresWebController {
         let campaignName: String
         let rules: [RuleRow]
         let cooperatingShare: String
+        let minimumSurveyRespondents: String
         let kinds: [SelectOption]
         let indicators: [SelectOption]
         let units: [SelectOption]
@@ -235,13 +236,16 @@ struct ScoresWebController {
     }
 
     /// Rules render as a fixed number of editable rows (existing ones plus blanks), so no JavaScript is needed.
-    private func rulesPage(_ req: Request, _ c: Campaign, rules: RuleSet, errors: [String: String]) async throws -> View {
+    /// `typed` re-renders what was submitted (every row, as typed) after a validation error, so nothing is lost.
+    private func rulesPage(
+        _ req: Request, _ c: Campaign, rules: RuleSet, errors: [String: String], typed: RulesForm? = nil
+    ) async throws -> View {
         let cid = try c.requireID()
         let indicators = try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == cid).sort(\.$position).all()
         let units = try await Unit.query(on: req.db).sort(\.$code).all()
         let unitNames = Dictionary(units.compactMap { u in u.id.map { ($0, u.name) } }, uniquingKeysWith: { a, _ in a })
         let indicatorNames = Dictionary(indicators.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
-        var rows = rules.rules.map {
+        var rows = typed.map(Self.typedRows) ?? rules.rules.map {
             RuleRow(
                 kind: $0.kind.rawValue, k: $0.k.map(String.init) ?? "", percent: $0.percent.map(Scoring.fmt) ?? "",
                 points: Scoring.fmt($0.points), indicatorCode: $0.indicatorCode ?? "")
@@ -253,7 +257,9 @@ struct ScoresWebController {
                 points: ($0.points > 0 ? "+" : "") + Scoring.fmt2($0.points), reason: $0.reason, by: $0.createdBy)
         }
         let body = RulesBody(
-            campaignID: cid.uuidString, campaignName: c.name, rules: rows, cooperatingShare: Scoring.fmt(rules.cooperatingShare),
+            campaignID: cid.uuidString, campaignName: c.name, rules: rows,
+            cooperatingShare: typed?.cooperatingShare ?? Scoring.fmt(rules.cooperatingShare),
+            minimumSurveyRespondents: typed?.minimumSurveyRespondents ?? String(rules.surveyMinimum),
             kinds: [SelectOption(value: "", label: "（不使用）", selected: false)]
                 + AdjustmentRuleKind.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: false) },
             indicators: [SelectOption(value: "", label: "全部指标", selected: false)]
@@ -276,6 +282,14 @@ struct ScoresWebController {
         var points: [String]?
         var indicatorCode: [String]?
         var cooperatingShare: String?
+        var minimumSurveyRespondents: String?
+    }
+
+    static func typedRows(_ f: RulesForm) -> [RuleRow] {
+        func at(_ a: [String]?, _ i: Int) -> String { (a ?? []).indices.contains(i) ? (a ?? [])[i] : "" }
+        return (f.kind ?? []).indices.map {
+            RuleRow(kind: at(f.kind, $0), k: at(f.k, $0), percent: at(f.percent, $0), points: at(f.points, $0), indicatorCode: at(f.indicatorCode, $0))
+        }
     }
 
     /// Parses the rule rows; a row with no kind is skipped, a malformed number is reported by row.
@@ -294,10 +308,10 @@ struct ScoresWebController {
             let kText = at(f.k, i), pText = at(f.percent, i), ptsText = at(f.points, i)
             let k = kText.isEmpty ? nil : Int(kText)
             let p = pText.isEmpty ? nil : Double(pText)
-            if !kText.isEmpty && k == nil { errors["rules[\(rules.count)].k"] = "第 \(i + 1) 行：K 应为整数" }
-            if !pText.isEmpty && p == nil { errors["rules[\(rules.count)].percent"] = "第 \(i + 1) 行：百分比应为数字" }
+            if !kText.isEmpty && k == nil { errors["rules[\(i)].k"] = "第 \(i + 1) 行：K 应为整数" }
+            if !pText.isEmpty && p == nil { errors["rules[\(i)].percent"] = "第 \(i + 1) 行：百分比应为数字" }
             guard let pts = Double(ptsText) else {
-                errors["rules[\(rules.count)].points"] = "第 \(i + 1) 行：请填写分值"
+                errors["rules[\(i)].points"] = ptsText.isEmpty ? "第 \(i + 1) 行：请填写分值" : "第 \(i + 1) 行：分值“\(ptsText.prefix(20))”应为数字"
                 continue
             }
             rules.append(
@@ -309,15 +323,20 @@ struct ScoresWebController {
         if let s = f.cooperatingShare?.trimmingCharacters(in: .whitespaces), !s.isEmpty {
             if let d = Double(s) { share = d } else { errors["cooperatingShare"] = "配合单位分担比例应为 0 到 1 之间的数" }
         }
-        return (RuleSet(rules: rules, cooperatingShare: share), errors)
+        var minimum: Int? = nil
+        if let m = f.minimumSurveyRespondents?.trimmingCharacters(in: .whitespaces), !m.isEmpty {
+            if let n = Int(m) { minimum = n } else { errors["minimumSurveyRespondents"] = "问卷最少回答企业数应为整数" }
+        }
+        return (RuleSet(rules: rules, cooperatingShare: share, minimumSurveyRespondents: minimum), errors)
     }
 
     @Sendable func saveRules(req: Request) async throws -> Response {
         let c = try await CampaignService.find(req)
-        let (set, parseErrors) = Self.parseRules(try req.content.decode(RulesForm.self))
+        let form = try req.content.decode(RulesForm.self)
+        let (set, parseErrors) = Self.parseRules(form)
         return try await req.submitForm(
             successMessage: "已保存加分与扣分规则", redirectTo: "/campaigns/\(try c.requireID())/scores/rules",
-            renderForm: { try await rulesPage(req, c, rules: set, errors: $0) },
+            renderForm: { try await rulesPage(req, c, rules: set, errors: $0, typed: form) },
             write: {
                 if !parseErrors.isEmpty { throw AppError.invalid(parseErrors) }
                 try await ScoringService.saveRules(c, set, req: req)

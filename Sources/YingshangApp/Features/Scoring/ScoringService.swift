@@ -54,7 +54,8 @@ enum ScoringService {
                     SubIndicatorInput(
                         code: "satisfaction", nameZh: "企业满意度", kind: .number, unit: "分", best: 100, worst: 0, weight: 1,
                         value: String(s.mean), source: .survey,
-                        note: "问卷 n = \(s.n)" + (s.halfWidth95.map { String(format: "，95%% 置信区间 ±%.2f", $0) } ?? "")))
+                        note: "问卷 n = \(s.n)" + (s.halfWidth95.map { String(format: "，95%% 置信区间 ±%.2f", $0) } ?? ""),
+                        respondents: s.n))
             }
             out.append(RegionScoringInput(id: rid.uuidString, name: r.name, indicators: inds))
         }
@@ -69,7 +70,8 @@ enum ScoringService {
                     id: "benchmark:\(name)", name: name, isBenchmark: true,
                     indicators: indicatorInputs { spec, sub in (values["\(spec.code)|\(sub.code)"], .benchmark, nil) }))
         }
-        return ScoringInputs(catalogVersion: "\(version.number)", regions: out)
+        return ScoringInputs(
+            catalogVersion: "\(version.number)", regions: out, minimumRespondents: try await ruleSet(campaign, on: db).surveyMinimum)
     }
 
     static func surveySatisfaction(
