@@ -36,6 +36,22 @@ struct VerificationTests {
 
     static let header = "办件编号,统一社会信用代码,申请日期,办结日期,环节数,材料数,费用（元）"
 
+    @Test("credit codes follow the register's rule in the records import too: lower case is refused, not silently upper-cased")
+    func creditCodeRule() throws {
+        let schema = try #require(RecordSchema.schema(for: "starting_business"))
+        let lower = RecordParsing.parse(CSV.parse(Self.header + "\nA1,91350100m000100Y43,2022-03-01,2022-03-02,4,5,1\n"), schema: schema)
+        #expect(lower.records.isEmpty)
+        #expect(lower.problems.first?.reason.contains("第 9 位字符“m”不合法") == true, "\(lower.problems)")
+        // A huge bad cell is quoted back short.
+        let huge = String(repeating: "9", count: 100_000)
+        let long = RecordParsing.parse(CSV.parse(Self.header + "\nA1,\(huge),2022-03-01,2022-03-02,4,5,1\n"), schema: schema)
+        #expect(long.problems.first?.value == String(repeating: "9", count: 100) + "…（共 100000 个字符）")
+        let upper = RecordParsing.parse(CSV.parse(Self.header + "\nA1,91350100M000100Y43,2022-03-01,2022-03-02,4,5,1\n"), schema: schema)
+        #expect(upper.problems.isEmpty && upper.records.count == 1)
+        // The register import gives the same verdict on the same code.
+        #expect(USCC.validate("91350100m000100Y43") == .forbiddenCharacter("m", position: 9))
+    }
+
     @Test("records: Chinese headers in any order, money in fen, all-or-nothing with row and column named")
     func parsing() throws {
         let schema = try #require(RecordSchema.schema(for: "starting_business"))

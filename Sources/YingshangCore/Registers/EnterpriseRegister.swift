@@ -21,11 +21,19 @@ public struct RowProblem: Equatable, Sendable, Codable {
     public let value: String
     public let reason: String
 
+    /// At most this many characters of a bad cell are quoted back (a 10 MB field must not travel in every
+    /// error message, job status and error list).
+    public static let quotedCharacters = 100
+
     public init(row: Int, column: String, value: String, reason: String) {
         self.row = row
         self.column = column
-        self.value = value
+        self.value = Self.quote(value)
         self.reason = reason
+    }
+
+    public static func quote(_ value: String) -> String {
+        value.count > quotedCharacters ? String(value.prefix(quotedCharacters)) + "…（共 \(value.count) 个字符）" : value
     }
 
     public var message: String { "第 \(row) 行“\(column)”列：\(value.isEmpty ? "" : "“\(value)” ")\(reason)" }

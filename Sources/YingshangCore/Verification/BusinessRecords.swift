@@ -149,7 +149,8 @@ public enum RecordParsing {
             let caseID = cell("case_id")
             if caseID.isEmpty || caseID.count > 64 { fail("办件编号", caseID, "必填，不超过 64 个字符") }
             if let first = seen[caseID], !caseID.isEmpty { fail("办件编号", caseID, "与第 \(first) 行重复") } else { seen[caseID] = line }
-            let uscc = cell("uscc").uppercased()
+            // One rule for every import (docs/methods.md): the code as written, upper case only, as the register import.
+            let uscc = cell("uscc")
             if let p = USCC.validate(uscc) { fail("统一社会信用代码", uscc, p.message) }
             let applied = dayPrefix(cell("applied"))
             let completed = dayPrefix(cell("completed"))
