@@ -42,6 +42,8 @@ public enum Runner {
             if swept.files + swept.jobs > 0 {
                 app.logger.notice("removed \(swept.files) stale register uploads, closed \(swept.jobs) interrupted import jobs")
             }
+            let sweeper = RegisterUploads.startJobSweeper(app: app)
+            defer { sweeper.cancel() }
             try await app.execute()
         }
     }

@@ -99,6 +99,7 @@ enum Migrations {
             MoveEnterpriseKeyToIndex(),
             MoveRegisterToIntegerKeys(),
             SeedOfficialHolidays(),
+            AddImportJobLease(),
         ]
     }
 

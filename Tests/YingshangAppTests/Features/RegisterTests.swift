@@ -250,6 +250,7 @@ struct RegisterSamplingTests {
             let later = Date().addingTimeInterval(7_200)
             try FileManager.default.setAttributes([.modificationDate: later], ofItemAtPath: fresh)
             running.createdAt = later
+            running.leaseUntil = JobLease.expiry(from: later)
             try await running.update(on: app.db)
             _ = try await RegisterUploads.sweep(app: app, now: later)
             #expect(!FileManager.default.fileExists(atPath: old))
@@ -259,6 +260,39 @@ struct RegisterSamplingTests {
             #expect(closed.status == "failed")
             #expect(closed.message.contains("中断"))
             #expect(try await ImportJob.find(running.requireID(), on: app.db)?.status == "running")
+        }
+    }
+
+    @Test("a job whose lease ran out (its server was killed) is closed within a minute by whoever reads it; its upload is removed", arguments: TestDatabase.available)
+    func abandonedJob(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let cid = try await CampaignTests.demoCampaign(app).requireID()
+            let dir = (app.settings.dataDirectory as NSString).appendingPathComponent("tmp")
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let upload = "\(dir)/register-\(UUID().uuidString)"
+            #expect(FileManager.default.createFile(atPath: upload, contents: Data("x".utf8)))
+            // Killed 61 seconds after its last renewal: no restart, no sweep at start-up.
+            let killed = ImportJob(kind: "register", campaignID: cid, by: "assessor")
+            killed.uploadPath = upload
+            killed.leaseUntil = Date().addingTimeInterval(-1)
+            try await killed.create(on: app.db)
+            let alive = ImportJob(kind: "register", campaignID: cid, by: "assessor")
+            try await alive.create(on: app.db)
+
+            let token = try await app.apiToken("assessor")
+            let res = try await app.send(.GET, "/api/v1/jobs/\(try killed.requireID())", headers: .bearer(token))
+            #expect(res.status == .ok)
+            struct Job: Decodable { let status: String; let message: String }
+            let job = try res.decode(Job.self)
+            #expect(job.status == "failed")
+            #expect(job.message == JobLease.abandonedMessage)
+            #expect(!FileManager.default.fileExists(atPath: upload))
+            let other = try await app.send(.GET, "/api/v1/jobs/\(try alive.requireID())", headers: .bearer(token))
+            #expect(try other.decode(Job.self).status == "running")
+            // The page says what happened and how to retry.
+            let s = try await app.webSession("assessor")
+            let page = try await app.send(.GET, "/jobs/\(try killed.requireID())", headers: s.headers)
+            #expect(page.text.contains("请回到企业名单页面重新上传"))
         }
     }
 

@@ -179,6 +179,7 @@ struct RegisterWebController {
         let path = try await RegisterUploads.receive(req)
         let user = try req.currentUser()
         let job = ImportJob(kind: "register", campaignID: cid, by: user.username)
+        job.uploadPath = path
         do {
             try await job.create(on: req.db)
         } catch {
@@ -206,7 +207,10 @@ struct RegisterWebController {
     }
 
     private func jobDTO(_ req: Request) async throws -> JobDTO {
-        guard let job = try await ImportJob.find(try req.uuidParameter("jobID"), on: req.db) else { throw AppError.notFound("导入任务") }
+        let jobID = try req.uuidParameter("jobID")
+        // Whoever looks at an abandoned job closes it, on whichever instance they reach.
+        _ = try await RegisterUploads.closeAbandonedJobs(on: req.db, only: jobID)
+        guard let job = try await ImportJob.find(jobID, on: req.db) else { throw AppError.notFound("导入任务") }
         let id = try job.requireID()
         let progress = RegisterImporter.Progress.shared.get(id)
         return JobDTO(
@@ -537,6 +541,16 @@ enum RegisterJobs {
         app: Application, jobID: UUID, campaignID: UUID, source: RegisterImporter.Source, filename: String, skipInvalid: Bool
     ) async {
         let db = app.db
+        // Renews the job's lease while it runs; stops with the job.
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: UInt64(JobLease.renewEvery * 1_000_000_000))
+                if Task.isCancelled { break }
+                try? await db.sql().update(ImportJob.schema).set("lease_until", to: SQLBind(JobLease.expiry(from: Date())))
+                    .where("id", .equal, SQLBind(jobID)).where("status", .equal, SQLBind("running")).run()
+            }
+        }
+        defer { heartbeat.cancel() }
         do {
             var actor: User? = nil
             if let job = try await ImportJob.find(jobID, on: db) {
@@ -576,14 +590,42 @@ enum RegisterUploads {
             let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? now
             if now.timeIntervalSince(modified) > 86_400, (try? FileManager.default.removeItem(atPath: path)) != nil { files += 1 }
         }
-        let stale = try await ImportJob.query(on: app.db).filter(\.$status == "running")
-            .filter(\.$createdAt < now.addingTimeInterval(-3_600)).all()
-        for job in stale {
-            job.status = "failed"
-            job.message = "导入因服务器重启而中断，未导入任何企业，请重新导入"
-            try await job.update(on: app.db)
+        return (files, try await closeAbandonedJobs(on: app.db, now: now))
+    }
+
+    /// Closes running jobs whose lease expired (their instance stopped): failed, with what happened and how to
+    /// retry, and their uploaded file removed. The update is conditional, so two instances never both close one.
+    @discardableResult
+    static func closeAbandonedJobs(on db: any Database, now: Date = Date(), only: UUID? = nil) async throws -> Int {
+        var query = ImportJob.query(on: db).filter(\.$status == "running")
+        if let only { query = query.filter(\.$id == only) }
+        var closed = 0
+        for job in try await query.all() where JobLease.isAbandoned(leaseUntil: job.leaseUntil, createdAt: job.createdAt, now: now) {
+            let id = try job.requireID()
+            var update = try db.sql().update(ImportJob.schema).set("status", to: SQLBind("failed"))
+                .set("message", to: SQLBind(JobLease.abandonedMessage)).where("id", .equal, SQLBind(id))
+                .where("status", .equal, SQLBind("running"))
+            // Still expired at the moment of the update (a renewal in between keeps the job alive).
+            update = job.leaseUntil == nil
+                ? update.where("lease_until", .is, SQLLiteral.null) : update.where("lease_until", .lessThan, SQLBind(now))
+            let rows = try await update.returning("id").all()
+            guard !rows.isEmpty else { continue }
+            closed += 1
+            if let path = job.uploadPath { try? FileManager.default.removeItem(atPath: path) }
         }
-        return (files, stale.count)
+        return closed
+    }
+
+    /// Runs `closeAbandonedJobs` every half minute while the server runs.
+    static func startJobSweeper(app: Application) -> Task<Void, Never> {
+        let db = app.db
+        let logger = app.logger
+        return Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: 30_000_000_000)
+                if let n = try? await closeAbandonedJobs(on: db), n > 0 { logger.notice("closed \(n) abandoned import jobs") }
+            }
+        }
     }
 
     /// Five times the 126 MB of a synthetic million-row register.

@@ -82,6 +82,10 @@ final class ImportJob: Model, @unchecked Sendable {
     @Field(key: "created_by") var createdBy: String
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
+    /// Renewed by the instance running the job (`JobLease`); past it, the job was abandoned.
+    @OptionalField(key: "lease_until") var leaseUntil: Date?
+    /// The uploaded file the job reads, removed when an abandoned job is closed.
+    @OptionalField(key: "upload_path") var uploadPath: String?
 
     init() {}
 
@@ -93,6 +97,7 @@ final class ImportJob: Model, @unchecked Sendable {
         self.imported = 0
         self.problemsJSON = "[]"
         self.createdBy = by
+        self.leaseUntil = JobLease.expiry(from: Date())
     }
 
     var problems: [RowProblem] {
@@ -270,5 +275,18 @@ enum SQLiteTableRebuild {
             }
             try await sql.raw("PRAGMA foreign_keys = ON").run()
         }
+    }
+}
+
+/// Import jobs carry a lease (`JobLease`): the columns behind it.
+struct AddImportJobLease: AsyncMigration {
+    func prepare(on db: any Database) async throws {
+        try await db.schema(ImportJob.schema).field("lease_until", .datetime).update()
+        try await db.schema(ImportJob.schema).field("upload_path", .string).update()
+    }
+
+    func revert(on db: any Database) async throws {
+        try await db.schema(ImportJob.schema).deleteField("upload_path").update()
+        try await db.schema(ImportJob.schema).deleteField("lease_until").update()
     }
 }
