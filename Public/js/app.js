@@ -78,6 +78,7 @@
     xhr.open("PUT", url);
     if (csrf) xhr.setRequestHeader("X-CSRF-Token", csrf.value);
     xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    xhr.setRequestHeader("Accept", "application/json");
     xhr.upload.onprogress = function (e) { if (e.lengthComputable) status.textContent = "正在上传 " + file.name + " " + Math.round(e.loaded * 100 / e.total) + "%"; };
     xhr.onload = function () {
       if (xhr.status >= 200 && xhr.status < 300) {

@@ -13,7 +13,9 @@ struct AppErrorMiddleware: AsyncMiddleware {
             if status.code >= 500 {
                 req.logger.report(error: error)
             }
-            if req.url.path.hasPrefix("/api/") {
+            // Page scripts (uploads) ask for JSON so they can show the reason beside the field.
+            let wantsJSON = req.headers[.accept].contains { $0.contains("application/json") && !$0.contains("text/html") }
+            if req.url.path.hasPrefix("/api/") || wantsJSON {
                 let response = Response(status: status)
                 try response.content.encode(
                     ErrorBody(error: .init(code: code, message: message, fields: fields)), as: .json)

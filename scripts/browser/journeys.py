@@ -1,0 +1,448 @@
+#!/usr/bin/env python3
+"""Live-server browser tier (issue 17): the built `yingshang` binary on a free port with a fresh data directory
+(SQLite, or PostgreSQL when --database-url is given), driven in Debian's headless Chromium through Selenium by
+clicking and typing, one journey per role; then a crawl of every page each role can reach from its home page.
+
+Fails (exit 1) on: a journey step that does not do what a user expects, any 4xx/5xx behind a link the UI shows,
+any console error (CSP violations included), any page slower than --slow-ms. A screenshot per step goes to
+--shots (a CI artifact; a few are copied to docs/screenshots by hand).
+
+  python3 scripts/browser/journeys.py --binary .build/debug/yingshang [--database-url postgres://...]
+"""
+import argparse
+import http.cookiejar
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, UnexpectedAlertPresentException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+PASSWORD = "demo12345"
+ROLES = ["admin", "coordinator", "leader", "unithead", "filer", "filer_tax", "assessor"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Failures(list):
+    def add(self, where, what):
+        line = f"[{where}] {what}"
+        print("FAIL " + line, flush=True)
+        self.append(line)
+
+
+class Tier:
+    def __init__(self, args):
+        self.args = args
+        self.failures = Failures()
+        self.shots = os.path.abspath(args.shots)
+        shutil.rmtree(self.shots, ignore_errors=True)
+        os.makedirs(self.shots, exist_ok=True)
+        self.step_no = 0
+        self.data = tempfile.mkdtemp(prefix="yingshang-browser-")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.server = None
+        self.driver = None
+        self.downloads = os.path.join(self.data, "downloads")
+        os.makedirs(self.downloads)
+
+    # --- server -------------------------------------------------------------------------------------------------
+    def start_server(self):
+        env = dict(os.environ, YINGSHANG_DATA_DIR=self.data, YINGSHANG_SECURE_COOKIES="false", LOG_LEVEL="warning")
+        if self.args.database_url:
+            env["DATABASE_URL"] = self.args.database_url
+        else:
+            env.pop("DATABASE_URL", None)
+        cmd = [self.args.binary, "demo", "--password", PASSWORD, "--serve", "--register-size", "3000",
+               "--port", str(self.port)]
+        self.log = open(os.path.join(self.shots, "server.log"), "w")
+        self.server = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=self.args.root,
+                                       start_new_session=True)
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            if self.server.poll() is not None:
+                raise SystemExit(f"server exited with {self.server.returncode}; see {self.shots}/server.log")
+            try:
+                urllib.request.urlopen(self.base + "/healthz", timeout=2)
+                return
+            except Exception:
+                time.sleep(1)
+        raise SystemExit("server did not answer /healthz within 300 s")
+
+    def stop_server(self):
+        if self.server and self.server.poll() is None:
+            os.killpg(self.server.pid, signal.SIGTERM)
+            try:
+                self.server.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.server.pid, signal.SIGKILL)
+
+    # --- browser ------------------------------------------------------------------------------------------------
+    def start_browser(self):
+        o = webdriver.ChromeOptions()
+        o.binary_location = self.args.chromium
+        for a in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=zh-CN"]:
+            o.add_argument(a)
+        o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        o.add_experimental_option("prefs", {"download.default_directory": self.downloads,
+                                            "download.prompt_for_download": False})
+        self.driver = webdriver.Chrome(service=Service(self.args.chromedriver), options=o)
+        self.driver.set_page_load_timeout(60)
+
+    @property
+    def d(self):
+        return self.driver
+
+    def shot(self, name):
+        self.step_no += 1
+        path = os.path.join(self.shots, f"{self.step_no:03d}-{name}.png")
+        try:
+            self.d.save_screenshot(path)
+        except UnexpectedAlertPresentException:
+            pass
+        self.console(name)
+
+    def console(self, where):
+        """Fails on any SEVERE console entry: script errors, CSP violations, failed loads."""
+        try:
+            for entry in self.d.get_log("browser"):
+                if entry.get("level") == "SEVERE":
+                    msg = entry.get("message", "")
+                    # An upload the server refused on purpose logs its 4xx; that refusal is what the step checks.
+                    if "expect-refusal" in where and ("415" in msg or "422" in msg or "413" in msg):
+                        continue
+                    self.failures.add(where, "console: " + msg[:300])
+        except Exception as e:  # noqa: BLE001
+            self.failures.add(where, f"could not read console: {e}")
+
+    def wait(self, cond, timeout=15):
+        return WebDriverWait(self.d, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(cond)
+
+    def go(self, path):
+        self.d.get(self.base + path)
+
+    def text(self):
+        return self.d.find_element(By.TAG_NAME, "body").text
+
+    def expect(self, where, ok, what):
+        if not ok:
+            self.failures.add(where, what)
+        return ok
+
+    def login(self, user):
+        self.d.delete_all_cookies()
+        self.go("/login")
+        self.d.find_element(By.NAME, "username").send_keys(user)
+        self.d.find_element(By.NAME, "password").send_keys(PASSWORD)
+        self.d.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+        self.wait(EC.url_to_be(self.base + "/"))
+        self.shot(f"{user}-home")
+
+    def click_link(self, text, scope="main"):
+        el = self.wait(EC.element_to_be_clickable((By.XPATH, f"//{scope}//a[normalize-space(.)='{text}']")))
+        el.click()
+
+    def submit_transition(self, action, reason=""):
+        sel = Select(self.d.find_element(By.NAME, "action"))
+        sel.select_by_value(action)
+        if reason:
+            self.d.find_element(By.NAME, "reason").send_keys(reason)
+        self.d.find_element(By.XPATH, "//select[@name='action']/ancestor::form//button[@type='submit']").click()
+        self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash, .timeline")))
+        errors = [e.text for e in self.d.find_elements(By.CSS_SELECTOR, ".flash-error ul, .field-error, .flash.error") if e.text.strip()]
+        if errors:
+            raise AssertionError(f"transition {action} refused: " + " | ".join(errors)[:400])
+
+    def accept_confirm(self):
+        try:
+            self.wait(EC.alert_is_present(), 5).accept()
+        except TimeoutException:
+            pass
+
+    def session_opener(self):
+        """urllib with the browser's cookies, to fetch downloads and crawl by status code."""
+        jar = http.cookiejar.CookieJar()
+        for c in self.d.get_cookies():
+            jar.set_cookie(http.cookiejar.Cookie(
+                0, c["name"], c["value"], None, False, "127.0.0.1", False, False, "/", True, False, None, False, None,
+                None, {}))
+        return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+    def fetch(self, path):
+        opener = self.session_opener()
+        start = time.time()
+        try:
+            res = opener.open(self.base + path, timeout=60)
+            return res.status, res.read(), res.headers, (time.time() - start) * 1000
+        except urllib.error.HTTPError as e:
+            return e.code, e.read(), e.headers, (time.time() - start) * 1000
+
+    # --- journeys -----------------------------------------------------------------------------------------------
+    def journey_public(self):
+        self.d.delete_all_cookies()
+        self.go("/public")
+        self.shot("public-logged-out")
+        self.expect("public", "青山县" in self.text(), "/public does not name the county")
+        links = self.d.find_elements(By.CSS_SELECTOR, "main a, article a")
+        self.expect("public", True, "")
+        return links
+
+    def journey_filing(self):
+        """Reopen → the unit fills in with evidence → submit → approve → return with a reason → resubmit → accept."""
+        w = "filing"
+        self.login("coordinator")
+        self.go("/filings?state=accepted")
+        self.click_link("开办企业")
+        self.filing_url = self.d.current_url
+        self.submit_transition("reopen", "浏览器测试：请补充印证资料")
+        self.shot("coordinator-reopened")
+        self.expect(w, "草稿" in self.text(), "reopened filing is not a draft")
+
+        self.login("filer")
+        self.d.get(self.filing_url)
+        self.shot("filer-filing")
+        number = self.d.find_element(By.CSS_SELECTOR, "input[data-kind=number]")
+        number.clear()
+        number.send_keys("3")
+        typed_id = number.get_attribute("id")
+        # A file the server refuses by its content: the reason appears beside the field, not "网络错误".
+        fake = os.path.join(self.data, "营业执照.pdf")
+        with open(fake, "wb") as f:
+            f.write(b"MZ\x90\x00" + b"\x00" * 4000)
+        upload = self.d.find_elements(By.CSS_SELECTOR, "input[type=file][data-upload]")[0]
+        upload.send_keys(fake)
+        status = self.wait(lambda d: (lambda s: s if s and "上传失败" in s.text else False)(
+            upload.find_element(By.XPATH, "following-sibling::*[contains(@class,'upload-status')]")))
+        self.shot("filer-upload-refused-expect-refusal")
+        self.expect(w, "网络" not in status.text and "HTTP" not in status.text and ("扩展名" in status.text or "内容" in status.text),
+                    f"refused upload shows no reason beside the field: {status.text!r}")
+        # A real PDF: accepted; the page reloads and the typed, unsaved answer comes back.
+        pdf = os.path.join(self.data, "政策文件.pdf")
+        with open(pdf, "wb") as f:
+            f.write(b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+        # Evidence for every item (required ones block submission): each upload reloads the page.
+        count = len(self.d.find_elements(By.CSS_SELECTOR, "input[type=file][data-upload*='item=q']"))
+        for i in range(count):
+            before = len(self.d.find_elements(By.CSS_SELECTOR, "ul.files li"))
+            upload = self.d.find_elements(By.CSS_SELECTOR, "input[type=file][data-upload*='item=q']")[i]
+            upload.send_keys(pdf)
+            self.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, "ul.files li")) > before, 20)
+            if i == 0:
+                self.shot("filer-uploaded")
+                kept = self.d.find_element(By.ID, typed_id).get_attribute("value")
+                self.expect(w, kept == "3", f"answer typed before the upload was lost after the reload (now {kept!r})")
+        self.d.find_element(By.CSS_SELECTOR, "#filing-form button.primary").click()
+        self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash")))
+        self.submit_transition("submit")
+        self.shot("filer-submitted")
+
+        self.login("unithead")
+        self.d.get(self.filing_url)
+        self.submit_transition("approve")
+        self.shot("unithead-approved")
+
+        self.login("coordinator")
+        self.d.get(self.filing_url)
+        self.submit_transition("return", "时限数据与业务系统不一致，请核对")
+        self.shot("coordinator-returned")
+        self.expect(w, "已退回" in self.text() or "退回" in self.text(), "return not shown")
+
+        self.login("filer")
+        self.d.get(self.filing_url)
+        self.expect(w, "时限数据与业务系统不一致" in self.text(), "the return reason is not shown to the filer")
+        self.submit_transition("submit")
+        self.login("unithead")
+        self.d.get(self.filing_url)
+        self.submit_transition("approve")
+        self.login("coordinator")
+        self.d.get(self.filing_url)
+        self.submit_transition("accept")
+        self.shot("coordinator-accepted")
+        self.expect(w, "审批局已通过" in self.text(), "filing not accepted at the end")
+
+    def journey_sampling_and_survey(self):
+        w = "survey"
+        self.login("assessor")
+        self.go("/campaigns")
+        self.click_link("2022 年度县域营商环境评价（示例）")
+        cid = self.d.current_url.rstrip("/").split("/")[-1]
+        self.go(f"/campaigns/{cid}/samples")
+        size = self.d.find_element(By.NAME, "size")
+        size.clear()
+        size.send_keys("40")
+        self.d.find_element(By.XPATH, "//form[contains(@action,'/samples/preview')]//button[@type='submit']").click()
+        self.wait(EC.presence_of_element_located((By.XPATH, "//form[substring(@action, string-length(@action) - 7) = '/samples']")))
+        self.shot("assessor-allocation")
+        self.d.find_element(By.XPATH, "//form[substring(@action, string-length(@action) - 7) = '/samples']//button[@type='submit']").click()
+        self.wait(EC.url_matches(r"/samples/[0-9A-Fa-f-]{36}$"))
+        draw_url = self.d.current_url
+        self.shot("assessor-draw")
+        self.expect(w, not self.text().lstrip().startswith("{"), "the draw page shows raw JSON")
+        self.d.find_element(By.XPATH, "//form[contains(@action,'/surveys')]//button").click()
+        self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash")))
+        status, body, _, _ = self.fetch(urllib.parse.urlparse(draw_url).path + "/surveys.csv")
+        self.expect(w, status == 200 and body.startswith(b"\xef\xbb\xbf"), f"links CSV: {status}")
+        tokens = re.findall(r"/s/([A-Za-z0-9_-]{16,})", body.decode("utf-8", "replace"))
+        if not self.expect(w, bool(tokens), "no survey links in the CSV"):
+            return
+        # The enterprise, on a phone, logged out.
+        self.d.delete_all_cookies()
+        self.d.set_window_size(390, 844)
+        self.go("/s/" + tokens[0])
+        self.shot("survey-phone")
+        radios = self.d.find_elements(By.CSS_SELECTOR, "input[type=radio][value='4']")
+        for r in radios[:40]:
+            self.d.execute_script("arguments[0].click()", r)
+        self.d.find_element(By.CSS_SELECTOR, "form button[type=submit][name=submit], form button.primary").click()
+        self.wait(lambda d: "感谢" in d.find_element(By.TAG_NAME, "body").text or "已提交" in d.find_element(By.TAG_NAME, "body").text, 20)
+        self.shot("survey-submitted")
+        self.d.set_window_size(1280, 900)
+
+    def journey_scoring_and_report(self):
+        w = "scoring"
+        self.login("coordinator")
+        self.go("/scores")
+        self.click_link("2022 年度县域营商环境评价（示例）")
+        self.d.find_element(By.XPATH, "//form[contains(@action,'/scores/run')]//button").click()
+        self.accept_confirm()
+        self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash")), 60)
+        self.shot("coordinator-scored")
+        explain = [a for a in self.d.find_elements(By.CSS_SELECTOR, "main a") if "/explain" in (a.get_attribute("href") or "")]
+        if self.expect(w, bool(explain), "no explanation link on the scores page"):
+            explain[0].click()
+            self.shot("score-explanation")
+            self.expect(w, "得分" in self.text(), "explanation page without the formula")
+        cid = [p for p in urllib.parse.urlparse(self.d.current_url).path.split("/") if len(p) == 36][0]
+        self.go(f"/campaigns/{cid}/report")
+        self.shot("report")
+        status, pdf, headers, ms = self.fetch(f"/campaigns/{cid}/report.pdf")
+        if self.expect(w, status == 200 and pdf.startswith(b"%PDF"), f"report PDF: {status}"):
+            path = os.path.join(self.data, "report.pdf")
+            with open(path, "wb") as f:
+                f.write(pdf)
+            text = subprocess.run(["pdftotext", "-layout", path, "-"], capture_output=True, text=True).stdout
+            self.expect(w, "营商环境" in text and "综合得分" in text, "PDF text lacks the Chinese report")
+        status, xlsx, _, _ = self.fetch(f"/campaigns/{cid}/report.xlsx")
+        self.expect(w, status == 200 and xlsx.startswith(b"PK"), f"report XLSX: {status}")
+        self.go(f"/rectifications?campaign={cid}")
+        form = self.d.find_elements(By.XPATH, "//form[contains(@action,'/rectifications/from-scores')]//button")
+        if self.expect(w, bool(form), "no 'generate from scores' on the rectification ledger"):
+            form[0].click()
+            self.accept_confirm()
+            self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash")), 30)
+            self.shot("rectifications-generated")
+
+    # --- crawl --------------------------------------------------------------------------------------------------
+    SKIP = re.compile(r"(/logout|\.pdf$|\.zip$|/letters$|/delete$|/print$|lang=)")
+
+    def crawl(self, user, limit):
+        self.login(user)
+        seen, queue, pages = set(), ["/"], 0
+        while queue and pages < limit:
+            path = queue.pop(0)
+            if path in seen:
+                continue
+            seen.add(path)
+            status, body, headers, ms = self.fetch(path)
+            where = f"crawl {user} {path}"
+            if status >= 400:
+                self.failures.add(where, f"HTTP {status} behind a link the UI shows")
+                continue
+            ctype = headers.get("Content-Type", "")
+            if "text/html" not in ctype:
+                continue
+            pages += 1
+            if ms > self.args.slow_ms:
+                # One retry: a first visit may pay for a cold cache.
+                _, _, _, ms2 = self.fetch(path)
+                if ms2 > self.args.slow_ms:
+                    self.failures.add(where, f"slow page: {ms:.0f} ms then {ms2:.0f} ms")
+            # Console errors need the real browser: visit every page there too.
+            self.d.get(self.base + path)
+            self.console(where)
+            for href in re.findall(r'href="([^"#]+)"', body.decode("utf-8", "replace")):
+                href = href.replace("&amp;", "&")
+                url = urllib.parse.urljoin(self.base + path, href)
+                if not url.startswith(self.base):
+                    continue
+                p = url[len(self.base):]
+                if self.SKIP.search(p) or p in seen:
+                    continue
+                # Paged lists: the first two pages are enough.
+                m = re.search(r"[?&]page=(\d+)", p)
+                if m and int(m.group(1)) > 2:
+                    continue
+                queue.append(p)
+        print(f"crawl {user}: {pages} pages", flush=True)
+
+    def run(self):
+        self.start_server()
+        self.start_browser()
+        try:
+            for step in [self.journey_public, self.journey_filing, self.journey_sampling_and_survey,
+                         self.journey_scoring_and_report]:
+                try:
+                    step()
+                except Exception as e:  # noqa: BLE001
+                    self.shot(f"error-{step.__name__}")
+                    self.failures.add(step.__name__, f"{type(e).__name__}: {str(e)[:300]}")
+            for user in ROLES:
+                try:
+                    self.crawl(user, self.args.pages)
+                except Exception as e:  # noqa: BLE001
+                    self.failures.add(f"crawl {user}", f"{type(e).__name__}: {str(e)[:300]}")
+            self.d.delete_all_cookies()
+            self.crawl_public()
+        finally:
+            if self.driver:
+                self.driver.quit()
+            self.stop_server()
+            shutil.rmtree(self.data, ignore_errors=True)
+        return self.failures
+
+    def crawl_public(self):
+        for path in ["/public", "/login"]:
+            status, _, _, _ = self.fetch(path)
+            self.expect("public", status == 200, f"{path} answered {status} logged out")
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(here))
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--binary", default=os.path.join(root, ".build/debug/yingshang"))
+    p.add_argument("--root", default=root)
+    p.add_argument("--database-url", default="")
+    p.add_argument("--shots", default=os.path.join(root, ".build/browser-shots"))
+    p.add_argument("--chromium", default="/usr/bin/chromium")
+    p.add_argument("--chromedriver", default="/usr/bin/chromedriver")
+    p.add_argument("--pages", type=int, default=120, help="pages crawled per role")
+    p.add_argument("--slow-ms", type=float, default=500)
+    args = p.parse_args()
+    failures = Tier(args).run()
+    print(f"\nbrowser tier: {len(failures)} failure(s); screenshots in {args.shots}")
+    for f in failures:
+        print("  - " + f)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
