@@ -123,3 +123,14 @@ enum Navigation {
         ].compactMap { $0 }
     }
 }
+
+/// A page that explains why something cannot be shown yet and where to go instead (never a dead end).
+struct NoticePage: Encodable {
+    struct Link: Encodable {
+        let href: String
+        let label: String
+    }
+    let heading: String
+    let message: String
+    let links: [Link]
+}

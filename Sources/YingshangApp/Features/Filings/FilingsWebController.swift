@@ -133,9 +133,21 @@ struct FilingsWebController {
     @Sendable func open(req: Request) async throws -> Response {
         let c = try await CampaignService.find(req)
         let region = try CampaignService.region(req, try await CampaignService.details(c, on: req.db))
-        let f = try await FilingService.open(
-            campaign: c, regionID: try region.requireID(), indicatorCode: req.parameters.get("indicator") ?? "", req: req)
-        return req.redirect(to: "/filings/\(try f.requireID())")
+        do {
+            let f = try await FilingService.open(
+                campaign: c, regionID: try region.requireID(), indicatorCode: req.parameters.get("indicator") ?? "", req: req)
+            return req.redirect(to: "/filings/\(try f.requireID())")
+        } catch let e as AppError where e.code == "not_started" {
+            // Others than the lead unit see why there is nothing yet, not an error.
+            return try await req.render(
+                "shared/notice", title: "尚未开始填报",
+                NoticePage(
+                    heading: "牵头单位尚未开始填报", message: "该指标的牵头单位还没有开始填报；开始后可在此查看填报内容和流转记录。",
+                    links: (Permissions.allows(try req.currentRole(), .viewDispatch)
+                        ? [.init(href: "/campaigns/\(try c.requireID())/dispatch", label: "查看每日调度")] : [])
+                        + [.init(href: "/filings", label: "返回数据填报")]))
+                .encodeResponse(for: req)
+        }
     }
 
     struct ItemView: Encodable {

@@ -27,7 +27,24 @@ struct ReportController {
         return (c, run, report)
     }
 
+    /// Before the first scoring run the report and overview links explain what is missing instead of failing.
+    static func notScoredPage(_ req: Request) async throws -> View? {
+        let c = try await CampaignService.find(req)
+        guard try await ScoringService.latest(c, on: req.db) == nil else { return nil }
+        let cid = try c.requireID()
+        let canRun = Permissions.allows(try req.currentRole(), .runScoring)
+        return try await req.render(
+            "shared/notice", title: "尚未评分",
+            NoticePage(
+                heading: "\(c.name)尚未评分",
+                message: canRun
+                    ? "评价报告和领导总览在第一次评分后生成。请在“评分与排名”页面运行评分。"
+                    : "评价报告和领导总览在审批局或评估机构运行评分后生成，届时可在此查看。",
+                links: [.init(href: "/campaigns/\(cid)/scores", label: "评分与排名"), .init(href: "/campaigns/\(cid)", label: "返回评价任务")]))
+    }
+
     @Sendable func html(req: Request) async throws -> View {
+        if let page = try await Self.notScoredPage(req) { return page }
         let (_, _, report) = try await Self.report(req)
         return try await req.view.render(
             "report/report", Context(body: report, standalone: false, canEdit: Permissions.allows(try req.currentRole(), .runScoring)))
@@ -118,6 +135,7 @@ struct ReportController {
     }
 
     @Sendable func overview(req: Request) async throws -> View {
+        if let page = try await Self.notScoredPage(req) { return page }
         let (c, _, report) = try await Self.report(req)
         let cid = try c.requireID()
         let today = DispatchService.today()
