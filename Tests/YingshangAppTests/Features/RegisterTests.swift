@@ -557,6 +557,40 @@ struct RegisterSamplingTests {
         }
     }
 
+    @Test("the sampling form: letters in a number field are named beside it in Chinese with all input kept; Neyman S_h typed with stratum names survives preview and confirm", arguments: TestDatabase.available)
+    func samplingForm(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let cid = try await CampaignTests.demoCampaign(app).requireID()
+            let s = try await app.webSession("assessor")
+            var form = drawForm(s, seed: "7")
+            form["size"] = "四十"
+            form["strata[]"] = "industry"
+            let bad = try await app.send(.POST, "/campaigns/\(cid)/samples/preview", headers: s.headers, form: form)
+            #expect(bad.status == .unprocessableEntity)
+            #expect(bad.text.contains("样本量应为数字，“四十”不是数字"))
+            #expect(bad.text.contains("value=\"四十\""))
+            // The stratum chosen is still chosen (it was reset to 乡镇/街道 before).
+            #expect(bad.text.contains("value=\"industry\" checked"))
+            #expect(!bad.text.contains("value=\"township\" checked"))
+
+            // Neyman by township, S_h typed against the names the preview shows.
+            let townships = try await Region.query(on: app.db).filter(\.$level == RegionLevel.township.rawValue).sort(\.$code).all()
+            let sd = townships.enumerated().map { "\($0.element.name)=\(Double($0.offset + 1) * 2.5)" }.joined(separator: "\n")
+            var neyman = drawForm(s, seed: "7")
+            neyman["allocation"] = "neyman"
+            neyman["sd"] = sd
+            let preview = try await app.send(.POST, "/campaigns/\(cid)/samples/preview", headers: s.headers, form: neyman)
+            #expect(preview.status == .ok, "\(preview.text.prefix(2000))")
+            #expect(preview.text.contains("name=\"sd\" value=\""))
+            let confirm = try await app.send(.POST, "/campaigns/\(cid)/samples", headers: s.headers, form: neyman)
+            #expect(confirm.status == .seeOther)
+            let draw = try #require(try await SampleDraw.query(on: app.db).filter(\.$campaign.$id == cid).first())
+            #expect(draw.parameters?.allocation == .neyman)
+            #expect(draw.parameters?.sd.count == townships.count)
+            #expect(draw.parameters?.sd[townships[0].code] == 2.5)
+        }
+    }
+
     @Test("preview, draw, the same seed draws the same sample, replacement promotes a reserve", arguments: TestDatabase.available)
     func sampling(db: TestDatabase) async throws {
         try await withApp(db) { app in

@@ -289,28 +289,84 @@ struct RegisterWebController {
 
     // MARK: Sampling
 
+    /// The sampling form as typed: every field is text, so letters in a number field come back beside that field
+    /// in Chinese with the input kept, instead of a whole-page decoding error naming `size`.
     struct DrawForm: Content {
-        var size: Int?
+        var size: String?
         var strata: [String]?
         var allocation: String?
-        var minPerStratum: Int?
-        var reserveRatio: Double?
-        var seed: UInt64?
+        var minPerStratum: String?
+        var reserveRatio: String?
+        var seed: String?
         var statuses: [String]?
         var foundedBefore: String?
         var excludeDrawn: String?
         var sd: String?
 
-        var parameters: DrawParameters {
-            var sds: [String: Double] = [:]
-            for line in (sd ?? "").split(whereSeparator: \.isNewline) {
-                let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                if parts.count == 2, let v = Double(parts[1]) { sds[parts[0]] = v }
+        /// The parameters and the problems of the fields that are not numbers.
+        var parsed: (DrawParameters, [String: String]) {
+            var errors: [String: String] = [:]
+            func number<T: LosslessStringConvertible>(_ text: String?, _ field: String, _ zh: String, default d: T) -> T {
+                let t = (text ?? "").trimmingCharacters(in: .whitespaces)
+                if t.isEmpty { return d }
+                guard let v = T(t) else {
+                    errors[field] = "\(zh)应为数字，“\(t.prefix(20))”不是数字"
+                    return d
+                }
+                return v
             }
-            return DrawParameters(
-                size: size ?? 0, strata: strata ?? [], allocation: StratifiedSampling.Allocation(rawValue: allocation ?? "") ?? .proportional,
-                minPerStratum: minPerStratum ?? 0, reserveRatio: reserveRatio ?? 0, seed: seed ?? 0, statuses: statuses ?? [],
+            var sds: [String: Double] = [:]
+            for (i, line) in (sd ?? "").split(whereSeparator: \.isNewline).enumerated() {
+                let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                if parts.count == 2, let v = Double(parts[1]) { sds[parts[0]] = v } else if !line.trimmingCharacters(in: .whitespaces).isEmpty {
+                    errors["sd"] = "第 \(i + 1) 行应为“层=标准差”，如“城关街道=12.5”"
+                }
+            }
+            let p = DrawParameters(
+                size: number(size, "size", "样本量", default: 0), strata: strata ?? [],
+                allocation: StratifiedSampling.Allocation(rawValue: allocation ?? "") ?? .proportional,
+                minPerStratum: number(minPerStratum, "minPerStratum", "每层最少样本", default: 0),
+                reserveRatio: number(reserveRatio, "reserveRatio", "备选比例", default: 0.0),
+                seed: number(seed, "seed", "随机种子", default: UInt64(0)), statuses: statuses ?? [],
                 foundedBefore: foundedBefore?.nonBlank, excludeDrawn: excludeDrawn != nil, sd: sds)
+            return (p, errors)
+        }
+    }
+
+    /// What the form shows: the last submission as typed (or the defaults), so nothing is lost after a preview or
+    /// an error.
+    struct FormView: Encodable {
+        let size: String
+        let seed: String
+        let township: Bool
+        let industry: Bool
+        let sizeStratum: Bool
+        let allocations: [SelectOption]
+        let minPerStratum: String
+        let reserveRatio: String
+        let foundedBefore: String
+        let statuses: [SelectOption]
+        let excludeDrawn: Bool
+        let sd: String
+
+        init(_ f: DrawForm?, seedSuggestion: UInt64, statuses all: [String]) {
+            size = f?.size ?? "100"
+            seed = f?.seed ?? String(seedSuggestion)
+            let strata = f?.strata ?? ["township"]
+            township = strata.contains("township")
+            industry = strata.contains("industry")
+            sizeStratum = strata.contains("size")
+            let chosen = f?.allocation ?? "proportional"
+            allocations = [
+                ("proportional", "按比例分配（最大余数法）"), ("neyman", "奈曼分配（需各层标准差）"), ("equal", "等量分配"),
+            ].map { SelectOption(value: $0.0, label: $0.1, selected: $0.0 == chosen) }
+            minPerStratum = f?.minPerStratum ?? "0"
+            reserveRatio = f?.reserveRatio ?? "0.2"
+            foundedBefore = f?.foundedBefore ?? ""
+            let statuses = f?.statuses ?? ["存续", "在业"]
+            self.statuses = all.map { SelectOption(value: $0, label: $0, selected: statuses.contains($0)) }
+            excludeDrawn = f?.excludeDrawn != nil
+            sd = f?.sd ?? ""
         }
     }
 
@@ -331,11 +387,12 @@ struct RegisterWebController {
         let errors: [String: String]
         let seedSuggestion: UInt64
         let statuses: [String]
+        let view: FormView
     }
 
-    private func samplesPage(_ req: Request, preview: [AllocationRow] = [], form: DrawParameters? = nil, errors: [String: String] = [:])
-        async throws -> View
-    {
+    private func samplesPage(
+        _ req: Request, preview: [AllocationRow] = [], form: DrawParameters? = nil, typed: DrawForm? = nil, errors: [String: String] = [:]
+    ) async throws -> View {
         let c = try await CampaignService.find(req)
         let draws = try await SampleDraw.query(on: req.db).filter(\.$campaign.$id == (try c.requireID())).sort(\.$createdAt, .descending).all()
         return try await req.render(
@@ -349,7 +406,8 @@ struct RegisterWebController {
                         summary: p.map { "分层：\($0.strata.joined(separator: "×"))；\($0.allocation.chineseName)；种子 \($0.seed)" } ?? "")
                 },
                 canDraw: Permissions.allows(try req.currentRole(), .drawSamples), preview: preview, form: form, errors: errors,
-                seedSuggestion: UInt64(Date().timeIntervalSince1970), statuses: EnterpriseRegister.statuses))
+                seedSuggestion: UInt64(Date().timeIntervalSince1970), statuses: EnterpriseRegister.statuses,
+                view: FormView(typed, seedSuggestion: UInt64(Date().timeIntervalSince1970), statuses: EnterpriseRegister.statuses)))
     }
 
     /// Stratum keys hold township codes; people read names.
@@ -363,6 +421,21 @@ struct RegisterWebController {
         stratum.split(separator: "|").map { names[String($0)] ?? String($0) }.joined(separator: " × ")
     }
 
+    /// S_h typed with stratum names as the page shows them ("城关街道 × C × 中型") or as keys ("370799001|C|中型"):
+    /// both become keys.
+    static func resolveStratumNames(_ sd: [String: Double], on db: any Database) async throws -> [String: Double] {
+        guard !sd.isEmpty else { return sd }
+        let codes = Dictionary(
+            try await Region.query(on: db).filter(\.$level == RegionLevel.township.rawValue).all().map { ($0.name, $0.code) },
+            uniquingKeysWith: { a, _ in a })
+        var out: [String: Double] = [:]
+        for (name, value) in sd {
+            let parts = name.split(whereSeparator: { $0 == "×" || $0 == "|" }).map { $0.trimmingCharacters(in: .whitespaces) }
+            out[parts.map { codes[$0] ?? $0 }.joined(separator: "|")] = value
+        }
+        return out
+    }
+
     @Sendable func samples(req: Request) async throws -> View {
         try await samplesPage(req)
     }
@@ -370,15 +443,17 @@ struct RegisterWebController {
     /// Shows the allocation table (N_h, n_h, reserve) before anything is drawn.
     @Sendable func preview(req: Request) async throws -> Response {
         let c = try await CampaignService.find(req)
-        let p = try req.content.decode(DrawForm.self).parameters
-        var errors = SampleService.validate(p)
+        let typed = try req.content.decode(DrawForm.self)
+        var (p, fieldErrors) = typed.parsed
+        p.sd = try await Self.resolveStratumNames(p.sd, on: req.db)
+        var errors = fieldErrors.isEmpty ? SampleService.validate(p) : fieldErrors
         var rows: [AllocationRow] = []
         if errors.isEmpty {
             do {
                 rows = try SampleService.allocate(try await SampleService.frame(try c.requireID(), p, on: req.db), p)
             } catch let e as AppError { errors = e.fields ?? ["size": e.message] }
         }
-        let res = try await samplesPage(req, preview: try await Self.labeled(rows, on: req.db), form: p, errors: errors)
+        let res = try await samplesPage(req, preview: try await Self.labeled(rows, on: req.db), form: p, typed: typed, errors: errors)
             .encodeResponse(for: req)
         if !errors.isEmpty { res.status = .unprocessableEntity }
         return res
@@ -386,10 +461,12 @@ struct RegisterWebController {
 
     @Sendable func draw(req: Request) async throws -> Response {
         let c = try await CampaignService.find(req)
-        let p = try req.content.decode(DrawForm.self).parameters
-        let errors = SampleService.validate(p)
+        let typed = try req.content.decode(DrawForm.self)
+        var (p, fieldErrors) = typed.parsed
+        p.sd = try await Self.resolveStratumNames(p.sd, on: req.db)
+        let errors = fieldErrors.isEmpty ? SampleService.validate(p) : fieldErrors
         if !errors.isEmpty {
-            let res = try await samplesPage(req, form: p, errors: errors).encodeResponse(for: req)
+            let res = try await samplesPage(req, form: p, typed: typed, errors: errors).encodeResponse(for: req)
             res.status = .unprocessableEntity
             return res
         }
@@ -397,7 +474,7 @@ struct RegisterWebController {
         do {
             draw = try await SampleService.draw(try c.requireID(), p, by: try req.currentUser().username, req: req, on: req.db)
         } catch let e as AppError where e.status == .unprocessableEntity {
-            let res = try await samplesPage(req, form: p, errors: e.fields ?? [:]).encodeResponse(for: req)
+            let res = try await samplesPage(req, form: p, typed: typed, errors: e.fields ?? [:]).encodeResponse(for: req)
             res.status = .unprocessableEntity
             return res
         }
@@ -474,7 +551,7 @@ struct RegisterWebController {
         let groups: [StratumGroup] = byStratum.keys.sorted().map {
             StratumGroup(stratum: Self.label($0, townshipNames), members: byStratum[$0] ?? [])
         }
-        let params = d.parameters.map { String(decoding: (try? JSONEncoder().encode($0)) ?? Data(), as: UTF8.self) } ?? ""
+        let params = d.parameters?.description ?? ""
         let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id == (try d.requireID())).all()
         let stratumOf = Dictionary(list.map { ($0.0.$enterprise.id, $0.0.stratum) }, uniquingKeysWith: { a, _ in a })
         let enterpriseOf = Dictionary(list.map { ($0.0.$enterprise.id, $0.1) }, uniquingKeysWith: { a, _ in a })

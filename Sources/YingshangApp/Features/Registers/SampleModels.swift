@@ -16,6 +16,19 @@ struct DrawParameters: Codable, Sendable, Equatable {
     var foundedBefore: String?
     var excludeDrawn: Bool
     var sd: [String: Double]
+
+    /// The parameters in words, for the draw page and the report (never raw JSON).
+    var description: String {
+        let names = ["township": "乡镇/街道", "industry": "行业门类", "size": "企业规模"]
+        var parts = [
+            "样本量 \(size)", "分层：\(strata.map { names[$0] ?? $0 }.joined(separator: " × "))", allocation.chineseName,
+            "每层最少 \(minPerStratum)", "备选比例 \(reserveRatio)", "随机种子 \(seed)", "登记状态：\(statuses.joined(separator: "、"))",
+        ]
+        if let foundedBefore, !foundedBefore.isEmpty { parts.append("成立日期早于 \(foundedBefore)") }
+        if excludeDrawn { parts.append("排除已被抽中的企业") }
+        if !sd.isEmpty { parts.append("各层标准差：" + sd.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "，")) }
+        return parts.joined(separator: "；")
+    }
 }
 
 struct AllocationRow: Codable, Sendable, Equatable {
