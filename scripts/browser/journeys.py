@@ -244,7 +244,7 @@ class Tier:
             before = len(self.d.find_elements(By.CSS_SELECTOR, "ul.files li"))
             upload = self.d.find_elements(By.CSS_SELECTOR, "input[type=file][data-upload*='item=q']")[i]
             upload.send_keys(pdf)
-            self.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, "ul.files li")) > before, 20)
+            self.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, "ul.files li")) > before, 60)
             if i == 0:
                 self.shot("filer-uploaded")
                 kept = self.d.find_element(By.ID, typed_id).get_attribute("value")
