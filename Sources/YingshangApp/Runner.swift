@@ -283,6 +283,21 @@ public enum Runner {
         try await withApp { app in try await AdminTasks.resetPassword(app: app, username: username, password: password) }
     }
 
+    public struct AuditReport: Sendable {
+        public let intact: Bool
+        public let message: String
+        public let count: Int
+        public let headHash: String
+    }
+
+    /// `yingshang audit verify`: the audit log's hash chain, checked end to end.
+    public static func verifyAudit() async throws -> AuditReport {
+        try await withApp { app in
+            let (finding, count, head) = try await AuditLog.verify(on: app.db)
+            return AuditReport(intact: finding == nil, message: finding?.description ?? "", count: count, headHash: head)
+        }
+    }
+
     public static func backup(to path: String) async throws {
         try await withApp { app in try await AdminTasks.backup(app: app, to: path) }
     }

@@ -100,6 +100,7 @@ enum Migrations {
             MoveRegisterToIntegerKeys(),
             SeedOfficialHolidays(),
             AddImportJobLease(),
+            AddAuditChain(),
         ]
     }
 

@@ -71,7 +71,9 @@ struct ScoringAppTests {
             let none = try await app.send(.GET, "/api/v1/campaigns/\(cid)/scores", headers: .bearer(coord))
             #expect(none.status == .conflict && none.apiError?.message.contains("尚未评分") == true)
             let s = try await app.webSession("coordinator")
-            #expect(try await app.send(.GET, "/campaigns/\(cid)/report", headers: s.headers).status == .conflict)
+            // The report link explains what is missing (a page, not an error) and where to go.
+            let report = try await app.send(.GET, "/campaigns/\(cid)/report", headers: s.headers)
+            #expect(report.status == .ok && report.text.contains("尚未评分") && report.text.contains("/campaigns/\(cid)/scores"))
 
             // Roles: filers cannot see scores; leaders see but cannot run.
             let filer = try await app.apiToken("filer")

@@ -1,5 +1,7 @@
 import Fluent
+import SQLKit
 import Vapor
+import YingshangCore
 
 /// One audited change: who, when, what, before/after as JSON, and from which IP.
 final class AuditEntry: Model, @unchecked Sendable {
@@ -15,6 +17,10 @@ final class AuditEntry: Model, @unchecked Sendable {
     @OptionalField(key: "before_json") var beforeJSON: String?
     @OptionalField(key: "after_json") var afterJSON: String?
     @OptionalField(key: "ip") var ip: String?
+    /// Position in the hash chain (`AuditChain`), 1, 2, 3…; the previous entry's hash and this entry's own.
+    @OptionalField(key: "seq") var seq: Int?
+    @OptionalField(key: "prev_hash") var prevHash: String?
+    @OptionalField(key: "hash") var hash: String?
 
     init() {}
 
@@ -88,13 +94,59 @@ enum AuditLog {
         on db: any Database, req: Request?, actor: User?, action: String, entityType: String, entityID: UUID?,
         before: (some Encodable)?, after: (some Encodable)?
     ) async throws {
+        // Whole milliseconds: what the chain hashes, and what both databases store exactly.
+        let now = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
         let entry = AuditEntry(
-            at: Date(), actorID: actor?.id, actorUsername: actor?.username ?? "system", action: action,
+            at: now, actorID: actor?.id, actorUsername: actor?.username ?? "system", action: action,
             entityType: entityType, entityID: entityID?.uuidString, beforeJSON: json(before), afterJSON: json(after),
             ip: req.flatMap(clientIP))
-        try await entry.save(on: db)
+        if db.inTransaction {
+            try await append(entry, on: db)
+        } else {
+            try await db.writeTransaction { tx in try await append(entry, on: tx) }
+        }
         // Every audited change to what the dispatch board shows invalidates its caches on all instances.
         if dispatchInputs.contains(entityType) { try await DataRevision.bump(on: db) }
+    }
+
+    /// Links the entry into the chain. The head row is updated first, which serialises audit writers until their
+    /// transactions commit, so every entry sees the hash of the one before it.
+    static func append(_ entry: AuditEntry, on db: any Database) async throws {
+        let sql = try db.sql()
+        guard let head = try await sql.raw("UPDATE audit_chain_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash").first() else {
+            throw AppError.conflict("审计链头不存在，请运行 yingshang migrate")
+        }
+        let seq = try head.decode(column: "seq", as: Int.self)
+        let prev = try head.decode(column: "hash", as: String.self)
+        entry.seq = seq
+        entry.prevHash = prev
+        entry.hash = chainHash(prev: prev, entry: entry)
+        try await entry.create(on: db)
+        try await sql.raw("UPDATE audit_chain_head SET hash = \(bind: entry.hash ?? "") WHERE id = 1").run()
+    }
+
+    static func content(_ e: AuditEntry) -> String {
+        AuditChain.canonical(
+            seq: e.seq ?? 0, at: e.at, actorID: e.actorID?.uuidString, actorUsername: e.actorUsername, action: e.action,
+            entityType: e.entityType, entityID: e.entityID, before: e.beforeJSON, after: e.afterJSON, ip: e.ip)
+    }
+
+    static func sha256(_ text: String) -> String { SHA256.hash(data: Data(text.utf8)).hex }
+
+    static func chainHash(prev: String, entry: AuditEntry) -> String {
+        sha256(AuditChain.input(prevHash: prev, content: content(entry)))
+    }
+
+    /// Reads the whole log and reports the first altered, deleted or inserted entry (nil: intact), with the count
+    /// and the head hash to record outside the system.
+    static func verify(on db: any Database) async throws -> (finding: AuditChain.Finding?, count: Int, headHash: String) {
+        let entries = try await AuditEntry.query(on: db).all()
+        let head = try await db.sql().raw("SELECT seq, hash FROM audit_chain_head WHERE id = 1").first()
+        let links = entries.map { e in
+            AuditChain.Link(seq: e.seq ?? 0, prevHash: e.prevHash ?? "", hash: e.hash ?? "", content: content(e))
+        }
+        let finding = AuditChain.verify(links, head: try head?.decode(column: "seq", as: Int.self), hash: sha256)
+        return (finding, entries.count, try head?.decode(column: "hash", as: String.self) ?? "")
     }
 
     static let dispatchInputs: Set<String> = [
@@ -121,3 +173,62 @@ enum AuditLog {
 /// The "nothing" value for an audit side that does not exist (before a create, after a delete).
 struct Nothing: Encodable {}
 let noSnapshot: Nothing? = nil
+
+/// The audit log becomes a hash chain: numbers and hashes for existing entries (in time order), the chain head, and
+/// database triggers that refuse UPDATE and DELETE on the log (append-only even for someone with SQL access
+/// through the application's account; the chain catches changes made around them).
+struct AddAuditChain: AsyncMigration {
+    func prepare(on db: any Database) async throws {
+        try await db.schema(AuditEntry.schema).field("seq", .int64).update()
+        try await db.schema(AuditEntry.schema).field("prev_hash", .string).update()
+        try await db.schema(AuditEntry.schema).field("hash", .string).update()
+        let sql = try db.sql()
+        try await sql.raw("CREATE TABLE audit_chain_head (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)").run()
+        var prev = AuditChain.genesis
+        var seq = 0
+        let entries = try await AuditEntry.query(on: db).all().sorted {
+            $0.at != $1.at ? $0.at < $1.at : ($0.id?.uuidString ?? "") < ($1.id?.uuidString ?? "")
+        }
+        for e in entries {
+            seq += 1
+            e.seq = seq
+            e.at = Date(timeIntervalSince1970: (e.at.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+            e.prevHash = prev
+            e.hash = AuditLog.chainHash(prev: prev, entry: e)
+            prev = e.hash ?? prev
+            try await e.update(on: db)
+        }
+        try await sql.raw("INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, \(bind: seq), \(bind: prev))").run()
+        try await sql.raw("CREATE UNIQUE INDEX audit_entries_seq ON audit_entries (seq)").run()
+        if RegisterCounts.isSQLite(db) {
+            for op in ["UPDATE", "DELETE"] {
+                try await sql.raw(
+                    "CREATE TRIGGER audit_entries_no_\(unsafeRaw: op.lowercased()) BEFORE \(unsafeRaw: op) ON audit_entries BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only'); END"
+                ).run()
+            }
+        } else {
+            try await sql.raw(
+                "CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'audit_entries is append-only'; END; $$ LANGUAGE plpgsql"
+            ).run()
+            try await sql.raw(
+                "CREATE TRIGGER audit_entries_no_change BEFORE UPDATE OR DELETE ON audit_entries FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()"
+            ).run()
+        }
+    }
+
+    func revert(on db: any Database) async throws {
+        let sql = try db.sql()
+        if RegisterCounts.isSQLite(db) {
+            try await sql.raw("DROP TRIGGER IF EXISTS audit_entries_no_update").run()
+            try await sql.raw("DROP TRIGGER IF EXISTS audit_entries_no_delete").run()
+        } else {
+            try await sql.raw("DROP TRIGGER IF EXISTS audit_entries_no_change ON audit_entries").run()
+            try await sql.raw("DROP FUNCTION IF EXISTS audit_entries_append_only()").run()
+        }
+        try await sql.raw("DROP INDEX IF EXISTS audit_entries_seq").run()
+        try await sql.raw("DROP TABLE audit_chain_head").run()
+        try await db.schema(AuditEntry.schema).deleteField("hash").update()
+        try await db.schema(AuditEntry.schema).deleteField("prev_hash").update()
+        try await db.schema(AuditEntry.schema).deleteField("seq").update()
+    }
+}
