@@ -1,4 +1,5 @@
 import Foundation
+import YingshangCore
 
 /// All settings, read once from the environment (the only place `Environment.get` happens).
 public struct AppConfig: Sendable {
@@ -26,6 +27,8 @@ public struct AppConfig: Sendable {
     public var rootDirectory: String
     /// Largest evidence upload, in bytes (YINGSHANG_UPLOAD_LIMIT_MB, default 50).
     public var uploadLimitBytes: Int = 50 << 20
+    /// Idle and absolute lifetime of a browser session (YINGSHANG_SESSION_IDLE_MINUTES, YINGSHANG_SESSION_MAX_HOURS).
+    public var sessionPolicy: SessionPolicy = .standard
     /// The address enterprises and the public use (YINGSHANG_PUBLIC_URL, e.g. https://yingshang.example.gov.cn),
     /// for survey links and letters. Behind a load balancer the request's Host is an internal name, so this wins.
     public var publicURL: String?
@@ -88,12 +91,24 @@ public struct AppConfig: Sendable {
                 problems.append("YINGSHANG_PUBLIC_URL 应为 http:// 或 https:// 开头的网址，如 https://yingshang.example.gov.cn")
             }
         }
+        var policy = SessionPolicy.standard
+        if let raw = env["YINGSHANG_SESSION_IDLE_MINUTES"], !raw.isEmpty {
+            if let n = Int(raw), (1...1440).contains(n) { policy.idle = TimeInterval(n * 60) } else {
+                problems.append("YINGSHANG_SESSION_IDLE_MINUTES 应为 1–1440 的整数（分钟）")
+            }
+        }
+        if let raw = env["YINGSHANG_SESSION_MAX_HOURS"], !raw.isEmpty {
+            if let n = Int(raw), (1...168).contains(n) { policy.absolute = TimeInterval(n * 3600) } else {
+                problems.append("YINGSHANG_SESSION_MAX_HOURS 应为 1–168 的整数（小时）")
+            }
+        }
         let root = env["YINGSHANG_ROOT"].flatMap { $0.isEmpty ? nil : $0 } ?? FileManager.default.currentDirectoryPath
         if !problems.isEmpty { throw Invalid(problems: problems) }
         var config = AppConfig(
             database: database, dataDirectory: dataDir, bcryptCost: cost, secureCookies: secure, rootDirectory: root)
         config.uploadLimitBytes = uploadLimit << 20
         config.publicURL = publicURL
+        config.sessionPolicy = policy
         return config
     }
 }

@@ -128,6 +128,39 @@ struct AuthTests {
         }
     }
 
+    @Test("a browser session ends after 30 idle minutes or 12 hours in all, server-side, with the reason on the login page", arguments: TestDatabase.available)
+    func sessionTimeouts(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            func age(_ session: WebSession, _ key: String, by seconds: TimeInterval) async throws {
+                let id = String(session.cookie.dropFirst("yingshang_session=".count))
+                let record = try #require(try await SessionRecord.query(on: app.db).filter(\.$key == SessionID(string: id)).first())
+                let value = try #require(record.data[key].flatMap(Double.init))
+                record.data[key] = String(value - seconds)
+                try await record.save(on: app.db)
+            }
+            // 29 idle minutes: still signed in.
+            let fresh = try await app.webSession("filer")
+            try await age(fresh, "seenAt", by: 29 * 60)
+            #expect(try await app.send(.GET, "/", headers: fresh.headers).status == .ok)
+            // 31 idle minutes: sent to sign in again, told why, and the old session row is gone.
+            let idle = try await app.webSession("filer")
+            try await age(idle, "seenAt", by: 31 * 60)
+            let res = try await app.send(.GET, "/", headers: idle.headers)
+            #expect(res.status == .seeOther)
+            #expect(res.headers.first(name: .location)?.hasPrefix("/login") == true)
+            let id = String(idle.cookie.dropFirst("yingshang_session=".count))
+            #expect(try await SessionRecord.query(on: app.db).filter(\.$key == SessionID(string: id)).first()?.data["userID"] == nil)
+            var next = idle
+            next.absorb(res)
+            let login = try await app.send(.GET, "/login", headers: next.headers)
+            #expect(login.text.contains("已自动退出"))
+            // Active all along but signed in 13 hours ago: ended too.
+            let long = try await app.webSession("filer")
+            try await age(long, "startedAt", by: 13 * 3600)
+            #expect(try await app.send(.GET, "/", headers: long.headers).status == .seeOther)
+        }
+    }
+
     @Test("web login sets an HttpOnly, Secure, SameSite session cookie; logout ends the session", arguments: TestDatabase.available)
     func webLogin(db: TestDatabase) async throws {
         try await withApp(db) { app in

@@ -61,6 +61,9 @@ struct AuthWebController {
         }
         req.session.data[CSRF.sessionKey] = nil
         req.session.data["userID"] = try user.requireID().uuidString
+        let now = String(Date().timeIntervalSince1970)
+        req.session.data["startedAt"] = now
+        req.session.data["seenAt"] = now
         return req.redirect(to: next)
     }
 

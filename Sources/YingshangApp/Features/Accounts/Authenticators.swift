@@ -5,10 +5,23 @@ import YingshangCore
 /// Logs in the user whose id the session holds (web pages).
 struct SessionUserAuthenticator: AsyncMiddleware {
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        if let raw = req.session.data["userID"], let id = UUID(uuidString: raw),
-            let user = try await User.find(id, on: req.db), user.isActive
-        {
-            req.auth.login(user)
+        if let raw = req.session.data["userID"], let id = UUID(uuidString: raw) {
+            let now = Date()
+            let policy = req.application.settings.sessionPolicy
+            let started = req.session.data["startedAt"].flatMap(Double.init).map(Date.init(timeIntervalSince1970:)) ?? now
+            let seen = req.session.data["seenAt"].flatMap(Double.init).map(Date.init(timeIntervalSince1970:)) ?? now
+            if policy.isExpired(startedAt: started, lastSeen: seen, now: now) {
+                // Ended server-side: the sign-in is wiped from the stored session (only the reason stays for the
+                // login page), and the browser is sent to sign in again.
+                req.session.data = SessionData()
+                req.session.data["flash"] = "error|长时间未操作或登录时间过长，已自动退出，请重新登录"
+            } else if let user = try await User.find(id, on: req.db), user.isActive {
+                req.auth.login(user)
+                if req.session.data["startedAt"] == nil { req.session.data["startedAt"] = String(now.timeIntervalSince1970) }
+                if req.session.data["seenAt"] == nil || policy.needsTouch(lastSeen: seen, now: now) {
+                    req.session.data["seenAt"] = String(now.timeIntervalSince1970)
+                }
+            }
         }
         return try await next.respond(to: req)
     }
