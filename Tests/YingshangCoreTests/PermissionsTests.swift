@@ -104,3 +104,20 @@ struct PasswordTests {
         #expect(UnitRules.validate(code: "A B", name: "  ").map(\.field) == ["code", "name"])
     }
 }
+
+@Suite("Personal information")
+struct PersonalDataTests {
+    @Test("phones and names are masked for every role but the assessor")
+    func masking() {
+        #expect(PersonalData.maskPhone("13812345678") == "138****5678")
+        #expect(PersonalData.maskPhone("0531-8888") == "053****8888")
+        #expect(PersonalData.maskPhone("12345") == "***45")
+        #expect(PersonalData.maskPhone("") == "")
+        #expect(PersonalData.maskName("张三") == "张*")
+        #expect(PersonalData.maskName("欧阳娜娜") == "欧***")
+        #expect(PersonalData.maskName("李") == "李*")
+        for role in Role.allCases {
+            #expect(PersonalData.phone("13812345678", for: role) == (role == .assessor ? "13812345678" : "138****5678"))
+        }
+    }
+}

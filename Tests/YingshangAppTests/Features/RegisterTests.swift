@@ -231,6 +231,30 @@ struct RegisterSamplingTests {
         }
     }
 
+    @Test("hostile names entered through the register import leave the exports inert; contacts are masked for all but the assessor, and every such export is audited", arguments: TestDatabase.available)
+    func hostileExportAndPersonalData(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let cid = try await CampaignTests.demoCampaign(app).requireID()
+            // A name with a comma and quotes (so it must be quoted) that starts like a formula.
+            let hostile = "=HYPERLINK(\"http://x.example/\",\"点此\")"
+            let csv = "统一社会信用代码,企业名称,联系人,联系电话\n\(Self.code(900_001)),\"\(hostile.replacingOccurrences(of: "\"", with: "\"\""))\",\"@张三\",13812345678\n"
+            let outcome = try await RegisterImporter.run(
+                campaignID: cid, data: Data(csv.utf8), filename: "hostile.csv", skipInvalid: false, db: app.db)
+            #expect(outcome.stored, "\(outcome.problems)")
+            let assessor = try await app.webSession("assessor")
+            let full = try await app.send(.GET, "/campaigns/\(cid)/register.csv", headers: assessor.headers)
+            let line = try #require(full.text.split(separator: "\r\n").first { $0.contains("HYPERLINK") })
+            #expect(line.contains("\"'=HYPERLINK(\"\"http://x.example/\"\",\"\"点此\"\")\""))
+            #expect(line.contains(",'@张三,13812345678"))
+            let coordinator = try await app.webSession("coordinator")
+            let masked = try await app.send(.GET, "/campaigns/\(cid)/register.csv", headers: coordinator.headers)
+            let maskedLine = try #require(masked.text.split(separator: "\r\n").first { $0.contains("HYPERLINK") })
+            #expect(maskedLine.contains(",'@**,138****5678"))
+            #expect(!masked.text.contains("13812345678"))
+            #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "export_personal_data").count() == 2)
+        }
+    }
+
     @Test("start-up removes day-old uploads and closes import jobs a stopped server left running", arguments: TestDatabase.available)
     func sweep(db: TestDatabase) async throws {
         try await withApp(db) { app in

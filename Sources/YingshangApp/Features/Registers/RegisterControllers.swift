@@ -234,6 +234,18 @@ struct RegisterWebController {
         let columns = ["uscc", "name", "township_code", "industry", "size", "status", "founded", "contact", "phone"]
         // The extra columns kept from imports come after the known ones, so an export imports again unchanged.
         let extraKeys = try await Self.extraKeys(snapshot, on: sql)
+        // Contact names and phones: in full only for the role that contacts enterprises; the export is audited.
+        let role = try req.currentRole()
+        let (contactAt, phoneAt) = (columns.firstIndex(of: "contact") ?? 7, columns.firstIndex(of: "phone") ?? 8)
+        let mask: @Sendable ([String]) -> [String] = { cells in
+            var out = cells
+            out[contactAt] = PersonalData.contact(out[contactAt], for: role)
+            out[phoneAt] = PersonalData.phone(out[phoneAt], for: role)
+            return out
+        }
+        try await AuditLog.record(
+            on: req.db, req: req, actor: try req.currentUser(), action: "export_personal_data", entityType: "register", entityID: cid,
+            before: noSnapshot, after: ["what": "企业全量名单（CSV）", "contacts": PersonalData.canSeeContacts(role) ? "完整" : "已脱敏"])
         return Downloads.stream(name: "\(c.name)-企业全量名单.csv", type: "text/csv; charset=utf-8") { writer in
             let header = EnterpriseRegister.Column.allCases.map(\.chineseName) + extraKeys
             try await writer.write(.buffer(ByteBuffer(string: CSVWriter.bom + CSVWriter.line(header))))
@@ -248,7 +260,8 @@ struct RegisterWebController {
                         try await onOwnThread {
                             guard let handle = SQLiteDirect.handle(of: conn) else { throw AppError.conflict("无法取得 SQLite 连接") }
                             return try SQLiteDirect.exportPage(
-                                handle: handle, snapshot: snapshot, after: from, limit: Self.exportPage, columns: columns, extraKeys: extraKeys)
+                                handle: handle, snapshot: snapshot, after: from, limit: Self.exportPage, columns: columns, extraKeys: extraKeys,
+                                mask: mask)
                         }
                     }
                     if !page.text.isEmpty { try await writer.write(.buffer(ByteBuffer(string: page.text))) }
@@ -266,6 +279,7 @@ struct RegisterWebController {
                 for row in rows {
                     var cells = try columns.map { try row.decode(column: $0, as: String?.self) ?? "" }
                     last = cells[0]
+                    cells = mask(cells)
                     if !extraKeys.isEmpty { cells += Enterprise.extraCells(try row.decode(column: "extra", as: String.self), keys: extraKeys) }
                     text += CSVWriter.line(cells)
                 }
@@ -552,6 +566,7 @@ struct RegisterWebController {
             StratumGroup(stratum: Self.label($0, townshipNames), members: byStratum[$0] ?? [])
         }
         let params = d.parameters?.description ?? ""
+        let role = try req.currentRole()
         let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id == (try d.requireID())).all()
         let stratumOf = Dictionary(list.map { ($0.0.$enterprise.id, $0.0.stratum) }, uniquingKeysWith: { a, _ in a })
         let enterpriseOf = Dictionary(list.map { ($0.0.$enterprise.id, $0.1) }, uniquingKeysWith: { a, _ in a })
@@ -569,7 +584,9 @@ struct RegisterWebController {
                                                      rate: rate(perStratum[$0]?.1 ?? 0, perStratum[$0]?.0 ?? 0)) }
         let reminders = responses.filter { $0.status != "submitted" }.compactMap { r -> Reminder? in
             guard let e = enterpriseOf[r.$enterprise.id] else { return nil }
-            return Reminder(name: e.name, contact: e.contact ?? "", phone: e.phone ?? "", code: r.shortCode)
+            return Reminder(
+                name: e.name, contact: PersonalData.contact(e.contact ?? "", for: role), phone: PersonalData.phone(e.phone ?? "", for: role),
+                code: r.shortCode)
         }
         return try await req.render(
             "registers/draw", title: "抽样结果",

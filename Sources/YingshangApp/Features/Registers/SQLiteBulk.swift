@@ -143,7 +143,8 @@ enum SQLiteDirect {
     /// One page of the register export as CSV lines, in credit-code order after `after`: the text, the last code and
     /// the number of rows. Read through the C interface (SQLKit's row decoding made a million rows take 12 s).
     static func exportPage(
-        handle db: OpaquePointer, snapshot: Int, after: String?, limit: Int, columns: [String], extraKeys: [String]
+        handle db: OpaquePointer, snapshot: Int, after: String?, limit: Int, columns: [String], extraKeys: [String],
+        mask: ([String]) -> [String] = { $0 }
     ) throws -> (text: String, last: String?, rows: Int) {
         let sql = "SELECT \(columns.joined(separator: ", ")), extra FROM enterprises WHERE snapshot_id = ? AND uscc > ? ORDER BY uscc LIMIT \(limit)"
         var text = ""
@@ -155,9 +156,10 @@ enum SQLiteDirect {
                 return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite_nio_sqlite3_column_bytes(stmt, Int32(i)))), as: UTF8.self)
             }
             var cells = (0..<columns.count).map(column)
+            last = cells.first
+            cells = mask(cells)
             if !extraKeys.isEmpty { cells += Enterprise.extraCells(column(columns.count), keys: extraKeys) }
             text += CSVWriter.line(cells)
-            last = cells.first
             rows += 1
         }
         return (text, last, rows)

@@ -130,9 +130,14 @@ struct SurveyWebController {
     @Sendable func links(req: Request) async throws -> Response {
         guard let d = try await SampleDraw.find(try req.uuidParameter("drawID"), on: req.db) else { throw AppError.notFound("抽样") }
         let base = Self.publicBase(req)
+        let role = try req.currentRole()
         let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id == (try d.requireID())).with(\.$enterprise).all()
+        try await AuditLog.record(
+            on: req.db, req: req, actor: try req.currentUser(), action: "export_personal_data", entityType: "sample_draw", entityID: d.id,
+            before: noSnapshot, after: ["what": "问卷链接清单（含联系人、联系电话）", "rows": String(responses.count)])
         let rows = [["统一社会信用代码", "企业名称", "联系人", "联系电话", "问卷链接", "状态"]] + responses.map {
-            [$0.enterprise.uscc, $0.enterprise.name, $0.enterprise.contact ?? "", $0.enterprise.phone ?? "", "\(base)/s/\($0.token)",
+            [$0.enterprise.uscc, $0.enterprise.name, PersonalData.contact($0.enterprise.contact ?? "", for: role),
+             PersonalData.phone($0.enterprise.phone ?? "", for: role), "\(base)/s/\($0.token)",
              $0.status == "submitted" ? "已填写" : "未填写"]
         }
         return Downloads.file(CSVWriter.write(rows), name: "问卷链接.csv", type: "text/csv; charset=utf-8")
