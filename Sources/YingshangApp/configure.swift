@@ -101,6 +101,7 @@ enum Migrations {
             SeedOfficialHolidays(),
             AddImportJobLease(),
             AddAuditChain(),
+            AddRectificationDeadlineRequest(),
         ]
     }
 

@@ -33,6 +33,21 @@ public enum RectificationRules {
         return out
     }
 
+    /// What a change of the deadline does (整改时限调整须经审批局同意): a deadline in the past is refused for
+    /// everyone; the coordinator's change applies at once; a unit's change waits as a request for approval.
+    public enum DeadlineChange: Equatable, Sendable {
+        case unchanged
+        case apply(Day)
+        case request(Day)
+        case refused(String)
+    }
+
+    public static func deadlineChange(current: Day?, proposed: Day, today: Day, canApprove: Bool) -> DeadlineChange {
+        if proposed == current { return .unchanged }
+        if proposed < today { return .refused("完成时限不能早于今天（\(today)）") }
+        return canApprove ? .apply(proposed) : .request(proposed)
+    }
+
     /// Overdue: past the deadline and not yet done.
     public static func isOverdue(deadline: Day, status: RectificationStatus, today: Day) -> Bool {
         !status.isClosed && today > deadline

@@ -46,12 +46,38 @@ struct RectificationLibraryTests {
             }
             #expect(try await Rectification.query(on: app.db).count() == 6)
             let api = try await app.apiToken("filer")
-            let created = try await app.send(
-                .POST, "/api/v1/rectifications", headers: .bearer(api),
-                json: ["campaignID": cid, "indicatorCode": "starting_business", "problem": "银行开户仍需线下办理", "cause": "银行系统未接入",
-                       "measures": "推动银行开户预约接入一网通办", "unitID": scjg.uuidString, "leader": "王局长", "deadline": "2020-01-31"])
-            #expect(created.status == .created)
-            let item = try created.decode(RectificationDTO.self)
+            var body = ["campaignID": cid, "indicatorCode": "starting_business", "problem": "银行开户仍需线下办理", "cause": "银行系统未接入",
+                        "measures": "推动银行开户预约接入一网通办", "unitID": scjg.uuidString, "leader": "王局长", "deadline": "2020-01-31"]
+            // A deadline in the past is refused.
+            let past = try await app.send(.POST, "/api/v1/rectifications", headers: .bearer(api), json: body)
+            #expect(past.status == .unprocessableEntity && past.apiError?.fields?["deadline"]?.contains("不能早于今天") == true)
+            let future = DispatchService.today().adding(days: 60)
+            body["deadline"] = future.description
+            let created = try await app.send(.POST, "/api/v1/rectifications", headers: .bearer(api), json: body)
+            #expect(created.status == .created, "\(created.text)")
+            var item = try created.decode(RectificationDTO.self)
+            #expect(!item.overdue)
+
+            // The unit asks to move its deadline to 2030: a request, not a change; the coordinator approves; both audited.
+            let form = ["_csrf": filer.csrf, "problem": item.problem, "measures": item.measures, "unitID": scjg.uuidString, "leader": "王局长"]
+            let ask = try await app.send(.POST, "/rectifications/\(item.id)", headers: filer.headers, form: form.merging(["deadline": "2030-06-30"]) { _, b in b })
+            #expect(ask.status == .seeOther)
+            var stored = try #require(try await Rectification.find(item.id, on: app.db))
+            #expect(stored.deadline == future.description && stored.requestedDeadline == "2030-06-30" && stored.requestedBy == "filer")
+            let page = try await app.send(.GET, "/rectifications/\(item.id)", headers: coord.headers)
+            #expect(page.text.contains("申请将完成时限调整为 <strong>2030-06-30</strong>") && page.text.contains("同意调整"))
+            // The unit cannot approve its own request.
+            #expect(try await app.send(.POST, "/rectifications/\(item.id)/deadline", headers: filer.headers, form: ["_csrf": filer.csrf, "decision": "approve"]).status == .forbidden)
+            let approve = try await app.send(.POST, "/rectifications/\(item.id)/deadline", headers: coord.headers, form: ["_csrf": coord.csrf, "decision": "approve"])
+            #expect(approve.status == .seeOther)
+            stored = try #require(try await Rectification.find(item.id, on: app.db))
+            #expect(stored.deadline == "2030-06-30" && stored.requestedDeadline == nil)
+            #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "approve_deadline").count() == 1)
+            // Time passes (the deadline is set in the past directly): the item is overdue while not done.
+            stored.deadline = "2020-01-31"
+            try await stored.save(on: app.db)
+            item = try await app.send(.GET, "/api/v1/rectifications?campaign=\(cid)&overdue=1", headers: .bearer(api))
+                .decode([RectificationDTO].self).first { $0.id == item.id } ?? item
             #expect(item.overdue)  // deadline in the past, not done
             let otherUnit = try await app.apiToken("filer_tax")
             #expect(try await app.send(.GET, "/api/v1/rectifications", headers: .bearer(otherUnit)).decode([RectificationDTO].self).allSatisfy { $0.unitID != scjg })
@@ -67,8 +93,9 @@ struct RectificationLibraryTests {
             #expect(verifyByUnit.status == .forbidden)
             let verified = try await app.send(.POST, "/rectifications/\(item.id)/updates", headers: coord.headers, form: ["_csrf": coord.csrf, "note": "经核验已整改到位", "status": "verified"])
             #expect(verified.status == .seeOther)
-            let stored = try #require(try await Rectification.find(item.id, on: app.db))
-            #expect(stored.rectificationStatus == .verified && stored.verifiedBy == "coordinator")
+            stored = try #require(try await Rectification.find(item.id, on: app.db))
+            #expect(stored.rectificationStatus == .verified)
+            #expect(stored.verifiedBy == "coordinator")
             // Verified items are closed to the unit.
             let edit = try await app.send(
                 .POST, "/rectifications/\(item.id)", headers: filer.headers,

@@ -15,6 +15,7 @@ struct RectificationWebController {
         g.get("rectifications", ":rid", action: .viewRectifications, use: show)
         g.post("rectifications", ":rid", action: .editRectifications, use: update)
         g.post("rectifications", ":rid", "updates", action: .editRectifications, use: report)
+        g.post("rectifications", ":rid", "deadline", action: .verifyRectifications, use: decideDeadline)
         g.putStream("rectifications", ":rid", "updates", ":uid", "file", action: .editRectifications, use: upload)
         g.get("rectifications", ":rid", "updates", ":uid", "file", action: .viewRectifications, use: download)
     }
@@ -229,6 +230,10 @@ struct RectificationWebController {
         let targets: [SelectOption]
         let canEdit: Bool
         let errors: [String: String]
+        /// A unit's pending request to move the deadline, and whether this user decides it.
+        let requestedDeadline: String?
+        let requestedBy: String?
+        let canDecideDeadline: Bool
     }
 
     private func showPage(_ req: Request, _ r: Rectification, values: RectificationInput? = nil, errors: [String: String] = [:]) async throws -> View {
@@ -257,7 +262,8 @@ struct RectificationWebController {
                 + RectificationRules.allowedTargets(from: r.rectificationStatus, canVerify: canVerify).map {
                     SelectOption(value: $0.rawValue, label: "改为：\($0.chineseName)", selected: false)
                 },
-            canEdit: canEdit, errors: errors)
+            canEdit: canEdit, errors: errors, requestedDeadline: r.requestedDeadline, requestedBy: r.requestedBy,
+            canDecideDeadline: canVerify)
         return try await req.render("rectifications/show", title: "整改事项", body)
     }
 
@@ -272,6 +278,19 @@ struct RectificationWebController {
             successMessage: "已保存整改事项", redirectTo: "/rectifications/\(try r.requireID())",
             renderForm: { try await showPage(req, r, values: input, errors: $0) },
             write: { try await RectificationService.update(r, input, req: req) })
+    }
+
+    struct DeadlineForm: Content {
+        var decision: String?
+    }
+
+    @Sendable func decideDeadline(req: Request) async throws -> Response {
+        let r = try await RectificationService.find(req)
+        let approve = try req.content.decode(DeadlineForm.self).decision == "approve"
+        return try await req.submitForm(
+            successMessage: approve ? "已同意调整完成时限" : "已退回时限调整申请", redirectTo: "/rectifications/\(try r.requireID())",
+            renderForm: { try await showPage(req, r, errors: $0) },
+            write: { try await RectificationService.decideDeadline(r, approve: approve, req: req) })
     }
 
     struct ReportForm: Content {

@@ -20,6 +20,9 @@ final class Rectification: Model, @unchecked Sendable {
     @Field(key: "status") var status: String
     @Field(key: "created_by") var createdBy: String
     @OptionalField(key: "verified_by") var verifiedBy: String?
+    /// A unit's request to move the deadline, waiting for the coordinator (`RectificationRules.deadlineChange`).
+    @OptionalField(key: "requested_deadline") var requestedDeadline: String?
+    @OptionalField(key: "requested_by") var requestedBy: String?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
@@ -81,5 +84,18 @@ struct CreateRectificationTables: AsyncMigration {
     func revert(on db: any Database) async throws {
         try await db.schema(RectificationUpdate.schema).delete()
         try await db.schema(Rectification.schema).delete()
+    }
+}
+
+/// Deadline changes by units wait for approval: the requested date and who asked.
+struct AddRectificationDeadlineRequest: AsyncMigration {
+    func prepare(on db: any Database) async throws {
+        try await db.schema(Rectification.schema).field("requested_deadline", .string).update()
+        try await db.schema(Rectification.schema).field("requested_by", .string).update()
+    }
+
+    func revert(on db: any Database) async throws {
+        try await db.schema(Rectification.schema).deleteField("requested_by").update()
+        try await db.schema(Rectification.schema).deleteField("requested_deadline").update()
     }
 }

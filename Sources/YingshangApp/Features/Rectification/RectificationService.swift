@@ -88,7 +88,29 @@ enum RectificationService {
         } else {
             errors["unitID"] = "请选择责任单位"
         }
-        if let d = Day(input.deadline.trimmed) { r.deadline = d.description } else { errors["deadline"] = "完成时限格式应为 YYYY-MM-DD" }
+        if let d = Day(input.deadline.trimmed) {
+            let canApprove = Permissions.allows(role, .verifyRectifications)
+            switch RectificationRules.deadlineChange(
+                current: isNew ? nil : Day(r.deadline), proposed: d, today: DispatchService.today(), canApprove: canApprove || isNew && !role.isUnitScoped)
+            {
+            case .unchanged: break
+            case .apply(let day):
+                r.deadline = day.description
+                r.requestedDeadline = nil
+                r.requestedBy = nil
+            case .request(let day):
+                if isNew {
+                    r.deadline = day.description
+                } else {
+                    // Kept as a request; the deadline in force stays until the coordinator approves.
+                    r.requestedDeadline = day.description
+                    r.requestedBy = user.username
+                }
+            case .refused(let message): errors["deadline"] = message
+            }
+        } else {
+            errors["deadline"] = "完成时限格式应为 YYYY-MM-DD"
+        }
         if !errors.isEmpty { throw AppError.invalid(errors) }
     }
 
@@ -116,6 +138,27 @@ enum RectificationService {
             try await AuditLog.record(
                 on: db, req: req, actor: req.auth.get(User.self), action: "update", entityType: "rectification", entityID: r.id,
                 before: before, after: snapshot(r))
+        }
+    }
+
+    /// The coordinator approves or rejects a unit's requested deadline; both are audited.
+    static func decideDeadline(_ r: Rectification, approve: Bool, req: Request) async throws {
+        guard let requested = r.requestedDeadline, let day = Day(requested) else {
+            throw AppError.conflict("该整改事项没有待审批的时限调整")
+        }
+        if approve, day < DispatchService.today() {
+            throw AppError.invalid(["deadline": "申请的时限 \(requested) 已过，请退回后由责任单位重新申请"])
+        }
+        let before = snapshot(r)
+        if approve { r.deadline = requested }
+        let by = r.requestedBy ?? ""
+        r.requestedDeadline = nil
+        r.requestedBy = nil
+        try await req.db.writeTransaction { db in
+            try await r.update(on: db)
+            try await AuditLog.record(
+                on: db, req: req, actor: req.auth.get(User.self), action: approve ? "approve_deadline" : "reject_deadline",
+                entityType: "rectification", entityID: r.id, before: before, after: ["deadline": r.deadline, "requested": requested, "requestedBy": by])
         }
     }
 
@@ -211,6 +254,7 @@ enum RectificationService {
         [
             "indicator": r.indicatorCode, "problem": r.problem, "cause": r.cause, "gap": r.gap, "measures": r.measures,
             "unit": r.$unit.id.uuidString, "leader": r.leader, "deadline": r.deadline, "status": r.status,
+            "requestedDeadline": r.requestedDeadline ?? "",
         ]
     }
 }
