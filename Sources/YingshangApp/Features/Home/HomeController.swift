@@ -10,10 +10,19 @@ struct HomeController {
         let href: String?
     }
 
+    /// One thing this person must do, with how many and where: the top of every home page.
+    struct Todo: Encodable {
+        let label: String
+        let count: Int
+        let href: String
+        let urgent: Bool
+    }
+
     struct Body: Encodable {
         let greeting: String
         let roleName: String
         let unitName: String
+        let todos: [Todo]
         let cards: [Card]
         let tasks: [String]
     }
@@ -27,7 +36,8 @@ struct HomeController {
         let role = try req.currentRole()
         let unit = try await Unit.find(user.$unit.id, on: req.db)
         var cards: [Card] = []
-        if Permissions.allows(role, .viewRegions) {
+        let todos = try await Self.todos(user: user, role: role, on: req.db)
+        if role == .admin {
             let n = try await Region.query(on: req.db).filter(\.$level == RegionLevel.township.rawValue).count()
             cards.append(Card(label: "乡镇/街道", value: "\(n)", href: "/regions"))
         }
@@ -67,8 +77,68 @@ struct HomeController {
         return try await req.render(
             "home/index", title: "首页",
             Body(
-                greeting: user.displayName, roleName: role.chineseName, unitName: unit?.name ?? "", cards: cards,
+                greeting: user.displayName, roleName: role.chineseName, unitName: unit?.name ?? "", todos: todos, cards: cards,
                 tasks: Self.tasks(for: role)))
+    }
+
+    /// What this person must do today, by role, each with a count and the page where it is done. Empty rows are
+    /// left out, so an empty list really means nothing is waiting.
+    static func todos(user: User, role: Role, on db: any Database) async throws -> [Todo] {
+        var out: [Todo] = []
+        let unit = user.$unit.id
+        let today = DispatchService.today()
+        func add(_ label: String, _ count: Int, _ href: String, urgent: Bool = false) {
+            if count > 0 { out.append(Todo(label: label, count: count, href: href, urgent: urgent)) }
+        }
+        let active = try await Campaign.query(on: db).filter(\.$status == Campaign.Status.active.rawValue).all().compactMap(\.id)
+        let filings = active.isEmpty ? [] : try await Filing.query(on: db).filter(\.$campaign.$id ~~ active).all()
+        switch role {
+        case .filer, .unitHead:
+            let mine = filings.filter { $0.$leadUnit.id == unit }
+            add("被退回、待修改的填报", mine.filter { $0.filingState == .draft && $0.lastReason?.isEmpty == false }.count, "/filings?state=draft", urgent: true)
+            add("填写中、尚未提交的填报", mine.filter { $0.filingState == .draft && ($0.lastReason ?? "").isEmpty }.count, "/filings?state=draft")
+            if role == .unitHead {
+                add("待本单位审核的填报", mine.filter { $0.filingState == .submitted }.count, "/filings?state=submitted", urgent: true)
+                let unconfirmed = try await Assignment.query(on: db).filter(\.$campaign.$id ~~ active).filter(\.$leadUnit.$id == unit)
+                    .filter(\.$leadConfirmedAt == nil).count()
+                add("待确认的牵头指标", unconfirmed, active.first.map { "/campaigns/\($0)/matrix" } ?? "/campaigns")
+            }
+            let due = try await ScheduleEntry.query(on: db).filter(\.$campaign.$id ~~ active).all()
+            let assignments = try await Assignment.query(on: db).filter(\.$campaign.$id ~~ active).filter(\.$leadUnit.$id == unit).all()
+            let leads = Set(assignments.map { "\($0.$campaign.id)|\($0.$region.id)|\($0.indicatorCode)" })
+            let handedIn = Set(mine.filter { $0.filingState != .draft }.map { "\($0.$campaign.id)|\($0.$region.id)|\($0.indicatorCode)" })
+            let open = due.filter { leads.contains("\($0.$campaign.id)|\($0.$region.id)|\($0.indicatorCode)") }
+                .filter { !handedIn.contains("\($0.$campaign.id)|\($0.$region.id)|\($0.indicatorCode)") }
+            add("今天应报送的指标", open.filter { $0.day == today.description }.count, "/filings", urgent: true)
+            add("已过应报日期仍未报送的指标", open.filter { ($0.day < today.description) }.count, "/filings", urgent: true)
+            let flags = try await VerificationFlag.query(on: db).filter(\.$unit.$id == unit)
+                .filter(\.$status == VerificationFlag.Status.open.rawValue).all()
+            add("待答复的核验问题", flags.count, flags.first.map { "/campaigns/\($0.$campaign.id)/flags" } ?? "/campaigns", urgent: true)
+            let rects = try await Rectification.query(on: db).filter(\.$unit.$id == unit)
+                .filter(\.$status ~~ [RectificationStatus.planned.rawValue, RectificationStatus.inProgress.rawValue]).all()
+            add("逾期的整改事项", rects.filter { Day($0.deadline).map { RectificationRules.isOverdue(deadline: $0, status: .inProgress, today: today) } ?? false }.count,
+                "/rectifications?overdue=1", urgent: true)
+            add("未完成的整改事项", rects.count, "/rectifications")
+        case .coordinator, .admin:
+            add("待审批局审核的填报", filings.filter { $0.filingState == .unitApproved }.count, "/filings?state=unit_approved", urgent: true)
+            add("待答复的提问", try await Question.query(on: db).filter(\.$status == Question.Status.open.rawValue).count(), "/questions", urgent: true)
+            add("待核验销号的整改事项", try await Rectification.query(on: db).filter(\.$status == RectificationStatus.done.rawValue).count(),
+                "/rectifications?status=done")
+            add("待审批的整改时限调整", try await Rectification.query(on: db).filter(\.$requestedDeadline != nil).count(), "/rectifications")
+            if role == .admin {
+                add("被锁定的账户", try await User.query(on: db).filter(\.$lockedUntil > Date()).count(), "/users", urgent: true)
+            }
+        case .leader:
+            let rects = try await Rectification.query(on: db)
+                .filter(\.$status ~~ [RectificationStatus.planned.rawValue, RectificationStatus.inProgress.rawValue]).all()
+            add("逾期的整改事项", rects.filter { Day($0.deadline).map { today > $0 } ?? false }.count, "/rectifications?overdue=1", urgent: true)
+            add("待审批局审核的填报", filings.filter { $0.filingState == .unitApproved }.count, "/filings?state=unit_approved")
+        case .assessor:
+            let flags = try await VerificationFlag.query(on: db).filter(\.$status == VerificationFlag.Status.open.rawValue).all()
+            add("待确认或排除的核验问题", flags.count, flags.first.map { "/campaigns/\($0.$campaign.id)/flags" } ?? "/campaigns", urgent: true)
+            add("评价任务（名单、抽样、问卷）", active.count, "/campaigns")
+        }
+        return out
     }
 
     /// What each role does in the assessment (REFERENCE.md roles); later issues turn these into live task lists.
