@@ -164,16 +164,34 @@ public enum Runner {
 
     /// Draws a stratified sample and returns the allocation table lines and the draw id.
     public static func drawSample(
-        campaign: String, size: Int, strata: [String], seed: UInt64, allocation: String, minPerStratum: Int, reserveRatio: Double
+        campaign: String, size: Int, strata: [String], seed: UInt64, allocation: String, minPerStratum: Int, reserveRatio: Double,
+        sdFile: String? = nil
     ) async throws -> (id: String, table: [String]) {
         try await withApp { app in
             let id = try await findCampaign(campaign, on: app.db).requireID()
             guard let method = StratifiedSampling.Allocation(rawValue: allocation) else {
                 throw AdminTasks.Failure(description: "--allocation 应为 proportional、neyman 或 equal")
             }
+            var sd: [String: Double] = [:]
+            if let sdFile {
+                // 层,标准差 per line (a header line is skipped); names as the allocation table shows them or keys.
+                guard let data = FileManager.default.contents(atPath: sdFile), let (text, _) = TextDecoding.decode(data) else {
+                    throw AdminTasks.Failure(description: "无法读取标准差文件 \(sdFile)（应为 UTF-8 或 GB18030 的 CSV）")
+                }
+                var problems: [String] = []
+                for (i, row) in CSV.parse(text).enumerated() where !row.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+                    let name = row.first?.trimmingCharacters(in: .whitespaces) ?? ""
+                    let value = row.count > 1 ? Double(row[1].trimmingCharacters(in: .whitespaces)) : nil
+                    if let value, value > 0, !name.isEmpty { sd[name] = value } else if i > 0 {
+                        problems.append("第 \(i + 1) 行应为“层,标准差”且标准差为正数")
+                    }
+                }
+                if !problems.isEmpty { throw AdminTasks.Failure(description: problems.joined(separator: "\n")) }
+                sd = try await RegisterWebController.resolveStratumNames(sd, on: app.db)
+            }
             let p = DrawParameters(
                 size: size, strata: strata, allocation: method, minPerStratum: minPerStratum, reserveRatio: reserveRatio, seed: seed,
-                statuses: ["存续", "在业"], foundedBefore: nil, excludeDrawn: false, sd: [:])
+                statuses: ["存续", "在业"], foundedBefore: nil, excludeDrawn: false, sd: sd)
             let errors = SampleService.validate(p)
             if !errors.isEmpty { throw AdminTasks.Failure(description: errors.values.sorted().joined(separator: "\n")) }
             do {

@@ -640,8 +640,10 @@ enum RegisterJobs {
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: UInt64(JobLease.renewEvery * 1_000_000_000))
                 if Task.isCancelled { break }
-                try? await db.sql().update(ImportJob.schema).set("lease_until", to: SQLBind(JobLease.expiry(from: Date())))
-                    .where("id", .equal, SQLBind(jobID)).where("status", .equal, SQLBind("running")).run()
+                _ = try? await db.writeTransaction { tx in
+                    try await tx.sql().update(ImportJob.schema).set("lease_until", to: SQLBind(JobLease.expiry(from: Date())))
+                        .where("id", .equal, SQLBind(jobID)).where("status", .equal, SQLBind("running")).run()
+                }
             }
         }
         defer { heartbeat.cancel() }
@@ -696,14 +698,17 @@ enum RegisterUploads {
         var closed = 0
         for job in try await query.all() where JobLease.isAbandoned(leaseUntil: job.leaseUntil, createdAt: job.createdAt, now: now) {
             let id = try job.requireID()
-            var update = try db.sql().update(ImportJob.schema).set("status", to: SQLBind("failed"))
-                .set("message", to: SQLBind(JobLease.abandonedMessage)).where("id", .equal, SQLBind(id))
-                .where("status", .equal, SQLBind("running"))
-            // Still expired at the moment of the update (a renewal in between keeps the job alive).
-            update = job.leaseUntil == nil
-                ? update.where("lease_until", .is, SQLLiteral.null) : update.where("lease_until", .lessThan, SQLBind(now))
-            let rows = try await update.returning("id").all()
-            guard !rows.isEmpty else { continue }
+            let legacy = job.leaseUntil == nil
+            let rows = try await db.writeTransaction { tx in
+                var update = try tx.sql().update(ImportJob.schema).set("status", to: SQLBind("failed"))
+                    .set("message", to: SQLBind(JobLease.abandonedMessage)).where("id", .equal, SQLBind(id))
+                    .where("status", .equal, SQLBind("running"))
+                // Still expired at the moment of the update (a renewal in between keeps the job alive).
+                update = legacy
+                    ? update.where("lease_until", .is, SQLLiteral.null) : update.where("lease_until", .lessThan, SQLBind(now))
+                return try await update.returning("id").all().count
+            }
+            guard rows > 0 else { continue }
             closed += 1
             if let path = job.uploadPath { try? FileManager.default.removeItem(atPath: path) }
         }

@@ -190,6 +190,8 @@ struct SurveyWebController {
         let errors: [String]
         let csrf: String
         let scale: [String]
+        /// "已保存" after saving progress, or why a second submission changed nothing.
+        let notice: String
     }
 
     struct Group: Encodable {
@@ -212,7 +214,9 @@ struct SurveyWebController {
         return r
     }
 
-    private func render(_ req: Request, _ r: SurveyResponse, values: [String: String], errors: [String]) async throws -> View {
+    private func render(
+        _ req: Request, _ r: SurveyResponse, values: [String: String], errors: [String], notice: String = ""
+    ) async throws -> View {
         let t = try await r.$template.get(on: req.db).template ?? SurveyTemplate(items: [])
         let campaignID = try await r.$draw.get(on: req.db).$campaign.id
         let names = Dictionary(uniqueKeysWithValues: try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == campaignID).all().map { ($0.code, $0.name) })
@@ -228,12 +232,18 @@ struct SurveyWebController {
             ["body": FormBody(
                 token: r.token, enterprise: r.enterprise.name, groups: groups, done: r.status == "submitted",
                 expired: r.isExpired && r.status != "submitted", errors: errors,
-                csrf: CSRF.token(for: req), scale: ["1", "2", "3", "4", "5"])])
+                csrf: CSRF.token(for: req), scale: ["1", "2", "3", "4", "5"], notice: notice)])
     }
 
     @Sendable func form(req: Request) async throws -> View {
         let r = try await response(req)
-        return try await render(req, r, values: r.answers, errors: [])
+        // The flash of a save (this page has no staff layout to show it).
+        var notice = ""
+        if let raw = req.session.data["flash"] {
+            req.session.data["flash"] = nil
+            notice = raw.split(separator: "|", maxSplits: 1).last.map(String.init) ?? ""
+        }
+        return try await render(req, r, values: r.answers, errors: [], notice: notice)
     }
 
     struct SubmitForm: Content {
@@ -252,8 +262,18 @@ struct SurveyWebController {
             let res = try await render(req, r, values: answers, errors: (e.fields ?? [:]).values.sorted()).encodeResponse(for: req)
             res.status = .unprocessableEntity
             return res
+        } catch let e as AppError where e.status == .conflict || e.status == .gone {
+            // Submitted already (another tab, a second click) or expired: the enterprise's own page says so, with
+            // what was submitted; never a staff error page.
+            let fresh = try await response(req)
+            let res = try await render(
+                req, fresh, values: fresh.answers, errors: [],
+                notice: e.status == .conflict ? "本问卷此前已提交，这次的修改没有保存。以下是已提交的答案，感谢您的参与。" : e.message
+            ).encodeResponse(for: req)
+            res.status = e.status
+            return res
         }
-        if form.save != nil { req.setFlash("已保存，可稍后继续填写") }
+        if form.save != nil { req.setFlash("已保存，可稍后继续填写（下次打开同一链接即可）") }
         return req.redirect(to: "/s/\(r.token)")
     }
 
