@@ -708,6 +708,8 @@ struct SurveyFlowTests {
                 .POST, "/s/\(responses[0].token)", headers: visitor.headers,
                 form: ["_csrf": visitor.csrf, "answers[starting_business.satisfaction]": "1"])
             #expect(again.status == .conflict)
+            // The enterprise's own page says it was already submitted (no staff error page).
+            #expect(again.text.contains("本问卷此前已提交") && again.text.contains("营商环境企业问卷"))
             #expect(try await SurveyResponse.find(responses[0].id, on: app.db)?.answers["starting_business.satisfaction"] == "4")
             #expect(try await app.send(.GET, "/s/not-a-real-token-at-all").status == .notFound)
 
@@ -773,6 +775,11 @@ struct SurveyAPITests {
             let r = try #require(try await SurveyResponse.find(tokens[3].id, on: app.db))
             #expect(r.status == "issued")
             #expect(r.answers["paying_taxes.days"] == "3")
+            // The page it returns to confirms the save and shows the answer kept.
+            visitor.absorb(saved)
+            let back = try await app.send(.GET, "/s/\(tokens[3].token)", headers: visitor.headers)
+            #expect(back.text.contains("已保存，可稍后继续填写"))
+            #expect(back.text.contains("value=\"3\""))
 
             let draw = try await app.send(.GET, path, headers: s.headers)
             #expect(draw.text.contains("回收率"))
