@@ -15,6 +15,18 @@
     if (el) { ev.preventDefault(); window.print(); }
   });
 
+  // <a data-busy="正在生成…">: a slow download (a PDF) says it is on its way, and a second click does not start another.
+  document.addEventListener("click", function (ev) {
+    var el = ev.target && ev.target.closest ? ev.target.closest("a[data-busy]") : null;
+    if (!el) return;
+    if (el.dataset.started) { ev.preventDefault(); return; }
+    el.dataset.started = "1";
+    var note = document.createElement("span");
+    note.className = "field-note"; note.setAttribute("role", "status"); note.textContent = " " + el.dataset.busy;
+    el.insertAdjacentElement("afterend", note);
+    setTimeout(function () { delete el.dataset.started; note.remove(); }, 12000);
+  });
+
   // <select data-navigate="/path?x=">: opens the path with the chosen value appended.
   document.addEventListener("change", function (ev) {
     var el = ev.target;

@@ -41,6 +41,10 @@ def free_port():
         return s.getsockname()[1]
 
 
+class StepTimeout(Exception):
+    pass
+
+
 class Failures(list):
     def add(self, where, what):
         line = f"[{where}] {what}"
@@ -106,6 +110,9 @@ class Tier:
                                             "download.prompt_for_download": False})
         self.driver = webdriver.Chrome(service=Service(self.args.chromedriver), options=o)
         self.driver.set_page_load_timeout(60)
+        self.driver.set_script_timeout(30)
+        # A hung browser command fails the step after two minutes instead of holding CI to its limit.
+        self.driver.command_executor._client_config.timeout = 120
 
     @property
     def d(self):
@@ -399,11 +406,20 @@ class Tier:
         try:
             for step in [self.journey_public, self.journey_filing, self.journey_sampling_and_survey,
                          self.journey_scoring_and_report]:
+                signal.signal(signal.SIGALRM, self.step_timeout)
+                signal.alarm(self.args.step_seconds)
                 try:
                     step()
                 except Exception as e:  # noqa: BLE001
-                    self.shot(f"error-{step.__name__}")
+                    try:
+                        self.shot(f"error-{step.__name__}")
+                    except Exception:  # noqa: BLE001
+                        pass
                     self.failures.add(step.__name__, f"{type(e).__name__}: {str(e)[:300]}")
+                    if isinstance(e, StepTimeout):
+                        self.restart_browser()
+                finally:
+                    signal.alarm(0)
             for user in ROLES:
                 try:
                     self.crawl(user, self.args.pages)
@@ -417,6 +433,17 @@ class Tier:
             self.stop_server()
             shutil.rmtree(self.data, ignore_errors=True)
         return self.failures
+
+    @staticmethod
+    def step_timeout(signum, frame):
+        raise StepTimeout("step took longer than allowed")
+
+    def restart_browser(self):
+        try:
+            self.driver.quit()
+        except Exception:  # noqa: BLE001
+            pass
+        self.start_browser()
 
     def crawl_public(self):
         for path in ["/public", "/login"]:
@@ -436,6 +463,7 @@ def main():
     p.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     p.add_argument("--pages", type=int, default=120, help="pages crawled per role")
     p.add_argument("--slow-ms", type=float, default=500)
+    p.add_argument("--step-seconds", type=int, default=300, help="a journey taking longer fails and the browser restarts")
     args = p.parse_args()
     failures = Tier(args).run()
     print(f"\nbrowser tier: {len(failures)} failure(s); screenshots in {args.shots}")

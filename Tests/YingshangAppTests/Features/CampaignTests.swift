@@ -85,6 +85,30 @@ struct CampaignTests {
         }
     }
 
+    @Test("letters in the campaign form's number fields are named beside the fields in Chinese, the typed text is kept, nothing is stored", arguments: TestDatabase.available)
+    func lettersInNumberFields(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let s = try await app.webSession("coordinator")
+            let before = try await Campaign.query(on: app.db).count()
+            let res = try await app.send(
+                .POST, "/campaigns", headers: s.headers,
+                form: ["_csrf": s.csrf, "name": "二〇二三年度评价", "year": "二〇二三", "perDay": "两个", "startDate": "2023-09-01",
+                       "endDate": "2023-12-31", "indicatorCodes[]": "starting_business"])
+            #expect(res.status == .unprocessableEntity)
+            #expect(res.text.contains("评价年度应为 2000–2100 的年份（数字），“二〇二三”不是数字"))
+            #expect(res.text.contains("每天填报指标数应为 1–20 的整数，“两个”不是数字"))
+            #expect(res.text.contains("value=\"二〇二三\"") && res.text.contains("value=\"两个\""))
+            #expect(res.text.contains("value=\"二〇二三年度评价\""))
+            #expect(!res.text.contains("类型不正确"))
+            #expect(try await Campaign.query(on: app.db).count() == before)
+            // The API takes the year as a number or as digits in text.
+            let token = try await app.apiToken("coordinator")
+            var body = try await Self.body(app)
+            body["year"] = .string("2022")
+            #expect(try await app.send(.POST, "/api/v1/campaigns", headers: .bearer(token), json: body).status == .created)
+        }
+    }
+
     @Test("bad campaign input is refused with Chinese field messages and stores nothing", arguments: TestDatabase.available)
     func badInput(db: TestDatabase) async throws {
         try await withApp(db) { app in

@@ -172,7 +172,13 @@ struct ScoringAppTests {
                 .POST, "/campaigns/\(cid)/report/findings?region=\(best.id)", headers: assessor.headers,
                 form: ["_csrf": assessor.csrf, "findings[starting_business]": "全程网办率高，但银行开户仍需线下。"])
             #expect(saved.status == .seeOther)
-            #expect(try await app.send(.GET, "/campaigns/\(cid)/report?region=\(best.id)", headers: s.headers).text.contains("银行开户仍需线下"))
+            let withFinding = try await app.send(.GET, "/campaigns/\(cid)/report?region=\(best.id)", headers: s.headers).text
+            #expect(withFinding.contains("银行开户仍需线下"))
+            // Before printing, the staff page counts the indicators still without findings (one fewer than before).
+            let missingBefore = page.text.components(separatedBy: "项指标尚未撰写评价发现")[0].components(separatedBy: "请注意：").last ?? ""
+            let missingAfter = withFinding.components(separatedBy: "项指标尚未撰写评价发现")[0].components(separatedBy: "请注意：").last ?? ""
+            let countBefore = try #require(Int(missingBefore.trimmingCharacters(in: .whitespaces)))
+            #expect(Int(missingAfter.trimmingCharacters(in: .whitespaces)) == countBefore - 1)
             let overview = try await app.send(.GET, "/campaigns/\(cid)/overview", headers: try await app.webSession("leader").headers)
             #expect(overview.status == .ok && overview.text.contains("综合得分"))
         }

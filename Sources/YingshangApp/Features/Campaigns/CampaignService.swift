@@ -17,6 +17,33 @@ struct CampaignInput: Content {
     var regionIDs: [String]?
     var indicatorCodes: [String]?
     var phases: [String: PhaseInput]?
+    /// What was typed in a number field when it is not a whole number (letters in the web form), kept for the
+    /// message beside the field and for showing the input again; never a whole-page decoding error.
+    var yearText: String? = nil
+    var perDayText: String? = nil
+}
+
+extension CampaignInput {
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        startDate = try c.decodeIfPresent(String.self, forKey: .startDate)
+        endDate = try c.decodeIfPresent(String.self, forKey: .endDate)
+        regionIDs = try c.decodeIfPresent([String].self, forKey: .regionIDs)
+        indicatorCodes = try c.decodeIfPresent([String].self, forKey: .indicatorCodes)
+        phases = try c.decodeIfPresent([String: PhaseInput].self, forKey: .phases)
+        (year, yearText) = Self.lenientInt(c, .year)
+        (perDay, perDayText) = Self.lenientInt(c, .perDay)
+    }
+
+    /// A whole number from a JSON number or from text; other text is returned as typed.
+    private static func lenientInt(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) -> (Int?, String?) {
+        if let n = try? c.decodeIfPresent(Int.self, forKey: key) { return (n, nil) }
+        guard let text = (try? c.decodeIfPresent(String.self, forKey: key))?.trimmingCharacters(in: .whitespaces), !text.isEmpty
+        else { return (nil, nil) }
+        if let n = Int(text) { return (n, nil) }
+        return (nil, String(text.prefix(50)))
+    }
 }
 
 struct CampaignDTO: Content {
@@ -70,13 +97,21 @@ enum CampaignService {
         let name = input.name.trimmed
         if name.isEmpty || name.count > 100 { fields["name"] = "名称必填，不超过 100 个字符" }
         let year = input.year ?? 0
-        if !(2000...2100).contains(year) { fields["year"] = "评价年度应为 2000–2100 的年份" }
+        if let typed = input.yearText {
+            fields["year"] = "评价年度应为 2000–2100 的年份（数字），“\(typed)”不是数字"
+        } else if !(2000...2100).contains(year) {
+            fields["year"] = "评价年度应为 2000–2100 的年份"
+        }
         let start = Day(input.startDate.trimmed)
         let end = Day(input.endDate.trimmed)
         if start == nil { fields["startDate"] = "开始日期格式应为 YYYY-MM-DD" }
         if end == nil { fields["endDate"] = "结束日期格式应为 YYYY-MM-DD" }
         let perDay = input.perDay ?? 2
-        if !(1...20).contains(perDay) { fields["perDay"] = "每天填报指标数应为 1–20" }
+        if let typed = input.perDayText {
+            fields["perDay"] = "每天填报指标数应为 1–20 的整数，“\(typed)”不是数字"
+        } else if !(1...20).contains(perDay) {
+            fields["perDay"] = "每天填报指标数应为 1–20"
+        }
 
         var phases: [PhaseSpan] = []
         for kind in PhaseKind.allCases {

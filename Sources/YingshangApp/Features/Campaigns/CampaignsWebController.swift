@@ -105,8 +105,8 @@ struct CampaignsWebController {
             heading: campaign == nil ? "新建评价任务" : "编辑评价任务",
             action: campaign.flatMap { $0.id.map { "/campaigns/\($0)" } } ?? "/campaigns", isEdit: campaign != nil,
             isDraft: campaign?.campaignStatus != .active && campaign?.campaignStatus != .closed,
-            name: input.name ?? "", year: input.year.map(String.init) ?? "", startDate: input.startDate ?? "",
-            endDate: input.endDate ?? "", perDay: input.perDay.map(String.init) ?? "2",
+            name: input.name ?? "", year: input.year.map(String.init) ?? input.yearText ?? "", startDate: input.startDate ?? "",
+            endDate: input.endDate ?? "", perDay: input.perDay.map(String.init) ?? input.perDayText ?? "2",
             regions: counties.map {
                 Check(value: $0.id?.uuidString ?? "", label: "\($0.name)（\($0.code)）", checked: chosenRegions.contains($0.id?.uuidString ?? ""))
             },

@@ -68,6 +68,8 @@ struct EvaluationReport: Encodable {
     let indicators: [IndicatorPage]
     let rectifications: [RectRow]
     let warnings: [String]
+    /// Indicators whose 评价发现 the assessor has not written yet (the page warns before printing).
+    let missingFindings: [String]
 }
 
 enum ReportBuilder {
@@ -193,7 +195,8 @@ enum ReportBuilder {
             multiRegion: result.assessedCount > 1, comparisonName: cmp.name, summary: summary,
             barChart: barChart(result, regionID: r.id), radarChart: radarChart(result, regionID: r.id), gapChart: gapChart(result, regionID: r.id),
             regions: regionRows, indicators: pages, rectifications: rects,
-            warnings: result.warnings.filter { $0.hasPrefix(r.name) })
+            warnings: result.warnings.filter { $0.hasPrefix(r.name) },
+            missingFindings: pages.filter { $0.findings.isEmpty }.map(\.name))
     }
 
     /// All tables of the report as one workbook: regions, indicator scores, sub-indicators, rectification ledger.
