@@ -416,6 +416,8 @@ class Tier:
                     except Exception:  # noqa: BLE001
                         pass
                     self.failures.add(step.__name__, f"{type(e).__name__}: {str(e)[:300]}")
+                    if isinstance(e, (StepTimeout, TimeoutException)):
+                        self.dump_server_stacks(step.__name__)
                     if isinstance(e, StepTimeout):
                         self.restart_browser()
                 finally:
@@ -437,6 +439,16 @@ class Tier:
     @staticmethod
     def step_timeout(signum, frame):
         raise StepTimeout("step took longer than allowed")
+
+    def dump_server_stacks(self, where):
+        """A step that timed out: the server's threads, for the CI log (gdb from Debian, when present)."""
+        if not shutil.which("gdb") or not self.server:
+            return
+        out = subprocess.run(["gdb", "-p", str(self.server.pid), "-batch", "-ex", "thread apply all bt 40"],
+                             capture_output=True, text=True, timeout=120).stdout
+        with open(os.path.join(self.shots, f"server-stacks-{where}.txt"), "w") as f:
+            f.write(out)
+        print(f"server stacks written for {where}", flush=True)
 
     def restart_browser(self):
         try:

@@ -9,20 +9,30 @@ struct AppErrorMiddleware: AsyncMiddleware {
         do {
             return try await next.respond(to: req)
         } catch {
-            let (status, code, message, fields) = describe(error)
-            if status.code >= 500 {
-                req.logger.report(error: error)
+            let response = try await errorResponse(req, error)
+            // A refused request may have left part of its body unread (a name, size or permission refused before
+            // the upload was read): the connection is closed after the answer instead of being reused with those
+            // bytes still in it, which stalled the browser's next request on it.
+            if req.method != .GET && req.method != .HEAD {
+                response.headers.replaceOrAdd(name: .connection, value: "close")
             }
-            // Page scripts (uploads) ask for JSON so they can show the reason beside the field.
-            let wantsJSON = req.headers[.accept].contains { $0.contains("application/json") && !$0.contains("text/html") }
-            if req.url.path.hasPrefix("/api/") || wantsJSON {
-                let response = Response(status: status)
-                try response.content.encode(
-                    ErrorBody(error: .init(code: code, message: message, fields: fields)), as: .json)
-                return response
-            }
-            return try await errorPage(req, status: status, message: message, fields: fields)
+            return response
         }
+    }
+
+    private func errorResponse(_ req: Request, _ error: any Error) async throws -> Response {
+        let (status, code, message, fields) = describe(error)
+        if status.code >= 500 {
+            req.logger.report(error: error)
+        }
+        // Page scripts (uploads) ask for JSON so they can show the reason beside the field.
+        let wantsJSON = req.headers[.accept].contains { $0.contains("application/json") && !$0.contains("text/html") }
+        if req.url.path.hasPrefix("/api/") || wantsJSON {
+            let response = Response(status: status)
+            try response.content.encode(ErrorBody(error: .init(code: code, message: message, fields: fields)), as: .json)
+            return response
+        }
+        return try await errorPage(req, status: status, message: message, fields: fields)
     }
 
     private func describe(_ error: any Error) -> (HTTPResponseStatus, String, String, [String: String]?) {

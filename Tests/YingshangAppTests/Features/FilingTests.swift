@@ -197,6 +197,8 @@ struct FilingTests {
             let exe = try await Self.upload(app, filing.id, token: filer, name: "方案.pdf", data: Data([0x4D, 0x5A, 0x90, 0x00] + Array(repeating: 0, count: 64)))
             #expect(exe.status == .unprocessableEntity)
             #expect(exe.apiError?.fields?["file"] == "文件是可执行程序，已拒绝")
+            // A refused upload closes its connection: a body left partly unread must not stall the next request.
+            #expect(exe.headers.first(name: .connection) == "close")
             let fake = try await Self.upload(app, filing.id, token: filer, name: "报表.xlsx")
             #expect(fake.apiError?.fields?["file"]?.contains("与扩展名 .xlsx 不符") == true)
             let traversal = try await Self.upload(app, filing.id, token: filer, name: "../../etc/passwd.pdf")

@@ -35,6 +35,9 @@ enum EvidenceStore {
         var size = 0
         var head: [UInt8] = []
         var kind: EvidenceCheck.Kind? = nil
+        // A file refused by its content is still read to its end (and dropped), so the refusal reaches the page
+        // with its reason and the connection stays usable; a body left unread stalled the browser's next request.
+        var refusal: (any Error)? = nil
         do {
             for try await chunk in req.body {
                 size += chunk.readableBytes
@@ -43,13 +46,20 @@ enum EvidenceStore {
                         status: .payloadTooLarge, code: "too_large",
                         message: EvidenceCheck.Problem.tooLarge(limitMB: config.uploadLimitBytes >> 20).message)
                 }
+                if refusal != nil { continue }
                 if kind == nil {
                     head += chunk.getBytes(at: chunk.readerIndex, length: min(16 - head.count, chunk.readableBytes)) ?? []
-                    if head.count >= 16 { kind = try check(head, ext: ext) }
+                    if head.count >= 16 {
+                        do { kind = try check(head, ext: ext) } catch {
+                            refusal = error
+                            continue
+                        }
+                    }
                 }
                 hasher.update(data: chunk.readableBytesView)
                 try await io.write(fileHandle: handle, buffer: chunk, eventLoop: req.eventLoop).get()
             }
+            if let refusal { throw refusal }
             if kind == nil { kind = try check(head, ext: ext) }
             try handle.close()
         } catch {
