@@ -33,6 +33,24 @@
     if (el && el.dataset && el.dataset.navigate !== undefined) location.href = el.dataset.navigate + encodeURIComponent(el.value);
   });
 
+  // Survey screening: <input type="radio" data-screens="X.used"> shows the questions marked data-asked-if="X.used"
+  // only once the enterprise answers 是 (the server drops them on 否; without script every question shows).
+  function screen(code) {
+    var yes = document.querySelector('input[data-screens="' + code + '"][value="是"]');
+    var show = !!(yes && yes.checked);
+    Array.prototype.forEach.call(document.querySelectorAll('[data-asked-if="' + code + '"]'), function (el) { el.hidden = !show; });
+  }
+  document.addEventListener("change", function (ev) {
+    var el = ev.target;
+    if (el && el.dataset && el.dataset.screens) screen(el.dataset.screens);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var seen = {};
+    Array.prototype.forEach.call(document.querySelectorAll("input[data-screens]"), function (el) {
+      if (!seen[el.dataset.screens]) { seen[el.dataset.screens] = true; screen(el.dataset.screens); }
+    });
+  });
+
   // The server's reason for a refused request, in Chinese, from the JSON error envelope.
   function reason(status, text) {
     var j = {}; try { j = JSON.parse(text); } catch (e) {}

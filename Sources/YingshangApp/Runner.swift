@@ -67,13 +67,7 @@ public enum Runner {
                 throw AdminTasks.Failure(description: "抽样 \(draw) 不存在（--draw）")
             }
             if issue { _ = try await SurveyService.issue(d, actor: nil, req: nil, on: app.db) }
-            let responses = try await SurveyResponse.query(on: app.db).filter(\.$draw.$id == id).with(\.$enterprise).all()
-            let rows = [["统一社会信用代码", "企业名称", "联系人", "联系电话", "问卷链接", "查询码", "有效期至", "状态"]] + responses.map {
-                [$0.enterprise.uscc, $0.enterprise.name, $0.enterprise.contact ?? "", $0.enterprise.phone ?? "",
-                 "\(baseURL)/s/\($0.token)", $0.shortCode, DisplayTime.format($0.expiresAt), $0.status == "submitted" ? "已填写" : "未填写"]
-            }
-            try CSVWriter.write(rows).write(to: URL(fileURLWithPath: out))
-            return responses.count
+            return try await SurveyLinkList.write(draw: d, to: URL(fileURLWithPath: out), base: baseURL, on: app.db)
         }
     }
 

@@ -157,7 +157,7 @@ struct SurveyTests {
 
     @Test("answers are checked by kind; at least one answer is required")
     func validation() {
-        #expect(template.items.count == 12)
+        #expect(template.items.count == 12)  // per indicator: screening, steps, days, cost, extra documents, satisfaction
         #expect(template.problems(["starting_business.days": "3", "starting_business.satisfaction": "5", "starting_business.extra_docs": "否"]).isEmpty)
         let bad = template.problems(["starting_business.days": "-1", "starting_business.satisfaction": "6", "starting_business.extra_docs": "也许", "x": "1"])
         #expect(Set(bad.map(\.field)) == ["starting_business.days", "starting_business.satisfaction", "starting_business.extra_docs", "x"])
@@ -184,5 +184,43 @@ struct SurveyTests {
         let overall = SurveyResults.overall(template, responses: responses)
         #expect(overall?.n == 4)
         #expect(overall?.mean == 62.5)  // (100 + 50 + 75 + 25) / 4
+    }
+
+    @Test("screening: an enterprise that never dealt with an indicator is asked nothing else about it")
+    func screening() {
+        let national = SurveyTemplate.standard(indicators: NationalCatalog.indicators.map { ($0.code, $0.nameZh) })
+        let screens = national.items.filter { $0.kind == .screening }
+        #expect(screens.count == NationalCatalog.indicators.count)
+        // Every other item hangs off its own indicator's screening question.
+        for item in national.items where item.kind != .screening {
+            #expect(item.askedIf == "\(item.indicatorCode).used", "\(item.code)")
+        }
+        // 劳动力市场监管 is not a procedure: no "how many steps did it take" (the walk-through's example).
+        #expect(national.items.filter { $0.indicatorCode == "labor_market" }.map(\.kind) == [.screening, .likert])
+        #expect(!national.items.contains { $0.code == "labor_market.steps" })
+        // An enterprise that dealt with three indicators sees 18 screening questions and 3 × 5 more: about 10 minutes.
+        #expect(national.estimatedMinutes(used: 3) <= 10)
+        #expect(national.estimatedMinutes(used: 0) <= 2)
+        #expect(national.estimatedMinutes(used: 3) < national.estimatedMinutes(used: 18))
+
+        // 否 drops what was typed for that indicator; 是 or no answer keeps it.
+        let typed = [
+            "starting_business.used": "否", "starting_business.days": "3", "starting_business.satisfaction": "2",
+            "paying_taxes.days": "1", "paying_taxes.satisfaction": "5",
+        ]
+        #expect(template.applicable(typed) == ["starting_business.used": "否", "paying_taxes.days": "1", "paying_taxes.satisfaction": "5"])
+        #expect(template.problems(["starting_business.used": "不确定"]).map(\.field) == ["starting_business.used"])
+        #expect(template.problems(["starting_business.used": "否"]).isEmpty)
+
+        // The screening answer is not a respondent's answer about the indicator; the share that dealt with it is reported.
+        let r = SurveyResults.summarize(template, responses: [
+            ["starting_business.used": "是", "starting_business.satisfaction": "4"],
+            ["starting_business.used": "否"],
+            ["starting_business.used": "否"],
+            ["starting_business.used": "是", "starting_business.satisfaction": "2"],
+        ])
+        #expect(r[0].respondents == 2)
+        #expect(r[0].usedShare == 0.5)
+        #expect(r[1].usedShare == nil)
     }
 }

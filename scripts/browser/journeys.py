@@ -310,13 +310,37 @@ class Tier:
         tokens = re.findall(r"/s/([A-Za-z0-9_-]{16,})", body.decode("utf-8", "replace"))
         if not self.expect(w, bool(tokens), "no survey links in the CSV"):
             return
+        header = body.decode("utf-8", "replace").lstrip("\ufeff").splitlines()[0]
+        self.expect(w, "查询码" in header and "有效期至" in header, f"links CSV lacks 查询码/有效期至: {header}")
+        # The printed letter's QR code, as Chromium draws it, read by a real decoder (what WeChat does with paper).
+        self.go(urllib.parse.urlparse(draw_url).path + "/letters")
+        self.shot("assessor-letters")
+        qr = self.d.find_elements(By.CSS_SELECTOR, ".letter .qr svg")
+        if self.expect(w, bool(qr), "the letter has no QR code"):
+            png = os.path.join(self.shots, "letter-qr.png")
+            with open(png, "wb") as f:
+                f.write(qr[0].screenshot_as_png)
+            out = subprocess.run(["zbarimg", "--raw", "-q", png], capture_output=True, text=True, timeout=60)
+            link = self.d.find_element(By.CSS_SELECTOR, ".letter strong").text.strip()
+            self.expect(w, out.returncode == 0 and out.stdout.strip() == link,
+                        f"zbarimg read {out.stdout.strip()!r} (exit {out.returncode}) from the letter's QR code, link {link!r}")
         # The enterprise, on a phone, logged out.
         self.d.delete_all_cookies()
         self.d.set_window_size(390, 844)
         self.go("/s/" + tokens[0])
         self.shot("survey-phone")
-        radios = self.d.find_elements(By.CSS_SELECTOR, "input[type=radio][value='4']")
-        for r in radios[:40]:
+        # Only the screening questions show at first; 是 opens that indicator's questions, 否 keeps them closed.
+        visible = lambda: [e for e in self.d.find_elements(By.CSS_SELECTOR, ".survey-item") if e.is_displayed()]
+        screens = self.d.find_elements(By.CSS_SELECTOR, "input[data-screens][value='是']")
+        self.expect(w, len(screens) >= 10 and not visible(), f"{len(screens)} screening questions, {len(visible())} questions shown before any answer")
+        for r in screens[:3]:
+            self.d.execute_script("arguments[0].click()", r)
+        for r in self.d.find_elements(By.CSS_SELECTOR, "input[data-screens][value='否']")[3:]:
+            self.d.execute_script("arguments[0].click()", r)
+        opened = visible()
+        self.expect(w, 3 <= len(opened) <= 3 * 6, f"{len(opened)} questions shown after 是 for three indicators")
+        self.shot("survey-screened")
+        for r in [e for e in self.d.find_elements(By.CSS_SELECTOR, "input[type=radio][value='4']") if e.is_displayed()]:
             self.d.execute_script("arguments[0].click()", r)
         self.d.find_element(By.CSS_SELECTOR, "form button[type=submit][name=submit], form button.primary").click()
         self.wait(lambda d: "感谢" in d.find_element(By.TAG_NAME, "body").text or "已提交" in d.find_element(By.TAG_NAME, "body").text, 20)

@@ -1,10 +1,13 @@
 import Foundation
 
-/// An enterprise survey (企业问卷): per indicator, experience questions and a 1–5 satisfaction item.
+/// An enterprise survey (企业问卷): per indicator, a screening question ("近一年是否办理过…"), then — only for an
+/// enterprise that answers 是 — experience questions and a 1–5 satisfaction item.
 public struct SurveyTemplate: Codable, Equatable, Sendable {
     public struct Item: Codable, Equatable, Sendable {
         public enum Kind: String, Codable, Sendable {
             case number, yesNo = "yes_no", likert
+            /// 是/否: whether the enterprise dealt with the indicator at all; the indicator's other items depend on it.
+            case screening
         }
 
         public var code: String
@@ -12,13 +15,16 @@ public struct SurveyTemplate: Codable, Equatable, Sendable {
         public var text: String
         public var kind: Kind
         public var unit: String?
+        /// The code of the screening item that must be answered 是 for this item to be asked (nil: always asked).
+        public var askedIf: String?
 
-        public init(code: String, indicatorCode: String, text: String, kind: Kind, unit: String? = nil) {
+        public init(code: String, indicatorCode: String, text: String, kind: Kind, unit: String? = nil, askedIf: String? = nil) {
             self.code = code
             self.indicatorCode = indicatorCode
             self.text = text
             self.kind = kind
             self.unit = unit
+            self.askedIf = askedIf
         }
     }
 
@@ -26,18 +32,79 @@ public struct SurveyTemplate: Codable, Equatable, Sendable {
 
     public init(items: [Item]) { self.items = items }
 
-    /// The standard experience and satisfaction questions for each indicator.
+    /// Indicators that are not a procedure an enterprise goes through (no steps, days or fees to report): the survey
+    /// asks only whether the enterprise had dealings with them and how satisfied it is.
+    public static let nonProcedural: Set<String> = [
+        "labor_market", "protecting_investors", "intellectual_property", "market_regulation", "inclusive_innovation",
+    ]
+
+    /// Examples in the screening question, so an enterprise recognises what the indicator covers.
+    static let screeningExamples: [String: String] = [
+        "starting_business": "如设立登记、刻章、申领发票",
+        "construction_permits": "如工程建设项目立项、施工许可、竣工验收",
+        "getting_electricity": "如新装或增容用电",
+        "water_gas": "如新装用水、用气",
+        "registering_property": "如不动产登记、过户",
+        "paying_taxes": "如申报缴纳税费、办理退税",
+        "getting_credit": "如申请银行贷款、担保",
+        "government_procurement": "如参加政府采购项目",
+        "bidding": "如参加工程招标投标",
+        "cross_border_trade": "如进出口报关",
+        "enforcing_contracts": "如合同纠纷诉讼",
+        "resolving_insolvency": "如破产、重整",
+        "government_services": "如在政务服务中心或网上办事",
+        "labor_market": "如招聘用工、社保缴纳、劳动保障监察",
+        "protecting_investors": "如股东权益、公司治理事务",
+        "intellectual_property": "如申请专利、商标，维权",
+        "market_regulation": "如接受检查、信用修复",
+        "inclusive_innovation": "如申请创新创业扶持、人才政策",
+    ]
+
+    /// The standard survey: a screening question per indicator, then what applies.
     public static func standard(indicators: [(code: String, name: String)]) -> SurveyTemplate {
         SurveyTemplate(items: indicators.flatMap { ind -> [Item] in
-            [
-                Item(code: "\(ind.code).steps", indicatorCode: ind.code, text: "您办理“\(ind.name)”实际经过了几个环节？", kind: .number, unit: "个"),
-                Item(code: "\(ind.code).days", indicatorCode: ind.code, text: "从申请到办结用了多少个工作日？", kind: .number, unit: "工作日"),
-                Item(code: "\(ind.code).cost", indicatorCode: ind.code, text: "办理中您支付的费用合计多少元？", kind: .number, unit: "元"),
-                Item(code: "\(ind.code).documents", indicatorCode: ind.code, text: "共被要求提交几份材料？", kind: .number, unit: "份"),
-                Item(code: "\(ind.code).extra_docs", indicatorCode: ind.code, text: "是否被要求提供办事指南清单以外的材料？", kind: .yesNo),
-                Item(code: "\(ind.code).satisfaction", indicatorCode: ind.code, text: "您对“\(ind.name)”的总体满意程度（1 很不满意 — 5 很满意）", kind: .likert),
+            let used = "\(ind.code).used"
+            let example = screeningExamples[ind.code].map { "（\($0)）" } ?? ""
+            let screening = Item(
+                code: used, indicatorCode: ind.code, text: "近一年，贵企业是否办理过“\(ind.name)”相关事项\(example)？", kind: .screening)
+            let satisfaction = Item(
+                code: "\(ind.code).satisfaction", indicatorCode: ind.code, text: "您对“\(ind.name)”的总体满意程度（1 很不满意 — 5 很满意）",
+                kind: .likert, askedIf: used)
+            if nonProcedural.contains(ind.code) { return [screening, satisfaction] }
+            return [
+                screening,
+                Item(code: "\(ind.code).steps", indicatorCode: ind.code, text: "您办理“\(ind.name)”实际经过了几个环节？", kind: .number, unit: "个", askedIf: used),
+                Item(code: "\(ind.code).days", indicatorCode: ind.code, text: "从申请到办结用了多少个工作日？", kind: .number, unit: "工作日", askedIf: used),
+                Item(code: "\(ind.code).cost", indicatorCode: ind.code, text: "办理中您支付的费用合计多少元？", kind: .number, unit: "元", askedIf: used),
+                Item(code: "\(ind.code).extra_docs", indicatorCode: ind.code, text: "是否被要求提供办事指南清单以外的材料？", kind: .yesNo, askedIf: used),
+                satisfaction,
             ]
         })
+    }
+
+    /// The answers that count: items whose screening question was answered 否 are dropped (typed before the enterprise
+    /// changed its mind, or sent by a script). An unanswered screening question keeps them: the page works without
+    /// JavaScript, where every question is shown.
+    public func applicable(_ answers: [String: String]) -> [String: String] {
+        let byCode = Dictionary(uniqueKeysWithValues: items.map { ($0.code, $0) })
+        return answers.filter { code, _ in
+            guard let condition = byCode[code]?.askedIf else { return true }
+            return answers[condition]?.trimmingCharacters(in: .whitespaces) != "否"
+        }
+    }
+
+    /// Seconds an enterprise needs, by kind of question (reading and answering on a phone).
+    static let secondsPerItem: [Item.Kind: Int] = [.screening: 6, .number: 25, .yesNo: 8, .likert: 8]
+
+    /// Minutes (rounded up) for an enterprise that dealt with `used` of the indicators (those with the most questions
+    /// first): every screening question plus what they open.
+    public func estimatedMinutes(used: Int) -> Int {
+        func seconds(_ list: [Item]) -> Int { list.reduce(0) { $0 + (Self.secondsPerItem[$1.kind] ?? 10) } }
+        let always = seconds(items.filter { $0.askedIf == nil })
+        let groups = Dictionary(grouping: items.filter { $0.askedIf != nil }) { (item: Item) -> String in item.askedIf ?? "" }
+        let perIndicator: [Int] = groups.values.map(seconds).sorted(by: >)
+        let opened = perIndicator.prefix(max(0, used)).reduce(0, +)
+        return (always + opened + 59) / 60
     }
 
     /// Problems keyed by item code. Items may be left empty (the enterprise did not deal with that indicator),
@@ -58,7 +125,7 @@ public struct SurveyTemplate: Codable, Equatable, Sendable {
                     problems.append(.init(field: code, message: "“\(item.text)”应填写不小于 0 的数字"))
                     continue
                 }
-            case .yesNo:
+            case .yesNo, .screening:
                 if !["是", "否"].contains(v) { problems.append(.init(field: code, message: "“\(item.text)”请选择是或否")) }
             case .likert:
                 if !["1", "2", "3", "4", "5"].contains(v) { problems.append(.init(field: code, message: "“\(item.text)”请选择 1–5 分")) }
@@ -79,7 +146,10 @@ public enum SurveyResults {
         public let medianDays: Double?
         public let medianSteps: Double?
         public let extraDocsShare: Double?
+        /// Enterprises that answered anything about the indicator beyond its screening question.
         public let respondents: Int
+        /// Of the enterprises that answered the screening question, the share that said 是 (nil: not asked).
+        public let usedShare: Double?
     }
 
     public static func median(_ values: [Double]) -> Double? {
@@ -105,12 +175,16 @@ public enum SurveyResults {
             }
             let sat = values("satisfaction").compactMap(Int.init).compactMap { SatisfactionIndex.enterprise([$0]) }
             let extra = values("extra_docs")
-            let respondents = responses.filter { r in r.contains { $0.key.hasPrefix(code + ".") && !$0.value.isEmpty } }.count
+            let respondents = responses.filter { r in
+                r.contains { $0.key.hasPrefix(code + ".") && $0.key != "\(code).used" && !$0.value.isEmpty }
+            }.count
+            let used = values("used")
             return IndicatorResult(
                 indicatorCode: code, satisfaction: SatisfactionIndex.indicator(sat),
                 medianDays: median(values("days").compactMap(Double.init)), medianSteps: median(values("steps").compactMap(Double.init)),
                 extraDocsShare: extra.isEmpty ? nil : Double(extra.filter { $0 == "是" }.count) / Double(extra.count),
-                respondents: respondents)
+                respondents: respondents,
+                usedShare: used.isEmpty ? nil : Double(used.filter { $0 == "是" }.count) / Double(used.count))
         }
     }
 }

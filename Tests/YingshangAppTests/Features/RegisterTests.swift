@@ -713,6 +713,35 @@ struct SurveyFlowTests {
             #expect(try await SurveyResponse.find(responses[0].id, on: app.db)?.answers["starting_business.satisfaction"] == "4")
             #expect(try await app.send(.GET, "/s/not-a-real-token-at-all").status == .notFound)
 
+            // Screening: the page asks "近一年是否办理过" per indicator and states the time; what an enterprise typed
+            // for an indicator it then answered 否 is not stored.
+            let second = try await app.send(.GET, "/s/\(responses[1].token)")
+            #expect(second.text.contains("近一年，贵企业是否办理过“开办企业”相关事项"))
+            #expect(second.text.contains("data-asked-if=\"starting_business.used\""))
+            #expect(second.text.contains("一般约 7 分钟"))
+            visitor.absorb(second)
+            let screened = try await app.send(
+                .POST, "/s/\(responses[1].token)", headers: visitor.headers,
+                form: ["_csrf": visitor.csrf, "save": "1", "answers[starting_business.used]": "否", "answers[starting_business.days]": "30",
+                       "answers[paying_taxes.used]": "是", "answers[paying_taxes.satisfaction]": "5"])
+            #expect(screened.status == .seeOther)
+            #expect(try await SurveyResponse.find(responses[1].id, on: app.db)?.answers
+                == ["starting_business.used": "否", "paying_taxes.used": "是", "paying_taxes.satisfaction": "5"])
+
+            // The link list names each enterprise's 查询码 and expiry, as the command line's list does.
+            let header = links.text.split(whereSeparator: \.isNewline).first.map { String($0.drop { $0 == "\u{FEFF}" }) } ?? ""
+            #expect(header.hasSuffix("问卷链接,查询码,有效期至,状态"))
+            #expect(links.text.contains(",\(responses[0].token.suffix(6).uppercased()),"))
+            let cliList = FileManager.default.temporaryDirectory.appendingPathComponent("links-\(UUID().uuidString).csv")
+            defer { try? FileManager.default.removeItem(at: cliList) }
+            let draw = try #require(try await SampleDraw.query(on: app.db).first())
+            #expect(try await SurveyLinkList.write(draw: draw, to: cliList, base: "http://x", on: app.db) == 10)
+            let cliHeader = try String(contentsOf: cliList, encoding: .utf8).split(whereSeparator: \.isNewline).first.map(String.init)
+            #expect(cliHeader.map { String($0.drop { $0 == "\u{FEFF}" }) } == header)
+            // The letters carry a QR code of each link.
+            let letters = try await app.send(.GET, "\(drawPath)/letters", headers: s.headers)
+            #expect(letters.text.contains("<svg") && letters.text.contains("aria-label=\"问卷二维码\""))
+
             let results = try await app.send(.GET, "/campaigns/\(cid)/surveys", headers: s.headers)
             #expect(results.text.contains("75.00"))
             #expect(results.text.contains("已回收 1 份"))

@@ -14,6 +14,7 @@ struct SurveyWebController {
         let medianDays: String
         let medianSteps: String
         let extraDocs: String
+        let used: String
     }
 
     struct Body: Encodable {
@@ -100,7 +101,8 @@ struct SurveyWebController {
             ResultRow(
                 indicator: names[$0.indicatorCode] ?? $0.indicatorCode, respondents: $0.respondents, satisfaction: fmt($0.satisfaction?.mean),
                 ci: $0.satisfaction.flatMap { s in s.halfWidth95.map { "±" + fmt($0) } } ?? "—", medianDays: fmt($0.medianDays, digits: 1),
-                medianSteps: fmt($0.medianSteps, digits: 1), extraDocs: $0.extraDocsShare.map { String(format: "%.0f%%", $0 * 100) } ?? "—")
+                medianSteps: fmt($0.medianSteps, digits: 1), extraDocs: $0.extraDocsShare.map { String(format: "%.0f%%", $0 * 100) } ?? "—",
+                used: $0.usedShare.map { String(format: "%.0f%%", $0 * 100) } ?? "—")
         }
         let overall = SurveyResults.overall(template, responses: submitted.map(\.answers))
         let weighted = req.query[String.self, at: "weighted"] != nil
@@ -135,11 +137,7 @@ struct SurveyWebController {
         try await AuditLog.record(
             on: req.db, req: req, actor: try req.currentUser(), action: "export_personal_data", entityType: "sample_draw", entityID: d.id,
             before: noSnapshot, after: ["what": "问卷链接清单（含联系人、联系电话）", "rows": String(responses.count)])
-        let rows = [["统一社会信用代码", "企业名称", "联系人", "联系电话", "问卷链接", "状态"]] + responses.map {
-            [$0.enterprise.uscc, $0.enterprise.name, PersonalData.contact($0.enterprise.contact ?? "", for: role),
-             PersonalData.phone($0.enterprise.phone ?? "", for: role), "\(base)/s/\($0.token)",
-             $0.status == "submitted" ? "已填写" : "未填写"]
-        }
+        let rows = SurveyLinkList.rows(responses, base: base, role: role)
         return Downloads.file(CSVWriter.write(rows), name: "问卷链接.csv", type: "text/csv; charset=utf-8")
     }
 
@@ -192,10 +190,15 @@ struct SurveyWebController {
         let scale: [String]
         /// "已保存" after saving progress, or why a second submission changed nothing.
         let notice: String
+        /// Minutes for an enterprise that dealt with three of the indicators, stated before it starts.
+        let minutes: Int
+        let questions: Int
     }
 
     struct Group: Encodable {
         let name: String
+        /// "近一年是否办理过…" (nil in templates made before screening questions).
+        let screening: ItemView?
         let items: [ItemView]
     }
 
@@ -205,6 +208,7 @@ struct SurveyWebController {
         let kind: String
         let unit: String
         let value: String
+        let askedIf: String
     }
 
     private func response(_ req: Request) async throws -> SurveyResponse {
@@ -222,17 +226,22 @@ struct SurveyWebController {
         let names = Dictionary(uniqueKeysWithValues: try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == campaignID).all().map { ($0.code, $0.name) })
         var order: [String] = []
         for i in t.items where !order.contains(i.indicatorCode) { order.append(i.indicatorCode) }
+        func view(_ i: SurveyTemplate.Item) -> ItemView {
+            ItemView(code: i.code, text: i.text, kind: i.kind.rawValue, unit: i.unit ?? "", value: values[i.code] ?? "", askedIf: i.askedIf ?? "")
+        }
         let groups = order.map { code in
-            Group(name: names[code] ?? code, items: t.items.filter { $0.indicatorCode == code }.map {
-                ItemView(code: $0.code, text: $0.text, kind: $0.kind.rawValue, unit: $0.unit ?? "", value: values[$0.code] ?? "")
-            })
+            let items = t.items.filter { $0.indicatorCode == code }
+            return Group(
+                name: names[code] ?? code, screening: items.first { $0.kind == .screening }.map(view),
+                items: items.filter { $0.kind != .screening }.map(view))
         }
         return try await req.view.render(
             "registers/survey-form",
             ["body": FormBody(
                 token: r.token, enterprise: r.enterprise.name, groups: groups, done: r.status == "submitted",
                 expired: r.isExpired && r.status != "submitted", errors: errors,
-                csrf: CSRF.token(for: req), scale: ["1", "2", "3", "4", "5"], notice: notice)])
+                csrf: CSRF.token(for: req), scale: ["1", "2", "3", "4", "5"], notice: notice,
+                minutes: t.estimatedMinutes(used: 3), questions: t.items.count)])
     }
 
     @Sendable func form(req: Request) async throws -> View {
@@ -287,6 +296,8 @@ struct SurveyWebController {
         let link: String
         let code: String
         let expires: String
+        /// The link as an inline SVG QR code, for a phone camera or WeChat.
+        let qr: String
     }
 
     /// The configured public address, else the address this request came to.
@@ -303,9 +314,10 @@ struct SurveyWebController {
         return try await req.view.render(
             "registers/letters",
             ["body": LetterBody(letters: responses.filter { $0.status != "submitted" }.map {
-                Letter(
-                    enterprise: $0.enterprise.name, contact: $0.enterprise.contact ?? "", link: "\(base)/s/\($0.token)", code: $0.shortCode,
-                    expires: DisplayTime.format($0.expiresAt))
+                let link = SurveyLinkList.link($0, base: base)
+                return Letter(
+                    enterprise: $0.enterprise.name, contact: $0.enterprise.contact ?? "", link: link, code: $0.shortCode,
+                    expires: DisplayTime.format($0.expiresAt), qr: SurveyLinkList.qrSVG(link))
             })])
     }
 }

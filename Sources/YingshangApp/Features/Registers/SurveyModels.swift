@@ -270,13 +270,14 @@ extension SurveyService {
         guard token.count >= 16, let r = try await SurveyResponse.query(on: db).filter(\.$token == token).first() else {
             throw AppError(status: .notFound, code: "unknown_token", message: "问卷链接无效")
         }
-        let answers = raw.mapValues { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.value.isEmpty }
+        let t = try await TemplateCache.shared.template(r.$template.id, on: db)
+        // What the enterprise said it never dealt with is not stored, even if typed before it answered 否.
+        let answers = t.applicable(raw.mapValues { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.value.isEmpty })
         if r.status == "submitted" {
             if answers == r.answers { return .alreadyReceived }
             throw AppError.conflict("问卷已提交，不能修改。感谢您的参与")
         }
         if r.isExpired { throw AppError(status: .gone, code: "expired", message: "问卷已过期，如需填写请联系第三方评估机构") }
-        let t = try await TemplateCache.shared.template(r.$template.id, on: db)
         let problems = final ? t.problems(answers) : t.problems(answers).filter { $0.field != "_" }
         if !problems.isEmpty { throw AppError.invalid(problems) }
         let json = String(decoding: try JSONEncoder().encode(answers), as: UTF8.self)
