@@ -8,6 +8,8 @@ public enum CatalogWorkbook {
     static let subHeader = ["指标代码", "二级指标代码", "中文名称", "英文名称", "类型", "单位", "方向", "最优值", "最差值", "权重", "需印证资料"]
     static let optionHeader = ["指标代码", "二级指标代码", "选项", "分值"]
     static let itemHeader = ["指标代码", "题目代码", "维度", "题干", "填报说明", "关联二级指标"]
+    /// Optional trailing columns of 问卷 (workbooks written before them still read).
+    static let itemShapeHeader = ["答题方式", "单位"]
     static let docHeader = ["指标代码", "序号", "材料名称"]
 
     public static func sheets(_ catalog: Catalog) -> [Sheet] {
@@ -16,7 +18,7 @@ public enum CatalogWorkbook {
         var indicators = [indicatorHeader.map(Cell.text)]
         var subs = [subHeader.map(Cell.text)]
         var options = [optionHeader.map(Cell.text)]
-        var items = [itemHeader.map(Cell.text)]
+        var items = [(itemHeader + itemShapeHeader).map(Cell.text)]
         var docs = [docHeader.map(Cell.text)]
         for ind in catalog.indicators {
             indicators.append([.text(ind.code), t(ind.nameZh), t(ind.nameEn), t(ind.description), .number(ind.weight), t(ind.guide.markdown)])
@@ -31,7 +33,7 @@ public enum CatalogWorkbook {
             for item in ind.questionnaire {
                 items.append([
                     .text(ind.code), .text(item.code), .text(item.dimension.rawValue), t(item.text), t(item.help),
-                    t(item.subIndicatorCode),
+                    t(item.subIndicatorCode), t(item.shape?.rawValue), t(item.unit),
                 ])
             }
             for (i, d) in ind.guide.requiredDocuments.enumerated() {
@@ -133,9 +135,17 @@ public enum CatalogWorkbook {
                 problems.append("\(at) 维度：“\(text(row, 2))”应为 steps、documents、time、cost 或 safeguards")
                 continue
             }
+            var shape: AnswerShape?
+            if let raw = optionalText(row, 6) {
+                guard let s = AnswerShape(rawValue: raw) else {
+                    problems.append("\(at) 答题方式：“\(raw)”应为 \(AnswerShape.allCases.map(\.rawValue).joined(separator: "、"))")
+                    continue
+                }
+                shape = s
+            }
             catalog.indicators[i].questionnaire.append(QuestionnaireItem(
                 code: text(row, 1), dimension: dim, text: text(row, 3), help: text(row, 4),
-                subIndicatorCode: optionalText(row, 5)))
+                subIndicatorCode: optionalText(row, 5), shape: shape, unit: optionalText(row, 7)))
         }
         for (r, row) in sheet("材料清单", docHeader).enumerated() {
             let at = "工作表“材料清单”第 \(r + 2) 行"

@@ -81,9 +81,39 @@ struct AnswerAndEvidenceTests {
         #expect(bad.first { $0.field == "q4" }?.message.contains("超出合理范围") == true)
     }
 
+    @Test("questions and inputs agree: the steps as a list, time limits as numbers, policy documents with their 文号")
+    func shapes() throws {
+        let standard = try #require(NationalCatalog.indicators.first { $0.code == "labor_market" })
+        let kinds = Dictionary(uniqueKeysWithValues: standard.questionnaire.map { item in
+            (item.code, item.subIndicatorCode.flatMap { c in standard.subIndicators.first { $0.code == c }?.kind.rawValue } ?? item.shape?.rawValue ?? "text")
+        })
+        #expect(kinds["q1"] == "number" && kinds["q1a"] == "list")
+        #expect(kinds["q3"] == "number" && kinds["q3a"] == "number" && kinds["q3b"] == "number")
+        #expect(kinds["q5"] == "yes_no" && kinds["q5a"] == "documents")
+        // No number box asks for a list or for several values ("有哪些", "分别").
+        for ind in NationalCatalog.indicators {
+            for item in ind.questionnaire where kindOf(item, ind) == "number" {
+                #expect(!item.text.contains("有哪些") && !item.text.contains("分别") && !item.text.contains("逐一列出"), "\(ind.code) \(item.code)")
+            }
+        }
+        #expect(AnswerValidation.draftProblems(
+            ["q1a": "申请\n受理\n\n办结", "q3a": "20", "q5a": "关于优化营商环境的实施意见 县政发〔2022〕12号\n减证便民方案 [2021] 第3号"],
+            indicator: standard).isEmpty)
+        let bad = AnswerValidation.draftProblems(["q3a": "二十", "q3b": "-1", "q5a": "县政发〔2022〕3号\n关于减证便民的通知"], indicator: standard)
+        #expect(Set(bad.map(\.field)) == ["q3a", "q3b", "q5a"])
+        #expect(bad.first { $0.field == "q5a" }?.message.contains("第 2 行“关于减证便民的通知”缺少文号") == true)
+        let tooLong = (0...AnswerValidation.maxListLines).map { "环节\($0)" }.joined(separator: "\n")
+        #expect(AnswerValidation.draftProblems(["q1a": tooLong], indicator: standard).first?.message.contains("最多 50 行") == true)
+    }
+
+    private func kindOf(_ item: QuestionnaireItem, _ ind: IndicatorSpec) -> String {
+        item.subIndicatorCode.flatMap { c in ind.subIndicators.first { $0.code == c }?.kind.rawValue } ?? item.shape?.rawValue ?? "text"
+    }
+
     @Test("submitting needs every item and the required evidence")
     func submit() {
         let answers = Dictionary(uniqueKeysWithValues: ind.questionnaire.map { ($0.code, $0.subIndicatorCode == "one_stop" ? "是" : "1") })
+        // (q1a, the list of steps, takes "1" as a one-line list.)
         let missingEvidence = AnswerValidation.submitProblems(answers, indicator: ind, evidenceCount: [:], wholeFilingEvidence: 0)
         #expect(missingEvidence.allSatisfy { $0.message.contains("须上传印证资料") })
         #expect(!missingEvidence.isEmpty)

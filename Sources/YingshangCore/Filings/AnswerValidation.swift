@@ -10,7 +10,7 @@ public enum AnswerValidation {
         let value = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         if value.isEmpty { return nil }
         if value.count > maxTextLength { return "不超过 \(maxTextLength) 个字" }
-        guard let sub else { return nil }
+        guard let sub else { return shapeProblem(value, item: item) }
         switch sub.kind {
         case .number:
             guard let d = Double(value), d.isFinite else { return "应填写数字\(sub.unit.map { "（单位：\($0)）" } ?? "")" }
@@ -27,6 +27,36 @@ public enum AnswerValidation {
         case .choice:
             return sub.options.contains { $0.label == value } ? nil : "应从选项中选择：" + sub.options.map(\.label).joined(separator: "、")
         case .text:
+            return nil
+        }
+    }
+
+    public static let maxListLines = 50
+
+    /// 〔2022〕12号, [2022]12 号, （2022）第12号: a year in brackets, then a number and 号.
+    nonisolated(unsafe) static let documentNumber = /[〔\[（(【]\s*(19|20)\d{2}\s*[〕\]）)】]\s*第?\s*\d+\s*号/
+
+    /// Lines of a list or documents answer, trimmed, empty lines dropped.
+    public static func lines(_ value: String) -> [String] {
+        value.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    static func shapeProblem(_ value: String, item: QuestionnaireItem) -> String? {
+        switch item.shape ?? .text {
+        case .text:
+            return nil
+        case .number:
+            guard let d = Double(value), d.isFinite else { return "应填写数字\(item.unit.map { "（单位：\($0)）" } ?? "")" }
+            return d < 0 ? "不能为负数" : nil
+        case .list:
+            let n = lines(value).count
+            return n > maxListLines ? "最多 \(maxListLines) 行（每行一项），现有 \(n) 行" : nil
+        case .documents:
+            let all = lines(value)
+            if all.count > maxListLines { return "最多 \(maxListLines) 份文件（每行一份），现有 \(all.count) 行" }
+            if let (i, line) = all.enumerated().first(where: { $0.element.firstMatch(of: documentNumber) == nil }) {
+                return "第 \(i + 1) 行“\(RowProblem.quote(line))”缺少文号，请按“文件名称 文号”填写，如：关于优化营商环境的实施意见 县政发〔2022〕12号"
+            }
             return nil
         }
     }

@@ -134,14 +134,35 @@ public struct QuestionnaireItem: Codable, Equatable, Sendable {
     public var help: String
     /// The sub-indicator this answer feeds, or nil for a free-standing item.
     public var subIndicatorCode: String?
+    /// How a free-standing item is answered (an item feeding a sub-indicator takes the sub-indicator's kind);
+    /// nil is free text. Optional so that catalogs saved before it decode unchanged.
+    public var shape: AnswerShape?
+    /// The unit of a free-standing number.
+    public var unit: String?
 
-    public init(code: String, dimension: Dimension, text: String, help: String = "", subIndicatorCode: String? = nil) {
+    public init(
+        code: String, dimension: Dimension, text: String, help: String = "", subIndicatorCode: String? = nil,
+        shape: AnswerShape? = nil, unit: String? = nil
+    ) {
         self.code = code
         self.dimension = dimension
         self.text = text
         self.help = help
         self.subIndicatorCode = subIndicatorCode
+        self.shape = shape
+        self.unit = unit
     }
+}
+
+/// What a questionnaire item's answer looks like, so that a question asking for a list gets a list, one asking for
+/// the 文号 of policy documents gets one line per document, and a number gets a number.
+public enum AnswerShape: String, Codable, Sendable, CaseIterable {
+    case text
+    case number
+    /// One entry per line (e.g. the steps of a procedure, in order).
+    case list
+    /// One policy document per line, each with its 文号 (e.g. 县政发〔2022〕12号).
+    case documents
 }
 
 public struct FilingGuide: Codable, Equatable, Sendable {

@@ -15,10 +15,16 @@ public enum NationalCatalog {
         SubIndicatorSpec(code: code, nameZh: zh, nameEn: en, kind: .yesNo, weight: weight, evidenceRequired: true)
     }
 
-    static func q(_ code: String, _ dim: Dimension, _ text: String, _ help: String = "", sub: String? = nil)
-        -> QuestionnaireItem
-    {
-        QuestionnaireItem(code: code, dimension: dim, text: text, help: help, subIndicatorCode: sub)
+    static func q(
+        _ code: String, _ dim: Dimension, _ text: String, _ help: String = "", sub: String? = nil, shape: AnswerShape? = nil,
+        unit: String? = nil
+    ) -> QuestionnaireItem {
+        QuestionnaireItem(code: code, dimension: dim, text: text, help: help, subIndicatorCode: sub, shape: shape, unit: unit)
+    }
+
+    /// "List the steps, one per line" beside the number of steps, so a question never asks for a list in a number box.
+    static func stepList(_ example: String = "") -> QuestionnaireItem {
+        q("q1a", .steps, "请按办理顺序逐一列出各环节（每行一个，合并办理的写在同一行）。", example.isEmpty ? "行数应与上一题的环节数一致。" : "如：\(example)。行数应与上一题的环节数一致。", shape: .list)
     }
 
     static func guide(_ name: String, _ scope: String, _ docs: [String]) -> FilingGuide {
@@ -53,11 +59,16 @@ public enum NationalCatalog {
                 yn("safeguards", "制度保障措施健全", "Institutional safeguards in place"),
             ],
             questionnaire: [
-                q("q1", .steps, "\(zh)涉及的办理环节有哪些？请逐一列出并填写环节总数。", "以办事企业实际经历的环节计算，并联办理计 1 个环节。", sub: "steps"),
-                q("q2", .documents, "企业需提交的申请材料共几份？是否已实现材料免提交或电子证照替代？", sub: "documents"),
-                q("q3", .time, "从申请到办结平均需要多少个工作日？法定时限和承诺时限分别是多少？", sub: "time"),
-                q("q4", .cost, "办理过程中企业需承担的费用（元）？是否已减免？"),
-                q("q5", .safeguards, "本县出台了哪些简化环节、减少材料、压缩时限、降低成本的制度文件？", "请附政策文件并注明文号。", sub: "safeguards"),
+                q("q1", .steps, "\(zh)实际办理环节共几个？", "以办事企业实际经历的环节计算，并联办理计 1 个环节。", sub: "steps"),
+                stepList(),
+                q("q2", .documents, "企业需提交的申请材料共几份？", sub: "documents"),
+                q("q2a", .documents, "已实现免提交或由电子证照替代的材料有哪些？（每行一份，没有的填“无”）", shape: .list),
+                q("q3", .time, "从申请到办结平均需要多少个工作日？", "以业务系统记录的申请至办结时间计算平均值。", sub: "time"),
+                q("q3a", .time, "法定办理时限是多少个工作日？", shape: .number, unit: "工作日"),
+                q("q3b", .time, "本县承诺办理时限是多少个工作日？", shape: .number, unit: "工作日"),
+                q("q4", .cost, "办理过程中企业需承担的费用合计多少元？（已全部减免的填 0）", shape: .number, unit: "元"),
+                q("q5", .safeguards, "本县是否出台了简化环节、减少材料、压缩时限、降低成本的制度文件？", "请在下一题列出文件并附政策文件。", sub: "safeguards"),
+                q("q5a", .safeguards, "请逐行列出这些制度文件的名称和文号。", "每行一份，如：关于优化营商环境的实施意见 县政发〔2022〕12号。", shape: .documents),
             ],
             guide: guide(zh, scope, docs))
     }
@@ -79,7 +90,8 @@ public enum NationalCatalog {
                 yn("one_stop", "实现“一网通办”全程网办", "Fully online one-stop service"),
             ],
             questionnaire: [
-                q("q1", .steps, "企业开办包括哪些环节（设立登记、刻制印章、申领发票和税控设备、员工参保登记、住房公积金缴存登记、银行预约开户）？实际环节数是多少？", "合并办理的环节计为 1 个。", sub: "steps"),
+                q("q1", .steps, "企业开办实际环节共几个？", "合并办理的环节计为 1 个。", sub: "steps"),
+                stepList("设立登记、刻制印章、申领发票和税控设备、员工参保登记、住房公积金缴存登记、银行预约开户"),
                 q("q2", .documents, "企业开办全流程需提交几份材料？", "同一材料在多个环节重复提交只计 1 份。", sub: "documents"),
                 q("q3", .time, "企业开办全流程平均用时（工作日）？", "以业务系统记录的申请至办结时间计算平均值。", sub: "time"),
                 q("q4", .cost, "企业开办需承担的费用（元），包括印章刻制、税控设备等？是否免费？", sub: "cost"),
@@ -105,7 +117,7 @@ public enum NationalCatalog {
             ],
             questionnaire: [
                 q("q1", .steps, "工程建设项目审批（立项用地规划、工程建设许可、施工许可、竣工验收）共几个环节？", sub: "steps"),
-                q("q2", .documents, "各阶段申请材料清单及份数？是否已实现一张表单？"),
+                q("q2", .documents, "各阶段申请材料清单及份数（每行一个阶段，如：施工许可 6 份）。", shape: .list),
                 q("q3", .time, "社会投资简易低风险项目全流程审批平均用时（工作日）？", "以工程建设项目审批管理系统数据为准。", sub: "time"),
                 q("q4", .cost, "各环节收费项目及金额（占工程造价百分比）？", sub: "cost"),
                 q("q5", .safeguards, "是否实行联合审图、联合验收、区域评估？", sub: "joint_review"),
@@ -133,7 +145,8 @@ public enum NationalCatalog {
                 yn("zero_cost", "低压小微企业“三零”服务", "Zero visits, zero approval, zero cost for small customers"),
             ],
             questionnaire: [
-                q("q1", .steps, "低压小微企业办电包括哪些环节？实际环节数？", sub: "steps"),
+                q("q1", .steps, "低压小微企业办电实际环节共几个？", sub: "steps"),
+                stepList("用电申请、现场勘查、外线工程施工、装表接电"),
                 q("q2", .documents, "办电需提交几份材料？是否实现“一证办电”？"),
                 q("q3", .time, "低压办电平均用时（工作日），含外线工程行政审批时间？", sub: "time"),
                 q("q4", .cost, "企业承担的办电费用（元）？", sub: "cost"),
@@ -158,7 +171,8 @@ public enum NationalCatalog {
                 yn("one_window", "不动产登记“一窗受理、集成服务”", "One-window integrated registration"),
             ],
             questionnaire: [
-                q("q1", .steps, "企业间存量非住宅转移登记的环节（含税费缴纳）？", sub: "steps"),
+                q("q1", .steps, "企业间存量非住宅转移登记实际环节共几个（含税费缴纳）？", sub: "steps"),
+                stepList("申请登记、缴纳税费、登簿发证"),
                 q("q2", .documents, "需提交的申请材料及份数？"),
                 q("q3", .time, "一般登记、抵押登记平均办理时间（工作日）？", sub: "time"),
                 q("q4", .cost, "登记费用及相关税费占财产价值的比例（%）？", sub: "cost"),

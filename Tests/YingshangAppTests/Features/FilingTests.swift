@@ -27,7 +27,7 @@ struct FilingTests {
     static func fullAnswers() -> [String: String] {
         let ind = NationalCatalog.indicators[0]
         return Dictionary(uniqueKeysWithValues: ind.questionnaire.map { item in
-            (item.code, item.subIndicatorCode == "one_stop" ? "是" : item.subIndicatorCode == nil ? "已实现免费发放" : "2")
+            (item.code, item.subIndicatorCode == "one_stop" ? "是" : item.shape == .list ? "设立登记\n刻制印章" : item.subIndicatorCode == nil ? "已实现免费发放" : "2")
         })
     }
 
@@ -181,6 +181,8 @@ struct FilingTests {
             #expect(page.status == .conflict)
             #expect(page.text.contains(">我的输入</textarea>"))
             #expect(page.text.contains("刷新查看最新版本"))
+            // The question that asks to list the steps takes a list, beside the number of steps.
+            #expect(page.text.contains("name=\"answers[q1a]\"") && page.text.contains("placeholder=\"每行一项\""))
         }
     }
 
@@ -307,7 +309,8 @@ struct FilingBulkTests {
             #expect(try await Filing.query(on: app.db).filter(\.$campaign.$id == cid).all().allSatisfy { $0.answers.isEmpty })
 
             sheets[0].rows[3][3] = .text("3")
-            sheets[0].rows[5][3] = .number(1.5)
+            let q3 = try #require(sheets[0].rows.firstIndex { $0.contains(.text("q3")) })
+            sheets[0].rows[q3][3] = .number(1.5)
             let ok = try await importFile(app, s, campaign: cid, try XLSX.write(sheets))
             #expect(ok.status == .ok, "\(ok.text)")
             let f = try #require(try await Filing.query(on: app.db).filter(\.$campaign.$id == cid).filter(\.$indicatorCode == "starting_business").first())

@@ -2,6 +2,16 @@ import YingshangCore
 
 /// The fictional demo county (青山县, code 370799 is not a real county): townships, units and one user per role.
 enum DemoCounty {
+    /// A demo answer to a questionnaire item that feeds no sub-indicator, in the shape the item asks for.
+    static func freeAnswer(_ item: QuestionnaireItem) -> String {
+        switch item.shape ?? .text {
+        case .text: return "已落实，详见所附政策文件。"
+        case .number: return item.unit == "元" ? "0" : "5"
+        case .list: return "申请受理\n审核办结"
+        case .documents: return "关于进一步优化营商环境的实施意见 县政发〔2022〕12号\n工程建设项目审批制度改革实施方案 县政办发〔2022〕7号"
+        }
+    }
+
     static let countyCode = "370799"
     static let countyName = "青山县"
 

@@ -246,7 +246,7 @@ struct FilingsWebController {
                 let sub = item.subIndicatorCode.flatMap { subs[$0] }
                 return ItemView(
                     code: item.code, text: item.text, help: item.help, value: values[item.code] ?? "",
-                    kind: sub?.kind.rawValue ?? "text", unit: sub?.unit ?? "",
+                    kind: sub?.kind.rawValue ?? item.shape?.rawValue ?? "text", unit: sub?.unit ?? item.unit ?? "",
                     options: sub?.kind == .choice ? sub?.options.map(\.label) ?? [] : [], subName: sub?.nameZh ?? "",
                     evidenceRequired: sub?.evidenceRequired ?? false, error: errorByItem[item.code] ?? "",
                     attachments: dto.attachments.filter { $0.itemCode == item.code }.map(view))
