@@ -61,12 +61,15 @@ extension SVGChart {
     /// A radar over the indicators (0–100 each); missing values are drawn at 0 and marked in the legend.
     public static func radar(axes: [String], series: [RadarSeries], size: Int = 420, title: String) -> String {
         let n = max(axes.count, 3)
-        let cx = Double(size) / 2, cy = Double(size) / 2 - 10, r = Double(size) / 2 - 80
+        // Side margins wide enough for a label of two lines of radarLabelLine characters, so none is cut.
+        let margin = radarLabelLine * 11 + 10
+        let width = size + 2 * margin
+        let cx = Double(width) / 2, cy = Double(size) / 2 - 10, r = Double(size) / 2 - 80
         func point(_ i: Int, _ v: Double) -> (Double, Double) {
             let a = -Double.pi / 2 + 2 * Double.pi * Double(i) / Double(n)
             return (cx + r * v / 100 * cos(a), cy + r * v / 100 * sin(a))
         }
-        var svg = open(width: size, height: size + 10 + series.count * 18, title: title)
+        var svg = open(width: width, height: size + 10 + series.count * 18, title: title)
         for ring in [25.0, 50, 75, 100] {
             let pts = (0..<n).map { point($0, ring) }.map { "\(fmt($0.0)),\(fmt($0.1))" }.joined(separator: " ")
             svg += "<polygon points=\"\(pts)\" fill=\"none\" stroke=\"#cfd8dc\" stroke-width=\"1\"/>"
@@ -76,7 +79,13 @@ extension SVGChart {
             let (lx, ly) = point(i, 118)
             svg += "<line x1=\"\(fmt(cx))\" y1=\"\(fmt(cy))\" x2=\"\(fmt(x))\" y2=\"\(fmt(y))\" stroke=\"#cfd8dc\"/>"
             let anchor = abs(lx - cx) < 8 ? "middle" : (lx < cx ? "end" : "start")
-            svg += "<text x=\"\(fmt(lx))\" y=\"\(fmt(ly + 4))\" font-size=\"11\" text-anchor=\"\(anchor)\" fill=\"#333\">\(SafeMarkdown.escape(String(label.prefix(8))))</text>"
+            let lines = radarLabelLines(label)
+            let top = ly + 4 - Double(lines.count - 1) * 6.5
+            svg += "<text x=\"\(fmt(lx))\" y=\"\(fmt(top))\" font-size=\"11\" text-anchor=\"\(anchor)\" fill=\"#333\"><title>\(SafeMarkdown.escape(label))</title>"
+            for (k, line) in lines.enumerated() {
+                svg += "<tspan x=\"\(fmt(lx))\" dy=\"\(k == 0 ? 0 : 13)\">\(SafeMarkdown.escape(line))</tspan>"
+            }
+            svg += "</text>"
         }
         for s in series {
             let pts = (0..<n).map { point($0, i2v(s.values, $0)) }.map { "\(fmt($0.0)),\(fmt($0.1))" }.joined(separator: " ")
@@ -88,6 +97,19 @@ extension SVGChart {
             svg += "<text x=\"28\" y=\"\(y)\" font-size=\"12\" fill=\"#333\">\(SafeMarkdown.escape(s.label))</text>"
         }
         return svg + "</svg>"
+    }
+
+    /// Characters per line of a radar label (CJK characters are 11 units wide at font size 11).
+    static let radarLabelLine = 7
+
+    /// A label in at most two lines; a longer one ends in "…" (its full text is in the label's title).
+    static func radarLabelLines(_ label: String) -> [String] {
+        let chars = Array(label)
+        if chars.count <= radarLabelLine { return [label] }
+        let first = String(chars[0..<radarLabelLine])
+        let rest = chars[radarLabelLine...]
+        let second = rest.count <= radarLabelLine ? String(rest) : String(rest.prefix(radarLabelLine - 1)) + "…"
+        return [first, second]
     }
 
     private static func i2v(_ values: [Double?], _ i: Int) -> Double { i < values.count ? min(100, max(0, values[i] ?? 0)) : 0 }

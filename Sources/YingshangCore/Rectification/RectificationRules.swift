@@ -20,6 +20,26 @@ public enum RectificationStatus: String, Codable, CaseIterable, Sendable {
 }
 
 public enum RectificationRules {
+    /// What generated items carry until the lead unit writes its measures (定措施).
+    public static let measuresPlaceholder = "（待牵头单位制定具体整改措施）"
+
+    /// Whether the unit has written its measures: not empty and not the generated placeholder.
+    public static func hasMeasures(_ measures: String) -> Bool {
+        let m = measures.trimmingCharacters(in: .whitespacesAndNewlines)
+        return !m.isEmpty && m != measuresPlaceholder
+    }
+
+    /// The status as shown: a planned item whose measures are still the placeholder is 待制定措施, not 已制定措施.
+    public static func statusName(_ status: RectificationStatus, measures: String) -> String {
+        status == .planned && !hasMeasures(measures) ? "待制定措施" : status.chineseName
+    }
+
+    /// Why the status may not move yet, or nil: nothing moves on before the measures exist.
+    public static func statusChangeProblem(from current: RectificationStatus, to target: RectificationStatus, measures: String) -> String? {
+        guard target != current, current == .planned, !hasMeasures(measures) else { return nil }
+        return "请先在“编辑”中填写整改措施（定措施），再更新整改状态"
+    }
+
     /// Statuses a role may move an item to from `current`: units move forward up to done; only the coordinator
     /// verifies a done item or sends it back to in progress.
     public static func allowedTargets(from current: RectificationStatus, canVerify: Bool) -> [RectificationStatus] {

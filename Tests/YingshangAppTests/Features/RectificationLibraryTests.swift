@@ -29,6 +29,15 @@ struct RectificationLibraryTests {
             let weakest = RectificationRules.weakest(try #require(result.assessed.first), count: 3).map(\.code)
             #expect(Set(items.map(\.indicatorCode)) == Set(weakest))
             #expect(items.allSatisfy { $0.gap.contains("省内最优县") })
+            // A generated item has no measures yet: it is shown as 待制定措施 and cannot move on until they are written.
+            let generated = items[0]
+            let list = try await app.send(.GET, "/rectifications?campaign=\(cid)", headers: coord.headers)
+            #expect(list.text.contains("待制定措施"))
+            let early2 = try await app.send(
+                .POST, "/rectifications/\(try generated.requireID())/updates", headers: coord.headers,
+                form: ["_csrf": coord.csrf, "note": "已开始", "status": "in_progress"])
+            #expect(early2.status == .unprocessableEntity && early2.text.contains("请先在“编辑”中填写整改措施"))
+            #expect(try await Rectification.find(generated.id, on: app.db)?.status == "planned")
             // Opening again skips indicators that already have an open item.
             _ = try await app.send(.POST, "/rectifications/from-scores", headers: coord.headers, form: ["_csrf": coord.csrf, "campaignID": cid, "count": "3"])
             #expect(try await Rectification.query(on: app.db).count() == 6)

@@ -70,7 +70,7 @@ struct RectificationWebController {
                 id: id, campaignID: r.$campaign.id, regionID: r.$region.id, indicatorCode: r.indicatorCode,
                 indicatorName: names["\(r.$campaign.id)|\(r.indicatorCode)"] ?? r.indicatorCode, problem: r.problem, cause: r.cause, gap: r.gap,
                 measures: r.measures, unitID: r.$unit.id, unitName: units[r.$unit.id] ?? "", leader: r.leader, deadline: r.deadline,
-                status: r.status, statusName: r.rectificationStatus.chineseName,
+                status: r.status, statusName: RectificationRules.statusName(r.rectificationStatus, measures: r.measures),
                 overdue: Day(r.deadline).map { RectificationRules.isOverdue(deadline: $0, status: r.rectificationStatus, today: today) } ?? false,
                 latestProgress: latest[id] ?? "")
         }
@@ -258,7 +258,7 @@ struct RectificationWebController {
                 units: units.map { SelectOption(value: $0.id?.uuidString ?? "", label: $0.name, selected: $0.id?.uuidString == v.unitID) },
                 regions: [], action: "/rectifications/\(dto.id)", heading: ""),
             updates: updates,
-            targets: [SelectOption(value: "", label: "状态不变（\(r.rectificationStatus.chineseName)）", selected: true)]
+            targets: [SelectOption(value: "", label: "状态不变（\(RectificationRules.statusName(r.rectificationStatus, measures: r.measures))）", selected: true)]
                 + RectificationRules.allowedTargets(from: r.rectificationStatus, canVerify: canVerify).map {
                     SelectOption(value: $0.rawValue, label: "改为：\($0.chineseName)", selected: false)
                 },

@@ -179,6 +179,9 @@ enum RectificationService {
             }
             target = t
         }
+        if let problem = RectificationRules.statusChangeProblem(from: current, to: target, measures: r.measures) {
+            errors["status"] = problem
+        }
         if !errors.isEmpty { throw AppError.invalid(errors) }
         let user = try req.currentUser()
         let newStatus = target
@@ -231,7 +234,7 @@ enum RectificationService {
             r.problem = "「\(ind.nameZh)」得分 \(ind.score.map(Scoring.fmt2) ?? "—")，为本地区得分较低的指标之一。"
             r.cause = ""
             r.gap = RectificationRules.gapText(ind, benchmark: (cmp.name, cmp.score(ind.code)))
-            r.measures = "（待牵头单位制定具体整改措施）"
+            r.measures = RectificationRules.measuresPlaceholder
             r.$unit.id = a?.$leadUnit.id ?? fallbackUnit
             r.leader = a?.$leader.id.flatMap { leaders[$0] } ?? ""
             r.deadline = deadline.description
