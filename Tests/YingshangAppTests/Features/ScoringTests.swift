@@ -140,6 +140,14 @@ struct ScoringAppTests {
             let recomputed = try await app.send(.POST, "/campaigns/\(cid)/scores/runs/\(run.id)/recompute", headers: leader.headers, form: ["_csrf": leader.csrf])
             #expect(recomputed.status == .seeOther)
             #expect(try await app.send(.GET, "/campaigns/\(cid)/scores", headers: leader.headers).text.contains("复算一致"))
+            // The rank table as a workbook: the best region's total and its rank 1, as the API gives them.
+            let book = try XLSX.read(Data(buffer: try await app.send(.GET, "/campaigns/\(cid)/scores.xlsx", headers: leader.headers).body))
+            let table = try #require(book.first?.rows)
+            let column = try #require(table[0].firstIndex(of: .text("\(best.name) 得分")))
+            let total = try #require(table.last)
+            #expect(total[1] == .text("总分") && total[column] == .number(Double(Scoring.fmt2(best.overall ?? -1)) ?? -1) && total[column + 1] == .number(1))
+            let units = try XLSX.read(Data(buffer: try await app.send(.GET, "/campaigns/\(cid)/scores/units.xlsx", headers: leader.headers).body))
+            #expect(units.first?.rows.first == ["单位", "基础分", "加减分", "总分", "加减分明细"].map(Cell.text))
 
             // K larger than the number of regions is refused with the rule named; nothing saved.
             let s = try await app.webSession("coordinator")

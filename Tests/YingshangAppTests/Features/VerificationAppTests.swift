@@ -5,6 +5,7 @@ import Vapor
 import VaporTesting
 import YingshangCore
 @testable import YingshangApp
+import YingshangOffice
 
 @Suite("Verification: business records, flags, responses and verified values")
 struct VerificationAppTests {
@@ -70,6 +71,12 @@ struct VerificationAppTests {
             let unitFlags = try await app.send(.GET, "/campaigns/\(cid)/flags", headers: filerWeb.headers)
             #expect(unitFlags.status == .ok && !unitFlags.text.contains("/records\""))
             #expect(!unitFlags.text.contains("待核实 \(flags.count)"))  // counts cover only the unit's own flags
+            // The list as a workbook: the unit's own flags only, as many as the API gives it.
+            let unitSheet = try XLSX.read(Data(buffer: try await app.send(.GET, "/campaigns/\(cid)/flags.xlsx", headers: filerWeb.headers).body))
+            #expect(unitSheet.first?.rows.first?.first == .text("规则"))
+            #expect((unitSheet.first?.rows.count ?? 0) - 1 == mine.count)
+            let allSheet = try XLSX.read(Data(buffer: try await app.send(.GET, "/campaigns/\(cid)/flags.xlsx", headers: assessor.headers).body))
+            #expect((allSheet.first?.rows.count ?? 0) - 1 == flags.count)
             let mid = try mismatch.requireID()
             let tax = try await app.apiToken("filer_tax")
             #expect(try await app.send(.POST, "/api/v1/flags/\(mid)/response", headers: .bearer(tax), json: ["response": "x"]).status == .forbidden)

@@ -156,6 +156,19 @@ enum Downloads {
         attachment(Response(status: .ok, body: .init(data: data)), name: name, type: type)
     }
 
+    /// A table as shown on a page, as a workbook: cells that read as numbers become numbers, except in
+    /// `textColumns` (codes and names must never turn into numbers).
+    static func xlsx(name: String, sheet: String, rows: [[String]], textColumns: Set<Int> = [0]) throws -> Response {
+        let cells = rows.enumerated().map { r, row in
+            row.enumerated().map { i, v -> Cell in
+                r > 0 && !textColumns.contains(i) ? (Double(v).map(Cell.number) ?? .text(v)) : .text(v)
+            }
+        }
+        return file(
+            try XLSX.write([Sheet(name: sheet, rows: cells)]), name: name,
+            type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    }
+
     /// A download written while it is read from the database, so a million-row export does not sit in memory.
     static func stream(
         name: String, type: String, _ write: @escaping @Sendable (any AsyncBodyStreamWriter) async throws -> Void

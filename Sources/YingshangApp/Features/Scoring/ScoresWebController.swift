@@ -1,12 +1,14 @@
 import Fluent
 import Vapor
 import YingshangCore
+import YingshangOffice
 
 /// `/scores` and `/campaigns/:id/scores…`: scoring runs, ranks, explanations, rules, the unit table and benchmarks.
 struct ScoresWebController {
     func register(_ g: Guarded) {
         g.get("scores", action: .viewScores, use: campaigns)
         g.get("campaigns", ":id", "scores", action: .viewScores, use: show)
+        g.get("campaigns", ":id", "scores.xlsx", action: .viewScores, use: showXLSX)
         g.post("campaigns", ":id", "scores", "run", action: .runScoring, use: run)
         g.post("campaigns", ":id", "scores", "runs", ":runID", "recompute", action: .viewScores, use: recompute)
         g.get("campaigns", ":id", "scores", "explain", action: .viewScores, use: explain)
@@ -15,6 +17,7 @@ struct ScoresWebController {
         g.post("campaigns", ":id", "scores", "adjustments", action: .manageScoreRules, use: addAdjustment)
         g.post("campaigns", ":id", "scores", "adjustments", ":adjID", "delete", action: .manageScoreRules, use: deleteAdjustment)
         g.get("campaigns", ":id", "scores", "units", action: .viewScores, use: units)
+        g.get("campaigns", ":id", "scores", "units.xlsx", action: .viewScores, use: unitsXLSX)
         g.post("campaigns", ":id", "scores", "units", "apply", action: .manageScoreRules, use: applyUnits)
         g.get("campaigns", ":id", "scores", "values", action: .viewScores, use: values)
         g.post("campaigns", ":id", "scores", "benchmarks", action: .runScoring, use: importBenchmarks)
@@ -78,6 +81,22 @@ struct ScoresWebController {
         let canRules: Bool
         let assessedCount: Int
         let runID: String
+    }
+
+    /// The score and rank table as shown: one row per indicator, a score and a rank column per region.
+    @Sendable func showXLSX(req: Request) async throws -> Response {
+        let c = try await CampaignService.find(req)
+        guard let run = try await ScoringService.latest(c, on: req.db) else { throw AppError.conflict("尚未评分，没有得分可导出") }
+        let result = try run.result()
+        let header = ["指标代码", "指标"] + result.regions.flatMap { ["\($0.name) 得分", "\($0.name) 排名"] }
+        let rows = (result.regions.first?.indicators ?? []).map { ind in
+            [ind.code, ind.nameZh] + result.regions.flatMap { r -> [String] in
+                let s = r.indicator(ind.code)
+                return [s?.score.map(Scoring.fmt2) ?? "未填报", s?.rank.map(String.init) ?? ""]
+            }
+        }
+        let overall = ["", "总分"] + result.regions.flatMap { [$0.overall.map(Scoring.fmt2) ?? "未评分", $0.rank.map(String.init) ?? ""] }
+        return try Downloads.xlsx(name: "\(c.name)-评分与排名.xlsx", sheet: "评分与排名", rows: [header] + rows + [overall], textColumns: [0, 1])
     }
 
     @Sendable func show(req: Request) async throws -> View {
@@ -411,6 +430,18 @@ struct ScoresWebController {
                 adjustments: (u.adjustments > 0 ? "+" : "") + Scoring.fmt2(u.adjustments), total: u.total.map(Scoring.fmt2) ?? "—",
                 items: u.items.map { ItemRow(description: $0.description, points: ($0.points > 0 ? "+" : "") + Scoring.fmt2($0.points)) })
         }
+    }
+
+    /// The unit assessment table as shown, one row per unit with its adjustments spelled out.
+    @Sendable func unitsXLSX(req: Request) async throws -> Response {
+        let c = try await CampaignService.find(req)
+        guard let run = try await ScoringService.latest(c, on: req.db) else { throw AppError.conflict("尚未评分，没有单位考核得分可导出") }
+        let rows = try await Self.unitRows(try await ScoringService.unitTable(c, run: run, on: req.db), on: req.db)
+        return try Downloads.xlsx(
+            name: "\(c.name)-单位考核得分.xlsx", sheet: "单位考核",
+            rows: [["单位", "基础分", "加减分", "总分", "加减分明细"]]
+                + rows.map { [$0.unit, $0.base, $0.adjustments, $0.total, $0.items.map { "\($0.description)（\($0.points)）" }.joined(separator: "；")] },
+            textColumns: [0, 4])
     }
 
     @Sendable func units(req: Request) async throws -> View {

@@ -1,6 +1,7 @@
 import Fluent
 import Vapor
 import YingshangCore
+import YingshangOffice
 
 /// Business records per indicator (import, actual values, case sample and review, verified values), flags and
 /// field work.
@@ -12,6 +13,7 @@ struct VerificationWebController {
         g.post("campaigns", ":id", "records", ":recordID", "review", action: .manageVerification, use: review)
         g.post("campaigns", ":id", "verified-values", action: .manageVerification, use: chooseValue)
         g.get("campaigns", ":id", "flags", action: .viewFlags, use: flags)
+        g.get("campaigns", ":id", "flags.xlsx", action: .viewFlags, use: flagsXLSX)
         g.post("campaigns", ":id", "flags", "run", action: .manageVerification, use: runChecks)
         g.get("flags", ":flagID", action: .viewFlags, use: flag)
         g.post("flags", ":flagID", "decide", action: .manageVerification, use: decide)
@@ -295,6 +297,19 @@ struct VerificationWebController {
                     + FlagRule.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == rule) },
                 canManage: Permissions.allows(try req.currentRole(), .manageVerification), counts: counts,
                 showVerificationNav: Permissions.allows(try req.currentRole(), .viewRegister)))
+    }
+
+    /// Every flag of the region this user may see (unit users: their own unit's), as the list shows them.
+    @Sendable func flagsXLSX(req: Request) async throws -> Response {
+        let c = try await CampaignService.find(req)
+        let region = try await VerificationService.region(c, req)
+        let flags = try await Self.visibleFlags(req, campaign: c).filter(\.$region.$id == (try region.requireID())).all()
+        let rows = try await Self.rows(flags, on: req.db)
+        return try Downloads.xlsx(
+            name: "\(c.name)-\(region.name)-核验问题.xlsx", sheet: "核验问题",
+            rows: [["规则", "指标", "单位", "填报值", "核验值", "依据", "严重程度", "状态", "说明期限"]]
+                + rows.map { [$0.rule, $0.indicator, $0.unit, $0.filed, $0.observed, $0.evidence, $0.severity, $0.status, $0.deadline] },
+            textColumns: [0, 1, 2, 5, 6, 7, 8])
     }
 
     @Sendable func runChecks(req: Request) async throws -> Response {
