@@ -1,15 +1,51 @@
 import Vapor
 
-/// Synchroniser-token CSRF protection: one random token per session, required in every web form post.
+/// CSRF protection for every web form post. A signed-in user's token lives in the session (synchroniser token);
+/// a visitor without a session (the login page, an enterprise's survey) gets a double-submit cookie instead, so
+/// that looking at a page never writes a session row (a session is made only once something must be remembered).
 enum CSRF {
     static let sessionKey = "csrf"
     static let fieldName = "_csrf"
 
+    /// `__Host-` binds the cookie to this host over HTTPS (no subdomain can plant one); plain HTTP is for local demos.
+    static func cookieName(secure: Bool) -> String { secure ? "__Host-yingshang_csrf" : "yingshang_csrf" }
+
     static func token(for req: Request) -> String {
-        if let existing = req.session.data[sessionKey] { return existing }
+        if req.hasSession {
+            if let existing = req.session.data[sessionKey] { return existing }
+            let token = [UInt8].random(count: 32).base64URLEncoded
+            req.session.data[sessionKey] = token
+            return token
+        }
+        if let issued = req.storage[IssuedCookieToken.self] { return issued }
+        if let existing = req.cookies[cookieName(secure: req.application.settings.secureCookies)]?.string, existing.count == 43 {
+            return existing
+        }
         let token = [UInt8].random(count: 32).base64URLEncoded
-        req.session.data[sessionKey] = token
+        req.storage[IssuedCookieToken.self] = token
         return token
+    }
+
+    /// What a post must carry: the session's token, else the visitor's cookie.
+    static func expected(for req: Request) -> String? {
+        if req.hasSession, let t = req.session.data[sessionKey] { return t }
+        return req.cookies[cookieName(secure: req.application.settings.secureCookies)]?.string
+    }
+
+    struct IssuedCookieToken: StorageKey { typealias Value = String }
+}
+
+/// Sets the visitor's CSRF cookie when a page issued one (see `CSRF.token`).
+struct CSRFCookieMiddleware: AsyncMiddleware {
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let res = try await next.respond(to: req)
+        if let token = req.storage[CSRF.IssuedCookieToken.self] {
+            let secure = req.application.settings.secureCookies
+            res.cookies[CSRF.cookieName(secure: secure)] = HTTPCookies.Value(
+                string: token, expires: nil, maxAge: nil, domain: nil, path: "/", isSecure: secure, isHTTPOnly: true,
+                sameSite: .strict)
+        }
+        return res
     }
 }
 
@@ -28,7 +64,7 @@ struct CSRFMiddleware: AsyncMiddleware {
                 _ = try await req.body.collect(max: maxBody).get()
                 sent = (try? req.content.get(String.self, at: CSRF.fieldName)) ?? req.headers.first(name: "X-CSRF-Token")
             }
-            guard let expected = req.session.data[CSRF.sessionKey], let sent,
+            guard let expected = CSRF.expected(for: req), let sent,
                 constantTimeEquals(Array(expected.utf8), Array(sent.utf8))
             else {
                 throw AppError(
@@ -50,5 +86,38 @@ extension Array where Element == UInt8 {
     var base64URLEncoded: String {
         Data(self).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+}
+
+/// The session store, writing only when there is something to keep: a session that would hold nothing is never
+/// created, and one whose data did not change during the request is not rewritten. (Vapor's middleware saves the
+/// session of every request that has one, and creates one for every request that merely looked.)
+struct SparseSessionDriver: SessionDriver {
+    let inner: any SessionDriver
+
+    private struct ReadData: StorageKey { typealias Value = SessionData }
+
+    func createSession(_ data: SessionData, for request: Request) -> EventLoopFuture<SessionID> {
+        if data.snapshot.isEmpty {
+            // Nothing to remember: an id that names no row (the next request finds none and starts empty again).
+            return request.eventLoop.makeSucceededFuture(SessionID(string: [UInt8].random(count: 32).base64URLEncoded))
+        }
+        return inner.createSession(data, for: request)
+    }
+
+    func readSession(_ sessionID: SessionID, for request: Request) -> EventLoopFuture<SessionData?> {
+        inner.readSession(sessionID, for: request).map { data in
+            if let data { request.storage[ReadData.self] = data }
+            return data
+        }
+    }
+
+    func updateSession(_ sessionID: SessionID, to data: SessionData, for request: Request) -> EventLoopFuture<SessionID> {
+        if let read = request.storage[ReadData.self], read == data { return request.eventLoop.makeSucceededFuture(sessionID) }
+        return inner.updateSession(sessionID, to: data, for: request)
+    }
+
+    func deleteSession(_ sessionID: SessionID, for request: Request) -> EventLoopFuture<Void> {
+        inner.deleteSession(sessionID, for: request)
     }
 }

@@ -64,7 +64,7 @@ extension Request {
             }
         }
         var flash: Flash? = nil
-        if let raw = session.data["flash"] {
+        if hasSession, let raw = session.data["flash"] {
             session.data["flash"] = nil
             let parts = raw.split(separator: "|", maxSplits: 1).map(String.init)
             if parts.count == 2 { flash = Flash(kind: parts[0], message: parts[1]) }

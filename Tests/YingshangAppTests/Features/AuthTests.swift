@@ -132,7 +132,7 @@ struct AuthTests {
     func sessionTimeouts(db: TestDatabase) async throws {
         try await withApp(db) { app in
             func age(_ session: WebSession, _ key: String, by seconds: TimeInterval) async throws {
-                let id = String(session.cookie.dropFirst("yingshang_session=".count))
+                let id = try #require(session.sessionID)
                 let record = try #require(try await SessionRecord.query(on: app.db).filter(\.$key == SessionID(string: id)).first())
                 let value = try #require(record.data[key].flatMap(Double.init))
                 record.data[key] = String(value - seconds)
@@ -148,7 +148,7 @@ struct AuthTests {
             let res = try await app.send(.GET, "/", headers: idle.headers)
             #expect(res.status == .seeOther)
             #expect(res.headers.first(name: .location)?.hasPrefix("/login") == true)
-            let id = String(idle.cookie.dropFirst("yingshang_session=".count))
+            let id = try #require(idle.sessionID)
             #expect(try await SessionRecord.query(on: app.db).filter(\.$key == SessionID(string: id)).first()?.data["userID"] == nil)
             var next = idle
             next.absorb(res)
@@ -164,17 +164,32 @@ struct AuthTests {
     @Test("web login sets an HttpOnly, Secure, SameSite session cookie; logout ends the session", arguments: TestDatabase.available)
     func webLogin(db: TestDatabase) async throws {
         try await withApp(db) { app in
+            // Looking at the login page makes no session: only the form's CSRF cookie, HttpOnly, Secure, SameSite.
+            let sessionsBefore = try await SessionRecord.query(on: app.db).count()
             let loginPage = try await app.send(.GET, "/login")
-            let cookie = try #require(loginPage.headers.setCookie?["yingshang_session"])
-            #expect(cookie.isHTTPOnly)
-            #expect(cookie.isSecure)
-            #expect(cookie.sameSite == .lax)
+            #expect(loginPage.headers.setCookie?["yingshang_session"] == nil)
+            let csrfCookie = try #require(loginPage.headers.setCookie?["__Host-yingshang_csrf"])
+            #expect(csrfCookie.isHTTPOnly && csrfCookie.isSecure && csrfCookie.sameSite == .strict)
+            #expect(try await SessionRecord.query(on: app.db).count() == sessionsBefore)
+            // A post whose token matches neither a session nor the cookie is refused.
+            let forged = try await app.send(
+                .POST, "/login", headers: ["Cookie": "__Host-yingshang_csrf=\(csrfCookie.string)"],
+                form: ["_csrf": String(csrfCookie.string.reversed()), "username": "unithead", "password": demoPassword])
+            #expect(forged.status == .forbidden)
 
-            let s = try await app.webSession("unithead")
-            // The session id changes at login (no fixation).
-            #expect(s.cookie != "yingshang_session=\(cookie.string)")
-            let planted = try await app.send(.GET, "/", headers: ["Cookie": "yingshang_session=\(cookie.string)"])
-            #expect(planted.status == .seeOther)
+            // A session id planted before login is not the one signed in (no fixation).
+            let planted = "fixed-by-an-attacker-0000000000000000000000"
+            var s = WebSession(cookie: "yingshang_session=\(planted)", csrf: "")
+            s.absorb(loginPage)
+            let signedIn = try await app.send(
+                .POST, "/login", headers: s.headers, form: ["_csrf": s.csrf, "username": "unithead", "password": demoPassword, "next": "/"])
+            #expect(signedIn.status == .seeOther)
+            let sessionCookie = try #require(signedIn.headers.setCookie?["yingshang_session"])
+            #expect(sessionCookie.isHTTPOnly && sessionCookie.isSecure && sessionCookie.sameSite == .lax)
+            s.absorb(signedIn)
+            #expect(s.sessionID != nil && s.sessionID != planted)
+            #expect(try await app.send(.GET, "/", headers: ["Cookie": "yingshang_session=\(planted)"]).status == .seeOther)
+            s.absorb(try await app.send(.GET, "/", headers: s.headers))
             let home = try await app.send(.GET, "/", headers: s.headers)
             #expect(home.status == .ok)
             #expect(home.text.contains("张局长（市场监管局）"))

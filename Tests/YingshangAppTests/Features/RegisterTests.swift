@@ -689,7 +689,8 @@ struct SurveyFlowTests {
             let links = try await app.send(.GET, "\(drawPath)/surveys.csv", headers: s.headers)
             #expect(links.text.contains("/s/\(responses[0].token)"))
 
-            // The enterprise: no login, its own session for the CSRF token.
+            // The enterprise: no login, no session (a CSRF cookie for the form); its visits write no session row.
+            let sessionRows = try await SessionRecord.query(on: app.db).count()
             var visitor = WebSession(cookie: "", csrf: "")
             let page = try await app.send(.GET, "/s/\(responses[0].token)")
             #expect(page.status == .ok)
@@ -727,6 +728,11 @@ struct SurveyFlowTests {
             #expect(screened.status == .seeOther)
             #expect(try await SurveyResponse.find(responses[1].id, on: app.db)?.answers
                 == ["starting_business.used": "否", "paying_taxes.used": "是", "paying_taxes.satisfaction": "5"])
+            #expect(screened.headers.first(name: .location) == "/s/\(responses[1].token)?saved=1")
+            #expect(try await app.send(.GET, "/s/\(responses[1].token)?saved=1", headers: visitor.headers).text.contains("已保存"))
+            _ = try await app.send(.GET, "/public")
+            #expect(try await SessionRecord.query(on: app.db).count() == sessionRows)
+            #expect(!visitor.cookie.contains("yingshang_session"))
 
             // The link list names each enterprise's 查询码 and expiry, as the command line's list does.
             let header = links.text.split(whereSeparator: \.isNewline).first.map { String($0.drop { $0 == "\u{FEFF}" }) } ?? ""
@@ -806,7 +812,7 @@ struct SurveyAPITests {
             #expect(r.answers["paying_taxes.days"] == "3")
             // The page it returns to confirms the save and shows the answer kept.
             visitor.absorb(saved)
-            let back = try await app.send(.GET, "/s/\(tokens[3].token)", headers: visitor.headers)
+            let back = try await app.send(.GET, try #require(saved.headers.first(name: .location)), headers: visitor.headers)
             #expect(back.text.contains("已保存，可稍后继续填写"))
             #expect(back.text.contains("value=\"3\""))
 

@@ -98,12 +98,25 @@ struct WebSession {
     var cookie: String
     var csrf: String
 
-    /// Keeps the session cookie and picks up the CSRF token from a rendered form.
+    /// Keeps the cookies a browser would (the session and a visitor's CSRF cookie) and picks up the CSRF token
+    /// from a rendered form.
     mutating func absorb(_ res: TestingHTTPResponse) {
-        if let set = res.headers.setCookie?["yingshang_session"] {
-            cookie = "yingshang_session=\(set.string)"
+        if let set = res.headers.setCookie {
+            var jar: [String: String] = [:]
+            for pair in cookie.split(separator: ";") {
+                let kv = pair.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1).map(String.init)
+                if kv.count == 2 { jar[kv[0]] = kv[1] }
+            }
+            for (name, value) in set.all { jar[name] = value.string.isEmpty ? nil : value.string }
+            cookie = jar.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
         }
         if let token = extractCSRF(res.body.string) { csrf = token }
+    }
+
+    /// The session id the browser holds, if any.
+    var sessionID: String? {
+        cookie.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            .first { $0.hasPrefix("yingshang_session=") }.map { String($0.dropFirst("yingshang_session=".count)) }
     }
 
     var headers: HTTPHeaders { ["Cookie": cookie] }

@@ -5,7 +5,8 @@ import YingshangCore
 /// Logs in the user whose id the session holds (web pages).
 struct SessionUserAuthenticator: AsyncMiddleware {
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        if let raw = req.session.data["userID"], let id = UUID(uuidString: raw) {
+        // Only a request that brought a session cookie can be signed in; asking `req.session` would make one.
+        if req.hasSession, let raw = req.session.data["userID"], let id = UUID(uuidString: raw) {
             let now = Date()
             let policy = req.application.settings.sessionPolicy
             let started = req.session.data["startedAt"].flatMap(Double.init).map(Date.init(timeIntervalSince1970:)) ?? now

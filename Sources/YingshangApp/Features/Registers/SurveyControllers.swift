@@ -246,12 +246,8 @@ struct SurveyWebController {
 
     @Sendable func form(req: Request) async throws -> View {
         let r = try await response(req)
-        // The flash of a save (this page has no staff layout to show it).
-        var notice = ""
-        if let raw = req.session.data["flash"] {
-            req.session.data["flash"] = nil
-            notice = raw.split(separator: "|", maxSplits: 1).last.map(String.init) ?? ""
-        }
+        // After "保存进度" (said by the address, so that an enterprise's visit never needs a session).
+        let notice = req.query[String.self, at: "saved"] == "1" ? "已保存，可稍后继续填写（下次打开同一链接即可）" : ""
         return try await render(req, r, values: r.answers, errors: [], notice: notice)
     }
 
@@ -282,8 +278,7 @@ struct SurveyWebController {
             res.status = e.status
             return res
         }
-        if form.save != nil { req.setFlash("已保存，可稍后继续填写（下次打开同一链接即可）") }
-        return req.redirect(to: "/s/\(r.token)")
+        return req.redirect(to: form.save != nil ? "/s/\(r.token)?saved=1" : "/s/\(r.token)")
     }
 
     struct LetterBody: Encodable {
