@@ -66,7 +66,7 @@ public enum Runner {
             guard let id = UUID(uuidString: draw), let d = try await SampleDraw.find(id, on: app.db) else {
                 throw AdminTasks.Failure(description: "抽样 \(draw) 不存在（--draw）")
             }
-            if issue { _ = try await SurveyService.issue(d, actor: nil, req: nil, on: app.db) }
+            if issue { _ = try await SurveyService.issue(d, actor: nil, req: nil, on: app.db, now: app.clock.now()) }
             return try await SurveyLinkList.write(draw: d, to: URL(fileURLWithPath: out), base: baseURL, on: app.db)
         }
     }
@@ -245,7 +245,7 @@ public enum Runner {
                 }
                 regionID = r.id
             }
-            let report = try await ReportBuilder.build(c, run: run, regionID: regionID, on: app.db)
+            let report = try await ReportBuilder.build(c, run: run, regionID: regionID, now: app.clock.now(), on: app.db)
             let data: Data
             switch format {
             case "html":
@@ -255,7 +255,7 @@ public enum Runner {
                 do { data = try await ReportController.renderPDF(report, view: app.view) } catch let e as AppError {
                     throw AdminTasks.Failure(description: e.message)
                 }
-            case "xlsx": data = try await ReportController.xlsxData(c, run: run, report: report, on: app.db)
+            case "xlsx": data = try await ReportController.xlsxData(c, run: run, report: report, today: app.clock.today, on: app.db)
             default: throw AdminTasks.Failure(description: "--format 应为 html、pdf 或 xlsx")
             }
             try data.write(to: URL(fileURLWithPath: out))

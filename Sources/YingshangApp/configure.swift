@@ -17,6 +17,13 @@ extension Application {
         }
         set { storage[AppSettingsKey.self] = newValue }
     }
+
+    /// The one clock (see `AppClock`); a test sets `app.settings.clock`.
+    var clock: AppClock { settings.clock }
+}
+
+extension Request {
+    var clock: AppClock { application.clock }
 }
 
 /// Assembles the application: database, sessions, views, middleware, migrations and routes.

@@ -32,6 +32,9 @@ public struct AppConfig: Sendable {
     /// The address enterprises and the public use (YINGSHANG_PUBLIC_URL, e.g. https://yingshang.example.gov.cn),
     /// for survey links and letters. Behind a load balancer the request's Host is an internal name, so this wins.
     public var publicURL: String?
+    /// The application's clock (YINGSHANG_TODAY=YYYY-MM-DD runs it as if today were that day, for demonstrating or
+    /// replaying a past campaign on its own dates; tests set a fixed clock).
+    public var clock: AppClock = .system
 
     /// Where evidence files live, by content hash. Several app instances share it (NFS or similar).
     public var evidenceDirectory: String { (dataDirectory as NSString).appendingPathComponent("evidence") }
@@ -102,6 +105,10 @@ public struct AppConfig: Sendable {
                 problems.append("YINGSHANG_SESSION_MAX_HOURS 应为 1–168 的整数（小时）")
             }
         }
+        var clock = AppClock.system
+        if let raw = env["YINGSHANG_TODAY"], !raw.isEmpty {
+            if let day = Day(raw) { clock = AppClock.system.shifted(to: day) } else { problems.append("YINGSHANG_TODAY 应为 YYYY-MM-DD 格式的日期") }
+        }
         let root = env["YINGSHANG_ROOT"].flatMap { $0.isEmpty ? nil : $0 } ?? FileManager.default.currentDirectoryPath
         if !problems.isEmpty { throw Invalid(problems: problems) }
         var config = AppConfig(
@@ -109,6 +116,7 @@ public struct AppConfig: Sendable {
         config.uploadLimitBytes = uploadLimit << 20
         config.publicURL = publicURL
         config.sessionPolicy = policy
+        config.clock = clock
         return config
     }
 }

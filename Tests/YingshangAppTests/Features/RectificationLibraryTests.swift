@@ -60,7 +60,7 @@ struct RectificationLibraryTests {
             // A deadline in the past is refused.
             let past = try await app.send(.POST, "/api/v1/rectifications", headers: .bearer(api), json: body)
             #expect(past.status == .unprocessableEntity && past.apiError?.fields?["deadline"]?.contains("不能早于今天") == true)
-            let future = DispatchService.today().adding(days: 60)
+            let future = app.clock.today.adding(days: 60)
             body["deadline"] = future.description
             let created = try await app.send(.POST, "/api/v1/rectifications", headers: .bearer(api), json: body)
             #expect(created.status == .created, "\(created.text)")

@@ -201,7 +201,7 @@ struct ScoringAppTests {
             let s = try await app.webSession("coordinator")
             #expect(try await app.send(.POST, "/campaigns/\(cid)/scores/run", headers: s.headers, form: ["_csrf": s.csrf]).status == .seeOther)
             let run = try await ScoringService.requireLatest(c, on: app.db)
-            let table = try await ScoringService.unitTable(c, run: run, on: app.db)
+            let table = try await ScoringService.unitTable(c, run: run, today: app.clock.today, on: app.db)
             let late = table.flatMap(\.items).filter { $0.rule == AdjustmentRuleKind.lateFilingPerDay.rawValue }
             #expect(!late.isEmpty)
             // Leads lose 0.5 per working day, cooperators half of what their lead loses.

@@ -116,7 +116,7 @@ struct VerificationAppTests {
             let run = try await app.send(.POST, "/api/v1/campaigns/\(cid)/scoring-runs", headers: .bearer(coord)).decode(ScoresAPIController.RunDTO.self)
             let time = try #require(run.regions[0].indicators.first { $0.code == "starting_business" }?.subScores.first { $0.code == "time" })
             #expect(time.source == .records && time.value == vv.value)
-            let table = try await ScoringService.unitTable(c, run: try await ScoringService.requireLatest(c, on: app.db), on: app.db)
+            let table = try await ScoringService.unitTable(c, run: try await ScoringService.requireLatest(c, on: app.db), today: app.clock.today, on: app.db)
             let scjgRow = try #require(table.first { $0.unitID == scjg.uuidString })
             #expect(scjgRow.items.contains { $0.rule == AdjustmentRuleKind.falsificationPerFlag.rawValue && $0.points == -3 })
         }

@@ -36,13 +36,13 @@ struct AuthAPIController {
         guard fields.isEmpty, let username = body.username, let password = body.password else {
             throw AppError.invalid(fields)
         }
-        let outcome = try await LoginService.login(username: username, password: password, req: req)
+        let outcome = try await LoginService.login(username: username, password: password, req: req, now: req.clock.now())
         guard case .success(let user) = outcome else {
             let code = if case .locked = outcome { "account_locked" } else { "invalid_credentials" }
             throw AppError(status: .unauthorized, code: code, message: LoginService.message(for: outcome))
         }
         let token = [UInt8].random(count: 32).base64URLEncoded
-        let expiresAt = Date().addingTimeInterval(req.application.settings.apiTokenLifetime)
+        let expiresAt = req.clock.now().addingTimeInterval(req.application.settings.apiTokenLifetime)
         try await APIToken(tokenHash: APIToken.hash(token), userID: user.requireID(), expiresAt: expiresAt).save(
             on: req.db)
         return LoginResponse(token: token, expiresAt: expiresAt, user: try UserDTO(user))

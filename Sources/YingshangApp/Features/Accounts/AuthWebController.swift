@@ -45,7 +45,7 @@ struct AuthWebController {
         let form = try req.content.decode(LoginForm.self)
         let next = Self.safeNext(form.next)
         let outcome = try await LoginService.login(
-            username: form.username ?? "", password: form.password ?? "", req: req)
+            username: form.username ?? "", password: form.password ?? "", req: req, now: req.clock.now())
         guard case .success(let user) = outcome else {
             let view = try await req.render(
                 "auth/login", title: "登录",
@@ -61,7 +61,7 @@ struct AuthWebController {
         }
         req.session.data[CSRF.sessionKey] = nil
         req.session.data["userID"] = try user.requireID().uuidString
-        let now = String(Date().timeIntervalSince1970)
+        let now = String(req.clock.now().timeIntervalSince1970)
         req.session.data["startedAt"] = now
         req.session.data["seenAt"] = now
         return req.redirect(to: next)

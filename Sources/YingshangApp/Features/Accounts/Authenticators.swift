@@ -7,7 +7,7 @@ struct SessionUserAuthenticator: AsyncMiddleware {
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         // Only a request that brought a session cookie can be signed in; asking `req.session` would make one.
         if req.hasSession, let raw = req.session.data["userID"], let id = UUID(uuidString: raw) {
-            let now = Date()
+            let now = req.clock.now()
             let policy = req.application.settings.sessionPolicy
             let started = req.session.data["startedAt"].flatMap(Double.init).map(Date.init(timeIntervalSince1970:)) ?? now
             let seen = req.session.data["seenAt"].flatMap(Double.init).map(Date.init(timeIntervalSince1970:)) ?? now
@@ -34,7 +34,7 @@ struct BearerUserAuthenticator: AsyncMiddleware {
         if let bearer = req.headers.bearerAuthorization {
             let hash = APIToken.hash(bearer.token)
             if let token = try await APIToken.query(on: req.db).filter(\.$tokenHash == hash).with(\.$user).first(),
-                token.expiresAt > Date(), token.user.isActive
+                token.expiresAt > req.clock.now(), token.user.isActive
             {
                 req.auth.login(token.user)
                 req.storage[BearerTokenKey.self] = token

@@ -11,7 +11,7 @@ enum LoginService {
         case locked(minutes: Int)
     }
 
-    static func login(username rawUsername: String, password: String, req: Request, now: Date = Date()) async throws
+    static func login(username rawUsername: String, password: String, req: Request, now: Date) async throws
         -> Outcome
     {
         let username = rawUsername.trimmingCharacters(in: .whitespaces).lowercased()

@@ -63,7 +63,7 @@ struct UsersWebController {
         let units = try await Unit.query(on: req.db).filter(\.$id ~~ unitIDs).all()
         let names = Dictionary(uniqueKeysWithValues: units.compactMap { u in u.id.map { ($0, u.name) } })
         let lang = Locale2.current(req)
-        let now = Date()
+        let now = req.clock.now()
         let rows = page.items.map { u in
             Row(
                 id: u.id?.uuidString ?? "", username: u.username, displayName: u.displayName,

@@ -95,7 +95,7 @@ enum AuditLog {
         before: (some Encodable)?, after: (some Encodable)?
     ) async throws {
         // Whole milliseconds: what the chain hashes, and what both databases store exactly.
-        let now = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        let now = Date(timeIntervalSince1970: ((req?.clock.now() ?? Date()).timeIntervalSince1970 * 1000).rounded(.down) / 1000)
         let entry = AuditEntry(
             at: now, actorID: actor?.id, actorUsername: actor?.username ?? "system", action: action,
             entityType: entityType, entityID: entityID?.uuidString, beforeJSON: json(before), afterJSON: json(after),

@@ -174,12 +174,12 @@ enum AssignmentService {
         let before = try await snapshot(a, on: req.db)
         try await req.db.writeTransaction { db in
             if isLead {
-                a.leadConfirmedAt = Date()
+                a.leadConfirmedAt = req.clock.now()
                 a.leadConfirmedBy = user.username
                 try await a.update(on: db)
             }
             if let coop {
-                coop.confirmedAt = Date()
+                coop.confirmedAt = req.clock.now()
                 coop.confirmedBy = user.username
                 try await coop.update(on: db)
             }

@@ -97,7 +97,7 @@ struct CampaignsAPIController {
         let names = Dictionary(
             uniqueKeysWithValues: try await Unit.query(on: req.db).all().compactMap { u in u.id.map { ($0, u.name) } })
         let calendar = try await CalendarDay.workCalendar(on: req.db)
-        let today = DispatchService.today()
+        let today = req.clock.today
         return Listing(
             items: try page.items.map { try TaskService.dto($0, unitName: names[$0.$unit.id] ?? "", calendar: calendar, today: today) },
             page: lq.page, per: lq.per, total: page.metadata.total)
@@ -108,7 +108,7 @@ struct CampaignsAPIController {
         let t = try await TaskService.create(c, try req.content.decode(TaskInput.self), req: req)
         let unit = try await Unit.find(t.$unit.id, on: req.db)
         return try await TaskService.dto(
-            t, unitName: unit?.name ?? "", calendar: try await CalendarDay.workCalendar(on: req.db), today: DispatchService.today()
+            t, unitName: unit?.name ?? "", calendar: try await CalendarDay.workCalendar(on: req.db), today: req.clock.today
         ).encodeResponse(status: .created, for: req)
     }
 
@@ -118,6 +118,6 @@ struct CampaignsAPIController {
         try await TaskService.updateStatus(t, try req.content.decode(TaskStatusInput.self), req: req)
         let unit = try await Unit.find(t.$unit.id, on: req.db)
         return try TaskService.dto(
-            t, unitName: unit?.name ?? "", calendar: try await CalendarDay.workCalendar(on: req.db), today: DispatchService.today())
+            t, unitName: unit?.name ?? "", calendar: try await CalendarDay.workCalendar(on: req.db), today: req.clock.today)
     }
 }

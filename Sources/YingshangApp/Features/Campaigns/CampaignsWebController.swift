@@ -120,7 +120,7 @@ struct CampaignsWebController {
     /// A new campaign for next year's cycle: every indicator, the county, September–December phases.
     @Sendable func new(req: Request) async throws -> View {
         let (_, catalog) = try await CatalogService.requireCurrent(on: req.db)
-        let year = req.query[Int.self, at: "year"] ?? DispatchService.today().year
+        let year = req.query[Int.self, at: "year"] ?? req.clock.today.year
         let county = try await Region.query(on: req.db).filter(\.$level == RegionLevel.county.rawValue).sort(\.$code).first()
         let phases = PhasePlan.defaults(year: year)
         let input = CampaignInput(
@@ -174,7 +174,7 @@ struct CampaignsWebController {
         let c = try await CampaignService.find(req)
         let id = try c.requireID()
         let d = try await CampaignService.details(c, on: req.db)
-        let today = DispatchService.today()
+        let today = req.clock.today
         let role = try req.currentRole()
         let assignments = try await Assignment.query(on: req.db).filter(\.$campaign.$id == id).all()
         let body = ShowBody(

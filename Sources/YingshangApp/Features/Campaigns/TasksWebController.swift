@@ -52,7 +52,7 @@ struct TasksWebController {
         let names = Dictionary(
             uniqueKeysWithValues: try await Unit.query(on: req.db).filter(\.$id ~~ unitIDs).all().compactMap { u in u.id.map { ($0, u.name) } })
         let calendar = try await CalendarDay.workCalendar(on: req.db)
-        let today = DispatchService.today()
+        let today = req.clock.today
         let user = try req.currentUser()
         let role = try req.currentRole()
         let taskIDs = page.items.compactMap(\.id)

@@ -145,13 +145,8 @@ enum DemoScoring {
         }
     }
 
-    static func noonShanghai(_ day: Day) -> Date {
-        var c = Calendar(identifier: .gregorian)
-        c.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? TimeZone(secondsFromGMT: 8 * 3600) ?? .current
-        let parts = day.description.split(separator: "-").compactMap { Int($0) }
-        let comps = DateComponents(year: parts.first, month: parts.count > 1 ? parts[1] : 1, day: parts.count > 2 ? parts[2] : 1, hour: 12)
-        return c.date(from: comps) ?? Date()
-    }
+    static func noonShanghai(_ day: Day) -> Date { AppClock.noon(day) }
+
 
     static func cityCampaign(catalog: Catalog, versionID: UUID, on db: any Database) async throws -> Int {
         return try await db.transaction { db in

@@ -36,7 +36,7 @@ struct DispatchWebController {
         if let rawDate, Day(rawDate) == nil { throw AppError.invalid(["date": "日期格式应为 YYYY-MM-DD"]) }
         let revision = try await DataRevision.current(on: req.db)
         let key = [
-            req.parameters.get("id") ?? "", req.query[String.self, at: "region"] ?? "", rawDate ?? DispatchService.today().description,
+            req.parameters.get("id") ?? "", req.query[String.self, at: "region"] ?? "", rawDate ?? req.clock.today.description,
             role.isUnitScoped ? user.$unit.id.uuidString : "all",
         ].joined(separator: "|")
         if let hit = DispatchCache.shared.get(key, revision: revision) { return hit }
@@ -52,7 +52,7 @@ struct DispatchWebController {
         let d = try await CampaignService.details(c, on: req.db)
         let region = try CampaignService.region(req, d)
         // A finished campaign is shown as of its last day.
-        let today = rawDate.flatMap(Day.init) ?? min(DispatchService.today(), c.end)
+        let today = rawDate.flatMap(Day.init) ?? min(req.clock.today, c.end)
         let dto = try await DispatchService.build(c, region: region, today: today, user: user, role: role, on: req.db)
         return (dto, c, d)
     }
@@ -72,7 +72,7 @@ struct DispatchWebController {
             statusCounts: WorkStatus.allCases.map {
                 SelectOption(value: $0.rawValue, label: "\($0.chineseName) \(dto.counts[$0.rawValue] ?? 0)", selected: false)
             },
-            generatedAt: DisplayTime.format(Date()), query: "?region=\(dto.regionID)&date=\(dto.date)")
+            generatedAt: DisplayTime.format(req.clock.now()), query: "?region=\(dto.regionID)&date=\(dto.date)")
     }
 
     /// The navigation entry for verification: the running campaign's enterprise register.

@@ -39,15 +39,6 @@ struct DispatchDTO: Content {
 /// 每日调度: the state of every indicator of a campaign region, from its filing tasks until filings exist.
 /// Status sources plug in here: `statusByIndicator` is the only place that reads work status.
 enum DispatchService {
-    /// Today in China Standard Time.
-    static func today() -> Day {
-        let cal = Calendar(identifier: .gregorian)
-        var c = cal
-        c.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? TimeZone(secondsFromGMT: 8 * 3600) ?? .current
-        let parts = c.dateComponents([.year, .month, .day], from: Date())
-        return Day(year: parts.year ?? 2000, month: parts.month ?? 1, day: parts.day ?? 1) ?? Day(ordinal: 0)
-    }
-
     /// Status per indicator: the filing's when one exists, otherwise the least advanced of its filing-phase tasks;
     /// and the earliest task deadline.
     /// Aggregated in SQL: a campaign has thousands of tasks but at most indicators × statuses groups.

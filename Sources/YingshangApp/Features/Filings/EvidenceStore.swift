@@ -164,7 +164,7 @@ enum EvidenceStore {
         }
         var issuedOn: Day? = nil
         if let raw = req.query[String.self, at: "issued"], !raw.isEmpty {
-            guard let d = Day(raw), d <= DispatchService.today() else {
+            guard let d = Day(raw), d <= req.clock.today else {
                 throw AppError.invalid(["issued": "印发日期格式应为 YYYY-MM-DD，且不能晚于今天"])
             }
             issuedOn = d

@@ -109,7 +109,7 @@ struct FilingBulkController {
                     guard let id = w.id else { continue }
                     let json = Filing.encodeAnswers(w.answers)
                     try await FilingService.conditionalUpdate(
-                        id: id, expectedVersion: w.version, set: ["answers": SQLBind(json), "updated_by": SQLBind(user.username)], on: db)
+                        id: id, expectedVersion: w.version, set: ["answers": SQLBind(json), "updated_by": SQLBind(user.username)], now: req.clock.now(), on: db)
                     guard let fresh = try await Filing.find(id, on: db) else { continue }
                     let names = try await FilingAttachment.query(on: db).filter(\.$filing.$id == id).all().map { "\($0.itemCode ?? "*"):\($0.sha256)" }
                     try await FilingVersion(filing: fresh, attachments: names, by: user.username).create(on: db)

@@ -146,7 +146,7 @@ enum FilingService {
         try await req.db.writeTransaction { db in
             try await conditionalUpdate(
                 id: id, expectedVersion: expected,
-                set: ["answers": SQLBind(json), "updated_by": SQLBind(user.username)], on: db)
+                set: ["answers": SQLBind(json), "updated_by": SQLBind(user.username)], now: req.clock.now(), on: db)
             guard let fresh = try await Filing.find(id, on: db) else { throw AppError.notFound("填报") }
             try await FilingVersion(filing: fresh, attachments: names, by: user.username).create(on: db)
             try await AuditLog.record(
@@ -160,14 +160,14 @@ enum FilingService {
     }
 
     /// `UPDATE filings SET …, version = version + 1 WHERE id = ? AND version = ?` — 409 when another save won.
-    static func conditionalUpdate(id: UUID, expectedVersion: Int, set: [String: any SQLExpression], on db: any Database)
+    static func conditionalUpdate(id: UUID, expectedVersion: Int, set: [String: any SQLExpression], now: Date, on db: any Database)
         async throws
     {
         guard let sql = db as? any SQLDatabase else { throw AppError.conflict("数据库不支持") }
         var update = sql.update(Filing.schema)
         for (column, value) in set.sorted(by: { $0.key < $1.key }) { update = update.set(SQLIdentifier(column), to: value) }
         let rows = try await update.set(SQLIdentifier("version"), to: SQLRaw("version + 1"))
-            .set(SQLIdentifier("updated_at"), to: SQLBind(Date()))
+            .set(SQLIdentifier("updated_at"), to: SQLBind(now))
             .where("id", .equal, SQLBind(id)).where("version", .equal, SQLBind(expectedVersion))
             .returning("id").all()
         if rows.isEmpty {
@@ -213,7 +213,7 @@ enum FilingService {
                     "state": SQLBind(to.rawValue), "last_action": SQLBind(action.rawValue),
                     "last_reason": reason.map { SQLBind($0) as any SQLExpression } ?? SQLLiteral.null,
                     "updated_by": SQLBind(user.username),
-                ], on: db)
+                ], now: req.clock.now(), on: db)
             try await FilingEvent(
                 filingID: id, action: action.rawValue, from: from.rawValue, to: to.rawValue, reason: reason,
                 actor: user.username

@@ -36,7 +36,7 @@ struct HomeController {
         let role = try req.currentRole()
         let unit = try await Unit.find(user.$unit.id, on: req.db)
         var cards: [Card] = []
-        let todos = try await Self.todos(user: user, role: role, on: req.db)
+        let todos = try await Self.todos(user: user, role: role, clock: req.clock, on: req.db)
         if role == .admin {
             let n = try await Region.query(on: req.db).filter(\.$level == RegionLevel.township.rawValue).count()
             cards.append(Card(label: "乡镇/街道", value: "\(n)", href: "/regions"))
@@ -70,7 +70,7 @@ struct HomeController {
             var q = Rectification.query(on: req.db).filter(\.$status ~~ [RectificationStatus.planned.rawValue, RectificationStatus.inProgress.rawValue])
             if role.isUnitScoped { q = q.filter(\.$unit.$id == user.$unit.id) }
             let open = try await q.all()
-            let today = DispatchService.today()
+            let today = req.clock.today
             let late = open.filter { Day($0.deadline).map { today > $0 } ?? false }.count
             cards.append(Card(label: late > 0 ? "未完成整改（逾期 \(late)）" : "未完成整改", value: "\(open.count)", href: "/rectifications"))
         }
@@ -83,10 +83,10 @@ struct HomeController {
 
     /// What this person must do today, by role, each with a count and the page where it is done. Empty rows are
     /// left out, so an empty list really means nothing is waiting.
-    static func todos(user: User, role: Role, on db: any Database) async throws -> [Todo] {
+    static func todos(user: User, role: Role, clock: AppClock, on db: any Database) async throws -> [Todo] {
         var out: [Todo] = []
         let unit = user.$unit.id
-        let today = DispatchService.today()
+        let today = clock.today
         func add(_ label: String, _ count: Int, _ href: String, urgent: Bool = false) {
             if count > 0 { out.append(Todo(label: label, count: count, href: href, urgent: urgent)) }
         }
@@ -126,7 +126,7 @@ struct HomeController {
                 "/rectifications?status=done")
             add("待审批的整改时限调整", try await Rectification.query(on: db).filter(\.$requestedDeadline != nil).count(), "/rectifications")
             if role == .admin {
-                add("被锁定的账户", try await User.query(on: db).filter(\.$lockedUntil > Date()).count(), "/users", urgent: true)
+                add("被锁定的账户", try await User.query(on: db).filter(\.$lockedUntil > clock.now()).count(), "/users", urgent: true)
             }
         case .leader:
             let rects = try await Rectification.query(on: db)

@@ -177,7 +177,7 @@ struct LibraryWebController {
                 statuses: BestPractice.Status.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == p.status) },
                 campaigns: campaigns.map { SelectOption(value: $0.id?.uuidString ?? "", label: $0.name, selected: false) },
                 units: units.map { SelectOption(value: $0.id?.uuidString ?? "", label: $0.name, selected: false) },
-                defaultDeadline: DispatchService.today().adding(days: 60).description, followUp: followUp))
+                defaultDeadline: req.clock.today.adding(days: 60).description, followUp: followUp))
     }
 
     struct CurateForm: Content {
@@ -224,7 +224,7 @@ struct LibraryWebController {
     @Sendable func newPolicy(req: Request) async throws -> View {
         try await req.render(
             "library/policy-form", title: "录入政策文件",
-            PolicyFormBody(values: PolicyInput(issuedOn: DispatchService.today().description), errors: [:], indicators: Self.indicatorOptions("").dropFirst().map { $0 }))
+            PolicyFormBody(values: PolicyInput(issuedOn: req.clock.today.description), errors: [:], indicators: Self.indicatorOptions("").dropFirst().map { $0 }))
     }
 
     @Sendable func createPolicy(req: Request) async throws -> Response {

@@ -112,7 +112,7 @@ enum LibraryService {
         p.issuingBody = field(input.issuingBody, "issuingBody", "发文机关", required: true, max: 100, &errors)
         p.fullText = field(input.fullText, "fullText", "政策全文", required: false, max: 100_000, &errors)
         if let d = Day(input.issuedOn.trimmed) {
-            if d > DispatchService.today() { errors["issuedOn"] = "印发日期不能晚于今天" }
+            if d > req.clock.today { errors["issuedOn"] = "印发日期不能晚于今天" }
             p.issuedOn = d.description
         } else {
             errors["issuedOn"] = "印发日期格式应为 YYYY-MM-DD"
@@ -136,7 +136,7 @@ enum LibraryService {
     static func setPublished(_ p: Policy, _ published: Bool, req: Request) async throws {
         let before = p.published
         p.published = published
-        p.publishedAt = published ? Date() : nil
+        p.publishedAt = published ? req.clock.now() : nil
         try await req.db.writeTransaction { db in
             try await p.update(on: db)
             try await AuditLog.record(

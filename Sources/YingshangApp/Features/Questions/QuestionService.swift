@@ -90,7 +90,7 @@ enum QuestionService {
         let qid = try q.requireID()
         try await req.db.writeTransaction { db in
             try await QuestionReply(questionID: qid, body: body, author: user.username, fromBureau: bureau).create(on: db)
-            q.lastActivityAt = Date()
+            q.lastActivityAt = req.clock.now()
             if bureau { q.status = Question.Status.answered.rawValue }
             try await q.update(on: db)
             if bureau {
@@ -125,11 +125,11 @@ enum QuestionService {
         }
     }
 
-    static func markRead(_ q: Question, user: User, on db: any Database) async throws {
+    static func markRead(_ q: Question, user: User, now: Date, on db: any Database) async throws {
         let qid = try q.requireID()
         let uid = try user.requireID()
         if let r = try await QuestionRead.query(on: db).filter(\.$question.$id == qid).filter(\.$user.$id == uid).first() {
-            r.readAt = Date()
+            r.readAt = now
             try await r.update(on: db)
         } else {
             try? await QuestionRead(questionID: qid, userID: uid).create(on: db)

@@ -125,7 +125,7 @@ struct QuestionsWebController {
     @Sendable func show(req: Request) async throws -> View {
         let q = try await QuestionService.find(req)
         let user = try req.currentUser()
-        try await QuestionService.markRead(q, user: user, on: req.db)
+        try await QuestionService.markRead(q, user: user, now: req.clock.now(), on: req.db)
         let dto = try await QuestionService.dto(q, on: req.db)
         let role = try req.currentRole()
         let name = try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == q.$campaign.id)
@@ -191,7 +191,7 @@ struct QuestionsWebController {
         let role = try req.currentRole()
         let uid = try user.requireID()
         let notices = try await InAppNotification.query(on: req.db).filter(\.$user.$id == uid).sort(\.$createdAt, .descending).limit(100).all()
-        let today = DispatchService.today()
+        let today = req.clock.today
         var digest: [DigestLine] = []
         for c in try await Campaign.query(on: req.db).filter(\.$status == Campaign.Status.active.rawValue).all() {
             let cid = try c.requireID()
@@ -239,7 +239,7 @@ struct QuestionsWebController {
 
     @Sendable func markRead(req: Request) async throws -> Response {
         let uid = try req.currentUser().requireID()
-        try await InAppNotification.query(on: req.db).filter(\.$user.$id == uid).filter(\.$readAt == nil).set(\.$readAt, to: Date()).update()
+        try await InAppNotification.query(on: req.db).filter(\.$user.$id == uid).filter(\.$readAt == nil).set(\.$readAt, to: req.clock.now()).update()
         return req.redirect(to: "/notifications")
     }
 }

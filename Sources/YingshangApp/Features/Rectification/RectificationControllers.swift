@@ -45,10 +45,10 @@ struct RectificationWebController {
             query = query.group(.or) { $0.filter(\.$problem ~~ f.q).filter(\.$measures ~~ f.q).filter(\.$leader ~~ f.q) }
         }
         let rows = try await query.all()
-        return try await dtos(rows, on: req.db).filter { !f.overdue || $0.overdue }
+        return try await dtos(rows, today: req.clock.today, on: req.db).filter { !f.overdue || $0.overdue }
     }
 
-    static func dtos(_ rows: [Rectification], on db: any Database) async throws -> [RectificationDTO] {
+    static func dtos(_ rows: [Rectification], today: Day, on db: any Database) async throws -> [RectificationDTO] {
         let units = Dictionary(
             try await Unit.query(on: db).filter(\.$id ~~ Set(rows.map { $0.$unit.id })).all().compactMap { u in u.id.map { ($0, u.name) } },
             uniquingKeysWith: { a, _ in a })
@@ -63,7 +63,6 @@ struct RectificationWebController {
                 latest[u.$rectification.id] = "\(DisplayTime.format(u.at).prefix(10)) \(u.note)"
             }
         }
-        let today = DispatchService.today()
         return try rows.map { r in
             let id = try r.requireID()
             return RectificationDTO(
@@ -182,7 +181,7 @@ struct RectificationWebController {
             req,
             values: RectificationInput(
                 campaignID: req.query[String.self, at: "campaign"], indicatorCode: req.query[String.self, at: "indicator"], unitID: own,
-                deadline: DispatchService.today().adding(days: 90).description),
+                deadline: req.clock.today.adding(days: 90).description),
             errors: [:], action: "/rectifications", heading: "新建整改事项")
     }
 
@@ -237,7 +236,7 @@ struct RectificationWebController {
     }
 
     private func showPage(_ req: Request, _ r: Rectification, values: RectificationInput? = nil, errors: [String: String] = [:]) async throws -> View {
-        guard let dto = try await Self.dtos([r], on: req.db).first else { throw AppError.notFound("整改事项") }
+        guard let dto = try await Self.dtos([r], today: req.clock.today, on: req.db).first else { throw AppError.notFound("整改事项") }
         let role = try req.currentRole()
         let canVerify = Permissions.allows(role, .verifyRectifications)
         let v = values ?? RectificationInput(
@@ -346,7 +345,7 @@ struct RectificationAPIController {
 
     @Sendable func create(req: Request) async throws -> Response {
         let r = try await RectificationService.create(try req.content.decode(RectificationInput.self), req: req)
-        guard let dto = try await RectificationWebController.dtos([r], on: req.db).first else { throw AppError.notFound("整改事项") }
+        guard let dto = try await RectificationWebController.dtos([r], today: req.clock.today, on: req.db).first else { throw AppError.notFound("整改事项") }
         return try await dto.encodeResponse(status: .created, for: req)
     }
 }

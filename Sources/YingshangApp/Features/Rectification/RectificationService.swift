@@ -91,7 +91,7 @@ enum RectificationService {
         if let d = Day(input.deadline.trimmed) {
             let canApprove = Permissions.allows(role, .verifyRectifications)
             switch RectificationRules.deadlineChange(
-                current: isNew ? nil : Day(r.deadline), proposed: d, today: DispatchService.today(), canApprove: canApprove || isNew && !role.isUnitScoped)
+                current: isNew ? nil : Day(r.deadline), proposed: d, today: req.clock.today, canApprove: canApprove || isNew && !role.isUnitScoped)
             {
             case .unchanged: break
             case .apply(let day):
@@ -146,7 +146,7 @@ enum RectificationService {
         guard let requested = r.requestedDeadline, let day = Day(requested) else {
             throw AppError.conflict("该整改事项没有待审批的时限调整")
         }
-        if approve, day < DispatchService.today() {
+        if approve, day < req.clock.today {
             throw AppError.invalid(["deadline": "申请的时限 \(requested) 已过，请退回后由责任单位重新申请"])
         }
         let before = snapshot(r)
@@ -222,7 +222,7 @@ enum RectificationService {
         for u in try await User.query(on: req.db).filter(\.$id ~~ assignments.compactMap { $0.$leader.id }).all() {
             if let id = u.id { leaders[id] = u.displayName }
         }
-        let deadline = DispatchService.today().adding(days: 90)
+        let deadline = req.clock.today.adding(days: 90)
         let user = try req.currentUser()
         let picks = RectificationRules.weakest(region, count: count + existing.count).filter { !existing.contains($0.code) }.prefix(count)
         let items = picks.map { ind -> Rectification in

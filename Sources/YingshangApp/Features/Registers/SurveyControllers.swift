@@ -239,7 +239,7 @@ struct SurveyWebController {
             "registers/survey-form",
             ["body": FormBody(
                 token: r.token, enterprise: r.enterprise.name, groups: groups, done: r.status == "submitted",
-                expired: r.isExpired && r.status != "submitted", errors: errors,
+                expired: r.isExpired(at: req.clock.now()) && r.status != "submitted", errors: errors,
                 csrf: CSRF.token(for: req), scale: ["1", "2", "3", "4", "5"], notice: notice,
                 minutes: t.estimatedMinutes(used: 3), questions: t.items.count)])
     }
@@ -262,7 +262,7 @@ struct SurveyWebController {
         let form = try req.content.decode(SubmitForm.self)
         let answers = form.answers ?? [:]
         do {
-            _ = try await SurveyService.submit(token: r.token, answers: answers, final: form.save == nil, on: req.db)
+            _ = try await SurveyService.submit(token: r.token, answers: answers, final: form.save == nil, now: req.clock.now(), on: req.db)
         } catch let e as AppError where e.status == .unprocessableEntity {
             let res = try await render(req, r, values: answers, errors: (e.fields ?? [:]).values.sorted()).encodeResponse(for: req)
             res.status = .unprocessableEntity
@@ -337,7 +337,7 @@ struct SurveyResponsesAPI {
     @Sendable func create(req: Request) async throws -> Response {
         let body = try req.content.decode(Body.self)
         let queue = req.application.surveyWriteQueue
-        switch try await SurveyService.submit(token: body.token ?? "", answers: body.answers ?? [:], final: true, on: req.db, queue: queue) {
+        switch try await SurveyService.submit(token: body.token ?? "", answers: body.answers ?? [:], final: true, now: req.clock.now(), on: req.db, queue: queue) {
         case .stored: return try await Ack(status: "received", token: body.token ?? "").encodeResponse(status: .created, for: req)
         case .alreadyReceived: return try await Ack(status: "already_received", token: body.token ?? "").encodeResponse(status: .ok, for: req)
         }

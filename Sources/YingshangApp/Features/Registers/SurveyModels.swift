@@ -33,7 +33,7 @@ final class SurveyResponse: Model, @unchecked Sendable {
 
     init() {}
 
-    var isExpired: Bool { expiresAt.map { $0 < Date() } ?? false }
+    func isExpired(at now: Date) -> Bool { expiresAt.map { $0 < now } ?? false }
 
     /// The last 6 characters of the token, printed on the letter so staff can find an enterprise on the phone.
     var shortCode: String { String(token.suffix(6)).uppercased() }
@@ -121,11 +121,13 @@ enum SurveyService {
 
     /// Issues a survey link to every active sampled enterprise that has none; locks the draw.
     static func issue(_ draw: SampleDraw, req: Request, validDays: Int = 30) async throws -> Int {
-        try await issue(draw, actor: req.auth.get(User.self), req: req, on: req.db, validDays: validDays)
+        try await issue(draw, actor: req.auth.get(User.self), req: req, on: req.db, now: req.clock.now(), validDays: validDays)
     }
 
-    static func issue(_ draw: SampleDraw, actor: User?, req: Request?, on database: any Database, validDays: Int = 30) async throws -> Int {
-        let expiry = Date().addingTimeInterval(Double(validDays) * 86400)
+    static func issue(
+        _ draw: SampleDraw, actor: User?, req: Request?, on database: any Database, now: Date, validDays: Int = 30
+    ) async throws -> Int {
+        let expiry = now.addingTimeInterval(Double(validDays) * 86400)
         let campaign = try await draw.$campaign.get(on: database)
         let template = try await currentTemplate(campaign, on: database)
         let did = try draw.requireID()
@@ -265,7 +267,7 @@ extension SurveyService {
     /// Stores a submission once. The same answers again count as already received; different answers after
     /// submitting, an expired or unknown token are refused. `final: false` saves progress without submitting.
     static func submit(
-        token: String, answers raw: [String: String], final: Bool, on db: any Database, queue: SurveyWriteQueue? = nil
+        token: String, answers raw: [String: String], final: Bool, now: Date, on db: any Database, queue: SurveyWriteQueue? = nil
     ) async throws -> SubmitOutcome {
         guard token.count >= 16, let r = try await SurveyResponse.query(on: db).filter(\.$token == token).first() else {
             throw AppError(status: .notFound, code: "unknown_token", message: "问卷链接无效")
@@ -277,7 +279,7 @@ extension SurveyService {
             if answers == r.answers { return .alreadyReceived }
             throw AppError.conflict("问卷已提交，不能修改。感谢您的参与")
         }
-        if r.isExpired { throw AppError(status: .gone, code: "expired", message: "问卷已过期，如需填写请联系第三方评估机构") }
+        if r.isExpired(at: now) { throw AppError(status: .gone, code: "expired", message: "问卷已过期，如需填写请联系第三方评估机构") }
         let problems = final ? t.problems(answers) : t.problems(answers).filter { $0.field != "_" }
         if !problems.isEmpty { throw AppError.invalid(problems) }
         let json = String(decoding: try JSONEncoder().encode(answers), as: UTF8.self)

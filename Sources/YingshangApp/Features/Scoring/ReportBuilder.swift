@@ -116,7 +116,8 @@ enum ReportBuilder {
             ], title: "\(r.name)指标雷达图")
     }
 
-    static func build(_ campaign: Campaign, run: ScoringRun, regionID: String?, on db: any Database) async throws -> EvaluationReport {
+    static func build(_ campaign: Campaign, run: ScoringRun, regionID: String?, now: Date, on db: any Database) async throws -> EvaluationReport {
+        let today = AppClock.chinaDay(of: now)
         let cid = try campaign.requireID()
         let result = try run.result()
         guard let r = region(result, regionID) else { throw AppError.notFound("被评价地区") }
@@ -129,7 +130,6 @@ enum ReportBuilder {
             }
         }
         let indicatorNames = Dictionary(r.indicators.map { ($0.code, $0.nameZh) }, uniquingKeysWith: { a, _ in a })
-        let today = DispatchService.today()
         var rects: [EvaluationReport.RectRow] = []
         if let rid {
             let items = try await Rectification.query(on: db).filter(\.$campaign.$id == cid).filter(\.$region.$id == rid).sort(\.$deadline).all()
@@ -189,7 +189,7 @@ enum ReportBuilder {
                 isBenchmark: $0.isBenchmark, active: $0.id == r.id, id: $0.id)
         }
         return EvaluationReport(
-            campaignID: cid.uuidString, campaignName: campaign.name, regionID: r.id, regionName: r.name, generatedAt: DisplayTime.format(Date()),
+            campaignID: cid.uuidString, campaignName: campaign.name, regionID: r.id, regionName: r.name, generatedAt: DisplayTime.format(now),
             run: "第 \(run.number) 次评分（\(DisplayTime.format(run.createdAt))，指标体系 V\((try? run.inputs().catalogVersion) ?? "")）",
             overall: overallText, rank: r.rank.map { "第 \($0)/\(result.assessedCount) 名" } ?? "—", assessedCount: result.assessedCount,
             multiRegion: result.assessedCount > 1, comparisonName: cmp.name, summary: summary,

@@ -23,7 +23,7 @@ struct ReportController {
     static func report(_ req: Request) async throws -> (Campaign, ScoringRun, EvaluationReport) {
         let c = try await CampaignService.find(req)
         let run = try await ScoringService.requireLatest(c, on: req.db)
-        let report = try await ReportBuilder.build(c, run: run, regionID: req.query[String.self, at: "region"], on: req.db)
+        let report = try await ReportBuilder.build(c, run: run, regionID: req.query[String.self, at: "region"], now: req.clock.now(), on: req.db)
         return (c, run, report)
     }
 
@@ -66,8 +66,8 @@ struct ReportController {
         return Downloads.file(data, name: "评价报告-\(report.regionName).pdf", type: "application/pdf")
     }
 
-    static func xlsxData(_ c: Campaign, run: ScoringRun, report: EvaluationReport, on db: any Database) async throws -> Data {
-        let table = try await ScoringService.unitTable(c, run: run, on: db)
+    static func xlsxData(_ c: Campaign, run: ScoringRun, report: EvaluationReport, today: Day, on db: any Database) async throws -> Data {
+        let table = try await ScoringService.unitTable(c, run: run, today: today, on: db)
         let rows = try await ScoresWebController.unitRows(table, on: db).map {
             EvaluationUnitRow(unit: $0.unit, base: $0.base, adjustments: $0.adjustments, total: $0.total, items: $0.items.map { "\($0.description)（\($0.points)）" }.joined(separator: "；"))
         }
@@ -76,7 +76,7 @@ struct ReportController {
 
     @Sendable func xlsx(req: Request) async throws -> Response {
         let (c, run, report) = try await Self.report(req)
-        let data = try await Self.xlsxData(c, run: run, report: report, on: req.db)
+        let data = try await Self.xlsxData(c, run: run, report: report, today: req.clock.today, on: req.db)
         return Downloads.file(data, name: "评价报告-\(report.regionName).xlsx", type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     }
 
@@ -138,7 +138,7 @@ struct ReportController {
         if let page = try await Self.notScoredPage(req) { return page }
         let (c, _, report) = try await Self.report(req)
         let cid = try c.requireID()
-        let today = DispatchService.today()
+        let today = req.clock.today
         let items = try await Rectification.query(on: req.db).filter(\.$campaign.$id == cid).all()
         let open = items.filter { !$0.rectificationStatus.isClosed }
         let overdue = open.filter { Day($0.deadline).map { today > $0 } ?? false }

@@ -436,7 +436,7 @@ struct ScoresWebController {
     @Sendable func unitsXLSX(req: Request) async throws -> Response {
         let c = try await CampaignService.find(req)
         guard let run = try await ScoringService.latest(c, on: req.db) else { throw AppError.conflict("尚未评分，没有单位考核得分可导出") }
-        let rows = try await Self.unitRows(try await ScoringService.unitTable(c, run: run, on: req.db), on: req.db)
+        let rows = try await Self.unitRows(try await ScoringService.unitTable(c, run: run, today: req.clock.today, on: req.db), on: req.db)
         return try Downloads.xlsx(
             name: "\(c.name)-单位考核得分.xlsx", sheet: "单位考核",
             rows: [["单位", "基础分", "加减分", "总分", "加减分明细"]]
@@ -449,7 +449,7 @@ struct ScoresWebController {
         let cid = try c.requireID()
         let run = try await ScoringService.latest(c, on: req.db)
         var table: [UnitResult] = []
-        if let run { table = try await ScoringService.unitTable(c, run: run, on: req.db) }
+        if let run { table = try await ScoringService.unitTable(c, run: run, today: req.clock.today, on: req.db) }
         let applied = try await UnitAssessmentRecord.query(on: req.db).filter(\.$campaign.$id == cid).sort(\.$createdAt, .descending).first()
         return try await req.render(
             "scores/units", title: "单位考核得分",

@@ -218,10 +218,10 @@ enum ScoringService {
     }
 
     /// The assignments with late filing days: the scheduled day vs the first submission (or today, capped at the campaign end).
-    static func assignments(_ campaign: Campaign, on db: any Database) async throws -> [UnitAssignment] {
+    static func assignments(_ campaign: Campaign, today now: Day, on db: any Database) async throws -> [UnitAssignment] {
         let cid = try campaign.requireID()
         let calendar = try await CalendarDay.workCalendar(on: db)
-        let today = min(DispatchService.today(), campaign.end)
+        let today = min(now, campaign.end)
         var schedule: [String: Day] = [:]
         for e in try await ScheduleEntry.query(on: db).filter(\.$campaign.$id == cid).all() {
             if let d = Day(e.day) { schedule["\(e.$region.id)|\(e.indicatorCode)"] = d }
@@ -251,7 +251,7 @@ enum ScoringService {
             let key = "\(a.$region.id)|\(a.indicatorCode)"
             var late = 0
             if let due = schedule[key] {
-                let handedIn = filings[key].flatMap { firstSubmit[$0] }.map(shanghaiDay) ?? today
+                let handedIn = filings[key].flatMap { firstSubmit[$0] }.map { AppClock.chinaDay(of: $0) } ?? today
                 late = try calendar.workdaysLate(due: due, today: handedIn)
             }
             return UnitAssignment(
@@ -260,27 +260,21 @@ enum ScoringService {
         }
     }
 
-    static func shanghaiDay(_ date: Date) -> Day {
-        var c = Calendar(identifier: .gregorian)
-        c.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? TimeZone(secondsFromGMT: 8 * 3600) ?? .current
-        let p = c.dateComponents([.year, .month, .day], from: date)
-        return Day(year: p.year ?? 2000, month: p.month ?? 1, day: p.day ?? 1) ?? Day(ordinal: 0)
-    }
 
-    static func unitTable(_ campaign: Campaign, run: ScoringRun, on db: any Database) async throws -> [UnitResult] {
+    static func unitTable(_ campaign: Campaign, run: ScoringRun, today: Day, on db: any Database) async throws -> [UnitResult] {
         let cid = try campaign.requireID()
         let manual = try await ManualScoreAdjustment.query(on: db).filter(\.$campaign.$id == cid).sort(\.$createdAt).all().map {
             ManualAdjustment(unitID: $0.$unit.id.uuidString, indicatorCode: $0.indicatorCode, points: $0.points, reason: $0.reason)
         }
         return UnitAssessment.compute(
-            result: try run.result(), assignments: try await assignments(campaign, on: db), rules: try await ruleSet(campaign, on: db),
+            result: try run.result(), assignments: try await assignments(campaign, today: today, on: db), rules: try await ruleSet(campaign, on: db),
             manual: manual)
     }
 
     /// Stores the unit table as applied, audited with every item.
     static func applyUnitTable(_ campaign: Campaign, req: Request) async throws -> UnitAssessmentRecord {
         let run = try await requireLatest(campaign, on: req.db)
-        let table = try await unitTable(campaign, run: run, on: req.db)
+        let table = try await unitTable(campaign, run: run, today: req.clock.today, on: req.db)
         let user = try req.currentUser()
         let record = try UnitAssessmentRecord(campaignID: try campaign.requireID(), runID: try run.requireID(), table: table, by: user.username)
         try await req.db.writeTransaction { db in

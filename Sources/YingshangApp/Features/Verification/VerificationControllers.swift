@@ -339,7 +339,7 @@ struct VerificationWebController {
         guard let row = try await Self.rows([f], on: req.db).first else { throw AppError.notFound("核验问题") }
         let role = try req.currentRole()
         let user = try req.currentUser()
-        let passed = Day(f.responseDeadline).map { DispatchService.today() > $0 } ?? false
+        let passed = Day(f.responseDeadline).map { req.clock.today > $0 } ?? false
         let visits = try await FieldVisit.query(on: req.db).filter(\.$flag.$id == f.id).all().map { "\($0.visitedOn) \($0.kind == "interview" ? "座谈访谈" : "实地核查")：\($0.notes)" }
         return try await req.render(
             "verification/flag", title: "核验问题",
@@ -451,7 +451,7 @@ struct VerificationWebController {
         let flags = try await VerificationFlag.query(on: req.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == rid).filter(\.$status == "open").all()
         let code = f?.indicatorCode?.nonBlank
         let flag = f?.flagID?.nonBlank
-        var values = VisitValues(visitedOn: DispatchService.today().description)
+        var values = VisitValues(visitedOn: req.clock.today.description)
         if let f {
             values = VisitValues(
                 interview: f.kind == "interview", visitedOn: f.visitedOn ?? "", participants: f.participants ?? "", notes: f.notes ?? "",

@@ -227,7 +227,7 @@ enum VerificationService {
         let cid = try campaign.requireID()
         let existing = Set(try await VerificationFlag.query(on: req.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == regionID).all().map(\.key))
         let calendar = try await CalendarDay.workCalendar(on: req.db)
-        let deadline = try responseDeadline(from: DispatchService.today(), calendar: calendar)
+        let deadline = try responseDeadline(from: req.clock.today, calendar: calendar)
         var seen = existing
         let fresh = found.filter { seen.insert($0.key).inserted }
         let user = try req.currentUser()
@@ -299,7 +299,7 @@ enum VerificationService {
     static func respond(_ f: VerificationFlag, text: String?, req: Request) async throws {
         let text = text.trimmed
         if text.isEmpty || text.count > 2000 { throw AppError.invalid(["response": "请填写情况说明（不超过 2000 字）"]) }
-        if let d = Day(f.responseDeadline), DispatchService.today() > d {
+        if let d = Day(f.responseDeadline), req.clock.today > d {
             throw AppError(status: .conflict, code: "deadline_passed", message: "已过答复期限（\(f.responseDeadline)），请联系第三方评估机构")
         }
         if f.flagStatus != .open { throw AppError(status: .conflict, code: "decided", message: "该问题已由评估机构作出结论，不能再答复") }

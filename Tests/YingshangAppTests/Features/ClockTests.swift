@@ -1,0 +1,67 @@
+import Fluent
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+import YingshangCore
+@testable import YingshangApp
+
+/// The application has one clock (`AppClock`); a test sets "today" and the 2022 demo campaign runs on its own dates.
+@Suite("One clock")
+struct ClockTests {
+    static func day(_ s: String) throws -> Day { try #require(Day(s)) }
+
+    @Test("a 2022 campaign on its dates: the board's today, overdue filings, survey expiry and past deadlines follow the clock", arguments: TestDatabase.available)
+    func campaignOnItsDates(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let c = try await CampaignTests.demoCampaign(app)
+            let cid = try c.requireID()
+            let coord = try await app.apiToken("coordinator")
+
+            // 2022-10-14, mid-campaign: the board is of that day, and what was due before it is overdue.
+            app.settings.clock = .fixed(AppClock.noon(try Self.day("2022-10-14")))
+            let mid = try await app.send(.GET, "/api/v1/campaigns/\(cid)/dispatch", headers: .bearer(coord)).decode(DispatchDTO.self)
+            #expect(mid.date == "2022-10-14")
+            #expect(mid.overdue.allSatisfy { ($0.due ?? "9999") < "2022-10-14" })
+            // 2022-09-01, the first day: nothing can be overdue yet.
+            app.settings.clock = .fixed(AppClock.noon(try Self.day("2022-09-01")))
+            let first = try await app.send(.GET, "/api/v1/campaigns/\(cid)/dispatch", headers: .bearer(coord)).decode(DispatchDTO.self)
+            #expect(first.date == "2022-09-01" && first.overdue.isEmpty)
+
+            // Survey links issued on 2022-10-14 last 30 days: open on 11-12, expired on 11-15.
+            app.settings.clock = .fixed(AppClock.noon(try Self.day("2022-10-14")))
+            let s = try await app.webSession("assessor")
+            let drawn = try await app.send(
+                .POST, "/campaigns/\(cid)/samples", headers: s.headers,
+                form: ["_csrf": s.csrf, "size": "5", "seed": "1", "strata[]": "township", "allocation": "proportional", "statuses[]": "在业"])
+            let drawPath = try #require(drawn.headers.first(name: .location))
+            #expect(try await app.send(.POST, "\(drawPath)/surveys", headers: s.headers, form: ["_csrf": s.csrf]).status == .seeOther)
+            let response = try #require(try await SurveyResponse.query(on: app.db).first())
+            #expect(response.expiresAt.map(AppClock.chinaDay(of:)) == (try Self.day("2022-11-13")))
+            app.settings.clock = .fixed(AppClock.noon(try Self.day("2022-11-12")))
+            #expect(!(try await app.send(.GET, "/s/\(response.token)").text.contains("问卷已过期")))
+            app.settings.clock = .fixed(AppClock.noon(try Self.day("2022-11-15")))
+            #expect(try await app.send(.GET, "/s/\(response.token)").text.contains("问卷已过期"))
+
+            // A rectification deadline is "in the past" by the clock, not by the machine's date.
+            let filer = try await app.apiToken("filer")
+            let scjg = try await app.unitID("SCJG")
+            var body = ["campaignID": cid.uuidString, "indicatorCode": "starting_business", "problem": "银行开户仍需线下办理",
+                        "measures": "推动银行开户预约接入一网通办", "unitID": scjg.uuidString, "leader": "王局长", "deadline": "2022-11-14"]
+            let past = try await app.send(.POST, "/api/v1/rectifications", headers: .bearer(filer), json: body)
+            #expect(past.status == .unprocessableEntity)
+            body["deadline"] = "2022-12-31"
+            #expect(try await app.send(.POST, "/api/v1/rectifications", headers: .bearer(filer), json: body).status == .created)
+        }
+    }
+
+    @Test("shifted: time runs, but today is the chosen day, in China time")
+    func shifted() throws {
+        let clock = AppClock.system.shifted(to: try Self.day("2023-03-01"))
+        #expect(clock.today == (try Self.day("2023-03-01")))
+        // 23:30 UTC on 2022-12-31 is already 2023-01-01 in China.
+        let lateUTC = try #require(ISO8601DateFormatter().date(from: "2022-12-31T23:30:00Z"))
+        #expect(AppClock.chinaDay(of: lateUTC) == (try Self.day("2023-01-01")))
+        #expect(AppClock.chinaDay(of: AppClock.noon(try Self.day("2024-02-29"))) == (try Self.day("2024-02-29")))
+    }
+}
