@@ -134,3 +134,12 @@ public enum Dispatch {
             dueToday: lines.filter { $0.due == today }, byUnit: byUnit)
     }
 }
+
+/// 一指标、一团队、一领队: who an indicator's work concerns.
+public enum Responsibility {
+    /// A unit is concerned with an indicator it leads or cooperates on: both see it on the dispatch board and are
+    /// reminded of its filing dates (the cooperating unit answers the items the lead unit assigns it).
+    public static func concerns<ID: Equatable>(unit: ID, lead: ID?, cooperating: [ID]) -> Bool {
+        lead == unit || cooperating.contains(unit)
+    }
+}

@@ -110,6 +110,17 @@ public enum FilingWorkflow {
         }
     }
 
+    /// The actions this actor may take on a filing in `state` (the buttons a page offers). A reason is not part of
+    /// the question: actions that need one are offered, and the form asks for it.
+    public static func availableActions(from state: FilingState, actor: FilingActor) -> [FilingAction] {
+        FilingAction.allCases.filter {
+            switch next(from: state, action: $0, actor: actor, reason: nil) {
+            case .success, .failure(.reasonRequired): return true
+            case .failure: return false
+            }
+        }
+    }
+
     /// The dispatch status of a filing.
     public static func workStatus(state: FilingState, lastAction: FilingAction?, hasAnswers: Bool) -> WorkStatus {
         switch state {

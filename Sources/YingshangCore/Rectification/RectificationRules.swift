@@ -17,6 +17,9 @@ public enum RectificationStatus: String, Codable, CaseIterable, Sendable {
     }
 
     public var isClosed: Bool { self == .done || self == .verified }
+
+    /// Statuses of items still being worked on.
+    public static let open: [RectificationStatus] = allCases.filter { !$0.isClosed }
 }
 
 public enum RectificationRules {
@@ -89,7 +92,7 @@ public enum RectificationRules {
         for w in weak {
             let value = (w.value ?? "") + (w.unit ?? "")
             let frontier = w.best.map { "，前沿值 \(Scoring.fmt($0))\(w.unit ?? "")" } ?? ""
-            parts.append("\(w.nameZh) \(value)\(frontier)，距前沿 \(Scoring.fmt2(100 - (w.score ?? 0))) 分")
+            parts.append("\(w.nameZh) \(value)\(frontier)，距前沿 \(Scoring.fmt2(Scoring.distanceToFrontier(w.score ?? 0))) 分")
         }
         let missing = indicator.subScores.filter { $0.status == .missing }.map(\.nameZh)
         if !missing.isEmpty { parts.append("未填报：" + missing.joined(separator: "、")) }

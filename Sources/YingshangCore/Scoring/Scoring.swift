@@ -151,6 +151,14 @@ public struct SubScore: Codable, Equatable, Sendable {
     public var note: String?
     /// value → formula → score, in Chinese, for the explanation page.
     public var explanation: String
+
+    /// Points short of the frontier (100 − score); nil when unscored.
+    public var distanceToFrontier: Double? { score.map(Scoring.distanceToFrontier) }
+}
+
+extension Scoring {
+    /// How far a 0–100 score is from the frontier (the best performance scores 100).
+    public static func distanceToFrontier(_ score: Double) -> Double { 100 - score }
 }
 
 public struct IndicatorScore: Codable, Equatable, Sendable {

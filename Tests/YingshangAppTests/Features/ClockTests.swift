@@ -55,6 +55,31 @@ struct ClockTests {
         }
     }
 
+    @Test("a cooperating unit is reminded of the filing dates of the indicators it sees on the dispatch board", arguments: TestDatabase.available)
+    func cooperatingUnitsDigest(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let c = try await CampaignTests.demoCampaign(app)
+            let cid = try c.requireID()
+            // An indicator the tax bureau cooperates on (does not lead), not yet handed in, with a filing date.
+            let swj = try await app.unitID("SWJ")
+            let handedIn = Set(try await Filing.query(on: app.db).filter(\.$campaign.$id == cid).all().filter { $0.workStatus.isHandedIn }.map(\.indicatorCode))
+            var found: (code: String, day: String)?
+            for a in try await Assignment.query(on: app.db).filter(\.$campaign.$id == cid).with(\.$cooperators).all()
+            where a.$leadUnit.id != swj && a.cooperators.contains(where: { $0.$unit.id == swj }) && !handedIn.contains(a.indicatorCode) {
+                if let e = try await ScheduleEntry.query(on: app.db).filter(\.$campaign.$id == cid).filter(\.$indicatorCode == a.indicatorCode).first() {
+                    found = (a.indicatorCode, e.day)
+                    break
+                }
+            }
+            let (code, day) = try #require(found, "the demo has an indicator the tax bureau cooperates on")
+            let name = try #require(try await CampaignIndicator.query(on: app.db).filter(\.$campaign.$id == cid).filter(\.$code == code).first()?.name)
+            app.settings.clock = .fixed(AppClock.noon(try Self.day(day)))
+            let tax = try await app.webSession("filer_tax")
+            let notices = try await app.send(.GET, "/notifications", headers: tax.headers)
+            #expect(notices.text.contains("【今日应报】\(name)"))
+        }
+    }
+
     @Test("shifted: time runs, but today is the chosen day, in China time")
     func shifted() throws {
         let clock = AppClock.system.shifted(to: try Self.day("2023-03-01"))

@@ -99,8 +99,8 @@ enum DispatchService {
             let a = byCode[ind.code]
             // A unit head sees the indicators their unit leads or cooperates on.
             if role.isUnitScoped {
-                let mine = a?.$leadUnit.id == user.$unit.id || (a?.cooperators.contains { $0.$unit.id == user.$unit.id } ?? false)
-                if !mine { continue }
+                let mine = a.map { Responsibility.concerns(unit: user.$unit.id, lead: $0.$leadUnit.id, cooperating: $0.cooperators.map(\.$unit.id)) }
+                if mine != true { continue }
             }
             let s = status[ind.code]
             inputs.append(DispatchInput(

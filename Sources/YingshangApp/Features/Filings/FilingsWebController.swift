@@ -256,10 +256,7 @@ struct FilingsWebController {
         let user = try req.currentUser()
         let role = try req.currentRole()
         let actor = FilingActor(role: role, isLeadUnit: f.$leadUnit.id == user.$unit.id)
-        let actions = FilingAction.allCases.filter {
-            if case .success = FilingWorkflow.next(from: f.filingState, action: $0, actor: actor, reason: "x") { return true }
-            return false
-        }.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: false) }
+        let actions = FilingWorkflow.availableActions(from: f.filingState, actor: actor).map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: false) }
         let canEdit = (try? FilingService.requireEdit(f, req: req)) != nil
         let versions = try await FilingVersion.query(on: req.db).filter(\.$filing.$id == (try f.requireID()))
             .sort(\.$version, .descending).all().map(\.version)

@@ -67,11 +67,11 @@ struct HomeController {
             }
         }
         if Permissions.allows(role, .viewRectifications) {
-            var q = Rectification.query(on: req.db).filter(\.$status ~~ [RectificationStatus.planned.rawValue, RectificationStatus.inProgress.rawValue])
+            var q = Rectification.query(on: req.db).filter(\.$status ~~ RectificationStatus.open.map(\.rawValue))
             if role.isUnitScoped { q = q.filter(\.$unit.$id == user.$unit.id) }
             let open = try await q.all()
             let today = req.clock.today
-            let late = open.filter { Day($0.deadline).map { today > $0 } ?? false }.count
+            let late = open.filter { $0.isOverdue(today: today) }.count
             cards.append(Card(label: late > 0 ? "未完成整改（逾期 \(late)）" : "未完成整改", value: "\(open.count)", href: "/rectifications"))
         }
         return try await req.render(
@@ -115,8 +115,8 @@ struct HomeController {
                 .filter(\.$status == VerificationFlag.Status.open.rawValue).all()
             add("待答复的核验问题", flags.count, flags.first.map { "/campaigns/\($0.$campaign.id)/flags" } ?? "/campaigns", urgent: true)
             let rects = try await Rectification.query(on: db).filter(\.$unit.$id == unit)
-                .filter(\.$status ~~ [RectificationStatus.planned.rawValue, RectificationStatus.inProgress.rawValue]).all()
-            add("逾期的整改事项", rects.filter { Day($0.deadline).map { RectificationRules.isOverdue(deadline: $0, status: .inProgress, today: today) } ?? false }.count,
+                .filter(\.$status ~~ RectificationStatus.open.map(\.rawValue)).all()
+            add("逾期的整改事项", rects.filter { $0.isOverdue(today: today) }.count,
                 "/rectifications?overdue=1", urgent: true)
             add("未完成的整改事项", rects.count, "/rectifications")
         case .coordinator, .admin:
@@ -130,8 +130,8 @@ struct HomeController {
             }
         case .leader:
             let rects = try await Rectification.query(on: db)
-                .filter(\.$status ~~ [RectificationStatus.planned.rawValue, RectificationStatus.inProgress.rawValue]).all()
-            add("逾期的整改事项", rects.filter { Day($0.deadline).map { today > $0 } ?? false }.count, "/rectifications?overdue=1", urgent: true)
+                .filter(\.$status ~~ RectificationStatus.open.map(\.rawValue)).all()
+            add("逾期的整改事项", rects.filter { $0.isOverdue(today: today) }.count, "/rectifications?overdue=1", urgent: true)
             add("待审批局审核的填报", filings.filter { $0.filingState == .unitApproved }.count, "/filings?state=unit_approved")
         case .assessor:
             let flags = try await VerificationFlag.query(on: db).filter(\.$status == VerificationFlag.Status.open.rawValue).all()

@@ -199,16 +199,19 @@ struct QuestionsWebController {
             let calendar = try await CalendarDay.workCalendar(on: req.db)
             let names = Dictionary(
                 uniqueKeysWithValues: try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == cid).all().map { ($0.code, $0.name) })
-            var leads: [String: UUID?] = [:]
-            for a in try await Assignment.query(on: req.db).filter(\.$campaign.$id == cid).all() {
-                leads["\(a.$region.id)|\(a.indicatorCode)"] = a.$leadUnit.id
+            var teams: [String: (lead: UUID?, cooperating: [UUID])] = [:]
+            for a in try await Assignment.query(on: req.db).filter(\.$campaign.$id == cid).with(\.$cooperators).all() {
+                teams["\(a.$region.id)|\(a.indicatorCode)"] = (a.$leadUnit.id, a.cooperators.map(\.$unit.id))
             }
             let filings = Dictionary(
                 uniqueKeysWithValues: try await Filing.query(on: req.db).filter(\.$campaign.$id == cid).all()
                     .map { ("\($0.$region.id)|\($0.indicatorCode)", $0) })
             for e in try await ScheduleEntry.query(on: req.db).filter(\.$campaign.$id == cid).all() {
                 let key = "\(e.$region.id)|\(e.indicatorCode)"
-                if role.isUnitScoped && (leads[key] ?? nil) != user.$unit.id { continue }
+                if role.isUnitScoped {
+                    let team = teams[key]
+                    guard Responsibility.concerns(unit: user.$unit.id, lead: team?.lead, cooperating: team?.cooperating ?? []) else { continue }
+                }
                 let status = filings[key]?.workStatus ?? .notStarted
                 guard !status.isHandedIn, let due = Day(e.day) else { continue }
                 let name = names[e.indicatorCode] ?? e.indicatorCode

@@ -70,7 +70,7 @@ struct RectificationWebController {
                 indicatorName: names["\(r.$campaign.id)|\(r.indicatorCode)"] ?? r.indicatorCode, problem: r.problem, cause: r.cause, gap: r.gap,
                 measures: r.measures, unitID: r.$unit.id, unitName: units[r.$unit.id] ?? "", leader: r.leader, deadline: r.deadline,
                 status: r.status, statusName: RectificationRules.statusName(r.rectificationStatus, measures: r.measures),
-                overdue: Day(r.deadline).map { RectificationRules.isOverdue(deadline: $0, status: r.rectificationStatus, today: today) } ?? false,
+                overdue: r.isOverdue(today: today),
                 latestProgress: latest[id] ?? "")
         }
     }

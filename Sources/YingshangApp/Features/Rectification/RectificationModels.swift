@@ -29,6 +29,11 @@ final class Rectification: Model, @unchecked Sendable {
     init() {}
 
     var rectificationStatus: RectificationStatus { RectificationStatus(rawValue: status) ?? .planned }
+
+    /// Past its deadline and not done (the rule is `RectificationRules.isOverdue`).
+    func isOverdue(today: Day) -> Bool {
+        Day(deadline).map { RectificationRules.isOverdue(deadline: $0, status: rectificationStatus, today: today) } ?? false
+    }
 }
 
 /// A progress report on a rectification item, optionally with a file (stored by content hash like evidence).

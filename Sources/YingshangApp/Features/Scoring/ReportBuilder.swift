@@ -140,7 +140,7 @@ enum ReportBuilder {
                 EvaluationReport.RectRow(
                     indicator: indicatorNames[item.indicatorCode] ?? item.indicatorCode, problem: item.problem, measures: item.measures,
                     unit: units[item.$unit.id] ?? "", deadline: item.deadline, status: item.rectificationStatus.chineseName,
-                    overdue: Day(item.deadline).map { RectificationRules.isOverdue(deadline: $0, status: item.rectificationStatus, today: today) } ?? false)
+                    overdue: item.isOverdue(today: today))
             }
         }
         let pages = r.indicators.map { ind -> EvaluationReport.IndicatorPage in
@@ -148,7 +148,7 @@ enum ReportBuilder {
                 EvaluationReport.SubRow(
                     name: s.nameZh, value: s.value.map { $0 + (s.unit ?? "") } ?? "未填报", best: s.best.map { Scoring.fmt($0) } ?? "—",
                     worst: s.worst.map { Scoring.fmt($0) } ?? "—", score: s.score.map(Scoring.fmt2) ?? "—",
-                    gap: s.score.map { Scoring.fmt2(100 - $0) } ?? "—", source: s.source?.chineseName ?? "—")
+                    gap: s.distanceToFrontier.map(Scoring.fmt2) ?? "—", source: s.source?.chineseName ?? "—")
             }
             let survey = ind.subScores.first { $0.source == .survey }
             let c = cmp.score(ind.code)
@@ -218,7 +218,7 @@ enum ReportBuilder {
                     subs.append([
                         .text(r.name), .text(i.nameZh), .text(s.nameZh), .text(s.value ?? "未填报"), .text(s.unit ?? ""),
                         s.best.map { .number($0) } ?? .empty, s.worst.map { .number($0) } ?? .empty, num(s.score),
-                        s.score.map { .number(((100 - $0) * 100).rounded() / 100) } ?? .empty, .number(s.weight),
+                        s.distanceToFrontier.map { .number(($0 * 100).rounded() / 100) } ?? .empty, .number(s.weight),
                         .text(s.source?.chineseName ?? ""), .text(s.note ?? s.explanation),
                     ])
                 }
