@@ -59,3 +59,23 @@ struct OfficialHolidaysTests {
         #expect(schedule == .failure(.calendarMissing(year: 2027)))
     }
 }
+
+@Suite("Verification time rules")
+struct FlagRulesTests {
+    static let calendar = CalendarEntry.calendar(OfficialHolidays.notices.flatMap(\.entries))
+
+    /// Worked by hand from 国办发明电〔2021〕11号: 1–7 October 2022 off, Saturday 8 and Sunday 9 October worked.
+    @Test("five working days to answer a flag, across the 2022 National Day holiday and its make-up weekend")
+    func responseDeadline() throws {
+        // Raised Thursday 29 September: Fri 30 (1), 1–7 Oct off, Sat 8 (2), Sun 9 (3), Mon 10 (4), Tue 11 (5).
+        #expect(try FlagRules.responseDeadline(raisedOn: try #require(Day("2022-09-29")), calendar: Self.calendar) == Day("2022-10-11"))
+        // An ordinary week: raised Monday 14 November, due Monday 21 November.
+        #expect(try FlagRules.responseDeadline(raisedOn: try #require(Day("2022-11-14")), calendar: Self.calendar) == Day("2022-11-21"))
+    }
+
+    @Test("the evaluation period ends the day before filing starts, else on 30 September")
+    func cutoff() throws {
+        #expect(FlagRules.evaluationCutoff(filingPhaseStart: Day("2022-10-10"), campaignYear: 2022) == Day("2022-10-09"))
+        #expect(FlagRules.evaluationCutoff(filingPhaseStart: nil, campaignYear: 2022) == Day("2022-09-30"))
+    }
+}

@@ -186,6 +186,17 @@ struct SurveyTests {
         #expect(overall?.mean == 62.5)  // (100 + 50 + 75 + 25) / 4
     }
 
+    @Test("an answering enterprise counts for the region its township lies in; the only region takes all")
+    func regions() {
+        let city: [(id: String, code: String)] = [("县A", "370701"), ("县B", "370702"), ("镇B1", "370702101")]
+        #expect(SurveyRegions.region(township: "370701003", regions: city) == "县A")
+        #expect(SurveyRegions.region(township: "370702101", regions: city) == "镇B1")  // the longest code wins
+        #expect(SurveyRegions.region(township: "370702205", regions: city) == "县B")
+        #expect(SurveyRegions.region(township: "370899001", regions: city) == nil)
+        #expect(SurveyRegions.region(township: nil, regions: city) == nil)
+        #expect(SurveyRegions.region(township: nil, regions: [("县A", "370701")]) == "县A")
+    }
+
     @Test("screening: an enterprise that never dealt with an indicator is asked nothing else about it")
     func screening() {
         let national = SurveyTemplate.standard(indicators: NationalCatalog.indicators.map { ($0.code, $0.nameZh) })

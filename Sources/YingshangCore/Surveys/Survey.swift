@@ -188,3 +188,16 @@ public enum SurveyResults {
         }
     }
 }
+
+/// Which assessed region an answering enterprise counts for (scoring's satisfaction and verification's survey
+/// medians use this one rule): the only region when a campaign assesses one; otherwise the region whose division code
+/// begins the enterprise's township code, the longest match winning (a county and one of its towns side by side).
+/// A city-wide draw is thereby split by county. nil: the enterprise lies in none of them.
+public enum SurveyRegions {
+    public static func region<ID>(township: String?, regions: [(id: ID, code: String)]) -> ID? {
+        if regions.count == 1 { return regions.first?.id }
+        guard let township else { return nil }
+        return regions.sorted { $0.code.count > $1.code.count }.first { township.hasPrefix($0.code) }?.id
+    }
+}
+

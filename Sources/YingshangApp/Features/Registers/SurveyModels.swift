@@ -302,3 +302,27 @@ extension SurveyService {
         return .stored
     }
 }
+
+extension SurveyService {
+    /// The campaign's current template and its submitted answers grouped by the assessed region each enterprise counts
+    /// for (`SurveyRegions`); nil when the campaign has no template or no draw.
+    static func answersByRegion(
+        _ cid: UUID, regions: [Region], on db: any Database
+    ) async throws -> (SurveyTemplate, [UUID: [[String: String]]])? {
+        guard let t = try await SurveyTemplateRecord.query(on: db).filter(\.$campaign.$id == cid).sort(\.$version, .descending).first(),
+            let template = t.template, !regions.isEmpty
+        else { return nil }
+        let draws = try await SampleDraw.query(on: db).filter(\.$campaign.$id == cid).all().compactMap(\.id)
+        guard !draws.isEmpty else { return nil }
+        let submitted = try await SurveyResponse.query(on: db).filter(\.$draw.$id ~~ draws).filter(\.$status == "submitted")
+            .with(\.$enterprise).all()
+        let keyed = regions.compactMap { r in r.id.map { (id: $0, code: r.code) } }
+        var answers: [UUID: [[String: String]]] = [:]
+        for r in submitted {
+            guard let id = SurveyRegions.region(township: r.enterprise.townshipCode, regions: keyed) else { continue }
+            answers[id, default: []].append(r.answers)
+        }
+        return (template, answers)
+    }
+}
+

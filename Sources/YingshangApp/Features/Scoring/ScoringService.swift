@@ -77,26 +77,7 @@ enum ScoringService {
     static func surveySatisfaction(
         _ cid: UUID, regions: [Region], on db: any Database
     ) async throws -> [UUID: [String: SatisfactionIndex.Summary]] {
-        guard let t = try await SurveyTemplateRecord.query(on: db).filter(\.$campaign.$id == cid).sort(\.$version, .descending).first(),
-            let template = t.template, !regions.isEmpty
-        else { return [:] }
-        let draws = try await SampleDraw.query(on: db).filter(\.$campaign.$id == cid).all().compactMap(\.id)
-        guard !draws.isEmpty else { return [:] }
-        let submitted = try await SurveyResponse.query(on: db).filter(\.$draw.$id ~~ draws).filter(\.$status == "submitted")
-            .with(\.$enterprise).all()
-        var answers: [UUID: [[String: String]]] = [:]
-        if regions.count == 1, let only = regions.first?.id {
-            answers[only] = submitted.map(\.answers)
-        } else {
-            // The longest matching code wins, should a campaign assess a county and one of its towns side by side.
-            let byCode = regions.sorted { $0.code.count > $1.code.count }
-            for r in submitted {
-                guard let township = r.enterprise.townshipCode, let region = byCode.first(where: { township.hasPrefix($0.code) }),
-                    let id = region.id
-                else { continue }
-                answers[id, default: []].append(r.answers)
-            }
-        }
+        guard let (template, answers) = try await SurveyService.answersByRegion(cid, regions: regions, on: db) else { return [:] }
         return answers.mapValues { list in
             var out: [String: SatisfactionIndex.Summary] = [:]
             for r in SurveyResults.summarize(template, responses: list) {

@@ -105,8 +105,7 @@ enum VerificationService {
         let filings = try await Filing.query(on: req.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == rid)
             .filter(\.$state ~~ handedIn).all()
         var found: [FlagCandidate] = []
-        let regionCount = try await CampaignRegion.query(on: req.db).filter(\.$campaign.$id == cid).count()
-        let survey = regionCount == 1 ? try await surveyMedians(cid, on: req.db) : [:]
+        let survey = try await surveyMedians(cid, regionID: rid, on: req.db)
         for f in filings {
             guard let spec = catalog.indicator(f.indicatorCode) else { continue }
             let answers = f.answers
@@ -177,12 +176,8 @@ enum VerificationService {
     /// The last day of the evaluation period: the day before the filing phase starts, else 30 September of the year.
     static func evaluationCutoff(_ campaign: Campaign, on db: any Database) async throws -> Day {
         let cid = try campaign.requireID()
-        if let filing = try await CampaignPhase.query(on: db).filter(\.$campaign.$id == cid).filter(\.$kind == PhaseKind.filing.rawValue).first(),
-            let start = Day(filing.startDate)
-        {
-            return start.adding(days: -1)
-        }
-        return Day(year: campaign.year, month: 9, day: 30) ?? campaign.start
+        let filing = try await CampaignPhase.query(on: db).filter(\.$campaign.$id == cid).filter(\.$kind == PhaseKind.filing.rawValue).first()
+        return FlagRules.evaluationCutoff(filingPhaseStart: filing.flatMap { Day($0.startDate) }, campaignYear: campaign.year) ?? campaign.start
     }
 
     struct SurveyMedians {
@@ -201,10 +196,13 @@ enum VerificationService {
         return (template, responses)
     }
 
-    static func surveyMedians(_ cid: UUID, on db: any Database) async throws -> [String: SurveyMedians] {
-        guard let (template, responses) = try await submittedResponses(cid, on: db) else { return [:] }
+    /// Survey medians of the enterprises that count for this region, by the same rule scoring uses.
+    static func surveyMedians(_ cid: UUID, regionID: UUID, on db: any Database) async throws -> [String: SurveyMedians] {
+        let regionIDs = try await CampaignRegion.query(on: db).filter(\.$campaign.$id == cid).all().map { $0.$region.id }
+        let regions = try await Region.query(on: db).filter(\.$id ~~ regionIDs).all()
+        guard let (template, byRegion) = try await SurveyService.answersByRegion(cid, regions: regions, on: db) else { return [:] }
         var out: [String: SurveyMedians] = [:]
-        for r in SurveyResults.summarize(template, responses: responses.map(\.answers)) {
+        for r in SurveyResults.summarize(template, responses: byRegion[regionID] ?? []) {
             out[r.indicatorCode] = SurveyMedians(respondents: r.respondents, days: r.medianDays, steps: r.medianSteps)
         }
         return out
@@ -227,7 +225,7 @@ enum VerificationService {
         let cid = try campaign.requireID()
         let existing = Set(try await VerificationFlag.query(on: req.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == regionID).all().map(\.key))
         let calendar = try await CalendarDay.workCalendar(on: req.db)
-        let deadline = try responseDeadline(from: req.clock.today, calendar: calendar)
+        let deadline = try FlagRules.responseDeadline(raisedOn: req.clock.today, calendar: calendar)
         var seen = existing
         let fresh = found.filter { seen.insert($0.key).inserted }
         let user = try req.currentUser()
@@ -256,16 +254,6 @@ enum VerificationService {
         return (fresh.count, found.count)
     }
 
-    /// Units get five working days to answer a flag.
-    static func responseDeadline(from day: Day, calendar: WorkCalendar) throws -> Day {
-        var d = day
-        var left = 5
-        while left > 0 {
-            d = d.adding(days: 1)
-            if try calendar.isWorkday(d) { left -= 1 }
-        }
-        return d
-    }
 
     static func find(_ req: Request) async throws -> VerificationFlag {
         guard let f = try await VerificationFlag.find(try req.uuidParameter("flagID"), on: req.db) else { throw AppError.notFound("核验问题") }
