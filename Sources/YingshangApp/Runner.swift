@@ -185,7 +185,7 @@ public enum Runner {
             }
             let p = DrawParameters(
                 size: size, strata: strata, allocation: method, minPerStratum: minPerStratum, reserveRatio: reserveRatio, seed: seed,
-                statuses: ["存续", "在业"], foundedBefore: nil, excludeDrawn: false, sd: sd)
+                statuses: EnterpriseRegister.defaultSamplingStatuses, foundedBefore: nil, excludeDrawn: false, sd: sd)
             let errors = SampleService.validate(p)
             if !errors.isEmpty { throw AdminTasks.Failure(description: errors.values.sorted().joined(separator: "\n")) }
             do {

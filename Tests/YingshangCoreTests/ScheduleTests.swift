@@ -179,3 +179,28 @@ struct PhasePlanTests {
         #expect(PhasePlan.validateDeadline(Day("2023-01-01")!, campaignStart: start, campaignEnd: end)?.field == "deadline")
     }
 }
+
+@Suite("Late filing and falsification rules")
+struct LateAndFalsificationTests {
+    static let calendar = CalendarEntry.calendar(OfficialHolidays.notices.flatMap(\.entries))
+
+    @Test("late working days: to the first hand-in, or to today capped at the campaign's end; National Day 2022 is not counted")
+    func late() throws {
+        let due = try #require(Day("2022-09-29"))
+        let end = try #require(Day("2022-12-31"))
+        func late(_ handedIn: String?, today: String) throws -> Int {
+            try FilingSchedule.lateWorkdays(due: due, firstHandedIn: handedIn.flatMap(Day.init), today: try #require(Day(today)), campaignEnd: end, calendar: Self.calendar)
+        }
+        #expect(try late("2022-09-29", today: "2022-11-01") == 0)
+        // 30 Sep (1), 1–7 Oct holiday, 8 and 9 Oct make-up workdays (2, 3), 10 Oct (4).
+        #expect(try late("2022-10-10", today: "2022-11-01") == 4)
+        #expect(try late(nil, today: "2022-10-10") == 4)
+        // Never handed in, campaign over: counted to 31 December only.
+        #expect(try late(nil, today: "2023-03-01") == late(nil, today: "2022-12-31"))
+    }
+
+    @Test("which confirmed flags count as 数据造假")
+    func falsification() {
+        #expect(Set(FlagRule.allCases.filter(\.countsAsFalsification)) == [.recordMismatch, .surveyMismatch, .evidenceReuse, .fieldWork])
+    }
+}

@@ -243,3 +243,21 @@ struct ScoringSourcesTests {
         #expect(result.region("r")?.indicator("c")?.score == 75)
     }
 }
+
+@Suite("Explanation formula")
+struct FormulaTests {
+    @Test("the explanation shows the weighted mean with its numbers, and why an indicator has no score")
+    func formula() throws {
+        // Distance to frontier by hand: (worst − x)/(worst − best) = (10 − 8)/(10 − 2) = 25.00 (lower is better);
+        // 是 → 100; weights 1 and 3: (25 × 1 + 100 × 3) ÷ 4 = 81.25; the unfiled sub-indicator is left out.
+        let subs = [
+            SubIndicatorInput(code: "time", nameZh: "时间", kind: .number, best: 2, worst: 10, weight: 1, value: "8", source: .filing),
+            SubIndicatorInput(code: "online", nameZh: "网办", kind: .yesNo, weight: 3, value: "是", source: .filing),
+            SubIndicatorInput(code: "docs", nameZh: "材料", kind: .number, best: 1, worst: 9, weight: 1, value: nil, source: nil),
+        ]
+        let ind = try Scoring.scoreIndicator(IndicatorInput(code: "t", nameZh: "t", weight: 1, subIndicators: subs))
+        #expect(ind.formula == "指标得分 = Σ(二级指标得分 × 权重) ÷ Σ权重 = (25.00 × 1 + 100.00 × 3) ÷ 4 = 81.25")
+        let none = try Scoring.scoreIndicator(IndicatorInput(code: "t", nameZh: "t", weight: 1, subIndicators: [subs[2]]))
+        #expect(none.formula.contains("未评分（不按 0 分计）"))
+    }
+}

@@ -32,16 +32,11 @@ public enum WorkStatus: String, Codable, CaseIterable, Sendable {
     /// Submitted or accepted work is handed in; the rest can be late.
     public var isHandedIn: Bool { self == .submitted || self == .accepted }
 
-    /// Ordering used to combine several tasks: the least advanced wins, a return counts as behind a draft.
-    var progressRank: Int {
-        switch self {
-        case .notStarted: return 0
-        case .returned: return 1
-        case .drafting: return 2
-        case .submitted: return 3
-        case .accepted: return 4
-        }
-    }
+    /// Least to most advanced; combining several tasks takes the least advanced, a return counts as behind a draft.
+    /// The database's aggregate (`DispatchService.statusByIndicator`) ranks by this same list.
+    public static let byProgress: [WorkStatus] = [.notStarted, .returned, .drafting, .submitted, .accepted]
+
+    public var progressRank: Int { Self.byProgress.firstIndex(of: self) ?? 0 }
 
     /// The status of an indicator made of several pieces of work: the least advanced one.
     public static func combined(_ statuses: [WorkStatus]) -> WorkStatus {

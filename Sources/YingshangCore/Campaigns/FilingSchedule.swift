@@ -91,3 +91,12 @@ public enum FilingSchedule {
         return .success(entries.sorted { ($0.day, order[$0.indicatorCode] ?? 0) < ($1.day, order[$1.indicatorCode] ?? 0) })
     }
 }
+
+extension FilingSchedule {
+    /// Working days a filing was (or still is) late: from its scheduled day to its first hand-in, or, while not handed
+    /// in, to today capped at the campaign's last day (a finished campaign stops counting).
+    public static func lateWorkdays(due: Day, firstHandedIn: Day?, today: Day, campaignEnd: Day, calendar: WorkCalendar) throws -> Int {
+        try calendar.workdaysLate(due: due, today: firstHandedIn ?? min(today, campaignEnd))
+    }
+}
+

@@ -82,6 +82,8 @@ public enum EnterpriseRegister {
     ]
     public static let sizes = ["大型", "中型", "小型", "微型"]
     public static let statuses = ["存续", "在业", "迁出", "注销", "吊销"]
+    /// Who may be sampled unless the assessor chooses otherwise: enterprises still operating here.
+    public static let defaultSamplingStatuses = ["存续", "在业"]
 
     /// Maps header cells to columns; unknown headers become extra attributes. Missing required columns are problems.
     public static func mapHeader(_ header: [String]) -> (columns: [Int: Column], extras: [Int: String], missing: [Column]) {

@@ -404,3 +404,19 @@ public enum Ranking {
         }
     }
 }
+
+extension IndicatorScore {
+    /// The indicator's formula with its numbers, for the explanation page: the weighted mean of the scored
+    /// sub-indicators (the rule `Scoring.scoreIndicator` applies), or why there is no score.
+    public var formula: String {
+        let scored = subScores.filter { $0.status == .scored }
+        guard !scored.isEmpty, let score else {
+            return unscoredReason ?? "没有可评分的二级指标，本指标未评分（不按 0 分计）"
+        }
+        let sumW = scored.reduce(0) { $0 + $1.weight }
+        return "指标得分 = Σ(二级指标得分 × 权重) ÷ Σ权重 = ("
+            + scored.map { "\(Scoring.fmt2($0.score ?? 0)) × \(Scoring.fmt($0.weight))" }.joined(separator: " + ")
+            + ") ÷ \(Scoring.fmt(sumW)) = \(Scoring.fmt2(score))"
+    }
+}
+

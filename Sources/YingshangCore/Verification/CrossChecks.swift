@@ -25,6 +25,16 @@ public enum FlagRule: String, Codable, CaseIterable, Sendable {
         case .policyAfterCutoff: return "政策文件印发晚于截止日期"
         }
     }
+
+    /// Whether a confirmed flag of this rule counts as 数据造假 in the unit assessment: what the unit filed or handed in
+    /// was contradicted (records, surveys, field work) or evidence was passed off twice. Survey-quality flags concern the
+    /// enterprises' answers, and missing evidence or a late policy date are incompleteness, not falsification.
+    public var countsAsFalsification: Bool {
+        switch self {
+        case .recordMismatch, .surveyMismatch, .evidenceReuse, .fieldWork: return true
+        case .evidenceMissing, .straightLining, .outOfRange, .duplicateContact, .policyAfterCutoff: return false
+        }
+    }
 }
 
 public enum Severity: String, Codable, CaseIterable, Sendable {

@@ -46,9 +46,9 @@ enum DispatchService {
         -> [String: (WorkStatus, Day?)]
     {
         guard let sql = db as? any SQLDatabase else { return [:] }
-        // The least advanced status per indicator, ranked as in WorkStatus.combined.
-        let rank = SQLRaw(
-            "MIN(CASE status WHEN 'not_started' THEN 0 WHEN 'returned' THEN 1 WHEN 'drafting' THEN 2 WHEN 'submitted' THEN 3 ELSE 4 END)")
+        // The least advanced status per indicator, ranked by WorkStatus.byProgress (the rank WorkStatus.combined uses).
+        let cases = WorkStatus.byProgress.enumerated().map { "WHEN '\($0.element.rawValue)' THEN \($0.offset)" }.joined(separator: " ")
+        let rank = SQLRaw("MIN(CASE status \(cases) ELSE \(WorkStatus.byProgress.count - 1) END)")
         let rows = try await sql.select()
             .column("indicator_code")
             .column(rank, as: "status_rank")
@@ -60,13 +60,12 @@ enum DispatchService {
             .where { $0.where("region_id", .equal, SQLBind(regionID)).orWhere("region_id", .is, SQLLiteral.null) }
             .groupBy("indicator_code")
             .all()
-        let byRank: [WorkStatus] = [.notStarted, .returned, .drafting, .submitted, .accepted]
         var result: [String: (WorkStatus, Day?)] = [:]
         for row in rows {
             let code = try row.decode(column: "indicator_code", as: String.self)
             let rank = try row.decode(column: "status_rank", as: Int.self)
             let due = try row.decode(column: "due", as: String?.self).flatMap(Day.init)
-            result[code] = (byRank[min(max(rank, 0), 4)], due)
+            result[code] = (WorkStatus.byProgress[min(max(rank, 0), WorkStatus.byProgress.count - 1)], due)
         }
         // A filing, once opened, is the authority on its indicator's status.
         for f in try await Filing.query(on: db).filter(\.$campaign.$id == campaignID).filter(\.$region.$id == regionID).all() {

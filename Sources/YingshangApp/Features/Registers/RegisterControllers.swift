@@ -377,7 +377,7 @@ struct RegisterWebController {
             minPerStratum = f?.minPerStratum ?? "0"
             reserveRatio = f?.reserveRatio ?? "0.2"
             foundedBefore = f?.foundedBefore ?? ""
-            let statuses = f?.statuses ?? ["存续", "在业"]
+            let statuses = f?.statuses ?? EnterpriseRegister.defaultSamplingStatuses
             self.statuses = all.map { SelectOption(value: $0, label: $0, selected: statuses.contains($0)) }
             excludeDrawn = f?.excludeDrawn != nil
             sd = f?.sd ?? ""

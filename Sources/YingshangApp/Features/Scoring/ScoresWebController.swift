@@ -195,14 +195,7 @@ struct ScoresWebController {
         guard let region = result.region(req.query[String.self, at: "region"] ?? ""),
             let ind = region.indicator(req.query[String.self, at: "indicator"] ?? "")
         else { throw AppError.notFound("评分项") }
-        let scored = ind.subScores.filter { $0.status == .scored }
-        let sumW = scored.reduce(0) { $0 + $1.weight }
-        let formula =
-            scored.isEmpty
-            ? "没有可评分的二级指标，本指标未评分（不按 0 分计）"
-            : "指标得分 = Σ(二级指标得分 × 权重) ÷ Σ权重 = ("
-                + scored.map { "\(Scoring.fmt2($0.score ?? 0)) × \(Scoring.fmt($0.weight))" }.joined(separator: " + ")
-                + ") ÷ \(Scoring.fmt(sumW)) = \(ind.score.map(Scoring.fmt2) ?? "—")"
+        let formula = ind.formula
         let subs = ind.subScores.map { s in
             ExplainRow(
                 name: s.nameZh, value: s.value.map { $0 + (s.unit.map { " \($0)" } ?? "") } ?? "未填报",

@@ -202,7 +202,6 @@ enum ScoringService {
     static func assignments(_ campaign: Campaign, today now: Day, on db: any Database) async throws -> [UnitAssignment] {
         let cid = try campaign.requireID()
         let calendar = try await CalendarDay.workCalendar(on: db)
-        let today = min(now, campaign.end)
         var schedule: [String: Day] = [:]
         for e in try await ScheduleEntry.query(on: db).filter(\.$campaign.$id == cid).all() {
             if let d = Day(e.day) { schedule["\(e.$region.id)|\(e.indicatorCode)"] = d }
@@ -232,8 +231,9 @@ enum ScoringService {
             let key = "\(a.$region.id)|\(a.indicatorCode)"
             var late = 0
             if let due = schedule[key] {
-                let handedIn = filings[key].flatMap { firstSubmit[$0] }.map { AppClock.chinaDay(of: $0) } ?? today
-                late = try calendar.workdaysLate(due: due, today: handedIn)
+                late = try FilingSchedule.lateWorkdays(
+                    due: due, firstHandedIn: filings[key].flatMap { firstSubmit[$0] }.map { AppClock.chinaDay(of: $0) }, today: now,
+                    campaignEnd: campaign.end, calendar: calendar)
             }
             return UnitAssignment(
                 regionID: a.$region.id.uuidString, indicatorCode: a.indicatorCode, leadUnitID: a.$leadUnit.id?.uuidString,

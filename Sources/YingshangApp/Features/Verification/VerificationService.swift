@@ -306,7 +306,7 @@ enum VerificationService {
 
     /// Confirmed falsification flags per "regionID|indicator", the input of the 数据造假 deduction rule.
     static func confirmedCounts(_ cid: UUID, on db: any Database) async throws -> [String: Int] {
-        let rules = [FlagRule.recordMismatch, .surveyMismatch, .evidenceReuse, .fieldWork].map(\.rawValue)
+        let rules = FlagRule.allCases.filter(\.countsAsFalsification).map(\.rawValue)
         var out: [String: Int] = [:]
         for f in try await VerificationFlag.query(on: db).filter(\.$campaign.$id == cid).filter(\.$status == VerificationFlag.Status.confirmed.rawValue)
             .filter(\.$rule ~~ rules).all()
