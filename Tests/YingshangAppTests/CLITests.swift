@@ -52,9 +52,14 @@ struct CLITests {
     func help() throws {
         let r = try Self.run(["--help"], dataDir: Self.tempDir())
         #expect(r.status == 0)
-        for command in ["serve", "migrate", "demo", "user", "backup"] {
-            #expect(r.stdout.contains(command), "missing \(command)")
-        }
+        // Every subcommand, and no other: a command added without a line here (and in README, ARCHITECTURE) fails.
+        let listed = r.stdout.components(separatedBy: "SUBCOMMANDS:").last?.split(separator: "\n")
+            .filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
+            .compactMap { $0.split(separator: " ").first.map(String.init) }.filter { $0.allSatisfy { $0.isLowercase || $0 == "-" } } ?? []
+        #expect(listed == [
+            "serve", "migrate", "demo", "catalog", "enterprises", "sample", "survey", "user", "audit", "backup", "bench-seed",
+            "score", "report", "bench-integrity",
+        ])
     }
 
     @Test("demo creates the data directory, prints logins, and a second run adds nothing")

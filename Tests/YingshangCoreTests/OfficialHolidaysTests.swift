@@ -34,7 +34,7 @@ struct OfficialHolidaysTests {
         for notice in OfficialHolidays.notices {
             let makeUp = notice.entries.filter { $0.kind == .workday }
             #expect(!makeUp.isEmpty && makeUp.allSatisfy { $0.day.isWeekend }, "\(notice.year)")
-            #expect(notice.entries.allSatisfy { $0.day.year == notice.year })
+            #expect(!notice.entries.isEmpty && notice.entries.allSatisfy { $0.day.year == notice.year })
             #expect(!notice.source.isEmpty)
         }
         #expect(OfficialHolidays.notice(year: 2025)?.source == "国办发明电〔2024〕12号")

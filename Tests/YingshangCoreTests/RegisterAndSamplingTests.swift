@@ -102,7 +102,7 @@ struct SamplingTests {
         let m = try StratifiedSampling.allocate(n: 20, strata: small, method: .proportional, minimum: 5).get()
         #expect(m[0] == 2)
         #expect(m.reduce(0, +) == 20)
-        #expect(m.allSatisfy { $0 >= 2 })
+        #expect(!m.isEmpty && m.allSatisfy { $0 >= 2 })
         #expect(StratifiedSampling.allocate(n: 5, strata: small, method: .proportional, minimum: 5) == .failure(.minimumTooLarge(needed: 12, n: 5)))
         #expect(StratifiedSampling.allocate(n: 1000, strata: small, method: .equal) == .failure(.sampleTooLarge(n: 1000, population: 202)))
     }

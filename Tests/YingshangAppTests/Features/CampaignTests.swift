@@ -60,7 +60,7 @@ struct CampaignTests {
             let matrix = try await app.send(.GET, "/api/v1/campaigns/\(c.id)/assignments", headers: .bearer(token))
             let rows = try matrix.decode([AssignmentDTO].self)
             #expect(rows.count == 16)
-            #expect(rows.allSatisfy { $0.leadUnit == nil })
+            #expect(!rows.isEmpty && rows.allSatisfy { $0.leadUnit == nil })
 
             let refused = try await app.send(.POST, "/api/v1/campaigns/\(c.id)/start", headers: .bearer(token))
             #expect(refused.status == .unprocessableEntity)
@@ -337,8 +337,8 @@ struct CampaignTests {
             #expect(d.lines.count == 16)
             #expect(d.counts.values.reduce(0, +) == 16)
             #expect(!d.overdue.isEmpty)
-            #expect(d.overdue.allSatisfy { $0.workdaysOverdue > 0 && !["submitted", "accepted"].contains($0.status) })
-            #expect(d.dueToday.allSatisfy { $0.due == "2022-10-14" })
+            #expect(!d.overdue.isEmpty && d.overdue.allSatisfy { $0.workdaysOverdue > 0 && !["submitted", "accepted"].contains($0.status) })
+            #expect(!d.dueToday.isEmpty && d.dueToday.allSatisfy { $0.due == "2022-10-14" })
             // Before the first filing day nothing is late.
             let early = try await app.send(.GET, "/api/v1/campaigns/\(id)/dispatch?date=2022-10-07", headers: .bearer(leader))
             #expect(try early.decode(DispatchDTO.self).overdue.isEmpty)
@@ -398,7 +398,7 @@ struct CampaignTests {
             // Filers see only their unit's tasks.
             let list = try await app.send(.GET, "/api/v1/campaigns/\(id)/tasks?per=200", headers: .bearer(taxFiler)).decode(Listing<TaskDTO>.self)
             #expect(!list.items.isEmpty)
-            #expect(list.items.allSatisfy { $0.unitName == "国家税务总局青山县税务局" })
+            #expect(!list.items.isEmpty && list.items.allSatisfy { $0.unitName == "国家税务总局青山县税务局" })
         }
     }
 

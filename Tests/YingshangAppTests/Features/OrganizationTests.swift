@@ -36,7 +36,7 @@ struct OrganizationTests {
             let users = try list.decode(Listing<UserDTO>.self)
             let scjg = try await app.unitID("SCJG")
             #expect(!users.items.isEmpty)
-            #expect(users.items.allSatisfy { $0.unitID == scjg })
+            #expect(!users.items.isEmpty && users.items.allSatisfy { $0.unitID == scjg })
             #expect(users.total == users.items.count)
 
             let taxFiler = try await app.userID("filer_tax")

@@ -117,8 +117,13 @@ struct RectificationLibraryTests {
             let sheet = try #require(try XLSX.read(Data(buffer: xlsx.body)).first)
             #expect(sheet.rows.first?.map(\.string).prefix(3) == ["序号", "指标", "存在问题（查问题）"])
             #expect(sheet.rows.count == 1 + 7)
+            // One generated item's deadline passes: the filter lists it, and only overdue items.
+            let late = try #require(try await Rectification.query(on: app.db).filter(\.$status == "planned").first())
+            late.deadline = "2020-01-31"
+            try await late.save(on: app.db)
             let overdue = try await app.send(.GET, "/api/v1/rectifications?campaign=\(cid)&overdue=1", headers: .bearer(try await app.apiToken("coordinator")))
-            #expect(try overdue.decode([RectificationDTO].self).allSatisfy(\.overdue))
+            let overdueItems = try overdue.decode([RectificationDTO].self)
+            #expect(overdueItems.contains { $0.id == late.id } && overdueItems.allSatisfy(\.overdue))
             #expect(try await AuditEntry.query(on: app.db).filter(\.$entityType == "rectification").count() >= 9)
         }
     }

@@ -131,7 +131,7 @@ struct RegisterSamplingTests {
                 campaignID: cid, data: good, filename: "good.csv", skipInvalid: false, db: app.db, rebuildIndexAbove: 1)
             #expect(!again.stored)
             #expect(again.problems.count == 502)
-            #expect(again.problems.allSatisfy { $0.reason == "已在名单中" })
+            #expect(!again.problems.isEmpty && again.problems.allSatisfy { $0.reason == "已在名单中" })
         }
     }
 
@@ -551,7 +551,7 @@ struct RegisterSamplingTests {
             for (c, cid) in campaigns.enumerated() {
                 let rows = try await Enterprise.register(of: cid, on: app.db).sort(\.$uscc).all()
                 #expect(rows.map(\.name) == ["企业\(c)-0", "企业\(c)-1", "企业\(c)-2"])
-                #expect(rows.allSatisfy { $0.townshipCode == "370799101" && $0.extraJSON.contains("备注") })
+                #expect(!rows.isEmpty && rows.allSatisfy { $0.townshipCode == "370799101" && $0.extraJSON.contains("备注") })
             }
             // Each member still points at the enterprise it pointed at before, in the draw's own campaign.
             let members = try await SampleMember.query(on: app.db).with(\.$enterprise).sort(\.$position).all()
@@ -647,7 +647,7 @@ struct RegisterSamplingTests {
             #expect(sets[0] != sets[2])
             let draw = try #require(try await SampleDraw.query(on: app.db).filter(\.$campaign.$id == cid).sort(\.$createdAt).first())
             #expect(draw.allocation.reduce(0) { $0 + $1.sample } == 40)
-            #expect(draw.allocation.allSatisfy { $0.sample >= 1 })
+            #expect(!draw.allocation.isEmpty && draw.allocation.allSatisfy { $0.sample >= 1 })
 
             let member = try #require(
                 try await SampleMember.query(on: app.db).filter(\.$draw.$id == (try draw.requireID())).filter(\.$role == "sample").first())
@@ -779,7 +779,7 @@ struct SurveyAPITests {
             _ = try await app.send(.POST, "\(path)/surveys", headers: s.headers, form: ["_csrf": s.csrf])
             let tokens = try await SurveyResponse.query(on: app.db).all()
             #expect(tokens.count == 5)
-            #expect(tokens.allSatisfy { $0.token.count >= 22 && $0.expiresAt != nil })
+            #expect(!tokens.isEmpty && tokens.allSatisfy { $0.token.count >= 22 && $0.expiresAt != nil })
 
             struct Body: Encodable, Sendable { let token: String; let answers: [String: String] }
             let answers = ["paying_taxes.satisfaction": "5", "paying_taxes.days": "1"]

@@ -205,11 +205,14 @@ struct ScoringAppTests {
             let late = table.flatMap(\.items).filter { $0.rule == AdjustmentRuleKind.lateFilingPerDay.rawValue }
             #expect(!late.isEmpty)
             // Leads lose 0.5 per working day, cooperators half of what their lead loses.
+            var shared = 0
             for item in late where item.description.contains("牵头") {
                 #expect(item.points < 0 && (item.points * 2).rounded() == item.points * 2)
                 let coops = late.filter { $0.indicatorCode == item.indicatorCode && $0.description.contains("配合") }
                 #expect(coops.allSatisfy { $0.points == item.points / 2 })
+                shared += coops.count
             }
+            #expect(shared > 0, "no late indicator with a cooperating unit: the half share was never checked")
             // The two demo indicators handed in three days late are among them.
             #expect(late.filter { $0.description.contains("牵头") }.count >= 2)
             let scjg = try await app.unitID("SCJG")
