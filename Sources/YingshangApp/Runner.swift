@@ -310,8 +310,12 @@ public enum Runner {
         }
     }
 
-    public static func backup(to path: String) async throws {
-        try await withApp { app in try await AdminTasks.backup(app: app, to: path) }
+    /// The database copy, then (optionally) the evidence files; returns how many evidence files were copied.
+    public static func backup(to path: String, evidence: String?) async throws -> Int {
+        try await withApp { app in
+            try await AdminTasks.backup(app: app, to: path)
+            return try evidence.map { try AdminTasks.backupEvidence(app: app, to: $0) } ?? 0
+        }
     }
 
     /// A one-line description of where data lives, for the CLI's output.

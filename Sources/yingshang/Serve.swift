@@ -44,10 +44,15 @@ extension Yingshang {
             abstract: "Write a consistent copy of the SQLite database (PostgreSQL: use pg_dump).")
 
         @Option(help: "File to write; must not exist yet.") var out: String
+        @Option(help: "Directory to copy the evidence files into (incremental: files already there are skipped).")
+        var evidenceOut: String?
 
         func run() async throws {
-            try await runReportingErrors { try await Runner.backup(to: out) }
-            print("备份完成 / backup written: \(out)")
+            try await runReportingErrors {
+                let n = try await Runner.backup(to: out, evidence: evidenceOut)
+                print("备份完成 / backup written: \(out)")
+                if let evidenceOut { print("印证资料已复制 \(n) 个文件 / evidence files copied: \(n) → \(evidenceOut)") }
+            }
         }
     }
 }

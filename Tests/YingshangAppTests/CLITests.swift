@@ -163,6 +163,42 @@ struct CLITests {
         #expect(again.stderr.contains("已存在"))
     }
 
+    @Test("backup, wipe, restore: the database and the evidence files come back, the audit chain verifies")
+    func backupWipeRestore() throws {
+        let dir = Self.tempDir()
+        let safe = Self.tempDir()
+        defer {
+            try? FileManager.default.removeItem(atPath: dir)
+            try? FileManager.default.removeItem(atPath: safe)
+        }
+        _ = try Self.run(["demo", "--password", "demo12345"], dataDir: dir)
+        // Two evidence files as the store keeps them (by SHA-256), and an upload in progress that must not be copied.
+        let pdf = Data("%PDF-1.4 营商环境 evidence".utf8)
+        let sha = "ab" + String(repeating: "0", count: 62)
+        try FileManager.default.createDirectory(atPath: "\(dir)/evidence/ab", withIntermediateDirectories: true)
+        try pdf.write(to: URL(fileURLWithPath: "\(dir)/evidence/ab/\(sha)"))
+        try FileManager.default.createDirectory(atPath: "\(dir)/evidence/tmp", withIntermediateDirectories: true)
+        try Data("partial".utf8).write(to: URL(fileURLWithPath: "\(dir)/evidence/tmp/upload"))
+        try FileManager.default.createDirectory(atPath: safe, withIntermediateDirectories: true)
+        let r = try Self.run(["backup", "--out", "\(safe)/yingshang.sqlite", "--evidence-out", "\(safe)/evidence"], dataDir: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("evidence files copied: 1"))
+        // A second run copies nothing new (incremental).
+        let again = try Self.run(["backup", "--out", "\(safe)/second.sqlite", "--evidence-out", "\(safe)/evidence"], dataDir: dir)
+        #expect(again.stdout.contains("evidence files copied: 0"))
+
+        // Wipe the data directory, restore as docs/operations.md says (copy back), and check.
+        try FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "\(safe)/yingshang.sqlite", toPath: "\(dir)/yingshang.sqlite")
+        try FileManager.default.copyItem(atPath: "\(safe)/evidence", toPath: "\(dir)/evidence")
+        #expect(FileManager.default.contents(atPath: "\(dir)/evidence/ab/\(sha)") == pdf)
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/evidence/tmp/upload"))
+        let verify = try Self.run(["audit", "verify"], dataDir: dir)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        #expect(try Self.run(["demo", "--password", "demo12345"], dataDir: dir).stdout.contains("新增 0 条记录"))
+    }
+
     @Test("catalog load-national is idempotent; export and import round-trip; a bad file is refused")
     func catalog() throws {
         let dir = Self.tempDir()

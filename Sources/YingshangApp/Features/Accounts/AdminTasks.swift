@@ -57,6 +57,27 @@ public enum AdminTasks {
     }
 
     /// SQLite: a consistent online copy via `VACUUM INTO`. PostgreSQL: pg_dump is the right tool.
+    /// Copies the evidence files (content-addressed, never changed once written) that `target` lacks; returns how many.
+    /// Run after the database copy: a file is stored before any row refers to it, so every file the copied
+    /// database names is already on disk.
+    public static func backupEvidence(app: Application, to target: String) throws -> Int {
+        let fm = FileManager.default
+        let source = app.settings.evidenceDirectory
+        guard let walker = fm.enumerator(atPath: source) else { return 0 }
+        var copied = 0
+        while let relative = walker.nextObject() as? String {
+            let from = (source as NSString).appendingPathComponent(relative)
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: from, isDirectory: &isDir), !isDir.boolValue, !relative.hasPrefix("tmp") else { continue }
+            let to = (target as NSString).appendingPathComponent(relative)
+            if fm.fileExists(atPath: to) { continue }
+            try fm.createDirectory(atPath: (to as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try fm.copyItem(atPath: from, toPath: to)
+            copied += 1
+        }
+        return copied
+    }
+
     public static func backup(app: Application, to path: String) async throws {
         guard case .sqlite = app.settings.database else {
             throw Failure(
