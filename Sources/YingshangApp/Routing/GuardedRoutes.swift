@@ -52,7 +52,10 @@ struct Guarded {
         _ handler: @escaping @Sendable (Request) async throws -> R, maxBody: Int? = nil
     ) -> Route {
         var middleware: [any Middleware] = [RequireAction(action: action, api: api)]
-        if !api && method != .GET { middleware.append(CSRFMiddleware(maxBody: maxBody ?? 1 << 16)) }
+        if !api && method != .GET {
+            middleware.append(CSRFMiddleware(maxBody: maxBody ?? 1 << 16))
+            if Reauthentication.sensitive.contains(action) { middleware.append(ReauthMiddleware(action: action)) }
+        }
         let body: HTTPBodyStreamStrategy = maxBody.map { .collect(maxSize: ByteCount(value: $0)) } ?? .collect
         let route = builder.grouped(middleware).on(method, path, body: body, use: handler)
         route.userInfo[RouteActionKey.key] = action

@@ -268,3 +268,44 @@ struct AuthTests {
         }
     }
 }
+
+@Suite("Re-authentication")
+struct ReauthenticationTests {
+    @Test("account changes ask for the password again after 10 minutes; the form goes through as submitted once it is right", arguments: TestDatabase.available)
+    func sensitiveChange(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            var s = try await app.webSession("admin")
+            let scjg = try await app.unitID("SCJG")
+            let form = ["_csrf": s.csrf, "username": "newfiler", "displayName": "新填报人", "role": "filer", "unitID": scjg.uuidString,
+                        "password": "Abcdefg123", "isActive": "on"]
+            // Signed in just now: no question asked.
+            #expect(try await app.send(.POST, "/users", headers: s.headers, form: form).status == .seeOther)
+            #expect(try await User.query(on: app.db).filter(\.$username == "newfiler").count() == 1)
+
+            // Eleven minutes later (the session's confirmation time moved back), the next account change asks first.
+            let id = try #require(s.sessionID)
+            let record = try #require(try await SessionRecord.query(on: app.db).filter(\.$key == SessionID(string: id)).first())
+            record.data["authAt"] = String(app.clock.now().timeIntervalSince1970 - 11 * 60)
+            try await record.save(on: app.db)
+            var second = form
+            second["username"] = "newfiler2"
+            let asked = try await app.send(.POST, "/users", headers: s.headers, form: second)
+            #expect(asked.status == .unauthorized)
+            #expect(asked.text.contains("再次确认身份") && asked.text.contains("value=\"newfiler2\"") && asked.text.contains("name=\"_reauth_password\""))
+            #expect(try await User.query(on: app.db).filter(\.$username == "newfiler2").count() == 0)
+            s.absorb(asked)
+            // A wrong password changes nothing and is audited.
+            let wrong = try await app.send(.POST, "/users", headers: s.headers, form: second.merging(["_csrf": s.csrf, "_reauth_password": "nope12345"]) { _, b in b })
+            #expect(wrong.status == .unauthorized && wrong.text.contains("密码不正确"))
+            #expect(try await User.query(on: app.db).filter(\.$username == "newfiler2").count() == 0)
+            #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "reauthenticate_failed").count() == 1)
+            // The right one: the change goes through as first submitted.
+            let right = try await app.send(.POST, "/users", headers: s.headers, form: second.merging(["_csrf": s.csrf, "_reauth_password": demoPassword]) { _, b in b })
+            #expect(right.status == .seeOther)
+            #expect(try await User.query(on: app.db).filter(\.$username == "newfiler2").first()?.displayName == "新填报人")
+            #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "reauthenticate").count() == 1)
+            // Non-sensitive posts never ask (a filing save, a question).
+            #expect(!Reauthentication.isRequired(for: .editFilings, authenticatedAt: nil, now: app.clock.now()))
+        }
+    }
+}

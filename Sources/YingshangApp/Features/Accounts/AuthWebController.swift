@@ -64,6 +64,7 @@ struct AuthWebController {
         let now = String(req.clock.now().timeIntervalSince1970)
         req.session.data["startedAt"] = now
         req.session.data["seenAt"] = now
+        req.session.data[ReauthMiddleware.sessionKey] = now
         return req.redirect(to: next)
     }
 

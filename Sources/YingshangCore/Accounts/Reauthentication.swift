@@ -1,0 +1,17 @@
+import Foundation
+
+/// Sensitive changes ask for the password again when the last sign-in or confirmation is older than the window
+/// (等保 2.0 身份鉴别: 重要操作再次鉴别). A session left open on an office computer cannot be used to create an
+/// administrator or reset someone's password.
+public enum Reauthentication {
+    public static let window: TimeInterval = 10 * 60
+
+    /// Account administration: creating, changing, disabling users, roles and password resets.
+    public static let sensitive: Set<Action> = [.manageUsers]
+
+    public static func isRequired(for action: Action, authenticatedAt: Date?, now: Date) -> Bool {
+        guard sensitive.contains(action) else { return false }
+        guard let at = authenticatedAt else { return true }
+        return now.timeIntervalSince(at) > window || at > now
+    }
+}
