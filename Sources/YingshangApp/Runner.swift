@@ -43,7 +43,11 @@ public enum Runner {
                 app.logger.notice("removed \(swept.files) stale register uploads, closed \(swept.jobs) interrupted import jobs")
             }
             let sweeper = RegisterUploads.startJobSweeper(app: app)
-            defer { sweeper.cancel() }
+            let sessions = SessionSweeper.start(app: app)
+            defer {
+                sweeper.cancel()
+                sessions.cancel()
+            }
             try await app.execute()
         }
     }

@@ -1,4 +1,6 @@
+import Fluent
 import Vapor
+import YingshangCore
 
 /// CSRF protection for every web form post. A signed-in user's token lives in the session (synchroniser token);
 /// a visitor without a session (the login page, an enterprise's survey) gets a double-submit cookie instead, so
@@ -102,7 +104,9 @@ struct SparseSessionDriver: SessionDriver {
             // Nothing to remember: an id that names no row (the next request finds none and starts empty again).
             return request.eventLoop.makeSucceededFuture(SessionID(string: [UInt8].random(count: 32).base64URLEncoded))
         }
-        return inner.createSession(data, for: request)
+        var stamped = data
+        if stamped["createdAt"] == nil { stamped["createdAt"] = String(request.clock.now().timeIntervalSince1970) }
+        return inner.createSession(stamped, for: request)
     }
 
     func readSession(_ sessionID: SessionID, for request: Request) -> EventLoopFuture<SessionData?> {
@@ -121,3 +125,39 @@ struct SparseSessionDriver: SessionDriver {
         inner.deleteSession(sessionID, for: request)
     }
 }
+
+/// Deletes stored sessions that can no longer be used (`SessionPolicy.isSweepable`), a page of rows at a time.
+enum SessionSweeper {
+    static func sweep(on db: any Database, policy: SessionPolicy, now: Date) async throws -> Int {
+        var removed = 0
+        var after: UUID?
+        while true {
+            var q = SessionRecord.query(on: db).sort(\.$id).limit(1000)
+            if let after { q = q.filter(\.$id > after) }
+            let page = try await q.all()
+            guard let last = page.last?.id else { break }
+            after = last
+            let dead = page.filter { policy.isSweepable($0.data.snapshot, now: now) }.compactMap(\.id)
+            if !dead.isEmpty {
+                try await SessionRecord.query(on: db).filter(\.$id ~~ dead).delete()
+                removed += dead.count
+            }
+            if page.count < 1000 { break }
+        }
+        return removed
+    }
+
+    static func start(app: Application) -> Task<Void, Never> {
+        let db = app.db
+        let logger = app.logger
+        let policy = app.settings.sessionPolicy
+        let clock = app.clock
+        return Task {
+            while !Task.isCancelled {
+                if let n = try? await sweep(on: db, policy: policy, now: clock.now()), n > 0 { logger.notice("removed \(n) expired sessions") }
+                try? await Task.sleep(nanoseconds: 600_000_000_000)
+            }
+        }
+    }
+}
+

@@ -21,4 +21,13 @@ public struct SessionPolicy: Sendable, Equatable {
     }
 
     public func needsTouch(lastSeen: Date, now: Date) -> Bool { now.timeIntervalSince(lastSeen) >= Self.touchInterval }
+
+    /// Whether a stored session can be deleted: by its sign-in times (startedAt, seenAt) or, for a session that never
+    /// signed in, by when it was made (createdAt), under the same limits. One with no time at all predates the
+    /// timestamps and holds no sign-in; it goes too.
+    public func isSweepable(_ data: [String: String], now: Date) -> Bool {
+        func time(_ key: String) -> Date? { data[key].flatMap(Double.init).map(Date.init(timeIntervalSince1970:)) }
+        guard let started = time("startedAt") ?? time("createdAt") else { return true }
+        return isExpired(startedAt: started, lastSeen: time("seenAt") ?? started, now: now)
+    }
 }

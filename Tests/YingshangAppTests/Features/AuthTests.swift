@@ -309,3 +309,33 @@ struct ReauthenticationTests {
         }
     }
 }
+
+@Suite("Session sweeping")
+struct SessionSweepTests {
+    @Test("expired sessions are deleted, live ones kept; a new session records when it was made", arguments: TestDatabase.available)
+    func sweep(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let live = try await app.webSession("filer")
+            let now = app.clock.now()
+            func stored(_ data: [String: String]) async throws -> UUID {
+                let r = SessionRecord(key: SessionID(string: UUID().uuidString), data: SessionData(initialData: data))
+                try await r.create(on: app.db)
+                return try r.requireID()
+            }
+            let t = { (ago: TimeInterval) in String(now.addingTimeInterval(-ago).timeIntervalSince1970) }
+            let idle = try await stored(["userID": UUID().uuidString, "startedAt": t(3600), "seenAt": t(31 * 60)])
+            let old = try await stored(["userID": UUID().uuidString, "startedAt": t(13 * 3600), "seenAt": t(60)])
+            let visitor = try await stored(["flash": "x", "createdAt": t(2 * 3600)])
+            let legacy = try await stored(["csrf": "abc"])
+            let recent = try await stored(["lang": "en", "createdAt": t(60)])
+            #expect(try await SessionSweeper.sweep(on: app.db, policy: app.settings.sessionPolicy, now: now) == 4)
+            for gone in [idle, old, visitor, legacy] { #expect(try await SessionRecord.find(gone, on: app.db) == nil) }
+            #expect(try await SessionRecord.find(recent, on: app.db) != nil)
+            // The signed-in user's session survives and still works.
+            #expect(try await app.send(.GET, "/", headers: live.headers).status == .ok)
+            let liveID = try #require(live.sessionID)
+            let mine = try #require(try await SessionRecord.query(on: app.db).filter(\.$key == SessionID(string: liveID)).first())
+            #expect(mine.data["createdAt"] != nil)
+        }
+    }
+}
