@@ -169,6 +169,10 @@ struct ScoringAppTests {
             // Report for a chosen county: HTML names it, XLSX is a workbook with the five sheets.
             let page = try await app.send(.GET, "/campaigns/\(cid)/report?region=\(best.id)", headers: s.headers)
             #expect(page.status == .ok && page.text.contains("\(best.name)<br>营商环境评价报告") && page.text.contains("<svg"))
+            // The appendix states the weights and bounds in force, from the national catalog (开办时间: 0.5 to 10
+            // working days, lower is better), and the survey's response.
+            #expect(page.text.contains("<td>开办时间（工作日）</td><td>1</td><td>0.5</td><td>10</td><td>越低越好</td>"))
+            #expect(page.text.contains("企业问卷回收与满意度"))
             let xlsx = try await app.send(.GET, "/campaigns/\(cid)/report.xlsx?region=\(best.id)", headers: s.headers)
             #expect(xlsx.status == .ok)
             let sheets = try XLSX.read(Data(buffer: xlsx.body))

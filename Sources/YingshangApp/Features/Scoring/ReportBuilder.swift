@@ -39,6 +39,26 @@ struct EvaluationReport: Encodable {
         let findingsRaw: String
     }
 
+    /// Appendix: what each score was weighted and bounded by (the frontier and worst values in force for this run).
+    struct WeightRow: Encodable {
+        let indicator: String
+        let indicatorWeight: String
+        let sub: String
+        let weight: String
+        let best: String
+        let worst: String
+        let direction: String
+    }
+
+    /// Appendix: each survey draw's response and its stratified index.
+    struct ResponseRow: Encodable {
+        let draw: String
+        let planned: String
+        let respondents: String
+        let rate: String
+        let index: String
+    }
+
     struct RectRow: Encodable {
         let indicator: String
         let problem: String
@@ -70,6 +90,9 @@ struct EvaluationReport: Encodable {
     let warnings: [String]
     /// Indicators whose 评价发现 the assessor has not written yet (the page warns before printing).
     let missingFindings: [String]
+    let weights: [WeightRow]
+    let responses: [ResponseRow]
+    let minimumRespondents: String
 }
 
 enum ReportBuilder {
@@ -196,7 +219,38 @@ enum ReportBuilder {
             barChart: barChart(result, regionID: r.id), radarChart: radarChart(result, regionID: r.id), gapChart: gapChart(result, regionID: r.id),
             regions: regionRows, indicators: pages, rectifications: rects,
             warnings: result.warnings.filter { $0.hasPrefix(r.name) },
-            missingFindings: pages.filter { $0.findings.isEmpty }.map(\.name))
+            missingFindings: pages.filter { $0.findings.isEmpty }.map(\.name),
+            weights: weightRows(r), responses: try await responseRows(campaign, on: db),
+            minimumRespondents: (try? run.inputs().minimumRespondents).flatMap { $0 }.map { "问卷类二级指标至少 \($0) 家企业回答才计分" } ?? "问卷类二级指标未设最少回答数")
+    }
+
+    static func weightRows(_ r: RegionScore) -> [EvaluationReport.WeightRow] {
+        r.indicators.flatMap { ind in
+            ind.subScores.map { s in
+                EvaluationReport.WeightRow(
+                    indicator: ind.nameZh, indicatorWeight: Scoring.fmt(ind.weight), sub: s.nameZh + (s.unit.map { "（\($0)）" } ?? ""),
+                    weight: Scoring.fmt(s.weight), best: s.best.map(Scoring.fmt) ?? "—", worst: s.worst.map(Scoring.fmt) ?? "—",
+                    direction: {
+                        guard let b = s.best, let w = s.worst else { return "是/否或选项按分值" }
+                        return b < w ? "越低越好" : "越高越好"
+                    }())
+            }
+        }
+    }
+
+    static func responseRows(_ campaign: Campaign, on db: any Database) async throws -> [EvaluationReport.ResponseRow] {
+        let cid = try campaign.requireID()
+        guard let template = try await SurveyService.currentTemplate(campaign, on: db).template else { return [] }
+        let draws = try await SampleDraw.query(on: db).filter(\.$campaign.$id == cid).all()
+        let planned = Dictionary(uniqueKeysWithValues: draws.compactMap { d in d.id.map { ($0, d.allocation.reduce(0) { $0 + $1.sample }) } })
+        return try await SurveyEstimates.byDraw(campaignID: cid, template: template, on: db).enumerated().map { i, e in
+            let n = planned[e.drawID] ?? 0
+            let r = e.result?.respondents ?? 0
+            return EvaluationReport.ResponseRow(
+                draw: "第 \(i + 1) 次抽样（\(e.drawnAt.map { String(DisplayTime.format($0).prefix(10)) } ?? "")）", planned: String(n), respondents: String(r),
+                rate: n > 0 ? String(format: "%.1f%%", Double(r) / Double(n) * 100) : "—",
+                index: e.result.map { res in Scoring.fmt2(res.mean) + (res.halfWidth95.map { "（95% 区间 ±\(Scoring.fmt2($0))）" } ?? "") } ?? "无回答")
+        }
     }
 
     /// All tables of the report as one workbook: regions, indicator scores, sub-indicators, rectification ledger.
