@@ -140,6 +140,8 @@ struct ScoringAppTests {
             let recomputed = try await app.send(.POST, "/campaigns/\(cid)/scores/runs/\(run.id)/recompute", headers: leader.headers, form: ["_csrf": leader.csrf])
             #expect(recomputed.status == .seeOther)
             #expect(try await app.send(.GET, "/campaigns/\(cid)/scores", headers: leader.headers).text.contains("复算一致"))
+            // On a phone the table becomes cards: every score cell is labelled with its region.
+            #expect(try await app.send(.GET, "/campaigns/\(cid)/scores", headers: leader.headers).text.contains("<td data-label=\"\(best.name)\""))
             // The rank table as a workbook: the best region's total and its rank 1, as the API gives them.
             let book = try XLSX.read(Data(buffer: try await app.send(.GET, "/campaigns/\(cid)/scores.xlsx", headers: leader.headers).body))
             let table = try #require(book.first?.rows)

@@ -311,6 +311,14 @@ struct PublicController {
         let policies: [LibraryWebController.PolicyRow]
         let q: String
         let indicators: [SelectOption]
+        /// Who publishes: the deployment's top region (e.g. 青山县), so a citizen knows whose page this is.
+        let publisher: String
+    }
+
+    /// The name of the one top-level region, or empty when there are several (a province-wide deployment).
+    static func publisher(_ db: any Database) async throws -> String {
+        let roots = try await Region.query(on: db).filter(\.$parent.$id == nil).limit(2).all()
+        return roots.count == 1 ? roots[0].name : ""
     }
 
     func register(_ app: any RoutesBuilder) {
@@ -329,7 +337,7 @@ struct PublicController {
             "public/index",
             Body(
                 practices: practices.map(LibraryWebController.practiceRow), policies: policies.map(LibraryWebController.policyRow), q: q,
-                indicators: LibraryWebController.indicatorOptions(indicator)))
+                indicators: LibraryWebController.indicatorOptions(indicator), publisher: try await Self.publisher(req.db)))
     }
 
     static func publishedPolicy(_ req: Request) async throws -> Policy {

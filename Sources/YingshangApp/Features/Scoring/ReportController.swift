@@ -141,7 +141,7 @@ struct ReportController {
         let today = req.clock.today
         let items = try await Rectification.query(on: req.db).filter(\.$campaign.$id == cid).all()
         let open = items.filter { !$0.rectificationStatus.isClosed }
-        let overdue = open.filter { Day($0.deadline).map { today > $0 } ?? false }
+        let overdue = open.filter { $0.isOverdue(today: today) }
         let weakest = report.indicators.filter { $0.scoreValue != nil }.sorted { ($0.scoreValue ?? 0) < ($1.scoreValue ?? 0) }.prefix(3)
             .map { "\($0.name) \($0.score)" }
         return try await req.render(

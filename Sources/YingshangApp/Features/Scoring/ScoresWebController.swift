@@ -59,6 +59,8 @@ struct ScoresWebController {
         let rank: String
         let href: String
         let missing: Bool
+        /// The region's name: the cell's label when the table becomes cards on a phone.
+        let label: String
     }
 
     struct Row: Encodable {
@@ -119,13 +121,13 @@ struct ScoresWebController {
             return Cell(
                 score: ind?.score.map(Scoring.fmt2) ?? "未填报", rank: result.assessedCount > 1 ? ind?.rank.map { "第 \($0) 名" } ?? "" : "",
                 href: "/campaigns/\(cid)/scores/explain?region=\(r.id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&indicator=\(code)",
-                missing: ind?.score == nil)
+                missing: ind?.score == nil, label: r.name)
         }
         let rows = codes.map { code, name in Row(code: code, name: name, cells: result.regions.map { cell($0, code) }) }
         let overall = result.regions.map {
             Cell(
                 score: $0.overall.map(Scoring.fmt2) ?? "未评分", rank: result.assessedCount > 1 ? $0.rank.map { "第 \($0) 名" } ?? "" : "", href: "",
-                missing: $0.overall == nil)
+                missing: $0.overall == nil, label: $0.name)
         }
         let chart = ReportBuilder.barChart(result, regionID: result.assessed.first?.id ?? "")
         return try await req.render(
