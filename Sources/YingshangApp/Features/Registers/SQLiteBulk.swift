@@ -104,6 +104,15 @@ enum SQLiteDirect {
         return Mirror(reflecting: box).children.first(where: { $0.label == "raw" })?.value as? OpaquePointer
     }
 
+    /// `SELECT 41 + 1` through the handle: 42 when the handle is a live sqlite3 connection (pinned by a test).
+    static func selfCheck(handle db: OpaquePointer) -> Int64? {
+        var stmt: OpaquePointer?
+        guard sqlite_nio_sqlite3_prepare_v2(db, "SELECT 41 + 1", -1, &stmt, nil) == SQLITE_OK, let stmt else { return nil }
+        defer { sqlite_nio_sqlite3_finalize(stmt) }
+        guard sqlite_nio_sqlite3_step(stmt) == SQLITE_ROW else { return nil }
+        return sqlite_nio_sqlite3_column_int64(stmt, 0)
+    }
+
     /// The rows of the sampling frame — stratum key and credit code — grouped by stratum while the table is read
     /// once from end to end. SQLite has no hash aggregate: `GROUP BY` sorted 750,000 rows (0.75 s) and reading
     /// through the (campaign, code) index visited the rows in random order (2.5 s on a shuffled register).
