@@ -29,6 +29,8 @@ struct ReviewGapsTests {
             let nonce = try #require(campaignForm.headers.first(name: "Content-Security-Policy")?
                 .components(separatedBy: "'nonce-").last?.components(separatedBy: "'").first)
             #expect(campaignForm.text.contains("<script nonce=\"\(nonce)\">"))
+            // Required fields are marked before submitting.
+            #expect(campaignForm.text.contains("<label class=\"req\">名称") && campaignForm.text.contains("<label class=\"req\">评价年度"))
             // The language switch keeps the filters.
             #expect(page.text.contains("href=\"/units?q=%E5%B1%80&amp;page=1&amp;lang=en\"") || page.text.contains("href=\"/units?q=%E5%B1%80&page=1&lang=en\""))
             // Errors and anonymous pages carry them too.
