@@ -35,6 +35,13 @@ struct Layout: Encodable {
     let flash: Flash?
     let t: [String: String]
     let unreadNotifications: Int
+    /// Where the page sits: 首页 › the section in the sidebar › this page (empty on the home page and section pages).
+    let crumbs: [Crumb]
+}
+
+struct Crumb: Encodable {
+    let label: String
+    let href: String
 }
 
 /// A rendered page: the shared layout plus the page's own data.
@@ -72,7 +79,7 @@ extension Request {
         return Layout(
             lang: lang.rawValue, title: title, user: badge, nav: nav, csrf: CSRF.token(for: self), nonce: cspNonce,
             langHref: Self.switchLanguageHref(path: url.path, query: url.query, to: t["switch_lang_code"] ?? "en"), flash: flash, t: t,
-            unreadNotifications: unread)
+            unreadNotifications: unread, crumbs: Navigation.crumbs(nav: nav, path: path ?? url.path, home: t["home"] ?? "首页"))
     }
 
     /// `?lang=` added to the current address; the other query items (filters, pages, explanations) kept.
@@ -96,6 +103,13 @@ extension Request {
 
 /// Left navigation by role; only the sections the role may open.
 enum Navigation {
+    /// Home › section › (this page): shown on pages below a section, so a deep page (an explanation, a flag, a draw)
+    /// says where it belongs and leads back.
+    static func crumbs(nav: [NavItem], path: String, home: String) -> [Crumb] {
+        guard path != "/", let section = nav.first(where: { $0.active }), let href = section.href, href != "/", href != path else { return [] }
+        return [Crumb(label: home, href: "/"), Crumb(label: section.label, href: href)]
+    }
+
     static func items(for role: Role, current: String, t: [String: String]) -> [NavItem] {
         func link(_ key: String, _ href: String, _ action: Action) -> NavItem? {
             guard Permissions.allows(role, action) else { return nil }

@@ -29,6 +29,9 @@ struct ReviewGapsTests {
             let nonce = try #require(campaignForm.headers.first(name: "Content-Security-Policy")?
                 .components(separatedBy: "'nonce-").last?.components(separatedBy: "'").first)
             #expect(campaignForm.text.contains("<script nonce=\"\(nonce)\">"))
+            // A page below a section says where it belongs and leads back (the home page has no trail).
+            #expect(campaignForm.text.contains("<nav class=\"crumbs\" aria-label=\"breadcrumb\"><a href=\"/\">首页</a> › <a href=\"/campaigns\">"))
+            #expect(!(try await app.send(.GET, "/", headers: s.headers).text.contains("class=\"crumbs\"")))
             // Required fields are marked before submitting.
             #expect(campaignForm.text.contains("<label class=\"req\">名称") && campaignForm.text.contains("<label class=\"req\">评价年度"))
             // The language switch keeps the filters.
