@@ -315,10 +315,13 @@ struct PublicController {
         let publisher: String
     }
 
-    /// The name of the one top-level region, or empty when there are several (a province-wide deployment).
+    /// The region whose departments use the platform (the one most units belong to, e.g. 青山县); empty without units.
+    /// Benchmark and neighbouring regions loaded for comparison have no units.
     static func publisher(_ db: any Database) async throws -> String {
-        let roots = try await Region.query(on: db).filter(\.$parent.$id == nil).limit(2).all()
-        return roots.count == 1 ? roots[0].name : ""
+        var counts: [UUID: Int] = [:]
+        for u in try await Unit.query(on: db).all() { if let r = u.$region.id { counts[r, default: 0] += 1 } }
+        guard let top = counts.max(by: { ($0.value, $1.key.uuidString) < ($1.value, $0.key.uuidString) })?.key else { return "" }
+        return try await Region.find(top, on: db)?.name ?? ""
     }
 
     func register(_ app: any RoutesBuilder) {
