@@ -144,3 +144,19 @@ struct AnswerAndEvidenceTests {
         #expect(EvidenceCheck.checkContent(head: [], ext: "pdf") == .failure(.empty))
     }
 }
+
+@Suite("Filed numbers")
+struct FiledNumberTests {
+    @Test("one parser: spaces and line breaks ignored, full-width digits read, NaN and infinity refused")
+    func parse() {
+        #expect(FiledNumber.parse(" 3\n") == 3)
+        #expect(FiledNumber.parse("１２．５") == 12.5)
+        #expect(FiledNumber.parse("-0.5") == -0.5)
+        for bad in ["", "  ", "三", "1e400", "nan", "NaN", "inf", "12 个", "1,000"] { #expect(FiledNumber.parse(bad) == nil, "\(bad)") }
+        // A value accepted when saved is the value scored, also when typed with a Chinese input method.
+        let ind = NationalCatalog.indicators[0]
+        #expect(AnswerValidation.draftProblems(["q3": "１．５"], indicator: ind).isEmpty)
+        let scored = Scoring.scoreSub(SubIndicatorInput(code: "time", nameZh: "时间", kind: .number, best: 0.5, worst: 10, value: "１．５", source: .filing))
+        #expect(scored.status == .scored && scored.numericValue == 1.5)
+    }
+}

@@ -13,7 +13,7 @@ public enum AnswerValidation {
         guard let sub else { return shapeProblem(value, item: item) }
         switch sub.kind {
         case .number:
-            guard let d = Double(value), d.isFinite else { return "应填写数字\(sub.unit.map { "（单位：\($0)）" } ?? "")" }
+            guard let d = FiledNumber.parse(value) else { return "应填写数字\(sub.unit.map { "（单位：\($0)）" } ?? "")" }
             if d < 0 { return "不能为负数" }
             if sub.unit == "%" && d > 100 { return "百分比不能超过 100" }
             // Beyond ten times the worst value is almost certainly a unit mistake (e.g. 元 for 万元, days for hours).
@@ -46,7 +46,7 @@ public enum AnswerValidation {
         case .text:
             return nil
         case .number:
-            guard let d = Double(value), d.isFinite else { return "应填写数字\(item.unit.map { "（单位：\($0)）" } ?? "")" }
+            guard let d = FiledNumber.parse(value) else { return "应填写数字\(item.unit.map { "（单位：\($0)）" } ?? "")" }
             return d < 0 ? "不能为负数" : nil
         case .list:
             let n = lines(value).count

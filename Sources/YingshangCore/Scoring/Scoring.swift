@@ -338,7 +338,7 @@ public enum Scoring {
         guard !raw.isEmpty else { return out }
         switch s.kind {
         case .number:
-            guard let y = Double(raw), y.isFinite else {
+            guard let y = FiledNumber.parse(raw) else {
                 out.status = .invalid
                 out.explanation = "“\(raw)”不是数字"
                 return out

@@ -121,7 +121,7 @@ public struct SurveyTemplate: Codable, Equatable, Sendable {
             }
             switch item.kind {
             case .number:
-                guard let d = Double(v), d.isFinite, d >= 0, d < 1e9 else {
+                guard let d = FiledNumber.parse(v), d >= 0, d < 1e9 else {
                     problems.append(.init(field: code, message: "“\(item.text)”应填写不小于 0 的数字"))
                     continue
                 }
@@ -181,7 +181,7 @@ public enum SurveyResults {
             let used = values("used")
             return IndicatorResult(
                 indicatorCode: code, satisfaction: SatisfactionIndex.indicator(sat),
-                medianDays: median(values("days").compactMap(Double.init)), medianSteps: median(values("steps").compactMap(Double.init)),
+                medianDays: median(values("days").compactMap(FiledNumber.parse)), medianSteps: median(values("steps").compactMap(FiledNumber.parse)),
                 extraDocsShare: extra.isEmpty ? nil : Double(extra.filter { $0 == "是" }.count) / Double(extra.count),
                 respondents: respondents,
                 usedShare: used.isEmpty ? nil : Double(used.filter { $0 == "是" }.count) / Double(used.count))

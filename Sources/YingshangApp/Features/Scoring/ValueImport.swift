@@ -25,7 +25,7 @@ enum ValueImport {
     static func problem(_ value: String, _ sub: SubIndicatorSpec) -> String? {
         switch sub.kind {
         case .number:
-            guard let d = Double(value), d.isFinite, d >= 0 else { return "“\(value)”应为非负数字" }
+            guard let d = FiledNumber.parse(value), d >= 0 else { return "“\(value)”应为非负数字" }
             return nil
         case .yesNo: return ["是", "否"].contains(value) ? nil : "“\(value)”应为“是”或“否”"
         case .choice: return sub.options.contains { $0.label == value } ? nil : "“\(value)”不是本题选项"

@@ -91,7 +91,7 @@ enum VerificationService {
 
     static func filedNumber(_ answers: [String: String], spec: IndicatorSpec, sub: String) -> Double? {
         guard let item = spec.questionnaire.first(where: { $0.subIndicatorCode == sub }) else { return nil }
-        return answers[item.code].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        return answers[item.code].flatMap(FiledNumber.parse)
     }
 
     /// Runs every check for the region and stores new flags (a flag already raised, by its key, is kept as it is).
