@@ -27,6 +27,14 @@
     setTimeout(function () { delete el.dataset.started; note.remove(); }, 12000);
   });
 
+  // <button data-fill="id" data-value="…">: puts a suggested value into a field (e.g. S_h from a previous draw).
+  document.addEventListener("click", function (ev) {
+    var el = ev.target && ev.target.closest ? ev.target.closest("[data-fill]") : null;
+    if (!el) return;
+    var field = document.getElementById(el.dataset.fill);
+    if (field) { field.value = el.dataset.value || ""; field.dispatchEvent(new Event("input", { bubbles: true })); field.focus(); }
+  });
+
   // <select data-navigate="/path?x=">: opens the path with the chosen value appended.
   document.addEventListener("change", function (ev) {
     var el = ev.target;

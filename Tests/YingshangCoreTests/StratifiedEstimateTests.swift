@@ -64,3 +64,14 @@ struct StratifiedEstimateTests {
         #expect(abs(StudentT.quantile(0.975, degreesOfFreedom: df) - expected) < 1e-8)
     }
 }
+
+@Suite("Standard deviation for Neyman S_h")
+struct SampleStandardDeviationTests {
+    /// R: sd(c(100, 50, 75, 25)) = 32.27486; sd(c(100, 0)) = 70.71068.
+    @Test("the sample standard deviation equals R's sd()")
+    func sd() throws {
+        #expect(abs(try #require(StratifiedEstimate.sampleStandardDeviation([100, 50, 75, 25])) - 32.27486) < 1e-5)
+        #expect(abs(try #require(StratifiedEstimate.sampleStandardDeviation([100, 0])) - 70.71068) < 1e-5)
+        #expect(StratifiedEstimate.sampleStandardDeviation([42]) == nil)
+    }
+}

@@ -54,6 +54,14 @@ public enum StratifiedEstimate {
         public let singleRespondentStrata: [String]
     }
 
+    /// The sample standard deviation (n − 1 in the denominator, as R's `sd`); nil below two values. A previous
+    /// draw's per-stratum figure is the S_h a Neyman allocation asks for.
+    public static func sampleStandardDeviation(_ xs: [Double]) -> Double? {
+        guard xs.count >= 2 else { return nil }
+        let mean = xs.reduce(0, +) / Double(xs.count)
+        return (xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(xs.count - 1)).squareRoot()
+    }
+
     public static func estimate(_ strata: [Stratum]) -> Result? {
         let answered = strata.filter { !$0.values.isEmpty && $0.population > 0 }
         guard !answered.isEmpty else { return nil }

@@ -767,6 +767,36 @@ struct SurveyFlowTests {
 
 @Suite("Survey responses API")
 struct SurveyAPITests {
+    @Test("Neyman S_h offered from the previous draw's survey: the standard deviation of each stratum's satisfaction", arguments: TestDatabase.available)
+    func neymanFromPreviousDraw(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let cid = try await CampaignTests.demoCampaign(app).requireID()
+            let s = try await app.webSession("assessor")
+            #expect(!(try await app.send(.GET, "/campaigns/\(cid)/samples", headers: s.headers).text.contains("填入各层标准差")))
+            let form = ["_csrf": s.csrf, "size": "30", "seed": "5", "strata[]": "township", "allocation": "proportional", "statuses[]": "在业"]
+            let drawPath = try #require(try await app.send(.POST, "/campaigns/\(cid)/samples", headers: s.headers, form: form).headers.first(name: .location))
+            _ = try await app.send(.POST, "\(drawPath)/surveys", headers: s.headers, form: ["_csrf": s.csrf])
+            // In every stratum with two sampled enterprises, one answers 5 (index 100) and one 1 (index 0): R's
+            // sd(c(100, 0)) = 70.71068. Strata with one answer give no S_h.
+            var byStratum: [String: [SurveyResponse]] = [:]
+            let members = try await SampleMember.query(on: app.db).all()
+            for r in try await SurveyResponse.query(on: app.db).all() {
+                if let m = members.first(where: { $0.$enterprise.id == r.$enterprise.id }) { byStratum[m.stratum, default: []].append(r) }
+            }
+            let pairs = byStratum.filter { $0.value.count >= 2 }
+            #expect(!pairs.isEmpty)
+            for (_, rs) in pairs {
+                for (r, answer) in zip(rs.prefix(2), ["5", "1"]) {
+                    _ = try await SurveyService.submit(token: r.token, answers: ["starting_business.satisfaction": answer], final: true, now: app.clock.now(), on: app.db)
+                }
+            }
+            let page = try await app.send(.GET, "/campaigns/\(cid)/samples", headers: s.headers).text
+            #expect(page.contains("填入各层标准差"))
+            let names = Dictionary(try await Region.query(on: app.db).all().map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
+            for key in pairs.keys { #expect(page.contains("\(names[key] ?? key)=70.71"), "\(key)") }
+        }
+    }
+
     @Test("201 once committed, 200 for the same answers again, 409 for different ones, 410 expired, 404 unknown", arguments: TestDatabase.available)
     func api(db: TestDatabase) async throws {
         try await withApp(db) { app in

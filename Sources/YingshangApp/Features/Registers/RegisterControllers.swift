@@ -332,7 +332,7 @@ struct RegisterWebController {
             var sds: [String: Double] = [:]
             for (i, line) in (sd ?? "").split(whereSeparator: \.isNewline).enumerated() {
                 let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                if parts.count == 2, let v = Double(parts[1]) { sds[parts[0]] = v } else if !line.trimmingCharacters(in: .whitespaces).isEmpty {
+                if parts.count == 2, let v = FiledNumber.parse(parts[1]) { sds[parts[0]] = v } else if !line.trimmingCharacters(in: .whitespaces).isEmpty {
                     errors["sd"] = "第 \(i + 1) 行应为“层=标准差”，如“城关街道=12.5”"
                 }
             }
@@ -402,6 +402,9 @@ struct RegisterWebController {
         let seedSuggestion: UInt64
         let statuses: [String]
         let view: FormView
+        /// S_h from the latest draw with survey answers, as lines the S_h field takes ("城关街道=21.65"), and whence.
+        let sdSuggestion: String
+        let sdSource: String
     }
 
     private func samplesPage(
@@ -409,6 +412,18 @@ struct RegisterWebController {
     ) async throws -> View {
         let c = try await CampaignService.find(req)
         let draws = try await SampleDraw.query(on: req.db).filter(\.$campaign.$id == (try c.requireID())).sort(\.$createdAt, .descending).all()
+        var sdSuggestion = "", sdSource = ""
+        if let template = try await SurveyService.currentTemplate(c, on: req.db).template,
+            let previous = try await SurveyEstimates.previousStandardDeviations(campaignID: try c.requireID(), template: template, on: req.db)
+        {
+            let names = Dictionary(
+                try await Region.query(on: req.db).filter(\.$level == RegionLevel.township.rawValue).all().map { ($0.code, $0.name) },
+                uniquingKeysWith: { a, _ in a })
+            sdSuggestion = previous.sd.sorted { $0.key < $1.key }.map { "\(Self.label($0.key, names))=\(String(format: "%.2f", $0.value))" }
+                .joined(separator: "\n")
+            sdSource = "\(DisplayTime.format(previous.draw.createdAt).prefix(10)) 抽样的问卷结果（分层：\(previous.draw.parameters?.strata.joined(separator: "×") ?? "")；"
+                + "各层满意度指数的标准差，回答不足 2 家的层未列出）"
+        }
         return try await req.render(
             "registers/samples", title: "抽样",
             SamplesBody(
@@ -420,8 +435,9 @@ struct RegisterWebController {
                         summary: p.map { "分层：\($0.strata.joined(separator: "×"))；\($0.allocation.chineseName)；种子 \($0.seed)" } ?? "")
                 },
                 canDraw: Permissions.allows(try req.currentRole(), .drawSamples), preview: preview, form: form, errors: errors,
-                seedSuggestion: UInt64(Date().timeIntervalSince1970), statuses: EnterpriseRegister.statuses,
-                view: FormView(typed, seedSuggestion: UInt64(Date().timeIntervalSince1970), statuses: EnterpriseRegister.statuses)))
+                seedSuggestion: UInt64(req.clock.now().timeIntervalSince1970), statuses: EnterpriseRegister.statuses,
+                view: FormView(typed, seedSuggestion: UInt64(req.clock.now().timeIntervalSince1970), statuses: EnterpriseRegister.statuses),
+                sdSuggestion: sdSuggestion, sdSource: sdSource))
     }
 
     /// Stratum keys hold township codes; people read names.

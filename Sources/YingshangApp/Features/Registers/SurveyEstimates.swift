@@ -16,21 +16,40 @@ enum SurveyEstimates {
         var out: [DrawEstimate] = []
         for draw in try await SampleDraw.query(on: db).filter(\.$campaign.$id == campaignID).sort(\.$createdAt).all() {
             let did = try draw.requireID()
-            var stratumOf: [Int: String] = [:]
-            for m in try await SampleMember.query(on: db).filter(\.$draw.$id == did).all() { stratumOf[m.$enterprise.id] = m.stratum }
-            var values: [String: [Double]] = [:]
-            let submitted = try await SurveyResponse.query(on: db).filter(\.$draw.$id == did).filter(\.$status == "submitted").all()
-            for r in submitted {
-                guard let stratum = stratumOf[r.$enterprise.id],
-                    let index = SatisfactionIndex.enterprise(likert.compactMap { r.answers[$0].flatMap(Int.init) })
-                else { continue }
-                values[stratum, default: []].append(index)
-            }
+            let values = try await indexValues(draw: draw, likert: likert, on: db)
             let strata = draw.allocation.map {
                 StratifiedEstimate.Stratum(key: $0.stratum, population: $0.population, planned: $0.sample, values: values[$0.stratum] ?? [])
             }
             out.append(DrawEstimate(drawID: did, drawnAt: draw.createdAt, result: StratifiedEstimate.estimate(strata)))
         }
         return out
+    }
+
+    /// Each respondent's satisfaction index (0–100) of a draw, by the stratum it was drawn from.
+    static func indexValues(draw: SampleDraw, likert: [String], on db: any Database) async throws -> [String: [Double]] {
+        let did = try draw.requireID()
+        var stratumOf: [Int: String] = [:]
+        for m in try await SampleMember.query(on: db).filter(\.$draw.$id == did).all() { stratumOf[m.$enterprise.id] = m.stratum }
+        var values: [String: [Double]] = [:]
+        for r in try await SurveyResponse.query(on: db).filter(\.$draw.$id == did).filter(\.$status == "submitted").all() {
+            guard let stratum = stratumOf[r.$enterprise.id],
+                let index = SatisfactionIndex.enterprise(likert.compactMap { r.answers[$0].flatMap(Int.init) })
+            else { continue }
+            values[stratum, default: []].append(index)
+        }
+        return values
+    }
+
+    /// S_h for a Neyman allocation from the latest draw with answers: the standard deviation of the satisfaction index
+    /// in each stratum with at least two respondents, by stratum key, and which draw it came from.
+    static func previousStandardDeviations(
+        campaignID: UUID, template: SurveyTemplate, on db: any Database
+    ) async throws -> (draw: SampleDraw, sd: [String: Double])? {
+        let likert = template.items.filter { $0.kind == .likert }.map(\.code)
+        for draw in try await SampleDraw.query(on: db).filter(\.$campaign.$id == campaignID).sort(\.$createdAt, .descending).all() {
+            let sd = try await indexValues(draw: draw, likert: likert, on: db).compactMapValues(StratifiedEstimate.sampleStandardDeviation)
+            if !sd.isEmpty { return (draw, sd) }
+        }
+        return nil
     }
 }
