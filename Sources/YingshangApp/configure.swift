@@ -66,6 +66,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
     app.middleware.use(SessionsMiddleware(session: SparseSessionDriver(inner: app.sessions.driver), configuration: app.sessions.configuration))
     app.middleware.use(CSRFCookieMiddleware())
+    app.storage[PublicController.PublisherCache.Key.self] = PublicController.PublisherCache()
 
     Migrations.register(on: app)
     try routes(app)

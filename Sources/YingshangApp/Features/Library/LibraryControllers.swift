@@ -317,7 +317,24 @@ struct PublicController {
 
     /// The region whose departments use the platform (the one most units belong to, e.g. 青山县); empty without units.
     /// Benchmark and neighbouring regions loaded for comparison have no units.
-    static func publisher(_ db: any Database) async throws -> String {
+    static func publisher(_ req: Request) async throws -> String {
+        let cache = req.application.storage[PublisherCache.Key.self]
+        if let cached = await cache?.get(now: req.clock.now()) { return cached }
+        let name = try await computePublisher(req.db)
+        await cache?.put(name, now: req.clock.now())
+        return name
+    }
+
+    /// The public page is the busiest anonymous page; the publisher changes only when units move, so a minute's
+    /// cache per application (set up in `configure`).
+    actor PublisherCache {
+        struct Key: StorageKey { typealias Value = PublisherCache }
+        private var value: (name: String, at: Date)?
+        func get(now: Date) -> String? { value.flatMap { now.timeIntervalSince($0.at) < 60 ? $0.name : nil } }
+        func put(_ name: String, now: Date) { value = (name, now) }
+    }
+
+    static func computePublisher(_ db: any Database) async throws -> String {
         var counts: [UUID: Int] = [:]
         for u in try await Unit.query(on: db).all() { if let r = u.$region.id { counts[r, default: 0] += 1 } }
         guard let top = counts.max(by: { ($0.value, $1.key.uuidString) < ($1.value, $0.key.uuidString) })?.key else { return "" }
@@ -340,7 +357,7 @@ struct PublicController {
             "public/index",
             Body(
                 practices: practices.map(LibraryWebController.practiceRow), policies: policies.map(LibraryWebController.policyRow), q: q,
-                indicators: LibraryWebController.indicatorOptions(indicator), publisher: try await Self.publisher(req.db)))
+                indicators: LibraryWebController.indicatorOptions(indicator), publisher: try await Self.publisher(req)))
     }
 
     static func publishedPolicy(_ req: Request) async throws -> Policy {
