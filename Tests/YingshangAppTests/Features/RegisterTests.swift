@@ -744,7 +744,12 @@ struct SurveyFlowTests {
             #expect(try await SurveyLinkList.write(draw: draw, to: cliList, base: "http://x", on: app.db) == 10)
             let cliHeader = try String(contentsOf: cliList, encoding: .utf8).split(whereSeparator: \.isNewline).first.map(String.init)
             #expect(cliHeader.map { String($0.drop { $0 == "\u{FEFF}" }) } == header)
-            // The letters carry a QR code of each link.
+            // The letters carry a QR code of each link; only those who may print them are offered the link.
+            #expect(try await app.send(.GET, drawPath, headers: s.headers).text.contains("\(drawPath)/letters"))
+            let coordinator = try await app.webSession("coordinator")
+            #expect(try await app.send(.GET, drawPath, headers: coordinator.headers).status == .ok)
+            #expect(!(try await app.send(.GET, drawPath, headers: coordinator.headers).text.contains("/letters")))
+            #expect(try await app.send(.GET, "\(drawPath)/letters", headers: coordinator.headers).status == .forbidden)
             let letters = try await app.send(.GET, "\(drawPath)/letters", headers: s.headers)
             #expect(letters.text.contains("<svg") && letters.text.contains("aria-label=\"问卷二维码\""))
 
