@@ -279,6 +279,26 @@ struct FilingTests {
     }
 }
 
+extension FilingTests {
+    @Test("an 8,000-character answer: the limit is stated before submitting, the error names the item beside it, the text is kept, nothing saved", arguments: TestDatabase.available)
+    func longAnswer(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let (filing, _, _) = try await Self.open(app)
+            let s = try await app.webSession("filer")
+            let page = try await app.send(.GET, "/filings/\(filing.id)", headers: s.headers)
+            #expect(page.text.contains("maxlength=\"\(AnswerValidation.maxTextLength)\"") && page.text.contains("不超过 5000 字"))
+            let long = String(repeating: "营商环境", count: 2000)  // 8,000 characters, 24 KB
+            let res = try await app.send(
+                .POST, "/filings/\(filing.id)", headers: s.headers,
+                form: ["_csrf": s.csrf, "version": "\(filing.version)", "answers[q6]": long, "answers[q1]": "3"])
+            #expect(res.status == .unprocessableEntity)
+            #expect(res.text.contains("第 q6 题：不超过 5000 个字"))
+            #expect(res.text.contains(">\(long)</textarea>"))
+            #expect(try await Filing.find(filing.id, on: app.db)?.answers["q6"] == nil)
+        }
+    }
+}
+
 @Suite("Filing bulk export and import")
 struct FilingBulkTests {
     func importFile(_ app: Application, _ s: WebSession, campaign: UUID, _ data: Data) async throws -> TestingHTTPResponse {

@@ -204,6 +204,8 @@ struct FilingsWebController {
         let errors: [String]
         let conflict: Bool
         let limitMB: Int
+        /// The longest answer accepted (`AnswerValidation.maxTextLength`), stated beside each text box.
+        let maxText: Int = AnswerValidation.maxTextLength
         let versions: [Int]
         let cooperation: [CooperationView]
         let myContribution: MyContribution?
