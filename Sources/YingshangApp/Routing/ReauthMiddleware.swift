@@ -28,7 +28,14 @@ struct ReauthMiddleware: AsyncMiddleware {
         var error = ""
         if let password = fields.first(where: { $0.name == Self.passwordField })?.value {
             let user = try req.currentUser()
-            if try await req.password.async.verify(PasswordPolicy.normalized(password), created: user.passwordHash) {
+            // The login's own check: failures count toward the same lockout, so a left-open session cannot be used
+            // to guess the password here either.
+            let outcome = try await LoginService.login(username: user.username, password: password, req: req, now: now)
+            if case .locked = outcome {
+                req.session.destroy()
+                return req.redirect(to: "/login")
+            }
+            if case .success = outcome {
                 req.session.data[Self.sessionKey] = String(now.timeIntervalSince1970)
                 try await AuditLog.record(
                     on: req.db, req: req, actor: user, action: "reauthenticate", entityType: "user", entityID: user.id,

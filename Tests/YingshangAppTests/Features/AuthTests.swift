@@ -304,6 +304,20 @@ struct ReauthenticationTests {
             #expect(right.status == .seeOther)
             #expect(try await User.query(on: app.db).filter(\.$username == "newfiler2").first()?.displayName == "新填报人")
             #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "reauthenticate").count() == 1)
+            // Guessing here counts toward the login lockout: the fifth wrong password locks the account and ends the session.
+            let again = try #require(try await SessionRecord.query(on: app.db).filter(\.$key == SessionID(string: id)).first())
+            again.data["authAt"] = String(app.clock.now().timeIntervalSince1970 - 11 * 60)
+            try await again.save(on: app.db)
+            var third = second
+            third["username"] = "newfiler3"
+            var last = wrong
+            for _ in 1...LoginLockout.maxFailures {
+                last = try await app.send(.POST, "/users", headers: s.headers, form: third.merging(["_csrf": s.csrf, "_reauth_password": "nope12345"]) { _, b in b })
+            }
+            #expect(last.status == .seeOther && last.headers.first(name: .location) == "/login")
+            #expect(try await User.query(on: app.db).filter(\.$username == "admin").first()?.lockedUntil != nil)
+            #expect(try await User.query(on: app.db).filter(\.$username == "newfiler3").count() == 0)
+            #expect(try await app.send(.GET, "/", headers: s.headers).status == .seeOther)
             // Non-sensitive posts never ask (a filing save, a question).
             #expect(!Reauthentication.isRequired(for: .editFilings, authenticatedAt: nil, now: app.clock.now()))
         }

@@ -3,11 +3,14 @@ import YingshangCore
 /// The fictional demo county (青山县, code 370799 is not a real county): townships, units and one user per role.
 enum DemoCounty {
     /// A demo answer to a questionnaire item that feeds no sub-indicator, in the shape the item asks for.
-    static func freeAnswer(_ item: QuestionnaireItem) -> String {
+    /// A list of steps has as many lines as the number of steps answered (`steps`), as the question asks.
+    static func freeAnswer(_ item: QuestionnaireItem, steps: String? = nil) -> String {
         switch item.shape ?? .text {
         case .text: return "已落实，详见所附政策文件。"
         case .number: return item.unit == "元" ? "0" : "5"
-        case .list: return "申请受理\n审核办结"
+        case .list:
+            let n = steps.flatMap(FiledNumber.parse).map { max(1, min(20, Int($0.rounded()))) } ?? 2
+            return (1...n).map { "第 \($0) 个环节" }.joined(separator: "\n")
         case .documents: return "关于进一步优化营商环境的实施意见 县政发〔2022〕12号\n工程建设项目审批制度改革实施方案 县政办发〔2022〕7号"
         }
     }

@@ -110,7 +110,7 @@ enum DemoScoring {
                 var answers: [String: String] = [:]
                 for item in spec.questionnaire {
                     let sub = item.subIndicatorCode.flatMap { code in spec.subIndicators.first { $0.code == code } }
-                    answers[item.code] = sub.map { value($0, quality: quality, rng: &rng) } ?? DemoCounty.freeAnswer(item)
+                    answers[item.code] = sub.map { value($0, quality: quality, rng: &rng) } ?? DemoCounty.freeAnswer(item, steps: answers["q1"])
                 }
                 let f = Filing(campaignID: cid, regionID: a.$region.id, indicatorCode: a.indicatorCode, leadUnitID: lead, by: "filer")
                 f.state = FilingState.accepted.rawValue
