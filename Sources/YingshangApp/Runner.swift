@@ -163,7 +163,7 @@ public enum Runner {
     /// Draws a stratified sample and returns the allocation table lines and the draw id.
     public static func drawSample(
         campaign: String, size: Int, strata: [String], seed: UInt64, allocation: String, minPerStratum: Int, reserveRatio: Double,
-        sdFile: String? = nil
+        sdFile: String? = nil, sdColumn: String? = nil
     ) async throws -> (id: String, table: [String]) {
         try await withApp { app in
             let id = try await findCampaign(campaign, on: app.db).requireID()
@@ -187,16 +187,29 @@ public enum Runner {
                 if !problems.isEmpty { throw AdminTasks.Failure(description: problems.joined(separator: "\n")) }
                 sd = try await RegisterWebController.resolveStratumNames(sd, on: app.db)
             }
-            let p = DrawParameters(
+            var p = DrawParameters(
                 size: size, strata: strata, allocation: method, minPerStratum: minPerStratum, reserveRatio: reserveRatio, seed: seed,
                 statuses: EnterpriseRegister.defaultSamplingStatuses, foundedBefore: nil, excludeDrawn: false, sd: sd)
+            var notes: [String] = []
+            if let sdColumn {
+                // A register column as proxy; S_h given in the file win over it.
+                let proxy = try await SampleService.proxyDeviations(id, p, column: sdColumn, on: app.db)
+                let keys = try await SampleService.frame(id, p, on: app.db).keys.sorted()
+                guard let fromColumn = proxy.standardDeviations(for: keys) else {
+                    throw AdminTasks.Failure(description: "名单“\(sdColumn)”列的数值不足以计算标准差（至少需要 2 个不同的数值）")
+                }
+                p.sd = fromColumn.merging(sd) { _, typed in typed }
+                let missing = proxy.missing(from: keys)
+                notes.append("标准差取自名单“\(sdColumn)”列（\(proxy.overall.count) 个数值）" + (missing.isEmpty ? "" : "，\(missing.count) 层用全部企业的标准差")
+                    + (proxy.notNumbers == 0 ? "" : "，\(proxy.notNumbers) 个非数字单元格未计入"))
+            }
             let errors = SampleService.validate(p)
             if !errors.isEmpty { throw AdminTasks.Failure(description: errors.values.sorted().joined(separator: "\n")) }
             do {
                 let started = Date()
                 let d = try await SampleService.draw(id, p, by: "system", req: nil, on: app.db)
                 let elapsed = Date().timeIntervalSince(started)
-                let lines = ["层\tN_h\tn_h\t备选"] + d.allocation.map { "\($0.stratum)\t\($0.population)\t\($0.sample)\t\($0.reserve)" }
+                let lines = notes + ["层\tN_h\tn_h\t备选"] + d.allocation.map { "\($0.stratum)\t\($0.population)\t\($0.sample)\t\($0.reserve)" }
                     + [String(format: "抽样用时 %.2f 秒（框 %d 家）", elapsed, d.allocation.reduce(0) { $0 + $1.population })]
                 return (try d.requireID().uuidString, lines)
             } catch let e as AppError {

@@ -63,10 +63,12 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.middleware.use(SecurityHeadersMiddleware(hsts: config.secureCookies))
     app.middleware.use(RequestMetricsMiddleware())
     app.middleware.use(AppErrorMiddleware(environment: app.environment))
+    app.middleware.use(AnnouncedBodyLimitMiddleware())
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
     app.middleware.use(SessionsMiddleware(session: SparseSessionDriver(inner: app.sessions.driver), configuration: app.sessions.configuration))
     app.middleware.use(CSRFCookieMiddleware())
     app.storage[PublicController.PublisherCache.Key.self] = PublicController.PublisherCache()
+    app.storage[SecurityPolicyService.Cache.Key.self] = SecurityPolicyService.Cache()
 
     Migrations.register(on: app)
     try routes(app)
@@ -111,6 +113,7 @@ enum Migrations {
             AddImportJobLease(),
             AddAuditChain(),
             AddRectificationDeadlineRequest(),
+            CreateSecurityPolicy(),
         ]
     }
 

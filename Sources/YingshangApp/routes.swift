@@ -11,6 +11,7 @@ func routes(_ app: Application) throws {
     RegionsWebController().register(webGuarded)
     UnitsWebController().register(webGuarded)
     UsersWebController().register(webGuarded)
+    SecurityPolicyWebController().register(webGuarded)
     AuditWebController().register(webGuarded)
     CatalogWebController().register(webGuarded)
     CampaignsWebController().register(webGuarded)

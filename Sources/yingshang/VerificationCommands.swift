@@ -79,6 +79,8 @@ extension Yingshang.Sample {
         @Option(help: "Reserve list size as a share of each stratum's sample, e.g. 0.2.") var reserveRatio = 0.0
         @Option(help: "Neyman: a CSV of 层,标准差 (S_h) per stratum; names as the allocation table shows them (城关街道 × C × 中型).")
         var sd: String?
+        @Option(help: "Neyman: take S_h per stratum from this numeric register column (e.g. 从业人员); --sd entries win.")
+        var sdColumn: String?
 
         func validate() throws {
             guard size > 0 else { throw ValidationError("--size must be a positive integer") }
@@ -88,7 +90,7 @@ extension Yingshang.Sample {
             try await runReportingErrors {
                 let result = try await Runner.drawSample(
                     campaign: campaign, size: size, strata: strata.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) },
-                    seed: seed, allocation: allocation, minPerStratum: minPerStratum, reserveRatio: reserveRatio, sdFile: sd)
+                    seed: seed, allocation: allocation, minPerStratum: minPerStratum, reserveRatio: reserveRatio, sdFile: sd, sdColumn: sdColumn)
                 for line in result.table { print(line) }
                 print("draw id: \(result.id)")
             }

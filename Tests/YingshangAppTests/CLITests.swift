@@ -81,6 +81,32 @@ struct CLITests {
         #expect(third.stdout.contains("未修改"))
     }
 
+    @Test("sample draw --sd-column: a Neyman draw takes S_h from a register column and gives the wide strata more")
+    func neymanFromColumn() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try Self.run(["demo", "--password", "demo12345"], dataDir: dir).status == 0)
+        let name = "2022 年度县域营商环境评价（示例）"
+        let r = try Self.run(
+            ["sample", "draw", "--campaign", name, "--size", "60", "--seed", "3", "--strata", "size", "--allocation", "neyman", "--sd-column", "从业人员"],
+            dataDir: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("标准差取自名单“从业人员”列"))
+        // The demo's headcounts are uniform within the size bands (micro 1–19, large 1000–3000), so S_h of 大型 is
+        // about a hundred times that of 微型: per enterprise, large firms are sampled far more often.
+        var rate: [String: Double] = [:]
+        for line in r.stdout.split(separator: "\n") {
+            let cells = line.split(separator: "\t").map(String.init)
+            if cells.count == 4, let big = Double(cells[1]), let n = Double(cells[2]), big > 0 { rate[cells[0]] = n / big }
+        }
+        #expect(try #require(rate["大型"]) > 10 * (try #require(rate["微型"])))
+        let bad = try Self.run(
+            ["sample", "draw", "--campaign", name, "--size", "60", "--seed", "3", "--allocation", "neyman", "--sd-column", "联系电话备注"],
+            dataDir: dir)
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("不足以计算标准差"))
+    }
+
     @Test("enterprises generate writes a register that imports; a bad import stores nothing and writes the error report")
     func registerFromTheCommandLine() throws {
         let dir = Self.tempDir()

@@ -38,6 +38,8 @@ struct OfficialHolidaysTests {
             #expect(!notice.source.isEmpty)
         }
         #expect(OfficialHolidays.notice(year: 2025)?.source == "国办发明电〔2024〕12号")
+        // Every notice names its document number, not only its title.
+        #expect(OfficialHolidays.notices.allSatisfy { $0.source.contains("国办发明电〔") }, "\(OfficialHolidays.notices.map(\.source))")
     }
 
     @Test("2023 Spring Festival: 21–27 January off, Saturday 28 and Sunday 29 worked")

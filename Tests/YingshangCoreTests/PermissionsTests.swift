@@ -11,11 +11,50 @@ struct PermissionsTests {
         #expect(Permissions.allows(role, .changeOwnPassword))
     }
 
-    @Test("only admin manages users, units and regions and reads the audit log")
-    func adminOnly() {
-        for action in [Action.manageUsers, .manageUnits, .manageRegions, .viewAudit] {
+    @Test("三员分立: only the system administrator manages users, units and regions; only the security administrator grants roles and sets the policy; only the audit administrator reads the audit log")
+    func threeAdministrators() {
+        for action in [Action.manageUsers, .manageUnits, .manageRegions] {
             #expect(Permissions.roles(allowedTo: action) == [.admin])
         }
+        #expect(Permissions.roles(allowedTo: .assignRoles) == [.securityAdmin])
+        #expect(Permissions.roles(allowedTo: .manageSecurityPolicy) == [.securityAdmin])
+        #expect(Permissions.roles(allowedTo: .viewAudit) == [.auditAdmin])
+        // The audit administrator can change nothing: every action it holds is a read (or its own password).
+        let audit = Permissions.table[.auditAdmin] ?? []
+        #expect(audit == [.viewHome, .changeOwnPassword, .viewAudit])
+        // The security administrator does no business work and cannot manage accounts or read the trail.
+        let security = Permissions.table[.securityAdmin] ?? []
+        #expect(!security.contains(.manageUsers) && !security.contains(.viewAudit) && !security.contains(.editFilings))
+    }
+
+    @Test("role assignment: a new account gets a working role from the system administrator; changes and administrator roles are the security administrator's; never one's own")
+    func roleAssignment() {
+        #expect(RoleAssignment.problem(actor: .admin, current: nil, requested: .filer, ownAccount: false) == nil)
+        #expect(RoleAssignment.problem(actor: .admin, current: nil, requested: .admin, ownAccount: false) != nil)
+        #expect(RoleAssignment.problem(actor: .admin, current: nil, requested: .auditAdmin, ownAccount: false) != nil)
+        #expect(RoleAssignment.problem(actor: .admin, current: .filer, requested: .unitHead, ownAccount: false) != nil)
+        #expect(RoleAssignment.problem(actor: .admin, current: .filer, requested: .filer, ownAccount: false) == nil)
+        #expect(RoleAssignment.problem(actor: .securityAdmin, current: .filer, requested: .auditAdmin, ownAccount: false) == nil)
+        #expect(RoleAssignment.problem(actor: .securityAdmin, current: .admin, requested: .coordinator, ownAccount: false) == nil)
+        #expect(RoleAssignment.problem(actor: .securityAdmin, current: .securityAdmin, requested: .admin, ownAccount: true) != nil)
+        #expect(RoleAssignment.problem(actor: .coordinator, current: .filer, requested: .unitHead, ownAccount: false) != nil)
+        #expect(RoleAssignment.rolesForNewAccount(actor: .admin) == [.coordinator, .leader, .unitHead, .filer, .assessor])
+        #expect(RoleAssignment.mayManageAccount(actor: .admin, target: .filer))
+        #expect(RoleAssignment.mayManageAccount(actor: .admin, target: .admin))
+        #expect(!RoleAssignment.mayManageAccount(actor: .admin, target: .auditAdmin))
+        #expect(!RoleAssignment.mayManageAccount(actor: .admin, target: .securityAdmin))
+        #expect(!RoleAssignment.mayManageAccount(actor: .securityAdmin, target: .filer))
+    }
+
+    @Test("the security policy refuses values that would switch protection off")
+    func securityPolicyBounds() {
+        #expect(SecurityPolicy.standard.problems.isEmpty)
+        #expect(SecurityPolicy.standard.idleMinutes == 30)
+        var p = SecurityPolicy.standard
+        p.maxFailures = 1000
+        p.idleMinutes = 0
+        #expect(Set(p.problems.keys) == ["maxFailures", "idleMinutes"])
+        #expect(p.problems["maxFailures"]?.contains("3–10") == true)
     }
 
     @Test("leader is read-only")
@@ -30,7 +69,7 @@ struct PermissionsTests {
         #expect(Permissions.roles(allowedTo: .manageCatalog) == [.admin, .coordinator])
         #expect(Permissions.roles(allowedTo: .confirmAssignment) == [.admin, .unitHead])
         #expect(Permissions.roles(allowedTo: .viewDispatch) == [.admin, .coordinator, .leader, .unitHead])
-        #expect(Set(Permissions.roles(allowedTo: .viewCatalog)) == Set(Role.allCases))
+        #expect(Set(Permissions.roles(allowedTo: .viewCatalog)) == Set(Role.allCases).subtracting([.securityAdmin, .auditAdmin]))
     }
 
     @Test("filers cannot list users; unit heads can")

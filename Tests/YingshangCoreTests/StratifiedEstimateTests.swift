@@ -75,3 +75,35 @@ struct SampleStandardDeviationTests {
         #expect(StratifiedEstimate.sampleStandardDeviation([42]) == nil)
     }
 }
+
+@Suite("S_h from a register column")
+struct ProxyDeviationTests {
+    /// Expected values from R 4: sd(c(10, 20, 30, 45)) = 14.930394056; sd(c(100, 300)) = 141.421356237;
+    /// sd(c(10, 20, 30, 45, 100, 300, 7)) = 104.900633254; sd(c(1e9+1, 1e9+2, 1e9+4, 1e9+8)) = 3.09569593683.
+    @Test("per stratum equals R's sd(); a stratum with one number takes the frame's; text cells are counted, not used")
+    func proxy() throws {
+        var p = ProxyDeviations()
+        for (stratum, cell) in [
+            ("A", "10"), ("A", "２０"), ("A", " 30 "), ("A", "45"), ("B", "100"), ("B", "300"), ("B", "约50"), ("B", ""), ("C", "7"),
+        ] { p.add(stratum: stratum, cell: cell) }
+        #expect(p.notNumbers == 1)
+        #expect(p.overall.count == 7)
+        let sd = try #require(p.standardDeviations(for: ["A", "B", "C", "D"]))
+        #expect(abs(try #require(sd["A"]) - 14.930394056) < 1e-8)
+        #expect(abs(try #require(sd["B"]) - 141.421356237) < 1e-8)
+        #expect(abs(try #require(sd["C"]) - 104.900633254) < 1e-8)
+        #expect(abs(try #require(sd["D"]) - 104.900633254) < 1e-8)
+        #expect(p.missing(from: ["A", "B", "C", "D"]) == ["C", "D"])
+    }
+
+    @Test("large values with a small spread keep their precision (Σx² − (Σx)²/n would not)")
+    func precision() throws {
+        var m = RunningMoments()
+        for x in [1e9 + 1, 1e9 + 2, 1e9 + 4, 1e9 + 8] { m.add(x) }
+        #expect(abs(try #require(m.sampleStandardDeviation) - 3.09569593683) < 1e-6)
+        var one = RunningMoments()
+        one.add(5)
+        #expect(one.sampleStandardDeviation == nil)
+        #expect(ProxyDeviations().standardDeviations(for: ["A"]) == nil)
+    }
+}

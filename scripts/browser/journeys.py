@@ -32,7 +32,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 PASSWORD = "demo12345"
-ROLES = ["admin", "coordinator", "leader", "unithead", "filer", "filer_tax", "assessor"]
+ROLES = ["admin", "secadmin", "auditor", "coordinator", "leader", "unithead", "filer", "filer_tax", "assessor"]
 
 
 def free_port():
@@ -381,6 +381,76 @@ class Tier:
             self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash")), 30)
             self.shot("rectifications-generated")
 
+    def journey_administrators(self):
+        """三员分立 as the three administrators meet it: the security administrator sets the policy (a bad value is
+        named beside its field and kept) and changes a role; the system administrator cannot; the audit
+        administrator reads both changes in the log."""
+        w = "administrators"
+        self.login("secadmin")
+        self.go("/security-policy")
+        field = self.d.find_element(By.NAME, "maxFailures")
+        field.clear()
+        field.send_keys("99")
+        self.d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".field-error")))
+        self.shot("security-policy-refused")
+        self.expect(w, "3–10" in self.text(), "the refused lockout value is not explained beside its field")
+        self.expect(w, self.d.find_element(By.NAME, "maxFailures").get_attribute("value") == "99", "the typed value was not kept")
+        field = self.d.find_element(By.NAME, "maxFailures")
+        field.clear()
+        field.send_keys("6")
+        self.d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash")))
+        self.expect(w, "已保存安全策略" in self.text(), "the policy was not saved")
+        self.go("/users?q=leader")
+        self.click_link("调整角色")
+        Select(self.d.find_element(By.NAME, "role")).select_by_value("coordinator")
+        self.d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash")))
+        self.shot("role-changed")
+        self.expect(w, "已调整 leader 的角色" in self.text(), "the role change was not confirmed")
+        # Put it back, so the crawl sees the leader as a leader.
+        self.go("/users?q=leader")
+        self.click_link("调整角色")
+        Select(self.d.find_element(By.NAME, "role")).select_by_value("leader")
+        self.d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash")))
+        self.login("admin")
+        status, _, _, _ = self.fetch("/audit")
+        self.expect(w, status == 403, f"the system administrator reads the audit log: {status}")
+        status, _, _, _ = self.fetch("/security-policy")
+        self.expect(w, status == 403, f"the system administrator opens the security policy: {status}")
+        self.login("auditor")
+        self.go("/audit")
+        self.shot("auditor-log")
+        self.expect(w, "secadmin" in self.text(), "the audit log does not show the security administrator's changes")
+
+    def journey_hostile(self):
+        """Hostile requests against the live server, as a client sends them on the wire."""
+        w = "hostile"
+        # A JSON body announced at 100 MB is refused at once, before any of it is sent.
+        start = time.time()
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
+            s.sendall(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 104857600\r\n\r\n{")
+            head = b""
+            try:
+                while b"\r\n\r\n" not in head:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    head += chunk
+            except socket.timeout:
+                pass
+        took = time.time() - start
+        self.expect(w, head.startswith(b"HTTP/1.1 413"), f"announced 100 MB JSON body: {head[:60]!r} after {took:.1f} s")
+        self.expect(w, took < 5, f"the 413 took {took:.1f} s")
+        # Every response carries the security headers, errors included.
+        for path in ["/login", "/public", "/no-such-page"]:
+            status, _, headers, _ = self.fetch(path)
+            for h in ["Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options"]:
+                self.expect(w, headers.get(h), f"{path} ({status}) lacks {h}")
+
     # --- crawl --------------------------------------------------------------------------------------------------
     SKIP = re.compile(r"(/logout|\.pdf$|\.zip$|/letters$|/delete$|/print$|lang=)")
 
@@ -428,8 +498,8 @@ class Tier:
         self.start_server()
         self.start_browser()
         try:
-            for step in [self.journey_public, self.journey_filing, self.journey_sampling_and_survey,
-                         self.journey_scoring_and_report]:
+            for step in [self.journey_public, self.journey_hostile, self.journey_filing, self.journey_sampling_and_survey,
+                         self.journey_scoring_and_report, self.journey_administrators]:
                 signal.signal(signal.SIGALRM, self.step_timeout)
                 signal.alarm(self.args.step_seconds)
                 try:

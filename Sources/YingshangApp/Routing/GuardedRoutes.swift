@@ -5,6 +5,8 @@ import YingshangCore
 enum RouteActionKey {
     static let key = "yingshang.action"
     static let publicKey = "yingshang.public"
+    /// The most a collected body may hold on this route, in bytes (`AnnouncedBodyLimitMiddleware`).
+    static let bodyLimitKey = "yingshang.bodyLimit"
 }
 
 extension Route {
@@ -59,6 +61,7 @@ struct Guarded {
         let body: HTTPBodyStreamStrategy = maxBody.map { .collect(maxSize: ByteCount(value: $0)) } ?? .collect
         let route = builder.grouped(middleware).on(method, path, body: body, use: handler)
         route.userInfo[RouteActionKey.key] = action
+        route.userInfo[RouteActionKey.bodyLimitKey] = maxBody
         return route
     }
 }

@@ -150,10 +150,10 @@ enum SessionSweeper {
     static func start(app: Application) -> Task<Void, Never> {
         let db = app.db
         let logger = app.logger
-        let policy = app.settings.sessionPolicy
         let clock = app.clock
         return Task {
             while !Task.isCancelled {
+                let policy = (try? await SecurityPolicyService.current(app, on: db).session) ?? app.settings.sessionPolicy
                 if let n = try? await sweep(on: db, policy: policy, now: clock.now()), n > 0 { logger.notice("removed \(n) expired sessions") }
                 try? await Task.sleep(nanoseconds: 600_000_000_000)
             }

@@ -132,6 +132,7 @@ enum Navigation {
             link("regions", "/regions", .viewRegions),
             link("units", "/units", .viewUnits),
             link("users", "/users", .viewUsers),
+            link("security_policy", "/security-policy", .manageSecurityPolicy),
             link("audit", "/audit", .viewAudit),
             link("change_password", "/account/password", .changeOwnPassword),
         ].compactMap { $0 }

@@ -39,12 +39,17 @@ public enum Action: String, CaseIterable, Codable, Sendable {
     case viewFlags = "flag.view"
     case manageVerification = "verification.manage"
     case respondFlags = "flag.respond"
+    case assignRoles = "user.assign_role"
+    case manageSecurityPolicy = "security.policy"
 }
 
 /// The single role → allowed actions table that every route consults.
 public enum Permissions {
     public static let table: [Role: Set<Action>] = [
-        .admin: Set(Action.allCases),
+        // The system administrator may do everything but the other two administrators' parts.
+        .admin: Set(Action.allCases).subtracting([.viewAudit, .assignRoles, .manageSecurityPolicy]),
+        .securityAdmin: [.viewHome, .changeOwnPassword, .viewUnits, .viewUsers, .assignRoles, .manageSecurityPolicy],
+        .auditAdmin: [.viewHome, .changeOwnPassword, .viewAudit],
         .coordinator: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewUsers, .viewCatalog, .manageCatalog,
             .viewCampaigns, .manageCampaigns, .updateTaskStatus, .viewDispatch, .manageCalendar, .viewFilings,
@@ -90,5 +95,33 @@ public enum UnitScope {
         guard role.isUnitScoped else { return true }
         guard let userUnitID, let recordUnitID else { return false }
         return userUnitID == recordUnitID
+    }
+}
+
+/// Who may give which role (三员分立): the system administrator gives a new account a working role; changing a
+/// role, and any administrator role, is the security administrator's; nobody changes their own. Accounts of the
+/// security and audit administrators are beyond the system administrator's reach (else a password reset would
+/// let the system administrator act as the auditor).
+public enum RoleAssignment {
+    /// nil when `actor` may make an account's role `requested` (`current` nil for a new account).
+    public static func problem(actor: Role, current: Role?, requested: Role, ownAccount: Bool) -> String? {
+        if current == requested { return nil }
+        if ownAccount { return "不能修改自己的角色" }
+        if requested.isAdministrator || current?.isAdministrator == true {
+            return Permissions.allows(actor, .assignRoles) ? nil : "管理员角色只能由安全管理员授予或收回"
+        }
+        if current == nil { return Permissions.allows(actor, .manageUsers) ? nil : "无权新建用户" }
+        return Permissions.allows(actor, .assignRoles) ? nil : "已有账户的角色只能由安全管理员调整"
+    }
+
+    /// Whether `actor` may edit, reset, disable or delete an account holding `target`.
+    public static func mayManageAccount(actor: Role, target: Role?) -> Bool {
+        guard Permissions.allows(actor, .manageUsers) else { return false }
+        return target != .securityAdmin && target != .auditAdmin
+    }
+
+    /// The roles a new account may be given by `actor`.
+    public static func rolesForNewAccount(actor: Role) -> [Role] {
+        Role.allCases.filter { problem(actor: actor, current: nil, requested: $0, ownAccount: false) == nil }
     }
 }

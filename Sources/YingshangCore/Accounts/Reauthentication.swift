@@ -6,8 +6,9 @@ import Foundation
 public enum Reauthentication {
     public static let window: TimeInterval = 10 * 60
 
-    /// Account administration: creating, changing, disabling users, roles and password resets.
-    public static let sensitive: Set<Action> = [.manageUsers]
+    /// Account administration (creating, changing, disabling users, password resets), granting roles and the
+    /// security policy.
+    public static let sensitive: Set<Action> = [.manageUsers, .assignRoles, .manageSecurityPolicy]
 
     public static func isRequired(for action: Action, authenticatedAt: Date?, now: Date) -> Bool {
         guard sensitive.contains(action) else { return false }

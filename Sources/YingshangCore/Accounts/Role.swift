@@ -1,6 +1,11 @@
-/// The six account roles. Enterprise respondents answer surveys through tokens, not accounts.
+/// The account roles. Enterprise respondents answer surveys through tokens, not accounts.
+/// Administration is split three ways (等保 2.0 三员分立): the system administrator keeps accounts and the
+/// organisation, the security administrator grants roles and sets the password and session policy, the audit
+/// administrator reads and exports the audit log; none can do another's part.
 public enum Role: String, CaseIterable, Codable, Sendable {
     case admin
+    case securityAdmin = "security_admin"
+    case auditAdmin = "audit_admin"
     case coordinator
     case leader
     case unitHead = "unit_head"
@@ -10,6 +15,8 @@ public enum Role: String, CaseIterable, Codable, Sendable {
     public var chineseName: String {
         switch self {
         case .admin: return "系统管理员"
+        case .securityAdmin: return "安全管理员"
+        case .auditAdmin: return "审计管理员"
         case .coordinator: return "审批局/营商办工作人员"
         case .leader: return "县领导"
         case .unitHead: return "单位负责人"
@@ -21,6 +28,8 @@ public enum Role: String, CaseIterable, Codable, Sendable {
     public var englishName: String {
         switch self {
         case .admin: return "System administrator"
+        case .securityAdmin: return "Security administrator"
+        case .auditAdmin: return "Audit administrator"
         case .coordinator: return "Coordinator"
         case .leader: return "County leader"
         case .unitHead: return "Unit head"
@@ -28,6 +37,9 @@ public enum Role: String, CaseIterable, Codable, Sendable {
         case .assessor: return "Assessor"
         }
     }
+
+    /// The three administrator roles of 三员分立: granted and taken away only by the security administrator.
+    public var isAdministrator: Bool { self == .admin || self == .securityAdmin || self == .auditAdmin }
 
     /// Unit-scoped roles see and change only their own unit's data.
     public var isUnitScoped: Bool { self == .unitHead || self == .filer }

@@ -23,7 +23,9 @@ struct AuditTests {
             #expect(updated.status == .ok)
             #expect(try await app.send(.DELETE, "/api/v1/units/\(unit.id)", headers: headers).status == .noContent)
 
-            let list = try await app.send(.GET, "/api/v1/audit?entityType=unit&actor=admin", headers: .bearer(token))
+            let list = try await app.send(.GET, "/api/v1/audit?entityType=unit&actor=admin", headers: .bearer(try await app.apiToken("auditor")))
+            // The administrator who acted cannot read the trail of acting (三员分立).
+            #expect(try await app.send(.GET, "/api/v1/audit?entityType=unit", headers: .bearer(token)).status == .forbidden)
             #expect(list.status == .ok)
             let entries = try list.decode(Listing<AuditEntryDTO>.self).items.filter { $0.entityID == unit.id.uuidString }
             #expect(entries.map(\.action) == ["delete", "update", "create"])
@@ -57,10 +59,10 @@ struct AuditTests {
         }
     }
 
-    @Test("the admin audit page lists entries with Shanghai times and filters", arguments: TestDatabase.available)
+    @Test("the audit administrator's page lists entries with Shanghai times and filters", arguments: TestDatabase.available)
     func auditPage(db: TestDatabase) async throws {
         try await withApp(db) { app in
-            let s = try await app.webSession("admin")
+            let s = try await app.webSession("auditor")
             let page = try await app.send(.GET, "/audit?entityType=region", headers: s.headers)
             #expect(page.status == .ok)
             #expect(page.text.contains("城关街道"))

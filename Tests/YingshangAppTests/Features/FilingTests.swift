@@ -137,8 +137,8 @@ struct FilingTests {
             #expect(page.text.contains("开办时间口径应为工作日"))
             let diff = try await app.send(.GET, "/filings/\(filing.id)/diff", headers: s.headers)
             #expect(diff.status == .ok)
-            let admin = try await app.webSession("admin")
-            let auditPage = try await app.send(.GET, "/audit?entityType=filing&action=return", headers: admin.headers)
+            let auditor = try await app.webSession("auditor")
+            let auditPage = try await app.send(.GET, "/audit?entityType=filing&action=return", headers: auditor.headers)
             #expect(auditPage.text.contains("退回"))
             #expect(auditPage.text.contains("开办时间口径应为工作日"))
         }

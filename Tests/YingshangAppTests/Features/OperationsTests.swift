@@ -42,6 +42,48 @@ struct OperationsTests {
         }
     }
 
+    /// The in-process tester rewrites Content-Length to the body it holds, so the middleware is driven directly here
+    /// with the header as a client announces it; the browser tier sends a 100 MB announcement over a real socket.
+    @Test("a body announced over its route's limit is refused with 413 before it is read; one within the limit is not")
+    func announcedBodyLimit() async throws {
+        try await withApp(.sqlite, seedDemo: false) { app in
+            struct Reached: AsyncResponder {
+                func respond(to request: Request) async throws -> Response { Response(status: .ok) }
+            }
+            func send(_ method: HTTPMethod, _ path: String, type: String, length: Int) async throws -> HTTPStatus {
+                let req = Request(
+                    application: app, method: method, url: URI(path: path),
+                    headers: ["Content-Type": type, "Content-Length": String(length)], on: app.eventLoopGroup.next())
+                req.route = app.routes.all.first { route in
+                    route.method == method && route.path.count == req.url.path.split(separator: "/").count
+                        && zip(route.path, req.url.path.split(separator: "/")).allSatisfy { p, c in
+                            if case .constant(let k) = p { return k == c }
+                            return true
+                        }
+                }
+                do {
+                    return try await AnnouncedBodyLimitMiddleware().respond(to: req, chainingTo: Reached()).status
+                } catch let e as AppError {
+                    #expect(e.message.contains("超过此处上限"))
+                    return e.status
+                }
+            }
+            // JSON and forms: the application's 1 MB.
+            let s1 = try await send(.POST, "/api/v1/auth/login", type: "application/json", length: 104_857_600)
+            #expect(s1 == .payloadTooLarge)
+            let s2 = try await send(.POST, "/api/v1/auth/login", type: "application/json", length: 2_000)
+            #expect(s2 == .ok)
+            let s3 = try await send(.POST, "/login", type: "application/x-www-form-urlencoded", length: 2 << 20)
+            #expect(s3 == .payloadTooLarge)
+            // A guarded route's own limit: the register import takes up to 200 MB.
+            let importPath = "/campaigns/\(UUID())/register/import"
+            let s4 = try await send(.POST, importPath, type: "multipart/form-data; boundary=x", length: 5_000_000)
+            #expect(s4 == .ok)
+            let s5 = try await send(.POST, importPath, type: "multipart/form-data; boundary=x", length: 300_000_000)
+            #expect(s5 == .payloadTooLarge)
+        }
+    }
+
     @Test("metrics count requests by route pattern in Prometheus text")
     func metrics() async throws {
         try await withApp(.sqlite) { app in

@@ -12,7 +12,7 @@ import YingshangCore
 struct PermissionMatrixTests {
     /// One demo user per role.
     static let userForRole: [Role: String] = [
-        .admin: "admin", .coordinator: "coordinator", .leader: "leader", .unitHead: "unithead", .filer: "filer",
+        .admin: "admin", .securityAdmin: "secadmin", .auditAdmin: "auditor", .coordinator: "coordinator", .leader: "leader", .unitHead: "unithead", .filer: "filer",
         .assessor: "assessor",
     ]
 

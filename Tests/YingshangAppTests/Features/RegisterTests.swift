@@ -205,9 +205,10 @@ struct RegisterSamplingTests {
             #expect(export.headers.contentType?.description.hasPrefix("text/csv") == true)
             let text = export.text
             #expect(text.hasPrefix("\u{FEFF}统一社会信用代码,企业名称"))
-            #expect(text.split(separator: "\r\n").first?.hasSuffix(",联系电话,备注") == true)
-            #expect(text.contains("\(Self.code(10_007)),上传企业7,370799101,,,,,,,\"重点,企业\"\r\n"))
-            #expect(text.contains("\(Self.code(10_008)),上传企业8,370799101,,,,,,,\r\n"))
+            // Extra columns follow the known ones in name order: the demo's 从业人员, then this file's 备注.
+            #expect(text.split(separator: "\r\n").first?.hasSuffix(",联系电话,从业人员,备注") == true)
+            #expect(text.contains("\(Self.code(10_007)),上传企业7,370799101,,,,,,,,\"重点,企业\"\r\n"))
+            #expect(text.contains("\(Self.code(10_008)),上传企业8,370799101,,,,,,,,\r\n"))
             let rows = text.split(separator: "\r\n").dropFirst().map { String($0.split(separator: ",").first ?? "") }
             #expect(rows.count == before + added)
             #expect(Set(rows).count == rows.count)
@@ -612,6 +613,51 @@ struct RegisterSamplingTests {
             #expect(draw.parameters?.allocation == .neyman)
             #expect(draw.parameters?.sd.count == townships.count)
             #expect(draw.parameters?.sd[townships[0].code] == 2.5)
+        }
+    }
+
+    @Test("Neyman S_h from a numeric register column: each stratum's sd as R computes it, the frame's for a stratum with one value, text cells counted", arguments: TestDatabase.available)
+    func neymanFromRegisterColumn(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let token = try await app.apiToken("coordinator")
+            let created = try await app.send(.POST, "/api/v1/campaigns", headers: .bearer(token), json: try await CampaignTests.body(app, name: "代理列测试"))
+            #expect(created.status == .created)
+            let cid = try #require(try await Campaign.query(on: app.db).filter(\.$name == "代理列测试").first()?.requireID())
+            let t = DemoCounty.townships
+            // Expected (R 4): sd(c(10, 20, 30, 45)) = 14.930394056; sd(c(100, 300)) = 141.421356237; the third township
+            // has one number, so it takes the frame's sd(c(10, 20, 30, 45, 100, 300, 7)) = 104.900633254. The 注销
+            // enterprise is outside the frame (only 在业 is sampled) and must not count.
+            let rows = [
+                (t[0].1, "10"), (t[0].1, "20"), (t[0].1, "30"), (t[0].1, "45"), (t[1].1, "100"), (t[1].1, "300"), (t[1].1, "约50"), (t[2].1, "7"),
+            ]
+            var lines = ["统一社会信用代码,企业名称,所属乡镇,登记状态,从业人员"]
+            for (i, r) in rows.enumerated() { lines.append("\(Self.code(100 + i)),企业\(i),\(r.0),在业,\(r.1)") }
+            lines.append("\(Self.code(200)),已注销企业,\(t[0].1),注销,100000")
+            let outcome = try await RegisterImporter.run(
+                campaignID: cid, data: Data(lines.joined(separator: "\n").utf8), filename: "r.csv", skipInvalid: false, db: app.db)
+            #expect(outcome.imported == 9)
+
+            let s = try await app.webSession("assessor")
+            let page = try await app.send(.GET, "/campaigns/\(cid)/samples", headers: s.headers)
+            #expect(page.text.contains("<option value=\"从业人员\">从业人员</option>"))
+            var form = ["_csrf": s.csrf, "size": "4", "seed": "1", "strata[]": "township", "allocation": "neyman", "statuses[]": "在业",
+                        "sdColumn": "从业人员", "fillSD": "1"]
+            let filled = try await app.send(.POST, "/campaigns/\(cid)/samples/preview", headers: s.headers, form: form)
+            #expect(filled.status == .ok, "\(filled.text.prefix(3000))")
+            #expect(filled.text.contains("\(t[0].1)=14.93"))
+            #expect(filled.text.contains("\(t[1].1)=141.42"))
+            #expect(filled.text.contains("\(t[2].1)=104.90"))
+            #expect(filled.text.contains("7 家企业的数值"))
+            #expect(filled.text.contains("1 层数值少于 2 个"))
+            #expect(filled.text.contains("1 个单元格不是数字"))
+            // The allocation uses them (N_h·S_h: 4×14.93, 3×141.42, 1×104.90 → the second township gets most), and
+            // the confirm form carries them.
+            #expect(filled.text.contains("确认抽取"))
+            #expect(filled.text.contains("name=\"sd\" value=\"\(t[0].1)=14.93"))
+            // A column name that cannot be a JSON key is refused, nothing drawn.
+            form["sdColumn"] = "a\"b"
+            #expect(try await app.send(.POST, "/campaigns/\(cid)/samples/preview", headers: s.headers, form: form).status == .unprocessableEntity)
+            #expect(try await SampleDraw.query(on: app.db).filter(\.$campaign.$id == cid).count() == 0)
         }
     }
 

@@ -8,7 +8,7 @@ struct SessionUserAuthenticator: AsyncMiddleware {
         // Only a request that brought a session cookie can be signed in; asking `req.session` would make one.
         if req.hasSession, let raw = req.session.data["userID"], let id = UUID(uuidString: raw) {
             let now = req.clock.now()
-            let policy = req.application.settings.sessionPolicy
+            let policy = try await SecurityPolicyService.current(req.application, on: req.db).session
             let started = req.session.data["startedAt"].flatMap(Double.init).map(Date.init(timeIntervalSince1970:)) ?? now
             let seen = req.session.data["seenAt"].flatMap(Double.init).map(Date.init(timeIntervalSince1970:)) ?? now
             if policy.isExpired(startedAt: started, lastSeen: seen, now: now) {

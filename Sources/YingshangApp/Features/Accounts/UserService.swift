@@ -35,11 +35,14 @@ enum UserService {
             if !problems.isEmpty { fields["password"] = problems.joined(separator: "；") }
         }
         let isActive = input.isActive ?? true
-        if let existing, let actor, existing.id == actor.id {
-            // An admin must not lock themselves out by demoting or disabling their own account.
-            if role != actor.userRole { fields["role"] = "不能修改自己的角色" }
-            if !isActive { fields["isActive"] = "不能停用自己的账户" }
+        let own = existing != nil && existing?.id == actor?.id
+        if let role, let actorRole = actor?.userRole,
+            let problem = RoleAssignment.problem(actor: actorRole, current: existing?.userRole, requested: role, ownAccount: own)
+        {
+            fields["role"] = problem
         }
+        // An administrator must not lock themselves out by disabling their own account.
+        if own && !isActive { fields["isActive"] = "不能停用自己的账户" }
         if fields["username"] == nil {
             var dup = User.query(on: db).filter(\.$username == username)
             if let id = existing?.id { dup = dup.filter(\.$id != id) }
@@ -90,6 +93,29 @@ enum UserService {
         }
     }
 
+    /// The security administrator's one change to an account: its role (三员分立). Audited like every change.
+    static func assignRole(_ user: User, _ raw: String, req: Request) async throws {
+        let actor = try req.currentUser()
+        guard let role = Role(rawValue: raw.trimmingCharacters(in: .whitespaces)) else { throw AppError.invalid(["role": "请选择角色"]) }
+        if let problem = RoleAssignment.problem(
+            actor: try req.currentRole(), current: user.userRole, requested: role, ownAccount: user.id == actor.id)
+        {
+            throw AppError.invalid(["role": problem])
+        }
+        guard role.rawValue != user.role else { return }
+        let before = try UserDTO(user)
+        user.role = role.rawValue
+        let userID = try user.requireID()
+        try await req.db.writeTransaction { db in
+            try await user.update(on: db)
+            // Tokens carry the old role's reach until they expire: end them.
+            try await APIToken.query(on: db).filter(\.$user.$id == userID).delete()
+            try await AuditLog.record(
+                on: db, req: req, actor: actor, action: "assign_role", entityType: "user", entityID: user.id, before: before,
+                after: try UserDTO(user))
+        }
+    }
+
     static func delete(_ user: User, req: Request) async throws {
         let id = try user.requireID()
         if id == req.auth.get(User.self)?.id { throw AppError.conflict("不能删除自己的账户") }
@@ -120,6 +146,16 @@ enum UserService {
             UnitScope.canAccess(
                 role: try req.currentRole(), userUnitID: me.$unit.id.uuidString, recordUnitID: user.$unit.id.uuidString)
         else { throw AppError.forbidden("只能查看本单位的用户") }
+        return user
+    }
+
+    /// An account the actor may change (edit, reset, disable, delete): the security and audit administrators'
+    /// accounts are out of the system administrator's reach.
+    static func findManageable(_ req: Request) async throws -> User {
+        let user = try await find(req)
+        guard RoleAssignment.mayManageAccount(actor: try req.currentRole(), target: user.userRole) else {
+            throw AppError.forbidden("安全管理员、审计管理员的账户不能由系统管理员修改")
+        }
         return user
     }
 }

@@ -13,6 +13,8 @@ struct UsersWebController {
         let isActive: Bool
         let isLocked: Bool
         let lastLogin: String
+        /// Whether the viewer may edit the account (the system administrator cannot touch the other administrators').
+        let manageable: Bool
     }
 
     struct IndexBody: Encodable {
@@ -20,6 +22,16 @@ struct UsersWebController {
         let q: String
         let pager: Pager
         let canManage: Bool
+        let canAssignRoles: Bool
+    }
+
+    struct RolePage: Encodable {
+        let id: String
+        let username: String
+        let displayName: String
+        let currentRole: String
+        let roles: [SelectOption]
+        let error: String?
     }
 
     /// The HTML form: a checkbox posts "on" or nothing, so it cannot decode straight into `UserInput`.
@@ -54,6 +66,8 @@ struct UsersWebController {
         g.post("users", ":id", action: .manageUsers, use: update)
         g.get("users", ":id", "delete", action: .manageUsers, use: confirmDelete)
         g.post("users", ":id", "delete", action: .manageUsers, use: delete)
+        g.get("users", ":id", "role", action: .assignRoles, use: roleForm)
+        g.post("users", ":id", "role", action: .assignRoles, use: assignRole)
     }
 
     @Sendable func index(req: Request) async throws -> View {
@@ -64,18 +78,19 @@ struct UsersWebController {
         let names = Dictionary(uniqueKeysWithValues: units.compactMap { u in u.id.map { ($0, u.name) } })
         let lang = Locale2.current(req)
         let now = req.clock.now()
+        let viewer = try req.currentRole()
         let rows = page.items.map { u in
             Row(
                 id: u.id?.uuidString ?? "", username: u.username, displayName: u.displayName,
                 roleName: u.userRole.map { L10n.roleName($0, lang) } ?? u.role, unitName: names[u.$unit.id] ?? "",
                 isActive: u.isActive, isLocked: LoginLockout.isLocked(u.lockState, now: now),
-                lastLogin: DisplayTime.format(u.lastLoginAt))
+                lastLogin: DisplayTime.format(u.lastLoginAt), manageable: RoleAssignment.mayManageAccount(actor: viewer, target: u.userRole))
         }
         return try await req.render(
             "users/index", title: "用户",
             IndexBody(
                 rows: rows, q: lq.q, pager: Pager(metadata: page.metadata, basePath: "/users", extra: ["q": lq.q]),
-                canManage: Permissions.allows(try req.currentRole(), .manageUsers)))
+                canManage: Permissions.allows(viewer, .manageUsers), canAssignRoles: Permissions.allows(viewer, .assignRoles)))
     }
 
     private func form(_ req: Request, user: User?, values: Values, errors: [String: String]) async throws -> View {
@@ -87,7 +102,10 @@ struct UsersWebController {
                     value: $0.id?.uuidString ?? "", label: "\($0.name)（\($0.code)）",
                     selected: $0.id?.uuidString == values.unitID)
             }
-        let roles = Role.allCases.map {
+        // A new account gets a working role; an existing one keeps its role here (the security administrator changes it).
+        let actor = try req.currentRole()
+        let offered = user.flatMap(\.userRole).map { [$0] } ?? RoleAssignment.rolesForNewAccount(actor: actor)
+        let roles = offered.map {
             SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == values.role)
         }
         let page = FormPage(
@@ -118,7 +136,7 @@ struct UsersWebController {
     }
 
     @Sendable func edit(req: Request) async throws -> View {
-        let user = try await UserService.find(req)
+        let user = try await UserService.findManageable(req)
         let v = Values(
             username: user.username, displayName: user.displayName, role: user.role,
             unitID: user.$unit.id.uuidString, isActive: user.isActive)
@@ -126,7 +144,7 @@ struct UsersWebController {
     }
 
     @Sendable func update(req: Request) async throws -> Response {
-        let user = try await UserService.find(req)
+        let user = try await UserService.findManageable(req)
         let f = try req.content.decode(Form.self)
         return try await req.submitForm(
             successMessage: "已保存", redirectTo: "/users",
@@ -135,7 +153,7 @@ struct UsersWebController {
     }
 
     @Sendable func confirmDelete(req: Request) async throws -> View {
-        let user = try await UserService.find(req)
+        let user = try await UserService.findManageable(req)
         let id = try user.requireID()
         return try await req.render(
             "shared/confirm-delete", title: "确认删除",
@@ -145,10 +163,35 @@ struct UsersWebController {
     }
 
     @Sendable func delete(req: Request) async throws -> Response {
-        let user = try await UserService.find(req)
+        let user = try await UserService.findManageable(req)
         return try await req.submitForm(
             successMessage: "已删除用户 \(user.username)", redirectTo: "/users",
             renderForm: { _ in throw AppError.conflict("") },
             write: { try await UserService.delete(user, req: req) })
+    }
+
+    private func rolePage(_ req: Request, _ user: User, selected: String, error: String?) async throws -> View {
+        try await req.render(
+            "users/role", title: "调整角色",
+            RolePage(
+                id: try user.requireID().uuidString, username: user.username, displayName: user.displayName,
+                currentRole: user.userRole?.chineseName ?? user.role,
+                roles: Role.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == selected) },
+                error: error))
+    }
+
+    @Sendable func roleForm(req: Request) async throws -> View {
+        let user = try await UserService.find(req)
+        return try await rolePage(req, user, selected: user.role, error: nil)
+    }
+
+    @Sendable func assignRole(req: Request) async throws -> Response {
+        struct Form: Content { var role: String? }
+        let user = try await UserService.find(req)
+        let role = try req.content.decode(Form.self).role ?? ""
+        return try await req.submitForm(
+            successMessage: "已调整 \(user.username) 的角色", redirectTo: "/users",
+            renderForm: { try await rolePage(req, user, selected: role, error: $0["role"]) },
+            write: { try await UserService.assignRole(user, role, req: req) })
     }
 }

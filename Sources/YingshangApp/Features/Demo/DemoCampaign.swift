@@ -96,14 +96,20 @@ enum DemoCampaign {
     /// Fictional enterprises with valid credit codes, spread over the townships, industries and sizes.
     static func demoRegisterCSV(count: Int) -> String {
         var lines: [String] = []
-        registerLines(count: count, seed: 2022) { lines.append($0) }
+        registerLines(count: count, seed: 2022, employees: true) { lines.append($0) }
         return lines.joined(separator: "\n")
     }
 
     /// The synthetic register of the demo county, one CSV line at a time (header first), so a benchmark file of a
     /// million rows is written without holding it in memory. Same count and seed, same file.
-    static func registerLines(count: Int, seed: UInt64, _ line: (String) throws -> Void) rethrows {
+    /// `employees` adds a 从业人员 column (an extra column, the proxy a Neyman allocation can take S_h from) drawn from
+    /// its own generator, so the other columns are the same with or without it.
+    static func registerLines(count: Int, seed: UInt64, employees: Bool = false, _ line: (String) throws -> Void) rethrows {
         var rng = SeededGenerator(seed: seed)
+        var staff = SeededGenerator(seed: seed &+ 1)
+        // Headcount bands of the 2017 size classification (工信部联企业〔2011〕300号, industry): micro < 20, small 20–299,
+        // medium 300–999, large ≥ 1000.
+        let bands: [String: (Int, Int)] = ["微型": (1, 19), "小型": (20, 299), "中型": (300, 999), "大型": (1000, 3000)]
         let words = ["青禾", "润丰", "华兴", "瑞达", "金穗", "鸿运", "恒通", "宏业", "嘉禾", "永盛", "新源", "德信", "众成", "泰和", "安康"]
         let trades: [(String, String)] = [
             ("C", "机械制造"), ("C", "食品加工"), ("F", "商贸"), ("F", "农资"), ("E", "建筑工程"), ("H", "餐饮"), ("G", "物流"),
@@ -111,7 +117,7 @@ enum DemoCampaign {
         ]
         let sizes = ["微型", "微型", "微型", "小型", "小型", "中型", "大型"]
         let statuses = ["存续", "存续", "在业", "在业", "在业", "迁出", "注销"]
-        try line("统一社会信用代码,企业名称,所属乡镇/街道,行业门类,企业规模,登记状态,成立日期,联系人,联系电话")
+        try line("统一社会信用代码,企业名称,所属乡镇/街道,行业门类,企业规模,登记状态,成立日期,联系人,联系电话" + (employees ? ",从业人员" : ""))
         var used = Set<EnterpriseRegister.USCCKey>()
         var i = 0
         while used.count < count {
@@ -124,10 +130,16 @@ enum DemoCampaign {
             let town = DemoCounty.townships[rng.below(DemoCounty.townships.count)]
             let year = 2005 + rng.below(17)
             let name = "青山县\(words[rng.below(words.count)])\(trade.1)有限公司" + (i % 7 == 0 ? "（\(i)）" : String(i))
-            try line([
-                code, name, town.1, trade.0, sizes[rng.below(sizes.count)], statuses[rng.below(statuses.count)],
-                String(format: "%04d-%02d-%02d", year, 1 + rng.below(12), 1 + rng.below(28)), "联系人\(i)", "1380000\(String(format: "%04d", i))",
-            ].joined(separator: ","))
+            let size = sizes[rng.below(sizes.count)]
+            let status = statuses[rng.below(statuses.count)]
+            let month = 1 + rng.below(12)
+            let day = 1 + rng.below(28)
+            var cells = [
+                code, name, town.1, trade.0, size, status,
+                String(format: "%04d-%02d-%02d", year, month, day), "联系人\(i)", "1380000\(String(format: "%04d", i))",
+            ]
+            if employees, let band = bands[size] { cells.append(String(band.0 + staff.below(band.1 - band.0 + 1))) }
+            try line(cells.joined(separator: ","))
         }
     }
 

@@ -53,10 +53,12 @@ enum DemoCounty {
         ("PGJG", "第三方评估机构（示范评估有限公司）", .thirdParty),
     ]
 
-    /// One demo account per role; the unit head and filer belong to 市场监管局 (lead unit of 开办企业),
+    /// One demo account per role (the three administrators separate: 三员分立); the unit head and filer belong to 市场监管局 (lead unit of 开办企业),
     /// and a second filer in 税务局 shows unit isolation.
     static let users: [(username: String, displayName: String, role: Role, unitCode: String)] = [
         ("admin", "系统管理员", .admin, "SPJ"),
+        ("secadmin", "安全管理员", .securityAdmin, "SPJ"),
+        ("auditor", "审计管理员", .auditAdmin, "SPJ"),
         ("coordinator", "王审批（营商办）", .coordinator, "SPJ"),
         ("leader", "李县长", .leader, "XZF"),
         ("unithead", "张局长（市场监管局）", .unitHead, "SCJG"),

@@ -133,6 +133,10 @@ struct HomeController {
                 .filter(\.$status ~~ RectificationStatus.open.map(\.rawValue)).all()
             add("逾期的整改事项", rects.filter { $0.isOverdue(today: today) }.count, "/rectifications?overdue=1", urgent: true)
             add("待审批局审核的填报", filings.filter { $0.filingState == .unitApproved }.count, "/filings?state=unit_approved")
+        case .securityAdmin:
+            add("被锁定的账户", try await User.query(on: db).filter(\.$lockedUntil > clock.now()).count(), "/users", urgent: true)
+        case .auditAdmin:
+            break
         case .assessor:
             let flags = try await VerificationFlag.query(on: db).filter(\.$status == VerificationFlag.Status.open.rawValue).all()
             add("待确认或排除的核验问题", flags.count, flags.first.map { "/campaigns/\($0.$campaign.id)/flags" } ?? "/campaigns", urgent: true)
@@ -144,7 +148,9 @@ struct HomeController {
     /// What each role does in the assessment (REFERENCE.md roles); later issues turn these into live task lists.
     static func tasks(for role: Role) -> [String] {
         switch role {
-        case .admin: return ["维护行政区划、单位和用户账户", "查看审计日志，追溯每一次修改"]
+        case .admin: return ["维护行政区划、单位和用户账户（角色调整由安全管理员负责）"]
+        case .securityAdmin: return ["授予、调整和收回用户角色", "设置密码锁定和会话超时策略"]
+        case .auditAdmin: return ["查看和导出审计日志，追溯每一次修改", "定期运行审计链校验（yingshang audit verify）"]
         case .coordinator:
             return ["牵头抓总、统筹协调：组织培训、下发填报指引", "每日调度各指标填报进度", "审核各单位填报数据，及时答疑"]
         case .leader: return ["查看全县营商环境考核评价总体进展和结果"]

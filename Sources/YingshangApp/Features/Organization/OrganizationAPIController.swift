@@ -92,13 +92,13 @@ struct OrganizationAPIController {
     }
 
     @Sendable func updateUser(req: Request) async throws -> UserDTO {
-        let user = try await UserService.find(req)
+        let user = try await UserService.findManageable(req)
         try await UserService.update(user, try req.content.decode(UserInput.self), req: req)
         return try UserDTO(user)
     }
 
     @Sendable func deleteUser(req: Request) async throws -> HTTPStatus {
-        try await UserService.delete(try await UserService.find(req), req: req)
+        try await UserService.delete(try await UserService.findManageable(req), req: req)
         return .noContent
     }
 }

@@ -316,6 +316,10 @@ struct RegisterWebController {
         var foundedBefore: String?
         var excludeDrawn: String?
         var sd: String?
+        /// A numeric extra column of the register whose per-stratum spread is offered as S_h.
+        var sdColumn: String?
+        /// Set by the "由该列计算" button: fill S_h from `sdColumn` before the allocation is computed.
+        var fillSD: String?
 
         /// The parameters and the problems of the fields that are not numbers.
         var parsed: (DrawParameters, [String: String]) {
@@ -362,6 +366,7 @@ struct RegisterWebController {
         let statuses: [SelectOption]
         let excludeDrawn: Bool
         let sd: String
+        let sdColumn: String
 
         init(_ f: DrawForm?, seedSuggestion: UInt64, statuses all: [String]) {
             size = f?.size ?? "100"
@@ -381,6 +386,7 @@ struct RegisterWebController {
             self.statuses = all.map { SelectOption(value: $0, label: $0, selected: statuses.contains($0)) }
             excludeDrawn = f?.excludeDrawn != nil
             sd = f?.sd ?? ""
+            sdColumn = f?.sdColumn ?? ""
         }
     }
 
@@ -405,20 +411,26 @@ struct RegisterWebController {
         /// S_h from the latest draw with survey answers, as lines the S_h field takes ("城关街道=21.65"), and whence.
         let sdSuggestion: String
         let sdSource: String
+        /// The register's extra columns, any of which may serve as a proxy for S_h, and what the last fill did.
+        let sdColumns: [SelectOption]
+        let sdNote: String
     }
 
     private func samplesPage(
-        _ req: Request, preview: [AllocationRow] = [], form: DrawParameters? = nil, typed: DrawForm? = nil, errors: [String: String] = [:]
+        _ req: Request, preview: [AllocationRow] = [], form: DrawParameters? = nil, typed: DrawForm? = nil, errors: [String: String] = [:],
+        sdNote: String = ""
     ) async throws -> View {
         let c = try await CampaignService.find(req)
+        var extraColumns: [String] = []
+        if let sql = req.db as? any SQLDatabase, let snapshot = try await RegisterSnapshot.number(of: try c.requireID(), on: req.db) {
+            extraColumns = try await Self.extraKeys(snapshot, on: sql)
+        }
         let draws = try await SampleDraw.query(on: req.db).filter(\.$campaign.$id == (try c.requireID())).sort(\.$createdAt, .descending).all()
         var sdSuggestion = "", sdSource = ""
         if let template = try await SurveyService.currentTemplate(c, on: req.db).template,
             let previous = try await SurveyEstimates.previousStandardDeviations(campaignID: try c.requireID(), template: template, on: req.db)
         {
-            let names = Dictionary(
-                try await Region.query(on: req.db).filter(\.$level == RegionLevel.township.rawValue).all().map { ($0.code, $0.name) },
-                uniquingKeysWith: { a, _ in a })
+            let names = try await Self.townshipNames(on: req.db)
             sdSuggestion = previous.sd.sorted { $0.key < $1.key }.map { "\(Self.label($0.key, names))=\(String(format: "%.2f", $0.value))" }
                 .joined(separator: "\n")
             sdSource = "\(DisplayTime.format(previous.draw.createdAt).prefix(10)) 抽样的问卷结果（分层：\(previous.draw.parameters?.strata.joined(separator: "×") ?? "")；"
@@ -437,14 +449,20 @@ struct RegisterWebController {
                 canDraw: Permissions.allows(try req.currentRole(), .drawSamples), preview: preview, form: form, errors: errors,
                 seedSuggestion: UInt64(req.clock.now().timeIntervalSince1970), statuses: EnterpriseRegister.statuses,
                 view: FormView(typed, seedSuggestion: UInt64(req.clock.now().timeIntervalSince1970), statuses: EnterpriseRegister.statuses),
-                sdSuggestion: sdSuggestion, sdSource: sdSource))
+                sdSuggestion: sdSuggestion, sdSource: sdSource,
+                sdColumns: extraColumns.map { SelectOption(value: $0, label: $0, selected: $0 == typed?.sdColumn) }, sdNote: sdNote))
     }
 
     /// Stratum keys hold township codes; people read names.
     static func labeled(_ rows: [AllocationRow], on db: any Database) async throws -> [AllocationRow] {
-        let names = Dictionary(
-            uniqueKeysWithValues: try await Region.query(on: db).filter(\.$level == RegionLevel.township.rawValue).all().map { ($0.code, $0.name) })
+        let names = try await townshipNames(on: db)
         return rows.map { AllocationRow(stratum: label($0.stratum, names), population: $0.population, sample: $0.sample, reserve: $0.reserve) }
+    }
+
+    static func townshipNames(on db: any Database) async throws -> [String: String] {
+        Dictionary(
+            try await Region.query(on: db).filter(\.$level == RegionLevel.township.rawValue).all().map { ($0.code, $0.name) },
+            uniquingKeysWith: { a, _ in a })
     }
 
     static func label(_ stratum: String, _ names: [String: String]) -> String {
@@ -473,7 +491,24 @@ struct RegisterWebController {
     /// Shows the allocation table (N_h, n_h, reserve) before anything is drawn.
     @Sendable func preview(req: Request) async throws -> Response {
         let c = try await CampaignService.find(req)
-        let typed = try req.content.decode(DrawForm.self)
+        var typed = try req.content.decode(DrawForm.self)
+        var sdNote = ""
+        if typed.fillSD != nil, let column = typed.sdColumn?.nonBlank {
+            let (p, _) = typed.parsed
+            let proxy = try await SampleService.proxyDeviations(try c.requireID(), p, column: column, on: req.db)
+            let strata = try await SampleService.frame(try c.requireID(), p, on: req.db).keys.sorted()
+            if let sd = proxy.standardDeviations(for: strata) {
+                let names = try await Self.townshipNames(on: req.db)
+                typed.sd = sd.sorted { $0.key < $1.key }.map { "\(Self.label($0.key, names))=\(String(format: "%.2f", $0.value))" }
+                    .joined(separator: "\n")
+                let missing = proxy.missing(from: strata)
+                sdNote = "已由名单“\(column)”列计算各层标准差（\(proxy.overall.count) 家企业的数值）"
+                    + (missing.isEmpty ? "" : "；\(missing.count) 层数值少于 2 个或全相同，用全部企业的标准差 \(String(format: "%.2f", proxy.overall.sampleStandardDeviation ?? 0))")
+                    + (proxy.notNumbers == 0 ? "" : "；\(proxy.notNumbers) 个单元格不是数字，未计入") + "。"
+            } else {
+                sdNote = "名单“\(column)”列的数值不足以计算标准差（至少需要 2 个不同的数值）。"
+            }
+        }
         var (p, fieldErrors) = typed.parsed
         p.sd = try await Self.resolveStratumNames(p.sd, on: req.db)
         var errors = fieldErrors.isEmpty ? SampleService.validate(p) : fieldErrors
@@ -483,7 +518,7 @@ struct RegisterWebController {
                 rows = try SampleService.allocate(try await SampleService.frame(try c.requireID(), p, on: req.db), p)
             } catch let e as AppError { errors = e.fields ?? ["size": e.message] }
         }
-        let res = try await samplesPage(req, preview: try await Self.labeled(rows, on: req.db), form: p, typed: typed, errors: errors)
+        let res = try await samplesPage(req, preview: try await Self.labeled(rows, on: req.db), form: p, typed: typed, errors: errors, sdNote: sdNote)
             .encodeResponse(for: req)
         if !errors.isEmpty { res.status = .unprocessableEntity }
         return res

@@ -1,4 +1,5 @@
 import Fluent
+import NIOConcurrencyHelpers
 import SQLiteNIO
 import SQLKit
 import Vapor
@@ -177,6 +178,39 @@ enum SampleService {
             }
         }
         return frame.filter { !$0.value.isEmpty }
+    }
+
+    /// S_h per stratum from a numeric extra column of the register (e.g. 从业人员), over the enterprises that pass the
+    /// draw's filters: one pass over the snapshot, values extracted by the database's JSON functions.
+    static func proxyDeviations(_ campaignID: UUID, _ p: DrawParameters, column: String, on db: any Database) async throws -> ProxyDeviations {
+        var result = ProxyDeviations()
+        guard let sql = db as? any SQLDatabase, let snapshot = try await RegisterSnapshot.number(of: campaignID, on: db) else { return result }
+        guard !column.isEmpty, column.count <= 64, !column.contains("\""), !column.contains("\\") else {
+            throw AppError.invalid(["sdColumn": "列名无效"])
+        }
+        let value: SQLQueryString = sql.dialect.name == "sqlite"
+            ? "json_extract(extra, \(bind: "$.\"" + column + "\""))" : "(extra::jsonb ->> \(bind: column))"
+        var query: SQLQueryString = "SELECT \(unsafeRaw: keyExpression(p.strata).sql) AS k, \(value) AS v FROM enterprises WHERE snapshot_id = \(bind: snapshot) AND extra <> '{}'"
+        if !p.statuses.isEmpty {
+            query.appendInterpolation(unsafeRaw: " AND status IN (")
+            for (i, s) in p.statuses.enumerated() {
+                if i > 0 { query.appendInterpolation(unsafeRaw: ", ") }
+                query.appendInterpolation(bind: s)
+            }
+            query.appendInterpolation(unsafeRaw: ")")
+        }
+        if let before = p.foundedBefore {
+            query.appendInterpolation(unsafeRaw: " AND founded < ")
+            query.appendInterpolation(bind: before)
+        }
+        let box = NIOLockedValueBox(result)
+        try await sql.raw(query).run { row in
+            guard let k = try? row.decode(column: "k", as: String.self), case let v?? = try? row.decode(column: "v", as: String?.self)
+            else { return }
+            box.withLockedValue { $0.add(stratum: k, cell: v) }
+        }
+        result = box.withLockedValue { $0 }
+        return result
     }
 
     static func allocate(_ frame: [String: [String]], _ p: DrawParameters) throws -> [AllocationRow] {

@@ -1,0 +1,29 @@
+import Vapor
+
+/// A body announced (Content-Length) larger than its route will collect is refused at once with 413, before any of
+/// it is read: otherwise the server first reads up to the limit and a client can keep a connection busy sending
+/// what will be refused anyway. Routes registered through `Guarded` carry their limit; any other JSON or form body
+/// is always collected, so the application's default applies. Streamed uploads check their size as they read.
+struct AnnouncedBodyLimitMiddleware: AsyncMiddleware {
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        if let announced = req.headers.first(name: .contentLength).flatMap(Int.init), let limit = limit(for: req), announced > limit {
+            throw AppError(
+                status: .payloadTooLarge, code: "too_large",
+                message: "提交的内容（\(Self.size(announced))）超过此处上限 \(Self.size(limit))")
+        }
+        return try await next.respond(to: req)
+    }
+
+    private func limit(for req: Request) -> Int? {
+        let fallback = req.application.routes.defaultMaxBodySize.value
+        if let route = req.route, route.userInfo[RouteActionKey.key] != nil {
+            return (route.userInfo[RouteActionKey.bodyLimitKey] as? Int) ?? fallback
+        }
+        guard let type = req.headers.contentType, type == .json || type == .urlEncodedForm else { return nil }
+        return fallback
+    }
+
+    static func size(_ bytes: Int) -> String {
+        bytes >= 1 << 20 ? "\(bytes >> 20) MB" : "\(max(1, bytes >> 10)) KB"
+    }
+}
