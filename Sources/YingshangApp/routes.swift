@@ -7,6 +7,7 @@ func routes(_ app: Application) throws {
     let web = app.grouped(SessionUserAuthenticator())
     let webGuarded = Guarded(builder: web, api: false)
     AuthWebController().register(web, guarded: webGuarded)
+    ReauthWebController().register(webGuarded)
     HomeController().register(webGuarded)
     RegionsWebController().register(webGuarded)
     UnitsWebController().register(webGuarded)

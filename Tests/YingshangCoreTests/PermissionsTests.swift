@@ -21,7 +21,7 @@ struct PermissionsTests {
         #expect(Permissions.roles(allowedTo: .viewAudit) == [.auditAdmin])
         // The audit administrator can change nothing: every action it holds is a read (or its own password).
         let audit = Permissions.table[.auditAdmin] ?? []
-        #expect(audit == [.viewHome, .changeOwnPassword, .viewAudit])
+        #expect(audit == [.viewHome, .changeOwnPassword, .viewNotifications, .viewAudit])
         // The security administrator does no business work and cannot manage accounts or read the trail.
         let security = Permissions.table[.securityAdmin] ?? []
         #expect(!security.contains(.manageUsers) && !security.contains(.viewAudit) && !security.contains(.editFilings))

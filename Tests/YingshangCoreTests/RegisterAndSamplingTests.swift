@@ -235,3 +235,26 @@ struct SurveyTests {
         #expect(r[1].usedShare == nil)
     }
 }
+
+@Suite("Survey link tokens")
+struct SurveyTokenTests {
+    @Test("tokens are 26 symbols from an alphabet without 0/O/1/I/L or '-', distinct; the 查询码 is their last six")
+    func alphabet() {
+        let forbidden = Set("0O1IL-_abcdefghijklmnopqrstuvwxyz")
+        var seen = Set<String>()
+        for _ in 0..<5_000 {
+            let t = SurveyToken.generate()
+            #expect(t.count == 26)
+            #expect(!t.contains { forbidden.contains($0) }, "\(t)")
+            seen.insert(t)
+        }
+        #expect(seen.count == 5_000)
+        // ≥ 128 bits: 31^26.
+        #expect(Double(SurveyToken.length) * log2(Double(SurveyToken.alphabet.count)) >= 128)
+        #expect(SurveyToken.code(of: "ABCDEFGHJKMNPQRSTUVWXYZ234") == "XYZ234")
+        // Every symbol turns up (a generator stuck on part of the alphabet would fail).
+        var counts: [Character: Int] = [:]
+        for t in seen { for c in t { counts[c, default: 0] += 1 } }
+        #expect(counts.count == 31)
+    }
+}

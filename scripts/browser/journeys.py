@@ -393,7 +393,7 @@ class Tier:
         field.send_keys("99")
         self.d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
         self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".field-error")))
-        self.shot("security-policy-refused")
+        self.shot("security-policy-expect-refusal")
         self.expect(w, "3–10" in self.text(), "the refused lockout value is not explained beside its field")
         self.expect(w, self.d.find_element(By.NAME, "maxFailures").get_attribute("value") == "99", "the typed value was not kept")
         field = self.d.find_element(By.NAME, "maxFailures")

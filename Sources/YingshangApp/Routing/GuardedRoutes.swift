@@ -26,6 +26,15 @@ struct Guarded {
         register(.GET, path, action, handler)
     }
 
+    /// A download of enterprises' personal data (contacts, phones): the password is asked again first when the last
+    /// sign-in or confirmation is older than the window (`ExportReauthMiddleware`).
+    @discardableResult
+    func personalDataExport<R: AsyncResponseEncodable>(
+        _ path: PathComponent..., action: Action, use handler: @escaping @Sendable (Request) async throws -> R
+    ) -> Route {
+        register(.GET, path, action, handler, extra: api ? [] : [ExportReauthMiddleware()])
+    }
+
     @discardableResult
     func post<R: AsyncResponseEncodable>(
         _ path: PathComponent..., action: Action, maxBody: Int? = nil,
@@ -51,9 +60,9 @@ struct Guarded {
 
     private func register<R: AsyncResponseEncodable>(
         _ method: HTTPMethod, _ path: [PathComponent], _ action: Action,
-        _ handler: @escaping @Sendable (Request) async throws -> R, maxBody: Int? = nil
+        _ handler: @escaping @Sendable (Request) async throws -> R, maxBody: Int? = nil, extra: [any Middleware] = []
     ) -> Route {
-        var middleware: [any Middleware] = [RequireAction(action: action, api: api)]
+        var middleware: [any Middleware] = [RequireAction(action: action, api: api)] + extra
         if !api && method != .GET {
             middleware.append(CSRFMiddleware(maxBody: maxBody ?? 1 << 16))
             if Reauthentication.sensitive.contains(action) { middleware.append(ReauthMiddleware(action: action)) }

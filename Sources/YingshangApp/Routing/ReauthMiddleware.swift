@@ -17,8 +17,13 @@ struct ReauthMiddleware: AsyncMiddleware {
     struct PageBody: Encodable {
         let action: String
         let fields: [Field]
+        /// Password fields of the original form (a new user's initial password, a reset): never echoed into the page,
+        /// asked for again instead.
+        let secretFields: [String]
         let error: String
     }
+
+    static func isSecret(_ name: String) -> Bool { name != passwordField && name.lowercased().contains("password") }
 
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let now = req.clock.now()
@@ -50,7 +55,9 @@ struct ReauthMiddleware: AsyncMiddleware {
         let page = try await req.render(
             "auth/reauth", title: "再次确认身份",
             PageBody(
-                action: req.url.string, fields: fields.filter { $0.name != Self.passwordField && $0.name != CSRF.fieldName },
+                action: req.url.string,
+                fields: fields.filter { $0.name != Self.passwordField && $0.name != CSRF.fieldName && !Self.isSecret($0.name) },
+                secretFields: fields.filter { Self.isSecret($0.name) && !$0.value.isEmpty }.map(\.name),
                 error: error))
         let res = try await page.encodeResponse(for: req)
         res.status = .unauthorized
@@ -67,6 +74,73 @@ struct ReauthMiddleware: AsyncMiddleware {
             }
             guard let name = kv.first, !name.isEmpty else { return nil }
             return Field(name: name, value: kv.count > 1 ? kv[1] : "")
+        }
+    }
+}
+
+/// Before a download of personal data (`Guarded.personalDataExport`): a stale confirmation sends the browser to
+/// `/account/reauth`, which comes back to the download once the password is right.
+struct ExportReauthMiddleware: AsyncMiddleware {
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let at = req.hasSession ? req.session.data[ReauthMiddleware.sessionKey].flatMap(Double.init).map(Date.init(timeIntervalSince1970:)) : nil
+        guard Reauthentication.isStale(authenticatedAt: at, now: req.clock.now()) else { return try await next.respond(to: req) }
+        var components = URLComponents()
+        components.path = "/account/reauth"
+        components.queryItems = [URLQueryItem(name: "next", value: req.url.string)]
+        return req.redirect(to: components.string ?? "/account/reauth")
+    }
+}
+
+/// `/account/reauth`: the password again, then back to where the user was going (a personal-data download).
+struct ReauthWebController {
+    struct PageBody: Encodable {
+        let next: String
+        let error: String
+    }
+
+    func register(_ g: Guarded) {
+        g.get("account", "reauth", action: .changeOwnPassword, use: page)
+        g.post("account", "reauth", action: .changeOwnPassword, use: confirm)
+    }
+
+    @Sendable func page(req: Request) async throws -> View {
+        let next = Reauthentication.safeNext(req.query[String.self, at: "next"]) ?? "/"
+        return try await req.render("auth/reauth-export", title: "再次确认身份", PageBody(next: next, error: ""))
+    }
+
+    @Sendable func confirm(req: Request) async throws -> Response {
+        struct Form: Content {
+            var next: String?
+            var password: String?
+        }
+        let form = try req.content.decode(Form.self)
+        let next = Reauthentication.safeNext(form.next) ?? "/"
+        let user = try req.currentUser()
+        let now = req.clock.now()
+        func again(_ error: String) async throws -> Response {
+            let res = try await req.render("auth/reauth-export", title: "再次确认身份", PageBody(next: next, error: error))
+                .encodeResponse(for: req)
+            res.status = .unprocessableEntity
+            return res
+        }
+        // An empty field is a slip, not a guess: it does not count toward the lockout.
+        guard let password = form.password, !password.isEmpty else { return try await again("请输入密码") }
+        let outcome = try await LoginService.login(username: user.username, password: password, req: req, now: now)
+        switch outcome {
+        case .success:
+            req.session.data[ReauthMiddleware.sessionKey] = String(now.timeIntervalSince1970)
+            try await AuditLog.record(
+                on: req.db, req: req, actor: user, action: "reauthenticate", entityType: "user", entityID: user.id,
+                before: noSnapshot, after: ["for": "export_personal_data", "next": next])
+            return req.redirect(to: next)
+        case .locked:
+            req.session.destroy()
+            return req.redirect(to: "/login")
+        case .invalid:
+            try await AuditLog.record(
+                on: req.db, req: req, actor: user, action: "reauthenticate_failed", entityType: "user", entityID: user.id,
+                before: noSnapshot, after: ["for": "export_personal_data"])
+            return try await again("密码不正确，请重新输入")
         }
     }
 }

@@ -48,8 +48,8 @@ public enum Permissions {
     public static let table: [Role: Set<Action>] = [
         // The system administrator may do everything but the other two administrators' parts.
         .admin: Set(Action.allCases).subtracting([.viewAudit, .assignRoles, .manageSecurityPolicy]),
-        .securityAdmin: [.viewHome, .changeOwnPassword, .viewUnits, .viewUsers, .assignRoles, .manageSecurityPolicy],
-        .auditAdmin: [.viewHome, .changeOwnPassword, .viewAudit],
+        .securityAdmin: [.viewHome, .changeOwnPassword, .viewNotifications, .viewUnits, .viewUsers, .assignRoles, .manageSecurityPolicy],
+        .auditAdmin: [.viewHome, .changeOwnPassword, .viewNotifications, .viewAudit],
         .coordinator: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewUsers, .viewCatalog, .manageCatalog,
             .viewCampaigns, .manageCampaigns, .updateTaskStatus, .viewDispatch, .manageCalendar, .viewFilings,

@@ -292,6 +292,9 @@ struct ReauthenticationTests {
             let asked = try await app.send(.POST, "/users", headers: s.headers, form: second)
             #expect(asked.status == .unauthorized)
             #expect(asked.text.contains("再次确认身份") && asked.text.contains("value=\"newfiler2\"") && asked.text.contains("name=\"_reauth_password\""))
+            // The new user's initial password is not echoed into the page; it is asked for again in a password field.
+            #expect(!asked.text.contains("Abcdefg123"))
+            #expect(asked.text.contains("<input type=\"password\" name=\"password\""))
             #expect(try await User.query(on: app.db).filter(\.$username == "newfiler2").count() == 0)
             s.absorb(asked)
             // A wrong password changes nothing and is audited.
@@ -320,6 +323,45 @@ struct ReauthenticationTests {
             #expect(try await app.send(.GET, "/", headers: s.headers).status == .seeOther)
             // Non-sensitive posts never ask (a filing save, a question).
             #expect(!Reauthentication.isRequired(for: .editFilings, authenticatedAt: nil, now: app.clock.now()))
+        }
+    }
+
+    @Test("a personal-data download asks for the password again after 10 minutes, then goes on to the file; elsewhere-pointing next is refused", arguments: TestDatabase.available)
+    func personalDataExport(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            var s = try await app.webSession("assessor")
+            let cid = try await CampaignTests.demoCampaign(app).requireID()
+            let path = "/campaigns/\(cid)/register.csv"
+            // Signed in just now: the download goes through.
+            #expect(try await app.send(.GET, path, headers: s.headers).status == .ok)
+            let exports = try await AuditEntry.query(on: app.db).filter(\.$action == "export_personal_data").count()
+
+            let id = try #require(s.sessionID)
+            let record = try #require(try await SessionRecord.query(on: app.db).filter(\.$key == SessionID(string: id)).first())
+            record.data["authAt"] = String(app.clock.now().timeIntervalSince1970 - 11 * 60)
+            try await record.save(on: app.db)
+            let asked = try await app.send(.GET, path, headers: s.headers)
+            #expect(asked.status == .seeOther)
+            let location = try #require(asked.headers.first(name: .location))
+            #expect(location.hasPrefix("/account/reauth?next="))
+            #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "export_personal_data").count() == exports)
+            let page = try await app.send(.GET, location, headers: s.headers)
+            #expect(page.status == .ok && page.text.contains("value=\"\(path)\""))
+            s.absorb(page)
+            let wrong = try await app.send(.POST, "/account/reauth", headers: s.headers, form: ["_csrf": s.csrf, "next": path, "password": "nope12345"])
+            #expect(wrong.status == .unprocessableEntity && wrong.text.contains("密码不正确"))
+            #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "reauthenticate_failed").count() == 1)
+            let empty = try await app.send(.POST, "/account/reauth", headers: s.headers, form: ["_csrf": s.csrf, "next": path, "password": ""])
+            #expect(empty.status == .unprocessableEntity && empty.text.contains("请输入密码"))
+            #expect(try await User.query(on: app.db).filter(\.$username == "assessor").first()?.failedLogins == 1)
+            let right = try await app.send(.POST, "/account/reauth", headers: s.headers, form: ["_csrf": s.csrf, "next": path, "password": demoPassword])
+            #expect(right.status == .seeOther)
+            #expect(right.headers.first(name: .location) == path)
+            #expect(try await app.send(.GET, path, headers: s.headers).status == .ok)
+            #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "export_personal_data").count() == exports + 1)
+            // "next" never leaves the site.
+            let away = try await app.send(.POST, "/account/reauth", headers: s.headers, form: ["_csrf": s.csrf, "next": "//evil.example/x", "password": demoPassword])
+            #expect(away.headers.first(name: .location) == "/")
         }
     }
 }

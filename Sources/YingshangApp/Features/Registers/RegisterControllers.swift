@@ -58,7 +58,7 @@ struct RegisterWebController {
         g.get("campaigns", ":id", "register", action: .viewRegister, use: index)
         g.post("campaigns", ":id", "register", "import", action: .manageRegister, maxBody: 200 << 20, use: startImport)
         g.putStream("campaigns", ":id", "register", "upload", action: .manageRegister, use: startUpload)
-        g.get("campaigns", ":id", "register.csv", action: .viewRegister, use: export)
+        g.personalDataExport("campaigns", ":id", "register.csv", action: .viewRegister, use: export)
         g.get("jobs", ":jobID", action: .viewRegister, use: job)
         api.get("jobs", ":jobID", action: .viewRegister, use: jobJSON)
         g.get("campaigns", ":id", "samples", action: .viewRegister, use: samples)

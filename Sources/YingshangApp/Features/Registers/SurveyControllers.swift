@@ -78,7 +78,7 @@ struct SurveyWebController {
         g.get("campaigns", ":id", "surveys.csv", action: .viewRegister, use: exportResponses)
         g.get("campaigns", ":id", "surveys.xlsx", action: .viewRegister, use: exportResponsesXLSX)
         g.post("samples", ":drawID", "surveys", action: .drawSamples, use: issue)
-        g.get("samples", ":drawID", "surveys.csv", action: .drawSamples, use: links)
+        g.personalDataExport("samples", ":drawID", "surveys.csv", action: .drawSamples, use: links)
         api.get("campaigns", ":id", "survey-template", action: .viewRegister, use: template)
         api.put("campaigns", ":id", "survey-template", action: .drawSamples, use: saveTemplate)
         g.get("samples", ":drawID", "letters", action: .drawSamples, use: letters)

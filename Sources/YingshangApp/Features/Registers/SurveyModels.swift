@@ -35,8 +35,8 @@ final class SurveyResponse: Model, @unchecked Sendable {
 
     func isExpired(at now: Date) -> Bool { expiresAt.map { $0 < now } ?? false }
 
-    /// The last 6 characters of the token, printed on the letter so staff can find an enterprise on the phone.
-    var shortCode: String { String(token.suffix(6)).uppercased() }
+    /// The 查询码 printed on the letter so staff can find an enterprise on the phone.
+    var shortCode: String { SurveyToken.code(of: token) }
 
     var answers: [String: String] {
         (try? JSONDecoder().decode([String: String].self, from: Data(answersJSON.utf8))) ?? [:]
@@ -142,8 +142,7 @@ enum SurveyService {
                 r.$draw.id = did
                 r.$enterprise.id = m.$enterprise.id
                 r.$template.id = tid
-                // 128 random bits.
-                r.token = [UInt8].random(count: 16).base64URLEncoded
+                r.token = SurveyToken.generate()
                 r.status = "issued"
                 r.answersJSON = "{}"
                 r.expiresAt = expiry
