@@ -7,6 +7,8 @@ struct AppError: AbortError {
     let code: String
     let message: String
     var fields: [String: String]? = nil
+    /// Sent with the error answer (e.g. `Allow` on a 405).
+    var headers: HTTPHeaders = [:]
 
     var reason: String { message }
 

@@ -1,3 +1,4 @@
+import Fluent
 import Vapor
 import YingshangCore
 
@@ -10,6 +11,7 @@ struct AppErrorMiddleware: AsyncMiddleware {
             return try await next.respond(to: req)
         } catch {
             let response = try await errorResponse(req, error)
+            if let e = error as? AppError { for (name, value) in e.headers { response.headers.replaceOrAdd(name: name, value: value) } }
             // A refused request may have left part of its body unread (a name, size or permission refused before
             // the upload was read): the connection is closed after the answer instead of being reused with those
             // bytes still in it, which stalled the browser's next request on it.
@@ -41,6 +43,9 @@ struct AppErrorMiddleware: AsyncMiddleware {
             return (e.status, e.code, e.message, e.fields)
         case let e as WorkCalendar.MissingYear:
             return (.conflict, "calendar_missing", e.description, nil)
+        case let e as any DatabaseError where e.isConstraintFailure:
+            // A delete of a record others still point to, or a duplicate: the transaction rolled back.
+            return (.conflict, "conflict", "该记录仍被其他记录引用或与已有记录重复，未作修改", nil)
         case let e as DecodingError:
             return (.unprocessableEntity, "invalid_body", "请求内容格式错误：\(Self.describe(e))", nil)
         case let e as any AbortError:

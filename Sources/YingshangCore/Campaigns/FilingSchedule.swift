@@ -45,12 +45,15 @@ public enum FilingSchedule {
         }
     }
 
+    /// How many indicators may be due on one working day.
+    public static let perDayRange = 1...20
+
     /// Plans `indicators` (in order) from `start` through `end`. Fixed indicators keep their day (even if it
     /// exceeds that day's quota); the rest fill the remaining slots of each working day in order.
     public static func generate(
         indicators: [String], start: Day, end: Day, perDay: Int, calendar: WorkCalendar, fixed: [String: Day] = [:]
     ) -> Result<[Entry], Problem> {
-        guard (1...20).contains(perDay) else { return .failure(.perDayNotPositive) }
+        guard perDayRange.contains(perDay) else { return .failure(.perDayNotPositive) }
         let known = Set(indicators)
         for code in fixed.keys.sorted() {
             guard known.contains(code) else { return .failure(.unknownFixedIndicator(code)) }

@@ -1,3 +1,4 @@
+import Fluent
 import Foundation
 import Testing
 import Vapor
@@ -39,6 +40,40 @@ struct OperationsTests {
             #expect(documented.subtracting(routes).isEmpty, "documented but missing: \(documented.subtracting(routes))")
             let apiRoutes = routes.filter { $0.contains(" /api/v1/") }
             #expect(apiRoutes.subtracting(documented).isEmpty, "undocumented: \(apiRoutes.subtracting(documented))")
+        }
+    }
+
+    @Test("the API keeps its document's promises: every path parameter declared, 405 with Allow for an undeclared method, bad paging refused, a still-referenced record's delete answered 409 not 500", arguments: TestDatabase.available)
+    func apiContract(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(try await app.send(.GET, "/api/v1/openapi.json").text.utf8)) as? [String: Any])
+            let paths = try #require(json["paths"] as? [String: [String: Any]])
+            for (path, methods) in paths {
+                let wanted = Set(path.split(separator: "{").dropFirst().compactMap { $0.split(separator: "}").first.map(String.init) })
+                for (method, op) in methods {
+                    let declared = Set(((op as? [String: Any])?["parameters"] as? [[String: Any]] ?? []).filter { $0["in"] as? String == "path" }
+                        .compactMap { $0["name"] as? String })
+                    #expect(declared == wanted, "\(method) \(path)")
+                }
+            }
+            let token = try await app.apiToken("admin")
+            let trace = try await app.send(.TRACE, "/api/v1/regions", headers: .bearer(token))
+            #expect(trace.status == .methodNotAllowed)
+            #expect(trace.headers.first(name: "Allow")?.contains("GET") == true)
+            #expect(try await app.send(.GET, "/api/v1/no-such-thing", headers: .bearer(token)).status == .notFound)
+            for query in ["per=null", "per=0", "per=201", "page=-1", "page=99999999999999999999", "per=5&per=x"] {
+                let res = try await app.send(.GET, "/api/v1/regions?\(query)", headers: .bearer(token))
+                #expect(res.status == .unprocessableEntity, "\(query)")
+            }
+            #expect(try await app.send(.GET, "/api/v1/regions?page=2&per=5", headers: .bearer(token)).status == .ok)
+            // A county with no children and no units, but assessed in a campaign: still referenced.
+            let region = Region(code: "370798", name: "测试县", level: .county, parentID: nil)
+            try await region.create(on: app.db)
+            let county = try region.requireID()
+            try await CampaignRegion(campaignID: try await CampaignTests.demoCampaign(app).requireID(), regionID: county).create(on: app.db)
+            let delete = try await app.send(.DELETE, "/api/v1/regions/\(county)", headers: .bearer(token))
+            #expect(delete.status == .conflict, "\(delete.text)")
+            #expect(try await Region.find(county, on: app.db) != nil)
         }
     }
 

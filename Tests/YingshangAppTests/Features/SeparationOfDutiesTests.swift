@@ -126,4 +126,19 @@ struct SeparationOfDutiesTests {
             #expect(try await app.send(.GET, "/security-policy", headers: admin.headers).status == .forbidden)
         }
     }
+
+    @Test("a unit's news about filings reaches its working staff, not the security or audit administrator who could not open it", arguments: TestDatabase.available)
+    func unitNotifications(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let spj = try await app.unitID("SPJ")
+            try await InAppNotification.notifyUnit(spj, message: "测试通知", link: "/filings", on: app.db)
+            func count(_ username: String) async throws -> Int {
+                let id = try #require(try await User.query(on: app.db).filter(\.$username == username).first()).requireID()
+                return try await InAppNotification.query(on: app.db).filter(\.$user.$id == id).filter(\.$message == "测试通知").count()
+            }
+            #expect(try await count("coordinator") == 1)
+            #expect(try await count("secadmin") == 0)
+            #expect(try await count("auditor") == 0)
+        }
+    }
 }

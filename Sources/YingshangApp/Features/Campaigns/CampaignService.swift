@@ -109,7 +109,7 @@ enum CampaignService {
         let perDay = input.perDay ?? 2
         if let typed = input.perDayText {
             fields["perDay"] = "每天填报指标数应为 1–20 的整数，“\(typed)”不是数字"
-        } else if !(1...20).contains(perDay) {
+        } else if !FilingSchedule.perDayRange.contains(perDay) {
             fields["perDay"] = "每天填报指标数应为 1–20"
         }
 

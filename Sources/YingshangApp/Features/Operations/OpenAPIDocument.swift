@@ -118,7 +118,7 @@ enum OpenAPIDocument {
               tag: "verification", secured: true, body: nil, response: nil, status: "200"),
         .init(method: "post", path: "/api/v1/survey-responses",
               summary: "企业提交问卷 {\"token\",\"answers\"}：落库后返回 201；相同内容重复提交返回 200 already_received",
-              tag: "verification", secured: false, body: nil, response: nil, status: "201"),
+              tag: "verification", secured: false, body: "SurveySubmission", response: nil, status: "201"),
         .init(method: "get", path: "/api/v1/questions", summary: "答疑列表（?status=&indicator=），单位用户见本单位和公开问题",
               tag: "questions", secured: true, body: nil, response: "QuestionArray", status: "200"),
         .init(method: "post", path: "/api/v1/questions", summary: "提问", tag: "questions", secured: true,
@@ -150,9 +150,35 @@ enum OpenAPIDocument {
     ]
 
     static func string(_ d: String? = nil) -> [String: Any] { d.map { ["type": "string", "description": $0] } ?? ["type": "string"] }
+    /// A string the server requires to be non-empty.
+    static func text(_ d: String? = nil) -> [String: Any] { string(d).merging(["minLength": 1]) { _, b in b } }
+
+    /// Statuses an operation returns besides those every operation of its kind does (see `document`).
+    static let extraStatuses: [String: [String]] = [
+        "post /api/v1/auth/login": ["401"],
+        "get /api/v1/campaigns/{id}/scores": ["409"],
+        "get /api/v1/jobs/{jobID}": [],
+        "post /api/v1/survey-responses": ["200", "404", "409", "410"],
+        "put /api/v1/filings/{filingID}/evidence": ["413", "415", "422"],
+        "put /api/v1/campaigns/{id}/tasks/{taskID}/attachments": ["413", "415", "422"],
+        "put /api/v1/campaigns/{id}/survey-template": ["413", "415", "422"],
+    ]
+
+    /// Operations whose body is the raw file, not JSON.
+    static let rawBody: Set<String> = ["put /api/v1/filings/{filingID}/evidence", "put /api/v1/campaigns/{id}/tasks/{taskID}/attachments"]
     static var uuid: [String: Any] { ["type": "string", "format": "uuid"] }
+    /// Properties that are not required may also be sent as null (the server reads null as absent).
     static func object(_ props: [String: Any], required: [String] = []) -> [String: Any] {
-        ["type": "object", "properties": props, "required": required]
+        var properties: [String: Any] = [:]
+        for (name, schema) in props {
+            if !required.contains(name), var s = schema as? [String: Any], let type = s["type"] as? String {
+                s["type"] = [type, "null"]
+                properties[name] = s
+            } else {
+                properties[name] = schema
+            }
+        }
+        return ["type": "object", "properties": properties, "required": required]
     }
     static func list(_ item: String) -> [String: Any] {
         object(
@@ -168,7 +194,10 @@ enum OpenAPIDocument {
                     ["code": string(), "message": string("中文说明"),
                      "fields": ["type": "object", "additionalProperties": ["type": "string"]]],
                     required: ["code", "message"])], required: ["error"]),
-            "LoginRequest": object(["username": string(), "password": string()], required: ["username", "password"]),
+            "LoginRequest": object(["username": text(), "password": text()], required: ["username", "password"]),
+            "SurveySubmission": object(
+                ["token": string("问卷链接中的令牌"), "answers": ["type": "object", "additionalProperties": ["type": "string"]],
+                 "final": ["type": "boolean"]], required: ["token", "answers"]),
             "LoginResponse": object(
                 ["token": string(), "expiresAt": ["type": "string", "format": "date-time"],
                  "user": ["$ref": "#/components/schemas/User"]], required: ["token", "expiresAt", "user"]),
@@ -228,7 +257,9 @@ enum OpenAPIDocument {
                                   "leadUnit": ["type": "object"], "cooperators": ["type": "array", "items": ["type": "object"]],
                                   "leader": ["type": "object"], "members": ["type": "array", "items": ["type": "object"]]]),
             "AssignmentArray": ["type": "array", "items": ["$ref": "#/components/schemas/Assignment"]],
-            "ScheduleInput": object(["perDay": ["type": "integer"],
+            "ScheduleInput": object(["perDay": ["type": ["integer", "null"], "minimum": FilingSchedule.perDayRange.lowerBound,
+                                                "maximum": FilingSchedule.perDayRange.upperBound,
+                                                "description": "省略或 null 时用评价任务的设置"],
                                      "fixedDates": ["type": "object", "additionalProperties": ["type": "string"]]]),
             "ScheduleArray": ["type": "array", "items": object(["indicatorCode": string(), "indicatorName": string(),
                                                                 "day": string(), "weekday": string(), "fixed": ["type": "boolean"]])],
@@ -328,7 +359,8 @@ enum OpenAPIDocument {
                                     "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(b)"]]]]
                 responses["422"] = errorResponse("字段校验失败，fields 中按字段给出中文说明")
             }
-            let pathParams = ["id", "assignmentID", "taskID", "filingID", "indicator", "questionID", "contributionID", "jobID"].filter { op.path.contains("{\($0)}") }
+            // Every {name} in the path is declared; ids are UUIDs except the indicator code.
+            let pathParams = op.path.split(separator: "{").dropFirst().compactMap { $0.split(separator: "}").first.map(String.init) }
             if !pathParams.isEmpty {
                 o["parameters"] = pathParams.map { name -> [String: Any] in
                     let schema: [String: Any] = name == "indicator" ? ["type": "string"] : uuid
@@ -337,10 +369,27 @@ enum OpenAPIDocument {
                 responses["404"] = errorResponse("记录不存在")
             }
             if op.method == "get" && op.response?.hasSuffix("List") == true {
-                o["parameters"] = ((o["parameters"] as? [[String: Any]]) ?? []) + ["q", "page", "per"].map {
-                    ["name": $0, "in": "query", "required": false,
-                     "schema": ["type": $0 == "q" ? "string" : "integer"]] as [String: Any]
-                }
+                o["parameters"] = ((o["parameters"] as? [[String: Any]]) ?? []) + [
+                    ["name": "q", "in": "query", "required": false, "schema": ["type": "string"]],
+                    ["name": "page", "in": "query", "required": false,
+                     "schema": ["type": "integer", "minimum": 1, "maximum": APIContractMiddleware.maxPage]],
+                    ["name": "per", "in": "query", "required": false,
+                     "schema": ["type": "integer", "minimum": 1, "maximum": APIContractMiddleware.maxPer]],
+                ] as [[String: Any]]
+                responses["422"] = errorResponse("page、per 不是允许的整数")
+            }
+            // Writes can meet a state that forbids them (started, locked, version changed).
+            if op.method != "get" { responses["409"] = errorResponse("当前状态不允许此操作") }
+            if op.body != nil {
+                responses["413"] = errorResponse("请求体超过上限")
+                responses["415"] = errorResponse("请求体应为 application/json")
+            }
+            let key = "\(op.method) \(op.path)"
+            for status in extraStatuses[key] ?? [] where responses[status] == nil {
+                responses[status] = status.hasPrefix("2") ? ["description": "OK"] : errorResponse("见说明")
+            }
+            if rawBody.contains(key) {
+                o["requestBody"] = ["required": true, "content": ["application/octet-stream": ["schema": ["type": "string", "format": "binary"]]]]
             }
             o["responses"] = responses
             paths[op.path, default: [:]][op.method] = o

@@ -1,5 +1,6 @@
 import Fluent
 import Vapor
+import YingshangCore
 
 /// A filer's question (答疑) on an indicator or one of its items; the bureau answers; answered questions marked
 /// public form the indicator's FAQ.
@@ -108,10 +109,13 @@ final class InAppNotification: Model, @unchecked Sendable {
         self.createdAt = Date()
     }
 
-    /// Notifies every active user of a unit (optionally only some roles), inside the caller's transaction.
+    /// Notifies every active user of a unit (optionally only some roles), inside the caller's transaction. The news
+    /// is about the unit's filings and questions, so users whose role cannot open them (the security and audit
+    /// administrators) are left out: a notice must not link to a 403.
     static func notifyUnit(_ unitID: UUID, roles: [String]? = nil, message: String, link: String, on db: any Database) async throws {
-        var q = User.query(on: db).filter(\.$unit.$id == unitID).filter(\.$isActive == true)
-        if let roles { q = q.filter(\.$role ~~ roles) }
+        let readers = Role.allCases.filter { Permissions.allows($0, .viewFilings) }.map(\.rawValue)
+        let q = User.query(on: db).filter(\.$unit.$id == unitID).filter(\.$isActive == true)
+            .filter(\.$role ~~ (roles.map { r in r.filter(readers.contains) } ?? readers))
         for u in try await q.all() {
             try await InAppNotification(userID: try u.requireID(), message: message, link: link).create(on: db)
         }
