@@ -11,6 +11,13 @@ struct AppErrorMiddleware: AsyncMiddleware {
             return try await next.respond(to: req)
         } catch {
             let response = try await errorResponse(req, error)
+            // 等保: refusals of a signed-in user are audited (who tried what); anonymous 401s are not, they would let
+            // anyone fill the log.
+            if response.status == .forbidden, let user = req.auth.get(User.self) {
+                try? await AuditLog.record(
+                    on: req.db, req: req, actor: user, action: "permission_denied", entityType: "route", entityID: nil,
+                    before: noSnapshot, after: ["method": req.method.rawValue, "path": String(req.url.path.prefix(200))])
+            }
             if let e = error as? AppError { for (name, value) in e.headers { response.headers.replaceOrAdd(name: name, value: value) } }
             // A refused request may have left part of its body unread (a name, size or permission refused before
             // the upload was read): the connection is closed after the answer instead of being reused with those

@@ -7,6 +7,12 @@ struct ListQuery {
     let page: Int
     let per: Int
 
+    init(page: Int, per: Int, q: String = "") {
+        self.q = q
+        self.page = page
+        self.per = per
+    }
+
     init(_ req: Request, defaultPer: Int = 20) {
         q = (req.query[String.self, at: "q"] ?? "").trimmingCharacters(in: .whitespaces)
         page = max(1, req.query[Int.self, at: "page"] ?? 1)

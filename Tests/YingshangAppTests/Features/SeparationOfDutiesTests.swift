@@ -141,4 +141,28 @@ struct SeparationOfDutiesTests {
             #expect(try await count("auditor") == 0)
         }
     }
+
+    @Test("the audit administrator exports the log (the export is audited); a refused request by a signed-in user is audited with its path", arguments: TestDatabase.available)
+    func auditExportAndRefusals(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let admin = try await app.webSession("admin")
+            #expect(try await app.send(.GET, "/audit.csv", headers: admin.headers).status == .forbidden)
+            let refused = try #require(
+                try await AuditEntry.query(on: app.db).filter(\.$action == "permission_denied").filter(\.$actorUsername == "admin").first())
+            #expect(refused.afterJSON?.contains("/audit.csv") == true)
+            #expect(refused.afterJSON?.contains("GET") == true)
+
+            let auditor = try await app.webSession("auditor")
+            let csv = try await app.send(.GET, "/audit.csv?action=permission_denied", headers: auditor.headers)
+            #expect(csv.status == .ok)
+            #expect(csv.headers.contentType?.description.hasPrefix("text/csv") == true)
+            let lines = csv.text.split(separator: "\r\n")
+            #expect(lines.first.map { String($0.drop { $0 == "\u{FEFF}" }) }?.hasPrefix("序号,时间,操作人,操作") == true)
+            #expect(lines.count == 2)
+            #expect(lines.last?.contains("越权访问被拒") == true)
+            #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "export").filter(\.$actorUsername == "auditor").count() == 1)
+            // The chain stays intact with refusals and exports in it.
+            #expect(try await AuditLog.verify(on: app.db).finding == nil)
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import Fluent
 import Vapor
 import YingshangCore
+import YingshangOffice
 
 /// Filters shared by the audit page and `GET /api/v1/audit`: entity type, action and actor.
 struct AuditFilter {
@@ -66,7 +67,7 @@ struct AuditWebController {
         ("business_record", "办件复核"), ("verification_flag", "核验问题"), ("field_visit", "实地核查"), ("verified_value", "核验值"),
         ("benchmark_values", "对标数据"), ("scoring_run", "评分"), ("score_rules", "加减分规则"), ("score_adjustment", "人工加减分"),
         ("unit_assessment", "单位考核得分"), ("report_finding", "评价发现"), ("rectification", "整改事项"), ("best_practice", "典型经验"),
-        ("policy", "政策文件"),
+        ("policy", "政策文件"), ("security_policy", "安全策略"), ("route", "访问地址"), ("audit", "审计日志"),
     ]
     static let actionNames = [
         ("create", "新建"), ("update", "修改"), ("update_password", "重置密码"), ("delete", "删除"),
@@ -76,11 +77,36 @@ struct AuditWebController {
         ("assign_items", "分配题目"), ("contribute", "配合单位提交"), ("reply", "回复"), ("draw", "抽样"), ("replace", "替换样本"),
         ("issue_surveys", "发放问卷"), ("score", "评分"), ("apply", "确认考核得分"), ("run_checks", "运行核验"), ("dismiss", "排除问题"),
         ("respond", "单位说明"), ("review", "办件复核"), ("status", "更新整改状态"), ("progress", "整改进展"), ("curate", "审核收录"),
-        ("replicate", "推广复制"), ("publish", "公开"), ("unpublish", "撤回公开"),
+        ("replicate", "推广复制"), ("publish", "公开"), ("unpublish", "撤回公开"), ("login_locked", "账户锁定"),
+        ("assign_role", "调整角色"), ("permission_denied", "越权访问被拒"), ("reauthenticate", "再次确认身份"),
+        ("reauthenticate_failed", "再次确认身份失败"), ("export_personal_data", "导出个人信息"), ("export", "导出"),
     ]
+
+    /// At most this many entries in one export (newest first); a narrower filter gets the rest.
+    static let exportLimit = 100_000
 
     func register(_ g: Guarded) {
         g.get("audit", action: .viewAudit, use: index)
+        g.get("audit.csv", action: .viewAudit, use: export)
+    }
+
+    /// The filtered log as CSV for the audit administrator; the export itself is audited.
+    @Sendable func export(req: Request) async throws -> Response {
+        let filter = AuditFilter(req)
+        let page = try await filter.page(ListQuery(page: 1, per: Self.exportLimit), on: req.db)
+        let actionNames = Dictionary(uniqueKeysWithValues: Self.actionNames)
+        let typeNames = Dictionary(uniqueKeysWithValues: Self.entityTypeNames)
+        let rows = [["序号", "时间", "操作人", "操作", "对象", "对象编号", "修改前", "修改后", "IP", "哈希"]] + page.items.map {
+            [
+                String($0.seq ?? 0), DisplayTime.format($0.at), $0.actorUsername, actionNames[$0.action] ?? $0.action,
+                typeNames[$0.entityType] ?? $0.entityType, $0.entityID ?? "", $0.beforeJSON ?? "", $0.afterJSON ?? "", $0.ip ?? "",
+                $0.hash ?? "",
+            ]
+        }
+        try await AuditLog.record(
+            on: req.db, req: req, actor: try req.currentUser(), action: "export", entityType: "audit", entityID: nil, before: noSnapshot,
+            after: ["entityType": filter.entityType, "action": filter.action, "actor": filter.actor, "rows": String(page.items.count)])
+        return Downloads.file(CSVWriter.write(rows), name: "审计日志.csv", type: "text/csv; charset=utf-8")
     }
 
     @Sendable func index(req: Request) async throws -> View {
