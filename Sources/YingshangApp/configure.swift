@@ -115,6 +115,7 @@ enum Migrations {
             AddAuditChain(),
             AddRectificationDeadlineRequest(),
             CreateSecurityPolicy(),
+            CreateThresholdTables(),
         ]
     }
 

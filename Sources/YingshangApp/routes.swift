@@ -25,6 +25,7 @@ func routes(_ app: Application) throws {
     FilingBulkController().register(webGuarded)
     QuestionsWebController().register(webGuarded)
     ScoresWebController().register(webGuarded)
+    ThresholdsWebController().register(webGuarded)
     ReportController().register(webGuarded)
     RectificationWebController().register(webGuarded)
     LibraryWebController().register(webGuarded)

@@ -261,3 +261,44 @@ struct FormulaTests {
         #expect(none.formula.contains("未评分（不按 0 分计）"))
     }
 }
+
+@Suite("预警值 and 先进值")
+struct ThresholdTests {
+    static func region(_ id: String, benchmark: Bool = false, _ scores: [(String, Double?)]) -> RegionScore {
+        RegionScore(
+            id: id, name: id, isBenchmark: benchmark, overall: nil, rank: nil,
+            indicators: scores.map { IndicatorScore(code: $0.0, nameZh: $0.0, weight: 1, score: $0.1, subScores: [], rank: nil, unscoredReason: nil) })
+    }
+
+    @Test("strictly below the warning value warns, at the advanced value is advanced, unscored is never marked; a region's own line wins")
+    func marks() throws {
+        let all = ScoreThreshold(indicatorCode: "a", warning: 60, advanced: 90)
+        #expect(Thresholds.mark(score: 59.99, all) == .warning)
+        #expect(Thresholds.mark(score: 60, all) == .normal)
+        #expect(Thresholds.mark(score: 89.99, all) == .normal)
+        #expect(Thresholds.mark(score: 90, all) == .advanced)
+        #expect(Thresholds.mark(score: nil, all) == .normal)
+        #expect(Thresholds.mark(score: 10, nil) == .normal)
+        let own = ScoreThreshold(indicatorCode: "a", regionID: "east", warning: 70, advanced: nil)
+        #expect(Thresholds.resolve("a", regionID: "east", in: [all, own]) == own)
+        #expect(Thresholds.resolve("a", regionID: "west", in: [all, own]) == all)
+        #expect(Thresholds.resolve("b", regionID: "west", in: [all, own]) == nil)
+
+        let result = ScoringResult(
+            regions: [
+                Self.region("east", [("a", 65), ("b", 95)]), Self.region("west", [("a", 55), ("b", nil)]),
+                Self.region("best", benchmark: true, [("a", 10)]),
+            ], warnings: [], assessedCount: 2)
+        let found = Thresholds.findings(result, lines: [all, own, ScoreThreshold(indicatorCode: "b", warning: nil, advanced: 95)])
+        #expect(found.map { "\($0.regionID) \($0.indicatorCode) \($0.mark.rawValue) \($0.threshold)" }
+            == ["east a warning 70.0", "east b advanced 95.0", "west a warning 60.0"])
+    }
+
+    @Test("values outside 0–100 or a warning not below the advanced value are refused")
+    func problems() {
+        #expect(ScoreThreshold(indicatorCode: "a", warning: 60, advanced: 90).problems.isEmpty)
+        #expect(ScoreThreshold(indicatorCode: "a", warning: nil, advanced: nil).problems.isEmpty)
+        #expect(ScoreThreshold(indicatorCode: "a", warning: 90, advanced: 90).problems == ["预警值应低于先进值"])
+        #expect(ScoreThreshold(indicatorCode: "a", warning: -1, advanced: 101).problems.count == 2)
+    }
+}

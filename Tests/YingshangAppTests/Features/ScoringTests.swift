@@ -198,6 +198,77 @@ struct ScoringAppTests {
         }
     }
 
+    @Test("预警值/先进值: a bad row is named and nothing saved; a score below the warning value is marked and told once to the lead unit and the bureau, one at the advanced value proposed for the library", arguments: TestDatabase.available)
+    func thresholds(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            _ = try await DemoScoring.load(app: app)
+            let c = try await CampaignTests.demoCampaign(app)
+            let cid = try c.requireID().uuidString
+            // The demo sets 60/90 for every indicator; this test starts from none.
+            #expect(try await ThresholdService.lines(try c.requireID(), on: app.db).count == 16)
+            try await ScoreThresholdSet.query(on: app.db).delete()
+            let s = try await app.webSession("coordinator")
+            #expect(try await app.send(.POST, "/campaigns/\(cid)/scores/run", headers: s.headers, form: ["_csrf": s.csrf]).status == .seeOther)
+            let first = try await ScoringService.requireLatest(c, on: app.db).result()
+            let county = try #require(first.assessed.first)
+            let scored = county.indicators.filter { ($0.score ?? 100) < 100 && ($0.score ?? 0) > 0 }
+            #expect(scored.count >= 2)
+            let low = scored[0], high = scored[1]
+            let codes = try await CampaignService.details(c, on: app.db).indicators.map(\.code)
+            func form(_ values: [String: (String, String)]) -> String {
+                var parts = ["_csrf=\(s.csrf)"]
+                for code in codes {
+                    let (w, a) = values[code] ?? ("", "")
+                    parts += ["code[]=\(code)", "warning[]=\(w)", "advanced[]=\(a)"]
+                }
+                return parts.joined(separator: "&")
+            }
+            // Bad rows: letters, and a warning value not below the advanced one. Named, input kept, nothing saved.
+            let bad = try await app.send(
+                .POST, "/campaigns/\(cid)/scores/thresholds", headers: s.headers,
+                formBody: form([low.code: ("abc", ""), high.code: ("80", "70")]))
+            #expect(bad.status == .unprocessableEntity)
+            #expect(bad.text.contains("预警值“abc”不是数字") && bad.text.contains("预警值应低于先进值"))
+            #expect(bad.text.contains("有 2 项需要修改"))
+            #expect(bad.text.contains("value=\"abc\""))
+            #expect(try await ThresholdService.lines(try c.requireID(), on: app.db).isEmpty)
+            // The leader may look but not change.
+            let leader = try await app.webSession("leader")
+            #expect(try await app.send(.GET, "/campaigns/\(cid)/scores/thresholds", headers: leader.headers).status == .ok)
+            #expect(try await app.send(.POST, "/campaigns/\(cid)/scores/thresholds", headers: leader.headers, formBody: form([:])).status == .forbidden)
+
+            let lowScore = try #require(low.score), highScore = try #require(high.score)
+            let good = try await app.send(
+                .POST, "/campaigns/\(cid)/scores/thresholds", headers: s.headers,
+                formBody: form([low.code: (String(format: "%.2f", lowScore + 0.01), ""), high.code: ("", String(format: "%.2f", highScore - 0.01))]))
+            #expect(good.status == .seeOther)
+            let lead = try #require(try await Assignment.query(on: app.db).filter(\.$campaign.$id == c.requireID())
+                .filter(\.$indicatorCode == low.code).first()?.$leadUnit.id)
+            func notices(_ text: String) async throws -> [InAppNotification] {
+                try await InAppNotification.query(on: app.db).all().filter { $0.message.contains(text) }
+            }
+            for _ in 0..<2 {
+                #expect(try await app.send(.POST, "/campaigns/\(cid)/scores/run", headers: s.headers, form: ["_csrf": s.csrf]).status == .seeOther)
+            }
+            let page = try await app.send(.GET, "/campaigns/\(cid)/scores", headers: s.headers).text
+            #expect(page.contains("class=\"mark-warning\"") && page.contains("低于预警值 \(String(format: "%.2f", lowScore + 0.01))"))
+            #expect(page.contains("class=\"mark-advanced\"") && page.contains("达到先进值"))
+            // Told once over two runs: each coordinator once, each user of the lead unit who can open filings once.
+            let warned = try await notices("“\(low.nameZh)”得分 \(Scoring.fmt2(lowScore))，低于预警值")
+            let coordinators = try await User.query(on: app.db).filter(\.$role == "coordinator").count()
+            let leadUsers = try await User.query(on: app.db).filter(\.$unit.$id == lead).count()
+            #expect(warned.count == coordinators + leadUsers)
+            let praised = try await notices("“\(high.nameZh)”得分 \(Scoring.fmt2(highScore))，达到先进值")
+            #expect(praised.count == coordinators)
+            #expect(praised.allSatisfy { $0.link == "/library/practices/new" })
+            #expect(try await ThresholdAlert.query(on: app.db).count() == 2)
+            // The report's overview names both, with the values in force.
+            let report = try await app.send(.GET, "/campaigns/\(cid)/report", headers: s.headers).text
+            #expect(report.contains("低于预警值的指标：\(low.nameZh)（\(Scoring.fmt2(lowScore))，预警值 \(String(format: "%.2f", lowScore + 0.01))）"))
+            #expect(report.contains("达到先进值的指标：\(high.nameZh)"))
+        }
+    }
+
     @Test("unit assessment: late filing deducted from the lead unit, cooperating share, manual deduction needs a reason", arguments: TestDatabase.available)
     func units(db: TestDatabase) async throws {
         try await withApp(db) { app in

@@ -160,7 +160,7 @@ extension Application {
     /// Sends one request; `json` or `form` become the body.
     func send(
         _ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], json: (any Encodable & Sendable)? = nil,
-        form: [String: String]? = nil, raw: String? = nil
+        form: [String: String]? = nil, raw: String? = nil, formBody: String? = nil
     ) async throws -> TestingHTTPResponse {
         try await testing().sendRequest(method, path, headers: headers) { req in
             if let json {
@@ -171,6 +171,11 @@ extension Application {
             if let raw {
                 req.headers.contentType = .json
                 req.body = ByteBuffer(string: raw)
+            }
+            // A form with repeated names in order (code[]=…&warning[]=…), as a browser posts a table.
+            if let formBody {
+                req.headers.contentType = .urlEncodedForm
+                req.body = ByteBuffer(string: formBody)
             }
         }
     }

@@ -22,12 +22,27 @@ enum DemoScoring {
         let catalog = try version.catalog()
         if let county = try await Campaign.query(on: app.db).filter(\.$name == DemoCampaign.name).first() {
             created += try await countyData(county, catalog: catalog, on: app.db)
+            created += try await thresholds(county, on: app.db)
         }
         if try await Campaign.query(on: app.db).filter(\.$name == cityCampaignName).first() == nil {
             created += try await cityCampaign(catalog: catalog, versionID: try version.requireID(), on: app.db)
         }
         created += try await library(on: app.db)
         return created
+    }
+
+    /// 预警值 60 and 先进值 90 for every indicator of the county campaign, as many provincial tables set them.
+    static func thresholds(_ campaign: Campaign, on db: any Database) async throws -> Int {
+        let cid = try campaign.requireID()
+        guard try await ScoreThresholdSet.query(on: db).filter(\.$campaign.$id == cid).count() == 0 else { return 0 }
+        let codes = try await CampaignIndicator.query(on: db).filter(\.$campaign.$id == cid).all().map(\.code)
+        let set = ScoreThresholdSet()
+        set.$campaign.id = cid
+        set.linesJSON = String(decoding: try JSONEncoder().encode(codes.map { ScoreThreshold(indicatorCode: $0, warning: 60, advanced: 90) }), as: UTF8.self)
+        set.updatedBy = "system"
+        set.updatedAt = Date()
+        try await set.create(on: db)
+        return 1
     }
 
     /// Policies waiting to be published and two best practices (one curated and public, one awaiting review).

@@ -196,6 +196,14 @@ enum ReportBuilder {
             summary.append("表现较好的指标：" + scored.prefix(3).map { "\($0.nameZh)（\(Scoring.fmt2($0.score ?? 0))）" }.joined(separator: "、") + "。")
             summary.append("相对薄弱的指标：" + scored.suffix(3).reversed().map { "\($0.nameZh)（\(Scoring.fmt2($0.score ?? 0))）" }.joined(separator: "、") + "，建议列入整改。")
         }
+        // 预警值/先进值 in force for this campaign and region.
+        let marked = Thresholds.findings(result, lines: try await ThresholdService.lines(cid, on: db)).filter { $0.regionID == r.id }
+        for (mark, lead) in [(ScoreMark.warning, "低于预警值的指标："), (.advanced, "达到先进值的指标：")] {
+            let items = marked.filter { $0.mark == mark }
+            guard !items.isEmpty else { continue }
+            summary.append(lead + items.map { "\($0.indicatorName)（\(Scoring.fmt2($0.score))，\(mark == .warning ? "预警值" : "先进值") \(Scoring.fmt2($0.threshold))）" }
+                .joined(separator: "、") + (mark == .warning ? "，应列入整改。" : "，可总结为典型经验。"))
+        }
         let surveyOnly = r.indicators.filter { $0.score == nil && $0.unscoredReason != nil }.map(\.nameZh)
         if !surveyOnly.isEmpty { summary.append("仅有企业问卷数据、无填报或核验值的指标：\(surveyOnly.joined(separator: "、"))，不单独计分，未计入综合得分。") }
         let missing = r.indicators.filter { $0.score == nil && $0.unscoredReason == nil }.map(\.nameZh)

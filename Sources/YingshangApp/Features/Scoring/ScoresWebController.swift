@@ -61,6 +61,9 @@ struct ScoresWebController {
         let missing: Bool
         /// The region's name: the cell's label when the table becomes cards on a phone.
         let label: String
+        /// "warning" or "advanced" against the campaign's 预警值/先进值, "" otherwise; and what to say.
+        var mark: String = ""
+        var markText: String = ""
     }
 
     struct Row: Encodable {
@@ -116,12 +119,17 @@ struct ScoresWebController {
         let result = try run.result()
         let columns = result.regions.map { Column(id: $0.id, name: $0.name, isBenchmark: $0.isBenchmark) }
         let codes = result.regions.first?.indicators.map { ($0.code, $0.nameZh) } ?? []
+        let thresholds = try await ThresholdService.lines(try c.requireID(), on: req.db)
         func cell(_ r: RegionScore, _ code: String) -> Cell {
             let ind = r.indicator(code)
+            let line = r.isBenchmark ? nil : Thresholds.resolve(code, regionID: r.id, in: thresholds)
+            let mark = Thresholds.mark(score: ind?.score, line)
+            let value = mark == .warning ? line?.warning : line?.advanced
             return Cell(
                 score: ind?.score.map(Scoring.fmt2) ?? "未填报", rank: result.assessedCount > 1 ? ind?.rank.map { "第 \($0) 名" } ?? "" : "",
                 href: "/campaigns/\(cid)/scores/explain?region=\(r.id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&indicator=\(code)",
-                missing: ind?.score == nil, label: r.name)
+                missing: ind?.score == nil, label: r.name, mark: mark == .normal ? "" : mark.rawValue,
+                markText: mark == .normal ? "" : "\(mark.chineseName) \(value.map(Scoring.fmt2) ?? "")")
         }
         let rows = codes.map { code, name in Row(code: code, name: name, cells: result.regions.map { cell($0, code) }) }
         let overall = result.regions.map {

@@ -101,7 +101,7 @@ enum ScoringService {
         // Two runs started at once may pick the same number; the unique index refuses one, which then takes the next.
         for attempt in 1...3 {
             do {
-                return try await db.writeTransaction { db in
+                let run = try await db.writeTransaction { db in
                     let last = try await ScoringRun.query(on: db).filter(\.$campaign.$id == cid).sort(\.$number, .descending).first()
                     let run = try ScoringRun(campaignID: cid, number: (last?.number ?? 0) + 1, inputs: inputs, result: result, by: by)
                     try await run.create(on: db)
@@ -112,6 +112,13 @@ enum ScoringService {
                             overall: Dictionary(result.assessed.map { ($0.name, $0.overall.map(Scoring.fmt2) ?? "未评分") }, uniquingKeysWith: { a, _ in a })))
                     return run
                 }
+                // 预警值/先进值: each new finding is told once (outside the run's transaction: the run stands either way).
+                do {
+                    try await ThresholdService.announce(campaign, result: result, now: req?.clock.now() ?? Date(), on: db)
+                } catch let error as any DatabaseError where error.isConstraintFailure {
+                    // A run finishing at the same moment told it already (the unique index keeps it once).
+                }
+                return run
             } catch let error as any DatabaseError where error.isConstraintFailure && attempt < 3 {
                 continue
             }
