@@ -139,6 +139,13 @@ struct SeparationOfDutiesTests {
             #expect(try await count("coordinator") == 1)
             #expect(try await count("secadmin") == 0)
             #expect(try await count("auditor") == 0)
+            // Nor does the daily digest on their notifications page point at filings.
+            for user in ["secadmin", "auditor"] {
+                let page = try await app.send(.GET, "/notifications", headers: try await app.webSession(user).headers)
+                #expect(page.status == .ok)
+                #expect(!page.text.contains("/filings/"), "\(user)")
+            }
+            #expect(try await app.send(.GET, "/notifications", headers: try await app.webSession("coordinator").headers).text.contains("/filings/"))
         }
     }
 

@@ -206,7 +206,10 @@ struct QuestionsWebController {
             let filings = Dictionary(
                 uniqueKeysWithValues: try await Filing.query(on: req.db).filter(\.$campaign.$id == cid).all()
                     .map { ("\($0.$region.id)|\($0.indicatorCode)", $0) })
-            for e in try await ScheduleEntry.query(on: req.db).filter(\.$campaign.$id == cid).all() {
+            // The filing schedule concerns those who can open filings (not the security or audit administrator).
+            let schedule = Permissions.allows(role, .viewFilings)
+                ? try await ScheduleEntry.query(on: req.db).filter(\.$campaign.$id == cid).all() : []
+            for e in schedule {
                 let key = "\(e.$region.id)|\(e.indicatorCode)"
                 if role.isUnitScoped {
                     let team = teams[key]
