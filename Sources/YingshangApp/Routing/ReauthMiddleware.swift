@@ -25,6 +25,32 @@ struct ReauthMiddleware: AsyncMiddleware {
 
     static func isSecret(_ name: String) -> Bool { name != passwordField && name.lowercased().contains("password") }
 
+    enum Confirmation { case confirmed, wrong, locked }
+
+    /// The one password re-check of both flows (a sensitive post, a personal-data download): through the login
+    /// itself, so failures count toward the same lockout and a left-open session cannot be used to guess the
+    /// password; the lock ends the session. Both outcomes are audited with what they were for.
+    static func confirm(password: String, for purpose: String, req: Request, now: Date) async throws -> Confirmation {
+        let user = try req.currentUser()
+        let outcome = try await LoginService.login(username: user.username, password: password, req: req, now: now)
+        switch outcome {
+        case .locked:
+            req.session.destroy()
+            return .locked
+        case .success:
+            req.session.data[sessionKey] = String(now.timeIntervalSince1970)
+            try await AuditLog.record(
+                on: req.db, req: req, actor: user, action: "reauthenticate", entityType: "user", entityID: user.id,
+                before: noSnapshot, after: ["for": purpose])
+            return .confirmed
+        case .invalid:
+            try await AuditLog.record(
+                on: req.db, req: req, actor: user, action: "reauthenticate_failed", entityType: "user", entityID: user.id,
+                before: noSnapshot, after: ["for": purpose])
+            return .wrong
+        }
+    }
+
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let now = req.clock.now()
         let at = req.hasSession ? req.session.data[Self.sessionKey].flatMap(Double.init).map(Date.init(timeIntervalSince1970:)) : nil
@@ -32,25 +58,14 @@ struct ReauthMiddleware: AsyncMiddleware {
         let fields = Self.formFields(req)
         var error = ""
         if let password = fields.first(where: { $0.name == Self.passwordField })?.value {
-            let user = try req.currentUser()
-            // The login's own check: failures count toward the same lockout, so a left-open session cannot be used
-            // to guess the password here either.
-            let outcome = try await LoginService.login(username: user.username, password: password, req: req, now: now)
-            if case .locked = outcome {
-                req.session.destroy()
+            switch try await Self.confirm(password: password, for: action.rawValue, req: req, now: now) {
+            case .locked:
                 return req.redirect(to: "/login")
-            }
-            if case .success = outcome {
-                req.session.data[Self.sessionKey] = String(now.timeIntervalSince1970)
-                try await AuditLog.record(
-                    on: req.db, req: req, actor: user, action: "reauthenticate", entityType: "user", entityID: user.id,
-                    before: noSnapshot, after: ["for": action.rawValue])
+            case .confirmed:
                 return try await next.respond(to: req)
+            case .wrong:
+                error = "密码不正确，请重新输入"
             }
-            error = "密码不正确，请重新输入"
-            try await AuditLog.record(
-                on: req.db, req: req, actor: user, action: "reauthenticate_failed", entityType: "user", entityID: user.id,
-                before: noSnapshot, after: ["for": action.rawValue])
         }
         let page = try await req.render(
             "auth/reauth", title: "再次确认身份",
@@ -115,7 +130,6 @@ struct ReauthWebController {
         }
         let form = try req.content.decode(Form.self)
         let next = Reauthentication.safeNext(form.next) ?? "/"
-        let user = try req.currentUser()
         let now = req.clock.now()
         func again(_ error: String) async throws -> Response {
             let res = try await req.render("auth/reauth-export", title: "再次确认身份", PageBody(next: next, error: error))
@@ -125,22 +139,10 @@ struct ReauthWebController {
         }
         // An empty field is a slip, not a guess: it does not count toward the lockout.
         guard let password = form.password, !password.isEmpty else { return try await again("请输入密码") }
-        let outcome = try await LoginService.login(username: user.username, password: password, req: req, now: now)
-        switch outcome {
-        case .success:
-            req.session.data[ReauthMiddleware.sessionKey] = String(now.timeIntervalSince1970)
-            try await AuditLog.record(
-                on: req.db, req: req, actor: user, action: "reauthenticate", entityType: "user", entityID: user.id,
-                before: noSnapshot, after: ["for": "export_personal_data", "next": next])
-            return req.redirect(to: next)
-        case .locked:
-            req.session.destroy()
-            return req.redirect(to: "/login")
-        case .invalid:
-            try await AuditLog.record(
-                on: req.db, req: req, actor: user, action: "reauthenticate_failed", entityType: "user", entityID: user.id,
-                before: noSnapshot, after: ["for": "export_personal_data"])
-            return try await again("密码不正确，请重新输入")
+        switch try await ReauthMiddleware.confirm(password: password, for: "export_personal_data", req: req, now: now) {
+        case .confirmed: return req.redirect(to: next)
+        case .locked: return req.redirect(to: "/login")
+        case .wrong: return try await again("密码不正确，请重新输入")
         }
     }
 }
