@@ -15,16 +15,42 @@
     if (el) { ev.preventDefault(); window.print(); }
   });
 
-  // <a data-busy="正在生成…">: a slow download (a PDF) says it is on its way, and a second click does not start another.
+  // <a data-busy="正在生成…">: a slow download (a PDF) is fetched here so the page can say it is on its way, count the
+  // seconds, and say when it is done or why it failed; a second click does not start another.
   document.addEventListener("click", function (ev) {
     var el = ev.target && ev.target.closest ? ev.target.closest("a[data-busy]") : null;
     if (!el) return;
-    if (el.dataset.started) { ev.preventDefault(); return; }
+    ev.preventDefault();
+    if (el.dataset.started) return;
     el.dataset.started = "1";
-    var note = document.createElement("span");
-    note.className = "field-note"; note.setAttribute("role", "status"); note.textContent = " " + el.dataset.busy;
-    el.insertAdjacentElement("afterend", note);
-    setTimeout(function () { delete el.dataset.started; note.remove(); }, 12000);
+    var note = el.nextElementSibling && el.nextElementSibling.classList.contains("busy-note") ? el.nextElementSibling : null;
+    if (!note) {
+      note = document.createElement("span");
+      note.className = "field-note busy-note"; note.setAttribute("role", "status");
+      el.insertAdjacentElement("afterend", note);
+    }
+    var started = Date.now();
+    function tick() { note.textContent = " " + el.dataset.busy + "（已用 " + Math.round((Date.now() - started) / 1000) + " 秒）"; }
+    tick();
+    var timer = setInterval(tick, 1000);
+    function done(text) { clearInterval(timer); delete el.dataset.started; note.textContent = " " + text; }
+    fetch(el.href, { credentials: "same-origin" }).then(function (res) {
+      if (!res.ok) {
+        return res.json().then(function (j) { done("生成失败：" + ((j && j.message) || res.status)); },
+          function () { done("生成失败（" + res.status + "），请稍后重试"); });
+      }
+      var name = "download.pdf";
+      var cd = res.headers.get("Content-Disposition") || "";
+      var m = /filename\*=UTF-8''([^;]+)/i.exec(cd) || /filename="?([^";]+)"?/i.exec(cd);
+      if (m) { try { name = decodeURIComponent(m[1]); } catch (e) { name = m[1]; } }
+      return res.blob().then(function (blob) {
+        var a = document.createElement("a");
+        a.href = URL.createObjectURL(blob); a.download = name;
+        document.body.appendChild(a); a.click(); a.remove();
+        setTimeout(function () { URL.revokeObjectURL(a.href); }, 60000);
+        done("已生成（" + ((Date.now() - started) / 1000).toFixed(1) + " 秒），已开始下载");
+      });
+    }, function () { done("网络错误，PDF 未生成，请重试"); });
   });
 
   // <button data-fill="id" data-value="…">: puts a suggested value into a field (e.g. S_h from a previous draw).

@@ -68,7 +68,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
     app.middleware.use(SessionsMiddleware(session: SparseSessionDriver(inner: app.sessions.driver), configuration: app.sessions.configuration))
     app.middleware.use(CSRFCookieMiddleware())
-    app.storage[PublicController.PublisherCache.Key.self] = PublicController.PublisherCache()
+    app.storage[PageCaches.Key.self] = PageCaches()
     app.storage[SecurityPolicyService.Cache.Key.self] = SecurityPolicyService.Cache()
 
     Migrations.register(on: app)

@@ -117,7 +117,7 @@ struct DispatchWebController {
         let b = try await body(req)
         let view = try await req.view.render("dispatch/print", PrintContext(body: b))
         let html = String(buffer: view.data)
-        let pdf = try await PDFRenderer.render(html: html, chromium: chromium)
+        let pdf = try await PDFRenderer.render(html: html, chromium: chromium, logger: req.logger)
         return Downloads.file(pdf, name: "每日调度-\(b.d.date).pdf", type: "application/pdf")
     }
 }
@@ -130,39 +130,5 @@ struct DispatchAPIController {
     /// `?region=&date=`; unit heads get only their own unit's indicators.
     @Sendable func dispatch(req: Request) async throws -> DispatchDTO {
         try await DispatchWebController.dispatch(req)
-    }
-}
-
-/// HTML → PDF through `chromium --headless --print-to-pdf`, in a temporary directory removed afterwards.
-enum PDFRenderer {
-    static func chromiumPath() -> String? {
-        ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first {
-            FileManager.default.isExecutableFile(atPath: $0)
-        }
-    }
-
-    static func render(html: String, chromium: String) async throws -> Data {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("yingshang-pdf-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let input = dir.appendingPathComponent("report.html")
-        let output = dir.appendingPathComponent("report.pdf")
-        try Data(html.utf8).write(to: input)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: chromium)
-        process.arguments = [
-            "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-            "--user-data-dir=\(dir.appendingPathComponent("profile").path)", "--print-to-pdf=\(output.path)", input.absoluteString,
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, any Error>) in
-            process.terminationHandler = { _ in cont.resume() }
-            do { try process.run() } catch { cont.resume(throwing: error) }
-        }
-        guard let data = try? Data(contentsOf: output), data.starts(with: Array("%PDF".utf8)) else {
-            throw AppError(status: .internalServerError, code: "pdf_failed", message: "PDF 生成失败，请改用浏览器打印")
-        }
-        return data
     }
 }

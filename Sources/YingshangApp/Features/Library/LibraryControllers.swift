@@ -318,20 +318,11 @@ struct PublicController {
     /// The region whose departments use the platform (the one most units belong to, e.g. 青山县); empty without units.
     /// Benchmark and neighbouring regions loaded for comparison have no units.
     static func publisher(_ req: Request) async throws -> String {
-        let cache = req.application.storage[PublisherCache.Key.self]
-        if let cached = await cache?.get(now: req.clock.now()) { return cached }
+        let cache = req.application.pageCaches.publisher
+        if let cached = await cache.get("", now: req.clock.now()) { return cached }
         let name = try await computePublisher(req.db)
-        await cache?.put(name, now: req.clock.now())
+        await cache.put("", name, now: req.clock.now())
         return name
-    }
-
-    /// The public page is the busiest anonymous page; the publisher changes only when units move, so a minute's
-    /// cache per application (set up in `configure`).
-    actor PublisherCache {
-        struct Key: StorageKey { typealias Value = PublisherCache }
-        private var value: (name: String, at: Date)?
-        func get(now: Date) -> String? { value.flatMap { now.timeIntervalSince($0.at) < 60 ? $0.name : nil } }
-        func put(_ name: String, now: Date) { value = (name, now) }
     }
 
     static func computePublisher(_ db: any Database) async throws -> String {
@@ -348,9 +339,20 @@ struct PublicController {
         app.get("public", "practices", ":pid", use: practice).markPublic()
     }
 
+    /// The unfiltered page — what nearly every visitor opens — is kept for up to 10 s (emptied on this instance by
+    /// every library change), so a crowd of citizens costs one set of queries and one rendering per 10 s.
     @Sendable func index(req: Request) async throws -> View {
         let q = String((req.query[String.self, at: "q"] ?? "").trimmingCharacters(in: .whitespaces).prefix(50))
         let indicator = req.query[String.self, at: "indicator"] ?? ""
+        let cache = req.application.pageCaches.publicIndex
+        let unfiltered = q.isEmpty && indicator.isEmpty
+        if unfiltered, let page = await cache.get("", now: req.clock.now()) { return View(data: page) }
+        let view = try await render(req, q: q, indicator: indicator)
+        if unfiltered { await cache.put("", view.data, now: req.clock.now()) }
+        return view
+    }
+
+    private func render(_ req: Request, q: String, indicator: String) async throws -> View {
         let practices = try await LibraryWebController.practices(req.db, q: q, indicator: indicator) { $0 = $0.filter(\.$published == true) }
         let policies = try await LibraryWebController.policies(req.db, q: q, indicator: indicator, publishedOnly: true)
         return try await req.view.render(

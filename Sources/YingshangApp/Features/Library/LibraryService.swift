@@ -74,6 +74,7 @@ enum LibraryService {
                 on: db, req: req, actor: req.auth.get(User.self), action: "curate", entityType: "best_practice", entityID: p.id, before: before,
                 after: ["status": p.status, "published": String(p.published)])
         }
+        await req.application.pageCaches.publicIndex.removeAll()
     }
 
     /// Marks a curated practice for replication and opens a follow-up task for a unit in a campaign's report phase.
@@ -101,6 +102,7 @@ enum LibraryService {
                 on: db, req: req, actor: user, action: "replicate", entityType: "best_practice", entityID: p.id, before: noSnapshot,
                 after: ["task": task.id?.uuidString ?? "", "unit": unit.name, "deadline": day.description])
         }
+        await req.application.pageCaches.publicIndex.removeAll()
         return task
     }
 
@@ -143,6 +145,7 @@ enum LibraryService {
                 on: db, req: req, actor: req.auth.get(User.self), action: published ? "publish" : "unpublish", entityType: "policy",
                 entityID: p.id, before: ["published": before], after: ["published": published])
         }
+        await req.application.pageCaches.publicIndex.removeAll()
     }
 }
 

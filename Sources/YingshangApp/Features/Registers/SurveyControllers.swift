@@ -182,12 +182,12 @@ struct SurveyWebController {
     struct FormBody: Encodable {
         let token: String
         let enterprise: String
-        let groups: [Group]
+        /// The question groups, rendered from `registers/survey-groups` (see `groupsHTML`).
+        let groupsHTML: String
         let done: Bool
         let expired: Bool
         let errors: [String]
         let csrf: String
-        let scale: [String]
         /// "已保存" after saving progress, or why a second submission changed nothing.
         let notice: String
         /// Minutes for an enterprise that dealt with three of the indicators, stated before it starts.
@@ -223,8 +223,33 @@ struct SurveyWebController {
     ) async throws -> View {
         // The decoded template is cached (a template with responses never changes): one query and one JSON decode less per view.
         let t = try await TemplateCache.shared.template(r.$template.id, on: req.db)
+        let groupsHTML = try await groupsHTML(req, r, template: t, values: values)
+        return try await req.view.render(
+            "registers/survey-form",
+            ["body": FormBody(
+                token: r.token, enterprise: r.enterprise.name, groupsHTML: groupsHTML, done: r.status == "submitted",
+                expired: r.isExpired(at: req.clock.now()) && r.status != "submitted", errors: errors,
+                csrf: CSRF.token(for: req), notice: notice,
+                minutes: t.estimatedMinutes(used: 3), questions: t.items.count)])
+    }
+
+    struct GroupsBody: Encodable {
+        let groups: [Group]
+        let scale: [String]
+    }
+
+    /// The questions, grouped by indicator, as HTML. Unanswered (every enterprise's first visit) they are the same for
+    /// all enterprises of a draw, so that rendering — most of a survey page's cost — is kept per draw and template for
+    /// a minute (indicator names may be edited meanwhile); with answers or errors they are rendered for the visit.
+    private func groupsHTML(_ req: Request, _ r: SurveyResponse, template t: SurveyTemplate, values: [String: String]) async throws -> String {
+        let key = PageCaches.SurveyGroupsKey(template: r.$template.id, draw: r.$draw.id)
+        let cache = req.application.pageCaches.surveyGroups
+        let now = req.clock.now()
+        if values.isEmpty, let html = await cache.get(key, now: now) { return html }
         let campaignID = try await r.$draw.get(on: req.db).$campaign.id
-        let names = Dictionary(uniqueKeysWithValues: try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == campaignID).all().map { ($0.code, $0.name) })
+        let names = Dictionary(
+            try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == campaignID).all().map { ($0.code, $0.name) },
+            uniquingKeysWith: { a, _ in a })
         var order: [String] = []
         for i in t.items where !order.contains(i.indicatorCode) { order.append(i.indicatorCode) }
         func view(_ i: SurveyTemplate.Item) -> ItemView {
@@ -236,13 +261,10 @@ struct SurveyWebController {
                 name: names[code] ?? code, screening: items.first { $0.kind == .screening }.map(view),
                 items: items.filter { $0.kind != .screening }.map(view))
         }
-        return try await req.view.render(
-            "registers/survey-form",
-            ["body": FormBody(
-                token: r.token, enterprise: r.enterprise.name, groups: groups, done: r.status == "submitted",
-                expired: r.isExpired(at: req.clock.now()) && r.status != "submitted", errors: errors,
-                csrf: CSRF.token(for: req), scale: ["1", "2", "3", "4", "5"], notice: notice,
-                minutes: t.estimatedMinutes(used: 3), questions: t.items.count)])
+        let rendered: View = try await req.view.render("registers/survey-groups", ["body": GroupsBody(groups: groups, scale: ["1", "2", "3", "4", "5"])]).get()
+        let html = String(buffer: rendered.data)
+        if values.isEmpty { await cache.put(key, html, now: now) }
+        return html
     }
 
     @Sendable func form(req: Request) async throws -> View {

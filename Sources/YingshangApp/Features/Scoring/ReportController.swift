@@ -50,19 +50,19 @@ struct ReportController {
             "report/report", Context(body: report, standalone: false, canEdit: Permissions.allows(try req.currentRole(), .runScoring)))
     }
 
-    static func renderPDF(_ report: EvaluationReport, view: any ViewRenderer) async throws -> Data {
+    static func renderPDF(_ report: EvaluationReport, view: any ViewRenderer, logger: Logger? = nil) async throws -> Data {
         guard let chromium = PDFRenderer.chromiumPath() else {
             throw AppError(
                 status: .serviceUnavailable, code: "pdf_unavailable",
                 message: "服务器未安装 Chromium，无法生成 PDF；请打开报告页面用浏览器“打印 → 另存为 PDF”（安装方法见 README）")
         }
         let v = try await view.render("report/report", Context(body: report, standalone: true, canEdit: false)).get()
-        return try await PDFRenderer.render(html: String(buffer: v.data), chromium: chromium)
+        return try await PDFRenderer.render(html: String(buffer: v.data), chromium: chromium, logger: logger)
     }
 
     @Sendable func pdf(req: Request) async throws -> Response {
         let (_, _, report) = try await Self.report(req)
-        let data = try await Self.renderPDF(report, view: req.view)
+        let data = try await Self.renderPDF(report, view: req.view, logger: req.logger)
         return Downloads.file(data, name: "评价报告-\(report.regionName).pdf", type: "application/pdf")
     }
 

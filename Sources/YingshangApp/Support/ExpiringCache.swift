@@ -1,0 +1,54 @@
+import Foundation
+import Vapor
+
+/// A small per-instance cache whose entries live for `ttl` seconds — for pages that many anonymous visitors open and
+/// that change rarely. Another instance sees a change within `ttl`; this instance can `removeAll()` at once.
+actor ExpiringCache<Key: Hashable & Sendable, Value: Sendable> {
+    private let ttl: TimeInterval
+    private let capacity: Int
+    private var entries: [Key: (value: Value, at: Date)] = [:]
+
+    init(ttl: TimeInterval, capacity: Int = 256) {
+        self.ttl = ttl
+        self.capacity = capacity
+    }
+
+    func get(_ key: Key, now: Date) -> Value? {
+        guard let e = entries[key], now >= e.at, now.timeIntervalSince(e.at) < ttl else { return nil }
+        return e.value
+    }
+
+    func put(_ key: Key, _ value: Value, now: Date) {
+        if entries.count >= capacity { entries.removeAll() }
+        entries[key] = (value, now)
+    }
+
+    func removeAll() { entries.removeAll() }
+}
+
+/// The caches of anonymous pages, made once in `configure` (never lazily from concurrent requests).
+struct PageCaches: Sendable {
+    /// Rendered question groups of unanswered survey forms, per template and draw.
+    let surveyGroups = ExpiringCache<SurveyGroupsKey, String>(ttl: 60)
+    /// The unfiltered `/public` page; emptied by every library change on this instance.
+    let publicIndex = ExpiringCache<String, ByteBuffer>(ttl: 10, capacity: 4)
+    /// Who publishes `/public` (changes only when units move).
+    let publisher = ExpiringCache<String, String>(ttl: 60, capacity: 1)
+
+    struct SurveyGroupsKey: Hashable, Sendable {
+        let template: UUID
+        let draw: UUID
+    }
+
+    struct Key: StorageKey { typealias Value = PageCaches }
+}
+
+extension Application {
+    var pageCaches: PageCaches {
+        guard let c = storage[PageCaches.Key.self] else {
+            // configure() sets it; a bare Application in a unit test gets a fresh one per use.
+            return PageCaches()
+        }
+        return c
+    }
+}
