@@ -7,7 +7,7 @@ set -euo pipefail
 BIN=${1:-.build/release/yingshang}
 DURATION=${2:-10}
 CONN=${3:-32}
-for tool in wrk sqlite3 curl; do command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install -y $tool)" >&2; exit 1; }; done
+for tool in wrk sqlite3 curl python3; do command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install -y $tool)" >&2; exit 1; }; done
 WORK=$(mktemp -d /tmp/yingshang-survey-bench.XXXX)
 SERVER=
 # A failed step must not leave a server on the port for the next run to talk to.
@@ -21,8 +21,17 @@ DRAW=$("$BIN" sample draw --campaign "$CID" --size 40000 --strata township --see
 "$BIN" survey tokens --draw "$DRAW" --out "$WORK/tokens.csv" --issue >/dev/null
 sqlite3 "$WORK/data/yingshang.sqlite" "select token from survey_responses where draw_id='$DRAW'" > "$WORK/tokens.txt"
 echo "tokens: $(wc -l < "$WORK/tokens.txt")" >&2
-CODES=$(sqlite3 "$WORK/data/yingshang.sqlite" "select code from campaign_indicators where campaign_id='$CID' order by position limit 4")
-ANSWERS=$(for c in $CODES; do printf '"%s.days":"3","%s.steps":"4","%s.satisfaction":"5",' "$c" "$c" "$c"; done | sed 's/,$//')
+# A whole questionnaire as an enterprise answers it, built from the campaign's template (the server serves it).
+"$BIN" serve --port $PORT --no-migrate > "$WORK/serve.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
+API=$(curl -fs -X POST "http://127.0.0.1:$PORT/api/v1/auth/login" -H 'content-type: application/json' \
+  -d '{"username":"coordinator","password":"demo12345"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
+ANSWERS=$(curl -fs -H "Authorization: Bearer $API" "http://127.0.0.1:$PORT/api/v1/campaigns/$CID/survey-template" | python3 -c '
+import json, sys
+value = {"screening": "是", "yes_no": "否", "likert": "4", "number": "3"}
+print(",".join(json.dumps(i["code"], ensure_ascii=False) + ":" + json.dumps(value[i["kind"]], ensure_ascii=False) for i in json.load(sys.stdin)["items"]))')
+kill $SERVER; wait $SERVER 2>/dev/null || true
 
 cat > "$WORK/submit.lua" <<LUA
 local tokens = {}
