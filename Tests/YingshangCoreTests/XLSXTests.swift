@@ -62,6 +62,9 @@ struct XLSXTests {
         ("\r=1+1", "\"'\r=1+1\""),
         ("-12.5", "-12.5"),
         ("普通,文本", "\"普通,文本\""),
+        // A Windows line break inside a cell is one Character; it must still be quoted or the row splits in two.
+        ("第一行\r\n第二行", "\"第一行\r\n第二行\""),
+        ("无需引号", "无需引号"),
     ])
     func csvNeutralisesBeforeQuoting(field: String, expected: String) {
         let text = String(decoding: CSVWriter.write([[field]]), as: UTF8.self)

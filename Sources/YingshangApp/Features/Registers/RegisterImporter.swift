@@ -112,7 +112,7 @@ enum RegisterImporter {
         let existing = try await existingCodes(campaignID, on: db)
         let known = townships
         do {
-            return try await db.writeTransaction { tx in
+            let outcome = try await db.writeTransaction { tx in
                 guard let sql = tx as? any SQLDatabase else { throw AppError.conflict("数据库不支持") }
                 // On SQLite take the write lock before reading anything, so another writer cannot slip in between our
                 // reads and our first write (which would fail the import with SQLITE_BUSY_SNAPSHOT half-way).
@@ -144,6 +144,8 @@ enum RegisterImporter {
                     after: ["file": filename, "rows": String(imported), "skipped": String(producer.problems.count)])
                 return Outcome(imported: imported, problems: producer.problems, stored: true)
             }
+            RegisterCounts.shared.invalidate(campaignID)
+            return outcome
         } catch let rejected as Rejected {
             return Outcome(imported: 0, problems: rejected.problems, stored: false)
         }

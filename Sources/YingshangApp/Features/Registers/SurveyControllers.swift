@@ -164,7 +164,10 @@ struct SurveyWebController {
         let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id ~~ draws).filter(\.$status == "submitted")
             .with(\.$enterprise).all()
         let rows = [["统一社会信用代码", "企业名称", "提交时间"] + template.items.map(\.code)] + responses.map { r in
-            [r.enterprise.uscc, r.enterprise.name, DisplayTime.format(r.submittedAt)] + template.items.map { r.answers[$0.code] ?? "" }
+            [r.enterprise.uscc, r.enterprise.name, DisplayTime.format(r.submittedAt)] + {
+                let answers = r.answers  // decoded once per response, not once per question
+                return template.items.map { answers[$0.code] ?? "" }
+            }()
         }
         return (c.name, rows)
     }

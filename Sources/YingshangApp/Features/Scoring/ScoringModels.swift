@@ -27,7 +27,33 @@ final class ScoringRun: Model, @unchecked Sendable {
     }
 
     func inputs() throws -> ScoringInputs { try JSONCoding.decode(ScoringInputs.self, inputsJSON) }
-    func result() throws -> ScoringResult { try JSONCoding.decode(ScoringResult.self, resultsJSON) }
+    func result() throws -> ScoringResult {
+        guard let id else { return try JSONCoding.decode(ScoringResult.self, resultsJSON) }
+        return try DecodedResults.shared.result(id) { try JSONCoding.decode(ScoringResult.self, resultsJSON) }
+    }
+}
+
+/// Decoded scoring results by run: a run is written once and never changed, and decoding a county's result was most
+/// of the time of a signed-in home page (the newest score card) and of every scores and report view. A few runs are
+/// kept; the oldest goes first.
+final class DecodedResults: @unchecked Sendable {
+    static let shared = DecodedResults()
+    static let capacity = 16
+    private let lock = NSLock()
+    private var entries: [UUID: ScoringResult] = [:]
+    private var order: [UUID] = []
+
+    func result(_ run: UUID, decode: () throws -> ScoringResult) throws -> ScoringResult {
+        if let hit = lock.withLock({ entries[run] }) { return hit }
+        let decoded = try decode()
+        lock.withLock {
+            guard entries[run] == nil else { return }
+            entries[run] = decoded
+            order.append(run)
+            if order.count > Self.capacity { entries[order.removeFirst()] = nil }
+        }
+        return decoded
+    }
 }
 
 /// The campaign's bonus/deduction rule table (one document per campaign).
