@@ -167,12 +167,21 @@ class Tier:
         el = self.wait(EC.element_to_be_clickable((By.XPATH, f"//{scope}//a[normalize-space(.)='{text}']")))
         el.click()
 
+    def click_and_load(self, el, timeout=30, confirm=False):
+        """Clicks what posts a form and waits until the old page is gone: the next page may hold the same
+        elements (.flash, .timeline) as the old one, so waiting for them alone can return before the post lands."""
+        old = self.d.find_element(By.TAG_NAME, "html")
+        el.click()
+        if confirm:
+            self.accept_confirm()
+        self.wait(EC.staleness_of(old), timeout)
+
     def submit_transition(self, action, reason=""):
         sel = Select(self.d.find_element(By.NAME, "action"))
         sel.select_by_value(action)
         if reason:
             self.d.find_element(By.NAME, "reason").send_keys(reason)
-        self.d.find_element(By.XPATH, "//select[@name='action']/ancestor::form//button[@type='submit']").click()
+        self.click_and_load(self.d.find_element(By.XPATH, "//select[@name='action']/ancestor::form//button[@type='submit']"))
         self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash, .timeline")))
         errors = [e.text for e in self.d.find_elements(By.CSS_SELECTOR, ".flash-error ul, .field-error, .flash.error") if e.text.strip()]
         if errors:
@@ -256,7 +265,7 @@ class Tier:
                 self.shot("filer-uploaded")
                 kept = self.d.find_element(By.ID, typed_id).get_attribute("value")
                 self.expect(w, kept == "3", f"answer typed before the upload was lost after the reload (now {kept!r})")
-        self.d.find_element(By.CSS_SELECTOR, "#filing-form button.primary").click()
+        self.click_and_load(self.d.find_element(By.CSS_SELECTOR, "#filing-form button.primary"))
         self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash")))
         self.submit_transition("submit")
         self.shot("filer-submitted")
@@ -295,7 +304,7 @@ class Tier:
         size = self.d.find_element(By.NAME, "size")
         size.clear()
         size.send_keys("40")
-        self.d.find_element(By.XPATH, "//form[contains(@action,'/samples/preview')]//button[@type='submit']").click()
+        self.click_and_load(self.d.find_element(By.XPATH, "//form[contains(@action,'/samples/preview')]//button[@type='submit']"))
         self.wait(EC.presence_of_element_located((By.XPATH, "//form[substring(@action, string-length(@action) - 7) = '/samples']")))
         self.shot("assessor-allocation")
         self.d.find_element(By.XPATH, "//form[substring(@action, string-length(@action) - 7) = '/samples']//button[@type='submit']").click()
@@ -303,7 +312,7 @@ class Tier:
         draw_url = self.d.current_url
         self.shot("assessor-draw")
         self.expect(w, '{"' not in self.text(), "the draw page shows raw JSON")
-        self.d.find_element(By.XPATH, "//form[contains(@action,'/surveys')]//button").click()
+        self.click_and_load(self.d.find_element(By.XPATH, "//form[contains(@action,'/surveys')]//button"), 60)
         self.wait(lambda d: "问卷链接" in d.find_element(By.CSS_SELECTOR, ".flash").text, 30)
         status, body, _, _ = self.fetch(urllib.parse.urlparse(draw_url).path + "/surveys.csv")
         self.expect(w, status == 200 and body.startswith(b"\xef\xbb\xbf"), f"links CSV: {status}")
@@ -352,8 +361,7 @@ class Tier:
         self.login("coordinator")
         self.go("/scores")
         self.click_link("2022 年度县域营商环境评价（示例）")
-        self.d.find_element(By.XPATH, "//form[contains(@action,'/scores/run')]//button").click()
-        self.accept_confirm()
+        self.click_and_load(self.d.find_element(By.XPATH, "//form[contains(@action,'/scores/run')]//button"), 60, confirm=True)
         self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash")), 60)
         self.shot("coordinator-scored")
         explain = [a for a in self.d.find_elements(By.CSS_SELECTOR, "main a") if "/explain" in (a.get_attribute("href") or "")]
@@ -376,8 +384,7 @@ class Tier:
         self.go(f"/rectifications?campaign={cid}")
         form = self.d.find_elements(By.XPATH, "//form[contains(@action,'/rectifications/from-scores')]//button")
         if self.expect(w, bool(form), "no 'generate from scores' on the rectification ledger"):
-            form[0].click()
-            self.accept_confirm()
+            self.click_and_load(form[0], 60, confirm=True)
             self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash")), 30)
             self.shot("rectifications-generated")
 
@@ -391,7 +398,7 @@ class Tier:
         field = self.d.find_element(By.NAME, "maxFailures")
         field.clear()
         field.send_keys("99")
-        self.d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        self.click_and_load(self.d.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
         self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".field-error")))
         self.shot("security-policy-expect-refusal")
         self.expect(w, "3–10" in self.text(), "the refused lockout value is not explained beside its field")
@@ -399,13 +406,13 @@ class Tier:
         field = self.d.find_element(By.NAME, "maxFailures")
         field.clear()
         field.send_keys("6")
-        self.d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        self.click_and_load(self.d.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
         self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash")))
         self.expect(w, "已保存安全策略" in self.text(), "the policy was not saved")
         self.go("/users?q=leader")
         self.click_link("调整角色")
         Select(self.d.find_element(By.NAME, "role")).select_by_value("coordinator")
-        self.d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        self.click_and_load(self.d.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
         self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash")))
         self.shot("role-changed")
         self.expect(w, "已调整 leader 的角色" in self.text(), "the role change was not confirmed")
@@ -413,7 +420,7 @@ class Tier:
         self.go("/users?q=leader")
         self.click_link("调整角色")
         Select(self.d.find_element(By.NAME, "role")).select_by_value("leader")
-        self.d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        self.click_and_load(self.d.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
         self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash")))
         self.login("admin")
         status, _, _, _ = self.fetch("/audit")
