@@ -83,3 +83,17 @@ extension Route {
         return self
     }
 }
+
+extension Guarded {
+    /// A PUT whose body is streamed to the handler (uploads); CSRF comes from the `X-CSRF-Token` header.
+    @discardableResult
+    func putStream<R: AsyncResponseEncodable>(
+        _ path: PathComponent..., action: Action, use handler: @escaping @Sendable (Request) async throws -> R
+    ) -> Route {
+        var middleware: [any Middleware] = [RequireAction(action: action, api: api)]
+        if !api { middleware.append(CSRFMiddleware(headerOnly: true)) }
+        let route = builder.grouped(middleware).on(.PUT, path, body: .stream, use: handler)
+        route.userInfo[RouteActionKey.key] = action
+        return route
+    }
+}

@@ -1,0 +1,200 @@
+import Fluent
+import NIOConcurrencyHelpers
+import SQLiteNIO
+import SQLKit
+import Vapor
+import YingshangCore
+
+/// Preview, draw and replacement.
+enum SampleService {
+    static let strataFields = ["township", "industry", "size"]
+
+    static func validate(_ p: DrawParameters) -> [String: String] {
+        var f: [String: String] = [:]
+        if p.size <= 0 { f["size"] = "样本量应为正整数" }
+        if p.strata.isEmpty || !p.strata.allSatisfy(strataFields.contains) { f["strata"] = "分层字段应为 township、industry、size 的组合" }
+        if p.minPerStratum < 0 { f["minPerStratum"] = "每层最少样本不能为负数" }
+        if !(0...5).contains(p.reserveRatio) { f["reserveRatio"] = "备选比例应在 0–5 之间" }
+        if let d = p.foundedBefore, Day(d) == nil { f["foundedBefore"] = "日期格式应为 YYYY-MM-DD" }
+        return f
+    }
+
+    static func keyExpression(_ strata: [String]) -> SQLRaw {
+        let parts = strata.map { field -> String in
+            switch field {
+            case "township": return "COALESCE(township_code, '未填乡镇')"
+            case "industry": return "COALESCE(industry, '未填行业')"
+            default: return "COALESCE(size, '未填规模')"
+            }
+        }
+        return SQLRaw(parts.joined(separator: " || '|' || "))
+    }
+
+    /// The frame: credit codes of the enterprises passing the filters, by stratum, in code order. PostgreSQL groups it (hash aggregate) and
+    /// hands back one comma-joined string per stratum, so a million-row register costs a few dozen rows to decode
+    /// instead of a million (codes never contain commas: GB 32100 allows digits and capitals only). SQLite reads the
+    /// table once through its C interface and groups as it goes (`SQLiteDirect.frame`).
+    static func frame(_ campaignID: UUID, _ p: DrawParameters, on db: any Database) async throws -> [String: [String]] {
+        guard let sql = db as? any SQLDatabase, let snapshot = try await RegisterSnapshot.number(of: campaignID, on: db) else { return [:] }
+        var frame: [String: [String]] = [:]
+        if let lite = db as? any SQLiteDatabase {
+            var text = "SELECT \(keyExpression(p.strata).sql), uscc FROM enterprises NOT INDEXED WHERE snapshot_id = ?"
+            var binds = [String(snapshot)]
+            if !p.statuses.isEmpty {
+                text += " AND status IN (" + p.statuses.map { _ in "?" }.joined(separator: ", ") + ")"
+                binds += p.statuses
+            }
+            if let before = p.foundedBefore {
+                text += " AND founded < ?"
+                binds.append(before)
+            }
+            let query = text
+            let values = binds
+            frame = try await lite.withConnection { conn in
+                try await onOwnThread {
+                    guard let handle = SQLiteDirect.handle(of: conn) else { throw AppError.conflict("无法取得 SQLite 连接") }
+                    return try SQLiteDirect.frame(handle: handle, sql: query, binds: values)
+                }
+            }
+        } else {
+            var q = sql.select().column(keyExpression(p.strata), as: "stratum_key").column(SQLRaw("string_agg(uscc, ',')"), as: "members")
+                .from(Enterprise.schema).where("snapshot_id", .equal, SQLBind(snapshot))
+            if !p.statuses.isEmpty { q = q.where("status", .in, SQLBind.group(p.statuses)) }
+            if let before = p.foundedBefore { q = q.where("founded", .lessThan, SQLBind(before)) }
+            q = q.groupBy(SQLRaw("stratum_key"))
+            for row in try await q.all() {
+                frame[try row.decode(column: "stratum_key", as: String.self)] =
+                    EnterpriseRegister.sortedCodes(try row.decode(column: "members", as: String.self).split(separator: ","))
+            }
+        }
+        if p.excludeDrawn {
+            let draws = try await SampleDraw.query(on: db).filter(\.$campaign.$id == campaignID).all().compactMap(\.id)
+            let ids = try await SampleMember.query(on: db).filter(\.$draw.$id ~~ draws).filter(\.$role == "sample").all().map { $0.$enterprise.id }
+            let excluded = Set(try await Enterprise.query(on: db).filter(\.$id ~~ ids).all().map(\.uscc))
+            if !excluded.isEmpty {
+                for (key, members) in frame { frame[key] = members.filter { !excluded.contains($0) } }
+            }
+        }
+        return frame.filter { !$0.value.isEmpty }
+    }
+
+    /// S_h per stratum from a numeric extra column of the register (e.g. 从业人员), over the enterprises that pass the
+    /// draw's filters: one pass over the snapshot, values extracted by the database's JSON functions.
+    static func proxyDeviations(_ campaignID: UUID, _ p: DrawParameters, column: String, on db: any Database) async throws -> ProxyDeviations {
+        var result = ProxyDeviations()
+        guard let sql = db as? any SQLDatabase, let snapshot = try await RegisterSnapshot.number(of: campaignID, on: db) else { return result }
+        guard !column.isEmpty, column.count <= 64, !column.contains("\""), !column.contains("\\") else {
+            throw AppError.invalid(["sdColumn": "列名无效"])
+        }
+        let value: SQLQueryString = sql.dialect.name == "sqlite"
+            ? "json_extract(extra, \(bind: "$.\"" + column + "\""))" : "(extra::jsonb ->> \(bind: column))"
+        var query: SQLQueryString = "SELECT \(unsafeRaw: keyExpression(p.strata).sql) AS k, \(value) AS v FROM enterprises WHERE snapshot_id = \(bind: snapshot) AND extra <> '{}'"
+        if !p.statuses.isEmpty {
+            query.appendInterpolation(unsafeRaw: " AND status IN (")
+            for (i, s) in p.statuses.enumerated() {
+                if i > 0 { query.appendInterpolation(unsafeRaw: ", ") }
+                query.appendInterpolation(bind: s)
+            }
+            query.appendInterpolation(unsafeRaw: ")")
+        }
+        if let before = p.foundedBefore {
+            query.appendInterpolation(unsafeRaw: " AND founded < ")
+            query.appendInterpolation(bind: before)
+        }
+        let box = NIOLockedValueBox(result)
+        try await sql.raw(query).run { row in
+            guard let k = try? row.decode(column: "k", as: String.self), case let v?? = try? row.decode(column: "v", as: String?.self)
+            else { return }
+            box.withLockedValue { $0.add(stratum: k, cell: v) }
+        }
+        result = box.withLockedValue { $0 }
+        return result
+    }
+
+    static func allocate(_ frame: [String: [String]], _ p: DrawParameters) throws -> [AllocationRow] {
+        let keys = frame.keys.sorted()
+        let strata = keys.map { StratifiedSampling.Stratum(key: $0, size: frame[$0]?.count ?? 0, sd: p.sd[$0]) }
+        switch StratifiedSampling.allocate(n: p.size, strata: strata, method: p.allocation, minimum: p.minPerStratum) {
+        case .failure(let problem): throw AppError.invalid(["size": problem.message])
+        case .success(let n):
+            return zip(strata, n).map {
+                AllocationRow(
+                    stratum: $0.0.key, population: $0.0.size, sample: $0.1,
+                    reserve: StratifiedSampling.reserveCount(sample: $0.1, stratumSize: $0.0.size, ratio: p.reserveRatio))
+            }
+        }
+    }
+
+    static func draw(_ campaignID: UUID, _ p: DrawParameters, by: String, req: Request?, on db: any Database) async throws -> SampleDraw {
+        let frame = try await frame(campaignID, p, on: db)
+        let rows = try allocate(frame, p)
+        var rng = SeededGenerator(seed: p.seed)
+        let draw = SampleDraw()
+        draw.$campaign.id = campaignID
+        draw.parametersJSON = String(decoding: try JSONEncoder().encode(p), as: UTF8.self)
+        draw.allocationJSON = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
+        draw.drawnBy = by
+        draw.locked = false
+        var picked: [(String, String, String, Int)] = []
+        for row in rows {
+            let pick = StratifiedSampling.select(
+                members: frame[row.stratum] ?? [], take: row.sample, reserve: row.reserve, using: &rng)
+            for (i, u) in pick.sample.enumerated() { picked.append((u, row.stratum, "sample", i)) }
+            for (i, u) in pick.reserve.enumerated() { picked.append((u, row.stratum, "reserve", i)) }
+        }
+        // Only the chosen few need their ids.
+        var ids: [String: Int] = [:]
+        let codes = picked.map(\.0)
+        for chunk in stride(from: 0, to: codes.count, by: 500).map({ Array(codes[$0..<min($0 + 500, codes.count)]) }) {
+            for e in try await Enterprise.register(of: campaignID, on: db).filter(\.$uscc ~~ chunk).all() {
+                ids[e.uscc] = e.id
+            }
+        }
+        let chosen = picked.compactMap { p in ids[p.0].map { ($0, p.1, p.2, p.3) } }
+        try await db.writeTransaction { tx in
+            try await draw.create(on: tx)
+            let did = try draw.requireID()
+            // Members in multi-row inserts: a 1,000-enterprise sample with reserves is a handful of statements.
+            guard let sqlTx = tx as? any SQLDatabase else { return }
+            for start in stride(from: 0, to: chosen.count, by: 300) {
+                var insert = sqlTx.insert(into: SampleMember.schema).columns("id", "draw_id", "enterprise_id", "stratum", "role", "position", "status")
+                for (enterpriseID, stratum, role, pos) in chosen[start..<min(chosen.count, start + 300)] {
+                    insert = insert.values([
+                        SQLBind(UUID()), SQLBind(did), SQLBind(enterpriseID), SQLBind(stratum), SQLBind(role), SQLBind(pos), SQLBind("active"),
+                    ] as [any SQLExpression])
+                }
+                try await insert.run()
+            }
+            struct Audit: Encodable { let parameters: DrawParameters; let sample: Int; let reserve: Int }
+            try await AuditLog.record(
+                on: tx, req: req, actor: req?.auth.get(User.self), action: "draw", entityType: "sample", entityID: did,
+                before: noSnapshot,
+                after: Audit(parameters: p, sample: rows.reduce(0) { $0 + $1.sample }, reserve: rows.reduce(0) { $0 + $1.reserve }))
+        }
+        return draw
+    }
+
+    /// Marks a sampled enterprise unreachable or refused and promotes the next reserve of its stratum.
+    static func replace(_ member: SampleMember, status: String, reason: String, req: Request) async throws -> SampleMember? {
+        guard ["unreachable", "refused"].contains(status) else { throw AppError.invalid(["status": "原因类型应为 unreachable（联系不上）或 refused（拒绝）"]) }
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw AppError.invalid(["reason": "请填写替换原因"]) }
+        guard member.role == "sample", member.status == "active" else { throw AppError.conflict("该企业不是有效样本，不能替换") }
+        let next = try await SampleMember.query(on: req.db).filter(\.$draw.$id == member.$draw.id).filter(\.$stratum == member.stratum)
+            .filter(\.$role == "reserve").filter(\.$status == "active").sort(\.$position).first()
+        try await req.db.writeTransaction { tx in
+            member.status = status
+            member.reason = reason
+            member.replacedBy = next?.id
+            try await member.update(on: tx)
+            if let next {
+                next.role = "sample"
+                try await next.update(on: tx)
+            }
+            try await AuditLog.record(
+                on: tx, req: req, actor: req.auth.get(User.self), action: "replace", entityType: "sample", entityID: member.$draw.id,
+                before: ["member": member.id?.uuidString ?? ""],
+                after: ["status": status, "reason": reason, "replacement": next?.id?.uuidString ?? "（备选已用完）"])
+        }
+        return next
+    }
+}

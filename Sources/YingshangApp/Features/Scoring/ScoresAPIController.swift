@@ -1,0 +1,41 @@
+import Fluent
+import Vapor
+import YingshangCore
+
+/// `GET /api/v1/campaigns/{id}/scores` (latest run) and `POST /api/v1/campaigns/{id}/scoring-runs`.
+struct ScoresAPIController {
+    struct RunDTO: Content {
+        let id: UUID
+        let number: Int
+        let createdAt: Date?
+        let createdBy: String
+        let catalogVersion: String
+        let warnings: [String]
+        let regions: [RegionScore]
+    }
+
+    func register(_ g: Guarded) {
+        g.get("campaigns", ":id", "scores", action: .viewScores, use: latest)
+        g.post("campaigns", ":id", "scoring-runs", action: .runScoring, use: run)
+    }
+
+    static func dto(_ run: ScoringRun) throws -> RunDTO {
+        let result = try run.result()
+        return RunDTO(
+            id: try run.requireID(), number: run.number, createdAt: run.createdAt, createdBy: run.createdBy,
+            catalogVersion: try run.inputs().catalogVersion, warnings: result.warnings, regions: result.regions)
+    }
+
+    @Sendable func latest(req: Request) async throws -> RunDTO {
+        let c = try await CampaignService.find(req)
+        return try Self.dto(try await ScoringService.requireLatest(c, on: req.db))
+    }
+
+    @Sendable func run(req: Request) async throws -> Response {
+        let c = try await CampaignService.find(req)
+        let run = try await ScoringService.run(c, actor: try req.currentUser(), req: req, on: req.db)
+        let res = try await Self.dto(run).encodeResponse(for: req)
+        res.status = .created
+        return res
+    }
+}
