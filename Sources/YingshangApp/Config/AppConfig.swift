@@ -8,10 +8,10 @@ public struct AppConfig: Sendable {
         case sqliteMemory
         case postgres(url: String, searchPath: String?)
 
-        public var kind: String {
+        public var engine: DatabaseEngine {
             switch self {
-            case .sqlite, .sqliteMemory: return "sqlite"
-            case .postgres: return "postgres"
+            case .sqlite, .sqliteMemory: return .sqlite
+            case .postgres: return .postgres
             }
         }
     }

@@ -19,7 +19,7 @@ extension Database {
     /// two writers waiting for a third that needs a pool thread to commit would hang every database call of the
     /// process (seen with 40 parallel logins on two cores). PostgreSQL never takes this path.
     func writeTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
-        guard self is any SQLiteDatabase else { return try await transaction(body) }
+        guard engine == .sqlite else { return try await transaction(body) }
         return try await SQLiteWriteGate.shared.run {
             var attempt = 0
             while true {

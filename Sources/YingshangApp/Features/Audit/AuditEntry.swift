@@ -200,7 +200,7 @@ struct AddAuditChain: AsyncMigration {
         }
         try await sql.raw("INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, \(bind: seq), \(bind: prev))").run()
         try await sql.raw("CREATE UNIQUE INDEX audit_entries_seq ON audit_entries (seq)").run()
-        if RegisterCounts.isSQLite(db) {
+        if db.engine == .sqlite {
             for op in ["UPDATE", "DELETE"] {
                 try await sql.raw(
                     "CREATE TRIGGER audit_entries_no_\(unsafeRaw: op.lowercased()) BEFORE \(unsafeRaw: op) ON audit_entries BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only'); END"
@@ -218,7 +218,7 @@ struct AddAuditChain: AsyncMigration {
 
     func revert(on db: any Database) async throws {
         let sql = try db.sql()
-        if RegisterCounts.isSQLite(db) {
+        if db.engine == .sqlite {
             try await sql.raw("DROP TRIGGER IF EXISTS audit_entries_no_update").run()
             try await sql.raw("DROP TRIGGER IF EXISTS audit_entries_no_delete").run()
         } else {

@@ -19,7 +19,7 @@ struct OperationsController {
 
     /// 200 when the database answers; 503 otherwise so the load balancer takes the instance out.
     @Sendable func health(req: Request) async throws -> Response {
-        let kind = req.application.settings.database.kind
+        let kind = req.application.settings.database.engine.rawValue
         var ok = true
         do {
             if let sql = req.db as? any SQLDatabase {
@@ -34,8 +34,8 @@ struct OperationsController {
 
     @Sendable func metrics(req: Request) async throws -> Response {
         let text = MetricsStore.shared.render(
-            databaseKind: req.application.settings.database.kind,
-            poolMaxPerEventLoop: req.application.settings.database.kind == "postgres" ? 4 : 1,
+            databaseKind: req.application.settings.database.engine.rawValue,
+            poolMaxPerEventLoop: req.application.settings.database.engine == .postgres ? 4 : 1,
             eventLoops: req.application.eventLoopGroup.makeIterator().reduce(0) { n, _ in n + 1 })
         let response = Response(status: .ok, body: .init(string: text))
         response.headers.replaceOrAdd(name: .contentType, value: "text/plain; version=0.0.4; charset=utf-8")

@@ -88,7 +88,7 @@ struct RegisterWebController {
         if !lq.q.isEmpty {
             // A substring search reads every row anyway: on SQLite read them in table order rather than through the
             // (snapshot, code) index in random order (a million rows: 0.6 s instead of 2.5).
-            query = RegisterCounts.isSQLite(req.db)
+            query = req.db.engine == .sqlite
                 ? query.filter(.sql(unsafeRaw: "+\"enterprises\".\"snapshot_id\" = \(snapshot)"))
                 : query.filter(\.$snapshot.$id == snapshot)
             query = query.group(.or) { $0.filter(\.$name ~~ lq.q).filter(\.$uscc ~~ lq.q) }
@@ -293,7 +293,7 @@ struct RegisterWebController {
     /// The names of the extra columns anywhere in a snapshot, sorted. On SQLite `+` keeps the planner off the
     /// (snapshot, code) index: a pass in table order takes 0.09 s at a million rows, through the index 2.7 s.
     static func extraKeys(_ snapshot: Int, on sql: any SQLDatabase) async throws -> [String] {
-        let query: SQLQueryString = sql.dialect.name == "sqlite"
+        let query: SQLQueryString = sql.engine == .sqlite
             ? "SELECT DISTINCT j.key AS k FROM enterprises e, json_each(e.extra) j WHERE +e.snapshot_id = \(bind: snapshot) AND e.extra <> '{}' ORDER BY 1"
             : "SELECT DISTINCT jsonb_object_keys(extra::jsonb) AS k FROM enterprises WHERE snapshot_id = \(bind: snapshot) AND extra <> '{}' ORDER BY 1"
         return try await sql.raw(query).all().map { try $0.decode(column: "k", as: String.self) }
@@ -821,10 +821,6 @@ final class RegisterCounts: @unchecked Sendable {
     private var cached: [UUID: (rows: Int, checked: ContinuousClock.Instant, groups: Groups)] = [:]
     private var running: [UUID: Task<(rows: Int, groups: Groups), any Error>] = [:]
 
-    static func isSQLite(_ db: any Database) -> Bool {
-        (db as? any SQLDatabase)?.dialect.name == "sqlite"
-    }
-
     /// Forgets a campaign's counts (after an import through this instance).
     func invalidate(_ cid: UUID) {
         lock.withLock { cached[cid] = nil }
@@ -864,7 +860,7 @@ final class RegisterCounts: @unchecked Sendable {
 
     private static func group(_ snapshot: Int, on sql: any SQLDatabase) async throws -> (rows: Int, groups: Groups) {
         // On SQLite a pass in table order; through the (snapshot, code) index the same rows are read in random order.
-        let column: any SQLExpression = sql.dialect.name == "sqlite" ? SQLRaw("+\"snapshot_id\"") : SQLIdentifier("snapshot_id")
+        let column: any SQLExpression = sql.engine == .sqlite ? SQLRaw("+\"snapshot_id\"") : SQLIdentifier("snapshot_id")
         let groups = try await sql.select()
             .column("township_code").column("industry").column("size").column(SQLFunction("count", args: SQLLiteral.all), as: "n")
             .from(Enterprise.schema).where(column, .equal, SQLBind(snapshot))

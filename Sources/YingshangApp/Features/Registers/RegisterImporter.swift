@@ -116,7 +116,7 @@ enum RegisterImporter {
                 guard let sql = tx as? any SQLDatabase else { throw AppError.conflict("数据库不支持") }
                 // On SQLite take the write lock before reading anything, so another writer cannot slip in between our
                 // reads and our first write (which would fail the import with SQLITE_BUSY_SNAPSHOT half-way).
-                if tx is any SQLiteDatabase { try await sql.raw("DELETE FROM enterprises WHERE 0").run() }
+                if tx.engine == .sqlite { try await sql.raw("DELETE FROM enterprises WHERE 0").run() }
                 let snapshot = try await RegisterSnapshot.ensure(campaignID, on: tx)
                 // Made inside the transaction: if a busy database makes `writeTransaction` run this again, the file is
                 // read again from its first row.

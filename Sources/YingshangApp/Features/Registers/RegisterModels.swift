@@ -22,7 +22,7 @@ final class RegisterSnapshot: Model, @unchecked Sendable {
     /// file leaves none behind).
     static func ensure(_ campaignID: UUID, on db: any Database) async throws -> Int {
         if let id = try await number(of: campaignID, on: db) { return id }
-        if let sql = db as? any SQLDatabase, sql.dialect.name != "sqlite" {
+        if let sql = db as? any SQLDatabase, sql.engine != .sqlite {
             // Two first imports at once on PostgreSQL: the second finds the first's row instead of failing on the
             // unique key (SQLite imports take the write lock before this, so they never race here).
             try await sql.raw("INSERT INTO register_snapshots (campaign_id) VALUES (\(bind: campaignID)) ON CONFLICT (campaign_id) DO NOTHING").run()
@@ -150,7 +150,7 @@ struct MoveEnterpriseKeyToIndex: AsyncMigration {
     static let indexName = "enterprises_campaign_uscc"
 
     func prepare(on db: any Database) async throws {
-        guard let probe = db as? any SQLDatabase, probe.dialect.name == "sqlite" else { return }
+        guard let probe = db as? any SQLDatabase, probe.engine == .sqlite else { return }
         let columns = "id, campaign_id, uscc, name, township_code, industry, size, status, founded, contact, phone, extra"
         try await SQLiteTableRebuild.run(db, failure: "重建企业名单表后外键检查失败", [
             """
@@ -182,7 +182,7 @@ struct MoveRegisterToIntegerKeys: AsyncMigration {
 
     func prepare(on db: any Database) async throws {
         guard let probe = db as? any SQLDatabase else { return }
-        if probe.dialect.name == "sqlite" {
+        if probe.engine == .sqlite {
             try await sqlite(db)
         } else {
             try await db.transaction { tx in

@@ -86,7 +86,7 @@ enum SampleService {
         guard !column.isEmpty, column.count <= 64, !column.contains("\""), !column.contains("\\") else {
             throw AppError.invalid(["sdColumn": "列名无效"])
         }
-        let value: SQLQueryString = sql.dialect.name == "sqlite"
+        let value: SQLQueryString = sql.engine == .sqlite
             ? "json_extract(extra, \(bind: "$.\"" + column + "\""))" : "(extra::jsonb ->> \(bind: column))"
         var query: SQLQueryString = "SELECT \(unsafeRaw: keyExpression(p.strata).sql) AS k, \(value) AS v FROM enterprises WHERE snapshot_id = \(bind: snapshot) AND extra <> '{}'"
         if !p.statuses.isEmpty {
