@@ -89,7 +89,9 @@ struct RectificationLibraryTests {
                 .decode([RectificationDTO].self).first { $0.id == item.id } ?? item
             #expect(item.overdue)  // deadline in the past, not done
             let otherUnit = try await app.apiToken("filer_tax")
-            #expect(try await app.send(.GET, "/api/v1/rectifications", headers: .bearer(otherUnit)).decode([RectificationDTO].self).allSatisfy { $0.unitID != scjg })
+            // This unit has items (above); the other unit must see none of them.
+            let theirs = try await app.send(.GET, "/api/v1/rectifications", headers: .bearer(otherUnit)).decode([RectificationDTO].self)
+            #expect(!theirs.contains { $0.unitID == scjg })
             let otherWeb = try await app.webSession("filer_tax")
             #expect(try await app.send(.GET, "/rectifications/\(item.id)", headers: otherWeb.headers).status == .forbidden)
 
