@@ -79,7 +79,7 @@ public enum Runner {
     public static func loadNationalCatalog() async throws -> (Int, Bool) {
         try await withApp { app in
             try await app.autoMigrate()
-            let (v, isNew) = try await CatalogService.loadNational(actor: nil, req: nil, on: app.db)
+            let (v, isNew) = try await CatalogService.loadNational(by: nil, clock: app.clock, on: app.db)
             return (v.number, isNew)
         }
     }
@@ -115,7 +115,7 @@ public enum Runner {
                 throw AdminTasks.Failure(description: e.messages.joined(separator: "\n"))
             }
             let (v, isNew) = try await CatalogService.save(
-                catalog, note: "命令行导入 \((path as NSString).lastPathComponent)", actor: nil, req: nil, on: app.db)
+                catalog, note: "命令行导入 \((path as NSString).lastPathComponent)", by: nil, clock: app.clock, on: app.db)
             return (v.number, isNew)
         }
     }
@@ -207,7 +207,7 @@ public enum Runner {
             if !errors.isEmpty { throw AdminTasks.Failure(description: errors.values.sorted().joined(separator: "\n")) }
             do {
                 let started = Date()
-                let d = try await SampleService.draw(id, p, by: "system", req: nil, on: app.db)
+                let d = try await SampleService.draw(id, p, by: nil, clock: app.clock, on: app.db)
                 let elapsed = Date().timeIntervalSince(started)
                 let lines = notes + ["层\tN_h\tn_h\t备选"] + d.allocation.map { "\($0.stratum)\t\($0.population)\t\($0.sample)\t\($0.reserve)" }
                     + [String(format: "抽样用时 %.2f 秒（框 %d 家）", elapsed, d.allocation.reduce(0) { $0 + $1.population })]
@@ -230,7 +230,7 @@ public enum Runner {
         try await withApp { app in
             let c = try await findCampaign(campaign, on: app.db)
             let run: ScoringRun
-            do { run = try await ScoringService.run(c, actor: nil, req: nil, on: app.db) } catch let e as AppError {
+            do { run = try await ScoringService.run(c, by: nil, clock: app.clock, on: app.db) } catch let e as AppError {
                 throw AdminTasks.Failure(description: ([e.message] + (e.fields ?? [:]).values.sorted()).joined(separator: "\n"))
             }
             let result = try run.result()

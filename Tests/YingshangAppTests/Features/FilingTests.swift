@@ -149,6 +149,40 @@ struct FilingTests {
         let answers: [String: String]
     }
 
+    @Test("services take a caller, not a request: the workflow called directly as a job would saves, refuses the unit head's accept and audits without an address", arguments: TestDatabase.available)
+    func serviceCalledDirectly(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let (dto, _, _) = try await Self.open(app)
+            func user(_ name: String) async throws -> User {
+                try #require(try await User.query(on: app.db).filter(\.$username == name).first())
+            }
+            let filing = try #require(try await Filing.find(dto.id, on: app.db))
+            try await FilingService.save(filing, answers: Self.fullAnswers(), expectedVersion: filing.version, by: app.caller(user("filer")))
+            let saved = try #require(try await Filing.find(dto.id, on: app.db))
+            #expect(saved.version == dto.version + 1 && saved.answers == Self.fullAnswers())
+            let entry = try #require(
+                try await AuditEntry.query(on: app.db).filter(\.$entityID == dto.id.uuidString).filter(\.$action == "update").first())
+            #expect(entry.actorUsername == "filer" && entry.ip == nil)
+            // Only the bureau accepts: the unit head is refused with 403 and the filing stays a draft.
+            do {
+                try await FilingService.transition(saved, FilingTransitionInput(action: "accept", reason: nil), by: app.caller(user("unithead")))
+                Issue.record("the unit head accepted a filing")
+            } catch let e as AppError {
+                #expect(e.status == .forbidden, "\(e)")
+            }
+            #expect(try await Filing.find(dto.id, on: app.db)?.state == "draft")
+            // Another unit's filer cannot save into it at all.
+            _ = try await Self.outsider(app)
+            do {
+                try await FilingService.save(saved, answers: [:], expectedVersion: saved.version, by: app.caller(user("filer_gd")))
+                Issue.record("another unit's filer saved")
+            } catch let e as AppError {
+                #expect(e.status == .forbidden)
+            }
+            #expect(try await Filing.find(dto.id, on: app.db)?.answers == Self.fullAnswers())
+        }
+    }
+
     @Test("two saves from the same version: the second gets 409 and nothing is lost", arguments: TestDatabase.available)
     func race(db: TestDatabase) async throws {
         try await withApp(db) { app in

@@ -54,22 +54,22 @@ enum UserService {
             isActive: isActive)
     }
 
-    static func create(_ input: UserInput, req: Request) async throws -> User {
-        let v = try await validated(input, existing: nil, actor: req.auth.get(User.self), on: req.db)
-        let hash = try await req.password.async.hash(PasswordPolicy.normalized(v.password ?? ""))
+    static func create(_ input: UserInput, by caller: Caller) async throws -> User {
+        let v = try await validated(input, existing: nil, actor: caller.user, on: caller.db)
+        let hash = try await caller.passwords.hash(PasswordPolicy.normalized(v.password ?? ""))
         let user = User(username: v.username, displayName: v.displayName, passwordHash: hash, role: v.role, unitID: v.unitID)
         user.isActive = v.isActive
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await user.create(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: "create", entityType: "user",
+                on: db, by: caller, action: "create", entityType: "user",
                 entityID: user.id, before: noSnapshot, after: try UserDTO(user))
         }
         return user
     }
 
-    static func update(_ user: User, _ input: UserInput, req: Request) async throws {
-        let v = try await validated(input, existing: user, actor: req.auth.get(User.self), on: req.db)
+    static func update(_ user: User, _ input: UserInput, by caller: Caller) async throws {
+        let v = try await validated(input, existing: user, actor: caller.user, on: caller.db)
         let before = try UserDTO(user)
         user.username = v.username
         user.displayName = v.displayName
@@ -77,28 +77,28 @@ enum UserService {
         user.$unit.id = v.unitID
         user.isActive = v.isActive
         if let password = v.password {
-            user.passwordHash = try await req.password.async.hash(PasswordPolicy.normalized(password))
+            user.passwordHash = try await caller.passwords.hash(PasswordPolicy.normalized(password))
             // A reset by the admin also clears a lockout.
             user.lockState = LoginLockout.afterSuccess()
         }
         let userID = try user.requireID()
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await user.update(on: db)
             if v.password != nil || !v.isActive {
                 try await APIToken.query(on: db).filter(\.$user.$id == userID).delete()
             }
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: v.password == nil ? "update" : "update_password",
+                on: db, by: caller, action: v.password == nil ? "update" : "update_password",
                 entityType: "user", entityID: user.id, before: before, after: try UserDTO(user))
         }
     }
 
     /// The security administrator's one change to an account: its role (三员分立). Audited like every change.
-    static func assignRole(_ user: User, _ raw: String, req: Request) async throws {
-        let actor = try req.currentUser()
+    static func assignRole(_ user: User, _ raw: String, by caller: Caller) async throws {
+        let actor = caller.user
         guard let role = Role(rawValue: raw.trimmingCharacters(in: .whitespaces)) else { throw AppError.invalid(["role": "请选择角色"]) }
         if let problem = RoleAssignment.problem(
-            actor: try req.currentRole(), current: user.userRole, requested: role, ownAccount: user.id == actor.id)
+            actor: caller.role, current: user.userRole, requested: role, ownAccount: user.id == actor.id)
         {
             throw AppError.invalid(["role": problem])
         }
@@ -106,33 +106,33 @@ enum UserService {
         let before = try UserDTO(user)
         user.role = role.rawValue
         let userID = try user.requireID()
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await user.update(on: db)
             // Tokens carry the old role's reach until they expire: end them.
             try await APIToken.query(on: db).filter(\.$user.$id == userID).delete()
             try await AuditLog.record(
-                on: db, req: req, actor: actor, action: "assign_role", entityType: "user", entityID: user.id, before: before,
+                on: db, by: caller, action: "assign_role", entityType: "user", entityID: user.id, before: before,
                 after: try UserDTO(user))
         }
     }
 
-    static func delete(_ user: User, req: Request) async throws {
+    static func delete(_ user: User, by caller: Caller) async throws {
         let id = try user.requireID()
-        if id == req.auth.get(User.self)?.id { throw AppError.conflict("不能删除自己的账户") }
+        if id == caller.user.id { throw AppError.conflict("不能删除自己的账户") }
         let before = try UserDTO(user)
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await APIToken.query(on: db).filter(\.$user.$id == id).delete()
             try await user.delete(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: "delete", entityType: "user",
+                on: db, by: caller, action: "delete", entityType: "user",
                 entityID: id, before: before, after: noSnapshot)
         }
     }
 
-    static func search(_ lq: ListQuery, req: Request) async throws -> Fluent.Page<User> {
-        let me = try req.currentUser()
-        var query = User.query(on: req.db)
-        if try req.currentRole().isUnitScoped { query = query.filter(\.$unit.$id == me.$unit.id) }
+    static func search(_ lq: ListQuery, by caller: Caller) async throws -> Fluent.Page<User> {
+        let me = caller.user
+        var query = User.query(on: caller.db)
+        if caller.role.isUnitScoped { query = query.filter(\.$unit.$id == me.$unit.id) }
         if !lq.q.isEmpty {
             query = query.group(.or) { $0.filter(\.$username ~~ lq.q).filter(\.$displayName ~~ lq.q) }
         }

@@ -72,7 +72,7 @@ struct UsersWebController {
 
     @Sendable func index(req: Request) async throws -> View {
         let lq = ListQuery(req)
-        let page = try await UserService.search(lq, req: req)
+        let page = try await UserService.search(lq, by: req.caller())
         let unitIDs = Set(page.items.map { $0.$unit.id })
         let units = try await Unit.query(on: req.db).filter(\.$id ~~ unitIDs).all()
         let names = Dictionary(uniqueKeysWithValues: units.compactMap { u in u.id.map { ($0, u.name) } })
@@ -132,7 +132,7 @@ struct UsersWebController {
         return try await req.submitForm(
             successMessage: "已新建用户", redirectTo: "/users",
             renderForm: { try await form(req, user: nil, values: values(f), errors: $0) },
-            write: { _ = try await UserService.create(f.input, req: req) })
+            write: { _ = try await UserService.create(f.input, by: req.caller()) })
     }
 
     @Sendable func edit(req: Request) async throws -> View {
@@ -149,7 +149,7 @@ struct UsersWebController {
         return try await req.submitForm(
             successMessage: "已保存", redirectTo: "/users",
             renderForm: { try await form(req, user: user, values: values(f), errors: $0) },
-            write: { try await UserService.update(user, f.input, req: req) })
+            write: { try await UserService.update(user, f.input, by: req.caller()) })
     }
 
     @Sendable func confirmDelete(req: Request) async throws -> View {
@@ -167,7 +167,7 @@ struct UsersWebController {
         return try await req.submitForm(
             successMessage: "已删除用户 \(user.username)", redirectTo: "/users",
             renderForm: { _ in throw AppError.conflict("") },
-            write: { try await UserService.delete(user, req: req) })
+            write: { try await UserService.delete(user, by: req.caller()) })
     }
 
     private func rolePage(_ req: Request, _ user: User, selected: String, error: String?) async throws -> View {
@@ -192,6 +192,6 @@ struct UsersWebController {
         return try await req.submitForm(
             successMessage: "已调整 \(user.username) 的角色", redirectTo: "/users",
             renderForm: { try await rolePage(req, user, selected: role, error: $0["role"]) },
-            write: { try await UserService.assignRole(user, role, req: req) })
+            write: { try await UserService.assignRole(user, role, by: req.caller()) })
     }
 }

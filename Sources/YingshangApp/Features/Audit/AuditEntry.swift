@@ -94,12 +94,41 @@ enum AuditLog {
         on db: any Database, req: Request?, actor: User?, action: String, entityType: String, entityID: UUID?,
         before: (some Encodable)?, after: (some Encodable)?
     ) async throws {
+        try await record(
+            on: db, at: req?.clock.now() ?? AppClock.system.now(), ip: req.flatMap(clientIP), actor: actor, action: action,
+            entityType: entityType, entityID: entityID, before: before, after: after)
+    }
+
+    /// A change made by a service's caller, audited on the same handle as the change.
+    static func record(
+        on db: any Database, by caller: Caller, action: String, entityType: String, entityID: UUID?,
+        before: (some Encodable)?, after: (some Encodable)?
+    ) async throws {
+        try await record(
+            on: db, at: caller.clock.now(), ip: caller.ip, actor: caller.user, action: action, entityType: entityType,
+            entityID: entityID, before: before, after: after)
+    }
+
+    /// A change made by a signed-in caller, or by the system (the CLI, jobs) when `caller` is nil.
+    static func record(
+        on db: any Database, by caller: Caller?, clock: AppClock, action: String, entityType: String, entityID: UUID?,
+        before: (some Encodable)?, after: (some Encodable)?
+    ) async throws {
+        try await record(
+            on: db, at: clock.now(), ip: caller?.ip, actor: caller?.user, action: action, entityType: entityType,
+            entityID: entityID, before: before, after: after)
+    }
+
+    private static func record(
+        on db: any Database, at time: Date, ip: String?, actor: User?, action: String, entityType: String, entityID: UUID?,
+        before: (some Encodable)?, after: (some Encodable)?
+    ) async throws {
         // Whole milliseconds: what the chain hashes, and what both databases store exactly.
-        let now = Date(timeIntervalSince1970: ((req?.clock.now() ?? Date()).timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        let now = Date(timeIntervalSince1970: (time.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
         let entry = AuditEntry(
             at: now, actorID: actor?.id, actorUsername: actor?.username ?? "system", action: action,
             entityType: entityType, entityID: entityID?.uuidString, beforeJSON: json(before), afterJSON: json(after),
-            ip: req.flatMap(clientIP))
+            ip: ip)
         if db.inTransaction {
             try await append(entry, on: db)
         } else {

@@ -75,11 +75,11 @@ enum AssignmentService {
         return a
     }
 
-    static func update(_ a: Assignment, _ input: AssignmentInput, req: Request) async throws {
+    static func update(_ a: Assignment, _ input: AssignmentInput, by caller: Caller) async throws {
         var fields: [String: String] = [:]
         func unit(_ raw: String?) async throws -> UUID? {
             guard let raw = raw?.nonBlank else { return nil }
-            guard let id = UUID(uuidString: raw), try await Unit.find(id, on: req.db) != nil else { return UUID?.none }
+            guard let id = UUID(uuidString: raw), try await Unit.find(id, on: caller.db) != nil else { return UUID?.none }
             return id
         }
         let lead = try await unit(input.leadUnitID)
@@ -95,7 +95,7 @@ enum AssignmentService {
             }
         }
         func user(_ raw: String?) async throws -> UUID? {
-            guard let raw = raw?.nonBlank, let id = UUID(uuidString: raw), try await User.find(id, on: req.db) != nil else {
+            guard let raw = raw?.nonBlank, let id = UUID(uuidString: raw), try await User.find(id, on: caller.db) != nil else {
                 return nil
             }
             return id
@@ -115,9 +115,9 @@ enum AssignmentService {
 
         let id = try a.requireID()
         let (cooperatorIDs, memberIDs) = (cooperators, members)
-        let before = try await snapshot(a, on: req.db)
-        let oldCoops = try await AssignmentCooperator.query(on: req.db).filter(\.$assignment.$id == id).all()
-        try await req.db.writeTransaction { db in
+        let before = try await snapshot(a, on: caller.db)
+        let oldCoops = try await AssignmentCooperator.query(on: caller.db).filter(\.$assignment.$id == id).all()
+        try await caller.db.writeTransaction { db in
             if a.$leadUnit.id != lead {
                 a.$leadUnit.id = lead
                 a.leadConfirmedAt = nil
@@ -135,7 +135,7 @@ enum AssignmentService {
                 try await AssignmentMember(assignmentID: id, userID: u, teamRole: u == leader ? "领队" : "成员").create(on: db)
             }
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: "update", entityType: "assignment",
+                on: db, by: caller, action: "update", entityType: "assignment",
                 entityID: a.id, before: before, after: try await snapshot(a, on: db))
         }
     }
@@ -162,29 +162,29 @@ enum AssignmentService {
 
     /// A unit head confirms their unit's part: the lead role, a cooperating role, or both. Another unit's
     /// assignment is refused with 403.
-    static func confirm(_ a: Assignment, req: Request) async throws {
-        let user = try req.currentUser()
-        let role = try req.currentRole()
+    static func confirm(_ a: Assignment, by caller: Caller) async throws {
+        let user = caller.user
+        let role = caller.role
         let id = try a.requireID()
         let unitID = user.$unit.id
-        let coop = try await AssignmentCooperator.query(on: req.db).filter(\.$assignment.$id == id)
+        let coop = try await AssignmentCooperator.query(on: caller.db).filter(\.$assignment.$id == id)
             .filter(\.$unit.$id == unitID).first()
         let isLead = a.$leadUnit.id == unitID || (!role.isUnitScoped && a.$leadUnit.id != nil)
         guard isLead || coop != nil else { throw AppError.forbidden("本单位不是该指标的牵头或配合单位，不能确认") }
-        let before = try await snapshot(a, on: req.db)
-        try await req.db.writeTransaction { db in
+        let before = try await snapshot(a, on: caller.db)
+        try await caller.db.writeTransaction { db in
             if isLead {
-                a.leadConfirmedAt = req.clock.now()
+                a.leadConfirmedAt = caller.clock.now()
                 a.leadConfirmedBy = user.username
                 try await a.update(on: db)
             }
             if let coop {
-                coop.confirmedAt = req.clock.now()
+                coop.confirmedAt = caller.clock.now()
                 coop.confirmedBy = user.username
                 try await coop.update(on: db)
             }
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: "confirm", entityType: "assignment", entityID: a.id,
+                on: db, by: caller, action: "confirm", entityType: "assignment", entityID: a.id,
                 before: before, after: try await snapshot(a, on: db))
         }
     }

@@ -157,42 +157,42 @@ enum CampaignService {
             phases: phases)
     }
 
-    static func create(_ input: CampaignInput, req: Request) async throws -> Campaign {
-        let (version, catalog) = try await CatalogService.requireCurrent(on: req.db)
-        let v = try await validate(input, catalog: catalog, on: req.db)
+    static func create(_ input: CampaignInput, by caller: Caller) async throws -> Campaign {
+        let (version, catalog) = try await CatalogService.requireCurrent(on: caller.db)
+        let v = try await validate(input, catalog: catalog, on: caller.db)
         let campaign = Campaign(
             name: v.name, year: v.year, catalogVersionID: try version.requireID(), start: v.start, end: v.end, perDay: v.perDay)
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await campaign.create(on: db)
             try await write(v, campaign: campaign, on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: "create", entityType: "campaign",
+                on: db, by: caller, action: "create", entityType: "campaign",
                 entityID: campaign.id, before: noSnapshot, after: try await snapshot(campaign, on: db))
         }
         return campaign
     }
 
     /// Settings can change at any time; indicators and regions only while the campaign is in preparation.
-    static func update(_ campaign: Campaign, _ input: CampaignInput, req: Request) async throws {
-        let catalog = try await campaign.$catalogVersion.get(on: req.db).catalog()
-        let v = try await validate(input, catalog: catalog, on: req.db)
-        let current = try await details(campaign, on: req.db)
+    static func update(_ campaign: Campaign, _ input: CampaignInput, by caller: Caller) async throws {
+        let catalog = try await campaign.$catalogVersion.get(on: caller.db).catalog()
+        let v = try await validate(input, catalog: catalog, on: caller.db)
+        let current = try await details(campaign, on: caller.db)
         if campaign.campaignStatus != .draft
             && (Set(v.indicators.map(\.code)) != Set(current.indicators.map(\.code)) || Set(v.regionIDs) != Set(current.regionIDs))
         {
             throw AppError.invalid(["indicatorCodes": "评价已启动，不能再修改评价指标和被评价地区"])
         }
-        let before = try await snapshot(campaign, on: req.db)
+        let before = try await snapshot(campaign, on: caller.db)
         campaign.name = v.name
         campaign.year = v.year
         campaign.startDate = v.start.description
         campaign.endDate = v.end.description
         campaign.perDay = v.perDay
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await campaign.update(on: db)
             try await write(v, campaign: campaign, on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: "update", entityType: "campaign",
+                on: db, by: caller, action: "update", entityType: "campaign",
                 entityID: campaign.id, before: before, after: try await snapshot(campaign, on: db))
         }
     }
@@ -266,13 +266,13 @@ enum CampaignService {
     }
 
     /// Starting requires a lead unit for every indicator in every assessed region.
-    static func start(_ campaign: Campaign, req: Request) async throws {
+    static func start(_ campaign: Campaign, by caller: Caller) async throws {
         guard campaign.campaignStatus == .draft else { throw AppError.conflict("评价已经启动") }
         let id = try campaign.requireID()
-        let d = try await details(campaign, on: req.db)
+        let d = try await details(campaign, on: caller.db)
         let names = Dictionary(uniqueKeysWithValues: d.indicators.map { ($0.code, $0.name) })
         let regionNames = Dictionary(uniqueKeysWithValues: d.regions.compactMap { r in r.id.map { ($0, r.name) } })
-        let missing = try await Assignment.query(on: req.db).filter(\.$campaign.$id == id).filter(\.$leadUnit.$id == nil)
+        let missing = try await Assignment.query(on: caller.db).filter(\.$campaign.$id == id).filter(\.$leadUnit.$id == nil)
             .all()
         if !missing.isEmpty {
             let list = missing.map { "\(regionNames[$0.$region.id] ?? "")·\(names[$0.indicatorCode] ?? $0.indicatorCode)" }
@@ -280,12 +280,12 @@ enum CampaignService {
             throw AppError.invalid(
                 ["leadUnit": "以下指标尚未指定牵头单位：" + list.joined(separator: "、")], message: "启动失败：每项指标都必须有牵头单位")
         }
-        let before = try await snapshot(campaign, on: req.db)
+        let before = try await snapshot(campaign, on: caller.db)
         campaign.status = Campaign.Status.active.rawValue
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await campaign.update(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: "start", entityType: "campaign",
+                on: db, by: caller, action: "start", entityType: "campaign",
                 entityID: campaign.id, before: before, after: try await snapshot(campaign, on: db))
         }
     }

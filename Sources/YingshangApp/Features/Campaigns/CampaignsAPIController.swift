@@ -29,7 +29,7 @@ struct CampaignsAPIController {
     }
 
     @Sendable func create(req: Request) async throws -> Response {
-        let c = try await CampaignService.create(try req.content.decode(CampaignInput.self), req: req)
+        let c = try await CampaignService.create(try req.content.decode(CampaignInput.self), by: req.caller())
         return try await CampaignService.dto(c, on: req.db).encodeResponse(status: .created, for: req)
     }
 
@@ -39,13 +39,13 @@ struct CampaignsAPIController {
 
     @Sendable func update(req: Request) async throws -> CampaignDTO {
         let c = try await CampaignService.find(req)
-        try await CampaignService.update(c, try req.content.decode(CampaignInput.self), req: req)
+        try await CampaignService.update(c, try req.content.decode(CampaignInput.self), by: req.caller())
         return try await CampaignService.dto(c, on: req.db)
     }
 
     @Sendable func start(req: Request) async throws -> CampaignDTO {
         let c = try await CampaignService.find(req)
-        try await CampaignService.start(c, req: req)
+        try await CampaignService.start(c, by: req.caller())
         return try await CampaignService.dto(c, on: req.db)
     }
 
@@ -64,14 +64,14 @@ struct CampaignsAPIController {
     @Sendable func updateAssignment(req: Request) async throws -> AssignmentDTO {
         let c = try await CampaignService.find(req)
         let a = try await AssignmentService.find(req, campaign: c)
-        try await AssignmentService.update(a, try req.content.decode(AssignmentInput.self), req: req)
+        try await AssignmentService.update(a, try req.content.decode(AssignmentInput.self), by: req.caller())
         return try await one(req, c, a)
     }
 
     @Sendable func confirm(req: Request) async throws -> AssignmentDTO {
         let c = try await CampaignService.find(req)
         let a = try await AssignmentService.find(req, campaign: c)
-        try await AssignmentService.confirm(a, req: req)
+        try await AssignmentService.confirm(a, by: req.caller())
         return try await one(req, c, a)
     }
 
@@ -83,7 +83,7 @@ struct CampaignsAPIController {
 
     @Sendable func generateSchedule(req: Request) async throws -> [ScheduleEntryDTO] {
         let c = try await CampaignService.find(req)
-        _ = try await ScheduleService.generate(c, try req.content.decode(ScheduleInput.self), req: req)
+        _ = try await ScheduleService.generate(c, try req.content.decode(ScheduleInput.self), by: req.caller())
         return try await schedule(req: req)
     }
 
@@ -93,7 +93,7 @@ struct CampaignsAPIController {
         let filter = TaskService.Filter(
             phase: req.query[String.self, at: "phase"] ?? "", status: req.query[String.self, at: "status"] ?? "",
             unitID: req.query[String.self, at: "unit"].flatMap(UUID.init(uuidString:)), q: lq.q)
-        let page = try await TaskService.search(c, filter: filter, lq: lq, req: req)
+        let page = try await TaskService.search(c, filter: filter, lq: lq, by: req.caller())
         let names = Dictionary(
             uniqueKeysWithValues: try await Unit.query(on: req.db).all().compactMap { u in u.id.map { ($0, u.name) } })
         let calendar = try await CalendarDay.workCalendar(on: req.db)
@@ -105,7 +105,7 @@ struct CampaignsAPIController {
 
     @Sendable func createTask(req: Request) async throws -> Response {
         let c = try await CampaignService.find(req)
-        let t = try await TaskService.create(c, try req.content.decode(TaskInput.self), req: req)
+        let t = try await TaskService.create(c, try req.content.decode(TaskInput.self), by: req.caller())
         let unit = try await Unit.find(t.$unit.id, on: req.db)
         return try await TaskService.dto(
             t, unitName: unit?.name ?? "", calendar: try await CalendarDay.workCalendar(on: req.db), today: req.clock.today
@@ -115,7 +115,7 @@ struct CampaignsAPIController {
     @Sendable func taskStatus(req: Request) async throws -> TaskDTO {
         let c = try await CampaignService.find(req)
         let t = try await TaskService.findOwned(req, campaign: c)
-        try await TaskService.updateStatus(t, try req.content.decode(TaskStatusInput.self), req: req)
+        try await TaskService.updateStatus(t, try req.content.decode(TaskStatusInput.self), by: req.caller())
         let unit = try await Unit.find(t.$unit.id, on: req.db)
         return try TaskService.dto(
             t, unitName: unit?.name ?? "", calendar: try await CalendarDay.workCalendar(on: req.db), today: req.clock.today)

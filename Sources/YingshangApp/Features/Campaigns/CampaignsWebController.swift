@@ -139,7 +139,7 @@ struct CampaignsWebController {
         return try await req.submitForm(
             successMessage: "已创建评价任务", redirectTo: "/campaigns",
             renderForm: { try await form(req, campaign: nil, input: input, errors: $0) },
-            write: { created = try await CampaignService.create(input, req: req) }
+            write: { created = try await CampaignService.create(input, by: req.caller()) }
         ).redirecting(to: created.flatMap { $0.id.map { "/campaigns/\($0)" } })
     }
 
@@ -221,14 +221,14 @@ struct CampaignsWebController {
         return try await req.submitForm(
             successMessage: "已保存", redirectTo: "/campaigns/\(try c.requireID())",
             renderForm: { try await form(req, campaign: c, input: fixedInput, errors: $0) },
-            write: { try await CampaignService.update(c, fixedInput, req: req) })
+            write: { try await CampaignService.update(c, fixedInput, by: req.caller()) })
     }
 
     @Sendable func start(req: Request) async throws -> Response {
         let c = try await CampaignService.find(req)
         let target = "/campaigns/\(try c.requireID())"
         do {
-            try await CampaignService.start(c, req: req)
+            try await CampaignService.start(c, by: req.caller())
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
             req.setFlash(([e.message] + (e.fields ?? [:]).values.sorted()).joined(separator: "："), kind: "error")
             return req.redirect(to: target)

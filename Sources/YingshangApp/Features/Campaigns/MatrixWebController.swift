@@ -138,13 +138,13 @@ struct MatrixWebController {
         return try await req.submitForm(
             successMessage: "已保存分工", redirectTo: "/campaigns/\(try c.requireID())/matrix?region=\(a.$region.id)",
             renderForm: { try await editPage(req, errors: $0, input: input) },
-            write: { try await AssignmentService.update(a, input, req: req) })
+            write: { try await AssignmentService.update(a, input, by: req.caller()) })
     }
 
     @Sendable func confirm(req: Request) async throws -> Response {
         let c = try await CampaignService.find(req)
         let a = try await AssignmentService.find(req, campaign: c)
-        try await AssignmentService.confirm(a, req: req)
+        try await AssignmentService.confirm(a, by: req.caller())
         req.setFlash("已确认分工")
         return req.redirect(to: "/campaigns/\(try c.requireID())/matrix/by-unit?region=\(a.$region.id)")
     }

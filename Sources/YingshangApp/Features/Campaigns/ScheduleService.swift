@@ -42,14 +42,14 @@ enum ScheduleService {
     }
 
     /// Replaces the schedule of every assessed region; nothing changes when any problem is found.
-    static func generate(_ campaign: Campaign, _ input: ScheduleInput, req: Request) async throws -> [FilingSchedule.Entry] {
-        let d = try await CampaignService.details(campaign, on: req.db)
+    static func generate(_ campaign: Campaign, _ input: ScheduleInput, by caller: Caller) async throws -> [FilingSchedule.Entry] {
+        let d = try await CampaignService.details(campaign, on: caller.db)
         let codes = d.indicators.map(\.code)
         let (fixed, problems) = parseFixed(input, known: Set(codes))
         if !problems.isEmpty { throw AppError.invalid(["fixed": problems.joined(separator: "；")]) }
         guard let filing = d.phase(.filing) else { throw AppError.invalid(["filingPhase": "评价任务没有数据填报阶段"]) }
         let perDay = input.perDay ?? campaign.perDay
-        let calendar = try await CalendarDay.workCalendar(on: req.db)
+        let calendar = try await CalendarDay.workCalendar(on: caller.db)
         let result = FilingSchedule.generate(
             indicators: codes, start: filing.start, end: filing.end, perDay: perDay, calendar: calendar, fixed: fixed)
         let entries: [FilingSchedule.Entry]
@@ -58,9 +58,9 @@ enum ScheduleService {
         case .failure(let p): throw AppError.invalid([p.field: p.message])
         }
         let id = try campaign.requireID()
-        let before = try await ScheduleEntry.query(on: req.db).filter(\.$campaign.$id == id).count()
+        let before = try await ScheduleEntry.query(on: caller.db).filter(\.$campaign.$id == id).count()
         campaign.perDay = perDay
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await campaign.update(on: db)
             try await ScheduleEntry.query(on: db).filter(\.$campaign.$id == id).delete()
             for region in d.regionIDs {
@@ -68,7 +68,7 @@ enum ScheduleService {
             }
             struct Summary: Encodable { let entries: Int; let perDay: Int; let fixed: [String: String]; let first: String?; let last: String? }
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: "generate", entityType: "schedule",
+                on: db, by: caller, action: "generate", entityType: "schedule",
                 entityID: campaign.id, before: ["entries": before],
                 after: Summary(
                     entries: entries.count * d.regionIDs.count, perDay: perDay,
@@ -93,17 +93,17 @@ enum ScheduleService {
     }
 
     /// Creates one filing task per scheduled indicator for its lead unit, due on its day; existing ones are kept.
-    static func createFilingTasks(_ campaign: Campaign, req: Request) async throws -> Int {
+    static func createFilingTasks(_ campaign: Campaign, by caller: Caller) async throws -> Int {
         let id = try campaign.requireID()
-        let d = try await CampaignService.details(campaign, on: req.db)
+        let d = try await CampaignService.details(campaign, on: caller.db)
         let names = Dictionary(uniqueKeysWithValues: d.indicators.map { ($0.code, $0.name) })
-        let schedule = try await ScheduleEntry.query(on: req.db).filter(\.$campaign.$id == id).all()
+        let schedule = try await ScheduleEntry.query(on: caller.db).filter(\.$campaign.$id == id).all()
         guard !schedule.isEmpty else { throw AppError.conflict("请先生成填报日程") }
-        let assignments = try await Assignment.query(on: req.db).filter(\.$campaign.$id == id).all()
+        let assignments = try await Assignment.query(on: caller.db).filter(\.$campaign.$id == id).all()
         let leads = Dictionary(
             uniqueKeysWithValues: assignments.map { ("\($0.$region.id)|\($0.indicatorCode)", $0.$leadUnit.id) })
         let existing = Set(
-            try await CampaignTask.query(on: req.db).filter(\.$campaign.$id == id)
+            try await CampaignTask.query(on: caller.db).filter(\.$campaign.$id == id)
                 .filter(\.$phase == PhaseKind.filing.rawValue).all()
                 .map { "\($0.$region.id?.uuidString ?? "")|\($0.indicatorCode ?? "")" })
         var missingLead: [String] = []
@@ -121,10 +121,10 @@ enum ScheduleService {
             throw AppError.invalid(["leadUnit": "以下指标尚未指定牵头单位：" + missingLead.sorted().joined(separator: "、")])
         }
         let tasks = toCreate
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             for t in tasks { try await t.create(on: db) }
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: "create", entityType: "task",
+                on: db, by: caller, action: "create", entityType: "task",
                 entityID: campaign.id, before: noSnapshot, after: ["filingTasks": tasks.count])
         }
         return tasks.count

@@ -96,14 +96,14 @@ struct ScheduleWebController {
         return try await req.submitForm(
             successMessage: "已生成填报日程", redirectTo: "/campaigns/\(try c.requireID())/schedule",
             renderForm: { try await req.render("campaigns/schedule", title: "填报日程", try await body(req, input: input, errors: $0)) },
-            write: { _ = try await ScheduleService.generate(c, input, req: req) })
+            write: { _ = try await ScheduleService.generate(c, input, by: req.caller()) })
     }
 
     @Sendable func createTasks(req: Request) async throws -> Response {
         let c = try await CampaignService.find(req)
         let target = "/campaigns/\(try c.requireID())/schedule"
         do {
-            let n = try await ScheduleService.createFilingTasks(c, req: req)
+            let n = try await ScheduleService.createFilingTasks(c, by: req.caller())
             req.setFlash(n == 0 ? "填报任务均已存在" : "已为牵头单位生成 \(n) 项填报任务")
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
             req.setFlash(([e.message] + (e.fields ?? [:]).values.sorted()).joined(separator: "："), kind: "error")

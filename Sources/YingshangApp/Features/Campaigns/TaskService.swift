@@ -35,14 +35,14 @@ struct TaskDTO: Content {
 
 /// Phase tasks: who does what by when; units update the status of their own tasks.
 enum TaskService {
-    static func create(_ campaign: Campaign, _ input: TaskInput, req: Request) async throws -> CampaignTask {
+    static func create(_ campaign: Campaign, _ input: TaskInput, by caller: Caller) async throws -> CampaignTask {
         var fields: [String: String] = [:]
         let phase = PhaseKind(rawValue: input.phase.trimmed)
         if phase == nil { fields["phase"] = "请选择所属阶段" }
         let title = input.title.trimmed
         if title.isEmpty || title.count > 200 { fields["title"] = "任务名称必填，不超过 200 个字符" }
         var unitID: UUID? = nil
-        if let id = input.unitID?.nonBlank.flatMap(UUID.init(uuidString:)), try await Unit.find(id, on: req.db) != nil {
+        if let id = input.unitID?.nonBlank.flatMap(UUID.init(uuidString:)), try await Unit.find(id, on: caller.db) != nil {
             unitID = id
         } else {
             fields["unitID"] = "请选择责任单位"
@@ -55,7 +55,7 @@ enum TaskService {
         } else {
             fields["deadline"] = "截止日期格式应为 YYYY-MM-DD"
         }
-        let d = try await CampaignService.details(campaign, on: req.db)
+        let d = try await CampaignService.details(campaign, on: caller.db)
         let indicator = input.indicatorCode?.nonBlank
         if let indicator, !d.indicators.contains(where: { $0.code == indicator }) {
             fields["indicatorCode"] = "指标 \(indicator) 不在本次评价中"
@@ -70,10 +70,10 @@ enum TaskService {
         let task = CampaignTask(
             campaignID: try campaign.requireID(), phase: phase, regionID: regionID, indicatorCode: indicator, title: title,
             unitID: unitID, deadline: deadline, note: input.note.trimmed)
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await task.create(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: "create", entityType: "task", entityID: task.id,
+                on: db, by: caller, action: "create", entityType: "task", entityID: task.id,
                 before: noSnapshot, after: try dto(task, unitName: "", calendar: WorkCalendar(), today: campaign.start))
         }
         return task
@@ -96,28 +96,27 @@ enum TaskService {
     }
 
     /// Unit users may only move their own unit's tasks (`task` comes from `findOwned`).
-    static func updateStatus(_ task: CampaignTask, _ input: TaskStatusInput, req: Request) async throws {
-        let user = try req.currentUser()
+    static func updateStatus(_ task: CampaignTask, _ input: TaskStatusInput, by caller: Caller) async throws {
         guard let status = WorkStatus(rawValue: input.status.trimmed) else {
             throw AppError.invalid(["status": "状态应为 " + WorkStatus.allCases.map(\.rawValue).joined(separator: "、")])
         }
         let before = ["status": task.status, "note": task.note]
         task.status = status.rawValue
         if let note = input.note?.nonBlank { task.note = String(note.prefix(500)) }
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await task.update(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: "update_status", entityType: "task", entityID: task.id,
+                on: db, by: caller, action: "update_status", entityType: "task", entityID: task.id,
                 before: before, after: ["status": task.status, "note": task.note])
         }
     }
 
-    static func delete(_ task: CampaignTask, req: Request) async throws {
+    static func delete(_ task: CampaignTask, by caller: Caller) async throws {
         let before = ["title": task.title, "status": task.status, "deadline": task.deadline]
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await task.delete(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: "delete", entityType: "task", entityID: task.id,
+                on: db, by: caller, action: "delete", entityType: "task", entityID: task.id,
                 before: before, after: noSnapshot)
         }
     }
@@ -139,10 +138,10 @@ enum TaskService {
     }
 
     /// Tasks of a campaign, filtered; unit-scoped users see only their own unit's.
-    static func search(_ campaign: Campaign, filter: Filter, lq: ListQuery, req: Request) async throws -> Fluent.Page<CampaignTask> {
-        var query = CampaignTask.query(on: req.db).filter(\.$campaign.$id == (try campaign.requireID()))
-        let user = try req.currentUser()
-        if try req.currentRole().isUnitScoped {
+    static func search(_ campaign: Campaign, filter: Filter, lq: ListQuery, by caller: Caller) async throws -> Fluent.Page<CampaignTask> {
+        var query = CampaignTask.query(on: caller.db).filter(\.$campaign.$id == (try campaign.requireID()))
+        let user = caller.user
+        if caller.role.isUnitScoped {
             query = query.filter(\.$unit.$id == user.$unit.id)
         } else if let unit = filter.unitID {
             query = query.filter(\.$unit.$id == unit)

@@ -47,7 +47,7 @@ struct TasksWebController {
         let filter = TaskService.Filter(
             phase: req.query[String.self, at: "phase"] ?? "", status: req.query[String.self, at: "status"] ?? "",
             unitID: req.query[String.self, at: "unit"].flatMap(UUID.init(uuidString:)), q: lq.q)
-        let page = try await TaskService.search(c, filter: filter, lq: lq, req: req)
+        let page = try await TaskService.search(c, filter: filter, lq: lq, by: req.caller())
         let unitIDs = Set(page.items.map { $0.$unit.id })
         let names = Dictionary(
             uniqueKeysWithValues: try await Unit.query(on: req.db).filter(\.$id ~~ unitIDs).all().compactMap { u in u.id.map { ($0, u.name) } })
@@ -116,14 +116,14 @@ struct TasksWebController {
         return try await req.submitForm(
             successMessage: "已新建任务", redirectTo: "/campaigns/\(try c.requireID())/tasks",
             renderForm: { try await form(req, c, values: input, errors: $0) },
-            write: { _ = try await TaskService.create(c, input, req: req) })
+            write: { _ = try await TaskService.create(c, input, by: req.caller()) })
     }
 
     @Sendable func updateStatus(req: Request) async throws -> Response {
         let c = try await CampaignService.find(req)
         let t = try await TaskService.findOwned(req, campaign: c)
         let input = try req.content.decode(TaskStatusInput.self)
-        try await TaskService.updateStatus(t, input, req: req)
+        try await TaskService.updateStatus(t, input, by: req.caller())
         req.setFlash("已更新“\(t.title)”的状态为\(t.workStatus.chineseName)")
         return req.redirect(to: "/campaigns/\(try c.requireID())/tasks")
     }
@@ -142,7 +142,7 @@ struct TasksWebController {
     @Sendable func delete(req: Request) async throws -> Response {
         let c = try await CampaignService.find(req)
         let t = try await TaskService.find(req, campaign: c)
-        try await TaskService.delete(t, req: req)
+        try await TaskService.delete(t, by: req.caller())
         req.setFlash("已删除任务")
         return req.redirect(to: "/campaigns/\(try c.requireID())/tasks")
     }

@@ -68,7 +68,7 @@ enum DemoCampaign {
     static func load(app: Application, registerSize: Int = 600) async throws -> Int {
         var created = 0
         if try await CatalogService.current(on: app.db) == nil {
-            _ = try await CatalogService.loadNational(actor: nil, req: nil, on: app.db)
+            _ = try await CatalogService.loadNational(by: nil, clock: app.clock, on: app.db)
             created += 1
         }
         if try await CalendarDay.query(on: app.db).count() == 0 {

@@ -151,7 +151,7 @@ enum EvidenceStore {
 
     /// Stores the upload as an attachment of `filing` (draft only, lead unit only).
     static func attach(_ f: Filing, req: Request) async throws -> FilingAttachment {
-        try FilingService.requireEdit(f, req: req)
+        try FilingService.requireEdit(f, by: req.caller())
         let user = try req.currentUser()
         let checked = try checkedName(req)
         var itemCode: String? = nil

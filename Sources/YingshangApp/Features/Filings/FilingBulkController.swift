@@ -85,9 +85,9 @@ struct FilingBulkController {
         var (parsed, problems) = FilingWorkbook.parse(sheets, indicators: indicators)
         var targets: [(Filing, FilingWorkbook.Parsed)] = []
         for p in parsed {
-            let f = try await FilingService.open(campaign: c, regionID: try region.requireID(), indicatorCode: p.indicatorCode, req: req)
+            let f = try await FilingService.open(campaign: c, regionID: try region.requireID(), indicatorCode: p.indicatorCode, by: req.caller())
             do {
-                try FilingService.requireEdit(f, req: req)
+                try FilingService.requireEdit(f, by: req.caller())
             } catch let e as AppError {
                 problems.append("工作表“\(p.indicatorCode)”：\(e.message)")
                 continue

@@ -87,7 +87,7 @@ enum ContributionService {
 
     /// The lead unit assigns items to a cooperating unit (an empty list removes the assignment).
     static func assign(_ f: Filing, unitID: UUID, items: [String], req: Request) async throws {
-        try FilingService.requireEdit(f, req: req)
+        try FilingService.requireEdit(f, by: req.caller())
         guard try await cooperatingUnits(f, on: req.db).contains(unitID) else {
             throw AppError.invalid(["unitID": "该单位不是本指标的配合单位"])
         }
@@ -172,7 +172,7 @@ enum ContributionService {
         guard c.contributionState == .submitted else { throw AppError.conflict("配合单位尚未提交，不能合并") }
         var answers = f.answers
         for (k, v) in c.answers { answers[k] = v }
-        try await FilingService.save(f, answers: answers, expectedVersion: f.version, req: req)
+        try await FilingService.save(f, answers: answers, expectedVersion: f.version, by: req.caller())
         c.state = FilingContribution.State.merged.rawValue
         try await c.update(on: req.db)
     }

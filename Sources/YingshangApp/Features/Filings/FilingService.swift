@@ -53,36 +53,36 @@ struct FilingTransitionInput: Content {
 enum FilingService {
     static func find(_ req: Request) async throws -> Filing {
         guard let f = try await Filing.find(try req.uuidParameter("filingID"), on: req.db) else { throw AppError.notFound("填报") }
-        try await requireView(f, req: req)
+        try await requireView(f, by: req.caller())
         return f
     }
 
     /// The filing of an indicator in a campaign region, created on first use for its lead unit.
-    static func open(campaign: Campaign, regionID: UUID, indicatorCode: String, req: Request) async throws -> Filing {
+    static func open(campaign: Campaign, regionID: UUID, indicatorCode: String, by caller: Caller) async throws -> Filing {
         let cid = try campaign.requireID()
-        if let f = try await Filing.query(on: req.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == regionID)
+        if let f = try await Filing.query(on: caller.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == regionID)
             .filter(\.$indicatorCode == indicatorCode).first()
         {
-            try await requireView(f, req: req)
+            try await requireView(f, by: caller)
             return f
         }
-        guard let a = try await Assignment.query(on: req.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == regionID)
+        guard let a = try await Assignment.query(on: caller.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == regionID)
             .filter(\.$indicatorCode == indicatorCode).first()
         else { throw AppError.notFound("指标") }
         guard let lead = a.$leadUnit.id else { throw AppError.conflict("该指标尚未指定牵头单位，无法填报") }
-        let f = Filing(campaignID: cid, regionID: regionID, indicatorCode: indicatorCode, leadUnitID: lead, by: try req.currentUser().username)
-        try await requireView(f, req: req)
+        let f = Filing(campaignID: cid, regionID: regionID, indicatorCode: indicatorCode, leadUnitID: lead, by: caller.user.username)
+        try await requireView(f, by: caller)
         // Only those who may fill it in start a filing: opening one is a write, and a leader or the assessor
         // looking at an indicator must not create records in the lead unit's name.
-        let role = try req.currentRole()
-        guard Permissions.allows(role, .editFilings), role.isUnitScoped, try req.currentUser().$unit.id == lead else {
+        let role = caller.role
+        guard Permissions.allows(role, .editFilings), role.isUnitScoped, caller.user.$unit.id == lead else {
             throw AppError(status: .conflict, code: "not_started", message: "牵头单位尚未开始填报该指标")
         }
         do {
-            try await f.create(on: req.db)
+            try await f.create(on: caller.db)
         } catch {
             // Another request created it first.
-            if let existing = try await Filing.query(on: req.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == regionID)
+            if let existing = try await Filing.query(on: caller.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == regionID)
                 .filter(\.$indicatorCode == indicatorCode).first()
             {
                 return existing
@@ -93,20 +93,20 @@ enum FilingService {
     }
 
     /// Bureau, leaders and the assessor see every filing; unit users only their lead or cooperating filings.
-    static func requireView(_ f: Filing, req: Request) async throws {
-        let user = try req.currentUser()
-        guard try req.currentRole().isUnitScoped else { return }
+    static func requireView(_ f: Filing, by caller: Caller) async throws {
+        let user = caller.user
+        guard caller.role.isUnitScoped else { return }
         if f.$leadUnit.id == user.$unit.id { return }
-        let a = try await Assignment.query(on: req.db).filter(\.$campaign.$id == f.$campaign.id)
+        let a = try await Assignment.query(on: caller.db).filter(\.$campaign.$id == f.$campaign.id)
             .filter(\.$region.$id == f.$region.id).filter(\.$indicatorCode == f.indicatorCode).with(\.$cooperators).first()
         if a?.cooperators.contains(where: { $0.$unit.id == user.$unit.id }) == true { return }
         throw AppError.forbidden("只能查看本单位牵头或配合的填报")
     }
 
     /// Only the lead unit's filers and head edit, and only a draft.
-    static func requireEdit(_ f: Filing, req: Request) throws {
-        let user = try req.currentUser()
-        let role = try req.currentRole()
+    static func requireEdit(_ f: Filing, by caller: Caller) throws {
+        let user = caller.user
+        let role = caller.role
         guard (role == .filer || role == .unitHead), f.$leadUnit.id == user.$unit.id else {
             throw AppError.forbidden("只有牵头单位的填报人员可以修改本填报")
         }
@@ -130,30 +130,30 @@ enum FilingService {
 
     /// Replaces the answers when `expectedVersion` is still current (409 otherwise, nothing lost: the caller keeps
     /// its input). Validates types and ranges; every save becomes a version.
-    static func save(_ f: Filing, answers raw: [String: String], expectedVersion: Int?, req: Request) async throws {
-        try requireEdit(f, req: req)
+    static func save(_ f: Filing, answers raw: [String: String], expectedVersion: Int?, by caller: Caller) async throws {
+        try requireEdit(f, by: caller)
         guard let expected = expectedVersion else { throw AppError.invalid(["version": "缺少版本号"]) }
-        let ind = try await indicator(f, on: req.db)
+        let ind = try await indicator(f, on: caller.db)
         let answers = raw.filter { !$0.value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
             .mapValues { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         let problems = AnswerValidation.draftProblems(answers, indicator: ind)
         if !problems.isEmpty { throw AppError.invalid(problems) }
-        let user = try req.currentUser()
+        let user = caller.user
         let before = ["version": f.version, "answers": f.answers.count] as [String: Int]
         let id = try f.requireID()
         let json = Filing.encodeAnswers(answers)
-        let names = try await attachments(f, on: req.db).map { "\($0.itemCode ?? "*"):\($0.sha256)" }
-        try await req.db.writeTransaction { db in
+        let names = try await attachments(f, on: caller.db).map { "\($0.itemCode ?? "*"):\($0.sha256)" }
+        try await caller.db.writeTransaction { db in
             try await conditionalUpdate(
                 id: id, expectedVersion: expected,
-                set: ["answers": SQLBind(json), "updated_by": SQLBind(user.username)], now: req.clock.now(), on: db)
+                set: ["answers": SQLBind(json), "updated_by": SQLBind(user.username)], now: caller.clock.now(), on: db)
             guard let fresh = try await Filing.find(id, on: db) else { throw AppError.notFound("填报") }
             try await FilingVersion(filing: fresh, attachments: names, by: user.username).create(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: "update", entityType: "filing", entityID: id, before: before,
+                on: db, by: caller, action: "update", entityType: "filing", entityID: id, before: before,
                 after: ["version": fresh.version, "answers": answers.count] as [String: Int])
         }
-        if let fresh = try await Filing.find(id, on: req.db) {
+        if let fresh = try await Filing.find(id, on: caller.db) {
             f.version = fresh.version
             f.answersJSON = fresh.answersJSON
         }
@@ -177,9 +177,9 @@ enum FilingService {
         }
     }
 
-    static func transition(_ f: Filing, _ input: FilingTransitionInput, req: Request) async throws {
-        let user = try req.currentUser()
-        let role = try req.currentRole()
+    static func transition(_ f: Filing, _ input: FilingTransitionInput, by caller: Caller) async throws {
+        let user = caller.user
+        let role = caller.role
         guard let action = FilingAction(rawValue: input.action.trimmed) else {
             throw AppError.invalid(["action": "操作应为 submit、approve、return、accept 或 reopen"])
         }
@@ -194,8 +194,8 @@ enum FilingService {
         case .failure(.reasonRequired): throw AppError.invalid(["reason": FilingWorkflow.Problem.reasonRequired.message])
         }
         if action == .submit {
-            let ind = try await indicator(f, on: req.db)
-            let atts = try await attachments(f, on: req.db)
+            let ind = try await indicator(f, on: caller.db)
+            let atts = try await attachments(f, on: caller.db)
             var perItem: [String: Int] = [:]
             for a in atts { if let code = a.itemCode { perItem[code, default: 0] += 1 } }
             let problems = AnswerValidation.submitProblems(
@@ -205,22 +205,22 @@ enum FilingService {
         let id = try f.requireID()
         let version = f.version
         let leadUnitID = f.$leadUnit.id
-        let indicatorName = (try? await indicator(f, on: req.db).nameZh) ?? f.indicatorCode
-        try await req.db.writeTransaction { db in
+        let indicatorName = (try? await indicator(f, on: caller.db).nameZh) ?? f.indicatorCode
+        try await caller.db.writeTransaction { db in
             try await conditionalUpdate(
                 id: id, expectedVersion: version,
                 set: [
                     "state": SQLBind(to.rawValue), "last_action": SQLBind(action.rawValue),
                     "last_reason": reason.map { SQLBind($0) as any SQLExpression } ?? SQLLiteral.null,
                     "updated_by": SQLBind(user.username),
-                ], now: req.clock.now(), on: db)
+                ], now: caller.clock.now(), on: db)
             try await FilingEvent(
                 filingID: id, action: action.rawValue, from: from.rawValue, to: to.rawValue, reason: reason,
                 actor: user.username
             ).create(on: db)
             try await notify(action: action, filingID: id, leadUnitID: leadUnitID, indicatorName: indicatorName, reason: reason, on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: action.rawValue, entityType: "filing", entityID: id,
+                on: db, by: caller, action: action.rawValue, entityType: "filing", entityID: id,
                 before: ["state": from.rawValue], after: ["state": to.rawValue, "reason": reason ?? ""])
         }
         f.state = to.rawValue

@@ -67,7 +67,7 @@ struct FilingsAPIController {
         let c = try await CampaignService.find(req)
         let region = try CampaignService.region(req, try await CampaignService.details(c, on: req.db))
         let f = try await FilingService.open(
-            campaign: c, regionID: try region.requireID(), indicatorCode: req.parameters.get("indicator") ?? "", req: req)
+            campaign: c, regionID: try region.requireID(), indicatorCode: req.parameters.get("indicator") ?? "", by: req.caller())
         return try await FilingService.dto(f, on: req.db)
     }
 
@@ -78,13 +78,13 @@ struct FilingsAPIController {
     @Sendable func save(req: Request) async throws -> FilingDTO {
         let f = try await FilingService.find(req)
         let input = try req.content.decode(FilingSaveInput.self)
-        try await FilingService.save(f, answers: input.answers ?? [:], expectedVersion: input.version, req: req)
+        try await FilingService.save(f, answers: input.answers ?? [:], expectedVersion: input.version, by: req.caller())
         return try await FilingService.dto(f, on: req.db)
     }
 
     @Sendable func transition(req: Request) async throws -> FilingDTO {
         let f = try await FilingService.find(req)
-        try await FilingService.transition(f, try req.content.decode(FilingTransitionInput.self), req: req)
+        try await FilingService.transition(f, try req.content.decode(FilingTransitionInput.self), by: req.caller())
         return try await FilingService.dto(f, on: req.db)
     }
 

@@ -135,7 +135,7 @@ struct FilingsWebController {
         let region = try CampaignService.region(req, try await CampaignService.details(c, on: req.db))
         do {
             let f = try await FilingService.open(
-                campaign: c, regionID: try region.requireID(), indicatorCode: req.parameters.get("indicator") ?? "", req: req)
+                campaign: c, regionID: try region.requireID(), indicatorCode: req.parameters.get("indicator") ?? "", by: req.caller())
             return req.redirect(to: "/filings/\(try f.requireID())")
         } catch let e as AppError where e.code == "not_started" {
             // Others than the lead unit see why there is nothing yet, not an error.
@@ -259,7 +259,7 @@ struct FilingsWebController {
         let role = try req.currentRole()
         let actor = FilingActor(role: role, isLeadUnit: f.$leadUnit.id == user.$unit.id)
         let actions = FilingWorkflow.availableActions(from: f.filingState, actor: actor).map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: false) }
-        let canEdit = (try? FilingService.requireEdit(f, req: req)) != nil
+        let canEdit = (try? FilingService.requireEdit(f, by: req.caller())) != nil
         let versions = try await FilingVersion.query(on: req.db).filter(\.$filing.$id == (try f.requireID()))
             .sort(\.$version, .descending).all().map(\.version)
         let contributions = try await FilingContribution.query(on: req.db).filter(\.$filing.$id == (try f.requireID())).all()
@@ -320,7 +320,7 @@ struct FilingsWebController {
         let form = try req.content.decode(SaveForm.self)
         let answers = form.answers ?? [:]
         do {
-            try await FilingService.save(f, answers: answers, expectedVersion: form.version, req: req)
+            try await FilingService.save(f, answers: answers, expectedVersion: form.version, by: req.caller())
         } catch let e as AppError where e.status == .unprocessableEntity || e.code == "version_conflict" {
             let problems = (e.fields ?? [:]).map { FieldProblem(field: $0.key, message: $0.value) }
                 + (e.code == "version_conflict" ? [FieldProblem(field: "version", message: e.message)] : [])
@@ -337,7 +337,7 @@ struct FilingsWebController {
         let f = try await FilingService.find(req)
         let input = try req.content.decode(FilingTransitionInput.self)
         do {
-            try await FilingService.transition(f, input, req: req)
+            try await FilingService.transition(f, input, by: req.caller())
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
             let problems = (e.fields ?? [:]).map { FieldProblem(field: $0.key, message: $0.value) }
             let res = try await page(req, f, errors: [FieldProblem(field: "_", message: e.message)] + problems)
@@ -368,7 +368,7 @@ struct FilingsWebController {
 
     @Sendable func deleteAttachment(req: Request) async throws -> Response {
         let f = try await FilingService.find(req)
-        try FilingService.requireEdit(f, req: req)
+        try FilingService.requireEdit(f, by: req.caller())
         guard let a = try await FilingAttachment.find(try req.uuidParameter("attachmentID"), on: req.db),
             a.$filing.id == f.id
         else { throw AppError.notFound("附件") }

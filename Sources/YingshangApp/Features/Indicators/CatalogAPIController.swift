@@ -32,7 +32,7 @@ struct CatalogAPIController {
     @Sendable func replace(req: Request) async throws -> VersionDTO {
         let catalog = try req.content.decode(Catalog.self)
         let (v, _) = try await CatalogService.save(
-            catalog, note: "API 更新", actor: try req.currentUser(), req: req, on: req.db)
+            catalog, note: "API 更新", by: req.caller(), clock: req.clock, on: req.db)
         return VersionDTO(number: v.number, note: v.note, inUse: false, catalog: try v.catalog())
     }
 

@@ -28,7 +28,7 @@ enum CatalogService {
     /// Validates and stores `catalog`. The current version is updated in place unless a campaign uses it, in which
     /// case a new version is created (campaigns stay bound to theirs). Returns the stored version and whether it is new.
     @discardableResult
-    static func save(_ catalog: Catalog, note: String, actor: User?, req: Request?, on db: any Database) async throws
+    static func save(_ catalog: Catalog, note: String, by caller: Caller?, clock: AppClock, on db: any Database) async throws
         -> (CatalogVersion, Bool)
     {
         let problems = CatalogValidation.validate(catalog)
@@ -44,16 +44,16 @@ enum CatalogService {
                 current.note = note
                 try await current.update(on: db)
                 try await AuditLog.record(
-                    on: db, req: req, actor: actor, action: "update", entityType: "catalog", entityID: current.id,
+                    on: db, by: caller, clock: clock, action: "update", entityType: "catalog", entityID: current.id,
                     before: before,
                     after: CatalogAuditSnapshot(number: current.number, note: note, indicators: snapshot.indicators))
                 return (current, false)
             }
             let version = try CatalogVersion(
-                number: (current?.number ?? 0) + 1, note: note, catalog: catalog, createdBy: actor?.username ?? "system")
+                number: (current?.number ?? 0) + 1, note: note, catalog: catalog, createdBy: caller?.user.username ?? "system")
             try await version.create(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: actor, action: "create", entityType: "catalog", entityID: version.id,
+                on: db, by: caller, clock: clock, action: "create", entityType: "catalog", entityID: version.id,
                 before: noSnapshot,
                 after: CatalogAuditSnapshot(number: version.number, note: note, indicators: snapshot.indicators))
             return (version, true)
@@ -61,7 +61,7 @@ enum CatalogService {
     }
 
     /// Loads the 18 national indicators (a no-op when the current version already equals them).
-    static func loadNational(actor: User?, req: Request?, on db: any Database) async throws -> (CatalogVersion, Bool) {
-        try await save(NationalCatalog.catalog, note: "国家营商环境评价指标体系（18 项）", actor: actor, req: req, on: db)
+    static func loadNational(by caller: Caller?, clock: AppClock, on db: any Database) async throws -> (CatalogVersion, Bool) {
+        try await save(NationalCatalog.catalog, note: "国家营商环境评价指标体系（18 项）", by: caller, clock: clock, on: db)
     }
 }

@@ -229,7 +229,7 @@ struct CatalogWebController {
             return res
         }
         let (version, isNew) = try await CatalogService.save(
-            updated, note: "修改指标 \(spec.code) \(spec.nameZh)", actor: try req.currentUser(), req: req, on: req.db)
+            updated, note: "修改指标 \(spec.code) \(spec.nameZh)", by: req.caller(), clock: req.clock, on: req.db)
         req.setFlash(isNew ? "已保存为新版本 V\(version.number)（原版本已被评价任务使用，保持不变）" : "已保存指标 \(spec.nameZh)")
         return req.redirect(to: "/catalog/indicators/\(spec.code)")
     }
@@ -248,7 +248,7 @@ struct CatalogWebController {
             guide: FilingGuide(markdown: "", requiredDocuments: [])))
         do {
             try await CatalogService.save(
-                updated, note: "新增指标 \(f.code.trimmed)", actor: try req.currentUser(), req: req, on: req.db)
+                updated, note: "新增指标 \(f.code.trimmed)", by: req.caller(), clock: req.clock, on: req.db)
         } catch let e as AppError where e.status == .unprocessableEntity {
             req.setFlash("新增失败：" + (e.fields ?? [:]).values.sorted().joined(separator: "；"), kind: "error")
             return req.redirect(to: "/catalog")
@@ -257,7 +257,7 @@ struct CatalogWebController {
     }
 
     @Sendable func loadNational(req: Request) async throws -> Response {
-        let (version, isNew) = try await CatalogService.loadNational(actor: try req.currentUser(), req: req, on: req.db)
+        let (version, isNew) = try await CatalogService.loadNational(by: req.caller(), clock: req.clock, on: req.db)
         req.setFlash(isNew ? "已载入国家指标体系（V\(version.number)）" : "国家指标体系已载入（V\(version.number)）")
         return req.redirect(to: "/catalog")
     }
@@ -296,7 +296,7 @@ struct CatalogWebController {
         }
         do {
             let (version, isNew) = try await CatalogService.save(
-                catalog, note: "导入 \(file.filename)", actor: try req.currentUser(), req: req, on: req.db)
+                catalog, note: "导入 \(file.filename)", by: req.caller(), clock: req.clock, on: req.db)
             req.setFlash("已导入 \(catalog.indicators.count) 项指标" + (isNew ? "，生成新版本 V\(version.number)" : "（V\(version.number)）"))
         } catch let e as AppError where e.status == .unprocessableEntity {
             return try await importFailed(req, (e.fields ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)：\($0.value)" })

@@ -128,7 +128,7 @@ struct LibraryWebController {
                     "library/practice-form", title: "提交典型经验",
                     PracticeFormBody(values: input, errors: $0, indicators: Self.indicatorOptions(input.indicatorCode ?? "")))
             },
-            write: { _ = try await LibraryService.createPractice(input, req: req) })
+            write: { _ = try await LibraryService.createPractice(input, by: req.caller()) })
     }
 
     static func findPractice(_ req: Request) async throws -> BestPractice {
@@ -189,7 +189,7 @@ struct LibraryWebController {
         let p = try await Self.findPractice(req)
         let f = try req.content.decode(CurateForm.self)
         do {
-            try await LibraryService.curate(p, status: f.status, published: f.published == "1", req: req)
+            try await LibraryService.curate(p, status: f.status, published: f.published == "1", by: req.caller())
             req.setFlash("已更新审核结果")
         } catch let e as AppError where e.status == .unprocessableEntity {
             req.setFlash((e.fields ?? [:]).values.sorted().joined(separator: "；"), kind: "error")
@@ -207,7 +207,7 @@ struct LibraryWebController {
         let p = try await Self.findPractice(req)
         let f = try req.content.decode(ReplicateForm.self)
         do {
-            let t = try await LibraryService.replicate(p, campaignID: f.campaignID, unitID: f.unitID, deadline: f.deadline, req: req)
+            let t = try await LibraryService.replicate(p, campaignID: f.campaignID, unitID: f.unitID, deadline: f.deadline, by: req.caller())
             req.setFlash("已标记推广复制，并生成任务“\(t.title)”")
         } catch let e as AppError where e.status == .unprocessableEntity {
             req.setFlash((e.fields ?? [:]).values.sorted().joined(separator: "；"), kind: "error")
@@ -239,7 +239,7 @@ struct LibraryWebController {
                         values: input, errors: $0,
                         indicators: NationalCatalog.indicators.map { SelectOption(value: $0.code, label: $0.nameZh, selected: chosen.contains($0.code)) }))
             },
-            write: { _ = try await LibraryService.createPolicy(input, req: req) })
+            write: { _ = try await LibraryService.createPolicy(input, by: req.caller()) })
     }
 
     static func findPolicy(_ req: Request) async throws -> Policy {
@@ -273,7 +273,7 @@ struct LibraryWebController {
     @Sendable func publish(req: Request) async throws -> Response {
         let p = try await Self.findPolicy(req)
         let on = try req.content.decode(PublishForm.self).published == "1"
-        try await LibraryService.setPublished(p, on, req: req)
+        try await LibraryService.setPublished(p, on, by: req.caller())
         req.setFlash(on ? "已公开：公众可在“政策与经验公开”页面查看" : "已撤回公开")
         return req.redirect(to: "/library/policies/\(try p.requireID())")
     }

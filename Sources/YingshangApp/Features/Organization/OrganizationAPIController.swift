@@ -31,7 +31,7 @@ struct OrganizationAPIController {
     }
 
     @Sendable func createRegion(req: Request) async throws -> Response {
-        let region = try await RegionService.create(try req.content.decode(RegionInput.self), req: req)
+        let region = try await RegionService.create(try req.content.decode(RegionInput.self), by: req.caller())
         return try await RegionDTO(region).encodeResponse(status: .created, for: req)
     }
 
@@ -41,23 +41,23 @@ struct OrganizationAPIController {
 
     @Sendable func updateRegion(req: Request) async throws -> RegionDTO {
         let region = try await RegionService.find(req)
-        try await RegionService.update(region, try req.content.decode(RegionInput.self), req: req)
+        try await RegionService.update(region, try req.content.decode(RegionInput.self), by: req.caller())
         return try RegionDTO(region)
     }
 
     @Sendable func deleteRegion(req: Request) async throws -> HTTPStatus {
-        try await RegionService.delete(try await RegionService.find(req), req: req)
+        try await RegionService.delete(try await RegionService.find(req), by: req.caller())
         return .noContent
     }
 
     @Sendable func listUnits(req: Request) async throws -> Listing<UnitDTO> {
         let lq = ListQuery(req)
-        let page = try await UnitService.search(lq, req: req)
+        let page = try await UnitService.search(lq, by: req.caller())
         return Listing(items: try page.items.map(UnitDTO.init), page: lq.page, per: lq.per, total: page.metadata.total)
     }
 
     @Sendable func createUnit(req: Request) async throws -> Response {
-        let unit = try await UnitService.create(try req.content.decode(UnitInput.self), req: req)
+        let unit = try await UnitService.create(try req.content.decode(UnitInput.self), by: req.caller())
         return try await UnitDTO(unit).encodeResponse(status: .created, for: req)
     }
 
@@ -67,23 +67,23 @@ struct OrganizationAPIController {
 
     @Sendable func updateUnit(req: Request) async throws -> UnitDTO {
         let unit = try await UnitService.find(req)
-        try await UnitService.update(unit, try req.content.decode(UnitInput.self), req: req)
+        try await UnitService.update(unit, try req.content.decode(UnitInput.self), by: req.caller())
         return try UnitDTO(unit)
     }
 
     @Sendable func deleteUnit(req: Request) async throws -> HTTPStatus {
-        try await UnitService.delete(try await UnitService.find(req), req: req)
+        try await UnitService.delete(try await UnitService.find(req), by: req.caller())
         return .noContent
     }
 
     @Sendable func listUsers(req: Request) async throws -> Listing<UserDTO> {
         let lq = ListQuery(req)
-        let page = try await UserService.search(lq, req: req)
+        let page = try await UserService.search(lq, by: req.caller())
         return Listing(items: try page.items.map(UserDTO.init), page: lq.page, per: lq.per, total: page.metadata.total)
     }
 
     @Sendable func createUser(req: Request) async throws -> Response {
-        let user = try await UserService.create(try req.content.decode(UserInput.self), req: req)
+        let user = try await UserService.create(try req.content.decode(UserInput.self), by: req.caller())
         return try await UserDTO(user).encodeResponse(status: .created, for: req)
     }
 
@@ -93,12 +93,12 @@ struct OrganizationAPIController {
 
     @Sendable func updateUser(req: Request) async throws -> UserDTO {
         let user = try await UserService.findManageable(req)
-        try await UserService.update(user, try req.content.decode(UserInput.self), req: req)
+        try await UserService.update(user, try req.content.decode(UserInput.self), by: req.caller())
         return try UserDTO(user)
     }
 
     @Sendable func deleteUser(req: Request) async throws -> HTTPStatus {
-        try await UserService.delete(try await UserService.findManageable(req), req: req)
+        try await UserService.delete(try await UserService.findManageable(req), by: req.caller())
         return .noContent
     }
 }

@@ -43,46 +43,46 @@ enum RegionService {
         return (code, name, level, parent?.id)
     }
 
-    static func create(_ input: RegionInput, req: Request) async throws -> Region {
-        let v = try await validated(input, existing: nil, on: req.db)
+    static func create(_ input: RegionInput, by caller: Caller) async throws -> Region {
+        let v = try await validated(input, existing: nil, on: caller.db)
         let region = Region(code: v.code, name: v.name, level: v.level, parentID: v.parentID)
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await region.create(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: "create", entityType: "region",
+                on: db, by: caller, action: "create", entityType: "region",
                 entityID: region.id, before: noSnapshot, after: try RegionDTO(region))
         }
         return region
     }
 
-    static func update(_ region: Region, _ input: RegionInput, req: Request) async throws {
-        let v = try await validated(input, existing: region, on: req.db)
+    static func update(_ region: Region, _ input: RegionInput, by caller: Caller) async throws {
+        let v = try await validated(input, existing: region, on: caller.db)
         let before = try RegionDTO(region)
         region.code = v.code
         region.name = v.name
         region.level = v.level.rawValue
         region.$parent.id = v.parentID
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await region.update(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: "update", entityType: "region",
+                on: db, by: caller, action: "update", entityType: "region",
                 entityID: region.id, before: before, after: try RegionDTO(region))
         }
     }
 
     /// Refuses while townships or units still point at the region.
-    static func delete(_ region: Region, req: Request) async throws {
+    static func delete(_ region: Region, by caller: Caller) async throws {
         let id = try region.requireID()
-        let children = try await Region.query(on: req.db).filter(\.$parent.$id == id).count()
-        let units = try await Unit.query(on: req.db).filter(\.$region.$id == id).count()
+        let children = try await Region.query(on: caller.db).filter(\.$parent.$id == id).count()
+        let units = try await Unit.query(on: caller.db).filter(\.$region.$id == id).count()
         if children > 0 || units > 0 {
             throw AppError.conflict("“\(region.name)”下还有 \(children) 个下级区划、\(units) 个单位，不能删除")
         }
         let before = try RegionDTO(region)
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await region.delete(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: "delete", entityType: "region",
+                on: db, by: caller, action: "delete", entityType: "region",
                 entityID: id, before: before, after: noSnapshot)
         }
     }

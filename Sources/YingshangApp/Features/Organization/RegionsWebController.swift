@@ -77,7 +77,7 @@ struct RegionsWebController {
         return try await req.submitForm(
             successMessage: "已新建行政区划", redirectTo: "/regions",
             renderForm: { try await form(req, region: nil, values: input, errors: $0) },
-            write: { _ = try await RegionService.create(input, req: req) })
+            write: { _ = try await RegionService.create(input, by: req.caller()) })
     }
 
     @Sendable func edit(req: Request) async throws -> View {
@@ -93,7 +93,7 @@ struct RegionsWebController {
         return try await req.submitForm(
             successMessage: "已保存", redirectTo: "/regions",
             renderForm: { try await form(req, region: region, values: input, errors: $0) },
-            write: { try await RegionService.update(region, input, req: req) })
+            write: { try await RegionService.update(region, input, by: req.caller()) })
     }
 
     @Sendable func confirmDelete(req: Request) async throws -> View {
@@ -111,6 +111,6 @@ struct RegionsWebController {
         return try await req.submitForm(
             successMessage: "已删除“\(region.name)”", redirectTo: "/regions",
             renderForm: { _ in throw AppError.conflict("") },
-            write: { try await RegionService.delete(region, req: req) })
+            write: { try await RegionService.delete(region, by: req.caller()) })
     }
 }

@@ -32,53 +32,53 @@ enum UnitService {
         return (code, name, type, regionID, contact)
     }
 
-    static func create(_ input: UnitInput, req: Request) async throws -> Unit {
-        let v = try await validated(input, existing: nil, on: req.db)
+    static func create(_ input: UnitInput, by caller: Caller) async throws -> Unit {
+        let v = try await validated(input, existing: nil, on: caller.db)
         let unit = Unit(code: v.code, name: v.name, type: v.type, regionID: v.regionID, contact: v.contact)
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await unit.create(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: "create", entityType: "unit",
+                on: db, by: caller, action: "create", entityType: "unit",
                 entityID: unit.id, before: noSnapshot, after: try UnitDTO(unit))
         }
         return unit
     }
 
-    static func update(_ unit: Unit, _ input: UnitInput, req: Request) async throws {
-        let v = try await validated(input, existing: unit, on: req.db)
+    static func update(_ unit: Unit, _ input: UnitInput, by caller: Caller) async throws {
+        let v = try await validated(input, existing: unit, on: caller.db)
         let before = try UnitDTO(unit)
         unit.code = v.code
         unit.name = v.name
         unit.type = v.type.rawValue
         unit.$region.id = v.regionID
         unit.contact = v.contact
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await unit.update(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: "update", entityType: "unit",
+                on: db, by: caller, action: "update", entityType: "unit",
                 entityID: unit.id, before: before, after: try UnitDTO(unit))
         }
     }
 
     /// Refuses while users belong to the unit.
-    static func delete(_ unit: Unit, req: Request) async throws {
+    static func delete(_ unit: Unit, by caller: Caller) async throws {
         let id = try unit.requireID()
-        let users = try await User.query(on: req.db).filter(\.$unit.$id == id).count()
+        let users = try await User.query(on: caller.db).filter(\.$unit.$id == id).count()
         if users > 0 { throw AppError.conflict("“\(unit.name)”下还有 \(users) 个用户，请先移走或删除这些用户") }
         let before = try UnitDTO(unit)
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await unit.delete(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: "delete", entityType: "unit",
+                on: db, by: caller, action: "delete", entityType: "unit",
                 entityID: id, before: before, after: noSnapshot)
         }
     }
 
     /// Units the current user may see: all, or only their own for unit-scoped roles.
-    static func search(_ lq: ListQuery, req: Request) async throws -> Fluent.Page<Unit> {
-        let user = try req.currentUser()
-        var query = Unit.query(on: req.db)
-        if try req.currentRole().isUnitScoped { query = query.filter(\.$id == user.$unit.id) }
+    static func search(_ lq: ListQuery, by caller: Caller) async throws -> Fluent.Page<Unit> {
+        let user = caller.user
+        var query = Unit.query(on: caller.db)
+        if caller.role.isUnitScoped { query = query.filter(\.$id == user.$unit.id) }
         if !lq.q.isEmpty {
             query = query.group(.or) { $0.filter(\.$name ~~ lq.q).filter(\.$code ~~ lq.q) }
         }

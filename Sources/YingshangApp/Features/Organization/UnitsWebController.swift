@@ -32,7 +32,7 @@ struct UnitsWebController {
 
     @Sendable func index(req: Request) async throws -> View {
         let lq = ListQuery(req)
-        let page = try await UnitService.search(lq, req: req)
+        let page = try await UnitService.search(lq, by: req.caller())
         let regionIDs = Set(page.items.compactMap { $0.$region.id })
         let regions = try await Region.query(on: req.db).filter(\.$id ~~ regionIDs).all()
         let names = Dictionary(uniqueKeysWithValues: regions.compactMap { r in r.id.map { ($0, r.name) } })
@@ -75,7 +75,7 @@ struct UnitsWebController {
         return try await req.submitForm(
             successMessage: "已新建单位", redirectTo: "/units",
             renderForm: { try await form(req, unit: nil, values: input, errors: $0) },
-            write: { _ = try await UnitService.create(input, req: req) })
+            write: { _ = try await UnitService.create(input, by: req.caller()) })
     }
 
     @Sendable func edit(req: Request) async throws -> View {
@@ -92,7 +92,7 @@ struct UnitsWebController {
         return try await req.submitForm(
             successMessage: "已保存", redirectTo: "/units",
             renderForm: { try await form(req, unit: unit, values: input, errors: $0) },
-            write: { try await UnitService.update(unit, input, req: req) })
+            write: { try await UnitService.update(unit, input, by: req.caller()) })
     }
 
     @Sendable func confirmDelete(req: Request) async throws -> View {
@@ -110,6 +110,6 @@ struct UnitsWebController {
         return try await req.submitForm(
             successMessage: "已删除“\(unit.name)”", redirectTo: "/units",
             renderForm: { _ in throw AppError.conflict("") },
-            write: { try await UnitService.delete(unit, req: req) })
+            write: { try await UnitService.delete(unit, by: req.caller()) })
     }
 }

@@ -37,18 +37,18 @@ struct QuestionDTO: Content {
 
 /// 答疑: filers ask, the bureau answers; a unit sees its own threads and the public FAQ.
 enum QuestionService {
-    static func ask(_ input: QuestionInput, req: Request) async throws -> Question {
-        let user = try req.currentUser()
+    static func ask(_ input: QuestionInput, by caller: Caller) async throws -> Question {
+        let user = caller.user
         var fields: [String: String] = [:]
         let title = input.title.trimmed
         let body = input.body.trimmed
         if title.isEmpty || title.count > 100 { fields["title"] = "标题必填，不超过 100 个字" }
         if body.isEmpty || body.count > 5000 { fields["body"] = "问题内容必填，不超过 5000 个字" }
-        guard let cid = input.campaignID?.nonBlank.flatMap(UUID.init(uuidString:)), let campaign = try await Campaign.find(cid, on: req.db)
+        guard let cid = input.campaignID?.nonBlank.flatMap(UUID.init(uuidString:)), let campaign = try await Campaign.find(cid, on: caller.db)
         else { throw AppError.invalid(fields.merging(["campaignID": "评价任务不存在"]) { a, _ in a }) }
-        let catalog = try await campaign.$catalogVersion.get(on: req.db).catalog()
+        let catalog = try await campaign.$catalogVersion.get(on: caller.db).catalog()
         let code = input.indicatorCode.trimmed
-        let campaignCodes = Set(try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == cid).all().map(\.code))
+        let campaignCodes = Set(try await CampaignIndicator.query(on: caller.db).filter(\.$campaign.$id == cid).all().map(\.code))
         if !campaignCodes.contains(code) { fields["indicatorCode"] = "请选择本次评价的指标" }
         let item = input.itemCode?.nonBlank
         if let item, catalog.indicator(code)?.questionnaire.contains(where: { $0.code == item }) != true {
@@ -58,10 +58,10 @@ enum QuestionService {
         let q = Question(
             campaignID: cid, indicatorCode: code, itemCode: item, unitID: user.$unit.id, askedBy: user.username, title: title,
             body: body)
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await q.create(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: "create", entityType: "question", entityID: q.id, before: noSnapshot,
+                on: db, by: caller, action: "create", entityType: "question", entityID: q.id, before: noSnapshot,
                 after: ["title": title, "indicator": code])
         }
         return q
@@ -77,9 +77,9 @@ enum QuestionService {
         return q
     }
 
-    static func reply(_ q: Question, _ input: ReplyInput, req: Request) async throws {
-        let user = try req.currentUser()
-        let role = try req.currentRole()
+    static func reply(_ q: Question, _ input: ReplyInput, by caller: Caller) async throws {
+        let user = caller.user
+        let role = caller.role
         let bureau = Permissions.allows(role, .answerQuestions)
         guard bureau || (Permissions.allows(role, .askQuestions) && q.$unit.id == user.$unit.id) else {
             throw AppError.forbidden("只有提问单位和审批局可以回复")
@@ -88,9 +88,9 @@ enum QuestionService {
         let body = input.body.trimmed
         if body.isEmpty || body.count > 5000 { throw AppError.invalid(["body": "回复内容必填，不超过 5000 个字"]) }
         let qid = try q.requireID()
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await QuestionReply(questionID: qid, body: body, author: user.username, fromBureau: bureau).create(on: db)
-            q.lastActivityAt = req.clock.now()
+            q.lastActivityAt = caller.clock.now()
             if bureau { q.status = Question.Status.answered.rawValue }
             try await q.update(on: db)
             if bureau {
@@ -99,7 +99,7 @@ enum QuestionService {
                     message: "审批局答复了您单位的问题“\(q.title)”", link: "/questions/\(qid)", on: db)
             }
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: "reply", entityType: "question", entityID: qid, before: noSnapshot,
+                on: db, by: caller, action: "reply", entityType: "question", entityID: qid, before: noSnapshot,
                 after: ["length": body.count])
         }
     }
@@ -109,7 +109,7 @@ enum QuestionService {
         var isPublic: String?
     }
 
-    static func setStatus(_ q: Question, _ input: StatusInput, req: Request) async throws {
+    static func setStatus(_ q: Question, _ input: StatusInput, by caller: Caller) async throws {
         guard let status = Question.Status(rawValue: input.status.trimmed) else {
             throw AppError.invalid(["status": "状态应为 open、answered 或 closed"])
         }
@@ -117,10 +117,10 @@ enum QuestionService {
         q.status = status.rawValue
         q.isPublic = input.isPublic != nil && input.isPublic != "false"
         if q.isPublic && status == .open { throw AppError.invalid(["isPublic": "尚未答复的问题不能公开为常见问题"]) }
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await q.update(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: "update", entityType: "question", entityID: q.id,
+                on: db, by: caller, action: "update", entityType: "question", entityID: q.id,
                 before: before, after: ["status": q.status, "public": String(q.isPublic)])
         }
     }

@@ -101,7 +101,7 @@ struct QuestionsWebController {
         return try await req.submitForm(
             successMessage: "已提交问题，审批局答复后会通知您", redirectTo: "/questions",
             renderForm: { try await form(req, values: input, errors: $0) },
-            write: { created = try await QuestionService.ask(input, req: req) }
+            write: { created = try await QuestionService.ask(input, by: req.caller()) }
         ).redirecting(to: created.flatMap { $0.id.map { "/questions/\($0)" } })
     }
 
@@ -145,7 +145,7 @@ struct QuestionsWebController {
         let q = try await QuestionService.find(req)
         let target = "/questions/\(try q.requireID())"
         do {
-            try await QuestionService.reply(q, try req.content.decode(ReplyInput.self), req: req)
+            try await QuestionService.reply(q, try req.content.decode(ReplyInput.self), by: req.caller())
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
             req.setFlash(([e.message] + (e.fields ?? [:]).values.sorted()).joined(separator: "："), kind: "error")
             return req.redirect(to: target)
@@ -158,7 +158,7 @@ struct QuestionsWebController {
         let q = try await QuestionService.find(req)
         let target = "/questions/\(try q.requireID())"
         do {
-            try await QuestionService.setStatus(q, try req.content.decode(QuestionService.StatusInput.self), req: req)
+            try await QuestionService.setStatus(q, try req.content.decode(QuestionService.StatusInput.self), by: req.caller())
         } catch let e as AppError where e.status == .unprocessableEntity {
             req.setFlash((e.fields ?? [:]).values.sorted().joined(separator: "；"), kind: "error")
             return req.redirect(to: target)
@@ -270,7 +270,7 @@ struct QuestionsAPIController {
     }
 
     @Sendable func create(req: Request) async throws -> Response {
-        let q = try await QuestionService.ask(try req.content.decode(QuestionInput.self), req: req)
+        let q = try await QuestionService.ask(try req.content.decode(QuestionInput.self), by: req.caller())
         return try await QuestionService.dto(q, on: req.db).encodeResponse(status: .created, for: req)
     }
 
@@ -280,7 +280,7 @@ struct QuestionsAPIController {
 
     @Sendable func reply(req: Request) async throws -> QuestionDTO {
         let q = try await QuestionService.find(req)
-        try await QuestionService.reply(q, try req.content.decode(ReplyInput.self), req: req)
+        try await QuestionService.reply(q, try req.content.decode(ReplyInput.self), by: req.caller())
         return try await QuestionService.dto(q, on: req.db)
     }
 

@@ -190,7 +190,7 @@ struct RectificationWebController {
         return try await req.submitForm(
             successMessage: "已新建整改事项", redirectTo: "/rectifications?campaign=\(input.campaignID ?? "")",
             renderForm: { try await form(req, values: input, errors: $0, action: "/rectifications", heading: "新建整改事项") },
-            write: { _ = try await RectificationService.create(input, req: req) })
+            write: { _ = try await RectificationService.create(input, by: req.caller()) })
     }
 
     struct OpenForm: Content {
@@ -205,7 +205,7 @@ struct RectificationWebController {
             throw AppError.invalid(["campaignID": "请选择评价任务"])
         }
         do {
-            let n = try await RectificationService.openFromScores(c, regionID: f.regionID?.nonBlank, count: f.count ?? 3, req: req)
+            let n = try await RectificationService.openFromScores(c, regionID: f.regionID?.nonBlank, count: f.count ?? 3, by: req.caller())
             req.setFlash(n > 0 ? "已为得分最低的 \(n) 项指标生成整改事项，请牵头单位补充原因和措施" : "得分最低的指标都已有未完成的整改事项")
         } catch let e as AppError where e.status == .conflict || e.status == .unprocessableEntity {
             req.setFlash(((e.fields ?? [:]).values.first) ?? e.message, kind: "error")
@@ -276,7 +276,7 @@ struct RectificationWebController {
         return try await req.submitForm(
             successMessage: "已保存整改事项", redirectTo: "/rectifications/\(try r.requireID())",
             renderForm: { try await showPage(req, r, values: input, errors: $0) },
-            write: { try await RectificationService.update(r, input, req: req) })
+            write: { try await RectificationService.update(r, input, by: req.caller()) })
     }
 
     struct DeadlineForm: Content {
@@ -289,7 +289,7 @@ struct RectificationWebController {
         return try await req.submitForm(
             successMessage: approve ? "已同意调整完成时限" : "已退回时限调整申请", redirectTo: "/rectifications/\(try r.requireID())",
             renderForm: { try await showPage(req, r, errors: $0) },
-            write: { try await RectificationService.decideDeadline(r, approve: approve, req: req) })
+            write: { try await RectificationService.decideDeadline(r, approve: approve, by: req.caller()) })
     }
 
     struct ReportForm: Content {
@@ -303,7 +303,7 @@ struct RectificationWebController {
         return try await req.submitForm(
             successMessage: "已记录整改进展", redirectTo: "/rectifications/\(try r.requireID())",
             renderForm: { try await showPage(req, r, errors: $0) },
-            write: { _ = try await RectificationService.report(r, note: f.note ?? "", status: f.status, req: req) })
+            write: { _ = try await RectificationService.report(r, note: f.note ?? "", status: f.status, by: req.caller()) })
     }
 
     static func findUpdate(_ req: Request, _ r: Rectification) async throws -> RectificationUpdate {
@@ -344,7 +344,7 @@ struct RectificationAPIController {
     }
 
     @Sendable func create(req: Request) async throws -> Response {
-        let r = try await RectificationService.create(try req.content.decode(RectificationInput.self), req: req)
+        let r = try await RectificationService.create(try req.content.decode(RectificationInput.self), by: req.caller())
         guard let dto = try await RectificationWebController.dtos([r], today: req.clock.today, on: req.db).first else { throw AppError.notFound("整改事项") }
         return try await dto.encodeResponse(status: .created, for: req)
     }

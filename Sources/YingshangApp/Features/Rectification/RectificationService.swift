@@ -37,15 +37,15 @@ struct RectificationDTO: Content {
 
 /// 整改台账: items per indicator with 查问题、摆原因、找差距、定措施; units fill their own, the coordinator verifies.
 enum RectificationService {
-    static func requireAccess(_ r: Rectification, req: Request) throws {
-        let user = try req.currentUser()
-        guard UnitScope.canAccess(role: try req.currentRole(), userUnitID: user.$unit.id.uuidString, recordUnitID: r.$unit.id.uuidString)
+    static func requireAccess(_ r: Rectification, by caller: Caller) throws {
+        let user = caller.user
+        guard UnitScope.canAccess(role: caller.role, userUnitID: user.$unit.id.uuidString, recordUnitID: r.$unit.id.uuidString)
         else { throw AppError.forbidden("只能查看和填写本单位负责的整改事项") }
     }
 
     static func find(_ req: Request) async throws -> Rectification {
         guard let r = try await Rectification.find(try req.uuidParameter("rid"), on: req.db) else { throw AppError.notFound("整改事项") }
-        try requireAccess(r, req: req)
+        try requireAccess(r, by: req.caller())
         return r
     }
 
@@ -56,19 +56,19 @@ enum RectificationService {
     }
 
     /// Validates and applies `input` to `r` (new or existing). Units may only name themselves as responsible.
-    static func apply(_ input: RectificationInput, to r: Rectification, isNew: Bool, req: Request) async throws {
+    static func apply(_ input: RectificationInput, to r: Rectification, isNew: Bool, by caller: Caller) async throws {
         var errors: [String: String] = [:]
-        let role = try req.currentRole()
-        let user = try req.currentUser()
+        let role = caller.role
+        let user = caller.user
         if isNew {
-            guard let cid = input.campaignID?.nonBlank.flatMap(UUID.init(uuidString:)), let c = try await Campaign.find(cid, on: req.db) else {
+            guard let cid = input.campaignID?.nonBlank.flatMap(UUID.init(uuidString:)), let c = try await Campaign.find(cid, on: caller.db) else {
                 throw AppError.invalid(["campaignID": "请选择评价任务"])
             }
-            let regions = try await CampaignRegion.query(on: req.db).filter(\.$campaign.$id == cid).all().map { $0.$region.id }
+            let regions = try await CampaignRegion.query(on: caller.db).filter(\.$campaign.$id == cid).all().map { $0.$region.id }
             var region = regions.count == 1 ? regions.first : nil
             if let raw = input.regionID?.nonBlank { region = UUID(uuidString: raw).flatMap { regions.contains($0) ? $0 : nil } }
             if region == nil { errors["regionID"] = "请选择被评价地区" }
-            let codes = try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == cid).all().map(\.code)
+            let codes = try await CampaignIndicator.query(on: caller.db).filter(\.$campaign.$id == cid).all().map(\.code)
             let code = input.indicatorCode.trimmed
             if !codes.contains(code) { errors["indicatorCode"] = "请选择本次评价中的指标" }
             r.$campaign.id = try c.requireID()
@@ -82,7 +82,7 @@ enum RectificationService {
         r.gap = text(input.gap, "gap", "差距（找差距）", required: false, max: 2000, into: &errors)
         r.measures = text(input.measures, "measures", "整改措施（定措施）", required: true, max: 2000, into: &errors)
         r.leader = text(input.leader, "leader", "责任领导", required: true, max: 50, into: &errors)
-        if let unit = input.unitID?.nonBlank.flatMap(UUID.init(uuidString:)), try await Unit.find(unit, on: req.db) != nil {
+        if let unit = input.unitID?.nonBlank.flatMap(UUID.init(uuidString:)), try await Unit.find(unit, on: caller.db) != nil {
             if role.isUnitScoped && unit != user.$unit.id { errors["unitID"] = "只能填写本单位负责的整改事项" }
             r.$unit.id = unit
         } else {
@@ -91,7 +91,7 @@ enum RectificationService {
         if let d = Day(input.deadline.trimmed) {
             let canApprove = Permissions.allows(role, .verifyRectifications)
             switch RectificationRules.deadlineChange(
-                current: isNew ? nil : Day(r.deadline), proposed: d, today: req.clock.today, canApprove: canApprove || isNew && !role.isUnitScoped)
+                current: isNew ? nil : Day(r.deadline), proposed: d, today: caller.clock.today, canApprove: canApprove || isNew && !role.isUnitScoped)
             {
             case .unchanged: break
             case .apply(let day):
@@ -114,39 +114,39 @@ enum RectificationService {
         if !errors.isEmpty { throw AppError.invalid(errors) }
     }
 
-    static func create(_ input: RectificationInput, req: Request) async throws -> Rectification {
+    static func create(_ input: RectificationInput, by caller: Caller) async throws -> Rectification {
         let r = Rectification()
-        try await apply(input, to: r, isNew: true, req: req)
-        try await req.db.writeTransaction { db in
+        try await apply(input, to: r, isNew: true, by: caller)
+        try await caller.db.writeTransaction { db in
             try await r.create(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: "create", entityType: "rectification", entityID: r.id,
+                on: db, by: caller, action: "create", entityType: "rectification", entityID: r.id,
                 before: noSnapshot, after: snapshot(r))
         }
         return r
     }
 
-    static func update(_ r: Rectification, _ input: RectificationInput, req: Request) async throws {
-        let canVerify = Permissions.allows(try req.currentRole(), .verifyRectifications)
+    static func update(_ r: Rectification, _ input: RectificationInput, by caller: Caller) async throws {
+        let canVerify = Permissions.allows(caller.role, .verifyRectifications)
         if r.rectificationStatus == .verified && !canVerify {
             throw AppError(status: .conflict, code: "verified", message: "该整改事项已核验销号，不能再修改")
         }
         let before = snapshot(r)
-        try await apply(input, to: r, isNew: false, req: req)
-        try await req.db.writeTransaction { db in
+        try await apply(input, to: r, isNew: false, by: caller)
+        try await caller.db.writeTransaction { db in
             try await r.update(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: "update", entityType: "rectification", entityID: r.id,
+                on: db, by: caller, action: "update", entityType: "rectification", entityID: r.id,
                 before: before, after: snapshot(r))
         }
     }
 
     /// The coordinator approves or rejects a unit's requested deadline; both are audited.
-    static func decideDeadline(_ r: Rectification, approve: Bool, req: Request) async throws {
+    static func decideDeadline(_ r: Rectification, approve: Bool, by caller: Caller) async throws {
         guard let requested = r.requestedDeadline, let day = Day(requested) else {
             throw AppError.conflict("该整改事项没有待审批的时限调整")
         }
-        if approve, day < req.clock.today {
+        if approve, day < caller.clock.today {
             throw AppError.invalid(["deadline": "申请的时限 \(requested) 已过，请退回后由责任单位重新申请"])
         }
         let before = snapshot(r)
@@ -154,23 +154,23 @@ enum RectificationService {
         let by = r.requestedBy ?? ""
         r.requestedDeadline = nil
         r.requestedBy = nil
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await r.update(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: approve ? "approve_deadline" : "reject_deadline",
+                on: db, by: caller, action: approve ? "approve_deadline" : "reject_deadline",
                 entityType: "rectification", entityID: r.id, before: before, after: ["deadline": r.deadline, "requested": requested, "requestedBy": by])
         }
     }
 
     /// A progress report, optionally moving the status; only the moves `RectificationRules` allows.
-    static func report(_ r: Rectification, note: String, status raw: String?, req: Request) async throws -> RectificationUpdate {
+    static func report(_ r: Rectification, note: String, status raw: String?, by caller: Caller) async throws -> RectificationUpdate {
         let note = note.trimmingCharacters(in: .whitespacesAndNewlines)
         var errors: [String: String] = [:]
         if note.isEmpty || note.count > 2000 { errors["note"] = "请填写进展情况（不超过 2000 字）" }
         let current = r.rectificationStatus
         var target = current
         if let raw = raw?.nonBlank, raw != current.rawValue {
-            let canVerify = Permissions.allows(try req.currentRole(), .verifyRectifications)
+            let canVerify = Permissions.allows(caller.role, .verifyRectifications)
             guard let t = RectificationStatus(rawValue: raw), RectificationRules.allowedTargets(from: current, canVerify: canVerify).contains(t) else {
                 if let t = RectificationStatus(rawValue: raw), t == .verified || current == .done || current == .verified {
                     throw AppError.forbidden("只有审批局可以核验销号或退回已完成的整改事项")
@@ -183,7 +183,7 @@ enum RectificationService {
             errors["status"] = problem
         }
         if !errors.isEmpty { throw AppError.invalid(errors) }
-        let user = try req.currentUser()
+        let user = caller.user
         let newStatus = target
         let u = RectificationUpdate()
         u.$rectification.id = try r.requireID()
@@ -191,7 +191,7 @@ enum RectificationService {
         u.status = target.rawValue
         u.by = user.username
         let from = current.rawValue
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await u.create(on: db)
             if newStatus != current {
                 r.status = newStatus.rawValue
@@ -199,7 +199,7 @@ enum RectificationService {
                 try await r.update(on: db)
             }
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: newStatus == current ? "progress" : "status", entityType: "rectification", entityID: r.id,
+                on: db, by: caller, action: newStatus == current ? "progress" : "status", entityType: "rectification", entityID: r.id,
                 before: ["status": from], after: ["status": newStatus.rawValue, "note": note])
         }
         return u
@@ -207,23 +207,23 @@ enum RectificationService {
 
     /// Opens items for the `count` weakest indicators of a region from the latest scoring run, prefilled with the gap;
     /// indicators that already have an open item are skipped.
-    static func openFromScores(_ campaign: Campaign, regionID: String?, count: Int, req: Request) async throws -> Int {
+    static func openFromScores(_ campaign: Campaign, regionID: String?, count: Int, by caller: Caller) async throws -> Int {
         guard (1...10).contains(count) else { throw AppError.invalid(["count": "一次生成 1 到 10 项"]) }
-        let run = try await ScoringService.requireLatest(campaign, on: req.db)
+        let run = try await ScoringService.requireLatest(campaign, on: caller.db)
         let result = try run.result()
         guard let region = ReportBuilder.region(result, regionID), let rid = UUID(uuidString: region.id) else { throw AppError.notFound("被评价地区") }
         let cid = try campaign.requireID()
         let cmp = ReportBuilder.comparison(result, regionID: region.id)
-        let existing = Set(try await Rectification.query(on: req.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == rid).all()
+        let existing = Set(try await Rectification.query(on: caller.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == rid).all()
             .filter { !$0.rectificationStatus.isClosed }.map(\.indicatorCode))
-        let assignments = try await Assignment.query(on: req.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == rid).all()
-        let fallbackUnit = try req.currentUser().$unit.id
+        let assignments = try await Assignment.query(on: caller.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == rid).all()
+        let fallbackUnit = caller.user.$unit.id
         var leaders: [UUID: String] = [:]
-        for u in try await User.query(on: req.db).filter(\.$id ~~ assignments.compactMap { $0.$leader.id }).all() {
+        for u in try await User.query(on: caller.db).filter(\.$id ~~ assignments.compactMap { $0.$leader.id }).all() {
             if let id = u.id { leaders[id] = u.displayName }
         }
-        let deadline = req.clock.today.adding(days: 90)
-        let user = try req.currentUser()
+        let deadline = caller.clock.today.adding(days: 90)
+        let user = caller.user
         let picks = RectificationRules.weakest(region, count: count + existing.count).filter { !existing.contains($0.code) }.prefix(count)
         let items = picks.map { ind -> Rectification in
             let a = assignments.first { $0.indicatorCode == ind.code }
@@ -242,11 +242,11 @@ enum RectificationService {
             r.createdBy = user.username
             return r
         }
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             for r in items {
                 try await r.create(on: db)
                 try await AuditLog.record(
-                    on: db, req: req, actor: user, action: "create", entityType: "rectification", entityID: r.id, before: noSnapshot,
+                    on: db, by: caller, action: "create", entityType: "rectification", entityID: r.id, before: noSnapshot,
                     after: snapshot(r))
             }
         }

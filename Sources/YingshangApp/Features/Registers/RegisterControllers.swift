@@ -537,7 +537,7 @@ struct RegisterWebController {
         }
         let draw: SampleDraw
         do {
-            draw = try await SampleService.draw(try c.requireID(), p, by: try req.currentUser().username, req: req, on: req.db)
+            draw = try await SampleService.draw(try c.requireID(), p, by: req.caller(), clock: req.clock, on: req.db)
         } catch let e as AppError where e.status == .unprocessableEntity {
             let res = try await samplesPage(req, form: p, typed: typed, errors: e.fields ?? [:]).encodeResponse(for: req)
             res.status = .unprocessableEntity
@@ -671,7 +671,7 @@ struct RegisterWebController {
         let form = try req.content.decode(ReplaceForm.self)
         let target = "/samples/\(try d.requireID())"
         do {
-            let next = try await SampleService.replace(m, status: form.status.trimmed, reason: form.reason.trimmed, req: req)
+            let next = try await SampleService.replace(m, status: form.status.trimmed, reason: form.reason.trimmed, by: req.caller())
             req.setFlash(next == nil ? "已标记；该层备选企业已用完" : "已替换为该层下一家备选企业")
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
             req.setFlash(([e.message] + (e.fields ?? [:]).values.sorted()).joined(separator: "："), kind: "error")

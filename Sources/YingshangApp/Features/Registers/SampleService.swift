@@ -125,7 +125,7 @@ enum SampleService {
         }
     }
 
-    static func draw(_ campaignID: UUID, _ p: DrawParameters, by: String, req: Request?, on db: any Database) async throws -> SampleDraw {
+    static func draw(_ campaignID: UUID, _ p: DrawParameters, by caller: Caller?, clock: AppClock, on db: any Database) async throws -> SampleDraw {
         let frame = try await frame(campaignID, p, on: db)
         let rows = try allocate(frame, p)
         var rng = SeededGenerator(seed: p.seed)
@@ -133,7 +133,7 @@ enum SampleService {
         draw.$campaign.id = campaignID
         draw.parametersJSON = String(decoding: try JSONEncoder().encode(p), as: UTF8.self)
         draw.allocationJSON = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
-        draw.drawnBy = by
+        draw.drawnBy = caller?.user.username ?? "system"
         draw.locked = false
         var picked: [(String, String, String, Int)] = []
         for row in rows {
@@ -167,7 +167,7 @@ enum SampleService {
             }
             struct Audit: Encodable { let parameters: DrawParameters; let sample: Int; let reserve: Int }
             try await AuditLog.record(
-                on: tx, req: req, actor: req?.auth.get(User.self), action: "draw", entityType: "sample", entityID: did,
+                on: tx, by: caller, clock: clock, action: "draw", entityType: "sample", entityID: did,
                 before: noSnapshot,
                 after: Audit(parameters: p, sample: rows.reduce(0) { $0 + $1.sample }, reserve: rows.reduce(0) { $0 + $1.reserve }))
         }
@@ -175,13 +175,13 @@ enum SampleService {
     }
 
     /// Marks a sampled enterprise unreachable or refused and promotes the next reserve of its stratum.
-    static func replace(_ member: SampleMember, status: String, reason: String, req: Request) async throws -> SampleMember? {
+    static func replace(_ member: SampleMember, status: String, reason: String, by caller: Caller) async throws -> SampleMember? {
         guard ["unreachable", "refused"].contains(status) else { throw AppError.invalid(["status": "原因类型应为 unreachable（联系不上）或 refused（拒绝）"]) }
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw AppError.invalid(["reason": "请填写替换原因"]) }
         guard member.role == "sample", member.status == "active" else { throw AppError.conflict("该企业不是有效样本，不能替换") }
-        let next = try await SampleMember.query(on: req.db).filter(\.$draw.$id == member.$draw.id).filter(\.$stratum == member.stratum)
+        let next = try await SampleMember.query(on: caller.db).filter(\.$draw.$id == member.$draw.id).filter(\.$stratum == member.stratum)
             .filter(\.$role == "reserve").filter(\.$status == "active").sort(\.$position).first()
-        try await req.db.writeTransaction { tx in
+        try await caller.db.writeTransaction { tx in
             member.status = status
             member.reason = reason
             member.replacedBy = next?.id
@@ -191,7 +191,7 @@ enum SampleService {
                 try await next.update(on: tx)
             }
             try await AuditLog.record(
-                on: tx, req: req, actor: req.auth.get(User.self), action: "replace", entityType: "sample", entityID: member.$draw.id,
+                on: tx, by: caller, action: "replace", entityType: "sample", entityID: member.$draw.id,
                 before: ["member": member.id?.uuidString ?? ""],
                 after: ["status": status, "reason": reason, "replacement": next?.id?.uuidString ?? "（备选已用完）"])
         }

@@ -33,7 +33,7 @@ struct ScoresAPIController {
 
     @Sendable func run(req: Request) async throws -> Response {
         let c = try await CampaignService.find(req)
-        let run = try await ScoringService.run(c, actor: try req.currentUser(), req: req, on: req.db)
+        let run = try await ScoringService.run(c, by: req.caller(), clock: req.clock, on: req.db)
         let res = try await Self.dto(run).encodeResponse(for: req)
         res.status = .created
         return res

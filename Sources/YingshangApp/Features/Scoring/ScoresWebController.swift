@@ -152,7 +152,7 @@ struct ScoresWebController {
         let c = try await CampaignService.find(req)
         let cid = try c.requireID()
         do {
-            let run = try await ScoringService.run(c, actor: try req.currentUser(), req: req, on: req.db)
+            let run = try await ScoringService.run(c, by: req.caller(), clock: req.clock, on: req.db)
             let warnings = run.warnings
             req.setFlash("已完成第 \(run.number) 次评分" + (warnings > 0 ? "；\(warnings) 项数据缺失或无法评分，见下方清单" : ""))
         } catch let e as AppError where e.status == .unprocessableEntity {
@@ -361,7 +361,7 @@ struct ScoresWebController {
             renderForm: { try await rulesPage(req, c, rules: set, errors: $0, typed: form) },
             write: {
                 if !parseErrors.isEmpty { throw AppError.invalid(parseErrors) }
-                try await ScoringService.saveRules(c, set, req: req)
+                try await ScoringService.saveRules(c, set, by: req.caller())
             })
     }
 
@@ -386,7 +386,7 @@ struct ScoresWebController {
                 if points == nil { errors["points"] = "分值应为数字（扣分填负数）" }
                 if f.reason.trimmed.isEmpty { errors["reason"] = "请填写加减分理由" }
                 guard errors.isEmpty, let unit, let points else { throw AppError.invalid(errors) }
-                try await ScoringService.addManual(c, unitID: unit, indicatorCode: f.indicatorCode?.nonBlank, points: points, reason: f.reason.trimmed, req: req)
+                try await ScoringService.addManual(c, unitID: unit, indicatorCode: f.indicatorCode?.nonBlank, points: points, reason: f.reason.trimmed, by: req.caller())
             })
     }
 
@@ -395,7 +395,7 @@ struct ScoresWebController {
         guard let row = try await ManualScoreAdjustment.find(try req.uuidParameter("adjID"), on: req.db), row.$campaign.id == c.id else {
             throw AppError.notFound("加减分记录")
         }
-        try await ScoringService.deleteManual(row, req: req)
+        try await ScoringService.deleteManual(row, by: req.caller())
         req.setFlash("已删除加减分记录")
         return req.redirect(to: "/campaigns/\(try c.requireID())/scores/rules")
     }
@@ -464,7 +464,7 @@ struct ScoresWebController {
 
     @Sendable func applyUnits(req: Request) async throws -> Response {
         let c = try await CampaignService.find(req)
-        let record = try await ScoringService.applyUnitTable(c, req: req)
+        let record = try await ScoringService.applyUnitTable(c, by: req.caller())
         req.setFlash("已确认单位考核得分（\(try record.table().count) 个单位），已记入审计日志")
         return req.redirect(to: "/campaigns/\(try c.requireID())/scores/units")
     }

@@ -89,7 +89,7 @@ enum ScoringService {
 
     /// Scores the campaign now and stores the run (audited). Refuses with a Chinese message on bad weights.
     @discardableResult
-    static func run(_ campaign: Campaign, actor: User?, req: Request?, on db: any Database) async throws -> ScoringRun {
+    static func run(_ campaign: Campaign, by caller: Caller?, clock: AppClock, on db: any Database) async throws -> ScoringRun {
         let cid = try campaign.requireID()
         let inputs = try await collectInputs(campaign, on: db)
         guard inputs.regions.contains(where: { !$0.isBenchmark }) else {
@@ -97,7 +97,7 @@ enum ScoringService {
         }
         let result: ScoringResult
         do { result = try Scoring.run(inputs) } catch let e as ScoringError { throw AppError.invalid(["weights": e.message]) }
-        let by = actor?.username ?? "system"
+        let by = caller?.user.username ?? "system"
         // Two runs started at once may pick the same number; the unique index refuses one, which then takes the next.
         for attempt in 1...3 {
             do {
@@ -106,7 +106,7 @@ enum ScoringService {
                     let run = try ScoringRun(campaignID: cid, number: (last?.number ?? 0) + 1, inputs: inputs, result: result, by: by)
                     try await run.create(on: db)
                     try await AuditLog.record(
-                        on: db, req: req, actor: actor, action: "score", entityType: "scoring_run", entityID: run.id, before: noSnapshot,
+                        on: db, by: caller, clock: clock, action: "score", entityType: "scoring_run", entityID: run.id, before: noSnapshot,
                         after: RunAudit(
                             number: run.number, warnings: result.warnings.count,
                             overall: Dictionary(result.assessed.map { ($0.name, $0.overall.map(Scoring.fmt2) ?? "未评分") }, uniquingKeysWith: { a, _ in a })))
@@ -114,7 +114,7 @@ enum ScoringService {
                 }
                 // 预警值/先进值: each new finding is told once (outside the run's transaction: the run stands either way).
                 do {
-                    try await ThresholdService.announce(campaign, result: result, now: req?.clock.now() ?? Date(), on: db)
+                    try await ThresholdService.announce(campaign, result: result, now: clock.now(), on: db)
                 } catch let error as any DatabaseError where error.isConstraintFailure {
                     // A run finishing at the same moment told it already (the unique index keeps it once).
                 }
@@ -157,14 +157,14 @@ enum ScoringService {
         return try await ScoreRuleSet.query(on: db).filter(\.$campaign.$id == cid).first()?.rules() ?? RuleSet()
     }
 
-    static func saveRules(_ campaign: Campaign, _ rules: RuleSet, req: Request) async throws {
+    static func saveRules(_ campaign: Campaign, _ rules: RuleSet, by caller: Caller) async throws {
         let cid = try campaign.requireID()
-        let regions = try await CampaignRegion.query(on: req.db).filter(\.$campaign.$id == cid).count()
-        let codes = Set(try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == cid).all().map(\.code))
+        let regions = try await CampaignRegion.query(on: caller.db).filter(\.$campaign.$id == cid).count()
+        let codes = Set(try await CampaignIndicator.query(on: caller.db).filter(\.$campaign.$id == cid).all().map(\.code))
         let problems = rules.problems(assessedCount: regions, indicatorCodes: codes)
         if !problems.isEmpty { throw AppError.invalid(Dictionary(problems.map { ($0.field, $0.message) }, uniquingKeysWith: { a, b in a + "；" + b })) }
-        let user = try req.currentUser()
-        try await req.db.writeTransaction { db in
+        let user = caller.user
+        try await caller.db.writeTransaction { db in
             let existing = try await ScoreRuleSet.query(on: db).filter(\.$campaign.$id == cid).first()
             let before = try existing?.rules()
             if let existing {
@@ -175,32 +175,32 @@ enum ScoringService {
                 try await ScoreRuleSet(campaignID: cid, rules: rules, by: user.username).create(on: db)
             }
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: "update", entityType: "score_rules", entityID: cid, before: before, after: rules)
+                on: db, by: caller, action: "update", entityType: "score_rules", entityID: cid, before: before, after: rules)
         }
     }
 
-    static func addManual(_ campaign: Campaign, unitID: UUID, indicatorCode: String?, points: Double, reason: String, req: Request) async throws {
+    static func addManual(_ campaign: Campaign, unitID: UUID, indicatorCode: String?, points: Double, reason: String, by caller: Caller) async throws {
         let m = ManualAdjustment(unitID: unitID.uuidString, indicatorCode: indicatorCode, points: points, reason: reason)
         let problems = m.problems()
         if !problems.isEmpty { throw AppError.invalid(Dictionary(problems.map { ($0.field, $0.message) }, uniquingKeysWith: { a, _ in a })) }
-        guard try await Unit.find(unitID, on: req.db) != nil else { throw AppError.invalid(["unitID": "请选择单位"]) }
-        let user = try req.currentUser()
+        guard try await Unit.find(unitID, on: caller.db) != nil else { throw AppError.invalid(["unitID": "请选择单位"]) }
+        let user = caller.user
         let row = ManualScoreAdjustment(
             campaignID: try campaign.requireID(), unitID: unitID, indicatorCode: indicatorCode, points: points,
             reason: String(reason.trimmingCharacters(in: .whitespacesAndNewlines).prefix(500)), by: user.username)
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await row.create(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: "create", entityType: "score_adjustment", entityID: row.id, before: noSnapshot,
+                on: db, by: caller, action: "create", entityType: "score_adjustment", entityID: row.id, before: noSnapshot,
                 after: ["unit": unitID.uuidString, "points": Scoring.fmt2(points), "reason": row.reason])
         }
     }
 
-    static func deleteManual(_ row: ManualScoreAdjustment, req: Request) async throws {
-        try await req.db.writeTransaction { db in
+    static func deleteManual(_ row: ManualScoreAdjustment, by caller: Caller) async throws {
+        try await caller.db.writeTransaction { db in
             try await row.delete(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: req.auth.get(User.self), action: "delete", entityType: "score_adjustment", entityID: row.id,
+                on: db, by: caller, action: "delete", entityType: "score_adjustment", entityID: row.id,
                 before: ["points": Scoring.fmt2(row.points), "reason": row.reason], after: noSnapshot)
         }
     }
@@ -260,15 +260,15 @@ enum ScoringService {
     }
 
     /// Stores the unit table as applied, audited with every item.
-    static func applyUnitTable(_ campaign: Campaign, req: Request) async throws -> UnitAssessmentRecord {
-        let run = try await requireLatest(campaign, on: req.db)
-        let table = try await unitTable(campaign, run: run, today: req.clock.today, on: req.db)
-        let user = try req.currentUser()
+    static func applyUnitTable(_ campaign: Campaign, by caller: Caller) async throws -> UnitAssessmentRecord {
+        let run = try await requireLatest(campaign, on: caller.db)
+        let table = try await unitTable(campaign, run: run, today: caller.clock.today, on: caller.db)
+        let user = caller.user
         let record = try UnitAssessmentRecord(campaignID: try campaign.requireID(), runID: try run.requireID(), table: table, by: user.username)
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await record.create(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: "apply", entityType: "unit_assessment", entityID: record.id, before: noSnapshot,
+                on: db, by: caller, action: "apply", entityType: "unit_assessment", entityID: record.id, before: noSnapshot,
                 after: table)
         }
         return record

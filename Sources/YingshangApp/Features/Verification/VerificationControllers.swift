@@ -140,7 +140,7 @@ struct VerificationWebController {
         }
         do {
             let n = try await VerificationService.importRecords(
-                c, regionID: try region.requireID(), indicator: indicator, data: Data(buffer: file.data), filename: file.filename, req: req)
+                c, regionID: try region.requireID(), indicator: indicator, data: Data(buffer: file.data), filename: file.filename, by: req.caller())
             req.setFlash("已导入 \(n) 条办件记录（替换该指标原有记录）")
             return req.redirect(to: back)
         } catch let e as AppError where e.status == .unprocessableEntity {
@@ -184,7 +184,7 @@ struct VerificationWebController {
         }
         let f = try req.content.decode(ReviewForm.self)
         do {
-            try await VerificationService.review(r, ok: f.ok == "1", note: f.note ?? "", req: req)
+            try await VerificationService.review(r, ok: f.ok == "1", note: f.note ?? "", by: req.caller())
             req.setFlash("已记录办件 \(r.caseID) 的核查结果")
         } catch let e as AppError where e.status == .unprocessableEntity {
             req.setFlash((e.fields ?? [:]).values.sorted().joined(separator: "；"), kind: "error")
@@ -213,7 +213,7 @@ struct VerificationWebController {
         else { throw AppError.invalid(["regionID": "被评价地区不在本次评价中"]) }
         do {
             try await VerificationService.chooseValue(
-                c, regionID: rid, indicator: f.indicator.trimmed, sub: f.sub.trimmed, choice: f.choice, value: f.value, reason: f.reason, req: req)
+                c, regionID: rid, indicator: f.indicator.trimmed, sub: f.sub.trimmed, choice: f.choice, value: f.value, reason: f.reason, by: req.caller())
             req.setFlash("已确定核验值；重新评分后生效")
         } catch let e as AppError where e.status == .unprocessableEntity {
             req.setFlash((e.fields ?? [:]).values.sorted().joined(separator: "；"), kind: "error")
@@ -315,7 +315,7 @@ struct VerificationWebController {
     @Sendable func runChecks(req: Request) async throws -> Response {
         let c = try await CampaignService.find(req)
         let region = try await VerificationService.region(c, req)
-        let (fresh, found) = try await VerificationService.runChecks(c, region: region, req: req)
+        let (fresh, found) = try await VerificationService.runChecks(c, region: region, by: req.caller())
         req.setFlash("核验完成：发现 \(found) 个疑点，其中新增 \(fresh) 个")
         return req.redirect(to: "/campaigns/\(try c.requireID())/flags?region=\(try region.requireID())")
     }
@@ -360,7 +360,7 @@ struct VerificationWebController {
         let f = try await VerificationService.find(req)
         let form = try req.content.decode(DecideForm.self)
         do {
-            try await VerificationService.decide(f, status: form.status, note: form.note, req: req)
+            try await VerificationService.decide(f, status: form.status, note: form.note, by: req.caller())
             req.setFlash(f.flagStatus == .confirmed ? "已确认该问题：将计入数据造假扣分" : "已排除该问题")
         } catch let e as AppError where e.status == .unprocessableEntity {
             req.setFlash((e.fields ?? [:]).values.sorted().joined(separator: "；"), kind: "error")
@@ -376,7 +376,7 @@ struct VerificationWebController {
         let f = try await VerificationService.find(req)
         let form = try req.content.decode(RespondForm.self)
         do {
-            try await VerificationService.respond(f, text: form.response, req: req)
+            try await VerificationService.respond(f, text: form.response, by: req.caller())
             req.setFlash("已提交情况说明")
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
             req.setFlash((e.fields ?? [:]).values.sorted().first ?? e.message, kind: "error")
@@ -533,7 +533,7 @@ struct VerificationWebController {
                     rule: .fieldWork, key: "field_work|\(v.id?.uuidString ?? UUID().uuidString)", indicatorCode: code, subCode: nil,
                     unitID: lead?.$leadUnit.id?.uuidString, filedValue: nil, observedValue: nil,
                     evidence: "\(day)\(kind == "interview" ? "座谈访谈" : "实地核查")：\(notes)", severity: .medium)],
-                campaign: c, regionID: rid, req: req)
+                campaign: c, regionID: rid, by: req.caller())
         }
         req.setFlash("已记录\(kind == "interview" ? "座谈访谈" : "实地核查")" + (f.raiseFlag == "1" ? "，并登记为核验问题" : ""))
         return req.redirect(to: "/campaigns/\(cid)/visits?region=\(rid)")
@@ -599,7 +599,7 @@ struct FlagsAPIController {
     @Sendable func decide(req: Request) async throws -> FlagDTO {
         let f = try await VerificationService.find(req)
         let input = try req.content.decode(DecisionInput.self)
-        try await VerificationService.decide(f, status: input.status, note: input.note, req: req)
+        try await VerificationService.decide(f, status: input.status, note: input.note, by: req.caller())
         return try Self.dto(f)
     }
 
@@ -609,7 +609,7 @@ struct FlagsAPIController {
 
     @Sendable func respond(req: Request) async throws -> FlagDTO {
         let f = try await VerificationService.find(req)
-        try await VerificationService.respond(f, text: try req.content.decode(ResponseInput.self).response, req: req)
+        try await VerificationService.respond(f, text: try req.content.decode(ResponseInput.self).response, by: req.caller())
         return try Self.dto(f)
     }
 }

@@ -26,7 +26,7 @@ enum VerificationService {
 
     /// Replaces the indicator's records for the region with the file's rows; any bad row rejects the whole file.
     static func importRecords(
-        _ campaign: Campaign, regionID: UUID, indicator: String, data: Data, filename: String, req: Request
+        _ campaign: Campaign, regionID: UUID, indicator: String, data: Data, filename: String, by caller: Caller
     ) async throws -> Int {
         let schema = try schema(indicator)
         let rows = try RegisterImporter.rows(from: data, filename: filename)
@@ -37,9 +37,8 @@ enum VerificationService {
                 fields: Dictionary(parsed.problems.prefix(50).enumerated().map { ("row\($0.offset)", $0.element.message) }, uniquingKeysWith: { a, _ in a }))
         }
         let cid = try campaign.requireID()
-        let user = try req.currentUser()
         let models = try parsed.records.map { try BusinessRecord(campaignID: cid, regionID: regionID, indicatorCode: indicator, record: $0) }
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             let before = try await BusinessRecord.query(on: db).filter(\.$campaign.$id == cid).filter(\.$region.$id == regionID)
                 .filter(\.$indicatorCode == indicator).count()
             try await BusinessRecord.query(on: db).filter(\.$campaign.$id == cid).filter(\.$region.$id == regionID)
@@ -48,7 +47,7 @@ enum VerificationService {
                 try await models[chunk..<min(models.count, chunk + 500)].create(on: db)
             }
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: "import", entityType: "business_records", entityID: cid,
+                on: db, by: caller, action: "import", entityType: "business_records", entityID: cid,
                 before: ["indicator": indicator, "records": String(before)], after: ["indicator": indicator, "records": String(models.count)])
         }
         return models.count
@@ -73,18 +72,18 @@ enum VerificationService {
         return Array(pool.prefix(max(0, size)))
     }
 
-    static func review(_ record: BusinessRecord, ok: Bool, note: String, req: Request) async throws {
+    static func review(_ record: BusinessRecord, ok: Bool, note: String, by caller: Caller) async throws {
         let note = note.trimmingCharacters(in: .whitespacesAndNewlines)
         if !ok && note.isEmpty { throw AppError.invalid(["note": "发现问题时请写明核查情况"]) }
         if note.count > 1000 { throw AppError.invalid(["note": "核查说明不超过 1000 字"]) }
-        let user = try req.currentUser()
+        let user = caller.user
         record.review = note
         record.reviewOK = ok
         record.reviewedBy = user.username
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await record.update(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: "review", entityType: "business_record", entityID: record.id, before: noSnapshot,
+                on: db, by: caller, action: "review", entityType: "business_record", entityID: record.id, before: noSnapshot,
                 after: ["case": record.caseID, "ok": ok ? "是" : "否", "note": note])
         }
     }
@@ -95,24 +94,24 @@ enum VerificationService {
     }
 
     /// Runs every check for the region and stores new flags (a flag already raised, by its key, is kept as it is).
-    static func runChecks(_ campaign: Campaign, region: Region, req: Request) async throws -> (new: Int, found: Int) {
+    static func runChecks(_ campaign: Campaign, region: Region, by caller: Caller) async throws -> (new: Int, found: Int) {
         let cid = try campaign.requireID()
         let rid = try region.requireID()
-        guard let version = try await CatalogVersion.find(campaign.$catalogVersion.id, on: req.db) else { throw AppError.notFound("指标体系版本") }
+        guard let version = try await CatalogVersion.find(campaign.$catalogVersion.id, on: caller.db) else { throw AppError.notFound("指标体系版本") }
         let catalog = try version.catalog()
         let names = Dictionary(catalog.indicators.map { ($0.code, $0.nameZh) }, uniquingKeysWith: { a, _ in a })
         let handedIn = [FilingState.submitted, .unitApproved, .accepted].map(\.rawValue)
-        let filings = try await Filing.query(on: req.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == rid)
+        let filings = try await Filing.query(on: caller.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == rid)
             .filter(\.$state ~~ handedIn).all()
         var found: [FlagCandidate] = []
-        let survey = try await surveyMedians(cid, regionID: rid, on: req.db)
+        let survey = try await surveyMedians(cid, regionID: rid, on: caller.db)
         for f in filings {
             guard let spec = catalog.indicator(f.indicatorCode) else { continue }
             let answers = f.answers
             let unit = f.$leadUnit.id.uuidString
             if RecordSchema.schema(for: f.indicatorCode) != nil {
-                let recs = try await records(cid, rid, f.indicatorCode, on: req.db)
-                for o in try await observed(recs, indicator: f.indicatorCode, on: req.db) {
+                let recs = try await records(cid, rid, f.indicatorCode, on: caller.db)
+                for o in try await observed(recs, indicator: f.indicatorCode, on: caller.db) {
                     guard let sub = spec.subIndicators.first(where: { $0.code == o.subCode }), let filed = filedNumber(answers, spec: spec, sub: o.subCode)
                     else { continue }
                     if let c = CrossChecks.compare(
@@ -139,16 +138,16 @@ enum VerificationService {
         }
         // Evidence: reuse across units or indicators; required evidence missing on handed-in filings.
         let fids = filings.compactMap(\.id)
-        let attachments = fids.isEmpty ? [] : try await FilingAttachment.query(on: req.db).filter(\.$filing.$id ~~ fids).all()
+        let attachments = fids.isEmpty ? [] : try await FilingAttachment.query(on: caller.db).filter(\.$filing.$id ~~ fids).all()
         let byID = Dictionary(filings.compactMap { f in f.id.map { ($0, f) } }, uniquingKeysWith: { a, _ in a })
-        let unitNames = Dictionary(try await Unit.query(on: req.db).all().compactMap { u in u.id.map { ($0.uuidString, u.name) } }, uniquingKeysWith: { a, _ in a })
+        let unitNames = Dictionary(try await Unit.query(on: caller.db).all().compactMap { u in u.id.map { ($0.uuidString, u.name) } }, uniquingKeysWith: { a, _ in a })
         let uses = attachments.compactMap { a -> CrossChecks.EvidenceUse? in
             guard let f = byID[a.$filing.id] else { return nil }
             let unit = f.$leadUnit.id.uuidString
             return .init(sha256: a.sha256, name: a.name, indicatorCode: f.indicatorCode, itemCode: a.itemCode, unitID: unit, unitName: unitNames[unit] ?? unit)
         }
         found += CrossChecks.evidenceReuse(uses, indicatorNames: names)
-        let cutoff = try await evaluationCutoff(campaign, on: req.db)
+        let cutoff = try await evaluationCutoff(campaign, on: caller.db)
         let dated = attachments.compactMap { a -> CrossChecks.DatedDocument? in
             guard let f = byID[a.$filing.id], let d = a.issuedOn.flatMap(Day.init) else { return nil }
             return .init(sha256: a.sha256, name: a.name, issuedOn: d, indicatorCode: f.indicatorCode, unitID: f.$leadUnit.id.uuidString)
@@ -169,8 +168,8 @@ enum VerificationService {
                         evidence: "「\(spec.nameZh)」第 \(item.code) 题（\(sub.nameZh)）要求印证资料，但没有上传", severity: .medium))
             }
         }
-        found += try await surveyFlags(cid, on: req.db)
-        return try await store(found, campaign: campaign, regionID: rid, req: req)
+        found += try await surveyFlags(cid, on: caller.db)
+        return try await store(found, campaign: campaign, regionID: rid, by: caller)
     }
 
     /// The last day of the evaluation period: the day before the filing phase starts, else 30 September of the year.
@@ -221,15 +220,14 @@ enum VerificationService {
         return CrossChecks.surveyChecks(template, responses: sets)
     }
 
-    static func store(_ found: [FlagCandidate], campaign: Campaign, regionID: UUID, req: Request) async throws -> (new: Int, found: Int) {
+    static func store(_ found: [FlagCandidate], campaign: Campaign, regionID: UUID, by caller: Caller) async throws -> (new: Int, found: Int) {
         let cid = try campaign.requireID()
-        let existing = Set(try await VerificationFlag.query(on: req.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == regionID).all().map(\.key))
-        let calendar = try await CalendarDay.workCalendar(on: req.db)
-        let deadline = try FlagRules.responseDeadline(raisedOn: req.clock.today, calendar: calendar)
+        let existing = Set(try await VerificationFlag.query(on: caller.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == regionID).all().map(\.key))
+        let calendar = try await CalendarDay.workCalendar(on: caller.db)
+        let deadline = try FlagRules.responseDeadline(raisedOn: caller.clock.today, calendar: calendar)
         var seen = existing
         let fresh = found.filter { seen.insert($0.key).inserted }
-        let user = try req.currentUser()
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             for c in fresh {
                 let f = VerificationFlag()
                 f.$campaign.id = cid
@@ -248,7 +246,7 @@ enum VerificationService {
                 try await f.create(on: db)
             }
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: "run_checks", entityType: "verification_flag", entityID: cid, before: noSnapshot,
+                on: db, by: caller, action: "run_checks", entityType: "verification_flag", entityID: cid, before: noSnapshot,
                 after: ["found": found.count, "new": fresh.count])
         }
         return (fresh.count, found.count)
@@ -264,42 +262,42 @@ enum VerificationService {
         return f
     }
 
-    static func decide(_ f: VerificationFlag, status raw: String?, note: String?, req: Request) async throws {
+    static func decide(_ f: VerificationFlag, status raw: String?, note: String?, by caller: Caller) async throws {
         guard let status = VerificationFlag.Status(rawValue: raw.trimmed), status != .open else {
             throw AppError.invalid(["status": "请选择确认或排除"])
         }
         let note = note.trimmed
         if note.isEmpty || note.count > 2000 { throw AppError.invalid(["note": "请写明确认或排除的理由（不超过 2000 字）"]) }
         let before = ["status": f.status, "note": f.decisionNote ?? ""]
-        let user = try req.currentUser()
+        let user = caller.user
         f.status = status.rawValue
         f.decisionNote = note
         f.decidedBy = user.username
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await f.update(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: status == .confirmed ? "confirm" : "dismiss", entityType: "verification_flag",
+                on: db, by: caller, action: status == .confirmed ? "confirm" : "dismiss", entityType: "verification_flag",
                 entityID: f.id, before: before, after: ["status": f.status, "note": note])
         }
     }
 
     /// The responsible unit explains before the deadline; afterwards the answer is refused (409).
-    static func respond(_ f: VerificationFlag, text: String?, req: Request) async throws {
+    static func respond(_ f: VerificationFlag, text: String?, by caller: Caller) async throws {
         let text = text.trimmed
         if text.isEmpty || text.count > 2000 { throw AppError.invalid(["response": "请填写情况说明（不超过 2000 字）"]) }
-        if let d = Day(f.responseDeadline), req.clock.today > d {
+        if let d = Day(f.responseDeadline), caller.clock.today > d {
             throw AppError(status: .conflict, code: "deadline_passed", message: "已过答复期限（\(f.responseDeadline)），请联系第三方评估机构")
         }
         if f.flagStatus != .open { throw AppError(status: .conflict, code: "decided", message: "该问题已由评估机构作出结论，不能再答复") }
-        let user = try req.currentUser()
+        let user = caller.user
         guard f.$unit.id == user.$unit.id else { throw AppError.forbidden("只能答复本单位的核验问题") }
         let before = f.response
         f.response = text
         f.respondedBy = user.username
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await f.update(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: "respond", entityType: "verification_flag", entityID: f.id,
+                on: db, by: caller, action: "respond", entityType: "verification_flag", entityID: f.id,
                 before: before.map { ["response": $0] }, after: ["response": text])
         }
     }
@@ -318,10 +316,10 @@ enum VerificationService {
 
     /// The assessor's choice of the value to score: the filed value, the record-derived value, or an adjusted one.
     static func chooseValue(
-        _ campaign: Campaign, regionID: UUID, indicator: String, sub: String, choice: String?, value: String?, reason: String?, req: Request
+        _ campaign: Campaign, regionID: UUID, indicator: String, sub: String, choice: String?, value: String?, reason: String?, by caller: Caller
     ) async throws {
         let cid = try campaign.requireID()
-        guard let version = try await CatalogVersion.find(campaign.$catalogVersion.id, on: req.db), let spec = try version.catalog().indicator(indicator),
+        guard let version = try await CatalogVersion.find(campaign.$catalogVersion.id, on: caller.db), let spec = try version.catalog().indicator(indicator),
             let subSpec = spec.subIndicators.first(where: { $0.code == sub })
         else { throw AppError.invalid(["sub": "未知的二级指标"]) }
         let reason = reason.trimmed
@@ -329,12 +327,12 @@ enum VerificationService {
         var source = ValueSource.verified
         switch choice.trimmed {
         case "filed":
-            let filing = try await Filing.query(on: req.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == regionID)
+            let filing = try await Filing.query(on: caller.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == regionID)
                 .filter(\.$indicatorCode == indicator).first()
             guard let v = filing.flatMap({ filedNumber($0.answers, spec: spec, sub: sub) }) else { throw AppError.invalid(["choice": "没有可采用的填报值"]) }
             chosen = CrossChecks.fmt(v)
         case "records":
-            let obs = try await observed(try await records(cid, regionID, indicator, on: req.db), indicator: indicator, on: req.db)
+            let obs = try await observed(try await records(cid, regionID, indicator, on: caller.db), indicator: indicator, on: caller.db)
             guard let o = obs.first(where: { $0.subCode == sub }) else { throw AppError.invalid(["choice": "没有业务数据，无法采用"]) }
             chosen = CrossChecks.fmt((o.value * 100).rounded() / 100)
             source = .records
@@ -345,10 +343,10 @@ enum VerificationService {
             throw AppError.invalid(["choice": "请选择采用填报值、业务数据值或调整值"])
         }
         if reason.isEmpty || reason.count > 500 { throw AppError.invalid(["reason": "请填写采用理由（不超过 500 字）"]) }
-        let user = try req.currentUser()
+        let user = caller.user
         let finalValue = chosen
         let finalSource = source
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             let existing = try await VerifiedValue.query(on: db).filter(\.$campaign.$id == cid).filter(\.$region.$id == regionID)
                 .filter(\.$indicatorCode == indicator).filter(\.$subCode == sub).first()
             let before = existing.map { ["value": $0.value, "source": $0.source, "reason": $0.reason] }
@@ -359,7 +357,7 @@ enum VerificationService {
             row.setBy = user.username
             try await row.save(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: existing == nil ? "create" : "update", entityType: "verified_value", entityID: row.id,
+                on: db, by: caller, action: existing == nil ? "create" : "update", entityType: "verified_value", entityID: row.id,
                 before: before, after: ["indicator": indicator, "sub": sub, "value": finalValue, "source": finalSource.rawValue, "reason": reason])
         }
     }
