@@ -229,6 +229,16 @@ struct RegisterSamplingTests {
             #expect(search.text.contains("共 \(added) 条"))
             #expect(search.text.contains("2/\((added + 49) / 50)"))
             #expect(search.text.components(separatedBy: "<td data-label=\"名称\">上传企业").count == 51)
+            // Searched literally: "_" and "%" are not wildcards (no name or code holds them).
+            for literal in ["_", "%25"] {
+                #expect(try await app.send(.GET, "/campaigns/\(cid)/register?q=\(literal)", headers: assessor.headers).text.contains("共 0 条"))
+            }
+            // A credit code typed in lower case finds its enterprise.
+            let byCode = try await app.send(.GET, "/campaigns/\(cid)/register?q=\(Self.code(10_007).lowercased())", headers: assessor.headers)
+            #expect(byCode.text.contains("共 1 条") && byCode.text.contains(">上传企业7<"))
+            // Past the last page the count still shows.
+            let beyond = try await app.send(.GET, "/campaigns/\(cid)/register?q=\(q)&township=370799101&page=99", headers: assessor.headers)
+            #expect(beyond.text.contains("共 \(added) 条"))
         }
     }
 

@@ -84,22 +84,19 @@ struct RegisterWebController {
                 && (filters["size"].map { $0 == g.size } ?? true)
         }
         let snapshot = try await RegisterSnapshot.number(of: cid, on: req.db) ?? -1
-        var query = Enterprise.query(on: req.db)
-        if !lq.q.isEmpty {
-            // A substring search reads every row anyway: on SQLite read them in table order rather than through the
-            // (snapshot, code) index in random order (a million rows: 0.6 s instead of 2.5).
-            query = req.db.engine == .sqlite
-                ? query.filter(.sql(unsafeRaw: "+\"enterprises\".\"snapshot_id\" = \(snapshot)"))
-                : query.filter(\.$snapshot.$id == snapshot)
-            query = query.group(.or) { $0.filter(\.$name ~~ lq.q).filter(\.$uscc ~~ lq.q) }
+        let total: Int
+        let items: [Listed]
+        if lq.q.isEmpty {
+            var query = Enterprise.query(on: req.db).filter(\.$snapshot.$id == snapshot)
+            for (field, key) in [("township", \Enterprise.$townshipCode), ("industry", \Enterprise.$industry), ("size", \Enterprise.$size)] {
+                if let v = filters[field] { query = query.filter(key == v) }
+            }
+            total = groups.filter(matches).reduce(0) { $0 + $1.n }
+            items = try await query.sort(\.$uscc).offset((lq.page - 1) * lq.per).limit(lq.per).all().map(Listed.init)
         } else {
-            query = query.filter(\.$snapshot.$id == snapshot)
+            (total, items) = try await Self.search(
+                lq.q, snapshot: snapshot, filters: filters, offset: (lq.page - 1) * lq.per, limit: lq.per, on: try req.db.sql())
         }
-        for (field, key) in [("township", \Enterprise.$townshipCode), ("industry", \Enterprise.$industry), ("size", \Enterprise.$size)] {
-            if let v = filters[field] { query = query.filter(key == v) }
-        }
-        let total = lq.q.isEmpty ? groups.filter(matches).reduce(0) { $0 + $1.n } : try await query.count()
-        let items = try await query.sort(\.$uscc).offset((lq.page - 1) * lq.per).limit(lq.per).all()
         let metadata = PageMetadata(page: lq.page, per: lq.per, total: total)
         let townships = Dictionary(
             uniqueKeysWithValues: try await Region.query(on: req.db).filter(\.$level == RegionLevel.township.rawValue).all().map { ($0.code, $0.name) })
@@ -122,7 +119,7 @@ struct RegisterWebController {
                 campaignID: cid.uuidString, campaignName: c.name,
                 rows: items.map {
                     Row(
-                        uscc: $0.uscc, name: $0.name, township: $0.townshipCode.flatMap { townships[$0] } ?? "",
+                        uscc: $0.uscc, name: $0.name, township: $0.township_code.flatMap { townships[$0] } ?? "",
                         industry: $0.industry.map { "\($0) \(industries[$0] ?? "")" } ?? "", size: $0.size ?? "", status: $0.status ?? "",
                         founded: $0.founded ?? "")
                 },
@@ -131,6 +128,46 @@ struct RegisterWebController {
                 byTownship: counts("township", \.township_code) { townships[$0] ?? $0 },
                 byIndustry: counts("industry", \.industry) { "\($0) \(industries[$0] ?? "")" }, bySize: counts("size", \.size) { $0 },
                 canManage: Permissions.allows(role, .manageRegister), canDraw: Permissions.allows(role, .drawSamples)))
+    }
+
+    /// A register row as the list shows it.
+    struct Listed: Decodable {
+        let uscc: String
+        let name: String
+        let township_code: String?
+        let industry: String?
+        let size: String?
+        let status: String?
+        let founded: String?
+
+        init(_ e: Enterprise) {
+            (uscc, name, township_code, industry, size, status, founded) = (e.uscc, e.name, e.townshipCode, e.industry, e.size, e.status, e.founded)
+        }
+    }
+
+    /// A substring search by name or credit code: the matching count and one page in a single pass over the
+    /// snapshot (`COUNT(*) OVER ()`), reading rows in table order on SQLite. The text is matched literally — `%`
+    /// and `_` are not wildcards — and a credit code matches in upper case.
+    static func search(
+        _ q: String, snapshot: Int, filters: [String: String], offset: Int, limit: Int, on sql: any SQLDatabase
+    ) async throws -> (Int, [Listed]) {
+        let code = q.uppercased()
+        var where_: SQLQueryString = sql.engine == .sqlite
+            ? "+snapshot_id = \(bind: snapshot) AND (instr(name, \(bind: q)) > 0 OR instr(uscc, \(bind: code)) > 0)"
+            : "snapshot_id = \(bind: snapshot) AND (strpos(name, \(bind: q)) > 0 OR strpos(uscc, \(bind: code)) > 0)"
+        for (field, column) in [("township", "township_code"), ("industry", "industry"), ("size", "size")] {
+            if let v = filters[field] { where_ = where_ + " AND \(ident: column) = \(bind: v)" }
+        }
+        let rows = try await sql.raw("""
+            SELECT uscc, name, township_code, industry, size, status, founded, COUNT(*) OVER () AS total
+            FROM enterprises WHERE \(where_) ORDER BY uscc LIMIT \(bind: limit) OFFSET \(bind: offset)
+            """).all()
+        let items = try rows.map { try $0.decode(model: Listed.self, keyDecodingStrategy: .useDefaultKeys) }
+        if let first = rows.first { return (try first.decode(column: "total", as: Int.self), items) }
+        // Past the last page the window has no row to report on: count on its own.
+        if offset == 0 { return (0, []) }
+        let counted = try await sql.raw("SELECT COUNT(*) AS n FROM enterprises WHERE \(where_)").first()
+        return (try counted?.decode(column: "n", as: Int.self) ?? 0, [])
     }
 
     struct ImportForm: Content {
