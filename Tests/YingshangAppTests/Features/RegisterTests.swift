@@ -78,6 +78,40 @@ struct RegisterSamplingTests {
 
     static func code(_ n: Int) -> String { USCC.synthetic(n, prefix: "923707") }
 
+    @Test("twenty first views at once share one grouping pass of the register; the counts match the rows; an import clears them", arguments: TestDatabase.available)
+    func countsSingleFlight(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let cid = try await CampaignTests.demoCampaign(app).requireID()
+            let counts = RegisterCounts()
+            let database = app.db
+            let results = try await withThrowingTaskGroup(of: [RegisterWebController.Group].self) { group in
+                for _ in 0..<20 { group.addTask { try await counts.groups(cid, on: database) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results.count == 20)
+            #expect(counts.groupingPasses == 1)
+            let first = try #require(results.first)
+            #expect(results.allSatisfy { $0.map(\.n) == first.map(\.n) })
+            // Checked against Fluent's own counts of the stored rows.
+            let total = try await Enterprise.register(of: cid, on: app.db).count()
+            #expect(total > 0 && first.reduce(0) { $0 + $1.n } == total)
+            let township = try #require(first.compactMap(\.township_code).first)
+            let inTownship = try await Enterprise.register(of: cid, on: app.db).filter(\.$townshipCode == township).count()
+            #expect(first.filter { $0.township_code == township }.reduce(0) { $0 + $1.n } == inTownship)
+            // Within the recheck interval another view reuses them; after an import (which clears them) they are fresh.
+            _ = try await counts.groups(cid, on: app.db)
+            #expect(counts.groupingPasses == 1)
+            let csv = "统一社会信用代码,企业名称,所在乡镇\n\(Self.code(880_001)),新增企业,\(township)\n"
+            let added = try await RegisterImporter.run(
+                campaignID: cid, data: Data(csv.utf8), filename: "one.csv", skipInvalid: false, db: app.db)
+            #expect(added.stored, "\(added.problems)")
+            counts.invalidate(cid)
+            let after = try await counts.groups(cid, on: app.db)
+            #expect(counts.groupingPasses == 2)
+            #expect(after.reduce(0) { $0 + $1.n } == total + 1)
+        }
+    }
+
     @Test("a large load drops the unique key and builds it once; a bad row stores nothing; the key holds afterwards", arguments: TestDatabase.available)
     func bulkLoad(db: TestDatabase) async throws {
         try await withApp(db) { app in

@@ -857,6 +857,10 @@ final class RegisterCounts: @unchecked Sendable {
     private let lock = NSLock()
     private var cached: [UUID: (rows: Int, checked: ContinuousClock.Instant, groups: Groups)] = [:]
     private var running: [UUID: Task<(rows: Int, groups: Groups), any Error>] = [:]
+    private var passes = 0
+
+    /// How many grouping passes this instance has started (what concurrent first views must share).
+    var groupingPasses: Int { lock.withLock { passes } }
 
     /// Forgets a campaign's counts (after an import through this instance).
     func invalidate(_ cid: UUID) {
@@ -878,6 +882,7 @@ final class RegisterCounts: @unchecked Sendable {
             if let inFlight = running[cid] { return inFlight }
             let pass = Task { try await Self.group(snapshot, on: sql) }
             running[cid] = pass
+            passes += 1
             return pass
         }
         let result: (rows: Int, groups: Groups)
