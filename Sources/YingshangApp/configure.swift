@@ -69,6 +69,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.middleware.use(SessionsMiddleware(session: SparseSessionDriver(inner: app.sessions.driver), configuration: app.sessions.configuration))
     app.middleware.use(CSRFCookieMiddleware())
     app.storage[PageCaches.Key.self] = PageCaches()
+    app.storage[SharedRefusalThrottle.Key.self] = SharedRefusalThrottle()
     app.storage[SecurityPolicyService.Cache.Key.self] = SecurityPolicyService.Cache()
 
     Migrations.register(on: app)

@@ -14,9 +14,16 @@ struct AppErrorMiddleware: AsyncMiddleware {
             // 等保: refusals of a signed-in user are audited (who tried what); anonymous 401s are not, they would let
             // anyone fill the log.
             if response.status == .forbidden, let user = req.auth.get(User.self) {
-                try? await AuditLog.record(
-                    on: req.db, req: req, actor: user, action: "permission_denied", entityType: "route", entityID: nil,
-                    before: noSnapshot, after: ["method": req.method.rawValue, "path": String(req.url.path.prefix(200))])
+                let path = String(req.url.path.prefix(200))
+                let key = "\(user.id?.uuidString ?? user.username) \(req.method.rawValue) \(path)"
+                // The same refusal repeated within a minute is written once (RefusalThrottle says why).
+                if let suppressed = req.application.refusalThrottle.admit(key, at: req.clock.now()) {
+                    var after = ["method": req.method.rawValue, "path": path]
+                    if suppressed > 0 { after["repeatedSinceLastEntry"] = String(suppressed) }
+                    try? await AuditLog.record(
+                        on: req.db, req: req, actor: user, action: "permission_denied", entityType: "route", entityID: nil,
+                        before: noSnapshot, after: after)
+                }
             }
             if let e = error as? AppError { for (name, value) in e.headers { response.headers.replaceOrAdd(name: name, value: value) } }
             // A refused request may have left part of its body unread (a name, size or permission refused before
@@ -126,5 +133,24 @@ struct AppErrorMiddleware: AsyncMiddleware {
             response.headers.contentType = .plainText
             return response
         }
+    }
+}
+
+/// One refusal throttle per instance, shared by all requests.
+final class SharedRefusalThrottle: @unchecked Sendable {
+    private let lock = NSLock()
+    private var throttle = RefusalThrottle()
+
+    func admit(_ key: String, at now: Date) -> Int? {
+        lock.withLock { throttle.admit(key, at: now) }
+    }
+
+    struct Key: StorageKey { typealias Value = SharedRefusalThrottle }
+}
+
+extension Application {
+    /// Set once in `configure` (never lazily from concurrent requests); a bare Application gets a fresh one per use.
+    var refusalThrottle: SharedRefusalThrottle {
+        storage[SharedRefusalThrottle.Key.self] ?? SharedRefusalThrottle()
     }
 }

@@ -168,6 +168,12 @@ struct SeparationOfDutiesTests {
             #expect(lines.count == 2)
             #expect(lines.last?.contains("越权访问被拒") == true)
             #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "export").filter(\.$actorUsername == "auditor").count() == 1)
+
+            // A flood of the same forbidden request is written once a minute, not once per request.
+            for _ in 0..<30 { #expect(try await app.send(.GET, "/users/new", headers: auditor.headers).status == .forbidden) }
+            let flood = try await AuditEntry.query(on: app.db).filter(\.$action == "permission_denied").filter(\.$actorUsername == "auditor").all()
+            #expect(flood.count == 1)
+            #expect(flood.first?.afterJSON?.contains("/users/new") == true)
             // The chain stays intact with refusals and exports in it.
             #expect(try await AuditLog.verify(on: app.db).finding == nil)
         }
