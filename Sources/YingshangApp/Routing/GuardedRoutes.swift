@@ -64,7 +64,7 @@ struct Guarded {
     ) -> Route {
         var middleware: [any Middleware] = [RequireAction(action: action, api: api)] + extra
         if !api && method != .GET {
-            middleware.append(CSRFMiddleware(maxBody: maxBody ?? 1 << 16))
+            middleware.append(CSRFMiddleware(maxBody: maxBody))
             if Reauthentication.sensitive.contains(action) { middleware.append(ReauthMiddleware(action: action)) }
         }
         let body: HTTPBodyStreamStrategy = maxBody.map { .collect(maxSize: ByteCount(value: $0)) } ?? .collect

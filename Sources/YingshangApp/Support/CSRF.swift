@@ -52,8 +52,10 @@ struct CSRFCookieMiddleware: AsyncMiddleware {
 }
 
 struct CSRFMiddleware: AsyncMiddleware {
-    /// The most body this route accepts; the token is read from the body, so it is collected here first.
-    var maxBody: Int = 1 << 16
+    /// The most body this route accepts; the token is read from the body, so it is collected here first — up to
+    /// the route's own limit (the application's 1 MB by default). A smaller cap here made a form within the limit,
+    /// e.g. a best practice of three 5,000-character fields (~135 KB URL-encoded), fail with a bare 413.
+    var maxBody: Int? = nil
     /// Streamed uploads carry the token in the `X-CSRF-Token` header; their body must not be collected.
     var headerOnly = false
 
@@ -63,7 +65,7 @@ struct CSRFMiddleware: AsyncMiddleware {
             if headerOnly {
                 sent = req.headers.first(name: "X-CSRF-Token")
             } else {
-                _ = try await req.body.collect(max: maxBody).get()
+                _ = try await req.body.collect(max: maxBody ?? req.application.routes.defaultMaxBodySize.value).get()
                 sent = (try? req.content.get(String.self, at: CSRF.fieldName)) ?? req.headers.first(name: "X-CSRF-Token")
             }
             guard let expected = CSRF.expected(for: req), let sent,

@@ -143,6 +143,23 @@ struct RectificationLibraryTests {
             #expect(ok.status == .seeOther)
             let practice = try #require(try await BestPractice.query(on: app.db).first())
             #expect(practice.tags == "一网通办,开办")
+            // A write-up at the lengths the form allows (three fields of 5,000 characters: ~135 KB once URL-encoded)
+            // is stored, not refused as too large: the CSRF check reads the body up to the route's 1 MB limit.
+            let long = String(repeating: "营", count: 5000)
+            // Sent over a real connection: in memory the body arrives already collected and no limit applies.
+            var form = URLComponents()
+            form.queryItems = [
+                "_csrf": filer.csrf, "title": "长篇经验", "indicatorCode": "starting_business", "regionName": "青山县",
+                "description": long, "measures": long, "results": long,
+            ].map { URLQueryItem(name: $0.key, value: $0.value) }
+            var headers = filer.headers
+            headers.contentType = .urlEncodedForm
+            let body = ByteBuffer(string: form.percentEncodedQuery ?? "")
+            #expect(body.readableBytes > 100_000)
+            let full = try await app.testing(method: .running(port: 0)).sendRequest(.POST, "/library/practices", headers: headers, body: body)
+            // (The client over a real connection follows the redirect to the practice's page.)
+            #expect(full.status == .seeOther || full.status == .ok, "\(full.status)")
+            #expect(try await BestPractice.query(on: app.db).filter(\.$title == "长篇经验").first()?.measures.count == 5000)
 
             // Policies: only the bureau enters them; they start unpublished.
             #expect(try await app.send(.POST, "/library/policies", headers: filer.headers, form: ["_csrf": filer.csrf, "title": "x"]).status == .forbidden)
