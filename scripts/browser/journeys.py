@@ -25,7 +25,8 @@ import urllib.parse
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, UnexpectedAlertPresentException
+from selenium.common.exceptions import (StaleElementReferenceException, TimeoutException, UnexpectedAlertPresentException,
+                                        WebDriverException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -170,11 +171,24 @@ class Tier:
     def click_and_load(self, el, timeout=30, confirm=False):
         """Clicks what posts a form and waits until the old page is gone: the next page may hold the same
         elements (.flash, .timeline) as the old one, so waiting for them alone can return before the post lands."""
-        old = self.d.find_element(By.TAG_NAME, "html")
+        # A marker on the old window object: the next document does not have it. Asking the old <html> whether it
+        # is stale (EC.staleness_of) can fail mid-navigation with Chrome's "Node with given id does not belong to
+        # the document" instead of a stale-element error, which failed a CI run.
+        self.d.execute_script("window.__ysOldPage = true;")
         el.click()
         if confirm:
             self.accept_confirm()
-        self.wait(EC.staleness_of(old), timeout)
+
+        def loaded(driver):
+            try:
+                return driver.execute_script(
+                    "return window.__ysOldPage !== true && document.readyState !== 'loading';")
+            except UnexpectedAlertPresentException:
+                raise
+            except WebDriverException:
+                return False  # the page is between documents; ask again
+
+        self.wait(loaded, timeout)
 
     def submit_transition(self, action, reason=""):
         sel = Select(self.d.find_element(By.NAME, "action"))
