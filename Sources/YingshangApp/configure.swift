@@ -117,6 +117,7 @@ enum Migrations {
             AddRectificationDeadlineRequest(),
             CreateSecurityPolicy(),
             CreateThresholdTables(),
+            AddPreviousCampaign(),
         ]
     }
 

@@ -26,6 +26,8 @@ final class Campaign: Model, @unchecked Sendable {
     @Field(key: "end_date") var endDate: String
     @Field(key: "status") var status: String
     @Field(key: "per_day") var perDay: Int
+    /// Last year's campaign when this one was carried over from it (AddPreviousCampaign).
+    @OptionalField(key: "previous_campaign_id") var previousCampaignID: UUID?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 

@@ -65,6 +65,8 @@ struct CampaignDTO: Content {
     let regionIDs: [UUID]
     let indicatorCodes: [String]
     let phases: [PhaseDTO]
+    /// The campaign this one was carried over from (last year's), if any.
+    let previousCampaignID: UUID?
 }
 
 /// Audit snapshot of a campaign's settings.
@@ -198,7 +200,7 @@ enum CampaignService {
     }
 
     /// Syncs regions, indicators, phases and the assignment rows (one per region × indicator).
-    private static func write(_ v: Valid, campaign: Campaign, on db: any Database) async throws {
+    static func write(_ v: Valid, campaign: Campaign, on db: any Database) async throws {
         let id = try campaign.requireID()
         try await CampaignPhase.query(on: db).filter(\.$campaign.$id == id).delete()
         for p in v.phases { try await CampaignPhase(campaignID: id, span: p).create(on: db) }
@@ -262,7 +264,7 @@ enum CampaignService {
             indicatorCodes: d.indicators.map(\.code),
             phases: d.phases.map {
                 .init(kind: $0.kind.rawValue, name: $0.kind.chineseName, start: $0.start.description, end: $0.end.description)
-            })
+            }, previousCampaignID: c.previousCampaignID)
     }
 
     /// Starting requires a lead unit for every indicator in every assessed region.

@@ -10,6 +10,7 @@ struct CampaignsAPIController {
         g.get("campaigns", ":id", action: .viewCampaigns, use: show)
         g.put("campaigns", ":id", action: .manageCampaigns, use: update)
         g.post("campaigns", ":id", "start", action: .manageCampaigns, use: start)
+        g.post("campaigns", ":id", "carry-over", action: .manageCampaigns, use: carryOver)
         g.get("campaigns", ":id", "assignments", action: .viewCampaigns, use: matrix)
         g.put("campaigns", ":id", "assignments", ":assignmentID", action: .manageCampaigns, use: updateAssignment)
         g.post("campaigns", ":id", "assignments", ":assignmentID", "confirm", action: .confirmAssignment, use: confirm)
@@ -47,6 +48,14 @@ struct CampaignsAPIController {
         let c = try await CampaignService.find(req)
         try await CampaignService.start(c, by: req.caller())
         return try await CampaignService.dto(c, on: req.db)
+    }
+
+    /// Next year's campaign from this one (`{name?, year?}`); 201 with the new campaign.
+    @Sendable func carryOver(req: Request) async throws -> Response {
+        let c = try await CampaignService.find(req)
+        let input = req.body.data == nil ? CarryOverInput(name: nil, year: nil) : try req.content.decode(CarryOverInput.self)
+        let out = try await CampaignService.carryOver(c, input, by: req.caller())
+        return try await CampaignService.dto(out.campaign, on: req.db).encodeResponse(status: .created, for: req)
     }
 
     @Sendable func matrix(req: Request) async throws -> [AssignmentDTO] {

@@ -28,6 +28,8 @@ struct CampaignsWebController {
         g.get("campaigns", ":id", "edit", action: .manageCampaigns, use: edit)
         g.post("campaigns", ":id", action: .manageCampaigns, use: update)
         g.post("campaigns", ":id", "start", action: .manageCampaigns, use: start)
+        g.get("campaigns", ":id", "carry-over", action: .manageCampaigns, use: carryOverForm)
+        g.post("campaigns", ":id", "carry-over", action: .manageCampaigns, use: carryOver)
     }
 
     @Sendable func index(req: Request) async throws -> View {
@@ -168,6 +170,13 @@ struct CampaignsWebController {
         let tasks: Int
         let canManage: Bool
         let canDispatch: Bool
+        let previous: Link?
+        let next: [Link]
+    }
+
+    struct Link: Encodable {
+        let href: String
+        let label: String
     }
 
     @Sendable func show(req: Request) async throws -> View {
@@ -189,7 +198,13 @@ struct CampaignsWebController {
             assigned: assignments.filter { $0.$leadUnit.id != nil }.count, totalAssignments: assignments.count,
             scheduled: try await ScheduleEntry.query(on: req.db).filter(\.$campaign.$id == id).count(),
             tasks: try await CampaignTask.query(on: req.db).filter(\.$campaign.$id == id).count(),
-            canManage: Permissions.allows(role, .manageCampaigns), canDispatch: Permissions.allows(role, .viewDispatch))
+            canManage: Permissions.allows(role, .manageCampaigns), canDispatch: Permissions.allows(role, .viewDispatch),
+            previous: try await Campaign.find(c.previousCampaignID, on: req.db).map {
+                Link(href: "/campaigns/\($0.id?.uuidString ?? "")", label: $0.name)
+            },
+            next: try await Campaign.query(on: req.db).filter(\.$previousCampaignID == id).sort(\.$year).all().map {
+                Link(href: "/campaigns/\($0.id?.uuidString ?? "")", label: $0.name)
+            })
         return try await req.render("campaigns/show", title: c.name, body)
     }
 
@@ -235,6 +250,50 @@ struct CampaignsWebController {
         }
         req.setFlash("评价已启动")
         return req.redirect(to: target)
+    }
+}
+
+extension CampaignsWebController {
+    struct CarryOverBody: Encodable {
+        let id: String
+        let source: String
+        let name: String
+        let year: String
+        let indicators: Int
+        let regions: Int
+        let errors: [String: String]
+    }
+
+    private func carryOverPage(_ req: Request, _ c: Campaign, name: String, year: String, errors: [String: String]) async throws -> View {
+        let d = try await CampaignService.details(c, on: req.db)
+        return try await req.render(
+            "campaigns/carry_over", title: "复制为下一年度",
+            CarryOverBody(
+                id: try c.requireID().uuidString, source: c.name, name: name, year: year, indicators: d.indicators.count,
+                regions: d.regions.count, errors: errors))
+    }
+
+    @Sendable func carryOverForm(req: Request) async throws -> View {
+        let c = try await CampaignService.find(req)
+        return try await carryOverPage(
+            req, c, name: YearOverYear.carriedName(c.name, from: c.year, to: c.year + 1), year: String(c.year + 1), errors: [:])
+    }
+
+    @Sendable func carryOver(req: Request) async throws -> Response {
+        let c = try await CampaignService.find(req)
+        let input = try req.content.decode(CarryOverInput.self)
+        var created: CampaignService.CarriedOver?
+        let response = try await req.submitForm(
+            successMessage: "已复制为新的评价任务（筹备中）：请核对阶段日期、生成填报日程，并请各单位重新确认分工",
+            redirectTo: "/campaigns",
+            renderForm: {
+                try await carryOverPage(req, c, name: input.name ?? "", year: input.yearText ?? input.year.map(String.init) ?? "", errors: $0)
+            },
+            write: { created = try await CampaignService.carryOver(c, input, by: req.caller()) })
+        if let created, !created.dropped.isEmpty {
+            req.setFlash("已复制为新的评价任务（筹备中）。当前指标体系已没有以下指标，未复制：" + created.dropped.joined(separator: "、"))
+        }
+        return response.redirecting(to: created?.campaign.id.map { "/campaigns/\($0)" })
     }
 }
 

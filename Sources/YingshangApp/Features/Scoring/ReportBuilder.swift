@@ -93,6 +93,12 @@ struct EvaluationReport: Encodable {
     let weights: [WeightRow]
     let responses: [ResponseRow]
     let minimumRespondents: String
+    /// Side by side with another campaign (last year's by default); nil when there is none to compare with.
+    var yearOverYear: YearOverYearSection? = nil
+    /// Campaigns that can be compared with (the report page's select).
+    var compareOptions: [SelectOption] = []
+    /// `&compare=…` to keep the chosen comparison in the PDF, XLSX and region links.
+    var compareQuery: String = ""
 }
 
 enum ReportBuilder {
@@ -139,7 +145,9 @@ enum ReportBuilder {
             ], title: "\(r.name)指标雷达图")
     }
 
-    static func build(_ campaign: Campaign, run: ScoringRun, regionID: String?, now: Date, on db: any Database) async throws -> EvaluationReport {
+    static func build(
+        _ campaign: Campaign, run: ScoringRun, regionID: String?, compare: String? = nil, now: Date, on db: any Database
+    ) async throws -> EvaluationReport {
         let today = AppClock.chinaDay(of: now)
         let cid = try campaign.requireID()
         let result = try run.result()
@@ -219,7 +227,7 @@ enum ReportBuilder {
                 rank: $0.isBenchmark ? "对标" : result.assessedCount > 1 ? ($0.rank.map { "第 \($0) 名" } ?? "—") : "（单一地区，不排名）",
                 isBenchmark: $0.isBenchmark, active: $0.id == r.id, id: $0.id)
         }
-        return EvaluationReport(
+        var report = EvaluationReport(
             campaignID: cid.uuidString, campaignName: campaign.name, regionID: r.id, regionName: r.name, generatedAt: DisplayTime.format(now),
             run: "第 \(run.number) 次评分（\(DisplayTime.format(run.createdAt))，指标体系 V\((try? run.inputs().catalogVersion) ?? "")）",
             overall: overallText, rank: r.rank.map { "第 \($0)/\(result.assessedCount) 名" } ?? "—", assessedCount: result.assessedCount,
@@ -230,6 +238,13 @@ enum ReportBuilder {
             missingFindings: pages.filter { $0.findings.isEmpty }.map(\.name),
             weights: weightRows(r), responses: try await responseRows(campaign, on: db),
             minimumRespondents: (try? run.inputs().minimumRespondents).flatMap { $0 }.map { "问卷类二级指标至少 \($0) 家企业回答才计分" } ?? "问卷类二级指标未设最少回答数")
+        let other = try await YearOverYearReport.other(for: campaign, compare: compare, on: db)
+        if let other {
+            report.yearOverYear = try await YearOverYearReport.section(current: result, regionID: r.id, other: other, on: db)
+        }
+        report.compareOptions = try await YearOverYearReport.options(for: campaign, selected: other?.id, on: db)
+        if let compare, !compare.isEmpty { report.compareQuery = "&compare=" + (other?.id?.uuidString ?? "none") }
+        return report
     }
 
     static func weightRows(_ r: RegionScore) -> [EvaluationReport.WeightRow] {

@@ -23,7 +23,9 @@ struct ReportController {
     static func report(_ req: Request) async throws -> (Campaign, ScoringRun, EvaluationReport) {
         let c = try await CampaignService.find(req)
         let run = try await ScoringService.requireLatest(c, on: req.db)
-        let report = try await ReportBuilder.build(c, run: run, regionID: req.query[String.self, at: "region"], now: req.clock.now(), on: req.db)
+        let report = try await ReportBuilder.build(
+            c, run: run, regionID: req.query[String.self, at: "region"], compare: req.query[String.self, at: "compare"],
+            now: req.clock.now(), on: req.db)
         return (c, run, report)
     }
 
