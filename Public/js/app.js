@@ -165,7 +165,31 @@
     if (el && el.type === "file" && el.dataset && el.dataset.upload) upload(el);
   });
 
+  // <main id="…" data-refresh="60">: a wall display (the leaders' board) fetches its own page every N seconds and
+  // swaps the element's content, so it stays current without reload and without flashing. When the fetch fails or
+  // the session has ended (the answer is not this page), the old figures stay and the page says since when.
+  function refresh(el) {
+    var seconds = parseInt(el.dataset.refresh, 10);
+    if (!(seconds >= 10)) return;
+    setInterval(function () {
+      fetch(location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } }).then(function (res) {
+        if (!res.ok) throw new Error(String(res.status));
+        return res.text();
+      }).then(function (html) {
+        var next = new DOMParser().parseFromString(html, "text/html").getElementById(el.id);
+        if (!next) throw new Error("not the board");
+        el.innerHTML = next.innerHTML;
+        document.body.classList.remove("stale");
+      }).catch(function () {
+        document.body.classList.add("stale");
+        var note = el.querySelector(".updated");
+        if (note && note.textContent.indexOf("未能刷新") < 0) note.textContent += "（未能刷新，稍后重试）";
+      });
+    }, seconds * 1000);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-keep]").forEach(restore);
+    document.querySelectorAll("[data-refresh][id]").forEach(refresh);
   });
 })();

@@ -27,6 +27,7 @@ func routes(_ app: Application) throws {
     ScoresWebController().register(webGuarded)
     ThresholdsWebController().register(webGuarded)
     ReportController().register(webGuarded)
+    CockpitController().register(webGuarded)
     RectificationWebController().register(webGuarded)
     LibraryWebController().register(webGuarded)
     VerificationWebController().register(webGuarded)

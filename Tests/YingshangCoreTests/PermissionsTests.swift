@@ -69,6 +69,8 @@ struct PermissionsTests {
         #expect(Permissions.roles(allowedTo: .manageCatalog) == [.admin, .coordinator])
         #expect(Permissions.roles(allowedTo: .confirmAssignment) == [.admin, .unitHead])
         #expect(Permissions.roles(allowedTo: .viewDispatch) == [.admin, .coordinator, .leader, .unitHead])
+        // The leaders' board shows every unit's progress and open flags: the bureau and the leaders, not the units.
+        #expect(Permissions.roles(allowedTo: .viewCockpit) == [.admin, .coordinator, .leader])
         #expect(Set(Permissions.roles(allowedTo: .viewCatalog)) == Set(Role.allCases).subtracting([.securityAdmin, .auditAdmin]))
     }
 

@@ -386,6 +386,7 @@ class Tier:
         cid = [p for p in urllib.parse.urlparse(self.d.current_url).path.split("/") if len(p) == 36][0]
         self.go(f"/campaigns/{cid}/report")
         self.shot("report")
+        self.expect(w, "与2021 年度县域营商环境评价（示例）对比" in self.text(), "the report does not compare with last year")
         status, pdf, headers, ms = self.fetch(f"/campaigns/{cid}/report.pdf")
         if self.expect(w, status == 200 and pdf.startswith(b"%PDF"), f"report PDF: {status}"):
             path = os.path.join(self.data, "report.pdf")
@@ -401,6 +402,37 @@ class Tier:
             self.click_and_load(form[0], 60, confirm=True)
             self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash")), 30)
             self.shot("rectifications-generated")
+
+    def journey_leaders_board(self):
+        """The county leader opens the board from the campaign page; it updates itself in place (no reload) and
+        offers a one-page print version."""
+        w = "leaders_board"
+        self.login("leader")
+        self.go("/campaigns")
+        self.click_link("2022 年度县域营商环境评价（示例）")
+        links = self.d.find_elements(By.CSS_SELECTOR, "main a[href$='/cockpit']")
+        if not self.expect(w, bool(links), "no leaders' board link on the campaign page"):
+            return
+        board = links[0].get_attribute("href")
+        self.d.set_window_size(1920, 1080)
+        try:
+            self.d.get(board + "?refresh=10")
+            self.shot("leaders-board")
+            text = self.text()
+            self.expect(w, "综合得分" in text and "比上年" in text, "the board lacks the score or last year's change")
+            self.expect(w, bool(self.d.find_elements(By.CSS_SELECTOR, ".row.warning")), "no indicator marked red on the board")
+            self.d.execute_script("window.__ysBoardMarker = true;")
+            before = self.d.find_element(By.CSS_SELECTOR, ".updated").text
+            try:
+                self.wait(lambda d: d.find_element(By.CSS_SELECTOR, ".updated").text != before, 30)
+                self.expect(w, self.d.execute_script("return window.__ysBoardMarker === true;"), "the board reloaded instead of updating in place")
+            except TimeoutException:
+                self.expect(w, False, "the board did not refresh within 30 s at ?refresh=10")
+            self.d.find_element(By.PARTIAL_LINK_TEXT, "打印版").click()
+            self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, "body.printable")))
+            self.shot("leaders-board-print")
+        finally:
+            self.d.set_window_size(1280, 900)
 
     def journey_administrators(self):
         """三员分立 as the three administrators meet it: the security administrator sets the policy (a bad value is
@@ -520,7 +552,7 @@ class Tier:
         self.start_browser()
         try:
             for step in [self.journey_public, self.journey_hostile, self.journey_filing, self.journey_sampling_and_survey,
-                         self.journey_scoring_and_report, self.journey_administrators]:
+                         self.journey_scoring_and_report, self.journey_leaders_board, self.journey_administrators]:
                 signal.signal(signal.SIGALRM, self.step_timeout)
                 signal.alarm(self.args.step_seconds)
                 try:

@@ -41,6 +41,8 @@ public enum Action: String, CaseIterable, Codable, Sendable {
     case respondFlags = "flag.respond"
     case assignRoles = "user.assign_role"
     case manageSecurityPolicy = "security.policy"
+    /// The leaders' board (驾驶舱) for a meeting-room display: the whole county at once.
+    case viewCockpit = "cockpit.view"
 }
 
 /// The single role → allowed actions table that every route consults.
@@ -55,11 +57,12 @@ public enum Permissions {
             .viewCampaigns, .manageCampaigns, .updateTaskStatus, .viewDispatch, .manageCalendar, .viewFilings,
             .transitionFilings, .viewQuestions, .answerQuestions, .viewNotifications, .viewRegister, .manageRegister,
             .viewScores, .runScoring, .manageScoreRules, .viewRectifications, .editRectifications, .verifyRectifications,
-            .viewLibrary, .submitPractices, .manageLibrary, .viewFlags,
+            .viewLibrary, .submitPractices, .manageLibrary, .viewFlags, .viewCockpit,
         ],
         .leader: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns, .viewDispatch, .viewFilings,
             .viewQuestions, .viewNotifications, .viewRegister, .viewScores, .viewRectifications, .viewLibrary, .viewFlags,
+            .viewCockpit,
         ],
         .unitHead: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewUsers, .viewCatalog, .viewCampaigns,

@@ -135,10 +135,12 @@ struct YearOverYearAppTests {
             let none = try await app.send(.GET, "/campaigns/\(new.id)/report?compare=none", headers: s.headers)
             #expect(none.status == .ok && !none.text.contains("与\(source.name)对比"))
             #expect(try await app.send(.GET, "/campaigns/\(new.id)/report?compare=\(UUID())", headers: s.headers).status == .notFound)
-            // Last year's report has nothing to compare by default, and offers next year's.
+            // Last year's report compares with the demo's 2021 campaign, and offers next year's too.
             let lastYear = try await app.send(.GET, "/campaigns/\(sid)/report", headers: s.headers)
-            #expect(!lastYear.text.contains("对比得分"))
+            #expect(lastYear.text.contains("与\(DemoScoring.previousYearName)对比"))
             #expect(lastYear.text.contains("<option value=\"\(new.id)\">"))
+            // A single county has no rank to compare.
+            #expect(!html.contains("排名（对比 → 本次）"))
             // A role without scores is refused.
             let filer = try await app.webSession("filer")
             #expect(try await app.send(.GET, "/campaigns/\(new.id)/report?compare=\(sid)", headers: filer.headers).status == .forbidden)

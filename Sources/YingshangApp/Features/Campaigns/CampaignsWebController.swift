@@ -170,6 +170,7 @@ struct CampaignsWebController {
         let tasks: Int
         let canManage: Bool
         let canDispatch: Bool
+        let canCockpit: Bool
         let previous: Link?
         let next: [Link]
     }
@@ -199,6 +200,7 @@ struct CampaignsWebController {
             scheduled: try await ScheduleEntry.query(on: req.db).filter(\.$campaign.$id == id).count(),
             tasks: try await CampaignTask.query(on: req.db).filter(\.$campaign.$id == id).count(),
             canManage: Permissions.allows(role, .manageCampaigns), canDispatch: Permissions.allows(role, .viewDispatch),
+            canCockpit: Permissions.allows(role, .viewCockpit),
             previous: try await Campaign.find(c.previousCampaignID, on: req.db).map {
                 Link(href: "/campaigns/\($0.id?.uuidString ?? "")", label: $0.name)
             },

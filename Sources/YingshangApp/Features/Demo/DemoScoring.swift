@@ -23,6 +23,7 @@ enum DemoScoring {
         if let county = try await Campaign.query(on: app.db).filter(\.$name == DemoCampaign.name).first() {
             created += try await countyData(county, catalog: catalog, on: app.db)
             created += try await thresholds(county, on: app.db)
+            created += try await previousYear(county, on: app.db)
         }
         if try await Campaign.query(on: app.db).filter(\.$name == cityCampaignName).first() == nil {
             created += try await cityCampaign(catalog: catalog, versionID: try version.requireID(), on: app.db)
@@ -42,6 +43,50 @@ enum DemoScoring {
         set.updatedBy = "system"
         set.updatedAt = Date()
         try await set.create(on: db)
+        return 1
+    }
+
+    static let previousYearName = "2021 年度县域营商环境评价（示例）"
+
+    /// Last year's campaign, closed and scored, so that the report's comparison and the leaders' board have a year
+    /// to compare with: this year's inputs with the filed numbers moved by a fixed pattern (some better, some worse),
+    /// scored against the same frontier values. Fictional like the rest of the demo.
+    static func previousYear(_ county: Campaign, on db: any Database) async throws -> Int {
+        guard county.previousCampaignID == nil,
+              try await Campaign.query(on: db).filter(\.$name == previousYearName).first() == nil else { return 0 }
+        let details = try await CampaignService.details(county, on: db)
+        let last = Campaign(
+            name: previousYearName, year: county.year - 1, catalogVersionID: county.$catalogVersion.id,
+            start: YearOverYear.shift(county.start, years: -1), end: YearOverYear.shift(county.end, years: -1), perDay: county.perDay)
+        last.status = Campaign.Status.closed.rawValue
+        var inputs = try await ScoringService.collectInputs(county, on: db)
+        let factors = [1.15, 0.9, 1.3, 1.0, 0.85, 1.2, 0.95]
+        var k = 0
+        for r in inputs.regions.indices where !inputs.regions[r].isBenchmark {
+            for i in inputs.regions[r].indicators.indices {
+                for s in inputs.regions[r].indicators[i].subIndicators.indices {
+                    var sub = inputs.regions[r].indicators[i].subIndicators[s]
+                    guard sub.kind == .number, sub.source != .survey, let v = sub.value.flatMap({ Double($0) }) else { continue }
+                    sub.value = Scoring.fmt2(v * factors[k % factors.count])
+                    k += 1
+                    inputs.regions[r].indicators[i].subIndicators[s] = sub
+                }
+            }
+        }
+        let result = try Scoring.run(inputs)
+        let moved = inputs
+        try await db.transaction { db in
+            try await last.create(on: db)
+            let lid = try last.requireID()
+            for region in details.regionIDs { try await CampaignRegion(campaignID: lid, regionID: region).create(on: db) }
+            for ind in details.indicators {
+                try await CampaignIndicator(campaignID: lid, code: ind.code, name: ind.name, position: ind.position).create(on: db)
+            }
+            for p in YearOverYear.shift(details.phases, years: -1) { try await CampaignPhase(campaignID: lid, span: p).create(on: db) }
+            try await ScoringRun(campaignID: lid, number: 1, inputs: moved, result: result, by: "assessor").create(on: db)
+            county.previousCampaignID = lid
+            try await county.update(on: db)
+        }
         return 1
     }
 

@@ -134,6 +134,7 @@ struct ReportController {
         let overdueRectifications: Int
         let openRectifications: Int
         let weakest: [String]
+        let canCockpit: Bool
     }
 
     @Sendable func overview(req: Request) async throws -> View {
@@ -148,6 +149,8 @@ struct ReportController {
             .map { "\($0.name) \($0.score)" }
         return try await req.render(
             "report/overview", title: "评价总览",
-            OverviewBody(report: report, overdueRectifications: overdue.count, openRectifications: open.count, weakest: Array(weakest)))
+            OverviewBody(
+                report: report, overdueRectifications: overdue.count, openRectifications: open.count, weakest: Array(weakest),
+                canCockpit: Permissions.allows(try req.currentRole(), .viewCockpit)))
     }
 }

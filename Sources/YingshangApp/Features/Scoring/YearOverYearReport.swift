@@ -22,6 +22,8 @@ struct YearOverYearSection: Encodable {
     let overall: Row?
     let rows: [Row]
     let notes: [String]
+    /// Ranks mean something only among several assessed regions.
+    var showRanks: Bool = false
 }
 
 enum YearOverYearReport {
@@ -87,11 +89,13 @@ enum YearOverYearReport {
         let (overallText, overallDir) = change(c.overallChange)
         var notes = ["得分按各自评价的前沿值计算（前沿距离法）：前沿值变化时，得分变化不全是表现的变化。"]
         if !c.sameIndicators { notes.append("两次评价计分的指标不同，综合得分的变化含指标范围的变化。") }
-        return YearOverYearSection(
+        var section = YearOverYearSection(
             otherID: oid.uuidString, otherName: other.name,
             overall: .init(
                 name: "综合得分", current: score(c.overallCurrent), previous: score(c.overallPrevious), change: overallText,
                 direction: overallDir, ranks: ranks(c.rankCurrent, c.rankPrevious), note: c.sameIndicators ? "" : "指标范围不同"),
             rows: rows, notes: notes)
+        section.showRanks = current.assessedCount > 1 || then.assessedCount > 1
+        return section
     }
 }
