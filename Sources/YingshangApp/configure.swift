@@ -118,6 +118,7 @@ enum Migrations {
             CreateSecurityPolicy(),
             CreateThresholdTables(),
             AddPreviousCampaign(),
+            CreateDataFeedTables(),
         ]
     }
 

@@ -434,6 +434,45 @@ class Tier:
         finally:
             self.d.set_window_size(1280, 900)
 
+    def journey_data_feed(self):
+        """The bureau issues a data feed key in the browser; the sample client pushes a CSV with it (twice: the
+        second run is answered from the first receipts); a bad file is refused with its line named; the page lists
+        the batch."""
+        w = "data_feed"
+        self.login("coordinator")
+        self.go("/campaigns")
+        self.click_link("2022 年度县域营商环境评价（示例）")
+        links = self.d.find_elements(By.CSS_SELECTOR, "main a[href$='/feeds']")
+        if not self.expect(w, bool(links), "no data feed link on the campaign page"):
+            return
+        links[0].click()
+        self.d.find_element(By.NAME, "name").send_keys("一网通办系统（浏览器测试）")
+        Select(self.d.find_element(By.NAME, "regionID")).select_by_index(1)
+        Select(self.d.find_element(By.NAME, "indicatorCode")).select_by_value("starting_business")
+        self.click_and_load(self.d.find_element(By.XPATH, "//form[contains(@action,'/feeds')]//button[@type='submit']"))
+        secret = [e.text for e in self.d.find_elements(By.CSS_SELECTOR, "code.secret")]
+        self.shot("feed-key-issued")
+        if not self.expect(w, bool(secret) and secret[0].startswith("yk_"), "the issued key is not shown"):
+            return
+        good = os.path.join(self.data, "feed.csv")
+        with open(good, "w", encoding="utf-8-sig") as f:
+            f.write("办件编号,统一社会信用代码,申请日期,办结日期,费用（元）,环节数\n")
+            for i in range(1, 6):
+                f.write(f"WEB-{i},91350100M000100Y43,2022-10-1{i},2022-10-2{i},1.5,3\n")
+        client = [sys.executable, os.path.join(os.path.dirname(__file__), "..", "feed-client.py"), "--url", self.base, "--key", secret[0], "--batch", "2"]
+        first = subprocess.run(client + [good], capture_output=True, text=True, timeout=60)
+        self.expect(w, first.returncode == 0 and first.stdout.count('"replayed": false') == 3, f"feed client: {first.stdout} {first.stderr}")
+        again = subprocess.run(client + [good], capture_output=True, text=True, timeout=60)
+        self.expect(w, again.returncode == 0 and again.stdout.count('"replayed": true') == 3, f"second run not replayed: {again.stdout} {again.stderr}")
+        bad = os.path.join(self.data, "feed-bad.csv")
+        with open(bad, "w", encoding="utf-8") as f:
+            f.write("办件编号,统一社会信用代码,申请日期,办结日期\nWEB-9,91350100M000100Y43,2022-10-10,2022-10-01\n")
+        refused = subprocess.run(client + [bad], capture_output=True, text=True, timeout=60)
+        self.expect(w, refused.returncode == 1 and "CSV 第 2 行" in refused.stderr and "早于申请日期" in refused.stderr, f"bad file: {refused.stderr}")
+        self.d.get(self.d.current_url)  # a GET, not a refresh of the POST that issued the key
+        self.shot("feed-batches")
+        self.expect(w, "3 / 5" in self.text(), "the page does not count 3 batches of 5 records")
+
     def journey_administrators(self):
         """三员分立 as the three administrators meet it: the security administrator sets the policy (a bad value is
         named beside its field and kept) and changes a role; the system administrator cannot; the audit
@@ -552,7 +591,8 @@ class Tier:
         self.start_browser()
         try:
             for step in [self.journey_public, self.journey_hostile, self.journey_filing, self.journey_sampling_and_survey,
-                         self.journey_scoring_and_report, self.journey_leaders_board, self.journey_administrators]:
+                         self.journey_scoring_and_report, self.journey_leaders_board, self.journey_data_feed,
+                         self.journey_administrators]:
                 signal.signal(signal.SIGALRM, self.step_timeout)
                 signal.alarm(self.args.step_seconds)
                 try:

@@ -16,6 +16,7 @@ struct AnnouncedBodyLimitMiddleware: AsyncMiddleware {
 
     private func limit(for req: Request) -> Int? {
         let fallback = req.application.routes.defaultMaxBodySize.value
+        if let limit = req.route?.userInfo[RouteActionKey.bodyLimitKey] as? Int { return limit }
         if let route = req.route, route.userInfo[RouteActionKey.key] != nil {
             return (route.userInfo[RouteActionKey.bodyLimitKey] as? Int) ?? fallback
         }

@@ -43,6 +43,8 @@ public enum Action: String, CaseIterable, Codable, Sendable {
     case manageSecurityPolicy = "security.policy"
     /// The leaders' board (驾驶舱) for a meeting-room display: the whole county at once.
     case viewCockpit = "cockpit.view"
+    /// Issue and revoke the keys departments' systems push case records with.
+    case manageFeeds = "feed.manage"
 }
 
 /// The single role → allowed actions table that every route consults.
@@ -57,7 +59,7 @@ public enum Permissions {
             .viewCampaigns, .manageCampaigns, .updateTaskStatus, .viewDispatch, .manageCalendar, .viewFilings,
             .transitionFilings, .viewQuestions, .answerQuestions, .viewNotifications, .viewRegister, .manageRegister,
             .viewScores, .runScoring, .manageScoreRules, .viewRectifications, .editRectifications, .verifyRectifications,
-            .viewLibrary, .submitPractices, .manageLibrary, .viewFlags, .viewCockpit,
+            .viewLibrary, .submitPractices, .manageLibrary, .viewFlags, .viewCockpit, .manageFeeds,
         ],
         .leader: [
             .viewHome, .changeOwnPassword, .viewRegions, .viewUnits, .viewCatalog, .viewCampaigns, .viewDispatch, .viewFilings,

@@ -119,14 +119,24 @@ enum AuditLog {
             entityID: entityID, before: before, after: after)
     }
 
-    private static func record(
-        on db: any Database, at time: Date, ip: String?, actor: User?, action: String, entityType: String, entityID: UUID?,
+    /// A change made by a machine account (a data feed key): named `feed:<name>` in the trail.
+    static func record(
+        on db: any Database, machine name: String, at time: Date, ip: String?, action: String, entityType: String, entityID: UUID?,
         before: (some Encodable)?, after: (some Encodable)?
+    ) async throws {
+        try await record(
+            on: db, at: time, ip: ip, actor: nil, actorName: "feed:" + name, action: action, entityType: entityType,
+            entityID: entityID, before: before, after: after)
+    }
+
+    private static func record(
+        on db: any Database, at time: Date, ip: String?, actor: User?, actorName: String? = nil, action: String, entityType: String,
+        entityID: UUID?, before: (some Encodable)?, after: (some Encodable)?
     ) async throws {
         // Whole milliseconds: what the chain hashes, and what both databases store exactly.
         let now = Date(timeIntervalSince1970: (time.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
         let entry = AuditEntry(
-            at: now, actorID: actor?.id, actorUsername: actor?.username ?? "system", action: action,
+            at: now, actorID: actor?.id, actorUsername: actor?.username ?? actorName ?? "system", action: action,
             entityType: entityType, entityID: entityID?.uuidString, beforeJSON: json(before), afterJSON: json(after),
             ip: ip)
         if db.inTransaction {

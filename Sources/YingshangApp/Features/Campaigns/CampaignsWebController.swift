@@ -171,6 +171,7 @@ struct CampaignsWebController {
         let canManage: Bool
         let canDispatch: Bool
         let canCockpit: Bool
+        let canFeeds: Bool
         let previous: Link?
         let next: [Link]
     }
@@ -200,7 +201,7 @@ struct CampaignsWebController {
             scheduled: try await ScheduleEntry.query(on: req.db).filter(\.$campaign.$id == id).count(),
             tasks: try await CampaignTask.query(on: req.db).filter(\.$campaign.$id == id).count(),
             canManage: Permissions.allows(role, .manageCampaigns), canDispatch: Permissions.allows(role, .viewDispatch),
-            canCockpit: Permissions.allows(role, .viewCockpit),
+            canCockpit: Permissions.allows(role, .viewCockpit), canFeeds: Permissions.allows(role, .manageFeeds),
             previous: try await Campaign.find(c.previousCampaignID, on: req.db).map {
                 Link(href: "/campaigns/\($0.id?.uuidString ?? "")", label: $0.name)
             },

@@ -119,6 +119,9 @@ enum OpenAPIDocument {
               secured: true, body: nil, response: nil, status: "200"),
         .init(method: "put", path: "/api/v1/campaigns/{id}/survey-template", summary: "修改企业问卷模板（已发放则生成新版本）",
               tag: "verification", secured: true, body: nil, response: nil, status: "200"),
+        .init(method: "post", path: "/api/v1/feeds/records",
+              summary: "部门业务系统推送办件记录（数据接口密钥 Bearer yk_…；请求头 Idempotency-Key；整批校验，全部接收或全部拒收；同一标识同一内容重发返回原回执 200）",
+              tag: "feeds", secured: true, body: "FeedBatch", response: "FeedReceipt", status: "201"),
         .init(method: "post", path: "/api/v1/survey-responses",
               summary: "企业提交问卷 {\"token\",\"answers\"}：落库后返回 201；相同内容重复提交返回 200 already_received",
               tag: "verification", secured: false, body: "SurveySubmission", response: nil, status: "201"),
@@ -162,6 +165,7 @@ enum OpenAPIDocument {
         "get /api/v1/campaigns/{id}/scores": ["409"],
         "get /api/v1/jobs/{jobID}": [],
         "post /api/v1/survey-responses": ["200", "404", "409", "410"],
+        "post /api/v1/feeds/records": ["200"],
         "put /api/v1/filings/{filingID}/evidence": ["413", "415", "422"],
         "put /api/v1/campaigns/{id}/tasks/{taskID}/attachments": ["413", "415", "422"],
         "put /api/v1/campaigns/{id}/survey-template": ["413", "415", "422"],
@@ -248,6 +252,19 @@ enum OpenAPIDocument {
                                      "indicatorCodes": ["type": "array", "items": ["type": "string"]],
                                      "phases": ["type": "object", "description": "training/filing/verification/report → {start,end}"]],
                                     required: ["name", "year", "startDate", "endDate", "regionIDs", "indicatorCodes", "phases"]),
+            "FeedRecord": object(["caseID": ["type": "string", "minLength": 1, "maxLength": 64, "description": "办件编号，同一指标和地区内唯一"],
+                                  "uscc": ["type": "string", "description": "统一社会信用代码（18 位，校验码正确）"],
+                                  "appliedOn": string("YYYY-MM-DD"), "completedOn": string("YYYY-MM-DD"),
+                                  "feeFen": ["type": "integer", "minimum": 0, "description": "费用（分）"],
+                                  "counts": ["type": "object", "additionalProperties": ["type": "integer", "minimum": 0],
+                                             "description": "按指标的计数项，如 steps（环节数）、documents（材料数）"]],
+                                 required: ["caseID", "uscc", "appliedOn", "completedOn"]),
+            "FeedBatch": object(["records": ["type": "array", "minItems": 1, "maxItems": RecordFeed.maxRecords,
+                                             "items": ["$ref": "#/components/schemas/FeedRecord"]]], required: ["records"]),
+            "FeedReceipt": object(["batchID": uuid, "idempotencyKey": string(), "indicator": string(), "region": string(),
+                                   "accepted": ["type": "integer"], "inserted": ["type": "integer"], "updated": ["type": "integer"],
+                                   "receivedAt": string()],
+                                  required: ["batchID", "idempotencyKey", "indicator", "region", "accepted", "inserted", "updated", "receivedAt"]),
             "CarryOverInput": object(["name": string(), "year": ["type": "integer"]], required: []),
             "Campaign": object(["id": uuid, "name": string(), "year": ["type": "integer"], "status": string(),
                                 "catalogVersion": ["type": "integer"], "startDate": string(), "endDate": string(),
@@ -333,6 +350,8 @@ enum OpenAPIDocument {
         ]
     }
 
+    static func key(_ op: Operation) -> String { "\(op.method) \(op.path)" }
+
     static func errorResponse(_ d: String) -> [String: Any] {
         ["description": d, "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]]
     }
@@ -371,6 +390,11 @@ enum OpenAPIDocument {
                     return ["name": name, "in": "path", "required": true, "schema": schema]
                 }
                 responses["404"] = errorResponse("记录不存在")
+            }
+            if key(op) == "post /api/v1/feeds/records" {
+                o["parameters"] = [["name": "Idempotency-Key", "in": "header", "required": true,
+                                    "description": "本批次的唯一标识，1–100 个字母、数字或 -_.:；重试同一批次时不变",
+                                    "schema": ["type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[A-Za-z0-9._:-]+$"]]]
             }
             if op.method == "get" && op.response?.hasSuffix("List") == true {
                 o["parameters"] = ((o["parameters"] as? [[String: Any]]) ?? []) + [
