@@ -119,6 +119,8 @@ enum Migrations {
             CreateThresholdTables(),
             AddPreviousCampaign(),
             CreateDataFeedTables(),
+            CreateScheduledRuns(),
+            AddImportJobProgress(),
         ]
     }
 

@@ -29,6 +29,9 @@ public struct AppConfig: Sendable {
     public var uploadLimitBytes: Int = 50 << 20
     /// Idle and absolute lifetime of a browser session (YINGSHANG_SESSION_IDLE_MINUTES, YINGSHANG_SESSION_MAX_HOURS).
     public var sessionPolicy: SessionPolicy = .standard
+    /// How often expired sessions are swept (YINGSHANG_SWEEP_SECONDS, 10–86,400; default 10 minutes), once per period
+    /// across instances.
+    public var sweepSeconds: TimeInterval = 600
     /// The address enterprises and the public use (YINGSHANG_PUBLIC_URL, e.g. https://yingshang.example.gov.cn),
     /// for survey links and letters. Behind a load balancer the request's Host is an internal name, so this wins.
     public var publicURL: String?
@@ -57,7 +60,7 @@ public struct AppConfig: Sendable {
     }
 
     /// Reads YINGSHANG_DATA_DIR, DATABASE_URL, YINGSHANG_BCRYPT_COST, YINGSHANG_SECURE_COOKIES, YINGSHANG_ROOT,
-    /// YINGSHANG_UPLOAD_LIMIT_MB, YINGSHANG_PUBLIC_URL.
+    /// YINGSHANG_UPLOAD_LIMIT_MB, YINGSHANG_PUBLIC_URL, YINGSHANG_SWEEP_SECONDS.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfig {
         var problems: [String] = []
         let dataDir = env["YINGSHANG_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "data"
@@ -105,6 +108,12 @@ public struct AppConfig: Sendable {
                 problems.append("YINGSHANG_SESSION_MAX_HOURS 应为 1–168 的整数（小时）")
             }
         }
+        var sweep: TimeInterval = 600
+        if let raw = env["YINGSHANG_SWEEP_SECONDS"], !raw.isEmpty {
+            if let n = Int(raw), (10...86_400).contains(n) { sweep = TimeInterval(n) } else {
+                problems.append("YINGSHANG_SWEEP_SECONDS 应为 10–86400 的整数（秒）")
+            }
+        }
         var clock = AppClock.system
         if let raw = env["YINGSHANG_TODAY"], !raw.isEmpty {
             if let day = Day(raw) { clock = AppClock.system.shifted(to: day) } else { problems.append("YINGSHANG_TODAY 应为 YYYY-MM-DD 格式的日期") }
@@ -116,6 +125,7 @@ public struct AppConfig: Sendable {
         config.uploadLimitBytes = uploadLimit << 20
         config.publicURL = publicURL
         config.sessionPolicy = policy
+        config.sweepSeconds = sweep
         config.clock = clock
         return config
     }

@@ -16,6 +16,9 @@ struct AnnouncedBodyLimitMiddleware: AsyncMiddleware {
 
     private func limit(for req: Request) -> Int? {
         let fallback = req.application.routes.defaultMaxBodySize.value
+        // Uploads have their own, larger limits, checked against the announced length by their handlers (evidence
+        // 50 MB by default, registers 640 MB); the 1 MB default for collected bodies refused every upload over 1 MB.
+        if req.route?.userInfo[RouteActionKey.streamedKey] as? Bool == true { return nil }
         if let limit = req.route?.userInfo[RouteActionKey.bodyLimitKey] as? Int { return limit }
         if let route = req.route, route.userInfo[RouteActionKey.key] != nil {
             return (route.userInfo[RouteActionKey.bodyLimitKey] as? Int) ?? fallback

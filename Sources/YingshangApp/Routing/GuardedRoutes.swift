@@ -7,6 +7,8 @@ enum RouteActionKey {
     static let publicKey = "yingshang.public"
     /// The most a collected body may hold on this route, in bytes (`AnnouncedBodyLimitMiddleware`).
     static let bodyLimitKey = "yingshang.bodyLimit"
+    /// The body is streamed to the handler, which checks its size as it reads (uploads).
+    static let streamedKey = "yingshang.streamed"
 }
 
 extension Route {
@@ -94,6 +96,7 @@ extension Guarded {
         if !api { middleware.append(CSRFMiddleware(headerOnly: true)) }
         let route = builder.grouped(middleware).on(.PUT, path, body: .stream, use: handler)
         route.userInfo[RouteActionKey.key] = action
+        route.userInfo[RouteActionKey.streamedKey] = true
         return route
     }
 }

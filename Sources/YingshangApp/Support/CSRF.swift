@@ -149,16 +149,14 @@ enum SessionSweeper {
         return removed
     }
 
+    /// Every `YINGSHANG_SWEEP_SECONDS` (default 10 minutes), once across all instances (`ScheduledWork`).
     static func start(app: Application) -> Task<Void, Never> {
-        let db = app.db
         let logger = app.logger
-        let clock = app.clock
-        return Task {
-            while !Task.isCancelled {
-                let policy = (try? await SecurityPolicyService.current(app, on: db).session) ?? app.settings.sessionPolicy
-                if let n = try? await sweep(on: db, policy: policy, now: clock.now()), n > 0 { logger.notice("removed \(n) expired sessions") }
-                try? await Task.sleep(nanoseconds: 600_000_000_000)
-            }
+        let fallback = app.settings.sessionPolicy
+        return ScheduledWork.every(app.settings.sweepSeconds, name: "session-sweep", app: app) { db, now in
+            let policy = (try? await SecurityPolicyService.current(app, on: db).session) ?? fallback
+            let n = try await sweep(on: db, policy: policy, now: now)
+            if n > 0 { logger.notice("removed \(n) expired sessions") }
         }
     }
 }

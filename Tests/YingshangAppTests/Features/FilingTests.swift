@@ -289,6 +289,22 @@ struct FilingTests {
         }
     }
 
+    @Test("over a real connection, evidence over 1 MB and under the upload limit is stored", arguments: TestDatabase.available)
+    func largeEvidence(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let (filing, filer, _) = try await Self.open(app)
+            // 3 MB: the collected-body default (1 MB) must not apply to a streamed upload (it did, with a 413).
+            var big = Self.pdf
+            big.append(Data(repeating: 0x20, count: 3 << 20))
+            let headers: HTTPHeaders = ["Authorization": "Bearer \(filer)", "Content-Type": "application/octet-stream"]
+            let client = try app.testing(method: .running(port: 0))
+            let ok = try await client.sendRequest(.PUT, "/api/v1/filings/\(filing.id)/evidence?name=big.pdf", headers: headers, body: ByteBuffer(data: big))
+            #expect(ok.status == .created, "\(ok.status) \(ok.body.string)")
+            let stored = try ok.content.decode(FilingDTO.Attachment.self)
+            #expect(stored.size == big.count)
+        }
+    }
+
     @Test("the same file uploaded twice is stored once; downloads need access", arguments: TestDatabase.available)
     func contentAddressed(db: TestDatabase) async throws {
         try await withApp(db) { app in

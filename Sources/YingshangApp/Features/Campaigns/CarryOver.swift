@@ -24,12 +24,16 @@ struct CarryOverInput: Content {
         self.year = year
     }
 
+    /// A number or digits in text for the year (forms send text); any other type is refused, not read as absent.
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try? c.decodeIfPresent(String.self, forKey: .name)
-        if let n = try? c.decodeIfPresent(Int.self, forKey: .year) {
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        guard c.contains(.year), try !c.decodeNil(forKey: .year) else { return }
+        if let n = try? c.decode(Int.self, forKey: .year) {
             year = n
-        } else if let text = (try? c.decodeIfPresent(String.self, forKey: .year))?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
+        } else {
+            let text = try c.decode(String.self, forKey: .year).trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { return }
             if let n = Int(text) { year = n } else { yearText = String(text.prefix(50)) }
         }
     }

@@ -249,7 +249,9 @@ struct RegisterWebController {
         _ = try await RegisterUploads.closeAbandonedJobs(on: req.db, only: jobID)
         guard let job = try await ImportJob.find(jobID, on: req.db) else { throw AppError.notFound("导入任务") }
         let id = try job.requireID()
+        // This instance's live figure if the import runs here, else what the running instance last wrote.
         let progress = RegisterImporter.Progress.shared.get(id)
+            ?? job.progressDone.map { (done: $0, total: job.progressTotal ?? $0) }.flatMap { job.status == "running" ? $0 : nil }
         return JobDTO(
             id: id, status: job.status, message: job.message, imported: job.imported, done: progress?.done ?? job.imported,
             total: progress?.total ?? job.imported, problems: Array(job.problems.prefix(500)), campaignID: job.$campaign.id)
@@ -734,7 +736,23 @@ enum RegisterJobs {
                 }
             }
         }
-        defer { heartbeat.cancel() }
+        // Writes the progress to the job row twice a second, for the other instances' progress pages.
+        let progressWriter = Task {
+            var last: (Int, Int)? = nil
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: 500_000_000)
+                guard !Task.isCancelled, let p = RegisterImporter.Progress.shared.get(jobID), last.map({ $0 != (p.done, p.total) }) ?? true else { continue }
+                last = (p.done, p.total)
+                _ = try? await db.writeTransaction { tx in
+                    try await tx.sql().update(ImportJob.schema).set("progress_done", to: SQLBind(p.done)).set("progress_total", to: SQLBind(p.total))
+                        .where("id", .equal, SQLBind(jobID)).where("status", .equal, SQLBind("running")).run()
+                }
+            }
+        }
+        defer {
+            heartbeat.cancel()
+            progressWriter.cancel()
+        }
         do {
             var actor: User? = nil
             if let job = try await ImportJob.find(jobID, on: db) {
@@ -803,15 +821,12 @@ enum RegisterUploads {
         return closed
     }
 
-    /// Runs `closeAbandonedJobs` every half minute while the server runs.
+    /// Runs `closeAbandonedJobs` every half minute while the server runs, once across all instances.
     static func startJobSweeper(app: Application) -> Task<Void, Never> {
-        let db = app.db
         let logger = app.logger
-        return Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: 30_000_000_000)
-                if let n = try? await closeAbandonedJobs(on: db), n > 0 { logger.notice("closed \(n) abandoned import jobs") }
-            }
+        return ScheduledWork.every(30, name: "import-job-sweep", app: app) { db, now in
+            let n = try await closeAbandonedJobs(on: db, now: now)
+            if n > 0 { logger.notice("closed \(n) abandoned import jobs") }
         }
     }
 

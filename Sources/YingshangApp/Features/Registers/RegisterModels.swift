@@ -86,6 +86,10 @@ final class ImportJob: Model, @unchecked Sendable {
     @OptionalField(key: "lease_until") var leaseUntil: Date?
     /// The uploaded file the job reads, removed when an abandoned job is closed.
     @OptionalField(key: "upload_path") var uploadPath: String?
+    /// Rows checked so far and the estimated total, written every half second while the job runs, so that every
+    /// instance shows the progress of an import running on any of them (AddImportJobProgress).
+    @OptionalField(key: "progress_done") var progressDone: Int?
+    @OptionalField(key: "progress_total") var progressTotal: Int?
 
     init() {}
 
@@ -288,5 +292,17 @@ struct AddImportJobLease: AsyncMigration {
     func revert(on db: any Database) async throws {
         try await db.schema(ImportJob.schema).deleteField("upload_path").update()
         try await db.schema(ImportJob.schema).deleteField("lease_until").update()
+    }
+}
+
+struct AddImportJobProgress: AsyncMigration {
+    func prepare(on db: any Database) async throws {
+        try await db.schema(ImportJob.schema).field("progress_done", .int).update()
+        try await db.schema(ImportJob.schema).field("progress_total", .int).update()
+    }
+
+    func revert(on db: any Database) async throws {
+        try await db.schema(ImportJob.schema).deleteField("progress_total").update()
+        try await db.schema(ImportJob.schema).deleteField("progress_done").update()
     }
 }
