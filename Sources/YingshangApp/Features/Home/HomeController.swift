@@ -50,8 +50,9 @@ struct HomeController {
             cards.append(Card(label: role.isUnitScoped ? "本单位用户" : "用户", value: "\(try await q.count())", href: "/users"))
         }
         if Permissions.allows(role, .viewScores),
-            let run = try await ScoringRun.query(on: req.db).sort(\.$createdAt, .descending).first(),
-            let result = try? run.result(), let first = result.assessed.first
+            let run = try await ScoringRun.query(on: req.db).field(\.$id).field(\.$campaign.$id).field(\.$createdAt)
+                .sort(\.$createdAt, .descending).first(),
+            let result = try await Self.result(of: run, on: req.db), let first = result.assessed.first
         {
             // The newest scoring run: leaders open the one-page overview from here.
             let label = result.assessedCount > 1 ? "最新评分（\(result.assessedCount) 个地区，第 1 名）" : "\(first.name)最新综合得分"
@@ -81,6 +82,14 @@ struct HomeController {
                 tasks: Self.tasks(for: role)))
     }
 
+    /// The newest run's result: from this instance's cache, else the run's stored documents (hundreds of KB, which
+    /// the home page does not load on every view).
+    static func result(of run: ScoringRun, on db: any Database) async throws -> ScoringResult? {
+        guard let id = run.id else { return nil }
+        if let hit = DecodedResults.shared.cached(id) { return hit }
+        return try await ScoringRun.find(id, on: db).flatMap { try? $0.result() }
+    }
+
     /// What this person must do today, by role, each with a count and the page where it is done. Empty rows are
     /// left out, so an empty list really means nothing is waiting.
     static func todos(user: User, role: Role, clock: AppClock, on db: any Database) async throws -> [Todo] {
@@ -91,10 +100,17 @@ struct HomeController {
             if count > 0 { out.append(Todo(label: label, count: count, href: href, urgent: urgent)) }
         }
         let active = try await Campaign.query(on: db).filter(\.$status == Campaign.Status.active.rawValue).all().compactMap(\.id)
-        let filings = active.isEmpty ? [] : try await Filing.query(on: db).filter(\.$campaign.$id ~~ active).all()
+        // Counted in the database: loading every filing with its answers was most of a home page's time.
+        func awaitingBureau() async throws -> Int {
+            active.isEmpty ? 0 : try await Filing.query(on: db).filter(\.$campaign.$id ~~ active)
+                .filter(\.$state == FilingState.unitApproved.rawValue).count()
+        }
         switch role {
         case .filer, .unitHead:
-            let mine = filings.filter { $0.$leadUnit.id == unit }
+            // This unit's filings, without their answers.
+            let mine = active.isEmpty ? [] : try await Filing.query(on: db).filter(\.$campaign.$id ~~ active).filter(\.$leadUnit.$id == unit)
+                .field(\.$id).field(\.$campaign.$id).field(\.$region.$id).field(\.$indicatorCode).field(\.$leadUnit.$id)
+                .field(\.$state).field(\.$lastReason).all()
             add("被退回、待修改的填报", mine.filter { $0.filingState == .draft && $0.lastReason?.isEmpty == false }.count, "/filings?state=draft", urgent: true)
             add("填写中、尚未提交的填报", mine.filter { $0.filingState == .draft && ($0.lastReason ?? "").isEmpty }.count, "/filings?state=draft")
             if role == .unitHead {
@@ -103,7 +119,8 @@ struct HomeController {
                     .filter(\.$leadConfirmedAt == nil).count()
                 add("待确认的牵头指标", unconfirmed, active.first.map { "/campaigns/\($0)/matrix" } ?? "/campaigns")
             }
-            let due = try await ScheduleEntry.query(on: db).filter(\.$campaign.$id ~~ active).all()
+            // Only what is due by today matters here; a county's whole schedule is thousands of rows.
+            let due = try await ScheduleEntry.query(on: db).filter(\.$campaign.$id ~~ active).filter(\.$day <= today.description).all()
             let assignments = try await Assignment.query(on: db).filter(\.$campaign.$id ~~ active).filter(\.$leadUnit.$id == unit).all()
             let leads = Set(assignments.map { "\($0.$campaign.id)|\($0.$region.id)|\($0.indicatorCode)" })
             let handedIn = Set(mine.filter { $0.filingState != .draft }.map { "\($0.$campaign.id)|\($0.$region.id)|\($0.indicatorCode)" })
@@ -120,7 +137,7 @@ struct HomeController {
                 "/rectifications?overdue=1", urgent: true)
             add("未完成的整改事项", rects.count, "/rectifications")
         case .coordinator, .admin:
-            add("待审批局审核的填报", filings.filter { $0.filingState == .unitApproved }.count, "/filings?state=unit_approved", urgent: true)
+            add("待审批局审核的填报", try await awaitingBureau(), "/filings?state=unit_approved", urgent: true)
             add("待答复的提问", try await Question.query(on: db).filter(\.$status == Question.Status.open.rawValue).count(), "/questions", urgent: true)
             add("待核验销号的整改事项", try await Rectification.query(on: db).filter(\.$status == RectificationStatus.done.rawValue).count(),
                 "/rectifications?status=done")
@@ -132,7 +149,7 @@ struct HomeController {
             let rects = try await Rectification.query(on: db)
                 .filter(\.$status ~~ RectificationStatus.open.map(\.rawValue)).all()
             add("逾期的整改事项", rects.filter { $0.isOverdue(today: today) }.count, "/rectifications?overdue=1", urgent: true)
-            add("待审批局审核的填报", filings.filter { $0.filingState == .unitApproved }.count, "/filings?state=unit_approved")
+            add("待审批局审核的填报", try await awaitingBureau(), "/filings?state=unit_approved")
         case .securityAdmin:
             add("被锁定的账户", try await User.query(on: db).filter(\.$lockedUntil > clock.now()).count(), "/users", urgent: true)
         case .auditAdmin:

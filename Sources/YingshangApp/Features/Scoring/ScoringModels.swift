@@ -43,6 +43,9 @@ final class DecodedResults: @unchecked Sendable {
     private var entries: [UUID: ScoringResult] = [:]
     private var order: [UUID] = []
 
+    /// The decoded result if this instance has it, without loading the run's documents.
+    func cached(_ run: UUID) -> ScoringResult? { lock.withLock { entries[run] } }
+
     func result(_ run: UUID, decode: () throws -> ScoringResult) throws -> ScoringResult {
         if let hit = lock.withLock({ entries[run] }) { return hit }
         let decoded = try decode()
