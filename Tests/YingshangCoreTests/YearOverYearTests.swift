@@ -69,4 +69,14 @@ struct YearOverYearTests {
         let same = YearOverYear.compare(current: now, previous: now)
         #expect(same.sameIndicators && same.overallChange == 0)
     }
+
+    @Test("changes are shown with their sign at two decimals; one that rounds to nothing is 0.00, with no direction")
+    func changeText() {
+        #expect(Scoring.fmtChange(5.25) == "+5.25")
+        #expect(Scoring.fmtChange(-5.5) == "-5.50")
+        #expect(Scoring.fmtChange(18.186) == "+18.19")
+        #expect(Scoring.fmtChange(-0.004) == "0.00")
+        #expect(Scoring.fmtChange(0) == "0.00")
+        #expect(Scoring.changeDirection(-0.004) == 0 && Scoring.changeDirection(0.006) == 1 && Scoring.changeDirection(-0.3) == -1)
+    }
 }

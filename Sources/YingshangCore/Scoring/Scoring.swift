@@ -392,6 +392,19 @@ public enum Scoring {
 
     /// Display rounding: two decimals (storage keeps full precision).
     public static func fmt2(_ d: Double) -> String { String(format: "%.2f", d) }
+
+    /// A change in score as shown beside it: sign and two decimals ("+3.19", "-0.27"); a change that rounds to
+    /// nothing is "0.00", never "-0.00".
+    public static func fmtChange(_ d: Double) -> String {
+        let r = (d * 100).rounded() / 100
+        return r == 0 ? "0.00" : String(format: "%+.2f", r)
+    }
+
+    /// Up (1), down (-1) or unchanged (0) at display precision, so the colour agrees with the text.
+    public static func changeDirection(_ d: Double) -> Int {
+        let r = (d * 100).rounded() / 100
+        return r > 0 ? 1 : r < 0 ? -1 : 0
+    }
 }
 
 /// Competition ranking ("1224"): equal scores share a rank, the next rank skips. nil scores get no rank.

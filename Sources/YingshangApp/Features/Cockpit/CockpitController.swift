@@ -100,8 +100,7 @@ struct CockpitPage: Encodable {
 
         func signed(_ d: Double?) -> (String, String) {
             guard let d else { return ("", "") }
-            let r = (d * 100).rounded() / 100
-            return (String(format: "%+.2f", r), r > 0 ? "good" : r < 0 ? "red" : "")
+            return (Scoring.fmtChange(d), [1: "good", -1: "red"][Scoring.changeDirection(d)] ?? "")
         }
 
         var indicators: [IndicatorRow] = []

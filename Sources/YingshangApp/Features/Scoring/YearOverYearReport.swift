@@ -66,8 +66,7 @@ enum YearOverYearReport {
         func score(_ d: Double?) -> String { d.map(Scoring.fmt2) ?? "—" }
         func change(_ d: Double?) -> (String, String) {
             guard let d else { return ("—", "") }
-            let rounded = (d * 100).rounded() / 100
-            return (String(format: "%+.2f", rounded), rounded > 0 ? "up" : rounded < 0 ? "down" : "")
+            return (Scoring.fmtChange(d), [1: "up", -1: "down"][Scoring.changeDirection(d)] ?? "")
         }
         func ranks(_ a: Int?, _ b: Int?) -> String {
             guard a != nil || b != nil else { return "—" }
