@@ -262,7 +262,23 @@ struct ScoringAppTests {
             #expect(warned.count == coordinators + leadUsers)
             let praised = try await notices("“\(high.nameZh)”得分 \(Scoring.fmt2(highScore))，达到先进值")
             #expect(praised.count == coordinators)
-            #expect(praised.allSatisfy { $0.link == "/library/practices/new" })
+            // The proposal opens the best-practice form filled in from the score, with a link back to the scores.
+            #expect(!praised.isEmpty && praised.allSatisfy { $0.link.hasPrefix("/library/practices/new?indicatorCode=\(high.code)&") })
+            if let link = praised.first?.link {
+                let form = try await app.send(.GET, link, headers: s.headers).text
+                #expect(form.contains("<option value=\"\(high.code)\" selected>"))
+                #expect(form.contains("达到先进值 \(String(format: "%.2f", highScore - 0.01))"))
+                #expect(form.contains("href=\"/campaigns/\(cid)/scores\""))
+            }
+            // Hostile prefill: an unknown code and an over-long region name are dropped.
+            let hostile = try await app.send(.GET, "/library/practices/new?indicatorCode=x%22%3E&regionName=\(String(repeating: "a", count: 60))", headers: s.headers)
+            #expect(hostile.status == .ok)
+            #expect(!hostile.text.contains("name=\"regionName\" value=\"aaaa") && !hostile.text.contains("x\">"))
+            #expect(!hostile.text.contains("\" selected>"), "no indicator preselected from an unknown code")
+            // The leaders' overview marks both.
+            let overview = try await app.send(.GET, "/campaigns/\(cid)/overview", headers: s.headers).text
+            #expect(overview.contains("<span class=\"badge badge-red\">\(low.nameZh) \(Scoring.fmt2(lowScore))</span>"))
+            #expect(overview.contains("<span class=\"badge badge-good\">\(high.nameZh) \(Scoring.fmt2(highScore))</span>"))
             #expect(try await ThresholdAlert.query(on: app.db).count() == 2)
             // The report's overview names both, with the values in force.
             let report = try await app.send(.GET, "/campaigns/\(cid)/report", headers: s.headers).text

@@ -113,10 +113,24 @@ struct LibraryWebController {
         let values: PracticeInput
         let errors: [String: String]
         let indicators: [SelectOption]
+        /// The scores page a proposal came from (an indicator at its advanced value), linked from the form.
+        var source: String = ""
     }
 
+    /// `?indicatorCode=&regionName=&results=&campaign=` prefill the form when an indicator reached its advanced value
+    /// (the notification links here); unknown codes and over-long text are dropped, not trusted.
     @Sendable func newPractice(req: Request) async throws -> View {
-        try await req.render("library/practice-form", title: "提交典型经验", PracticeFormBody(values: PracticeInput(), errors: [:], indicators: Self.indicatorOptions("")))
+        var values = PracticeInput()
+        if let code = req.query[String.self, at: "indicatorCode"], NationalCatalog.indicators.contains(where: { $0.code == code }) {
+            values.indicatorCode = code
+        }
+        values.regionName = req.query[String.self, at: "regionName"].flatMap { $0.count <= 50 ? $0 : nil }
+        values.results = req.query[String.self, at: "results"].flatMap { $0.count <= 500 ? $0 : nil }
+        var body = PracticeFormBody(values: values, errors: [:], indicators: Self.indicatorOptions(values.indicatorCode ?? ""))
+        if let raw = req.query[String.self, at: "campaign"], let cid = UUID(uuidString: raw), try await Campaign.find(cid, on: req.db) != nil {
+            body.source = "/campaigns/\(cid)/scores"
+        }
+        return try await req.render("library/practice-form", title: "提交典型经验", body)
     }
 
     @Sendable func createPractice(req: Request) async throws -> Response {

@@ -135,13 +135,18 @@ struct ReportController {
         let openRectifications: Int
         let weakest: [String]
         let canCockpit: Bool
+        /// Indicators below their warning value (red) and at their advanced value, as "name score".
+        let belowWarning: [String]
+        let atAdvanced: [String]
     }
 
     @Sendable func overview(req: Request) async throws -> View {
         if let page = try await Self.notScoredPage(req) { return page }
-        let (c, _, report) = try await Self.report(req)
+        let (c, run, report) = try await Self.report(req)
         let cid = try c.requireID()
         let today = req.clock.today
+        let marks = Thresholds.findings(try run.result(), lines: try await ThresholdService.lines(cid, on: req.db))
+            .filter { $0.regionID == report.regionID }
         let items = try await Rectification.query(on: req.db).filter(\.$campaign.$id == cid).all()
         let open = items.filter { !$0.rectificationStatus.isClosed }
         let overdue = open.filter { $0.isOverdue(today: today) }
@@ -151,6 +156,8 @@ struct ReportController {
             "report/overview", title: "评价总览",
             OverviewBody(
                 report: report, overdueRectifications: overdue.count, openRectifications: open.count, weakest: Array(weakest),
-                canCockpit: Permissions.allows(try req.currentRole(), .viewCockpit)))
+                canCockpit: Permissions.allows(try req.currentRole(), .viewCockpit),
+                belowWarning: marks.filter { $0.mark == .warning }.map { "\($0.indicatorName) \(Scoring.fmt2($0.score))" },
+                atAdvanced: marks.filter { $0.mark == .advanced }.map { "\($0.indicatorName) \(Scoring.fmt2($0.score))" }))
     }
 }

@@ -106,8 +106,16 @@ enum ThresholdService {
                 let message = f.mark == .warning
                     ? "\(f.regionName)“\(f.indicatorName)”得分 \(score)，低于预警值 \(line)，请分析原因、制定整改措施"
                     : "\(f.regionName)“\(f.indicatorName)”得分 \(score)，达到先进值 \(line)，可总结为典型经验"
+                // An advanced value proposes a best practice: the form comes prefilled and links back to the scores.
+                var proposal = URLComponents()
+                proposal.path = "/library/practices/new"
+                proposal.queryItems = [
+                    URLQueryItem(name: "indicatorCode", value: f.indicatorCode), URLQueryItem(name: "regionName", value: f.regionName),
+                    URLQueryItem(name: "results", value: "\(campaign.name)中得分 \(score)，达到先进值 \(line)"),
+                    URLQueryItem(name: "campaign", value: cid.uuidString),
+                ]
                 for u in coordinators {
-                    try await InAppNotification(userID: try u.requireID(), message: message, link: f.mark == .warning ? link : "/library/practices/new")
+                    try await InAppNotification(userID: try u.requireID(), message: message, link: f.mark == .warning ? link : proposal.string ?? "/library/practices/new")
                         .create(on: db)
                 }
                 if f.mark == .warning, let region = UUID(uuidString: f.regionID),
