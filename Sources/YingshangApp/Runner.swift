@@ -310,6 +310,66 @@ public enum Runner {
         }
     }
 
+    /// Issues a data feed key as `by` (a coordinator or administrator, named in the audit log); returns the key,
+    /// which is shown this once.
+    public static func issueFeedKey(campaign: String, region: String, indicator: String, name: String, by username: String) async throws -> String {
+        try await withApp { app in
+            let c = try await findCampaign(campaign, on: app.db)
+            let caller = try await feedCaller(username, app: app)
+            let regions = try await CampaignService.details(c, on: app.db).regions
+            guard let r = regions.first(where: { $0.code == region || $0.name == region || $0.id?.uuidString == region }) else {
+                throw AdminTasks.Failure(description: "被评价地区 \(region) 不在评价任务中；可用：" + regions.map { "\($0.code) \($0.name)" }.joined(separator: "、"))
+            }
+            do {
+                let (_, secret) = try await FeedService.issue(c, regionID: r.id?.uuidString, indicator: indicator, name: name, by: caller)
+                return secret
+            } catch let e as AppError {
+                throw AdminTasks.Failure(description: ([e.message] + (e.fields ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)：\($0.value)" }).joined(separator: "\n"))
+            }
+        }
+    }
+
+    /// A campaign's feed keys, one line each: prefix, state, indicator, region, name, batches.
+    public static func feedKeys(campaign: String) async throws -> [String] {
+        try await withApp { app in
+            let c = try await findCampaign(campaign, on: app.db)
+            let regions = Dictionary(try await CampaignService.details(c, on: app.db).regions.compactMap { r in r.id.map { ($0, r.name) } },
+                                     uniquingKeysWith: { a, _ in a })
+            var lines: [String] = []
+            for k in try await DataFeedKey.query(on: app.db).filter(\.$campaign.$id == c.requireID()).sort(\.$createdAt).all() {
+                let batches = try await DataFeedBatch.query(on: app.db).filter(\.$key.$id == k.requireID()).count()
+                lines.append([k.keyPrefix + "…", k.revokedAt == nil ? "有效" : "已停用", k.indicatorCode, regions[k.$region.id] ?? "", k.name,
+                              "\(batches) 批"].joined(separator: "\t"))
+            }
+            return lines
+        }
+    }
+
+    /// Revokes the campaign's key starting with `prefix` (at least 8 characters, as `feed list` shows them).
+    public static func revokeFeedKey(campaign: String, prefix: String, by username: String) async throws -> String {
+        try await withApp { app in
+            let c = try await findCampaign(campaign, on: app.db)
+            let caller = try await feedCaller(username, app: app)
+            let wanted = prefix.hasSuffix("…") ? String(prefix.dropLast()) : prefix
+            let keys = try await DataFeedKey.query(on: app.db).filter(\.$campaign.$id == c.requireID()).all()
+                .filter { wanted.count >= 8 && ($0.keyPrefix.hasPrefix(wanted) || wanted.hasPrefix($0.keyPrefix)) }
+            guard keys.count == 1, let key = keys.first else {
+                throw AdminTasks.Failure(description: keys.isEmpty ? "没有以 \(prefix) 开头的密钥（yingshang feed list 列出密钥）" : "有多个密钥以 \(prefix) 开头，请写得更长")
+            }
+            do { try await FeedService.revoke(key, by: caller) } catch let e as AppError { throw AdminTasks.Failure(description: e.message) }
+            return key.name
+        }
+    }
+
+    private static func feedCaller(_ username: String, app: Application) async throws -> Caller {
+        guard let user = try await User.query(on: app.db).filter(\.$username == username).first(), user.isActive,
+              let role = Role(rawValue: user.role), Permissions.allows(role, .manageFeeds)
+        else {
+            throw AdminTasks.Failure(description: "--by 应为可管理数据接口的账户（审批局工作人员或系统管理员）：\(username)")
+        }
+        return try app.caller(user)
+    }
+
     public static func resetPassword(username: String, password: String) async throws {
         try await withApp { app in try await AdminTasks.resetPassword(app: app, username: username, password: password) }
     }

@@ -58,8 +58,35 @@ struct CLITests {
             .compactMap { $0.split(separator: " ").first.map(String.init) }.filter { $0.allSatisfy { $0.isLowercase || $0 == "-" } } ?? []
         #expect(listed == [
             "serve", "migrate", "demo", "catalog", "enterprises", "sample", "survey", "user", "audit", "backup", "bench-seed",
-            "score", "report", "bench-integrity",
+            "score", "report", "bench-integrity", "feed",
         ])
+    }
+
+    @Test("feed issue prints a key once; list shows only its first characters; a unit user may not issue; revoke stops it")
+    func feedKeys() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try Self.run(["demo", "--password", "demo12345", "--register-size", "100"], dataDir: dir).status == 0)
+        let campaign = "2022 年度县域营商环境评价（示例）"
+        let refused = try Self.run(
+            ["feed", "issue", "--campaign", campaign, "--region", "青山县", "--indicator", "starting_business", "--name", "一网通办", "--by", "filer"],
+            dataDir: dir)
+        #expect(refused.status != 0 && refused.stderr.contains("--by 应为可管理数据接口的账户"))
+        let badIndicator = try Self.run(
+            ["feed", "issue", "--campaign", campaign, "--region", "青山县", "--indicator", "paying_taxes", "--name", "税务", "--by", "coordinator"],
+            dataDir: dir)
+        #expect(badIndicator.status != 0 && badIndicator.stderr.contains("暂无业务数据模板"))
+        let issued = try Self.run(
+            ["feed", "issue", "--campaign", campaign, "--region", "青山县", "--indicator", "starting_business", "--name", "一网通办", "--by", "coordinator"],
+            dataDir: dir)
+        #expect(issued.status == 0, "\(issued.stderr)")
+        let key = issued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(key.hasPrefix("yk_") && key.count > 40)
+        let list = try Self.run(["feed", "list", "--campaign", campaign], dataDir: dir)
+        #expect(list.stdout.contains(String(key.prefix(10)) + "…") && !list.stdout.contains(key) && list.stdout.contains("有效"))
+        let revoked = try Self.run(["feed", "revoke", "--campaign", campaign, "--prefix", String(key.prefix(10)), "--by", "coordinator"], dataDir: dir)
+        #expect(revoked.status == 0 && revoked.stdout.contains("一网通办"))
+        #expect(try Self.run(["feed", "list", "--campaign", campaign], dataDir: dir).stdout.contains("已停用"))
     }
 
     @Test("demo creates the data directory, prints logins, and a second run adds nothing")
