@@ -302,3 +302,32 @@ struct ThresholdTests {
         #expect(ScoreThreshold(indicatorCode: "a", warning: -1, advanced: 101).problems.count == 2)
     }
 }
+
+@Suite("预警值/先进值 table")
+struct ThresholdTableTests {
+    let indicators: Set<String> = ["a", "b"]
+    let regions = ["370701": "east", "370702": "west"]
+
+    @Test("columns in any order; a blank region is campaign-wide; blank values skip the row; every bad row is named and nothing is returned")
+    func parse() {
+        let good = ThresholdTable.parse(
+            [["先进值", "预警值", "地区代码", "指标代码"], ["90", "60", "", "a"], ["", "70", "370701", "a"], ["", "", "", "b"], []],
+            indicators: indicators, regions: regions)
+        #expect(good.problems.isEmpty)
+        #expect(good.lines == [
+            ScoreThreshold(indicatorCode: "a", warning: 60, advanced: 90),
+            ScoreThreshold(indicatorCode: "a", regionID: "east", warning: 70, advanced: nil),
+        ])
+        let bad = ThresholdTable.parse(
+            [["指标代码", "地区代码", "预警值", "先进值"], ["a", "", "90", "60"], ["c", "", "1", ""], ["b", "999999", "x", ""], ["a", "", "10", ""]],
+            indicators: indicators, regions: regions)
+        #expect(bad.lines.isEmpty)
+        #expect(bad.problems == [
+            "第 2 行：预警值应低于先进值",
+            "第 3 行：指标代码“c”不在本次评价中",
+            "第 4 行：地区代码“999999”不是本次评价的被评价地区；预警值“x”不是数字",
+            "第 5 行：与第 2 行重复",
+        ])
+        #expect(ThresholdTable.parse([["指标"]], indicators: indicators, regions: regions).problems == ["第 1 行缺少列：指标代码、预警值、先进值"])
+    }
+}

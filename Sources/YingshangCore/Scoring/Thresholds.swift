@@ -82,3 +82,52 @@ public enum Thresholds {
         return out
     }
 }
+
+/// 预警值/先进值 as a table (the XLSX a province distributes): a header row naming 指标代码, 地区代码 (blank = every
+/// assessed region), 预警值 and 先进值 in any order, then one line per row. All or nothing: every problem is named
+/// by its row, and no lines are returned unless all rows are good.
+public enum ThresholdTable {
+    public static let header = ["指标代码", "指标名称", "地区代码", "地区名称", "预警值", "先进值"]
+
+    /// `regions`: division code → the campaign's region id.
+    public static func parse(_ rows: [[String]], indicators: Set<String>, regions: [String: String]) -> (lines: [ScoreThreshold], problems: [String]) {
+        func norm(_ s: String) -> String { s.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "\u{FEFF}", with: "") }
+        guard let head = rows.first?.map(norm) else { return ([], ["文件为空"]) }
+        var col: [String: Int] = [:]
+        for name in ["指标代码", "地区代码", "预警值", "先进值"] {
+            if let i = head.firstIndex(of: name) { col[name] = i }
+        }
+        let missing = ["指标代码", "预警值", "先进值"].filter { col[$0] == nil }
+        if !missing.isEmpty { return ([], ["第 1 行缺少列：" + missing.joined(separator: "、")]) }
+        var lines: [ScoreThreshold] = []
+        var problems: [String] = []
+        var seen: [String: Int] = [:]
+        for (offset, row) in rows.dropFirst().enumerated() {
+            let n = offset + 2
+            func cell(_ name: String) -> String { col[name].flatMap { $0 < row.count ? norm(row[$0]) : nil } ?? "" }
+            let code = cell("指标代码"), regionCode = cell("地区代码"), w = cell("预警值"), a = cell("先进值")
+            if code.isEmpty && regionCode.isEmpty && w.isEmpty && a.isEmpty { continue }
+            var errs: [String] = []
+            if !indicators.contains(code) { errs.append("指标代码“\(code.prefix(40))”不在本次评价中") }
+            var regionID: String? = nil
+            if !regionCode.isEmpty {
+                if let id = regions[regionCode] { regionID = id } else { errs.append("地区代码“\(regionCode.prefix(20))”不是本次评价的被评价地区") }
+            }
+            let warning = w.isEmpty ? nil : FiledNumber.parse(w)
+            let advanced = a.isEmpty ? nil : FiledNumber.parse(a)
+            if !w.isEmpty && warning == nil { errs.append("预警值“\(w.prefix(20))”不是数字") }
+            if !a.isEmpty && advanced == nil { errs.append("先进值“\(a.prefix(20))”不是数字") }
+            let line = ScoreThreshold(indicatorCode: code, regionID: regionID, warning: warning, advanced: advanced)
+            if errs.isEmpty { errs = line.problems }
+            let key = "\(code)|\(regionCode)"
+            if let first = seen[key] { errs.append("与第 \(first) 行重复") } else { seen[key] = n }
+            if errs.isEmpty {
+                if warning != nil || advanced != nil { lines.append(line) }
+            } else {
+                problems.append("第 \(n) 行：" + errs.joined(separator: "；"))
+            }
+            if problems.count >= 100 { break }
+        }
+        return problems.isEmpty ? (lines, []) : ([], problems)
+    }
+}

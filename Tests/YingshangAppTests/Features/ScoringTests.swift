@@ -331,3 +331,62 @@ struct ScoringAppTests {
         }
     }
 }
+
+@Suite("预警值/先进值 as a table")
+struct ThresholdTableAppTests {
+    static func upload(_ app: Application, _ session: WebSession, _ path: String, xlsx: Data) async throws -> TestingHTTPResponse {
+        let boundary = "----yingshang\(UUID().uuidString.prefix(8))"
+        var body = ByteBuffer(string: "--\(boundary)\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(session.csrf)\r\n")
+        body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.xlsx\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+        body.writeBytes(xlsx)
+        body.writeString("\r\n--\(boundary)--\r\n")
+        var headers = session.headers
+        headers.replaceOrAdd(name: .contentType, value: "multipart/form-data; boundary=\(boundary)")
+        let payload = body
+        return try await app.testing().sendRequest(.POST, path, headers: headers) { req in req.body = payload }
+    }
+
+    @Test("export every line; an imported table replaces them, per region too; a bad row is named and nothing changes; a leader may export, not import", arguments: TestDatabase.available)
+    func roundTrip(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            _ = try await DemoScoring.load(app: app)
+            let c = try await CampaignTests.demoCampaign(app)
+            let cid = try c.requireID()
+            let county = try #require(try await CampaignService.details(c, on: app.db).regions.first)
+            let s = try await app.webSession("coordinator")
+            let exported = try await app.send(.GET, "/campaigns/\(cid)/scores/thresholds.xlsx", headers: s.headers)
+            #expect(exported.status == .ok)
+            let rows = try #require(try XLSX.read(Data(buffer: exported.body)).first).rows.map { $0.map(\.string) }
+            #expect(rows.first == ThresholdTable.header)
+            // The demo sets 60 and 90 for each of the 16 indicators, campaign-wide.
+            #expect(rows.count == 17 && rows.dropFirst().allSatisfy { $0[2].isEmpty && $0[4] == "60" && $0[5] == "90" })
+
+            let bad = try XLSX.write([Sheet(name: "t", rows: [
+                ThresholdTable.header.map { .text($0) },
+                [.text("starting_business"), .text(""), .text(""), .text(""), .text("abc"), .number(90)],
+            ])])
+            let refused = try await Self.upload(app, s, "/campaigns/\(cid)/scores/thresholds/import", xlsx: bad)
+            #expect(refused.status == .unprocessableEntity && refused.text.contains("第 2 行：预警值“abc”不是数字"))
+            #expect(try await ThresholdService.lines(cid, on: app.db).count == 16)
+
+            let good = try XLSX.write([Sheet(name: "t", rows: [
+                ThresholdTable.header.map { .text($0) },
+                [.text("starting_business"), .text("开办企业"), .text(""), .text(""), .number(55), .number(85)],
+                [.text("starting_business"), .text("开办企业"), .text(county.code), .text(county.name), .number(70), .empty],
+            ])])
+            let leader = try await app.webSession("leader")
+            #expect(try await Self.upload(app, leader, "/campaigns/\(cid)/scores/thresholds/import", xlsx: good).status == .forbidden)
+            #expect(try await app.send(.GET, "/campaigns/\(cid)/scores/thresholds.xlsx", headers: leader.headers).status == .ok)
+            let ok = try await Self.upload(app, s, "/campaigns/\(cid)/scores/thresholds/import", xlsx: good)
+            #expect(ok.status == .seeOther)
+            let lines = try await ThresholdService.lines(cid, on: app.db)
+            #expect(lines == [
+                ScoreThreshold(indicatorCode: "starting_business", warning: 55, advanced: 85),
+                ScoreThreshold(indicatorCode: "starting_business", regionID: try county.requireID().uuidString, warning: 70, advanced: nil),
+            ])
+            // The region's own line wins for that region (Thresholds.resolve) and the page lists it.
+            let page = try await app.send(.GET, "/campaigns/\(cid)/scores/thresholds", headers: s.headers).text
+            #expect(page.contains("\(county.name)·开办企业：预警值 70.00，先进值 —"))
+        }
+    }
+}

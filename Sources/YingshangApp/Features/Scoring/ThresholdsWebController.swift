@@ -1,6 +1,7 @@
 import Fluent
 import Vapor
 import YingshangCore
+import YingshangOffice
 
 /// `/campaigns/:id/scores/thresholds`: the campaign-wide 预警值 and 先进值 of each indicator score.
 struct ThresholdsWebController {
@@ -18,6 +19,10 @@ struct ThresholdsWebController {
         let lines: [Line]
         let canEdit: Bool
         let error: String
+        /// Problems of an imported table, by row.
+        var importProblems: [String] = []
+        /// Lines for single regions (set through the table), shown for reference.
+        var regional: [String] = []
     }
 
     struct Form: Content {
@@ -29,27 +34,88 @@ struct ThresholdsWebController {
     func register(_ g: Guarded) {
         g.get("campaigns", ":id", "scores", "thresholds", action: .viewScores, use: show)
         g.post("campaigns", ":id", "scores", "thresholds", action: .manageScoreRules, use: save)
+        g.get("campaigns", ":id", "scores", "thresholds.xlsx", action: .viewScores, use: export)
+        g.post("campaigns", ":id", "scores", "thresholds", "import", action: .manageScoreRules, maxBody: 5 << 20, use: importTable)
     }
 
-    private func page(_ req: Request, _ c: Campaign, lines: [Line], error: String = "") async throws -> View {
-        try await req.render(
+    private func page(_ req: Request, _ c: Campaign, lines: [Line], error: String = "", importProblems: [String] = []) async throws -> View {
+        let cid = try c.requireID()
+        let d = try await CampaignService.details(c, on: req.db)
+        let names = Dictionary(d.regions.compactMap { r in r.id.map { ($0.uuidString, r.name) } }, uniquingKeysWith: { a, _ in a })
+        let indicatorNames = Dictionary(d.indicators.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let regional = try await ThresholdService.lines(cid, on: req.db).filter { $0.regionID != nil }.map { t in
+            "\(names[t.regionID ?? ""] ?? "")·\(indicatorNames[t.indicatorCode] ?? t.indicatorCode)：预警值 \(t.warning.map(Scoring.fmt2) ?? "—")，先进值 \(t.advanced.map(Scoring.fmt2) ?? "—")"
+        }
+        return try await req.render(
             "scores/thresholds", title: "预警值与先进值",
             Body(
-                campaignID: try c.requireID().uuidString, campaignName: c.name, lines: lines,
-                canEdit: Permissions.allows(try req.currentRole(), .manageScoreRules), error: error))
+                campaignID: cid.uuidString, campaignName: c.name, lines: lines,
+                canEdit: Permissions.allows(try req.currentRole(), .manageScoreRules), error: error, importProblems: importProblems,
+                regional: regional))
+    }
+
+    /// Every line, campaign-wide and per region, as the table `importTable` reads back.
+    @Sendable func export(req: Request) async throws -> Response {
+        let c = try await CampaignService.find(req)
+        let d = try await CampaignService.details(c, on: req.db)
+        let saved = try await ThresholdService.lines(try c.requireID(), on: req.db)
+        var rows: [[Cell]] = [ThresholdTable.header.map { .text($0) }]
+        let regions = [(code: "", name: "全部被评价地区", id: String?.none)] + d.regions.map { (code: $0.code, name: $0.name, id: $0.id?.uuidString) }
+        for ind in d.indicators {
+            for r in regions {
+                let t = saved.first { $0.indicatorCode == ind.code && $0.regionID == r.id }
+                // Every indicator once campaign-wide (to fill in); region rows only where a line exists.
+                if r.id != nil && t == nil { continue }
+                rows.append([.text(ind.code), .text(ind.name), .text(r.code), .text(r.name),
+                             t?.warning.map { .number($0) } ?? .empty, t?.advanced.map { .number($0) } ?? .empty])
+            }
+        }
+        return Downloads.file(try XLSX.write([Sheet(name: "预警值先进值", rows: rows)]), name: "预警值先进值-\(c.name).xlsx",
+                              type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    }
+
+    struct ImportForm: Content {
+        var file: File?
+    }
+
+    /// Replaces every line with the table's, or changes nothing and names each bad row.
+    @Sendable func importTable(req: Request) async throws -> Response {
+        let c = try await CampaignService.find(req)
+        let cid = try c.requireID()
+        let d = try await CampaignService.details(c, on: req.db)
+        func fail(_ problems: [String]) async throws -> Response {
+            let view = try await page(req, c, lines: try await currentLines(c, d, on: req.db), error: "导入失败，未保存任何改动", importProblems: problems)
+            let res = try await view.encodeResponse(for: req)
+            res.status = .unprocessableEntity
+            return res
+        }
+        guard let file = try req.content.decode(ImportForm.self).file, file.data.readableBytes > 0 else {
+            return try await fail(["请选择预警值与先进值 XLSX 文件"])
+        }
+        let sheets: [Sheet]
+        do { sheets = try XLSX.read(Data(buffer: file.data)) } catch let e as XLSX.ReadError { return try await fail([e.description]) }
+        guard let sheet = sheets.first else { return try await fail(["文件中没有工作表"]) }
+        let parsed = ThresholdTable.parse(
+            sheet.rows.map { $0.map(\.string) }, indicators: Set(d.indicators.map(\.code)),
+            regions: Dictionary(d.regions.compactMap { r in r.id.map { (r.code, $0.uuidString) } }, uniquingKeysWith: { a, _ in a }))
+        if !parsed.problems.isEmpty { return try await fail(parsed.problems) }
+        try await ThresholdService.save(cid, parsed.lines, req: req)
+        req.setFlash("已导入预警值与先进值（\(parsed.lines.count) 行）；下次运行评分时标出并通知")
+        return req.redirect(to: "/campaigns/\(cid)/scores/thresholds")
+    }
+
+    /// The campaign-wide line of each indicator, as the form shows it.
+    private func currentLines(_ c: Campaign, _ d: CampaignService.Details, on db: any Database) async throws -> [Line] {
+        let saved = try await ThresholdService.lines(try c.requireID(), on: db)
+        return d.indicators.map { ind in
+            let t = saved.first { $0.indicatorCode == ind.code && $0.regionID == nil }
+            return Line(code: ind.code, name: ind.name, warning: t?.warning.map(Scoring.fmt2) ?? "", advanced: t?.advanced.map(Scoring.fmt2) ?? "", error: "")
+        }
     }
 
     @Sendable func show(req: Request) async throws -> View {
         let c = try await CampaignService.find(req)
-        let saved = try await ThresholdService.lines(try c.requireID(), on: req.db)
-        let indicators = try await CampaignService.details(c, on: req.db).indicators
-        let lines = indicators.map { ind -> Line in
-            let t = saved.first { $0.indicatorCode == ind.code && $0.regionID == nil }
-            return Line(
-                code: ind.code, name: ind.name, warning: t?.warning.map(Scoring.fmt2) ?? "", advanced: t?.advanced.map(Scoring.fmt2) ?? "",
-                error: "")
-        }
-        return try await page(req, c, lines: lines)
+        return try await page(req, c, lines: try await currentLines(c, try await CampaignService.details(c, on: req.db), on: req.db))
     }
 
     @Sendable func save(req: Request) async throws -> Response {
