@@ -275,6 +275,10 @@ struct ScoringAppTests {
             #expect(hostile.status == .ok)
             #expect(!hostile.text.contains("name=\"regionName\" value=\"aaaa") && !hostile.text.contains("x\">"))
             #expect(!hostile.text.contains("\" selected>"), "no indicator preselected from an unknown code")
+            // The dispatch board marks them beside the indicator.
+            let board = try await app.send(.GET, "/campaigns/\(cid)/dispatch", headers: s.headers).text
+            #expect(board.contains("\(low.nameZh) <span class=\"dispatch-mark dispatch-mark-warning\">得分 \(Scoring.fmt2(lowScore))，低于预警值"))
+            #expect(board.contains("\(high.nameZh) <span class=\"dispatch-mark dispatch-mark-advanced\">"))
             // The leaders' overview marks both.
             let overview = try await app.send(.GET, "/campaigns/\(cid)/overview", headers: s.headers).text
             #expect(overview.contains("<span class=\"badge badge-red\">\(low.nameZh) \(Scoring.fmt2(lowScore))</span>"))

@@ -13,6 +13,22 @@ struct DispatchWebController {
         let statusCounts: [SelectOption]
         let generatedAt: String
         let query: String
+        /// Every line with its 预警值/先进值 mark from the newest scoring run ("" before any run).
+        let marked: [MarkedLine]
+    }
+
+    struct MarkedLine: Encodable {
+        let line: DispatchDTO.Line
+        /// "warning", "advanced" or "".
+        let mark: String
+        let markText: String
+    }
+
+    /// Marks of the newest run for one region, by indicator.
+    static func marks(_ c: Campaign, regionID: UUID, on db: any Database) async throws -> [String: Thresholds.Finding] {
+        guard let run = try await ScoringService.latest(c, on: db) else { return [:] }
+        let findings = Thresholds.findings(try run.result(), lines: try await ThresholdService.lines(try c.requireID(), on: db))
+        return Dictionary(findings.filter { $0.regionID == regionID.uuidString }.map { ($0.indicatorCode, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// The print page has no layout; it reads `body` like every other page.
@@ -65,6 +81,7 @@ struct DispatchWebController {
 
     private func body(_ req: Request) async throws -> Body {
         let (dto, c, d) = try await Self.load(req)
+        let marks = try await Self.marks(c, regionID: dto.regionID, on: req.db)
         return Body(
             d: dto, campaignID: try c.requireID().uuidString,
             regions: d.regions.map { .init(id: $0.id?.uuidString ?? "", name: $0.name, active: $0.id == dto.regionID) },
@@ -72,7 +89,13 @@ struct DispatchWebController {
             statusCounts: WorkStatus.allCases.map {
                 SelectOption(value: $0.rawValue, label: "\($0.chineseName) \(dto.counts[$0.rawValue] ?? 0)", selected: false)
             },
-            generatedAt: DisplayTime.format(req.clock.now()), query: "?region=\(dto.regionID)&date=\(dto.date)")
+            generatedAt: DisplayTime.format(req.clock.now()), query: "?region=\(dto.regionID)&date=\(dto.date)",
+            marked: dto.lines.map { l in
+                let m = marks[l.indicatorCode]
+                return MarkedLine(
+                    line: l, mark: m.map { $0.mark == .warning ? "warning" : "advanced" } ?? "",
+                    markText: m.map { ($0.mark == .warning ? "得分 \(Scoring.fmt2($0.score))，低于预警值 " : "得分 \(Scoring.fmt2($0.score))，达到先进值 ") + Scoring.fmt2($0.threshold) } ?? "")
+            })
     }
 
     /// The navigation entry for verification: the running campaign's enterprise register.
