@@ -47,6 +47,7 @@ struct CrossUnitTests {
         "GET /campaigns/:id/scores/explain": "scores are published to the campaign's units",
         "GET /campaigns/:id/scores/rules": "the rules are published to the campaign's units",
         "GET /campaigns/:id/scores/thresholds": "the warning and advanced values are published with the scores",
+        "GET /campaigns/:id/scores/thresholds.xlsx": "the same values as a table",
         "GET /campaigns/:id/scores/units": "unit assessment table is published to the campaign's units",
         "GET /campaigns/:id/scores/units.xlsx": "the same published table",
         "GET /campaigns/:id/scores/values": "benchmarks and verified values behind published scores",
