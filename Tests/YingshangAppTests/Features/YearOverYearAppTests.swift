@@ -35,6 +35,10 @@ struct YearOverYearAppTests {
             #expect(res.status == .created, "\(res.text)")
             let new = try res.decode(CampaignDTO.self)
             #expect(new.year == 2023)
+            // Sent again (a double click): refused, no second 2023 campaign.
+            let twice = try await app.send(.POST, "/api/v1/campaigns/\(sid)/carry-over", headers: .bearer(token), json: [String: AnyJSON]())
+            #expect(twice.status == .conflict && twice.apiError?.message.contains("未再复制") == true)
+            #expect(try await Campaign.query(on: app.db).filter(\.$previousCampaignID == sid).count() == 1)
             #expect(new.name == "2023 年度县域营商环境评价（示例）")
             #expect(new.status == "draft")
             #expect(new.previousCampaignID == sid)

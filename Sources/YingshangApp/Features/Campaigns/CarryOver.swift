@@ -62,6 +62,10 @@ extension CampaignService {
             fields["year"] = "新评价年度应晚于 \(source.year) 年，且不晚于 2100 年"
         }
         if !fields.isEmpty { throw AppError.invalid(fields) }
+        // A second click (or a second request) must not make a second next-year campaign.
+        if let existing = try await Campaign.query(on: caller.db).filter(\.$previousCampaignID == sid).filter(\.$year == year).first() {
+            throw AppError.conflict("本评价任务已复制为 \(year) 年度的“\(existing.name)”，未再复制")
+        }
         let name = input.name.trimmed.isEmpty ? YearOverYear.carriedName(source.name, from: source.year, to: year) : input.name.trimmed
 
         let (version, catalog) = try await CatalogService.requireCurrent(on: caller.db)
