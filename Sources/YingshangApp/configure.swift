@@ -121,6 +121,7 @@ enum Migrations {
             CreateDataFeedTables(),
             CreateScheduledRuns(),
             AddImportJobProgress(),
+            CreateUserRegions(),
         ]
     }
 

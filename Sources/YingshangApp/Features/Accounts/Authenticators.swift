@@ -61,6 +61,7 @@ struct RequireAction: AsyncMiddleware {
         guard let role = user.userRole, Permissions.allows(role, action) else {
             throw AppError.forbidden()
         }
+        _ = try await req.regionScope()
         return try await next.respond(to: req)
     }
 }

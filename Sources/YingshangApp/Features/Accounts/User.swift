@@ -136,4 +136,6 @@ struct UserInput: Content {
     var unitID: String?
     var password: String?
     var isActive: Bool?
+    /// The regions the account is bound to (issue 21); empty = the whole deployment; absent = unchanged.
+    var regionIDs: [String]? = nil
 }

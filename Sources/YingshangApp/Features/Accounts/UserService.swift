@@ -11,9 +11,14 @@ enum UserService {
         let unitID: UUID
         let password: String?
         let isActive: Bool
+        /// nil: leave the bound regions as they are.
+        let regionIDs: [UUID]?
     }
 
-    static func validated(_ input: UserInput, existing: User?, actor: User?, on db: any Database) async throws -> Valid {
+    /// `scope` is the acting account's: it may place accounts only in units and regions inside it.
+    static func validated(
+        _ input: UserInput, existing: User?, actor: User?, scope: RegionScope = .unrestricted, on db: any Database
+    ) async throws -> Valid {
         var fields: [String: String] = [:]
         let username = input.username.trimmed.lowercased()
         if let problem = UsernameRules.problem(username) { fields["username"] = problem }
@@ -22,8 +27,9 @@ enum UserService {
         let role = Role(rawValue: input.role.trimmed)
         if role == nil { fields["role"] = "请选择角色" }
         var unitID: UUID? = nil
-        if let id = input.unitID?.nonBlank.flatMap(UUID.init(uuidString:)), try await Unit.find(id, on: db) != nil {
+        if let id = input.unitID?.nonBlank.flatMap(UUID.init(uuidString:)), let unit = try await Unit.find(id, on: db) {
             unitID = id
+            if !scope.covers(unit.$region.id?.uuidString) { fields["unitID"] = "只能选择本人管辖地区内的单位" }
         } else {
             fields["unitID"] = "请选择所属单位"
         }
@@ -33,6 +39,22 @@ enum UserService {
         } else if let password {
             let problems = PasswordPolicy.problems(password: password, username: username)
             if !problems.isEmpty { fields["password"] = problems.joined(separator: "；") }
+        }
+        var regionIDs: [UUID]? = nil
+        if let raw = input.regionIDs {
+            let ids = raw.compactMap { $0.nonBlank }
+            let parsed = ids.compactMap(UUID.init(uuidString:))
+            let found = parsed.isEmpty ? 0 : try await Region.query(on: db).filter(\.$id ~~ parsed).count()
+            if parsed.count != ids.count || found != Set(parsed).count {
+                fields["regionIDs"] = "管辖地区不存在"
+            } else if !scope.mayGrant(parsed.map(\.uuidString)) {
+                fields["regionIDs"] = scope.isUnrestricted || !parsed.isEmpty
+                    ? "只能授予本人管辖范围内的地区" : "您的账户只管辖部分地区，新账户必须选择管辖地区"
+            } else {
+                regionIDs = Array(Set(parsed))
+            }
+        } else if existing == nil && !scope.isUnrestricted {
+            fields["regionIDs"] = "您的账户只管辖部分地区，新账户必须选择管辖地区"
         }
         let isActive = input.isActive ?? true
         let own = existing != nil && existing?.id == actor?.id
@@ -51,11 +73,11 @@ enum UserService {
         guard fields.isEmpty, let role, let unitID else { throw AppError.invalid(fields) }
         return Valid(
             username: username, displayName: displayName, role: role, unitID: unitID, password: password,
-            isActive: isActive)
+            isActive: isActive, regionIDs: regionIDs)
     }
 
     static func create(_ input: UserInput, by caller: Caller) async throws -> User {
-        let v = try await validated(input, existing: nil, actor: caller.user, on: caller.db)
+        let v = try await validated(input, existing: nil, actor: caller.user, scope: caller.scope, on: caller.db)
         let hash = try await caller.passwords.hash(PasswordPolicy.normalized(v.password ?? ""))
         let user = User(username: v.username, displayName: v.displayName, passwordHash: hash, role: v.role, unitID: v.unitID)
         user.isActive = v.isActive
@@ -64,12 +86,13 @@ enum UserService {
             try await AuditLog.record(
                 on: db, by: caller, action: "create", entityType: "user",
                 entityID: user.id, before: noSnapshot, after: try UserDTO(user))
+            try await bindRegions(user, to: v.regionIDs, by: caller, on: db)
         }
         return user
     }
 
     static func update(_ user: User, _ input: UserInput, by caller: Caller) async throws {
-        let v = try await validated(input, existing: user, actor: caller.user, on: caller.db)
+        let v = try await validated(input, existing: user, actor: caller.user, scope: caller.scope, on: caller.db)
         let before = try UserDTO(user)
         user.username = v.username
         user.displayName = v.displayName
@@ -90,7 +113,23 @@ enum UserService {
             try await AuditLog.record(
                 on: db, by: caller, action: v.password == nil ? "update" : "update_password",
                 entityType: "user", entityID: user.id, before: before, after: try UserDTO(user))
+            try await bindRegions(user, to: v.regionIDs, by: caller, on: db)
         }
+    }
+
+    struct RegionBinding: Codable { let regionIDs: [String] }
+
+    /// Replaces the account's bound regions when they change, audited as its own entry (who widened whose reach).
+    static func bindRegions(_ user: User, to regionIDs: [UUID]?, by caller: Caller, on db: any Database) async throws {
+        guard let regionIDs else { return }
+        let uid = try user.requireID()
+        let before = try await UserRegion.query(on: db).filter(\.$user.$id == uid).all().map { $0.$region.id }
+        guard Set(before) != Set(regionIDs) else { return }
+        try await RegionScopes.bind(uid, to: regionIDs, on: db)
+        try await AuditLog.record(
+            on: db, by: caller, action: "bind_regions", entityType: "user", entityID: uid,
+            before: RegionBinding(regionIDs: before.map(\.uuidString).sorted()),
+            after: RegionBinding(regionIDs: regionIDs.map(\.uuidString).sorted()))
     }
 
     /// The security administrator's one change to an account: its role (三员分立). Audited like every change.
@@ -133,6 +172,10 @@ enum UserService {
         let me = caller.user
         var query = User.query(on: caller.db)
         if caller.role.isUnitScoped { query = query.filter(\.$unit.$id == me.$unit.id) }
+        if let regions = RegionScopes.ids(caller.scope) {
+            let units = regions.isEmpty ? [] : try await Unit.query(on: caller.db).filter(\.$region.$id ~~ regions).all().compactMap(\.id)
+            query = query.filter(\.$unit.$id ~~ units)
+        }
         if !lq.q.isEmpty {
             query = query.group(.or) { $0.filter(\.$username ~~ lq.q).filter(\.$displayName ~~ lq.q) }
         }
@@ -146,6 +189,17 @@ enum UserService {
             UnitScope.canAccess(
                 role: try req.currentRole(), userUnitID: me.$unit.id.uuidString, recordUnitID: user.$unit.id.uuidString)
         else { throw AppError.forbidden("只能查看本单位的用户") }
+        // A region-bound account reaches the accounts of units in its regions (others do not exist for it) and
+        // changes only those bound inside its own scope (a county administrator cannot touch a provincial account).
+        let scope = try await req.regionScope()
+        if !scope.isUnrestricted {
+            let unit = try await Unit.find(user.$unit.id, on: req.db)
+            guard scope.covers(unit?.$region.id?.uuidString) else { throw AppError.notFound("用户") }
+            let bound = try await RegionScopes.bound([try user.requireID()], on: req.db)[try user.requireID()] ?? []
+            if req.route?.requiredAction != .viewUsers, !scope.mayGrant(bound.map(\.uuidString)) {
+                throw AppError.forbidden("该账户的管辖范围超出您的管辖地区")
+            }
+        }
         return user
     }
 

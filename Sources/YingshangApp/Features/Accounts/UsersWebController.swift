@@ -13,6 +13,8 @@ struct UsersWebController {
         let isActive: Bool
         let isLocked: Bool
         let lastLogin: String
+        /// The regions the account is bound to; "全部" when none (the whole deployment).
+        let regions: String
         /// Whether the viewer may edit the account (the system administrator cannot touch the other administrators').
         let manageable: Bool
     }
@@ -42,11 +44,14 @@ struct UsersWebController {
         var unitID: String?
         var password: String?
         var isActive: String?
+        /// Checkboxes: none ticked posts nothing, so the form marks that it carries the field.
+        var regions: [String]?
+        var regionsShown: String?
 
         var input: UserInput {
             UserInput(
                 username: username, displayName: displayName, role: role, unitID: unitID, password: password,
-                isActive: isActive != nil)
+                isActive: isActive != nil, regionIDs: regionsShown == nil ? nil : (regions ?? []))
         }
     }
 
@@ -56,6 +61,7 @@ struct UsersWebController {
         let role: String
         let unitID: String
         let isActive: Bool
+        var regionIDs: [String] = []
     }
 
     func register(_ g: Guarded) {
@@ -76,6 +82,11 @@ struct UsersWebController {
         let unitIDs = Set(page.items.map { $0.$unit.id })
         let units = try await Unit.query(on: req.db).filter(\.$id ~~ unitIDs).all()
         let names = Dictionary(uniqueKeysWithValues: units.compactMap { u in u.id.map { ($0, u.name) } })
+        let bound = try await RegionScopes.bound(page.items.compactMap(\.id), on: req.db)
+        let regionIDs = Set(bound.values.flatMap { $0 })
+        let regionNames = regionIDs.isEmpty ? [:] : Dictionary(
+            try await Region.query(on: req.db).filter(\.$id ~~ regionIDs).all().compactMap { r in r.id.map { ($0, r.name) } },
+            uniquingKeysWith: { a, _ in a })
         let lang = Locale2.current(req)
         let now = req.clock.now()
         let viewer = try req.currentRole()
@@ -84,7 +95,9 @@ struct UsersWebController {
                 id: u.id?.uuidString ?? "", username: u.username, displayName: u.displayName,
                 roleName: u.userRole.map { L10n.roleName($0, lang) } ?? u.role, unitName: names[u.$unit.id] ?? "",
                 isActive: u.isActive, isLocked: LoginLockout.isLocked(u.lockState, now: now),
-                lastLogin: DisplayTime.format(u.lastLoginAt), manageable: RoleAssignment.mayManageAccount(actor: viewer, target: u.userRole))
+                lastLogin: DisplayTime.format(u.lastLoginAt),
+                regions: u.id.flatMap { bound[$0] }.map { $0.compactMap { regionNames[$0] }.sorted().joined(separator: "、") } ?? "全部",
+                manageable: RoleAssignment.mayManageAccount(actor: viewer, target: u.userRole))
         }
         return try await req.render(
             "users/index", title: "用户",
@@ -94,7 +107,12 @@ struct UsersWebController {
     }
 
     private func form(_ req: Request, user: User?, values: Values, errors: [String: String]) async throws -> View {
-        let units = try await Unit.query(on: req.db).sort(\.$code).all()
+        let scope = try await req.regionScope()
+        let units = try await Unit.query(on: req.db).sort(\.$code).all().filter { scope.covers($0.$region.id?.uuidString) }
+        // Regions an account can be bound to: provinces, cities and counties inside the actor's own scope.
+        let regionOptions = try await Region.query(on: req.db).filter(\.$level != RegionLevel.township.rawValue).sort(\.$code).all()
+            .filter { scope.covers($0.id?.uuidString) }
+            .map { SelectOption(value: $0.id?.uuidString ?? "", label: "\($0.name)（\($0.regionLevel.chineseName)）", selected: values.regionIDs.contains($0.id?.uuidString ?? "")) }
         let unitOptions =
             [SelectOption(value: "", label: "（请选择）", selected: values.unitID.isEmpty)]
             + units.map {
@@ -111,14 +129,14 @@ struct UsersWebController {
         let page = FormPage(
             heading: user == nil ? "新建用户" : "编辑用户",
             action: user.flatMap { $0.id.map { "/users/\($0)" } } ?? "/users", cancelHref: "/users",
-            values: values, errors: errors, options: ["role": roles, "unit": unitOptions], isEdit: user != nil)
+            values: values, errors: errors, options: ["role": roles, "unit": unitOptions, "regions": regionOptions], isEdit: user != nil)
         return try await req.render("users/form", title: page.heading, page)
     }
 
     private func values(_ f: Form) -> Values {
         Values(
             username: f.username ?? "", displayName: f.displayName ?? "", role: f.role ?? "", unitID: f.unitID ?? "",
-            isActive: f.isActive != nil)
+            isActive: f.isActive != nil, regionIDs: f.regions ?? [])
     }
 
     @Sendable func new(req: Request) async throws -> View {
@@ -139,7 +157,8 @@ struct UsersWebController {
         let user = try await UserService.findManageable(req)
         let v = Values(
             username: user.username, displayName: user.displayName, role: user.role,
-            unitID: user.$unit.id.uuidString, isActive: user.isActive)
+            unitID: user.$unit.id.uuidString, isActive: user.isActive,
+            regionIDs: (try await RegionScopes.bound([try user.requireID()], on: req.db).values.first ?? []).map(\.uuidString))
         return try await form(req, user: user, values: v, errors: [:])
     }
 

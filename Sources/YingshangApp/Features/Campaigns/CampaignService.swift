@@ -292,18 +292,61 @@ enum CampaignService {
         }
     }
 
+    /// The campaign named in the path, if the account's region scope reaches it (`checkScope`).
     static func find(_ req: Request) async throws -> Campaign {
         guard let c = try await Campaign.find(try req.uuidParameter(), on: req.db) else { throw AppError.notFound("评价任务") }
+        try await checkScope(c, scope: req.regionScope(), action: req.route?.requiredAction, on: req.db)
         return c
     }
 
-    /// The region to show: `?region=` or the first assessed region.
+    /// A campaign none of whose regions the account reaches does not exist for it (404, as for a random id); one it
+    /// reaches in part is refused (403) for actions on the whole campaign (settings, register, draw, scoring runs).
+    @discardableResult
+    static func checkScope(
+        _ c: Campaign, scope: RegionScope, action: Action?, on db: any Database
+    ) async throws -> RegionScope.CampaignAccess {
+        guard !scope.isUnrestricted else { return .whole }
+        let cid = try c.requireID()
+        let regions = try await CampaignRegion.query(on: db).filter(\.$campaign.$id == cid).all().map { $0.$region.id.uuidString }
+        let access = scope.access(campaignRegions: regions)
+        switch access {
+        case .none:
+            throw AppError.notFound("评价任务")
+        case .part:
+            if let action, RegionScope.needsWholeCampaign(action) {
+                throw AppError.forbidden("此操作涉及整个评价任务的所有被评价地区，您的账户只管辖其中一部分")
+            }
+        case .whole:
+            break
+        }
+        return access
+    }
+
+    /// The ids of the campaigns an account's scope reaches (any of their regions); nil when unrestricted.
+    static func visibleIDs(_ scope: RegionScope, on db: any Database) async throws -> [UUID]? {
+        guard let regionIDs = RegionScopes.ids(scope) else { return nil }
+        guard !regionIDs.isEmpty else { return [] }
+        return Array(Set(try await CampaignRegion.query(on: db).filter(\.$region.$id ~~ regionIDs).all().map { $0.$campaign.id }))
+    }
+
+    /// The region to show: `?region=` or the first assessed region the account reaches.
     static func region(_ req: Request, _ d: Details) throws -> Region {
+        let scope = req.resolvedRegionScope
+        let regions = d.regions.filter { scope.covers($0.id?.uuidString) }
         if let raw = req.query[String.self, at: "region"], let id = UUID(uuidString: raw) {
-            guard let r = d.regions.first(where: { $0.id == id }) else { throw AppError.notFound("被评价地区") }
+            guard let r = regions.first(where: { $0.id == id }) else { throw AppError.notFound("被评价地区") }
             return r
         }
-        guard let first = d.regions.first else { throw AppError.notFound("被评价地区") }
+        guard let first = regions.first else { throw AppError.notFound("被评价地区") }
         return first
+    }
+}
+
+extension Campaign {
+    /// A query over the campaigns the signed-in account's region scope reaches (every list of campaigns starts here).
+    static func visible(_ req: Request) async throws -> QueryBuilder<Campaign> {
+        let q = Campaign.query(on: req.db)
+        guard let ids = try await CampaignService.visibleIDs(req.regionScope(), on: req.db) else { return q }
+        return q.filter(\.$id ~~ ids)
     }
 }

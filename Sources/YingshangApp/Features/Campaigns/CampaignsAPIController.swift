@@ -23,7 +23,7 @@ struct CampaignsAPIController {
 
     @Sendable func list(req: Request) async throws -> [CampaignDTO] {
         var out: [CampaignDTO] = []
-        for c in try await Campaign.query(on: req.db).sort(\.$year, .descending).all() {
+        for c in try await Campaign.visible(req).sort(\.$year, .descending).all() {
             out.append(try await CampaignService.dto(c, on: req.db))
         }
         return out

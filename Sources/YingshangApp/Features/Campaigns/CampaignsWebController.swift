@@ -33,7 +33,7 @@ struct CampaignsWebController {
     }
 
     @Sendable func index(req: Request) async throws -> View {
-        let campaigns = try await Campaign.query(on: req.db).with(\.$catalogVersion).sort(\.$year, .descending)
+        let campaigns = try await Campaign.visible(req).with(\.$catalogVersion).sort(\.$year, .descending)
             .sort(\.$createdAt, .descending).all()
         var rows: [Row] = []
         for c in campaigns {

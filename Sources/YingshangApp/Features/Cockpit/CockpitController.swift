@@ -88,7 +88,7 @@ struct CockpitPage: Encodable {
 
         // Scores: the newest run of this campaign, and of the campaign it was carried over from.
         let run = try await ScoringService.latest(c, on: db)
-        let result = try run?.result()
+        let result = try run?.result(for: caller.scope)
         let mine = result?.region(rid.uuidString)
         let previous = try await Campaign.find(c.previousCampaignID, on: db)
         var lastRun: ScoringRun?

@@ -100,9 +100,9 @@ struct DispatchWebController {
 
     /// The navigation entry for verification: the running campaign's enterprise register.
     @Sendable func verification(req: Request) async throws -> Response {
-        let active = try await Campaign.query(on: req.db).filter(\.$status == Campaign.Status.active.rawValue)
+        let active = try await Campaign.visible(req).filter(\.$status == Campaign.Status.active.rawValue)
             .sort(\.$year, .descending).first()
-        let newest = try await Campaign.query(on: req.db).sort(\.$year, .descending).first()
+        let newest = try await Campaign.visible(req).sort(\.$year, .descending).first()
         guard let c = active ?? newest, let id = c.id else {
             req.setFlash("还没有评价任务", kind: "error")
             return req.redirect(to: "/campaigns")
@@ -112,9 +112,9 @@ struct DispatchWebController {
 
     /// The navigation entry: the running campaign's board (or the newest campaign's).
     @Sendable func latest(req: Request) async throws -> Response {
-        let active = try await Campaign.query(on: req.db).filter(\.$status == Campaign.Status.active.rawValue)
+        let active = try await Campaign.visible(req).filter(\.$status == Campaign.Status.active.rawValue)
             .sort(\.$year, .descending).first()
-        let any = try await Campaign.query(on: req.db).sort(\.$year, .descending).first()
+        let any = try await Campaign.visible(req).sort(\.$year, .descending).first()
         guard let c = active ?? any, let id = c.id else {
             req.setFlash("还没有评价任务，请先新建评价任务", kind: "error")
             return req.redirect(to: "/campaigns")

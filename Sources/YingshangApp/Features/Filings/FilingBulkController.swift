@@ -16,6 +16,7 @@ struct FilingBulkController {
 
     /// The filings of the campaign region the user may see: unit users their own unit's.
     private func visibleFilings(_ req: Request, _ c: Campaign, regionID: UUID) async throws -> [Filing] {
+        guard req.resolvedRegionScope.covers(regionID.uuidString) else { throw AppError.notFound("被评价地区") }
         var q = Filing.query(on: req.db).filter(\.$campaign.$id == (try c.requireID())).filter(\.$region.$id == regionID)
         if try req.currentRole().isUnitScoped { q = q.filter(\.$leadUnit.$id == (try req.currentUser().$unit.id)) }
         return try await q.all()

@@ -93,7 +93,9 @@ enum FilingService {
     }
 
     /// Bureau, leaders and the assessor see every filing; unit users only their lead or cooperating filings.
+    /// A filing of a region outside the account's region scope does not exist for it (404).
     static func requireView(_ f: Filing, by caller: Caller) async throws {
+        guard caller.scope.covers(f.$region.id.uuidString) else { throw AppError.notFound("填报") }
         let user = caller.user
         guard caller.role.isUnitScoped else { return }
         if f.$leadUnit.id == user.$unit.id { return }

@@ -86,14 +86,16 @@ struct FilingsWebController {
         let user = try req.currentUser()
         let role = try req.currentRole()
         let stateFilter = req.query[String.self, at: "state"] ?? (role == .coordinator || role == .admin ? "unit_approved" : "")
-        let campaigns = try await Campaign.query(on: req.db).filter(\.$status == Campaign.Status.active.rawValue).all()
+        let campaigns = try await Campaign.visible(req).filter(\.$status == Campaign.Status.active.rawValue).all()
         var rows: [Row] = []
         for c in campaigns {
             let cid = try c.requireID()
             let names = Dictionary(
                 uniqueKeysWithValues: try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == cid).all()
                     .map { ($0.code, ($0.name, $0.position)) })
+            let scope = req.resolvedRegionScope  // a county account in a provincial campaign: its county's rows only
             let assignments = try await Assignment.query(on: req.db).filter(\.$campaign.$id == cid).with(\.$cooperators).all()
+                .filter { scope.covers($0.$region.id.uuidString) }
             let filings = try await Filing.query(on: req.db).filter(\.$campaign.$id == cid).all()
             let byKey = Dictionary(uniqueKeysWithValues: filings.map { ("\($0.$region.id)|\($0.indicatorCode)", $0) })
             let schedule = Dictionary(

@@ -51,8 +51,8 @@ struct HomeController {
         }
         if Permissions.allows(role, .viewScores),
             let run = try await ScoringRun.query(on: req.db).field(\.$id).field(\.$campaign.$id).field(\.$createdAt)
-                .sort(\.$createdAt, .descending).first(),
-            let result = try await Self.result(of: run, on: req.db), let first = result.assessed.first
+                .within(campaigns: CampaignService.visibleIDs(req.regionScope(), on: req.db)).sort(\.$createdAt, .descending).first(),
+            let result = try await Self.result(of: run, on: req.db)?.restricted(to: req.regionScope()), let first = result.assessed.first
         {
             // The newest scoring run: leaders open the one-page overview from here.
             let label = result.assessedCount > 1 ? "最新评分（\(result.assessedCount) 个地区，第 1 名）" : "\(first.name)最新综合得分"
@@ -175,5 +175,13 @@ struct HomeController {
         case .filer: return ["按填报指引在规定时限内逐项完整填报数据", "上传政策文件和印证资料", "不懂的及时向审批局咨询"]
         case .assessor: return ["导入企业全量名单并按比例抽样", "核验填报数据，编制评价报告"]
         }
+    }
+}
+
+extension QueryBuilder where Model == ScoringRun {
+    /// Runs of the given campaigns only; all runs when nil (an unrestricted account).
+    func within(campaigns ids: [UUID]?) -> Self {
+        guard let ids else { return self }
+        return filter(\.$campaign.$id ~~ ids)
     }
 }

@@ -38,6 +38,7 @@ struct RectificationWebController {
     static func items(_ req: Request, _ f: Filter) async throws -> [RectificationDTO] {
         var query = Rectification.query(on: req.db).sort(\.$deadline).sort(\.$createdAt)
         if let c = f.campaignID { query = query.filter(\.$campaign.$id == c) }
+        if let regions = RegionScopes.ids(req.resolvedRegionScope) { query = query.filter(\.$region.$id ~~ regions) }
         if RectificationStatus(rawValue: f.status) != nil { query = query.filter(\.$status == f.status) }
         let role = try req.currentRole()
         if role.isUnitScoped { query = query.filter(\.$unit.$id == (try req.currentUser().$unit.id)) }
@@ -97,7 +98,7 @@ struct RectificationWebController {
         let page = max(1, req.query[Int.self, at: "page"] ?? 1)
         let slice = Array(all.dropFirst((page - 1) * per).prefix(per))
         let extra = ["campaign": f.campaignID?.uuidString ?? "", "status": f.status, "q": f.q, "overdue": f.overdue ? "1" : ""]
-        let campaigns = try await Campaign.query(on: req.db).sort(\.$year, .descending).all()
+        let campaigns = try await Campaign.visible(req).sort(\.$year, .descending).all()
         var regions: [SelectOption] = []
         if let cid = f.campaignID {
             let ids = try await CampaignRegion.query(on: req.db).filter(\.$campaign.$id == cid).all().map { $0.$region.id }
@@ -149,7 +150,7 @@ struct RectificationWebController {
     }
 
     private func form(_ req: Request, values: RectificationInput, errors: [String: String], action: String, heading: String) async throws -> View {
-        let campaigns = try await Campaign.query(on: req.db).sort(\.$year, .descending).all()
+        let campaigns = try await Campaign.visible(req).sort(\.$year, .descending).all()
         let cid = values.campaignID.flatMap(UUID.init(uuidString:)) ?? campaigns.first?.id
         var indicators: [SelectOption] = []
         var regions: [SelectOption] = []

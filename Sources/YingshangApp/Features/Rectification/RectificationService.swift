@@ -38,6 +38,7 @@ struct RectificationDTO: Content {
 /// 整改台账: items per indicator with 查问题、摆原因、找差距、定措施; units fill their own, the coordinator verifies.
 enum RectificationService {
     static func requireAccess(_ r: Rectification, by caller: Caller) throws {
+        guard caller.scope.covers(r.$region.id.uuidString) else { throw AppError.notFound("整改事项") }
         let user = caller.user
         guard UnitScope.canAccess(role: caller.role, userUnitID: user.$unit.id.uuidString, recordUnitID: r.$unit.id.uuidString)
         else { throw AppError.forbidden("只能查看和填写本单位负责的整改事项") }

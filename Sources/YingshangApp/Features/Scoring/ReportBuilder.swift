@@ -146,11 +146,16 @@ enum ReportBuilder {
     }
 
     static func build(
-        _ campaign: Campaign, run: ScoringRun, regionID: String?, compare: String? = nil, now: Date, on db: any Database
+        _ campaign: Campaign, run: ScoringRun, regionID: String?, compare: String? = nil, scope: RegionScope = .unrestricted, now: Date,
+        on db: any Database
     ) async throws -> EvaluationReport {
         let today = AppClock.chinaDay(of: now)
         let cid = try campaign.requireID()
-        let result = try run.result()
+        let result = try run.result(for: scope)
+        // A named region that is not an assessed region the account sees is a 404, not silently the first one.
+        if let regionID, !regionID.isEmpty, result.region(regionID).map({ !$0.isBenchmark }) != true {
+            throw AppError.notFound("被评价地区")
+        }
         guard let r = region(result, regionID) else { throw AppError.notFound("被评价地区") }
         let cmp = comparison(result, regionID: r.id)
         let rid = UUID(uuidString: r.id)
@@ -238,11 +243,11 @@ enum ReportBuilder {
             missingFindings: pages.filter { $0.findings.isEmpty }.map(\.name),
             weights: weightRows(r), responses: try await responseRows(campaign, on: db),
             minimumRespondents: (try? run.inputs().minimumRespondents).flatMap { $0 }.map { "问卷类二级指标至少 \($0) 家企业回答才计分" } ?? "问卷类二级指标未设最少回答数")
-        let other = try await YearOverYearReport.other(for: campaign, compare: compare, on: db)
+        let other = try await YearOverYearReport.other(for: campaign, compare: compare, scope: scope, on: db)
         if let other {
             report.yearOverYear = try await YearOverYearReport.section(current: result, regionID: r.id, other: other, on: db)
         }
-        report.compareOptions = try await YearOverYearReport.options(for: campaign, selected: other?.id, on: db)
+        report.compareOptions = try await YearOverYearReport.options(for: campaign, selected: other?.id, scope: scope, on: db)
         if let compare, !compare.isEmpty { report.compareQuery = "&compare=" + (other?.id?.uuidString ?? "none") }
         return report
     }

@@ -25,7 +25,7 @@ struct ReportController {
         let run = try await ScoringService.requireLatest(c, on: req.db)
         let report = try await ReportBuilder.build(
             c, run: run, regionID: req.query[String.self, at: "region"], compare: req.query[String.self, at: "compare"],
-            now: req.clock.now(), on: req.db)
+            scope: req.regionScope(), now: req.clock.now(), on: req.db)
         return (c, run, report)
     }
 
@@ -68,17 +68,19 @@ struct ReportController {
         return Downloads.file(data, name: "评价报告-\(report.regionName).pdf", type: "application/pdf")
     }
 
-    static func xlsxData(_ c: Campaign, run: ScoringRun, report: EvaluationReport, today: Day, on db: any Database) async throws -> Data {
+    static func xlsxData(
+        _ c: Campaign, run: ScoringRun, report: EvaluationReport, today: Day, scope: RegionScope = .unrestricted, on db: any Database
+    ) async throws -> Data {
         let table = try await ScoringService.unitTable(c, run: run, today: today, on: db)
         let rows = try await ScoresWebController.unitRows(table, on: db).map {
             EvaluationUnitRow(unit: $0.unit, base: $0.base, adjustments: $0.adjustments, total: $0.total, items: $0.items.map { "\($0.description)（\($0.points)）" }.joined(separator: "；"))
         }
-        return try ReportBuilder.workbook(report, result: try run.result(), units: rows)
+        return try ReportBuilder.workbook(report, result: try run.result(for: scope), units: rows)
     }
 
     @Sendable func xlsx(req: Request) async throws -> Response {
         let (c, run, report) = try await Self.report(req)
-        let data = try await Self.xlsxData(c, run: run, report: report, today: req.clock.today, on: req.db)
+        let data = try await Self.xlsxData(c, run: run, report: report, today: req.clock.today, scope: req.regionScope(), on: req.db)
         return Downloads.file(data, name: "评价报告-\(report.regionName).xlsx", type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     }
 
@@ -145,7 +147,7 @@ struct ReportController {
         let (c, run, report) = try await Self.report(req)
         let cid = try c.requireID()
         let today = req.clock.today
-        let marks = Thresholds.findings(try run.result(), lines: try await ThresholdService.lines(cid, on: req.db))
+        let marks = Thresholds.findings(try run.result(for: req.resolvedRegionScope), lines: try await ThresholdService.lines(cid, on: req.db))
             .filter { $0.regionID == report.regionID }
         let items = try await Rectification.query(on: req.db).filter(\.$campaign.$id == cid).all()
         let open = items.filter { !$0.rectificationStatus.isClosed }

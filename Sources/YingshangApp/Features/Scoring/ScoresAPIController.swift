@@ -19,8 +19,8 @@ struct ScoresAPIController {
         g.post("campaigns", ":id", "scoring-runs", action: .runScoring, use: run)
     }
 
-    static func dto(_ run: ScoringRun) throws -> RunDTO {
-        let result = try run.result()
+    static func dto(_ run: ScoringRun, scope: RegionScope) throws -> RunDTO {
+        let result = try run.result(for: scope)
         return RunDTO(
             id: try run.requireID(), number: run.number, createdAt: run.createdAt, createdBy: run.createdBy,
             catalogVersion: try run.inputs().catalogVersion, warnings: result.warnings, regions: result.regions)
@@ -28,13 +28,13 @@ struct ScoresAPIController {
 
     @Sendable func latest(req: Request) async throws -> RunDTO {
         let c = try await CampaignService.find(req)
-        return try Self.dto(try await ScoringService.requireLatest(c, on: req.db))
+        return try Self.dto(try await ScoringService.requireLatest(c, on: req.db), scope: req.resolvedRegionScope)
     }
 
     @Sendable func run(req: Request) async throws -> Response {
         let c = try await CampaignService.find(req)
         let run = try await ScoringService.run(c, by: req.caller(), clock: req.clock, on: req.db)
-        let res = try await Self.dto(run).encodeResponse(for: req)
+        let res = try await Self.dto(run, scope: req.resolvedRegionScope).encodeResponse(for: req)
         res.status = .created
         return res
     }

@@ -34,7 +34,7 @@ struct ScoresWebController {
     }
 
     @Sendable func campaigns(req: Request) async throws -> View {
-        let list = try await Campaign.query(on: req.db).sort(\.$year, .descending).sort(\.$name).all()
+        let list = try await Campaign.visible(req).sort(\.$year, .descending).sort(\.$name).all()
         var rows: [CampaignRow] = []
         for c in list {
             let run = try await ScoringService.latest(c, on: req.db)
@@ -92,7 +92,7 @@ struct ScoresWebController {
     @Sendable func showXLSX(req: Request) async throws -> Response {
         let c = try await CampaignService.find(req)
         guard let run = try await ScoringService.latest(c, on: req.db) else { throw AppError.conflict("尚未评分，没有得分可导出") }
-        let result = try run.result()
+        let result = try run.result(for: req.resolvedRegionScope)
         let header = ["指标代码", "指标"] + result.regions.flatMap { ["\($0.name) 得分", "\($0.name) 排名"] }
         let rows = (result.regions.first?.indicators ?? []).map { ind in
             [ind.code, ind.nameZh] + result.regions.flatMap { r -> [String] in
@@ -116,7 +116,7 @@ struct ScoresWebController {
                     chart: "", canRun: Permissions.allows(role, .runScoring), canRules: Permissions.allows(role, .manageScoreRules),
                     assessedCount: 0, runID: ""))
         }
-        let result = try run.result()
+        let result = try run.result(for: req.resolvedRegionScope)
         let columns = result.regions.map { Column(id: $0.id, name: $0.name, isBenchmark: $0.isBenchmark) }
         let codes = result.regions.first?.indicators.map { ($0.code, $0.nameZh) } ?? []
         let thresholds = try await ThresholdService.lines(try c.requireID(), on: req.db)
@@ -201,7 +201,7 @@ struct ScoresWebController {
     @Sendable func explain(req: Request) async throws -> View {
         let c = try await CampaignService.find(req)
         let run = try await ScoringService.requireLatest(c, on: req.db)
-        let result = try run.result()
+        let result = try run.result(for: req.resolvedRegionScope)
         guard let region = result.region(req.query[String.self, at: "region"] ?? ""),
             let ind = region.indicator(req.query[String.self, at: "indicator"] ?? "")
         else { throw AppError.notFound("评分项") }
@@ -510,7 +510,7 @@ struct ScoresWebController {
                 note: (ValueSource(rawValue: $0.source)?.chineseName ?? $0.source) + ($0.reason.isEmpty ? "" : "：\($0.reason)") + " · \($0.setBy)")
         }
         var gap = ""
-        if let run = try await ScoringService.latest(c, on: req.db) { gap = ReportBuilder.gapChart(try run.result(), regionID: nil) }
+        if let run = try await ScoringService.latest(c, on: req.db) { gap = ReportBuilder.gapChart(try run.result(for: req.resolvedRegionScope), regionID: nil) }
         return try await req.render(
             "scores/values", title: "对标与核验值",
             ValuesBody(

@@ -31,6 +31,9 @@ final class ScoringRun: Model, @unchecked Sendable {
         guard let id else { return try JSONCoding.decode(ScoringResult.self, resultsJSON) }
         return try DecodedResults.shared.result(id) { try JSONCoding.decode(ScoringResult.self, resultsJSON) }
     }
+
+    /// The result as an account of `scope` may see it (its own regions with their ranks; see `ScoringResult.restricted`).
+    func result(for scope: RegionScope) throws -> ScoringResult { try result().restricted(to: scope) }
 }
 
 /// Decoded scoring results by run: a run is written once and never changed, and decoding a county's result was most

@@ -29,10 +29,14 @@ struct YearOverYearSection: Encodable {
 enum YearOverYearReport {
     /// What to compare with: `compare` if given (a campaign id), else the campaign this one was carried over from;
     /// nil when there is none. An unknown id is a 404 rather than a report silently without the comparison.
-    static func other(for campaign: Campaign, compare: String?, on db: any Database) async throws -> Campaign? {
+    /// A campaign outside the account's region scope is not offered and not found.
+    static func other(for campaign: Campaign, compare: String?, scope: RegionScope, on db: any Database) async throws -> Campaign? {
         if let compare, !compare.isEmpty {
             if compare == "none" { return nil }
-            guard let id = UUID(uuidString: compare), id != campaign.id, let c = try await Campaign.find(id, on: db) else {
+            let visible = try await CampaignService.visibleIDs(scope, on: db)
+            guard let id = UUID(uuidString: compare), id != campaign.id, visible?.contains(id) ?? true,
+                let c = try await Campaign.find(id, on: db)
+            else {
                 throw AppError.notFound("对比的评价任务")
             }
             return c
@@ -41,8 +45,9 @@ enum YearOverYearReport {
     }
 
     /// Campaigns with at least one scoring run, other than `campaign`, newest year first (the report's select).
-    static func options(for campaign: Campaign, selected: UUID?, on db: any Database) async throws -> [SelectOption] {
-        let scored = Set(try await ScoringRun.query(on: db).field(\.$campaign.$id).all().map { $0.$campaign.id })
+    static func options(for campaign: Campaign, selected: UUID?, scope: RegionScope, on db: any Database) async throws -> [SelectOption] {
+        var scored = Set(try await ScoringRun.query(on: db).field(\.$campaign.$id).all().map { $0.$campaign.id })
+        if let visible = try await CampaignService.visibleIDs(scope, on: db) { scored.formIntersection(visible) }
         return try await Campaign.query(on: db).filter(\.$id ~~ scored).sort(\.$year, .descending).all()
             .filter { $0.id != campaign.id }
             .map { SelectOption(value: $0.id?.uuidString ?? "", label: $0.name, selected: $0.id == selected) }

@@ -253,6 +253,7 @@ struct VerificationWebController {
 
     static func visibleFlags(_ req: Request, campaign: Campaign) async throws -> QueryBuilder<VerificationFlag> {
         var q = VerificationFlag.query(on: req.db).filter(\.$campaign.$id == (try campaign.requireID())).sort(\.$createdAt, .descending)
+        if let regions = RegionScopes.ids(req.resolvedRegionScope) { q = q.filter(\.$region.$id ~~ regions) }
         if try req.currentRole().isUnitScoped { q = q.filter(\.$unit.$id == (try req.currentUser().$unit.id)) }
         if let s = req.query[String.self, at: "status"], VerificationFlag.Status(rawValue: s) != nil { q = q.filter(\.$status == s) }
         if let r = req.query[String.self, at: "rule"], FlagRule(rawValue: r) != nil { q = q.filter(\.$rule == r) }
@@ -540,7 +541,9 @@ struct VerificationWebController {
     }
 
     static func findVisit(_ req: Request) async throws -> FieldVisit {
-        guard let v = try await FieldVisit.find(try req.uuidParameter("visitID"), on: req.db) else { throw AppError.notFound("核查记录") }
+        guard let v = try await FieldVisit.find(try req.uuidParameter("visitID"), on: req.db),
+            req.resolvedRegionScope.covers(v.$region.id.uuidString)
+        else { throw AppError.notFound("核查记录") }
         return v
     }
 

@@ -8,7 +8,8 @@ enum VerificationService {
     static func region(_ campaign: Campaign, _ req: Request) async throws -> Region {
         let cid = try campaign.requireID()
         let ids = try await CampaignRegion.query(on: req.db).filter(\.$campaign.$id == cid).all().map { $0.$region.id }
-        let regions = try await Region.query(on: req.db).filter(\.$id ~~ ids).sort(\.$code).all()
+        let scope = try await req.regionScope()
+        let regions = try await Region.query(on: req.db).filter(\.$id ~~ ids).sort(\.$code).all().filter { scope.covers($0.id?.uuidString) }
         if let raw = req.query[String.self, at: "region"], let id = UUID(uuidString: raw) {
             guard let r = regions.first(where: { $0.id == id }) else { throw AppError.notFound("被评价地区") }
             return r
@@ -254,7 +255,9 @@ enum VerificationService {
 
 
     static func find(_ req: Request) async throws -> VerificationFlag {
-        guard let f = try await VerificationFlag.find(try req.uuidParameter("flagID"), on: req.db) else { throw AppError.notFound("核验问题") }
+        guard let f = try await VerificationFlag.find(try req.uuidParameter("flagID"), on: req.db),
+            req.resolvedRegionScope.covers(f.$region.id.uuidString)
+        else { throw AppError.notFound("核验问题") }
         let user = try req.currentUser()
         guard UnitScope.canAccess(role: try req.currentRole(), userUnitID: user.$unit.id.uuidString, recordUnitID: f.$unit.id?.uuidString) else {
             throw AppError.forbidden("只能查看本单位的核验问题")

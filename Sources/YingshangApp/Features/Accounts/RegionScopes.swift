@@ -1,0 +1,92 @@
+import Fluent
+import Vapor
+import YingshangCore
+
+/// A region an account is bound to (issue 21). An account with no rows here keeps the whole deployment; with rows,
+/// it sees those regions and everything below them (`RegionScope` in Core holds the rule).
+final class UserRegion: Model, @unchecked Sendable {
+    static let schema = "user_regions"
+
+    @ID(key: .id) var id: UUID?
+    @Parent(key: "user_id") var user: User
+    @Parent(key: "region_id") var region: Region
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+
+    init() {}
+
+    init(userID: UUID, regionID: UUID) {
+        self.$user.id = userID
+        self.$region.id = regionID
+    }
+}
+
+struct CreateUserRegions: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(UserRegion.schema)
+            .id()
+            .field("user_id", .uuid, .required, .references(User.schema, "id", onDelete: .cascade))
+            .field("region_id", .uuid, .required, .references(Region.schema, "id"))
+            .field("created_at", .datetime)
+            .unique(on: "user_id", "region_id")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(UserRegion.schema).delete()
+    }
+}
+
+enum RegionScopes {
+    /// The account's scope: its bound regions and their descendants; unrestricted when it has none.
+    static func scope(of userID: UUID, on db: any Database) async throws -> RegionScope {
+        let bound = try await UserRegion.query(on: db).filter(\.$user.$id == userID).all().map { $0.$region.id.uuidString }
+        if bound.isEmpty { return .unrestricted }
+        return RegionScope(bound: bound, parents: try await parents(on: db))
+    }
+
+    /// Region id → parent id for the whole tree (a province has a few thousand rows at most).
+    static func parents(on db: any Database) async throws -> [String: String?] {
+        var parents: [String: String?] = [:]
+        for r in try await Region.query(on: db).field(\.$id).field(\.$parent.$id).all() {
+            if let id = r.id { parents[id.uuidString] = r.$parent.id?.uuidString }
+        }
+        return parents
+    }
+
+    /// The bound regions of each account in `userIDs` (for the users list).
+    static func bound(_ userIDs: [UUID], on db: any Database) async throws -> [UUID: [UUID]] {
+        guard !userIDs.isEmpty else { return [:] }
+        var out: [UUID: [UUID]] = [:]
+        for row in try await UserRegion.query(on: db).filter(\.$user.$id ~~ userIDs).all() {
+            out[row.$user.id, default: []].append(row.$region.id)
+        }
+        return out
+    }
+
+    /// The region ids a scope reaches, as UUIDs for a query filter; nil when unrestricted.
+    static func ids(_ scope: RegionScope) -> [UUID]? {
+        scope.regionIDs.map { $0.compactMap(UUID.init(uuidString:)) }
+    }
+
+    /// Replaces an account's bound regions (inside the caller's transaction).
+    static func bind(_ userID: UUID, to regionIDs: [UUID], on db: any Database) async throws {
+        try await UserRegion.query(on: db).filter(\.$user.$id == userID).delete()
+        for rid in Set(regionIDs) { try await UserRegion(userID: userID, regionID: rid).create(on: db) }
+    }
+}
+
+extension Request {
+    private struct ScopeKey: StorageKey { typealias Value = RegionScope }
+
+    /// The signed-in account's region scope, resolved once per request (`RequireAction` resolves it after the
+    /// permission check, so services reading `Caller.scope` see it).
+    func regionScope() async throws -> RegionScope {
+        if let s = storage[ScopeKey.self] { return s }
+        let s = try await RegionScopes.scope(of: try currentUser().requireID(), on: db)
+        storage[ScopeKey.self] = s
+        return s
+    }
+
+    /// The scope when already resolved; a route without `RequireAction` has none and gets the narrowest answer.
+    var resolvedRegionScope: RegionScope { storage[ScopeKey.self] ?? RegionScope(regionIDs: []) }
+}
