@@ -142,4 +142,118 @@ struct RegionScopeAppTests {
     }
 
     private func res(_ r: TestingHTTPResponse) -> HTTPResponseStatus { r.status }
+
+    @Test("a city's administrator sees and creates accounts only inside the city, and never widens an account's reach", arguments: TestDatabase.available)
+    func administrators(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let p = try await Self.province(app)
+            try await Self.account(app, "prov", unitRegion: p.province, regions: [p.province])
+            try await Self.account(app, "haimen", unitRegion: p.haimen, regions: [p.haimen])
+            try await Self.account(app, "donghu", unitRegion: p.neighbour, regions: [p.neighbour])
+            try await Self.account(app, "citywide", unitRegion: p.city, regions: [p.province])
+            try await Self.account(app, "cityadmin", role: .admin, unitRegion: p.city, regions: [p.city])
+            let token = try await app.apiToken("cityadmin")
+
+            let listed = Set(try await app.send(.GET, "/api/v1/users?per=200", headers: .bearer(token)).decode(Listing<UserDTO>.self).items.map(\.username))
+            #expect(listed.isSuperset(of: ["donghu", "citywide", "cityadmin", "coordinator", "filer"]))
+            #expect(listed.isDisjoint(with: ["prov", "haimen"]))
+            let everyone = try await app.send(.GET, "/api/v1/users?per=200", headers: .bearer(try await app.apiToken("admin"))).decode(Listing<UserDTO>.self)
+            #expect(Set(everyone.items.map(\.username)).isSuperset(of: ["prov", "haimen"]), "an unbound administrator sees every account")
+
+            #expect(try await app.send(.GET, "/api/v1/users/\(try await app.userID("prov"))", headers: .bearer(token)).status == .notFound)
+            #expect(try await app.send(.GET, "/api/v1/users/\(try await app.userID("haimen"))", headers: .bearer(token)).status == .notFound)
+            // Visible (its unit is in the city) but bound to the whole province: not the city's to change.
+            let wide = try await app.userID("citywide")
+            #expect(try await app.send(.GET, "/api/v1/users/\(wide)", headers: .bearer(token)).status == .ok)
+            let widened = try await app.send(
+                .PUT, "/api/v1/users/\(wide)", headers: .bearer(token),
+                json: UserInput(username: "citywide", displayName: "改名", role: "coordinator", unitID: nil, password: nil, isActive: true))
+            #expect(widened.status == .forbidden)
+            #expect(try await User.find(wide, on: app.db)?.displayName == "citywide")
+
+            let cityUnit = try #require(try await Unit.query(on: app.db).filter(\.$code == "UCITYADMIN").first()?.id).uuidString
+            let haimenUnit = try #require(try await Unit.query(on: app.db).filter(\.$code == "UHAIMEN").first()?.id).uuidString
+            func create(_ name: String, unit: String, regions: [Region]?) async throws -> TestingHTTPResponse {
+                try await app.send(
+                    .POST, "/api/v1/users", headers: .bearer(token),
+                    json: UserInput(
+                        username: name, displayName: name, role: "coordinator", unitID: unit, password: "Qs-\(name)-2026!x", isActive: true,
+                        regionIDs: try regions?.map { try $0.requireID().uuidString }))
+            }
+            let before = try await User.query(on: app.db).count()
+            for (regions, unit) in [([p.haimen], cityUnit), ([], cityUnit), (nil, cityUnit), ([p.province], cityUnit)] as [([Region]?, String)] {
+                let r = try await create("newcounty", unit: unit, regions: regions)
+                #expect(r.status == .unprocessableEntity, "\(String(describing: regions?.map(\.name)))")
+                #expect(r.apiError?.fields?["regionIDs"] != nil)
+            }
+            let otherUnit = try await create("newcounty", unit: haimenUnit, regions: [p.neighbour])
+            #expect(otherUnit.apiError?.fields?["unitID"] == "只能选择本人管辖地区内的单位")
+            #expect(try await User.query(on: app.db).count() == before, "nothing written on a refusal")
+
+            let made = try await create("newcounty", unit: cityUnit, regions: [p.neighbour])
+            #expect(made.status == .created)
+            let newID = try await app.userID("newcounty")
+            #expect(try await RegionScopes.bound([newID], on: app.db)[newID] == [try p.neighbour.requireID()])
+            let audit = try await AuditEntry.query(on: app.db).filter(\.$action == "bind_regions").filter(\.$entityID == newID.uuidString).count()
+            #expect(audit == 1)
+            // The new account sees only the city campaign, in part.
+            let names = try await app.send(.GET, "/api/v1/campaigns", headers: .bearer(try await app.apiToken("newcounty", password: "Qs-newcounty-2026!x")))
+                .decode([CampaignDTO].self).map(\.name)
+            #expect(names == [p.cityCampaign.name])
+        }
+    }
+}
+
+/// The region axis of the permission matrix, derived from the route table: every guarded route under a campaign is
+/// tried by an administrator bound to another city's county (the campaign does not exist for it: 404, never 200),
+/// and every whole-campaign action by an administrator bound to one of the campaign's eight counties (403).
+@Suite("Region axis of the route table")
+struct RegionAxisTests {
+    @Test("campaign routes: another region's campaign is not found; whole-campaign actions need the whole campaign", arguments: TestDatabase.available)
+    func routes(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let p = try await RegionScopeAppTests.province(app)
+            try await RegionScopeAppTests.account(app, "haimenadmin", role: .admin, unitRegion: p.haimen, regions: [p.haimen])
+            try await RegionScopeAppTests.account(app, "donghuadmin", role: .admin, unitRegion: p.neighbour, regions: [p.neighbour])
+            let outsider = try await app.webSession("haimenadmin")
+            let outsiderToken = try await app.apiToken("haimenadmin")
+            let part = try await app.webSession("donghuadmin")
+            let partToken = try await app.apiToken("donghuadmin")
+            let countyID = try p.countyCampaign.requireID().uuidString
+            let cityID = try p.cityCampaign.requireID().uuidString
+            let filingsBefore = try await Filing.query(on: app.db).count()
+            var tried = 0
+            for route in app.routes.all {
+                guard let action = route.requiredAction, Permissions.allows(.admin, action) else { continue }
+                let parts = route.path.map(\.description)
+                let api = parts.starts(with: ["api", "v1"])
+                let rest = api ? Array(parts.dropFirst(2)) : parts
+                guard rest.count >= 2, rest[0] == "campaigns", rest[1] == ":id" else { continue }
+                func path(_ campaign: String) -> String {
+                    "/" + route.path.enumerated().map { i, c -> String in
+                        if case .parameter = c { return (api ? i == 3 : i == 1) ? campaign : UUID().uuidString }
+                        return c.description
+                    }.joined(separator: "/")
+                }
+                func send(_ s: WebSession, _ token: String, _ campaign: String) async throws -> TestingHTTPResponse {
+                    if api {
+                        return try await app.send(route.method, path(campaign), headers: .bearer(token), raw: route.method == .GET ? nil : "{}")
+                    }
+                    var headers = s.headers
+                    headers.add(name: "X-CSRF-Token", value: s.csrf)
+                    return try await app.send(route.method, path(campaign), headers: headers, form: route.method == .GET ? nil : ["_csrf": s.csrf])
+                }
+                let label = "\(route.method.rawValue) /\(parts.joined(separator: "/"))"
+                let other = try await send(outsider, outsiderToken, countyID)
+                #expect(other.status == .notFound, "\(label) on another region's campaign → \(other.status)")
+                if RegionScope.needsWholeCampaign(action) {
+                    let res = try await send(part, partToken, cityID)
+                    #expect(res.status == .forbidden, "\(label) on a campaign reached in part → \(res.status)")
+                }
+                tried += 1
+            }
+            #expect(tried > 60)
+            #expect(try await Filing.query(on: app.db).count() == filingsBefore)
+        }
+    }
 }

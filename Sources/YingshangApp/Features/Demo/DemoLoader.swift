@@ -80,8 +80,55 @@ public enum DemoLoader {
             return Result(created: created, logins: logins)
         }
         var campaign = try await DemoCampaign.load(app: app, registerSize: registerSize)
-        if scoringData { campaign += try await DemoScoring.load(app: app) }
-        return Result(created: base.created + campaign, logins: base.logins)
+        var logins = base.logins
+        if scoringData {
+            campaign += try await DemoScoring.load(app: app)
+            logins += try await regionLogins(app: app, password: password ?? generated)
+        }
+        return Result(created: base.created + campaign, logins: logins)
+    }
+
+    /// Region-bound coordinators for the city campaign (issue 21): the city's office sees all eight counties, 东湖县's
+    /// office only its own row, rank and filings. 青山县 is placed under 青山市 so that the city's scope reaches it.
+    static let regionUsers: [(username: String, displayName: String, unitCode: String, unitName: String, regionCode: String)] = [
+        ("qscity", "周协调（青山市营商办）", "QSSYSB", "青山市营商环境建设办公室", DemoScoring.cityCode),
+        ("donghu", "孙协调（东湖县营商办）", "DHXYSB", "东湖县营商环境建设办公室", "370791"),
+    ]
+
+    static func regionLogins(app: Application, password: String) async throws -> [Login] {
+        try await app.db.writeTransaction { db in
+            guard let city = try await Region.query(on: db).filter(\.$code == DemoScoring.cityCode).first() else { return [] }
+            if let home = try await Region.query(on: db).filter(\.$code == DemoCounty.countyCode).first(), home.$parent.id == nil {
+                home.$parent.id = city.id
+                try await home.update(on: db)
+            }
+            var logins: [Login] = []
+            for spec in regionUsers {
+                guard let region = try await Region.query(on: db).filter(\.$code == spec.regionCode).first(), let rid = region.id else { continue }
+                let unit: Unit
+                if let existing = try await Unit.query(on: db).filter(\.$code == spec.unitCode).first() {
+                    unit = existing
+                } else {
+                    unit = Unit(code: spec.unitCode, name: spec.unitName, type: .governmentDepartment, regionID: rid)
+                    try await create(unit, type: "unit", on: db)
+                }
+                let hash = try await app.password.async.hash(PasswordPolicy.normalized(password))
+                if let existing = try await User.query(on: db).filter(\.$username == spec.username).first() {
+                    existing.passwordHash = hash
+                    existing.lockState = LoginLockout.afterSuccess()
+                    try await existing.save(on: db)
+                } else {
+                    let user = User(username: spec.username, displayName: spec.displayName, passwordHash: hash, role: .coordinator, unitID: try unit.requireID())
+                    try await user.create(on: db)
+                    try await AuditLog.record(
+                        on: db, req: nil, actor: nil, action: "create", entityType: "user", entityID: user.id,
+                        before: noSnapshot, after: try UserDTO(user))
+                    try await RegionScopes.bind(try user.requireID(), to: [rid], on: db)
+                }
+                logins.append(Login(username: spec.username, roleName: Role.coordinator.chineseName + "（\(region.name)）", unitName: unit.name, password: password))
+            }
+            return logins
+        }
     }
 
     private static func create(_ region: Region, type: String, on db: any Database) async throws {
