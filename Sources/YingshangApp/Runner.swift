@@ -300,13 +300,14 @@ public enum Runner {
         return lines
     }
 
-    public static func createUser(username: String, displayName: String?, role: String, unitCode: String, password: String)
-        async throws
-    {
+    public static func createUser(
+        username: String, displayName: String?, role: String, unitCode: String, regionCodes: [String] = [], password: String
+    ) async throws {
         try await withApp { app in
             try await app.autoMigrate()
             try await AdminTasks.createUser(
-                app: app, username: username, displayName: displayName, role: role, unitCode: unitCode, password: password)
+                app: app, username: username, displayName: displayName, role: role, unitCode: unitCode, regionCodes: regionCodes,
+                password: password)
         }
     }
 

@@ -22,6 +22,8 @@ extension Yingshang.UserCommand {
         @Option(help: "Role: admin, coordinator, leader, unit_head, filer, assessor.") var role: String
         @Option(help: "Code of the user's unit, e.g. SPJ.") var unit: String
         @Option(help: "Full name shown in the UI (default: the username).") var displayName: String?
+        @Option(name: .customLong("region"), help: "Division code of a region the account is bound to (repeatable); none: the whole deployment.")
+        var regions: [String] = []
         @Flag(help: "Read the password from the first line of standard input instead of generating one.")
         var passwordStdin = false
 
@@ -29,7 +31,7 @@ extension Yingshang.UserCommand {
             let (password, generated) = passwordFromStdinOrGenerated(passwordStdin)
             try await runReportingErrors {
                 try await Runner.createUser(
-                    username: username, displayName: displayName, role: role, unitCode: unit, password: password)
+                    username: username, displayName: displayName, role: role, unitCode: unit, regionCodes: regions, password: password)
             }
             print("已创建用户 / created user \(username)" + (generated ? "，初始密码 / password: \(password)" : ""))
         }

@@ -186,6 +186,18 @@ struct CLITests {
         #expect(ok.stdout.contains("newfiler"))
         #expect(!ok.stdout.contains("goodpass1"))
 
+        // Region binding (issue 21): an unknown division code is refused and nothing is created.
+        let badRegion = try Self.run(
+            ["user", "create", "--username", "citycoord", "--role", "coordinator", "--unit", "SPJ", "--region", "999999"], dataDir: dir)
+        #expect(badRegion.status != 0)
+        #expect(badRegion.stderr.contains("行政区划代码 999999 不存在"))
+        let bound = try Self.run(
+            ["user", "create", "--username", "countycoord", "--role", "coordinator", "--unit", "SPJ", "--region", "370799"], dataDir: dir)
+        #expect(bound.status == 0, "\(bound.stderr)")
+        let again = try Self.run(
+            ["user", "create", "--username", "citycoord", "--role", "coordinator", "--unit", "SPJ"], dataDir: dir)
+        #expect(again.status == 0, "the refused name was not taken: \(again.stderr)")
+
         let reset = try Self.run(["user", "reset-password", "--username", "newfiler"], dataDir: dir)
         #expect(reset.status == 0)
         #expect(reset.stdout.contains("已重置密码"))

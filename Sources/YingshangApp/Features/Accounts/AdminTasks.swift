@@ -9,13 +9,23 @@ public enum AdminTasks {
         public let description: String
     }
 
-    /// Creates a user in the unit with `unitCode`; validation errors name the flag's field.
+    /// Creates a user in the unit with `unitCode`, bound to the regions with `regionCodes` (none: the whole
+    /// deployment); validation errors name the flag's field.
     public static func createUser(
-        app: Application, username: String, displayName: String?, role: String, unitCode: String, password: String
+        app: Application, username: String, displayName: String?, role: String, unitCode: String, regionCodes: [String] = [],
+        password: String
     ) async throws {
         guard let unit = try await Unit.query(on: app.db).filter(\.$code == unitCode).first(), let unitID = unit.id else {
             throw Failure(description: "单位代码 \(unitCode) 不存在（--unit）")
         }
+        var found: [UUID] = []
+        for code in regionCodes {
+            guard let r = try await Region.query(on: app.db).filter(\.$code == code).first(), let id = r.id else {
+                throw Failure(description: "行政区划代码 \(code) 不存在（--region）")
+            }
+            found.append(id)
+        }
+        let regionIDs = found
         let input = UserInput(
             username: username, displayName: displayName ?? username, role: role, unitID: unitID.uuidString,
             password: password, isActive: true)
@@ -34,6 +44,13 @@ public enum AdminTasks {
             try await AuditLog.record(
                 on: db, req: nil, actor: nil, action: "create", entityType: "user", entityID: user.id,
                 before: noSnapshot, after: try UserDTO(user))
+            if !regionIDs.isEmpty {
+                try await RegionScopes.bind(try user.requireID(), to: regionIDs, on: db)
+                try await AuditLog.record(
+                    on: db, req: nil, actor: nil, action: "bind_regions", entityType: "user", entityID: user.id,
+                    before: UserService.RegionBinding(regionIDs: []),
+                    after: UserService.RegionBinding(regionIDs: regionIDs.map(\.uuidString).sorted()))
+            }
         }
     }
 
