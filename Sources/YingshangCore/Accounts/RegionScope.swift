@@ -60,6 +60,12 @@ public struct RegionScope: Sendable, Equatable {
         case whole
     }
 
+    /// Whether a role may do `action` on a campaign it reaches with `access` (what a page offers and a route allows).
+    public static func allows(_ role: Role, _ action: Action, access: CampaignAccess) -> Bool {
+        guard Permissions.allows(role, action), access != .none else { return false }
+        return access == .whole || !needsWholeCampaign(action)
+    }
+
     /// Actions that change or reveal a campaign as a whole (its settings, register, sample, scoring runs, rules, feed
     /// keys): a county account in a provincial campaign may not do them even when its role allows the action.
     public static func needsWholeCampaign(_ action: Action) -> Bool {

@@ -130,6 +130,21 @@ struct RegionScopeAppTests {
             let cityReport = try await app.send(.GET, "/campaigns/\(cityID)/report", headers: city.headers).text
             for name in others { #expect(cityReport.contains(name), "the city's report ranks \(name)") }
 
+            // Pages offer only what the routes allow: no scoring button for a county in the city's campaign.
+            #expect(!(try await app.send(.GET, "/campaigns/\(cityID)/scores", headers: donghu.headers).text.contains("/scores/run\"")))
+            #expect(try await app.send(.GET, "/campaigns/\(cityID)/scores", headers: city.headers).text.contains("/scores/run\""))
+
+            // A county cannot open a campaign on another region; the city can on one of its counties.
+            let campaignsBefore = try await Campaign.query(on: app.db).count()
+            let overreach = try await app.send(
+                .POST, "/api/v1/campaigns", headers: .bearer(donghuToken), json: try await CampaignTests.body(app, name: "越权新建"))
+            #expect(overreach.status == .unprocessableEntity)
+            #expect(overreach.apiError?.fields?["regionIDs"] == "只能选择本人管辖范围内的被评价地区")
+            #expect(try await Campaign.query(on: app.db).count() == campaignsBefore)
+            let within = try await app.send(
+                .POST, "/api/v1/campaigns", headers: .bearer(cityToken), json: try await CampaignTests.body(app, name: "青山市新建"))
+            #expect(within.status == .created)
+
             // Filings: a filing of 青山县's own campaign is not found for 东湖县 or 海门县, found for the city.
             let filing = try #require(try await Filing.query(on: app.db).filter(\.$campaign.$id == countyID).first())
             let fid = try filing.requireID()

@@ -162,6 +162,7 @@ enum CampaignService {
     static func create(_ input: CampaignInput, by caller: Caller) async throws -> Campaign {
         let (version, catalog) = try await CatalogService.requireCurrent(on: caller.db)
         let v = try await validate(input, catalog: catalog, on: caller.db)
+        try requireInScope(v.regionIDs, caller)
         let campaign = Campaign(
             name: v.name, year: v.year, catalogVersionID: try version.requireID(), start: v.start, end: v.end, perDay: v.perDay)
         try await caller.db.writeTransaction { db in
@@ -178,6 +179,7 @@ enum CampaignService {
     static func update(_ campaign: Campaign, _ input: CampaignInput, by caller: Caller) async throws {
         let catalog = try await campaign.$catalogVersion.get(on: caller.db).catalog()
         let v = try await validate(input, catalog: catalog, on: caller.db)
+        try requireInScope(v.regionIDs, caller)
         let current = try await details(campaign, on: caller.db)
         if campaign.campaignStatus != .draft
             && (Set(v.indicators.map(\.code)) != Set(current.indicators.map(\.code)) || Set(v.regionIDs) != Set(current.regionIDs))
@@ -295,7 +297,8 @@ enum CampaignService {
     /// The campaign named in the path, if the account's region scope reaches it (`checkScope`).
     static func find(_ req: Request) async throws -> Campaign {
         guard let c = try await Campaign.find(try req.uuidParameter(), on: req.db) else { throw AppError.notFound("评价任务") }
-        try await checkScope(c, scope: req.regionScope(), action: req.route?.requiredAction, on: req.db)
+        let access = try await checkScope(c, scope: req.regionScope(), action: req.route?.requiredAction, on: req.db)
+        req.storage[CampaignAccessKey.self] = access
         return c
     }
 
@@ -320,6 +323,19 @@ enum CampaignService {
             break
         }
         return access
+    }
+
+    /// A region-bound account assesses only regions inside its scope (a county cannot open a campaign on its neighbour).
+    static func requireInScope(_ regionIDs: [UUID], _ caller: Caller) throws {
+        guard caller.scope.mayGrant(regionIDs.map(\.uuidString)) || caller.scope.isUnrestricted else {
+            throw AppError.invalid(["regionIDs": "只能选择本人管辖范围内的被评价地区"])
+        }
+    }
+
+    /// What the signed-in account may do on a campaign it has loaded (pages offer only what the routes allow).
+    static func allows(_ req: Request, _ action: Action, on c: Campaign) async throws -> Bool {
+        let access = try await checkScope(c, scope: req.regionScope(), action: nil, on: req.db)
+        return RegionScope.allows(try req.currentRole(), action, access: access)
     }
 
     /// The ids of the campaigns an account's scope reaches (any of their regions); nil when unrestricted.
@@ -348,5 +364,16 @@ extension Campaign {
         let q = Campaign.query(on: req.db)
         guard let ids = try await CampaignService.visibleIDs(req.regionScope(), on: req.db) else { return q }
         return q.filter(\.$id ~~ ids)
+    }
+}
+
+struct CampaignAccessKey: StorageKey { typealias Value = RegionScope.CampaignAccess }
+
+extension Request {
+    /// Whether the page may offer `action`: the role allows it and, on a campaign page (after `CampaignService.find`),
+    /// the account reaches enough of the campaign for it (a county in a city's campaign runs no scoring).
+    func offers(_ action: Action) -> Bool {
+        guard let role = try? currentRole() else { return false }
+        return RegionScope.allows(role, action, access: storage[CampaignAccessKey.self] ?? .whole)
     }
 }

@@ -200,12 +200,12 @@ struct CampaignsWebController {
             assigned: assignments.filter { $0.$leadUnit.id != nil }.count, totalAssignments: assignments.count,
             scheduled: try await ScheduleEntry.query(on: req.db).filter(\.$campaign.$id == id).count(),
             tasks: try await CampaignTask.query(on: req.db).filter(\.$campaign.$id == id).count(),
-            canManage: Permissions.allows(role, .manageCampaigns), canDispatch: Permissions.allows(role, .viewDispatch),
-            canCockpit: Permissions.allows(role, .viewCockpit), canFeeds: Permissions.allows(role, .manageFeeds),
-            previous: try await Campaign.find(c.previousCampaignID, on: req.db).map {
+            canManage: try await CampaignService.allows(req, .manageCampaigns, on: c), canDispatch: Permissions.allows(role, .viewDispatch),
+            canCockpit: Permissions.allows(role, .viewCockpit), canFeeds: try await CampaignService.allows(req, .manageFeeds, on: c),
+            previous: try await Campaign.visible(req).filter(\.$id == (c.previousCampaignID ?? UUID())).first().map {
                 Link(href: "/campaigns/\($0.id?.uuidString ?? "")", label: $0.name)
             },
-            next: try await Campaign.query(on: req.db).filter(\.$previousCampaignID == id).sort(\.$year).all().map {
+            next: try await Campaign.visible(req).filter(\.$previousCampaignID == id).sort(\.$year).all().map {
                 Link(href: "/campaigns/\($0.id?.uuidString ?? "")", label: $0.name)
             })
         return try await req.render("campaigns/show", title: c.name, body)

@@ -45,7 +45,7 @@ struct MatrixWebController {
         return Body(
             campaignID: try c.requireID().uuidString, campaignName: c.name, regionID: try region.requireID().uuidString,
             regions: d.regions.map { RegionTab(id: $0.id?.uuidString ?? "", name: $0.name, active: $0.id == region.id) },
-            rows: rows, units: units, canManage: Permissions.allows(role, .manageCampaigns),
+            rows: rows, units: units, canManage: req.offers(.manageCampaigns),
             canConfirm: Permissions.allows(role, .confirmAssignment), myUnitID: user.$unit.id.uuidString, byUnit: byUnit)
     }
 

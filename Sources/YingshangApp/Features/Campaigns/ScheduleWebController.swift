@@ -67,7 +67,7 @@ struct ScheduleWebController {
             regions: d.regions.map { .init(id: $0.id?.uuidString ?? "", name: $0.name, active: $0.id == region.id) },
             filingPhase: filing.map { "\($0.start) 至 \($0.end)" } ?? "未设置", perDay: input?.perDay ?? c.perDay,
             fixedText: fixedText, entries: entries, months: months,
-            canManage: Permissions.allows(try req.currentRole(), .manageCampaigns), errors: errors)
+            canManage: req.offers(.manageCampaigns), errors: errors)
     }
 
     /// A Monday-first month grid.

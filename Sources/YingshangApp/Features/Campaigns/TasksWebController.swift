@@ -76,7 +76,7 @@ struct TasksWebController {
                 + PhaseKind.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == filter.phase) },
             statuses: [SelectOption(value: "", label: "全部状态", selected: filter.status.isEmpty)]
                 + WorkStatus.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == filter.status) },
-            canManage: Permissions.allows(role, .manageCampaigns), canUpdate: Permissions.allows(role, .updateTaskStatus),
+            canManage: req.offers(.manageCampaigns), canUpdate: Permissions.allows(role, .updateTaskStatus),
             statusChoices: WorkStatus.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: false) })
         return try await req.render("campaigns/tasks", title: "工作任务", body)
     }

@@ -127,7 +127,7 @@ struct RegisterWebController {
                 total: groups.reduce(0) { $0 + $1.n }, filtered: filters.isEmpty ? nil : base,
                 byTownship: counts("township", \.township_code) { townships[$0] ?? $0 },
                 byIndustry: counts("industry", \.industry) { "\($0) \(industries[$0] ?? "")" }, bySize: counts("size", \.size) { $0 },
-                canManage: Permissions.allows(role, .manageRegister), canDraw: Permissions.allows(role, .drawSamples)))
+                canManage: req.offers(.manageRegister), canDraw: req.offers(.drawSamples)))
     }
 
     /// A register row as the list shows it.
@@ -485,7 +485,7 @@ struct RegisterWebController {
                         id: d.id?.uuidString ?? "", drawnBy: d.drawnBy, at: DisplayTime.format(d.createdAt), size: p?.size ?? 0,
                         summary: p.map { "分层：\($0.strata.joined(separator: "×"))；\($0.allocation.chineseName)；种子 \($0.seed)" } ?? "")
                 },
-                canDraw: Permissions.allows(try req.currentRole(), .drawSamples), preview: preview, form: form, errors: errors,
+                canDraw: req.offers(.drawSamples), preview: preview, form: form, errors: errors,
                 seedSuggestion: UInt64(req.clock.now().timeIntervalSince1970), statuses: EnterpriseRegister.statuses,
                 view: FormView(typed, seedSuggestion: UInt64(req.clock.now().timeIntervalSince1970), statuses: EnterpriseRegister.statuses),
                 sdSuggestion: sdSuggestion, sdSource: sdSource,
@@ -684,7 +684,7 @@ struct RegisterWebController {
                 rates: total == 0 ? [] : rates, reminders: reminders,
                 id: try d.requireID().uuidString, campaignID: d.$campaign.id.uuidString,
                 allocation: try await Self.labeled(d.allocation, on: req.db), parameters: params,
-                groups: groups, canDraw: Permissions.allows(try req.currentRole(), .drawSamples), drawnBy: d.drawnBy,
+                groups: groups, canDraw: req.offers(.drawSamples), drawnBy: d.drawnBy,
                 at: DisplayTime.format(d.createdAt)))
     }
 

@@ -34,7 +34,7 @@ struct ReportController {
         let c = try await CampaignService.find(req)
         guard try await ScoringService.latest(c, on: req.db) == nil else { return nil }
         let cid = try c.requireID()
-        let canRun = Permissions.allows(try req.currentRole(), .runScoring)
+        let canRun = req.offers(.runScoring)
         return try await req.render(
             "shared/notice", title: "尚未评分",
             NoticePage(
@@ -49,7 +49,7 @@ struct ReportController {
         if let page = try await Self.notScoredPage(req) { return page }
         let (_, _, report) = try await Self.report(req)
         return try await req.view.render(
-            "report/report", Context(body: report, standalone: false, canEdit: Permissions.allows(try req.currentRole(), .runScoring)))
+            "report/report", Context(body: report, standalone: false, canEdit: req.offers(.runScoring)))
     }
 
     static func renderPDF(_ report: EvaluationReport, view: any ViewRenderer, logger: Logger? = nil) async throws -> Data {

@@ -113,7 +113,7 @@ struct ScoresWebController {
                 "scores/show", title: "评分与排名",
                 ShowBody(
                     campaignID: cid, campaignName: c.name, run: "", hasRun: false, columns: [], rows: [], overall: [], warnings: [],
-                    chart: "", canRun: Permissions.allows(role, .runScoring), canRules: Permissions.allows(role, .manageScoreRules),
+                    chart: "", canRun: try await CampaignService.allows(req, .runScoring, on: c), canRules: try await CampaignService.allows(req, .manageScoreRules, on: c),
                     assessedCount: 0, runID: ""))
         }
         let result = try run.result(for: req.resolvedRegionScope)
@@ -144,7 +144,7 @@ struct ScoresWebController {
                 campaignID: cid, campaignName: c.name,
                 run: "第 \(run.number) 次评分 · \(DisplayTime.format(run.createdAt)) · \(run.createdBy) · 指标体系 V\((try? run.inputs().catalogVersion) ?? "")",
                 hasRun: true, columns: columns, rows: rows, overall: overall, warnings: result.warnings, chart: chart,
-                canRun: Permissions.allows(role, .runScoring), canRules: Permissions.allows(role, .manageScoreRules),
+                canRun: try await CampaignService.allows(req, .runScoring, on: c), canRules: try await CampaignService.allows(req, .manageScoreRules, on: c),
                 assessedCount: result.assessedCount, runID: try run.requireID().uuidString))
     }
 
@@ -287,7 +287,7 @@ struct ScoresWebController {
             indicators: [SelectOption(value: "", label: "全部指标", selected: false)]
                 + indicators.map { SelectOption(value: $0.code, label: $0.name, selected: false) },
             units: units.map { SelectOption(value: $0.id?.uuidString ?? "", label: $0.name, selected: false) },
-            adjustments: adjustments, errors: errors, errorList: errors.sorted { $0.key < $1.key }.map(\.value), canManage: Permissions.allows(try req.currentRole(), .manageScoreRules),
+            adjustments: adjustments, errors: errors, errorList: errors.sorted { $0.key < $1.key }.map(\.value), canManage: req.offers(.manageScoreRules),
             regionCount: try await CampaignRegion.query(on: req.db).filter(\.$campaign.$id == cid).count())
         return try await req.render("scores/rules", title: "加分与扣分规则", body)
     }
@@ -459,7 +459,7 @@ struct ScoresWebController {
             UnitsBody(
                 campaignID: cid.uuidString, campaignName: c.name, rows: try await Self.unitRows(table, on: req.db),
                 applied: applied.map { "最近一次确认：\(DisplayTime.format($0.createdAt)) · \($0.createdBy)" } ?? "尚未确认",
-                canApply: Permissions.allows(try req.currentRole(), .manageScoreRules), hasRun: run != nil))
+                canApply: req.offers(.manageScoreRules), hasRun: run != nil))
     }
 
     @Sendable func applyUnits(req: Request) async throws -> Response {
@@ -515,7 +515,7 @@ struct ScoresWebController {
             "scores/values", title: "对标与核验值",
             ValuesBody(
                 campaignID: cid.uuidString, campaignName: c.name, benchmarks: benchmarks, verified: verified,
-                canImport: Permissions.allows(try req.currentRole(), .runScoring), errors: errors, benchmarkText: benchmarkText,
+                canImport: req.offers(.runScoring), errors: errors, benchmarkText: benchmarkText,
                 verifiedText: verifiedText, gapChart: gap))
     }
 

@@ -50,7 +50,7 @@ struct ThresholdsWebController {
             "scores/thresholds", title: "预警值与先进值",
             Body(
                 campaignID: cid.uuidString, campaignName: c.name, lines: lines,
-                canEdit: Permissions.allows(try req.currentRole(), .manageScoreRules), error: error, importProblems: importProblems,
+                canEdit: req.offers(.manageScoreRules), error: error, importProblems: importProblems,
                 regional: regional))
     }
 

@@ -297,7 +297,7 @@ struct VerificationWebController {
                 rules: [SelectOption(value: "", label: "全部规则", selected: rule.isEmpty)]
                     + FlagRule.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == rule) },
                 canManage: Permissions.allows(try req.currentRole(), .manageVerification), counts: counts,
-                showVerificationNav: Permissions.allows(try req.currentRole(), .viewRegister)))
+                showVerificationNav: req.offers(.viewRegister)))
     }
 
     /// Every flag of the region this user may see (unit users: their own unit's), as the list shows them.
