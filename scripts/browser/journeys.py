@@ -33,7 +33,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 PASSWORD = "demo12345"
-ROLES = ["admin", "secadmin", "auditor", "coordinator", "leader", "unithead", "filer", "filer_tax", "assessor"]
+ROLES = ["admin", "secadmin", "auditor", "coordinator", "leader", "unithead", "filer", "filer_tax", "assessor", "donghu"]
 
 
 def free_port():
@@ -473,6 +473,52 @@ class Tier:
         self.shot("feed-batches")
         self.expect(w, "3 / 5" in self.text(), "the page does not count 3 batches of 5 records")
 
+    def journey_region_scope(self):
+        """A province on one deployment (issue 21): the city's office scores the eight counties' campaign; 东湖县's
+        office sees only that campaign, its own row and rank, no scoring button, and not 青山县's own campaign."""
+        w = "region_scope"
+        city_campaign = "2022 年度青山市县域营商环境评价（8 县示例）"
+        county_campaign = "2022 年度县域营商环境评价（示例）"
+        self.login("qscity")
+        self.go("/campaigns")
+        text = self.text()
+        self.expect(w, city_campaign in text and county_campaign in text, "the city's office does not see its counties' campaigns")
+        county_href = self.d.find_element(By.XPATH, f"//main//a[normalize-space(.)='{county_campaign}']").get_attribute("href")
+        county_path = urllib.parse.urlparse(county_href).path
+        self.click_link(city_campaign)
+        cid = [p for p in urllib.parse.urlparse(self.d.current_url).path.split("/") if len(p) == 36][0]
+        self.go(f"/campaigns/{cid}/scores")
+        runs = self.d.find_elements(By.XPATH, "//form[contains(@action,'/scores/run')]//button")
+        if not self.expect(w, bool(runs), "the city's office has no scoring button on its campaign"):
+            return
+        self.click_and_load(runs[0], 60, confirm=True)
+        self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash")), 60)
+        self.shot("region-city-scores")
+        text = self.text()
+        self.expect(w, all(n in text for n in ["东湖县", "西岭县", "青山县"]), "the city's scores do not show all its counties")
+
+        self.login("donghu")
+        self.go("/campaigns")
+        self.shot("region-county-campaigns")
+        text = self.text()
+        self.expect(w, city_campaign in text, "东湖县 does not see the city campaign it is assessed in")
+        self.expect(w, county_campaign not in text, "东湖县 sees 青山县's own campaign")
+        self.go(f"/campaigns/{cid}/scores")
+        self.shot("region-county-scores")
+        text = self.text()
+        self.expect(w, "东湖县" in text and "西岭县" not in text, "东湖县's scores page shows another county")
+        self.expect(w, not self.d.find_elements(By.XPATH, "//form[contains(@action,'/scores/run') and not(contains(@action,'/recompute'))]"),
+                    "a county is offered scoring of the whole city campaign")
+        self.go(f"/campaigns/{cid}/report")
+        self.shot("region-county-report")
+        text = self.text()
+        self.expect(w, "东湖县" in text and "/8 名" in text, "the county's report lacks its own rank among the eight")
+        self.expect(w, "西岭县" not in text and "青山县" not in text, "the county's report names another county")
+        status, _, _, _ = self.fetch(county_path)
+        self.expect(w, status == 404, f"青山县's campaign opened for 东湖县: {status}")
+        status, _, _, _ = self.fetch(f"/campaigns/{cid}/register")
+        self.expect(w, status == 403, f"the city's register opened for one of its counties: {status}")
+
     def journey_administrators(self):
         """三员分立 as the three administrators meet it: the security administrator sets the policy (a bad value is
         named beside its field and kept) and changes a role; the system administrator cannot; the audit
@@ -592,7 +638,7 @@ class Tier:
         try:
             for step in [self.journey_public, self.journey_hostile, self.journey_filing, self.journey_sampling_and_survey,
                          self.journey_scoring_and_report, self.journey_leaders_board, self.journey_data_feed,
-                         self.journey_administrators]:
+                         self.journey_region_scope, self.journey_administrators]:
                 signal.signal(signal.SIGALRM, self.step_timeout)
                 signal.alarm(self.args.step_seconds)
                 try:

@@ -101,8 +101,27 @@ struct RegionScopeAppTests {
             let refused = try await app.send(.POST, "/api/v1/campaigns/\(cityID)/scoring-runs", headers: .bearer(donghuToken))
             #expect(refused.status == .forbidden)
             #expect(try await ScoringRun.query(on: app.db).filter(\.$campaign.$id == cityID).count() == 0)
+            // A warning value no county reaches, so that the run tells every county's coordinators something.
+            let set = ScoreThresholdSet()
+            set.$campaign.id = p.cityCampaign.id ?? UUID()
+            set.linesJSON = String(decoding: try JSONEncoder().encode([ScoreThreshold(indicatorCode: "starting_business", warning: 100.5, advanced: nil)]), as: UTF8.self)
+            set.updatedBy = "test"
+            set.updatedAt = Date()
+            try await set.create(on: app.db)
             let cityToken = try await app.apiToken("qscity")
             #expect(try await app.send(.POST, "/api/v1/campaigns/\(cityID)/scoring-runs", headers: .bearer(cityToken)).status == .created)
+
+            // Threshold notices after the run go to the coordinators who reach the county named in them.
+            func notices(_ user: String) async throws -> [String] {
+                try await InAppNotification.query(on: app.db).filter(\.$user.$id == (try await app.userID(user))).all().map(\.message)
+            }
+            let countyNames = DemoScoring.counties.map(\.1) + [DemoCounty.countyName]
+            let cityNotices = try await notices("qscity")
+            #expect(Set(countyNames.filter { n in cityNotices.contains { $0.hasPrefix(n) } }).count > 1, "\(cityNotices.prefix(3))")
+            for message in try await notices("donghu") {
+                #expect(!countyNames.filter { $0 != "东湖县" }.contains { message.hasPrefix($0) }, "\(message)")
+            }
+            #expect(try await notices("haimen").isEmpty)
 
             // Scores: the city sees all 8 counties; 东湖县 only its own row, with the rank it earned among the 8.
             let full = try await app.send(.GET, "/api/v1/campaigns/\(cityID)/scores", headers: .bearer(cityToken))

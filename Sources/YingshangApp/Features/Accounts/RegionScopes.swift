@@ -63,6 +63,19 @@ enum RegionScopes {
         return out
     }
 
+    /// Active accounts of `role` whose scope reaches `regionID` (unbound accounts reach every region): who is told
+    /// about a region's filing or score, so that a county's news does not reach its neighbours.
+    static func users(_ role: Role, reaching regionID: UUID, on db: any Database) async throws -> [User] {
+        let users = try await User.query(on: db).filter(\.$role == role.rawValue).filter(\.$isActive == true).all()
+        let bound = try await bound(users.compactMap(\.id), on: db)
+        if bound.isEmpty { return users }
+        let parents = try await parents(on: db)
+        return users.filter { u in
+            guard let id = u.id, let b = bound[id], !b.isEmpty else { return true }
+            return RegionScope(bound: b.map(\.uuidString), parents: parents).covers(regionID.uuidString)
+        }
+    }
+
     /// The region ids a scope reaches, as UUIDs for a query filter; nil when unrestricted.
     static func ids(_ scope: RegionScope) -> [UUID]? {
         scope.regionIDs.map { $0.compactMap(UUID.init(uuidString:)) }

@@ -220,7 +220,9 @@ enum FilingService {
                 filingID: id, action: action.rawValue, from: from.rawValue, to: to.rawValue, reason: reason,
                 actor: user.username
             ).create(on: db)
-            try await notify(action: action, filingID: id, leadUnitID: leadUnitID, indicatorName: indicatorName, reason: reason, on: db)
+            try await notify(
+                action: action, filingID: id, regionID: f.$region.id, leadUnitID: leadUnitID, indicatorName: indicatorName, reason: reason,
+                on: db)
             try await AuditLog.record(
                 on: db, by: caller, action: action.rawValue, entityType: "filing", entityID: id,
                 before: ["state": from.rawValue], after: ["state": to.rawValue, "reason": reason ?? ""])
@@ -234,7 +236,8 @@ enum FilingService {
     /// Who hears about a transition: the unit head when something waits for approval, the bureau when a unit
     /// approved, the lead unit when the bureau returns, accepts or reopens.
     static func notify(
-        action: FilingAction, filingID: UUID, leadUnitID: UUID, indicatorName: String, reason: String?, on db: any Database
+        action: FilingAction, filingID: UUID, regionID: UUID, leadUnitID: UUID, indicatorName: String, reason: String?,
+        on db: any Database
     ) async throws {
         let link = "/filings/\(filingID)"
         switch action {
@@ -242,7 +245,7 @@ enum FilingService {
             try await InAppNotification.notifyUnit(
                 leadUnitID, roles: [Role.unitHead.rawValue], message: "“\(indicatorName)”已提交，等待您审核", link: link, on: db)
         case .approve:
-            for u in try await User.query(on: db).filter(\.$role == Role.coordinator.rawValue).filter(\.$isActive == true).all() {
+            for u in try await RegionScopes.users(.coordinator, reaching: regionID, on: db) {
                 try await InAppNotification(userID: try u.requireID(), message: "“\(indicatorName)”单位已审核，等待审批局审核", link: link)
                     .create(on: db)
             }

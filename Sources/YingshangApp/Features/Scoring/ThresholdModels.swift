@@ -91,7 +91,11 @@ enum ThresholdService {
         let told = Set(try await ThresholdAlert.query(on: db).filter(\.$campaign.$id == cid).all().map { "\($0.regionID)|\($0.indicatorCode)|\($0.mark)" })
         let fresh = findings.filter { !told.contains("\($0.regionID)|\($0.indicatorCode)|\($0.mark.rawValue)") }
         guard !fresh.isEmpty else { return 0 }
-        let coordinators = try await User.query(on: db).filter(\.$role == Role.coordinator.rawValue).filter(\.$isActive == true).all()
+        var reaching: [String: [User]] = [:]  // by region: each finding goes to the coordinators who reach its region
+        for f in fresh where reaching[f.regionID] == nil {
+            reaching[f.regionID] = try await UUID(uuidString: f.regionID).asyncMap { try await RegionScopes.users(.coordinator, reaching: $0, on: db) } ?? []
+        }
+        let coordinators = reaching
         let link = "/campaigns/\(cid)/scores"
         try await db.writeTransaction { db in
             for f in fresh {
@@ -114,7 +118,7 @@ enum ThresholdService {
                     URLQueryItem(name: "results", value: "\(campaign.name)中得分 \(score)，达到先进值 \(line)"),
                     URLQueryItem(name: "campaign", value: cid.uuidString),
                 ]
-                for u in coordinators {
+                for u in coordinators[f.regionID] ?? [] {
                     try await InAppNotification(userID: try u.requireID(), message: message, link: f.mark == .warning ? link : proposal.string ?? "/library/practices/new")
                         .create(on: db)
                 }
