@@ -230,6 +230,31 @@ struct RegionScopeAppTests {
             #expect(try await RegionScopes.bound([newID], on: app.db)[newID] == [try p.neighbour.requireID()])
             let audit = try await AuditEntry.query(on: app.db).filter(\.$action == "bind_regions").filter(\.$entityID == newID.uuidString).count()
             #expect(audit == 1)
+            // Units and regions: written only inside the city; the directory stays readable.
+            let unitsBefore = try await Unit.query(on: app.db).count()
+            let foreignUnit = try await app.send(
+                .POST, "/api/v1/units", headers: .bearer(token),
+                json: UnitInput(code: "HMTEST", name: "海门县测试局", type: "government_department", regionID: try p.haimen.requireID().uuidString, contact: nil))
+            #expect(foreignUnit.status == .unprocessableEntity && foreignUnit.apiError?.fields?["regionID"] != nil)
+            #expect(try await Unit.query(on: app.db).count() == unitsBefore)
+            let ownUnit = try await app.send(
+                .POST, "/api/v1/units", headers: .bearer(token),
+                json: UnitInput(code: "DHTEST", name: "东湖县测试局", type: "government_department", regionID: try p.neighbour.requireID().uuidString, contact: nil))
+            #expect(ownUnit.status == .created)
+            let renamed = try await app.send(
+                .PUT, "/api/v1/units/\(haimenUnit)", headers: .bearer(token),
+                json: UnitInput(code: "UHAIMEN", name: "改名", type: "government_department", regionID: try p.haimen.requireID().uuidString, contact: nil))
+            #expect(renamed.status == .forbidden)
+            #expect(try await app.send(.GET, "/api/v1/units/\(haimenUnit)", headers: .bearer(token)).status == .ok)
+            let foreignTown = try await app.send(
+                .POST, "/api/v1/regions", headers: .bearer(token),
+                json: RegionInput(code: "370801001", name: "海门镇", level: "township", parentID: try p.haimen.requireID().uuidString))
+            #expect(foreignTown.status == .unprocessableEntity && foreignTown.apiError?.fields?["parentID"] != nil)
+            let ownTown = try await app.send(
+                .POST, "/api/v1/regions", headers: .bearer(token),
+                json: RegionInput(code: "370791001", name: "东湖镇", level: "township", parentID: try p.neighbour.requireID().uuidString))
+            #expect(ownTown.status == .created)
+
             // The new account sees only the city campaign, in part.
             let names = try await app.send(.GET, "/api/v1/campaigns", headers: .bearer(try await app.apiToken("newcounty", password: "Qs-newcounty-2026!x")))
                 .decode([CampaignDTO].self).map(\.name)

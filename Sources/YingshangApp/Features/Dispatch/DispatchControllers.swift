@@ -100,11 +100,15 @@ struct DispatchWebController {
 
     /// The navigation entry for verification: the running campaign's enterprise register.
     @Sendable func verification(req: Request) async throws -> Response {
-        let active = try await Campaign.visible(req).filter(\.$status == Campaign.Status.active.rawValue)
-            .sort(\.$year, .descending).first()
-        let newest = try await Campaign.visible(req).sort(\.$year, .descending).first()
-        guard let c = active ?? newest, let id = c.id else {
-            req.setFlash("还没有评价任务", kind: "error")
+        // The register belongs to a whole campaign: only campaigns the account reaches in full.
+        let scope = try await req.regionScope()
+        var whole: [Campaign] = []
+        for c in try await Campaign.visible(req).sort(\.$year, .descending).all()
+        where try await CampaignService.checkScope(c, scope: scope, action: nil, on: req.db) == .whole {
+            whole.append(c)
+        }
+        guard let c = whole.first(where: { $0.campaignStatus == .active }) ?? whole.first, let id = c.id else {
+            req.setFlash(scope.isUnrestricted ? "还没有评价任务" : "企业名录和抽样属于整个评价任务，您的账户只管辖其中部分地区", kind: "error")
             return req.redirect(to: "/campaigns")
         }
         return req.redirect(to: "/campaigns/\(id)/register")

@@ -45,6 +45,7 @@ enum RegionService {
 
     static func create(_ input: RegionInput, by caller: Caller) async throws -> Region {
         let v = try await validated(input, existing: nil, on: caller.db)
+        if !caller.scope.covers(v.parentID?.uuidString) { throw AppError.invalid(["parentID": "只能在本人管辖地区内新建下级区划"]) }
         let region = Region(code: v.code, name: v.name, level: v.level, parentID: v.parentID)
         try await caller.db.writeTransaction { db in
             try await region.create(on: db)
@@ -56,7 +57,12 @@ enum RegionService {
     }
 
     static func update(_ region: Region, _ input: RegionInput, by caller: Caller) async throws {
+        guard caller.scope.covers(region.id?.uuidString) else { throw AppError.forbidden("该区划不在您的管辖地区内") }
         let v = try await validated(input, existing: region, on: caller.db)
+        // The bound region itself may be renamed but not moved out from under its parent.
+        if v.parentID != region.$parent.id, !caller.scope.covers(v.parentID?.uuidString) {
+            throw AppError.invalid(["parentID": "只能在本人管辖地区内调整上级区划"])
+        }
         let before = try RegionDTO(region)
         region.code = v.code
         region.name = v.name
@@ -72,6 +78,7 @@ enum RegionService {
 
     /// Refuses while townships or units still point at the region.
     static func delete(_ region: Region, by caller: Caller) async throws {
+        guard caller.scope.covers(region.id?.uuidString) else { throw AppError.forbidden("该区划不在您的管辖地区内") }
         let id = try region.requireID()
         let children = try await Region.query(on: caller.db).filter(\.$parent.$id == id).count()
         let units = try await Unit.query(on: caller.db).filter(\.$region.$id == id).count()

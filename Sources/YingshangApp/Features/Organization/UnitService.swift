@@ -32,8 +32,16 @@ enum UnitService {
         return (code, name, type, regionID, contact)
     }
 
+    /// A region-bound administrator keeps units inside its regions (the directory itself stays readable to all).
+    static func requireScope(_ regionID: UUID?, _ caller: Caller, forbidden: Bool = false) throws {
+        guard !caller.scope.covers(regionID?.uuidString) else { return }
+        if forbidden { throw AppError.forbidden("该单位不在您的管辖地区内") }
+        throw AppError.invalid(["regionID": "只能选择本人管辖范围内的区划"])
+    }
+
     static func create(_ input: UnitInput, by caller: Caller) async throws -> Unit {
         let v = try await validated(input, existing: nil, on: caller.db)
+        try requireScope(v.regionID, caller)
         let unit = Unit(code: v.code, name: v.name, type: v.type, regionID: v.regionID, contact: v.contact)
         try await caller.db.writeTransaction { db in
             try await unit.create(on: db)
@@ -45,7 +53,9 @@ enum UnitService {
     }
 
     static func update(_ unit: Unit, _ input: UnitInput, by caller: Caller) async throws {
+        try requireScope(unit.$region.id, caller, forbidden: true)
         let v = try await validated(input, existing: unit, on: caller.db)
+        try requireScope(v.regionID, caller)
         let before = try UnitDTO(unit)
         unit.code = v.code
         unit.name = v.name
@@ -62,6 +72,7 @@ enum UnitService {
 
     /// Refuses while users belong to the unit.
     static func delete(_ unit: Unit, by caller: Caller) async throws {
+        try requireScope(unit.$region.id, caller, forbidden: true)
         let id = try unit.requireID()
         let users = try await User.query(on: caller.db).filter(\.$unit.$id == id).count()
         if users > 0 { throw AppError.conflict("“\(unit.name)”下还有 \(users) 个用户，请先移走或删除这些用户") }
