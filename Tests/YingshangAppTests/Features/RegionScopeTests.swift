@@ -164,6 +164,19 @@ struct RegionScopeAppTests {
                 .POST, "/api/v1/campaigns", headers: .bearer(cityToken), json: try await CampaignTests.body(app, name: "青山市新建"))
             #expect(within.status == .created)
 
+            // Home to-dos count the account's regions only: 青山县's filings awaiting the bureau are not 东湖县's work.
+            let waiting = try #require(try await Filing.query(on: app.db).filter(\.$campaign.$id == countyID).first())
+            waiting.state = FilingState.unitApproved.rawValue
+            try await waiting.update(on: app.db)
+            let awaiting = try await Filing.query(on: app.db).filter(\.$state == FilingState.unitApproved.rawValue).count()
+            let coordinatorUser = try #require(try await User.query(on: app.db).filter(\.$username == "coordinator").first())
+            let scopeOf = { (name: String) async throws -> RegionScope in try await RegionScopes.scope(of: try await app.userID(name), on: app.db) }
+            let label = "待审批局审核的填报"
+            let unscoped = try await HomeController.todos(user: coordinatorUser, role: .coordinator, clock: app.clock, on: app.db)
+            #expect(awaiting > 0 && unscoped.first { $0.label == label }?.count == awaiting)
+            let mine = try await HomeController.todos(user: coordinatorUser, role: .coordinator, scope: try await scopeOf("donghu"), clock: app.clock, on: app.db)
+            #expect(mine.first { $0.label == label } == nil)
+
             // Filings: a filing of 青山县's own campaign is not found for 东湖县 or 海门县, found for the city.
             let filing = try #require(try await Filing.query(on: app.db).filter(\.$campaign.$id == countyID).first())
             let fid = try filing.requireID()

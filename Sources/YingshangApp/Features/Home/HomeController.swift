@@ -36,7 +36,7 @@ struct HomeController {
         let role = try req.currentRole()
         let unit = try await Unit.find(user.$unit.id, on: req.db)
         var cards: [Card] = []
-        let todos = try await Self.todos(user: user, role: role, clock: req.clock, on: req.db)
+        let todos = try await Self.todos(user: user, role: role, scope: req.resolvedRegionScope, clock: req.clock, on: req.db)
         if role == .admin {
             let n = try await Region.query(on: req.db).filter(\.$level == RegionLevel.township.rawValue).count()
             cards.append(Card(label: "乡镇/街道", value: "\(n)", href: "/regions"))
@@ -92,17 +92,24 @@ struct HomeController {
 
     /// What this person must do today, by role, each with a count and the page where it is done. Empty rows are
     /// left out, so an empty list really means nothing is waiting.
-    static func todos(user: User, role: Role, clock: AppClock, on db: any Database) async throws -> [Todo] {
+    static func todos(user: User, role: Role, scope: RegionScope = .unrestricted, clock: AppClock, on db: any Database) async throws -> [Todo] {
         var out: [Todo] = []
         let unit = user.$unit.id
         let today = clock.today
         func add(_ label: String, _ count: Int, _ href: String, urgent: Bool = false) {
             if count > 0 { out.append(Todo(label: label, count: count, href: href, urgent: urgent)) }
         }
-        let active = try await Campaign.query(on: db).filter(\.$status == Campaign.Status.active.rawValue).all().compactMap(\.id)
+        var active = try await Campaign.query(on: db).filter(\.$status == Campaign.Status.active.rawValue).all().compactMap(\.id)
+        // A region-bound account counts only its regions' rows.
+        let regions = RegionScopes.ids(scope)
+        if let visible = try await CampaignService.visibleIDs(scope, on: db) { active = active.filter(visible.contains) }
+        func inScope<M: Model>(_ q: QueryBuilder<M>, _ key: KeyPath<M, ParentProperty<M, Region>>) -> QueryBuilder<M> {
+            guard let regions else { return q }
+            return q.filter(key.appending(path: \.$id) ~~ regions)
+        }
         // Counted in the database: loading every filing with its answers was most of a home page's time.
         func awaitingBureau() async throws -> Int {
-            active.isEmpty ? 0 : try await Filing.query(on: db).filter(\.$campaign.$id ~~ active)
+            active.isEmpty ? 0 : try await inScope(Filing.query(on: db), \.$region).filter(\.$campaign.$id ~~ active)
                 .filter(\.$state == FilingState.unitApproved.rawValue).count()
         }
         switch role {
@@ -139,14 +146,14 @@ struct HomeController {
         case .coordinator, .admin:
             add("待审批局审核的填报", try await awaitingBureau(), "/filings?state=unit_approved", urgent: true)
             add("待答复的提问", try await Question.query(on: db).filter(\.$status == Question.Status.open.rawValue).count(), "/questions", urgent: true)
-            add("待核验销号的整改事项", try await Rectification.query(on: db).filter(\.$status == RectificationStatus.done.rawValue).count(),
+            add("待核验销号的整改事项", try await inScope(Rectification.query(on: db), \.$region).filter(\.$status == RectificationStatus.done.rawValue).count(),
                 "/rectifications?status=done")
-            add("待审批的整改时限调整", try await Rectification.query(on: db).filter(\.$requestedDeadline != nil).count(), "/rectifications")
+            add("待审批的整改时限调整", try await inScope(Rectification.query(on: db), \.$region).filter(\.$requestedDeadline != nil).count(), "/rectifications")
             if role == .admin {
                 add("被锁定的账户", try await User.query(on: db).filter(\.$lockedUntil > clock.now()).count(), "/users", urgent: true)
             }
         case .leader:
-            let rects = try await Rectification.query(on: db)
+            let rects = try await inScope(Rectification.query(on: db), \.$region)
                 .filter(\.$status ~~ RectificationStatus.open.map(\.rawValue)).all()
             add("逾期的整改事项", rects.filter { $0.isOverdue(today: today) }.count, "/rectifications?overdue=1", urgent: true)
             add("待审批局审核的填报", try await awaitingBureau(), "/filings?state=unit_approved")
@@ -155,7 +162,7 @@ struct HomeController {
         case .auditAdmin:
             break
         case .assessor:
-            let flags = try await VerificationFlag.query(on: db).filter(\.$status == VerificationFlag.Status.open.rawValue).all()
+            let flags = try await inScope(VerificationFlag.query(on: db), \.$region).filter(\.$status == VerificationFlag.Status.open.rawValue).all()
             add("待确认或排除的核验问题", flags.count, flags.first.map { "/campaigns/\($0.$campaign.id)/flags" } ?? "/campaigns", urgent: true)
             add("评价任务（名单、抽样、问卷）", active.count, "/campaigns")
         }
