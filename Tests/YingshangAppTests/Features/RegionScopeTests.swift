@@ -268,6 +268,20 @@ struct RegionScopeAppTests {
                 json: RegionInput(code: "370791001", name: "东湖镇", level: "township", parentID: try p.neighbour.requireID().uuidString))
             #expect(ownTown.status == .created)
 
+            // Audit: a city-bound audit administrator reads what the city's accounts did, not the province's office.
+            try await Self.account(app, "cityauditor", role: .auditAdmin, unitRegion: p.city, regions: [p.city])
+            let provMade = try await app.send(
+                .POST, "/api/v1/campaigns", headers: .bearer(try await app.apiToken("prov")), json: try await CampaignTests.body(app, name: "省级新建"))
+            #expect(provMade.status == .created)
+            func actors(_ auditor: String) async throws -> Set<String> {
+                let token = try await app.apiToken(auditor)
+                return Set(try await app.send(.GET, "/api/v1/audit?per=200", headers: .bearer(token)).decode(Listing<AuditEntryDTO>.self).items.map(\.actorUsername))
+            }
+            let cityActors = try await actors("cityauditor")
+            #expect(cityActors.contains("cityadmin"))
+            #expect(!cityActors.contains("prov"))
+            #expect(try await actors("auditor").contains("prov"))
+
             // The new account sees only the city campaign, in part.
             let names = try await app.send(.GET, "/api/v1/campaigns", headers: .bearer(try await app.apiToken("newcounty", password: "Qs-newcounty-2026!x")))
                 .decode([CampaignDTO].self).map(\.name)

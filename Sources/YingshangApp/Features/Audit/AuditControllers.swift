@@ -15,8 +15,15 @@ struct AuditFilter {
         actor = (req.query[String.self, at: "actor"] ?? "").trimmingCharacters(in: .whitespaces)
     }
 
-    func page(_ lq: ListQuery, on db: any Database) async throws -> Fluent.Page<AuditEntry> {
+    /// A region-bound audit administrator reads what accounts of units in its regions did (not system jobs, not
+    /// other regions' offices).
+    func page(_ lq: ListQuery, scope: RegionScope, on db: any Database) async throws -> Fluent.Page<AuditEntry> {
         var query = AuditEntry.query(on: db)
+        if let regions = RegionScopes.ids(scope) {
+            let units = regions.isEmpty ? [] : try await Unit.query(on: db).filter(\.$region.$id ~~ regions).all().compactMap(\.id)
+            let actors = units.isEmpty ? [] : try await User.query(on: db).filter(\.$unit.$id ~~ units).all().compactMap(\.id)
+            query = query.filter(\.$actorID ~~ actors)
+        }
         if !entityType.isEmpty { query = query.filter(\.$entityType == entityType) }
         if !action.isEmpty { query = query.filter(\.$action == action) }
         if !actor.isEmpty { query = query.filter(\.$actorUsername == actor.lowercased()) }
@@ -32,7 +39,7 @@ struct AuditAPIController {
     /// Newest first; `?entityType=&action=&actor=&page=&per=`.
     @Sendable func list(req: Request) async throws -> Listing<AuditEntryDTO> {
         let lq = ListQuery(req, defaultPer: 50)
-        let page = try await AuditFilter(req).page(lq, on: req.db)
+        let page = try await AuditFilter(req).page(lq, scope: req.resolvedRegionScope, on: req.db)
         return Listing(
             items: try page.items.map(AuditEntryDTO.init), page: lq.page, per: lq.per, total: page.metadata.total)
     }
@@ -93,7 +100,7 @@ struct AuditWebController {
     /// The filtered log as CSV for the audit administrator; the export itself is audited.
     @Sendable func export(req: Request) async throws -> Response {
         let filter = AuditFilter(req)
-        let page = try await filter.page(ListQuery(page: 1, per: Self.exportLimit), on: req.db)
+        let page = try await filter.page(ListQuery(page: 1, per: Self.exportLimit), scope: req.resolvedRegionScope, on: req.db)
         let actionNames = Dictionary(uniqueKeysWithValues: Self.actionNames)
         let typeNames = Dictionary(uniqueKeysWithValues: Self.entityTypeNames)
         let rows = [["序号", "时间", "操作人", "操作", "对象", "对象编号", "修改前", "修改后", "IP", "哈希"]] + page.items.map {
@@ -112,7 +119,7 @@ struct AuditWebController {
     @Sendable func index(req: Request) async throws -> View {
         let lq = ListQuery(req, defaultPer: 50)
         let filter = AuditFilter(req)
-        let page = try await filter.page(lq, on: req.db)
+        let page = try await filter.page(lq, scope: req.resolvedRegionScope, on: req.db)
         let actionNames = Dictionary(uniqueKeysWithValues: Self.actionNames)
         let typeNames = Dictionary(uniqueKeysWithValues: Self.entityTypeNames)
         let rows = page.items.map {
