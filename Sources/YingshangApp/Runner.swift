@@ -135,6 +135,14 @@ public enum Runner {
         }
     }
 
+    /// A synthetic province for the province benchmark (PostgreSQL); returns the measured county's campaign name.
+    public static func seedProvince(counties: Int, rows: Int) async throws -> String {
+        try await withApp { app in
+            try await app.autoMigrate()
+            return try await ProvinceBenchmark.seed(app: app, counties: counties, rows: rows)
+        }
+    }
+
     /// A synthetic register CSV of the demo county, for the import benchmark.
     public static func generateRegister(rows: Int, seed: UInt64, to path: String) throws {
         try DemoCampaign.writeRegister(count: rows, seed: seed, to: path)
@@ -317,6 +325,10 @@ public enum Runner {
         try await withApp { app in
             let c = try await findCampaign(campaign, on: app.db)
             let caller = try await feedCaller(username, app: app)
+            // The acting account's region scope applies on the command line as on the web.
+            do { try await CampaignService.checkScope(c, scope: caller.scope, action: .manageFeeds, on: app.db) } catch let e as AppError {
+                throw AdminTasks.Failure(description: "--by \(username)：" + e.message)
+            }
             let regions = try await CampaignService.details(c, on: app.db).regions
             guard let r = regions.first(where: { $0.code == region || $0.name == region || $0.id?.uuidString == region }) else {
                 throw AdminTasks.Failure(description: "被评价地区 \(region) 不在评价任务中；可用：" + regions.map { "\($0.code) \($0.name)" }.joined(separator: "、"))
@@ -351,6 +363,10 @@ public enum Runner {
         try await withApp { app in
             let c = try await findCampaign(campaign, on: app.db)
             let caller = try await feedCaller(username, app: app)
+            // The acting account's region scope applies on the command line as on the web.
+            do { try await CampaignService.checkScope(c, scope: caller.scope, action: .manageFeeds, on: app.db) } catch let e as AppError {
+                throw AdminTasks.Failure(description: "--by \(username)：" + e.message)
+            }
             let wanted = prefix.hasSuffix("…") ? String(prefix.dropLast()) : prefix
             let keys = try await DataFeedKey.query(on: app.db).filter(\.$campaign.$id == c.requireID()).all()
                 .filter { wanted.count >= 8 && ($0.keyPrefix.hasPrefix(wanted) || wanted.hasPrefix($0.keyPrefix)) }
@@ -368,7 +384,7 @@ public enum Runner {
         else {
             throw AdminTasks.Failure(description: "--by 应为可管理数据接口的账户（审批局工作人员或系统管理员）：\(username)")
         }
-        return try app.caller(user)
+        return try app.caller(user, scope: try await RegionScopes.scope(of: try user.requireID(), on: app.db))
     }
 
     public static func resetPassword(username: String, password: String) async throws {

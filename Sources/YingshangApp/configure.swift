@@ -122,6 +122,7 @@ enum Migrations {
             CreateScheduledRuns(),
             AddImportJobProgress(),
             CreateUserRegions(),
+            PartitionRegisterOnPostgres(),
         ]
     }
 

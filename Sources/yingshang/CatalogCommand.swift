@@ -73,3 +73,18 @@ extension Yingshang {
         }
     }
 }
+
+extension Yingshang {
+    struct BenchProvince: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "bench-province",
+            abstract: "Load a synthetic province (counties with registers) on PostgreSQL for scripts/bench-province.sh; prints the measured county's campaign.")
+
+        @Option(help: "Counties besides the measured one, each with its own campaign and register.") var counties = 100
+        @Option(help: "Enterprises in each county's register.") var rows = 300_000
+
+        func run() async throws {
+            try await runReportingErrors { print(try await Runner.seedProvince(counties: counties, rows: rows)) }
+        }
+    }
+}

@@ -58,7 +58,7 @@ struct CLITests {
             .compactMap { $0.split(separator: " ").first.map(String.init) }.filter { $0.allSatisfy { $0.isLowercase || $0 == "-" } } ?? []
         #expect(listed == [
             "serve", "migrate", "demo", "catalog", "enterprises", "sample", "survey", "user", "audit", "backup", "bench-seed",
-            "score", "report", "bench-integrity", "feed",
+            "score", "report", "bench-integrity", "feed", "bench-province",
         ])
     }
 

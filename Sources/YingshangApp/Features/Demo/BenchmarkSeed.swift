@@ -120,3 +120,64 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
 }
+
+/// A synthetic province for `scripts/bench-province.sh` (issue 21): `counties` counties under one province, each with
+/// its own campaign and a register of `rows` enterprises, written by the database itself (`generate_series`), then an
+/// empty campaign on the demo county for the measured county's import. PostgreSQL only: the province deployment runs
+/// on it, and the point is the register's partitions.
+enum ProvinceBenchmark {
+    static let targetName = "省级基准：青山县"
+
+    static func seed(app: Application, counties: Int, rows: Int) async throws -> String {
+        guard let sql = app.db as? any SQLDatabase, sql.engine == .postgres else {
+            throw AdminTasks.Failure(description: "省级基准只在 PostgreSQL 上运行（设置 DATABASE_URL）")
+        }
+        guard let template = try await Campaign.query(on: app.db).filter(\.$name == DemoCampaign.name).first(),
+              let home = try await Region.query(on: app.db).filter(\.$code == DemoCounty.countyCode).first(), let homeID = home.id
+        else { throw AdminTasks.Failure(description: "请先运行 yingshang demo") }
+        let province: Region
+        if let existing = try await Region.query(on: app.db).filter(\.$code == "990000").first() {
+            province = existing
+        } else {
+            province = Region(code: "990000", name: "基准省", level: .province, parentID: nil)
+            try await province.create(on: app.db)
+        }
+        func campaign(_ name: String, region: UUID) async throws -> UUID {
+            if let c = try await Campaign.query(on: app.db).filter(\.$name == name).first() { return try c.requireID() }
+            let c = Campaign(name: name, year: template.year, catalogVersionID: template.$catalogVersion.id, start: template.start, end: template.end, perDay: 2)
+            try await c.create(on: app.db)
+            try await CampaignRegion(campaignID: try c.requireID(), regionID: region).create(on: app.db)
+            return try c.requireID()
+        }
+        for k in 1...max(1, counties) where counties > 0 {
+            let code = String(format: "99%04d", k)
+            let county: Region
+            if let existing = try await Region.query(on: app.db).filter(\.$code == code).first() {
+                county = existing
+            } else {
+                county = Region(code: code, name: "基准县\(k)", level: .county, parentID: province.id)
+                try await county.create(on: app.db)
+            }
+            let cid = try await campaign("省级基准：基准县\(k)", region: try county.requireID())
+            try await app.db.transaction { tx in
+                guard let sqlTx = tx as? any SQLDatabase else { return }
+                let snapshot = try await RegisterSnapshot.ensure(cid, on: tx)
+                let have = try await sqlTx.raw("SELECT count(*) AS n FROM enterprises WHERE snapshot_id = \(bind: snapshot)").first()?
+                    .decode(column: "n", as: Int.self) ?? 0
+                guard have < rows else { return }
+                try await sqlTx.raw("""
+                    INSERT INTO enterprises (snapshot_id, uscc, name, township_code, industry, size, status, founded, extra)
+                    SELECT \(bind: snapshot), '91' || \(bind: code) || lpad(g::text, 10, '0'), '基准企业' || g,
+                           \(bind: code) || lpad((1 + g % 12)::text, 3, '0'),
+                           (ARRAY['A','C','E','F','G','H','I','L','O'])[1 + (g / 7) % 9],
+                           (ARRAY['微型','小型','中型','大型'])[1 + (g / 3) % 4],
+                           (ARRAY['存续','在业','注销'])[1 + g % 3], '2015-01-01', '{}'
+                    FROM generate_series(\(bind: have + 1), \(bind: rows)) AS g
+                    """).run()
+            }
+        }
+        try await sql.raw("ANALYZE enterprises").run()
+        _ = try await campaign(targetName, region: homeID)
+        return targetName
+    }
+}

@@ -26,7 +26,10 @@ final class RegisterSnapshot: Model, @unchecked Sendable {
             // Two first imports at once on PostgreSQL: the second finds the first's row instead of failing on the
             // unique key (SQLite imports take the write lock before this, so they never race here).
             try await sql.raw("INSERT INTO register_snapshots (campaign_id) VALUES (\(bind: campaignID)) ON CONFLICT (campaign_id) DO NOTHING").run()
-            if let id = try await number(of: campaignID, on: db) { return id }
+            if let id = try await number(of: campaignID, on: db) {
+                try await PartitionRegisterOnPostgres.createPartition(id, on: db)
+                return id
+            }
         }
         let snapshot = RegisterSnapshot()
         snapshot.$campaign.id = campaignID
@@ -304,5 +307,79 @@ struct AddImportJobProgress: AsyncMigration {
     func revert(on db: any Database) async throws {
         try await db.schema(ImportJob.schema).deleteField("progress_total").update()
         try await db.schema(ImportJob.schema).deleteField("progress_done").update()
+    }
+}
+
+/// PostgreSQL: the register is partitioned by snapshot (one campaign's register per partition, issue 21), so a
+/// county's import, draw, page, count and export touch its own table and indexes whatever the province's total, and
+/// a deleted campaign's rows go with one table. `(snapshot_id, id)` is the key (a partitioned table's unique keys
+/// must hold the partition column); sample members and survey responses check their enterprise ids with a trigger,
+/// as PostgreSQL cannot point a foreign key at a partitioned table's `id` alone (see decisions.md).
+/// PostgreSQL 15 has no identity columns on partitioned tables: ids come from a sequence. SQLite is unchanged.
+struct PartitionRegisterOnPostgres: AsyncMigration {
+    static let columns = "id, snapshot_id, uscc, name, township_code, industry, size, status, founded, contact, phone, extra"
+
+    /// The partition of one snapshot.
+    static func partition(_ snapshot: Int) -> String { "enterprises_s\(snapshot)" }
+
+    func prepare(on db: any Database) async throws {
+        guard let probe = db as? any SQLDatabase, probe.engine != .sqlite else { return }
+        try await db.transaction { tx in
+            guard let sql = tx as? any SQLDatabase else { return }
+            var statements = [
+                "ALTER TABLE sample_members DROP CONSTRAINT IF EXISTS sample_members_enterprise_fk",
+                "ALTER TABLE survey_responses DROP CONSTRAINT IF EXISTS survey_responses_enterprise_fk",
+                "ALTER TABLE enterprises RENAME TO enterprises_unpartitioned",
+                "ALTER TABLE enterprises_unpartitioned RENAME CONSTRAINT \(MoveRegisterToIntegerKeys.indexName) TO enterprises_unpartitioned_snapshot_uscc",
+                "ALTER TABLE enterprises_unpartitioned RENAME CONSTRAINT enterprises_snapshot_fk TO enterprises_unpartitioned_snapshot_fk",
+                "CREATE SEQUENCE enterprises_id_seq AS BIGINT",
+                """
+                CREATE TABLE enterprises (
+                  id BIGINT NOT NULL DEFAULT nextval('enterprises_id_seq'),
+                  snapshot_id BIGINT NOT NULL,
+                  uscc TEXT NOT NULL, name TEXT NOT NULL, township_code TEXT, industry TEXT, size TEXT, status TEXT,
+                  founded TEXT, contact TEXT, phone TEXT, extra TEXT NOT NULL,
+                  PRIMARY KEY (snapshot_id, id),
+                  CONSTRAINT \(MoveRegisterToIntegerKeys.indexName) UNIQUE (snapshot_id, uscc),
+                  CONSTRAINT enterprises_snapshot_fk FOREIGN KEY (snapshot_id) REFERENCES register_snapshots (id) ON DELETE CASCADE
+                ) PARTITION BY LIST (snapshot_id)
+                """,
+                "ALTER SEQUENCE enterprises_id_seq OWNED BY enterprises.id",
+                // Lookups by id alone (a sample member's enterprise): one small index per partition.
+                "CREATE INDEX enterprises_id ON enterprises (id)",
+                "CREATE TABLE enterprises_default PARTITION OF enterprises DEFAULT",
+            ]
+            for row in try await sql.raw("SELECT id FROM register_snapshots ORDER BY id").all() {
+                let id = try row.decode(column: "id", as: Int.self)
+                statements.append("CREATE TABLE \(Self.partition(id)) PARTITION OF enterprises FOR VALUES IN (\(id))")
+            }
+            statements += [
+                "INSERT INTO enterprises (\(Self.columns)) SELECT \(Self.columns) FROM enterprises_unpartitioned",
+                "SELECT setval('enterprises_id_seq', coalesce((SELECT max(id) FROM enterprises), 0) + 1, false)",
+                "DROP TABLE enterprises_unpartitioned",
+                // In place of the foreign keys: a member or response must name an enterprise that exists.
+                """
+                CREATE FUNCTION yingshang_enterprise_exists() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  IF NOT EXISTS (SELECT 1 FROM enterprises WHERE id = NEW.enterprise_id) THEN
+                    RAISE EXCEPTION 'enterprise % does not exist', NEW.enterprise_id USING ERRCODE = 'foreign_key_violation';
+                  END IF;
+                  RETURN NEW;
+                END $$
+                """,
+                "CREATE TRIGGER sample_members_enterprise_exists BEFORE INSERT OR UPDATE OF enterprise_id ON sample_members FOR EACH ROW EXECUTE FUNCTION yingshang_enterprise_exists()",
+                "CREATE TRIGGER survey_responses_enterprise_exists BEFORE INSERT OR UPDATE OF enterprise_id ON survey_responses FOR EACH ROW EXECUTE FUNCTION yingshang_enterprise_exists()",
+            ]
+            for statement in statements { try await sql.raw(SQLQueryString(statement)).run() }
+        }
+    }
+
+    func revert(on db: any Database) async throws {}
+
+    /// Called where a snapshot is created: its partition, in the same transaction (PostgreSQL only).
+    static func createPartition(_ snapshot: Int, on db: any Database) async throws {
+        guard let sql = db as? any SQLDatabase, sql.engine != .sqlite else { return }
+        let ddl = "CREATE TABLE IF NOT EXISTS \(partition(snapshot)) PARTITION OF enterprises FOR VALUES IN (\(snapshot))"
+        try await sql.raw(SQLQueryString(ddl)).run()
     }
 }
