@@ -42,7 +42,7 @@ section "the measured county: import of $TARGET rows into '$CAMPAIGN'"
 echo "file: $(du -h "$WORK/register.csv" | cut -f1)"
 sync
 t0=$(now)
-/usr/bin/time -f "%M" -o "$WORK/import.rss" "$BIN" enterprises import "$WORK/register.csv" --campaign "$CAMPAIGN" >/dev/null
+/usr/bin/time -f "%M" -o "$WORK/import.rss" "$BIN" enterprises import "$WORK/register.csv" --campaign "$CAMPAIGN" >/dev/null 2>"$WORK/import.err" || { cat "$WORK/import.err" >&2; exit 1; }
 t1=$(now)
 IMPORT=$(secs "$t0" "$t1")
 psql -qX "$PG" -c "drop table if exists bench_plain; create table bench_plain (uscc text, name text, township text, industry text, size text, status text, founded text, contact text, phone text)"
