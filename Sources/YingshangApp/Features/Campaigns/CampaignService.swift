@@ -377,3 +377,11 @@ extension Request {
         return RegionScope.allows(role, action, access: storage[CampaignAccessKey.self] ?? .whole)
     }
 }
+
+extension Request {
+    /// The campaign regions the account reaches: the region tabs and choosers of a campaign page offer only these.
+    func reachable(_ regions: [Region]) -> [Region] {
+        let scope = resolvedRegionScope
+        return regions.filter { scope.covers($0.id?.uuidString) }
+    }
+}

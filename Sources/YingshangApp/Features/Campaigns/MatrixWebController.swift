@@ -44,7 +44,7 @@ struct MatrixWebController {
         if role.isUnitScoped { units = units.filter { $0.unitID == user.$unit.id } }
         return Body(
             campaignID: try c.requireID().uuidString, campaignName: c.name, regionID: try region.requireID().uuidString,
-            regions: d.regions.map { RegionTab(id: $0.id?.uuidString ?? "", name: $0.name, active: $0.id == region.id) },
+            regions: req.reachable(d.regions).map { RegionTab(id: $0.id?.uuidString ?? "", name: $0.name, active: $0.id == region.id) },
             rows: rows, units: units, canManage: req.offers(.manageCampaigns),
             canConfirm: Permissions.allows(role, .confirmAssignment), myUnitID: user.$unit.id.uuidString, byUnit: byUnit)
     }

@@ -64,7 +64,7 @@ struct ScheduleWebController {
         let fixedText = input?.fixed ?? entries.filter(\.fixed).map { "\($0.indicatorCode) \($0.day)" }.joined(separator: "\n")
         return Body(
             campaignID: try c.requireID().uuidString, campaignName: c.name, regionID: try region.requireID().uuidString,
-            regions: d.regions.map { .init(id: $0.id?.uuidString ?? "", name: $0.name, active: $0.id == region.id) },
+            regions: req.reachable(d.regions).map { .init(id: $0.id?.uuidString ?? "", name: $0.name, active: $0.id == region.id) },
             filingPhase: filing.map { "\($0.start) 至 \($0.end)" } ?? "未设置", perDay: input?.perDay ?? c.perDay,
             fixedText: fixedText, entries: entries, months: months,
             canManage: req.offers(.manageCampaigns), errors: errors)

@@ -163,7 +163,7 @@ struct CockpitPage: Encodable {
         }
         return CockpitPage(
             campaignID: cid.uuidString, campaignName: c.name, regionID: rid.uuidString, regionName: region.name,
-            regions: d.regions.map { .init(id: $0.id?.uuidString ?? "", name: $0.name, active: $0.id == rid) },
+            regions: d.regions.filter { caller.scope.covers($0.id?.uuidString) }.map { .init(id: $0.id?.uuidString ?? "", name: $0.name, active: $0.id == rid) },
             updatedAt: DisplayTime.format(now), scored: mine != nil,
             run: run.map { "第 \($0.number) 次评分（\(DisplayTime.format($0.createdAt))）" } ?? "尚未评分",
             lastYearName: lastMine == nil ? "" : previous?.name ?? "", cards: cards, indicators: indicators,

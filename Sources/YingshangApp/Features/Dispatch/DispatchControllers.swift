@@ -84,7 +84,7 @@ struct DispatchWebController {
         let marks = try await Self.marks(c, regionID: dto.regionID, on: req.db)
         return Body(
             d: dto, campaignID: try c.requireID().uuidString,
-            regions: d.regions.map { .init(id: $0.id?.uuidString ?? "", name: $0.name, active: $0.id == dto.regionID) },
+            regions: req.reachable(d.regions).map { .init(id: $0.id?.uuidString ?? "", name: $0.name, active: $0.id == dto.regionID) },
             statusChart: DispatchService.statusChart(dto), unitChart: DispatchService.unitChart(dto),
             statusCounts: WorkStatus.allCases.map {
                 SelectOption(value: $0.rawValue, label: "\($0.chineseName) \(dto.counts[$0.rawValue] ?? 0)", selected: false)
