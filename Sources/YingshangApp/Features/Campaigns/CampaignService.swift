@@ -327,7 +327,7 @@ enum CampaignService {
 
     /// A region-bound account assesses only regions inside its scope (a county cannot open a campaign on its neighbour).
     static func requireInScope(_ regionIDs: [UUID], _ caller: Caller) throws {
-        guard caller.scope.mayGrant(regionIDs.map(\.uuidString)) || caller.scope.isUnrestricted else {
+        guard caller.scope.mayGrant(regionIDs.map(\.uuidString)) else {
             throw AppError.invalid(["regionIDs": "只能选择本人管辖范围内的被评价地区"])
         }
     }
@@ -347,8 +347,7 @@ enum CampaignService {
 
     /// The region to show: `?region=` or the first assessed region the account reaches.
     static func region(_ req: Request, _ d: Details) throws -> Region {
-        let scope = req.resolvedRegionScope
-        let regions = d.regions.filter { scope.covers($0.id?.uuidString) }
+        let regions = req.reachable(d.regions)
         if let raw = req.query[String.self, at: "region"], let id = UUID(uuidString: raw) {
             guard let r = regions.first(where: { $0.id == id }) else { throw AppError.notFound("被评价地区") }
             return r
