@@ -117,7 +117,7 @@ enum RegisterImporter {
                 // On SQLite take the write lock before reading anything, so another writer cannot slip in between our
                 // reads and our first write (which would fail the import with SQLITE_BUSY_SNAPSHOT half-way).
                 if tx.engine == .sqlite { try await sql.raw("DELETE FROM enterprises WHERE 0").run() }
-                let snapshot = try await RegisterSnapshot.ensure(campaignID, on: tx)
+                let snapshot = try await RegisterSnapshot.ensure(campaignID, on: tx, partition: false)
                 // Made inside the transaction: if a busy database makes `writeTransaction` run this again, the file is
                 // read again from its first row.
                 let producer = RegisterBatchProducer(
@@ -128,10 +128,22 @@ enum RegisterImporter {
                         try await loadSQLite(conn, snapshot: snapshot, producer: producer, rebuildIndexAbove: rebuildIndexAbove)
                     }
                 } else if let pg = tx as? any PostgresDatabase {
-                    imported = try await copyPostgres(pg, snapshot: snapshot, producer: producer)
+                    let table = PartitionRegisterOnPostgres.partition(snapshot)
+                    // The campaign's first import: the rows go into a table of their own, indexed once and then
+                    // attached as the snapshot's partition (decisions.md, 2026-12-05). Checked after `ensure`, which
+                    // waits for a concurrent first import to finish.
+                    let fresh = try await PartitionRegisterOnPostgres.isMissing(snapshot, on: sql)
+                    if fresh {
+                        try await PartitionRegisterOnPostgres.createDetached(snapshot, on: sql)
+                    } else {
+                        try await PartitionRegisterOnPostgres.createPartition(snapshot, on: tx)
+                    }
+                    imported = try await copyPostgres(pg, table: table, snapshot: snapshot, producer: producer)
+                    if fresh { try await PartitionRegisterOnPostgres.indexAndAttach(snapshot, on: sql) }
                     // Fresh statistics, or the planner keeps believing the register is empty and reads a million rows
-                    // through the index in random order (a draw took 8 s instead of 0.4).
-                    if imported >= rebuildIndexAbove { try await sql.raw("ANALYZE enterprises").run() }
+                    // through the index in random order (a draw took 8 s instead of 0.4). The partition only: the
+                    // parent's would sample every county of a province, and queries name one snapshot.
+                    if fresh || imported >= rebuildIndexAbove { try await sql.raw(SQLQueryString("ANALYZE \(table)")).run() }
                 } else {
                     throw AppError.conflict("数据库不支持")
                 }
@@ -255,15 +267,15 @@ enum RegisterImporter {
         return max(1, Int(Double(total) / (Double(head.count) / Double(lines))) - 1)
     }
 
-    /// PostgreSQL: the rows stream into `COPY enterprises FROM STDIN` (text format; ids from the identity column) on the transaction's connection,
-    /// a chunk at a time; the unique constraint is kept (PostgreSQL maintains it well enough here).
-    private static func copyPostgres(_ pg: any PostgresDatabase, snapshot: Int, producer: RegisterBatchProducer) async throws -> Int {
+    /// PostgreSQL: the rows stream into `COPY <the snapshot's partition> FROM STDIN` (text format; ids from the
+    /// sequence) on the transaction's connection, a chunk at a time.
+    private static func copyPostgres(_ pg: any PostgresDatabase, table: String, snapshot: Int, producer: RegisterBatchProducer) async throws -> Int {
         let logger = pg.logger
         return try await pg.withConnection { conn in
             conn.eventLoop.makeFutureWithTask {
                 var imported = 0
                 try await conn.copyFrom(
-                    table: Enterprise.schema,
+                    table: table,
                     columns: ["snapshot_id", "uscc", "name", "township_code", "industry", "size", "status", "founded", "contact", "phone", "extra"],
                     logger: logger
                 ) { writer in

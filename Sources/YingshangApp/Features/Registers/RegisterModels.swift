@@ -20,14 +20,15 @@ final class RegisterSnapshot: Model, @unchecked Sendable {
 
     /// The snapshot of a campaign, created on the first import (inside the import's transaction, so a rejected
     /// file leaves none behind).
-    static func ensure(_ campaignID: UUID, on db: any Database) async throws -> Int {
+    /// On PostgreSQL its partition is created too, unless `partition` is false (a first import builds its own).
+    static func ensure(_ campaignID: UUID, on db: any Database, partition: Bool = true) async throws -> Int {
         if let id = try await number(of: campaignID, on: db) { return id }
         if let sql = db as? any SQLDatabase, sql.engine != .sqlite {
             // Two first imports at once on PostgreSQL: the second finds the first's row instead of failing on the
             // unique key (SQLite imports take the write lock before this, so they never race here).
             try await sql.raw("INSERT INTO register_snapshots (campaign_id) VALUES (\(bind: campaignID)) ON CONFLICT (campaign_id) DO NOTHING").run()
             if let id = try await number(of: campaignID, on: db) {
-                try await PartitionRegisterOnPostgres.createPartition(id, on: db)
+                if partition { try await PartitionRegisterOnPostgres.createPartition(id, on: db) }
                 return id
             }
         }
@@ -381,5 +382,34 @@ struct PartitionRegisterOnPostgres: AsyncMigration {
         guard let sql = db as? any SQLDatabase, sql.engine != .sqlite else { return }
         let ddl = "CREATE TABLE IF NOT EXISTS \(partition(snapshot)) PARTITION OF enterprises FOR VALUES IN (\(snapshot))"
         try await sql.raw(SQLQueryString(ddl)).run()
+    }
+
+    /// Whether the snapshot has no partition yet (its first import is running).
+    static func isMissing(_ snapshot: Int, on sql: any SQLDatabase) async throws -> Bool {
+        let row = try await sql.raw("SELECT to_regclass(\(bind: partition(snapshot))) IS NULL AS missing").first()
+        return try row?.decode(column: "missing", as: Bool.self) ?? true
+    }
+
+    /// A first import's table: the partition's columns and defaults, not yet attached and without indexes, so that
+    /// COPY writes only the rows; its check constraint lets ATTACH skip scanning them.
+    static func createDetached(_ snapshot: Int, on sql: any SQLDatabase) async throws {
+        let table = partition(snapshot)
+        let ddl = "CREATE TABLE \(table) (LIKE enterprises INCLUDING DEFAULTS, CONSTRAINT \(table)_snapshot CHECK (snapshot_id = \(snapshot)))"
+        try await sql.raw(SQLQueryString(ddl)).run()
+    }
+
+    /// Builds the loaded table's indexes (each once, sorted in memory) and attaches it: the parent's indexes adopt
+    /// the matching ones instead of building them again. A duplicate credit code fails here and rolls the import back.
+    static func indexAndAttach(_ snapshot: Int, on sql: any SQLDatabase) async throws {
+        let table = partition(snapshot)
+        for statement in [
+            "SET LOCAL maintenance_work_mem = '256MB'",
+            "ALTER TABLE \(table) ADD PRIMARY KEY (snapshot_id, id)",
+            "ALTER TABLE \(table) ADD CONSTRAINT \(table)_snapshot_uscc UNIQUE (snapshot_id, uscc)",
+            "CREATE INDEX \(table)_id ON \(table) (id)",
+            "ALTER TABLE enterprises ATTACH PARTITION \(table) FOR VALUES IN (\(snapshot))",
+        ] {
+            try await sql.raw(SQLQueryString(statement)).run()
+        }
     }
 }
