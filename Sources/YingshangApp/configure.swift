@@ -123,6 +123,7 @@ enum Migrations {
             AddImportJobProgress(),
             CreateUserRegions(),
             PartitionRegisterOnPostgres(),
+            KeyRegisterByIDFirst(),
         ]
     }
 
