@@ -137,6 +137,9 @@ struct RegisterFastPathTests {
         codes.shuffle()
         #expect(EnterpriseRegister.sortedCodes(codes) == codes.sorted())
         #expect(EnterpriseRegister.PackedCode("青山县示范企业代码十八位字符") == nil)
+        // Slices of one joined string (the PostgreSQL frame arrives so), read in place.
+        let joined = (codes + ["ÄBCDEFGHIJKLMNOPQ"]).joined(separator: ",")
+        #expect(EnterpriseRegister.sortedCodes(joined.split(separator: ",")) == (codes + ["ÄBCDEFGHIJKLMNOPQ"]).sorted())
     }
 }
 

@@ -364,6 +364,12 @@ extension EnterpriseRegister {
         }
 
         public init?(_ code: some StringProtocol) {
+            // A slice of a native string is read in place: a million-row frame makes no million copies.
+            if let packed = code.utf8.withContiguousStorageIfAvailable({ PackedCode($0) }) {
+                guard let packed else { return nil }
+                self = packed
+                return
+            }
             var s = String(code)
             guard let packed = s.withUTF8({ PackedCode($0) }) else { return nil }
             self = packed
