@@ -59,4 +59,29 @@ struct PartitionTests {
             #expect(try await count("SELECT count(*) AS n FROM ONLY enterprises_s\(citySnapshot)") == 0)
         }
     }
+
+    @Test("two campaigns' first imports at once both store their rows: attaching partitions does not deadlock", arguments: TestDatabase.available.filter { $0 == .postgres })
+    func concurrentFirstImports(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            _ = try await DemoScoring.load(app: app)
+            let city = try #require(try await Campaign.query(on: app.db).filter(\.$name == DemoScoring.cityCampaignName).first()?.id)
+            let previous = try #require(try await Campaign.query(on: app.db).filter(\.$name == DemoScoring.previousYearName).first()?.id)
+            #expect(try await RegisterSnapshot.number(of: city, on: app.db) == nil)
+            #expect(try await RegisterSnapshot.number(of: previous, on: app.db) == nil)
+            func file(_ from: Int) -> Data {
+                Data(("统一社会信用代码,企业名称\n" + (from..<from + 3_000).map { "\(USCC.synthetic($0, prefix: "923707")),企业\($0)\n" }.joined()).utf8)
+            }
+            // Twice over the same campaign as well: the second of a pair appends after the first, refusing its codes.
+            async let a = RegisterImporter.run(campaignID: city, data: file(0), filename: "a.csv", skipInvalid: true, db: app.db)
+            async let b = RegisterImporter.run(campaignID: previous, data: file(10_000), filename: "b.csv", skipInvalid: true, db: app.db)
+            async let c = RegisterImporter.run(campaignID: city, data: file(2_500), filename: "c.csv", skipInvalid: true, db: app.db)
+            let (ra, rb, rc) = try await (a, b, c)
+            #expect(ra.stored && rb.stored && rc.stored)
+            #expect(rb.imported == 3_000)
+            // Codes 0..<5,500 in the city's register whichever of a and c went first; the 500 they share refused once.
+            #expect(ra.imported + rc.imported == 5_500 && ra.problems.count + rc.problems.count == 500)
+            #expect(try await Enterprise.register(of: city, on: app.db).count() == 5_500)
+            #expect(try await Enterprise.register(of: previous, on: app.db).count() == 3_000)
+        }
+    }
 }

@@ -109,7 +109,6 @@ enum RegisterImporter {
             townships[r.name] = r.code
             townships[r.code] = r.code
         }
-        let existing = try await existingCodes(campaignID, on: db)
         let known = townships
         do {
             let outcome = try await db.writeTransaction { tx in
@@ -117,7 +116,18 @@ enum RegisterImporter {
                 // On SQLite take the write lock before reading anything, so another writer cannot slip in between our
                 // reads and our first write (which would fail the import with SQLITE_BUSY_SNAPSHOT half-way).
                 if tx.engine == .sqlite { try await sql.raw("DELETE FROM enterprises WHERE 0").run() }
+                if tx.engine == .postgres, try await RegisterSnapshot.number(of: campaignID, on: tx) == nil {
+                    // A first import attaches its partition, which waits for every transaction that inserted a snapshot:
+                    // two first imports at once would deadlock, so they take turns (decisions.md, 2026-12-05).
+                    try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: PartitionRegisterOnPostgres.firstImportLock))").run()
+                }
+                if tx.engine == .postgres {
+                    // Imports into one campaign take turns, so each sees the codes the one before stored.
+                    try await sql.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "register:" + campaignID.uuidString)))").run()
+                }
                 let snapshot = try await RegisterSnapshot.ensure(campaignID, on: tx, partition: false)
+                // Read under the locks above (SQLite: the write lock), so a concurrent import's codes count as existing.
+                let existing = try await existingCodes(campaignID, on: tx)
                 // Made inside the transaction: if a busy database makes `writeTransaction` run this again, the file is
                 // read again from its first row.
                 let producer = RegisterBatchProducer(
@@ -130,8 +140,8 @@ enum RegisterImporter {
                 } else if let pg = tx as? any PostgresDatabase {
                     let table = PartitionRegisterOnPostgres.partition(snapshot)
                     // The campaign's first import: the rows go into a table of their own, indexed once and then
-                    // attached as the snapshot's partition (decisions.md, 2026-12-05). Checked after `ensure`, which
-                    // waits for a concurrent first import to finish.
+                    // attached as the snapshot's partition (decisions.md, 2026-12-05). Checked after the lock above, so a
+                    // second first import of the same campaign waits for the first and then appends.
                     let fresh = try await PartitionRegisterOnPostgres.isMissing(snapshot, on: sql)
                     if fresh {
                         try await PartitionRegisterOnPostgres.createDetached(snapshot, on: sql)

@@ -384,6 +384,9 @@ struct PartitionRegisterOnPostgres: AsyncMigration {
         try await sql.raw(SQLQueryString(ddl)).run()
     }
 
+    /// The transaction-scoped advisory lock that first imports take in turn (an arbitrary constant of this project's).
+    static let firstImportLock: Int64 = 0x5953_5245_4749_0001
+
     /// Whether the snapshot has no partition yet (its first import is running).
     static func isMissing(_ snapshot: Int, on sql: any SQLDatabase) async throws -> Bool {
         let row = try await sql.raw("SELECT to_regclass(\(bind: partition(snapshot))) IS NULL AS missing").first()
