@@ -151,7 +151,7 @@ public enum Runner {
     /// Imports an enterprise register file into a campaign; progress goes to `progress` (rows done, total).
     public static func importEnterprises(
         file: String, campaign: String, skipInvalid: Bool, errorReport: String?, progress: @escaping @Sendable (Int, Int) -> Void
-    ) async throws -> (imported: Int, problems: [String], stored: Bool) {
+    ) async throws -> (imported: Int, problems: [String], stored: Bool, summary: String) {
         try await withApp { app in
             try await app.autoMigrate()
             let id = try await findCampaign(campaign, on: app.db).requireID()
@@ -166,7 +166,7 @@ public enum Runner {
             if let errorReport, !outcome.problems.isEmpty {
                 try RegisterImporter.errorReport(outcome.problems).write(to: URL(fileURLWithPath: errorReport))
             }
-            return (outcome.imported, outcome.problems.map(\.message), outcome.stored)
+            return (outcome.imported, outcome.problems.map(\.message), outcome.stored, outcome.summary)
         }
     }
 

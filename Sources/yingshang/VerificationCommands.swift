@@ -55,12 +55,12 @@ extension Yingshang.Enterprises {
                     progress: { done, total in FileHandleWriter.writeStderr("\r导入进度 \(done)/\(total)") })
                 FileHandleWriter.writeStderr("\n")
                 for p in result.problems.prefix(50) { printError(p) }
-                if result.problems.count > 50 { printError("……共 \(result.problems.count) 处错误") }
+                if result.problems.count > 50 { printError("……（只列出前 50 处；--error-report 写出前 1000 处）") }
                 if !result.stored {
-                    printError("发现 \(result.problems.count) 处错误，未导入任何企业（可用 --skip-invalid 只导入正确的行）")
+                    printError(result.summary + "（可用 --skip-invalid 只导入正确的行）")
                     throw ExitCode.failure
                 }
-                print("已导入 \(result.imported) 家企业" + (result.problems.isEmpty ? "" : "，跳过 \(result.problems.count) 处错误"))
+                print(result.summary)
             }
         }
     }

@@ -61,7 +61,7 @@ public enum EnterpriseRegister {
             switch self {
             case .uscc: return ["统一社会信用代码", "信用代码", "uscc", "社会信用代码"]
             case .name: return ["企业名称", "名称", "name", "企业（机构）名称"]
-            case .township: return ["所属乡镇/街道", "所属乡镇", "乡镇/街道", "乡镇街道", "乡镇", "township"]
+            case .township: return ["所属乡镇/街道", "所属乡镇", "所在乡镇/街道", "所在乡镇", "乡镇/街道", "乡镇街道", "乡镇", "township"]
             case .industry: return ["行业门类", "行业", "industry"]
             case .size: return ["企业规模", "规模", "size"]
             case .status: return ["登记状态", "经营状态", "状态", "status"]

@@ -78,6 +78,40 @@ struct RegisterSamplingTests {
 
     static func code(_ n: Int) -> String { USCC.synthetic(n, prefix: "923707") }
 
+    @Test("skip-invalid reads past the 1,000th problem: every valid row after it is stored and the summary counts every skipped row", arguments: TestDatabase.available)
+    func skipInvalidPastTheErrorLimit(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let cid = try await CampaignTests.demoCampaign(app).requireID()
+            let before = try await Enterprise.register(of: cid, on: app.db).count()
+            // 1,500 rows with a malformed credit code, then 7 good rows at the very end of the file.
+            var lines = ["统一社会信用代码,企业名称,所在乡镇"]
+            for n in 0..<1_500 { lines.append("91X\(n),坏\(n),青山镇") }
+            let good = (0..<7).map { Self.code(760_000 + $0) }
+            for (n, code) in good.enumerated() { lines.append("\(code),好\(n),青山镇") }
+            let file = Data(lines.joined(separator: "\n").utf8)
+
+            let skipped = try await RegisterImporter.run(campaignID: cid, data: file, filename: "x.csv", skipInvalid: true, db: app.db)
+            #expect(skipped.stored)
+            #expect(skipped.imported == 7)
+            #expect(skipped.skippedRows == 1_500)
+            #expect(skipped.problems.count == 1_000)
+            #expect(skipped.problemTotal == 1_500)
+            #expect(skipped.summary == "已导入 7 家企业，跳过有错误的 1500 行，共 1500 处错误（列出前 1000 处）")
+            #expect(try await Enterprise.register(of: cid, on: app.db).count() == before + 7)
+            for code in good { #expect(try await Enterprise.register(of: cid, on: app.db).filter(\.$uscc == code).count() == 1) }
+
+            // All or nothing: refused, and the summary does not pretend the list is complete.
+            var again = lines
+            again.append("\(Self.code(770_000)),新,青山镇")
+            let refused = try await RegisterImporter.run(
+                campaignID: cid, data: Data(again.joined(separator: "\n").utf8), filename: "y.csv", skipInvalid: false, db: app.db)
+            #expect(!refused.stored)
+            #expect(refused.problems.count == 1_000)
+            #expect(refused.summary == "发现 至少 1000 处错误，未导入任何企业")
+            #expect(try await Enterprise.register(of: cid, on: app.db).count() == before + 7)
+        }
+    }
+
     @Test("twenty first views at once share one grouping pass of the register; the counts match the rows; an import clears them", arguments: TestDatabase.available)
     func countsSingleFlight(db: TestDatabase) async throws {
         try await withApp(db) { app in

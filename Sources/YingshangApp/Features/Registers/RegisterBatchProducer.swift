@@ -35,7 +35,11 @@ final class RegisterBatchProducer: @unchecked Sendable {
     private var feed: RowFeed?
 
     private(set) var missingColumns: [RowProblem]?
+    /// The first `RegisterImporter.maxProblems` problems, for the error list.
     private(set) var problems: [RowProblem] = []
+    /// Every problem found, and the rows they are in (with `skipInvalid` the whole file is read, however many).
+    private(set) var problemTotal = 0
+    private(set) var invalidRows = 0
     /// Records read so far, the header included (so the last one's number as in the file).
     private(set) var rowNumber = 0
 
@@ -57,7 +61,8 @@ final class RegisterBatchProducer: @unchecked Sendable {
         feed?.cancel()
     }
 
-    /// The valid rows of the next chunk (possibly none), or nil at the end of the file or after 1,000 problems.
+    /// The valid rows of the next chunk (possibly none), or nil at the end of the file — or, for an all-or-nothing
+    /// import that is refused anyway, after 1,000 problems.
     func next() throws -> RegisterRowBatch? {
         guard !finished else { return nil }
         batch = RegisterRowBatch(reserving: chunkSize)
@@ -109,7 +114,7 @@ final class RegisterBatchProducer: @unchecked Sendable {
                 finished = true
             }
         }
-        if problems.count >= RegisterImporter.maxProblems || missingColumns != nil { finished = true }
+        if stopReading || missingColumns != nil { finished = true }
         progress?(max(0, rowNumber - 1), max(estimate, rowNumber - 1))
         return batch
     }
@@ -144,6 +149,10 @@ final class RegisterBatchProducer: @unchecked Sendable {
         }
     }
 
+    /// An all-or-nothing import with a full error list is refused whatever follows; one that skips invalid rows
+    /// must read to the end, or the valid rows after the 1,000th problem would be dropped without a word.
+    private var stopReading: Bool { !skipInvalid && problems.count >= RegisterImporter.maxProblems }
+
     private func header(_ row: [String]) {
         switch EnterpriseRegister.RowValidator.make(header: row, townships: townships, existingKeys: existing) {
         case .success(var v):
@@ -156,7 +165,7 @@ final class RegisterBatchProducer: @unchecked Sendable {
     private func take(_ record: ByteRecord) {
         rowNumber += 1
         if rowNumber == 1 { return header(record.strings) }
-        guard validator != nil, problems.count < RegisterImporter.maxProblems else { return }
+        guard validator != nil, !stopReading else { return }
         // After the first problem of an all-or-nothing import rows are still checked (for the error list) but not kept.
         let keep = problems.isEmpty || skipInvalid
         if keep {
@@ -172,14 +181,17 @@ final class RegisterBatchProducer: @unchecked Sendable {
     private func take(strings row: [String]) {
         rowNumber += 1
         if rowNumber == 1 { return header(row) }
-        guard validator != nil, problems.count < RegisterImporter.maxProblems else { return }
+        guard validator != nil, !stopReading else { return }
         slow(row, keep: problems.isEmpty || skipInvalid)
     }
 
     private func slow(_ row: [String], keep: Bool) {
         switch validator?.check(row, rowNumber: rowNumber) {
         case .valid(let r): if keep { batch.append(r) }
-        case .invalid(let p): problems += p
+        case .invalid(let p):
+            invalidRows += 1
+            problemTotal += p.count
+            problems += p.prefix(max(0, RegisterImporter.maxProblems - problems.count))
         case .blank, .none: break
         }
     }

@@ -764,9 +764,7 @@ enum RegisterJobs {
             guard let job = try await ImportJob.find(jobID, on: db) else { return }
             job.status = outcome.stored ? "done" : "failed"
             job.imported = outcome.imported
-            job.message = outcome.stored
-                ? "已导入 \(outcome.imported) 家企业" + (outcome.problems.isEmpty ? "" : "，跳过 \(outcome.problems.count) 处错误所在的行")
-                : "发现 \(outcome.problems.count) 处错误，未导入任何企业"
+            job.message = outcome.summary
             job.problemsJSON = String(decoding: (try? JSONEncoder().encode(outcome.problems)) ?? Data("[]".utf8), as: UTF8.self)
             try await job.update(on: db)
         } catch {

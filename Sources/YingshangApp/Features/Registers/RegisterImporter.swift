@@ -11,8 +11,23 @@ import YingshangOffice
 enum RegisterImporter {
     struct Outcome: Sendable {
         let imported: Int
+        /// The first 1,000 problems (`maxProblems`), for the error list.
         let problems: [RowProblem]
         let stored: Bool
+        /// Rows left out for their problems (with `skipInvalid`), and every problem found, listed or not.
+        var skippedRows = 0
+        var problemTotal = 0
+
+        /// What the import did, in a sentence for the job page and the CLI.
+        var summary: String {
+            let more = problemTotal > problems.count ? "（列出前 \(problems.count) 处）" : ""
+            if stored {
+                return "已导入 \(imported) 家企业" + (skippedRows == 0 ? "" : "，跳过有错误的 \(skippedRows) 行，共 \(problemTotal) 处错误" + more)
+            }
+            // A refused import stops checking at the 1,000th problem: there may be more.
+            let count = problems.count >= RegisterImporter.maxProblems ? "至少 \(problems.count)" : "\(problems.count)"
+            return "发现 \(count) 处错误，未导入任何企业"
+        }
     }
 
     /// Progress of running imports on this instance (rows validated / inserted), for the progress bar.
@@ -61,6 +76,7 @@ enum RegisterImporter {
     /// A failed all-or-nothing import: thrown inside the transaction so nothing inserted stays.
     private struct Rejected: Error {
         let problems: [RowProblem]
+        var total = 0
     }
 
     static let chunkSize = 4 << 20
@@ -159,17 +175,22 @@ enum RegisterImporter {
                 }
                 if producer.rowNumber <= 1 { throw Rejected(problems: [RowProblem(row: 1, column: "表头", value: "", reason: "文件为空")]) }
                 if let missing = producer.missingColumns { throw Rejected(problems: missing) }
-                if !producer.problems.isEmpty && !skipInvalid { throw Rejected(problems: producer.problems) }
+                if !producer.problems.isEmpty && !skipInvalid {
+                    throw Rejected(problems: producer.problems, total: producer.problemTotal)
+                }
                 progress?(producer.rowNumber - 1, producer.rowNumber - 1)
                 try await AuditLog.record(
                     on: tx, req: nil, actor: actor, action: "import", entityType: "register", entityID: campaignID, before: noSnapshot,
-                    after: ["file": filename, "rows": String(imported), "skipped": String(producer.problems.count)])
-                return Outcome(imported: imported, problems: producer.problems, stored: true)
+                    after: ["file": filename, "rows": String(imported), "skipped": String(producer.invalidRows)])
+                return Outcome(
+                    imported: imported, problems: producer.problems, stored: true,
+                    skippedRows: producer.invalidRows, problemTotal: producer.problemTotal)
             }
             RegisterCounts.shared.invalidate(campaignID)
             return outcome
         } catch let rejected as Rejected {
-            return Outcome(imported: 0, problems: rejected.problems, stored: false)
+            return Outcome(
+                imported: 0, problems: rejected.problems, stored: false, problemTotal: max(rejected.total, rejected.problems.count))
         }
     }
 
