@@ -1,6 +1,7 @@
 import Fluent
 import SQLKit
 import SQLiteNIO
+import PostgresKit
 import Vapor
 import YingshangCore
 import YingshangOffice
@@ -288,9 +289,14 @@ struct RegisterWebController {
         return Downloads.stream(name: "\(c.name)-企业全量名单.csv", type: "text/csv; charset=utf-8") { writer in
             let header = EnterpriseRegister.Column.allCases.map(\.chineseName) + extraKeys
             try await writer.write(.buffer(ByteBuffer(string: CSVWriter.bom + CSVWriter.line(header))))
-            // Pages in credit-code order through the (snapshot, code) index, read as plain rows (not models): memory
-            // stays flat and a million rows take seconds, not minutes. SQLite reads through its C interface (6.5 s
-            // for a million rows against 11.9 s through SQLKit); PostgreSQL through SQLKit.
+            // In credit-code order, read as plain rows (not models): memory stays flat and a million rows take
+            // seconds, not minutes. SQLite pages through its C interface (6.5 s for a million rows against 11.9 s
+            // through SQLKit); PostgreSQL streams one query's rows with back-pressure (13.5 s through SQLKit pages).
+            if let pg = req.db as? any PostgresDatabase {
+                return try await Self.exportPostgres(pg, snapshot: snapshot, columns: columns, extraKeys: extraKeys, mask: mask) { text in
+                    try await writer.write(.buffer(ByteBuffer(string: text)))
+                }
+            }
             var after: String? = nil
             if let lite = req.db as? any SQLiteDatabase {
                 while true {
@@ -308,25 +314,48 @@ struct RegisterWebController {
                     after = last
                 }
             }
-            while true {
-                var page = sql.select().columns((columns + ["extra"]).map { SQLIdentifier($0) }).from(Enterprise.schema)
-                    .where("snapshot_id", .equal, SQLBind(snapshot))
-                if let after { page = page.where("uscc", .greaterThan, SQLBind(after)) }
-                let rows = try await page.orderBy("uscc").limit(Self.exportPage).all()
-                var text = ""
-                var last: String? = nil
-                for row in rows {
-                    var cells = try columns.map { try row.decode(column: $0, as: String?.self) ?? "" }
-                    last = cells[0]
-                    cells = mask(cells)
-                    if !extraKeys.isEmpty { cells += Enterprise.extraCells(try row.decode(column: "extra", as: String.self), keys: extraKeys) }
-                    text += CSVWriter.line(cells)
-                }
-                if !text.isEmpty { try await writer.write(.buffer(ByteBuffer(string: text))) }
-                guard rows.count == Self.exportPage, let last else { break }
-                after = last
-            }
+            throw AppError.conflict("数据库不支持")
         }
+    }
+
+    /// The register's rows as CSV lines, from one streamed query on one connection (one consistent view of the
+    /// snapshot), handed to `write` about 256 KB at a time. Cells are read as the bytes PostgreSQL sends (text
+    /// columns in binary format are their UTF-8), without SQLKit's decoding by column name.
+    static func exportPostgres(
+        _ pg: any PostgresDatabase, snapshot: Int, columns: [String], extraKeys: [String], mask: @escaping @Sendable ([String]) -> [String],
+        write: @escaping @Sendable (String) async throws -> Void
+    ) async throws {
+        var binds = PostgresBindings()
+        binds.append(snapshot)
+        let query = PostgresQuery(
+            unsafeSQL: "SELECT \((columns + ["extra"]).joined(separator: ", ")) FROM enterprises WHERE snapshot_id = $1 ORDER BY uscc",
+            binds: binds)
+        let logger = pg.logger
+        let width = columns.count
+        try await pg.withConnection { conn in
+            conn.eventLoop.makeFutureWithTask {
+                var text = ""
+                text.reserveCapacity(300_000)
+                for try await row in try await conn.query(query, logger: logger) {
+                    var cells: [String] = []
+                    cells.reserveCapacity(width)
+                    var extra = "{}"
+                    for (i, cell) in row.enumerated() {
+                        let value = cell.bytes.map { String(buffer: $0) } ?? ""
+                        if i < width { cells.append(value) } else { extra = value }
+                    }
+                    cells = mask(cells)
+                    if !extraKeys.isEmpty { cells += Enterprise.extraCells(extra, keys: extraKeys) }
+                    text += CSVWriter.line(cells)
+                    if text.utf8.count >= 262_144 {
+                        try await write(text)
+                        text = ""
+                        text.reserveCapacity(300_000)
+                    }
+                }
+                if !text.isEmpty { try await write(text) }
+            }
+        }.get()
     }
 
     /// The names of the extra columns anywhere in a snapshot, sorted. On SQLite `+` keeps the planner off the
