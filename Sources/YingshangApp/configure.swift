@@ -124,6 +124,7 @@ enum Migrations {
             CreateUserRegions(),
             PartitionRegisterOnPostgres(),
             KeyRegisterByIDFirst(),
+            CreateRegisterCounts(),
         ]
     }
 

@@ -131,6 +131,28 @@ struct RegisterFastPathTests {
         #expect(batch.isEmpty)
     }
 
+    @Test("the tally of a batch by township × industry × size equals a count of its cells read back; tallies of two halves add up")
+    func tally() throws {
+        let (csv, _) = rows()
+        for fast in [true, false] {
+            let batch = try run(csv, fast: fast).batch
+            // Counted independently: each stored row's three cells as text.
+            var expected: [RegisterTally.Group: Int] = [:]
+            for row in cells(batch) { expected[RegisterTally.Group(township: row[2], industry: row[3], size: row[4]), default: 0] += 1 }
+            var tally = RegisterTally()
+            tally.add(batch)
+            #expect(tally.groups == expected)
+            #expect(tally.groups.values.reduce(0, +) == batch.count)
+            #expect(tally.groups[RegisterTally.Group(township: "370799001", industry: "C", size: "小型")] == 300)
+            // Empty and missing cells stay apart from any text (a null township is its own group).
+            #expect(tally.groups.keys.contains { $0.township == nil && $0.industry == nil && $0.size == nil })
+            // Stored counts merged with a later import's.
+            let twice = tally.merged(into: expected)
+            #expect(twice.values.reduce(0, +) == 2 * batch.count)
+            #expect(twice[RegisterTally.Group(township: "370799001", industry: "C", size: "小型")] == 600)
+        }
+    }
+
     @Test("credit codes sorted as packed words come out in string order, other lengths included")
     func packedSort() {
         var codes = (0..<2000).map { code($0 * 7919 % 2000) } + ["A-OLD", "0000", code(5)]

@@ -404,3 +404,78 @@ extension EnterpriseRegister {
         return sortedCodes(packed: packed, others: others)
     }
 }
+
+/// Rows per township × industry × size, counted as an import's rows go by: the register page's counts, kept
+/// in the database beside the register instead of grouping a million rows on a first view.
+public struct RegisterTally: Sendable {
+    public struct Group: Sendable, Hashable {
+        public let township: String?
+        public let industry: String?
+        public let size: String?
+
+        public init(township: String?, industry: String?, size: String?) {
+            self.township = township
+            self.industry = industry
+            self.size = size
+        }
+    }
+
+    /// The three cells of a row, each as a presence byte, then its length (4 bytes) and bytes: one key per group,
+    /// built in a reused buffer, so a row costs no allocation unless its group is new.
+    private var counts: [[UInt8]: Int] = [:]
+    private var scratch: [UInt8] = []
+    /// The columns counted, in the order of `RegisterRowBatch`'s cells.
+    static let township = 2, industry = 3, size = 4
+
+    public init() {}
+
+    public var isEmpty: Bool { counts.isEmpty }
+
+    public mutating func add(_ batch: RegisterRowBatch) {
+        for row in 0..<batch.count {
+            scratch.removeAll(keepingCapacity: true)
+            for column in [Self.township, Self.industry, Self.size] {
+                let k = (row * RegisterRowBatch.columns + column) * 2
+                let length = Int(batch.spans[k + 1])
+                guard length >= 0 else {
+                    scratch.append(0)
+                    continue
+                }
+                scratch.append(1)
+                withUnsafeBytes(of: UInt32(length).littleEndian) { scratch.append(contentsOf: $0) }
+                let start = Int(batch.spans[k])
+                scratch.append(contentsOf: batch.bytes[start..<start + length])
+            }
+            counts[scratch, default: 0] += 1
+        }
+    }
+
+    /// The counts by group.
+    public var groups: [Group: Int] {
+        var out: [Group: Int] = [:]
+        for (key, n) in counts {
+            var at = 0
+            var cells: [String?] = []
+            for _ in 0..<3 {
+                let present = key[at] == 1
+                at += 1
+                guard present else {
+                    cells.append(nil)
+                    continue
+                }
+                var length: UInt32 = 0
+                for i in 0..<4 { length |= UInt32(key[at + i]) << (8 * UInt32(i)) }
+                at += 4
+                cells.append(String(decoding: key[at..<at + Int(length)], as: UTF8.self))
+                at += Int(length)
+            }
+            out[Group(township: cells[0], industry: cells[1], size: cells[2]), default: 0] += n
+        }
+        return out
+    }
+
+    /// `groups` with the counts already stored added in: what the register holds after the import.
+    public func merged(into stored: [Group: Int]) -> [Group: Int] {
+        stored.merging(groups, uniquingKeysWith: +)
+    }
+}

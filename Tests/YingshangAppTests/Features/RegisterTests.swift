@@ -112,37 +112,57 @@ struct RegisterSamplingTests {
         }
     }
 
-    @Test("twenty first views at once share one grouping pass of the register; the counts match the rows; an import clears them", arguments: TestDatabase.available)
-    func countsSingleFlight(db: TestDatabase) async throws {
+    /// The register's rows grouped by the database itself: what the stored counts must equal.
+    static func groupedByDatabase(_ cid: UUID, on db: any Database) async throws -> [String: Int] {
+        struct Row: Decodable { let township_code: String?; let industry: String?; let size: String?; let n: Int }
+        let snapshot = try #require(try await RegisterSnapshot.number(of: cid, on: db))
+        let rows = try await (db as! any SQLDatabase).raw("""
+            SELECT township_code, industry, size, count(*) AS n FROM enterprises WHERE snapshot_id = \(bind: snapshot)
+            GROUP BY township_code, industry, size
+            """).all(decoding: Row.self)
+        return Dictionary(uniqueKeysWithValues: rows.map { ("\($0.township_code ?? "-")|\($0.industry ?? "-")|\($0.size ?? "-")", $0.n) })
+    }
+
+    static func storedCounts(_ cid: UUID, on db: any Database) async throws -> [String: Int] {
+        let groups = try await RegisterCounts.groups(cid, on: db)
+        return Dictionary(uniqueKeysWithValues: groups.map { ("\($0.township_code ?? "-")|\($0.industry ?? "-")|\($0.size ?? "-")", $0.n) })
+    }
+
+    @Test("the stored counts by township × industry × size equal the database's own grouping after imports; a refused one leaves them; the page shows them at once", arguments: TestDatabase.available)
+    func storedCounts(db: TestDatabase) async throws {
         try await withApp(db) { app in
             let cid = try await CampaignTests.demoCampaign(app).requireID()
-            let counts = RegisterCounts()
-            let database = app.db
-            let results = try await withThrowingTaskGroup(of: [RegisterWebController.Group].self) { group in
-                for _ in 0..<20 { group.addTask { try await counts.groups(cid, on: database) } }
-                return try await group.reduce(into: []) { $0.append($1) }
-            }
-            #expect(results.count == 20)
-            #expect(counts.groupingPasses == 1)
-            let first = try #require(results.first)
-            #expect(results.allSatisfy { $0.map(\.n) == first.map(\.n) })
-            // Checked against Fluent's own counts of the stored rows.
-            let total = try await Enterprise.register(of: cid, on: app.db).count()
-            #expect(total > 0 && first.reduce(0) { $0 + $1.n } == total)
-            let township = try #require(first.compactMap(\.township_code).first)
-            let inTownship = try await Enterprise.register(of: cid, on: app.db).filter(\.$townshipCode == township).count()
-            #expect(first.filter { $0.township_code == township }.reduce(0) { $0 + $1.n } == inTownship)
-            // Within the recheck interval another view reuses them; after an import (which clears them) they are fresh.
-            _ = try await counts.groups(cid, on: app.db)
-            #expect(counts.groupingPasses == 1)
-            let csv = "统一社会信用代码,企业名称,所在乡镇\n\(Self.code(880_001)),新增企业,\(township)\n"
-            let added = try await RegisterImporter.run(
-                campaignID: cid, data: Data(csv.utf8), filename: "one.csv", skipInvalid: false, db: app.db)
-            #expect(added.stored, "\(added.problems)")
-            counts.invalidate(cid)
-            let after = try await counts.groups(cid, on: app.db)
-            #expect(counts.groupingPasses == 2)
-            #expect(after.reduce(0) { $0 + $1.n } == total + 1)
+            let demo = try await Self.groupedByDatabase(cid, on: app.db)
+            #expect(demo.values.reduce(0, +) == 600)
+            #expect(try await Self.storedCounts(cid, on: app.db) == demo)
+            let township = "370799101"
+            // Rows into an existing group, a new group with empty industry and size, and (skipped) one bad row.
+            let csv = """
+                统一社会信用代码,企业名称,所属乡镇,行业门类,企业规模
+                \(Self.code(880_001)),新增一,\(township),C,小型
+                \(Self.code(880_002)),新增二,\(township),,
+                \(Self.code(880_003)),新增三,\(township),,
+                91X1,坏,\(township),C,小型
+                """
+            let added = try await RegisterImporter.run(campaignID: cid, data: Data(csv.utf8), filename: "a.csv", skipInvalid: true, db: app.db)
+            #expect(added.stored && added.imported == 3, "\(added.problems)")
+            let after = try await Self.groupedByDatabase(cid, on: app.db)
+            #expect(after.values.reduce(0, +) == 603)
+            #expect(after["\(township)|-|-"] == 2)
+            #expect(try await Self.storedCounts(cid, on: app.db) == after)
+            // Refused (the same file again: three codes already stored, one bad row): counts unchanged.
+            let refused = try await RegisterImporter.run(
+                campaignID: cid, data: Data(csv.utf8), filename: "b.csv", skipInvalid: false, db: app.db)
+            #expect(!refused.stored)
+            #expect(try await Self.storedCounts(cid, on: app.db) == after)
+            // No per-instance cache: the page counts the new rows right away.
+            let s = try await app.webSession("assessor")
+            #expect(try await app.send(.GET, "/campaigns/\(cid)/register", headers: s.headers).text.contains("共 603 家"))
+            // A register written around the importer (the benchmark loaders) is counted afresh.
+            let snapshot = try #require(try await RegisterSnapshot.number(of: cid, on: app.db))
+            try await (app.db as! any SQLDatabase).raw("DELETE FROM register_counts").run()
+            try await RegisterCounts.recount(snapshot, on: app.db as! any SQLDatabase)
+            #expect(try await Self.storedCounts(cid, on: app.db) == after)
         }
     }
 

@@ -102,7 +102,9 @@ enum RegisterBenchmark {
             }
             made += n
         }
-        _ = sql
+        if let snapshot = try await RegisterSnapshot.number(of: campaignID, on: app.db) {
+            try await RegisterCounts.recount(snapshot, on: sql)
+        }
     }
 }
 
@@ -174,6 +176,7 @@ enum ProvinceBenchmark {
                            (ARRAY['存续','在业','注销'])[1 + g % 3], '2015-01-01', '{}'
                     FROM generate_series(\(bind: have + 1), \(bind: rows)) AS g
                     """).run()
+                try await RegisterCounts.recount(snapshot, on: sqlTx)
             }
         }
         try await sql.raw("ANALYZE enterprises").run()

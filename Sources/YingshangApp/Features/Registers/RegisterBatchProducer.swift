@@ -40,6 +40,8 @@ final class RegisterBatchProducer: @unchecked Sendable {
     /// Every problem found, and the rows they are in (with `skipInvalid` the whole file is read, however many).
     private(set) var problemTotal = 0
     private(set) var invalidRows = 0
+    /// The rows handed out so far, by township × industry × size (stored beside the register for its page).
+    private(set) var tally = RegisterTally()
     /// Records read so far, the header included (so the last one's number as in the file).
     private(set) var rowNumber = 0
 
@@ -116,6 +118,7 @@ final class RegisterBatchProducer: @unchecked Sendable {
         }
         if stopReading || missingColumns != nil { finished = true }
         progress?(max(0, rowNumber - 1), max(estimate, rowNumber - 1))
+        tally.add(batch)
         return batch
     }
 

@@ -78,8 +78,8 @@ struct RegisterWebController {
         for field in ["township", "industry", "size"] {
             if let v = req.query[String.self, at: field], !v.isEmpty { filters[field] = v }
         }
-        // Counts come from the cached grouped pass; only a text search needs a count of its own.
-        let groups = try await RegisterCounts.shared.groups(cid, on: req.db)
+        // Counts come from the stored counts by group; only a text search needs a count of its own.
+        let groups = try await RegisterCounts.groups(cid, on: req.db)
         func matches(_ g: Group) -> Bool {
             (filters["township"].map { $0 == g.township_code } ?? true) && (filters["industry"].map { $0 == g.industry } ?? true)
                 && (filters["size"].map { $0 == g.size } ?? true)
@@ -886,71 +886,4 @@ enum RegisterUploads {
     }
 }
 
-/// Counts of a campaign's register per township, industry and size, kept per instance while the register's row
-/// count is unchanged (it only changes by imports, which only add rows): grouping a million rows takes ~1 s, the
-/// row count 0.06 s. The row count itself is trusted for `recheck` before it is read again, so a busy register page
-/// does not count a million rows per view; an import through this instance clears the entry at once, one through
-/// another instance or the CLI shows up within `recheck`. Concurrent misses share one grouping pass instead of each
-/// running their own (32 simultaneous first views of a million-row register used to take 17 s together).
-final class RegisterCounts: @unchecked Sendable {
-    typealias Groups = [RegisterWebController.Group]
-    static let shared = RegisterCounts()
-    static let recheck: Duration = .seconds(2)
-    private let lock = NSLock()
-    private var cached: [UUID: (rows: Int, checked: ContinuousClock.Instant, groups: Groups)] = [:]
-    private var running: [UUID: Task<(rows: Int, groups: Groups), any Error>] = [:]
-    private var passes = 0
-
-    /// How many grouping passes this instance has started (what concurrent first views must share).
-    var groupingPasses: Int { lock.withLock { passes } }
-
-    /// Forgets a campaign's counts (after an import through this instance).
-    func invalidate(_ cid: UUID) {
-        lock.withLock { cached[cid] = nil }
-    }
-
-    func groups(_ cid: UUID, on db: any Database) async throws -> Groups {
-        guard let sql = db as? any SQLDatabase, let snapshot = try await RegisterSnapshot.number(of: cid, on: db) else { return [] }
-        let started = ContinuousClock.now
-        if let hit = lock.withLock({ cached[cid] }), started - hit.checked < Self.recheck { return hit.groups }
-        // count(*), which the (snapshot, code) index answers alone; Fluent's count(id) reads every row too (1.4 s).
-        let rows = try await sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from(Enterprise.schema)
-            .where("snapshot_id", .equal, SQLBind(snapshot)).first(decodingColumn: "n", as: Int.self) ?? 0
-        let task: Task<(rows: Int, groups: Groups), any Error> = lock.withLock {
-            if let hit = cached[cid], hit.rows == rows {
-                cached[cid] = (rows, started, hit.groups)
-                return Task { (rows, hit.groups) }
-            }
-            if let inFlight = running[cid] { return inFlight }
-            let pass = Task { try await Self.group(snapshot, on: sql) }
-            running[cid] = pass
-            passes += 1
-            return pass
-        }
-        let result: (rows: Int, groups: Groups)
-        do {
-            result = try await task.value
-        } catch {
-            lock.withLock { if running[cid] == task { running[cid] = nil } }
-            throw error
-        }
-        lock.withLock {
-            if running[cid] == task { running[cid] = nil }
-            // Stored only if no import landed between the count and the grouping pass.
-            if result.rows == rows { cached[cid] = (rows, started, result.groups) }
-        }
-        return result.groups
-    }
-
-    private static func group(_ snapshot: Int, on sql: any SQLDatabase) async throws -> (rows: Int, groups: Groups) {
-        // On SQLite a pass in table order; through the (snapshot, code) index the same rows are read in random order.
-        let column: any SQLExpression = sql.engine == .sqlite ? SQLRaw("+\"snapshot_id\"") : SQLIdentifier("snapshot_id")
-        let groups = try await sql.select()
-            .column("township_code").column("industry").column("size").column(SQLFunction("count", args: SQLLiteral.all), as: "n")
-            .from(Enterprise.schema).where(column, .equal, SQLBind(snapshot))
-            .groupBy("township_code").groupBy("industry").groupBy("size")
-            .all(decoding: RegisterWebController.Group.self)
-        return (groups.reduce(0) { $0 + $1.n }, groups)
-    }
-}
 

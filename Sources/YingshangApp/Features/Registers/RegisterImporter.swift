@@ -178,6 +178,7 @@ enum RegisterImporter {
                 if !producer.problems.isEmpty && !skipInvalid {
                     throw Rejected(problems: producer.problems, total: producer.problemTotal)
                 }
+                try await RegisterCounts.add(producer.tally, snapshot: snapshot, on: sql)
                 progress?(producer.rowNumber - 1, producer.rowNumber - 1)
                 try await AuditLog.record(
                     on: tx, req: nil, actor: actor, action: "import", entityType: "register", entityID: campaignID, before: noSnapshot,
@@ -186,7 +187,6 @@ enum RegisterImporter {
                     imported: imported, problems: producer.problems, stored: true,
                     skippedRows: producer.invalidRows, problemTotal: producer.problemTotal)
             }
-            RegisterCounts.shared.invalidate(campaignID)
             return outcome
         } catch let rejected as Rejected {
             return Outcome(
