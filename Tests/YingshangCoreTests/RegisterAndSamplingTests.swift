@@ -127,6 +127,36 @@ struct SamplingTests {
         #expect(tiny.reserve.isEmpty)
     }
 
+    @Test("codes kept packed draw exactly what shuffling the sorted strings drew (a seed published with a draw still reproduces it)")
+    func packedDrawMatchesStringDraw() {
+        let codes = (0..<5_000).map { USCC.synthetic($0 * 7_919 % 5_000, prefix: "913707") }
+        let packed = EnterpriseRegister.SortedCodes(codes)
+        // The draw as it was written before codes stayed packed: partial Fisher–Yates over the sorted strings.
+        func reference(_ members: [String], take: Int, reserve: Int, seed: UInt64) -> ([String], [String]) {
+            var rng = SeededGenerator(seed: seed)
+            var pool = members.sorted()
+            let k = min(pool.count, take + reserve)
+            for i in 0..<k { pool.swapAt(i, i + rng.below(pool.count - i)) }
+            return (Array(pool.prefix(min(take, k))), Array(pool[min(take, k)..<k]))
+        }
+        for seed: UInt64 in [1, 2022, 987_654_321] {
+            var rng = SeededGenerator(seed: seed)
+            let pick = StratifiedSampling.select(sorted: packed, take: 40, reserve: 8, using: &rng)
+            let expected = reference(codes, take: 40, reserve: 8, seed: seed)
+            #expect(pick.sample == expected.0)
+            #expect(pick.reserve == expected.1)
+        }
+        // A stratum with an old code of another length is kept as text and draws the same way.
+        let mixed = codes + ["A-OLD-CODE"]
+        var rng = SeededGenerator(seed: 5)
+        let pick = StratifiedSampling.select(sorted: EnterpriseRegister.SortedCodes(mixed), take: 30, reserve: 0, using: &rng)
+        #expect(pick.sample == reference(mixed, take: 30, reserve: 0, seed: 5).0)
+        // Leaving out enterprises drawn before keeps the order of the rest.
+        let out = Set(codes.prefix(100))
+        #expect(Array(packed.removing(out)) == codes.filter { !out.contains($0) }.sorted())
+        #expect(Array(EnterpriseRegister.SortedCodes(mixed).removing(["A-OLD-CODE"])) == codes.sorted())
+    }
+
     @Test func reserveCounts() {
         #expect(StratifiedSampling.reserveCount(sample: 10, stratumSize: 100, ratio: 0.2) == 2)
         #expect(StratifiedSampling.reserveCount(sample: 9, stratumSize: 100, ratio: 0.2) == 2)

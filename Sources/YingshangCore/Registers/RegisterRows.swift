@@ -347,7 +347,7 @@ extension EnterpriseRegister.RowValidator {
 extension EnterpriseRegister {
     /// An 18-character ASCII credit code as two 63-bit words (nine 7-bit characters each, first character highest):
     /// the words compare in the same order as the text, and sorting 750,000 of them is far faster than strings.
-    public struct PackedCode: Comparable, Sendable {
+    public struct PackedCode: Comparable, Hashable, Sendable {
         let hi: UInt64
         let lo: UInt64
 
@@ -388,20 +388,62 @@ extension EnterpriseRegister {
         }
     }
 
-    /// Codes in string order: packed codes sorted as words, anything else (an old code of another length) as text.
-    public static func sortedCodes(packed: [PackedCode], others: [String]) -> [String] {
-        let members = packed.sorted().map(\.text)
-        return others.isEmpty ? members : (members + others).sorted()
-    }
-
-    public static func sortedCodes(_ codes: [some StringProtocol]) -> [String] {
-        var packed: [PackedCode] = []
-        var others: [String] = []
-        packed.reserveCapacity(codes.count)
-        for c in codes {
-            if let p = PackedCode(c) { packed.append(p) } else { others.append(String(c)) }
+    /// A stratum's credit codes in string order, kept packed (16 bytes each) until a few are chosen: a million-row
+    /// frame makes no million strings. A stratum holding any code that does not pack (an old code of another length)
+    /// is kept as sorted text instead.
+    public struct SortedCodes: RandomAccessCollection, Sendable, Equatable {
+        private enum Storage: Sendable {
+            case packed([PackedCode])
+            case text([String])
         }
-        return sortedCodes(packed: packed, others: others)
+
+        private let storage: Storage
+
+        public init(packed: [PackedCode], others: [String]) {
+            storage = others.isEmpty ? .packed(packed.sorted()) : .text((packed.map(\.text) + others).sorted())
+        }
+
+        public init(_ codes: [some StringProtocol]) {
+            var packed: [PackedCode] = []
+            var others: [String] = []
+            packed.reserveCapacity(codes.count)
+            for c in codes {
+                if let p = PackedCode(c) { packed.append(p) } else { others.append(String(c)) }
+            }
+            self.init(packed: packed, others: others)
+        }
+
+        public var startIndex: Int { 0 }
+
+        public var endIndex: Int {
+            switch storage {
+            case .packed(let p): return p.count
+            case .text(let t): return t.count
+            }
+        }
+
+        public subscript(i: Int) -> String {
+            switch storage {
+            case .packed(let p): return p[i].text
+            case .text(let t): return t[i]
+            }
+        }
+
+        /// The codes without `excluded`, in the same order.
+        public func removing(_ excluded: Set<String>) -> SortedCodes {
+            guard !excluded.isEmpty else { return self }
+            switch storage {
+            case .packed(let p):
+                let out = Set(excluded.compactMap { PackedCode($0) })
+                return SortedCodes(storage: .packed(p.filter { !out.contains($0) }))
+            case .text(let t):
+                return SortedCodes(storage: .text(t.filter { !excluded.contains($0) }))
+            }
+        }
+
+        private init(storage: Storage) { self.storage = storage }
+
+        public static func == (a: SortedCodes, b: SortedCodes) -> Bool { a.elementsEqual(b) }
     }
 }
 

@@ -166,14 +166,22 @@ public enum StratifiedSampling {
     /// Picks `take` members and then `reserve` more as an ordered reserve list. Members are sorted first, so the
     /// result depends only on the set of members, the counts and the generator.
     public static func select(members: [String], take: Int, reserve: Int, using rng: inout SeededGenerator) -> Selection {
-        var pool = members.sorted()
+        select(sorted: EnterpriseRegister.SortedCodes(members), take: take, reserve: reserve, using: &rng)
+    }
+
+    /// The same draw over codes already in string order: positions are shuffled, and only the chosen codes are
+    /// read out (a million-member stratum is not turned into a million strings).
+    public static func select(
+        sorted members: EnterpriseRegister.SortedCodes, take: Int, reserve: Int, using rng: inout SeededGenerator
+    ) -> Selection {
+        var pool = Array(members.indices)
         let k = min(pool.count, take + reserve)
         // Partial Fisher–Yates: the first k positions are a uniform random ordered sample.
         for i in 0..<k {
             let j = i + rng.below(pool.count - i)
             pool.swapAt(i, j)
         }
-        let chosen = Array(pool.prefix(k))
+        let chosen = pool.prefix(k).map { members[$0] }
         return Selection(sample: Array(chosen.prefix(min(take, k))), reserve: Array(chosen.dropFirst(min(take, k))))
     }
 

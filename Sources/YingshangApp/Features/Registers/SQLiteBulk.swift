@@ -174,7 +174,7 @@ enum SQLiteDirect {
         return (text, last, rows)
     }
 
-    static func frame(handle db: OpaquePointer, sql: String, binds: [String]) throws -> [String: [String]] {
+    static func frame(handle db: OpaquePointer, sql: String, binds: [String]) throws -> [String: EnterpriseRegister.SortedCodes] {
         // Strata are few (dozens to a few thousand): find a row's stratum by a hash of its key bytes. Credit codes
         // (18 ASCII characters) are kept packed in two words, which sort in the same order as the text and far
         // faster than strings; the draw then finds its members already in order.
@@ -200,9 +200,9 @@ enum SQLiteDirect {
             }
             if let p = EnterpriseRegister.PackedCode(code) { packed[slot].append(p) } else { others[slot].append(String(decoding: code, as: UTF8.self)) }
         }
-        var frame: [String: [String]] = [:]
+        var frame: [String: EnterpriseRegister.SortedCodes] = [:]
         for (slot, key) in keys.enumerated() {
-            frame[String(decoding: key, as: UTF8.self)] = EnterpriseRegister.sortedCodes(packed: packed[slot], others: others[slot])
+            frame[String(decoding: key, as: UTF8.self)] = EnterpriseRegister.SortedCodes(packed: packed[slot], others: others[slot])
         }
         return frame
     }

@@ -34,9 +34,9 @@ enum SampleService {
     /// hands back one comma-joined string per stratum, so a million-row register costs a few dozen rows to decode
     /// instead of a million (codes never contain commas: GB 32100 allows digits and capitals only). SQLite reads the
     /// table once through its C interface and groups as it goes (`SQLiteDirect.frame`).
-    static func frame(_ campaignID: UUID, _ p: DrawParameters, on db: any Database) async throws -> [String: [String]] {
+    static func frame(_ campaignID: UUID, _ p: DrawParameters, on db: any Database) async throws -> [String: EnterpriseRegister.SortedCodes] {
         guard let sql = db as? any SQLDatabase, let snapshot = try await RegisterSnapshot.number(of: campaignID, on: db) else { return [:] }
-        var frame: [String: [String]] = [:]
+        var frame: [String: EnterpriseRegister.SortedCodes] = [:]
         if let lite = db as? any SQLiteDatabase {
             var text = "SELECT \(keyExpression(p.strata).sql), uscc FROM enterprises NOT INDEXED WHERE snapshot_id = ?"
             var binds = [String(snapshot)]
@@ -64,7 +64,7 @@ enum SampleService {
             q = q.groupBy(SQLRaw("stratum_key"))
             for row in try await q.all() {
                 frame[try row.decode(column: "stratum_key", as: String.self)] =
-                    EnterpriseRegister.sortedCodes(try row.decode(column: "members", as: String.self).split(separator: ","))
+                    EnterpriseRegister.SortedCodes(try row.decode(column: "members", as: String.self).split(separator: ","))
             }
         }
         if p.excludeDrawn {
@@ -72,7 +72,7 @@ enum SampleService {
             let ids = try await SampleMember.query(on: db).filter(\.$draw.$id ~~ draws).filter(\.$role == "sample").all().map { $0.$enterprise.id }
             let excluded = Set(try await Enterprise.query(on: db).filter(\.$id ~~ ids).all().map(\.uscc))
             if !excluded.isEmpty {
-                for (key, members) in frame { frame[key] = members.filter { !excluded.contains($0) } }
+                for (key, members) in frame { frame[key] = members.removing(excluded) }
             }
         }
         return frame.filter { !$0.value.isEmpty }
@@ -111,7 +111,7 @@ enum SampleService {
         return result
     }
 
-    static func allocate(_ frame: [String: [String]], _ p: DrawParameters) throws -> [AllocationRow] {
+    static func allocate(_ frame: [String: EnterpriseRegister.SortedCodes], _ p: DrawParameters) throws -> [AllocationRow] {
         let keys = frame.keys.sorted()
         let strata = keys.map { StratifiedSampling.Stratum(key: $0, size: frame[$0]?.count ?? 0, sd: p.sd[$0]) }
         switch StratifiedSampling.allocate(n: p.size, strata: strata, method: p.allocation, minimum: p.minPerStratum) {
@@ -138,7 +138,7 @@ enum SampleService {
         var picked: [(String, String, String, Int)] = []
         for row in rows {
             let pick = StratifiedSampling.select(
-                members: frame[row.stratum] ?? [], take: row.sample, reserve: row.reserve, using: &rng)
+                sorted: frame[row.stratum] ?? EnterpriseRegister.SortedCodes([String]()), take: row.sample, reserve: row.reserve, using: &rng)
             for (i, u) in pick.sample.enumerated() { picked.append((u, row.stratum, "sample", i)) }
             for (i, u) in pick.reserve.enumerated() { picked.append((u, row.stratum, "reserve", i)) }
         }
