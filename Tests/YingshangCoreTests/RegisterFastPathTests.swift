@@ -162,6 +162,9 @@ struct RegisterFastPathTests {
         // Slices of one joined string (the PostgreSQL frame arrives so), read in place.
         let joined = (codes + ["ÄBCDEFGHIJKLMNOPQ"]).joined(separator: ",")
         #expect(Array(EnterpriseRegister.SortedCodes(joined.split(separator: ","))) == (codes + ["ÄBCDEFGHIJKLMNOPQ"]).sorted())
+        #expect(Array(EnterpriseRegister.SortedCodes(joined: joined)) == (codes + ["ÄBCDEFGHIJKLMNOPQ"]).sorted())
+        #expect(Array(EnterpriseRegister.SortedCodes(joined: ",\(codes[0]),,\(codes[1]),")) == [codes[0], codes[1]].sorted())
+        #expect(EnterpriseRegister.SortedCodes(joined: "").isEmpty)
     }
 }
 

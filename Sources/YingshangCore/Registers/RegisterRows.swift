@@ -413,6 +413,26 @@ extension EnterpriseRegister {
             self.init(packed: packed, others: others)
         }
 
+        /// Codes joined by commas (PostgreSQL's `string_agg`), read as bytes: splitting the text by characters took
+        /// most of a draw's time on a million-row register.
+        public init(joined text: String) {
+            var text = text
+            var packed: [PackedCode] = []
+            var others: [String] = []
+            text.withUTF8 { bytes in
+                packed.reserveCapacity(bytes.count / 19 + 1)
+                var start = 0
+                for i in 0...bytes.count where i == bytes.count || bytes[i] == UInt8(ascii: ",") {
+                    if i > start {
+                        let piece = UnsafeBufferPointer(rebasing: bytes[start..<i])
+                        if let p = PackedCode(piece) { packed.append(p) } else { others.append(String(decoding: piece, as: UTF8.self)) }
+                    }
+                    start = i + 1
+                }
+            }
+            self.init(packed: packed, others: others)
+        }
+
         public var startIndex: Int { 0 }
 
         public var endIndex: Int {

@@ -64,7 +64,7 @@ enum SampleService {
             q = q.groupBy(SQLRaw("stratum_key"))
             for row in try await q.all() {
                 frame[try row.decode(column: "stratum_key", as: String.self)] =
-                    EnterpriseRegister.SortedCodes(try row.decode(column: "members", as: String.self).split(separator: ","))
+                    EnterpriseRegister.SortedCodes(joined: try row.decode(column: "members", as: String.self))
             }
         }
         if p.excludeDrawn {
