@@ -483,15 +483,18 @@ public struct RegisterTally: Sendable {
     }
 
     /// The three cells of a row, each as a presence byte, then its length (4 bytes) and bytes: one key per group,
-    /// built in a reused buffer, so a row costs no allocation unless its group is new.
-    private var counts: [[UInt8]: Int] = [:]
+    /// built in a reused buffer and found by an FNV-1a hash of it (hashing an `[UInt8]` key element by element cost
+    /// ~0.3 s per million rows, on the thread that feeds PostgreSQL's COPY).
+    private var slots: [UInt64: [Int]] = [:]
+    private var keys: [[UInt8]] = []
+    private var counts: [Int] = []
     private var scratch: [UInt8] = []
     /// The columns counted, in the order of `RegisterRowBatch`'s cells.
     static let township = 2, industry = 3, size = 4
 
     public init() {}
 
-    public var isEmpty: Bool { counts.isEmpty }
+    public var isEmpty: Bool { keys.isEmpty }
 
     public mutating func add(_ batch: RegisterRowBatch) {
         for row in 0..<batch.count {
@@ -506,16 +509,24 @@ public struct RegisterTally: Sendable {
                 scratch.append(1)
                 withUnsafeBytes(of: UInt32(length).littleEndian) { scratch.append(contentsOf: $0) }
                 let start = Int(batch.spans[k])
-                scratch.append(contentsOf: batch.bytes[start..<start + length])
+                batch.bytes.withUnsafeBufferPointer { scratch.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<start + length])) }
             }
-            counts[scratch, default: 0] += 1
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            scratch.withUnsafeBufferPointer { for b in $0 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 } }
+            if let slot = slots[hash]?.first(where: { keys[$0] == scratch }) {
+                counts[slot] += 1
+            } else {
+                slots[hash, default: []].append(keys.count)
+                keys.append(scratch)
+                counts.append(1)
+            }
         }
     }
 
     /// The counts by group.
     public var groups: [Group: Int] {
         var out: [Group: Int] = [:]
-        for (key, n) in counts {
+        for (key, n) in zip(keys, counts) {
             var at = 0
             var cells: [String?] = []
             for _ in 0..<3 {
