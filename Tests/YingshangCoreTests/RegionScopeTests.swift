@@ -94,3 +94,26 @@ struct RestrictedResultTests {
         #expect(full.restricted(to: .unrestricted) == full)
     }
 }
+
+@Suite("答疑 seen through a region scope")
+struct QuestionAccessTests {
+    let county = RegionScope(regionIDs: ["county-a"])
+
+    func read(_ role: Role, own: String = "u1", scope: RegionScope, unit: String, region: String?, isPublic: Bool = false) -> Bool {
+        QuestionAccess.canRead(role: role, ownUnit: own, scope: scope, askingUnit: unit, askingUnitRegion: region, isPublic: isPublic)
+    }
+
+    @Test("an office reads threads of units in its regions, public or not; a unit its own and the FAQ in reach; a unit of no region only unbound accounts")
+    func rule() {
+        #expect(read(.coordinator, scope: county, unit: "u9", region: "county-a"))
+        #expect(!read(.coordinator, scope: county, unit: "u9", region: "county-b"))
+        #expect(!read(.coordinator, scope: county, unit: "u9", region: "county-b", isPublic: true))
+        #expect(!read(.coordinator, scope: county, unit: "u9", region: nil))
+        #expect(read(.coordinator, scope: .unrestricted, unit: "u9", region: nil))
+        #expect(read(.filer, scope: .unrestricted, unit: "u1", region: "county-b"))
+        #expect(!read(.filer, scope: .unrestricted, unit: "u2", region: "county-a"))
+        #expect(read(.filer, scope: .unrestricted, unit: "u2", region: "county-b", isPublic: true))
+        #expect(!read(.filer, scope: county, unit: "u2", region: "county-b", isPublic: true))
+        #expect(read(.filer, scope: county, unit: "u2", region: "county-a", isPublic: true))
+    }
+}

@@ -188,6 +188,68 @@ struct RegionScopeAppTests {
         }
     }
 
+    @Test("答疑: a county office reads only its county's threads, public ones included; a city reads its counties'; a filer asks only on a campaign in reach", arguments: TestDatabase.available)
+    func questions(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let p = try await Self.province(app)
+            try await Self.account(app, "qscity", unitRegion: p.city, regions: [p.city])
+            try await Self.account(app, "donghu", unitRegion: p.neighbour, regions: [p.neighbour])
+            try await Self.account(app, "haimen", unitRegion: p.haimen, regions: [p.haimen])
+            try await Self.account(app, "qsfiler", role: .filer, unitRegion: p.home, regions: [])
+            try await Self.account(app, "dhfiler", role: .filer, unitRegion: p.neighbour, regions: [p.neighbour])
+            func ask(_ user: String, campaign: Campaign, title: String) async throws -> TestingHTTPResponse {
+                let indicator = try #require(try await CampaignIndicator.query(on: app.db).filter(\.$campaign.$id == campaign.requireID()).first())
+                return try await app.send(
+                    .POST, "/api/v1/questions", headers: .bearer(try await app.apiToken(user)),
+                    json: ["campaignID": try campaign.requireID().uuidString, "indicatorCode": indicator.code, "title": title, "body": "请问口径"])
+            }
+            // 青山县's filer: one private thread and one made public as FAQ; 东湖县's filer: one in the city campaign.
+            let home = try await ask("qsfiler", campaign: p.countyCampaign, title: "青山私")
+            #expect(home.status == .created)
+            let homeID = try home.content.decode(QuestionDTO.self).id
+            let faqID = try await ask("qsfiler", campaign: p.countyCampaign, title: "青山公开").content.decode(QuestionDTO.self).id
+            let faq = try #require(try await Question.find(faqID, on: app.db))
+            faq.status = Question.Status.answered.rawValue
+            faq.isPublic = true
+            try await faq.update(on: app.db)
+            let neighbour = try await ask("dhfiler", campaign: p.cityCampaign, title: "东湖私")
+            #expect(neighbour.status == .created)
+            let neighbourID = try neighbour.content.decode(QuestionDTO.self).id
+            // 东湖县's filer cannot ask on 青山县's own campaign: it does not exist for that account; nothing is stored.
+            let outside = try await ask("dhfiler", campaign: p.countyCampaign, title: "越界")
+            #expect(outside.status == .unprocessableEntity)
+            #expect(outside.text.contains("评价任务不存在"))
+            #expect(try await Question.query(on: app.db).filter(\.$title == "越界").count() == 0)
+
+            func titles(_ user: String) async throws -> Set<String> {
+                let list = try await app.send(.GET, "/api/v1/questions", headers: .bearer(try await app.apiToken(user)))
+                return Set(try list.decode([QuestionDTO].self).map(\.title))
+            }
+            #expect(try await titles("coordinator") == ["青山私", "青山公开", "东湖私"], "an unbound office reads every thread")
+            #expect(try await titles("qscity") == ["青山私", "青山公开", "东湖私"])
+            #expect(try await titles("donghu") == ["东湖私"])
+            #expect(try await titles("haimen") == [])
+            #expect(try await titles("qsfiler") == ["青山私", "青山公开"])
+            #expect(try await titles("dhfiler") == ["东湖私"], "a region-bound filer reads no other county's FAQ")
+
+            // One thread at a time, on the web and the API: another county's is not found, whatever its status.
+            let donghu = try await app.webSession("donghu")
+            #expect(try await app.send(.GET, "/questions/\(homeID)", headers: donghu.headers).status == .notFound)
+            #expect(try await app.send(.GET, "/questions/\(faqID)", headers: donghu.headers).status == .notFound)
+            #expect(try await app.send(.GET, "/questions/\(neighbourID)", headers: donghu.headers).status == .ok)
+            let replies = try await QuestionReply.query(on: app.db).count()
+            let refused = try await app.send(
+                .POST, "/api/v1/questions/\(homeID)/replies", headers: .bearer(try await app.apiToken("donghu")), json: ["body": "越界答复"])
+            #expect(refused.status == .notFound)
+            #expect(try await QuestionReply.query(on: app.db).count() == replies)
+            let qscity = try await app.webSession("qscity")
+            #expect(try await app.send(.GET, "/questions/\(homeID)", headers: qscity.headers).status == .ok)
+            // The unit rule still holds inside reach: 青山县's filer may not read 东湖县's private thread.
+            let qsfiler = try await app.webSession("qsfiler")
+            #expect(try await app.send(.GET, "/questions/\(neighbourID)", headers: qsfiler.headers).status == .forbidden)
+        }
+    }
+
     private func res(_ r: TestingHTTPResponse) -> HTTPResponseStatus { r.status }
 
     @Test("a city's administrator sees and creates accounts only inside the city, and never widens an account's reach", arguments: TestDatabase.available)

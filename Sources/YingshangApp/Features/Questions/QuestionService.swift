@@ -46,6 +46,10 @@ enum QuestionService {
         if body.isEmpty || body.count > 5000 { fields["body"] = "问题内容必填，不超过 5000 个字" }
         guard let cid = input.campaignID?.nonBlank.flatMap(UUID.init(uuidString:)), let campaign = try await Campaign.find(cid, on: caller.db)
         else { throw AppError.invalid(fields.merging(["campaignID": "评价任务不存在"]) { a, _ in a }) }
+        // A campaign outside the account's regions does not exist for it.
+        guard (try? await CampaignService.checkScope(campaign, scope: caller.scope, action: nil, on: caller.db)) != nil else {
+            throw AppError.invalid(fields.merging(["campaignID": "评价任务不存在"]) { a, _ in a })
+        }
         let catalog = try await campaign.$catalogVersion.get(on: caller.db).catalog()
         let code = input.indicatorCode.trimmed
         let campaignCodes = Set(try await CampaignIndicator.query(on: caller.db).filter(\.$campaign.$id == cid).all().map(\.code))
@@ -67,11 +71,19 @@ enum QuestionService {
         return q
     }
 
-    /// Bureau staff, leaders and assessors read every thread; unit users their unit's and the public ones.
+    /// The thread named in the path, if the account may read it (`QuestionAccess`); 404 for another region's, as
+    /// for a random id, 403 for another unit's private thread in reach.
     static func find(_ req: Request) async throws -> Question {
         guard let q = try await Question.find(try req.uuidParameter("questionID"), on: req.db) else { throw AppError.notFound("问题") }
         let user = try req.currentUser()
-        if try req.currentRole().isUnitScoped && q.$unit.id != user.$unit.id && !q.isPublic {
+        let role = try req.currentRole()
+        let scope = try await req.regionScope()
+        let region = try await Unit.find(q.$unit.id, on: req.db)?.$region.id
+        let readable = QuestionAccess.canRead(
+            role: role, ownUnit: user.$unit.id.uuidString, scope: scope, askingUnit: q.$unit.id.uuidString,
+            askingUnitRegion: region?.uuidString, isPublic: q.isPublic)
+        guard readable else {
+            if !scope.covers(region?.uuidString) { throw AppError.notFound("问题") }
             throw AppError.forbidden("只能查看本单位的提问和公开的常见问题")
         }
         return q
@@ -148,8 +160,22 @@ enum QuestionService {
     static func visible(_ req: Request, status: String, indicator: String) async throws -> [Question] {
         let user = try req.currentUser()
         var q = Question.query(on: req.db)
+        // The same rule as `QuestionAccess.canRead`, as a query: units in reach, then the unit-scoped narrowing.
+        var inReach: [UUID]? = nil
+        if let regions = RegionScopes.ids(try await req.regionScope()) {
+            inReach = regions.isEmpty ? [] : try await Unit.query(on: req.db).filter(\.$region.$id ~~ regions).all().compactMap(\.id)
+        }
         if try req.currentRole().isUnitScoped {
-            q = q.group(.or) { $0.filter(\.$unit.$id == user.$unit.id).filter(\.$isPublic == true) }
+            q = q.group(.or) { or in
+                or.filter(\.$unit.$id == user.$unit.id)
+                if let inReach {
+                    or.group(.and) { $0.filter(\.$isPublic == true).filter(\.$unit.$id ~~ inReach) }
+                } else {
+                    or.filter(\.$isPublic == true)
+                }
+            }
+        } else if let inReach {
+            q = q.filter(\.$unit.$id ~~ inReach)
         }
         if !status.isEmpty { q = q.filter(\.$status == status) }
         if !indicator.isEmpty { q = q.filter(\.$indicatorCode == indicator) }
