@@ -125,6 +125,7 @@ enum Migrations {
             PartitionRegisterOnPostgres(),
             KeyRegisterByIDFirst(),
             CreateRegisterCounts(),
+            CheckEnterpriseInTheDrawsRegister(),
         ]
     }
 

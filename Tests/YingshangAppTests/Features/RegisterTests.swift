@@ -671,6 +671,17 @@ struct RegisterSamplingTests {
                     VALUES (\(bind: text(UUID())), \(bind: text(draw)), 999999, 's', 'reserve', 9, 'active')
                     """).run()
             }
+            if db == .postgres {
+                // On PostgreSQL the member's enterprise must be in its draw's own register (campaign 1's), not just
+                // somewhere; members of the draw's own register pass the same check in every draw of the suite.
+                let elsewhere = try #require(try await Enterprise.register(of: campaigns[0], on: app.db).first()?.id)
+                await #expect(throws: (any Error).self) {
+                    try await sql.raw("""
+                        INSERT INTO sample_members (id, draw_id, enterprise_id, stratum, role, position, status)
+                        VALUES (\(bind: text(UUID())), \(bind: text(draw)), \(bind: elsewhere), 's', 'reserve', 9, 'active')
+                        """).run()
+                }
+            }
             // New rows get the next ids; an import adds to the migrated snapshot.
             let outcome = try await RegisterImporter.run(
                 campaignID: campaigns[0], data: Data("统一社会信用代码,企业名称\n\(Self.code(3)),新企业\n".utf8), filename: "a.csv", skipInvalid: false,

@@ -71,19 +71,16 @@ enum QuestionService {
         return q
     }
 
-    /// The thread named in the path, if the account may read it (`QuestionAccess`); 404 for another region's, as
-    /// for a random id, 403 for another unit's private thread in reach.
-    static func find(_ req: Request) async throws -> Question {
-        guard let q = try await Question.find(try req.uuidParameter("questionID"), on: req.db) else { throw AppError.notFound("问题") }
-        let user = try req.currentUser()
-        let role = try req.currentRole()
-        let scope = try await req.regionScope()
-        let region = try await Unit.find(q.$unit.id, on: req.db)?.$region.id
+    /// A thread, if the account may read it (`QuestionAccess`): 404 for another region's, as for a random id, 403
+    /// for another unit's private thread in reach.
+    static func find(_ id: UUID, by caller: Caller) async throws -> Question {
+        guard let q = try await Question.find(id, on: caller.db) else { throw AppError.notFound("问题") }
+        let region = try await Unit.find(q.$unit.id, on: caller.db)?.$region.id
         let readable = QuestionAccess.canRead(
-            role: role, ownUnit: user.$unit.id.uuidString, scope: scope, askingUnit: q.$unit.id.uuidString,
+            role: caller.role, ownUnit: caller.user.$unit.id.uuidString, scope: caller.scope, askingUnit: q.$unit.id.uuidString,
             askingUnitRegion: region?.uuidString, isPublic: q.isPublic)
         guard readable else {
-            if !scope.covers(region?.uuidString) { throw AppError.notFound("问题") }
+            if !caller.scope.covers(region?.uuidString) { throw AppError.notFound("问题") }
             throw AppError.forbidden("只能查看本单位的提问和公开的常见问题")
         }
         return q
@@ -157,15 +154,15 @@ enum QuestionService {
     }
 
     /// Questions visible to the user, newest activity first.
-    static func visible(_ req: Request, status: String, indicator: String) async throws -> [Question] {
-        let user = try req.currentUser()
-        var q = Question.query(on: req.db)
+    static func visible(status: String, indicator: String, by caller: Caller) async throws -> [Question] {
+        let user = caller.user
+        var q = Question.query(on: caller.db)
         // The same rule as `QuestionAccess.canRead`, as a query: units in reach, then the unit-scoped narrowing.
         var inReach: [UUID]? = nil
-        if let regions = RegionScopes.ids(try await req.regionScope()) {
-            inReach = regions.isEmpty ? [] : try await Unit.query(on: req.db).filter(\.$region.$id ~~ regions).all().compactMap(\.id)
+        if let regions = RegionScopes.ids(caller.scope) {
+            inReach = regions.isEmpty ? [] : try await Unit.query(on: caller.db).filter(\.$region.$id ~~ regions).all().compactMap(\.id)
         }
-        if try req.currentRole().isUnitScoped {
+        if caller.role.isUnitScoped {
             q = q.group(.or) { or in
                 or.filter(\.$unit.$id == user.$unit.id)
                 if let inReach {

@@ -37,7 +37,7 @@ struct QuestionsWebController {
 
     @Sendable func index(req: Request) async throws -> View {
         let status = req.query[String.self, at: "status"] ?? ""
-        let questions = try await QuestionService.visible(req, status: status, indicator: req.query[String.self, at: "indicator"] ?? "")
+        let questions = try await QuestionService.visible(status: status, indicator: req.query[String.self, at: "indicator"] ?? "", by: req.caller())
         let user = try req.currentUser()
         let reads = Dictionary(
             try await QuestionRead.query(on: req.db).filter(\.$user.$id == (try user.requireID())).all().map { ($0.$question.id, $0.readAt) },
@@ -123,7 +123,7 @@ struct QuestionsWebController {
     }
 
     @Sendable func show(req: Request) async throws -> View {
-        let q = try await QuestionService.find(req)
+        let q = try await QuestionService.find(try req.uuidParameter("questionID"), by: req.caller())
         let user = try req.currentUser()
         try await QuestionService.markRead(q, user: user, now: req.clock.now(), on: req.db)
         let dto = try await QuestionService.dto(q, on: req.db)
@@ -142,7 +142,7 @@ struct QuestionsWebController {
     }
 
     @Sendable func reply(req: Request) async throws -> Response {
-        let q = try await QuestionService.find(req)
+        let q = try await QuestionService.find(try req.uuidParameter("questionID"), by: req.caller())
         let target = "/questions/\(try q.requireID())"
         do {
             try await QuestionService.reply(q, try req.content.decode(ReplyInput.self), by: req.caller())
@@ -155,7 +155,7 @@ struct QuestionsWebController {
     }
 
     @Sendable func status(req: Request) async throws -> Response {
-        let q = try await QuestionService.find(req)
+        let q = try await QuestionService.find(try req.uuidParameter("questionID"), by: req.caller())
         let target = "/questions/\(try q.requireID())"
         do {
             try await QuestionService.setStatus(q, try req.content.decode(QuestionService.StatusInput.self), by: req.caller())
@@ -262,7 +262,7 @@ struct QuestionsAPIController {
     @Sendable func list(req: Request) async throws -> [QuestionDTO] {
         var out: [QuestionDTO] = []
         for q in try await QuestionService.visible(
-            req, status: req.query[String.self, at: "status"] ?? "", indicator: req.query[String.self, at: "indicator"] ?? "")
+            status: req.query[String.self, at: "status"] ?? "", indicator: req.query[String.self, at: "indicator"] ?? "", by: req.caller())
         {
             out.append(try await QuestionService.dto(q, on: req.db))
         }
@@ -275,11 +275,11 @@ struct QuestionsAPIController {
     }
 
     @Sendable func show(req: Request) async throws -> QuestionDTO {
-        try await QuestionService.dto(try await QuestionService.find(req), on: req.db)
+        try await QuestionService.dto(try await QuestionService.find(try req.uuidParameter("questionID"), by: req.caller()), on: req.db)
     }
 
     @Sendable func reply(req: Request) async throws -> QuestionDTO {
-        let q = try await QuestionService.find(req)
+        let q = try await QuestionService.find(try req.uuidParameter("questionID"), by: req.caller())
         try await QuestionService.reply(q, try req.content.decode(ReplyInput.self), by: req.caller())
         return try await QuestionService.dto(q, on: req.db)
     }

@@ -442,3 +442,29 @@ struct KeyRegisterByIDFirst: AsyncMigration {
 
     func revert(on db: any Database) async throws {}
 }
+
+/// The check that a sample member or survey response names an enterprise (PostgreSQL's stand-in for the foreign key
+/// partitioning removed) looked the id up in every partition: a province's 100 registers made each member row 100
+/// index probes, and a draw of 1,000 took 1.5 s instead of 0.6. It now finds the draw's register first and probes only
+/// that partition — which also makes the check say what it means: the enterprise is in the draw's own register.
+struct CheckEnterpriseInTheDrawsRegister: AsyncMigration {
+    func prepare(on db: any Database) async throws {
+        guard let sql = db as? any SQLDatabase, sql.engine != .sqlite else { return }
+        try await sql.raw("""
+            CREATE OR REPLACE FUNCTION yingshang_enterprise_exists() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE register bigint;
+            BEGIN
+              SELECT s.id INTO register FROM sample_draws d JOIN register_snapshots s ON s.campaign_id = d.campaign_id
+                WHERE d.id = NEW.draw_id;
+              -- A variable, not a subquery: the partition is then chosen when the lookup starts, not after opening all.
+              IF register IS NULL OR NOT EXISTS (SELECT 1 FROM enterprises WHERE snapshot_id = register AND id = NEW.enterprise_id) THEN
+                RAISE EXCEPTION 'enterprise % is not in the register of draw %', NEW.enterprise_id, NEW.draw_id
+                  USING ERRCODE = 'foreign_key_violation';
+              END IF;
+              RETURN NEW;
+            END $$
+            """).run()
+    }
+
+    func revert(on db: any Database) async throws {}
+}
