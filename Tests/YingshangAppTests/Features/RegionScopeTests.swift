@@ -146,6 +146,10 @@ struct RegionScopeAppTests {
             #expect(res(try await app.send(.GET, "/campaigns/\(cityID)/report?region=\(try p.home.requireID())", headers: donghu.headers)) == .notFound)
             #expect(res(try await app.send(.GET, "/campaigns/\(cityID)/report.xlsx", headers: donghu.headers)) == .ok)
             let city = try await app.webSession("qscity")
+            // The pages offer what the routes allow: the scoring run to the city, not to one of its counties.
+            let runAction = "action=\"/campaigns/\(cityID)/scores/run\""
+            #expect(!(try await app.send(.GET, "/campaigns/\(cityID)/scores", headers: donghu.headers).text.contains(runAction)))
+            #expect(try await app.send(.GET, "/campaigns/\(cityID)/scores", headers: city.headers).text.contains(runAction))
             let cityReport = try await app.send(.GET, "/campaigns/\(cityID)/report", headers: city.headers).text
             for name in others { #expect(cityReport.contains(name), "the city's report ranks \(name)") }
 

@@ -332,12 +332,6 @@ enum CampaignService {
         }
     }
 
-    /// What the signed-in account may do on a campaign it has loaded (pages offer only what the routes allow).
-    static func allows(_ req: Request, _ action: Action, on c: Campaign) async throws -> Bool {
-        let access = try await checkScope(c, scope: req.regionScope(), action: nil, on: req.db)
-        return RegionScope.allows(try req.currentRole(), action, access: access)
-    }
-
     /// The ids of the campaigns an account's scope reaches (any of their regions); nil when unrestricted.
     static func visibleIDs(_ scope: RegionScope, on db: any Database) async throws -> [UUID]? {
         guard let regionIDs = RegionScopes.ids(scope) else { return nil }

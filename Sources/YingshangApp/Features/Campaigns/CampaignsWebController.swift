@@ -200,8 +200,8 @@ struct CampaignsWebController {
             assigned: assignments.filter { $0.$leadUnit.id != nil }.count, totalAssignments: assignments.count,
             scheduled: try await ScheduleEntry.query(on: req.db).filter(\.$campaign.$id == id).count(),
             tasks: try await CampaignTask.query(on: req.db).filter(\.$campaign.$id == id).count(),
-            canManage: try await CampaignService.allows(req, .manageCampaigns, on: c), canDispatch: Permissions.allows(role, .viewDispatch),
-            canCockpit: Permissions.allows(role, .viewCockpit), canFeeds: try await CampaignService.allows(req, .manageFeeds, on: c),
+            canManage: req.offers(.manageCampaigns), canDispatch: Permissions.allows(role, .viewDispatch),
+            canCockpit: Permissions.allows(role, .viewCockpit), canFeeds: req.offers(.manageFeeds),
             previous: try await Campaign.visible(req).filter(\.$id == (c.previousCampaignID ?? UUID())).first().map {
                 Link(href: "/campaigns/\($0.id?.uuidString ?? "")", label: $0.name)
             },

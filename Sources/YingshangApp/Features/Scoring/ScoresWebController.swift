@@ -113,7 +113,7 @@ struct ScoresWebController {
                 "scores/show", title: "评分与排名",
                 ShowBody(
                     campaignID: cid, campaignName: c.name, run: "", hasRun: false, columns: [], rows: [], overall: [], warnings: [],
-                    chart: "", canRun: try await CampaignService.allows(req, .runScoring, on: c), canRules: try await CampaignService.allows(req, .manageScoreRules, on: c),
+                    chart: "", canRun: req.offers(.runScoring), canRules: req.offers(.manageScoreRules),
                     assessedCount: 0, runID: ""))
         }
         let result = try run.result(for: req.resolvedRegionScope)
@@ -144,7 +144,7 @@ struct ScoresWebController {
                 campaignID: cid, campaignName: c.name,
                 run: "第 \(run.number) 次评分 · \(DisplayTime.format(run.createdAt)) · \(run.createdBy) · 指标体系 V\((try? run.inputs().catalogVersion) ?? "")",
                 hasRun: true, columns: columns, rows: rows, overall: overall, warnings: result.warnings, chart: chart,
-                canRun: try await CampaignService.allows(req, .runScoring, on: c), canRules: try await CampaignService.allows(req, .manageScoreRules, on: c),
+                canRun: req.offers(.runScoring), canRules: req.offers(.manageScoreRules),
                 assessedCount: result.assessedCount, runID: try run.requireID().uuidString))
     }
 
