@@ -238,6 +238,15 @@ struct RegionScopeAppTests {
 
             // One thread at a time, on the web and the API: another county's is not found, whatever its status.
             let donghu = try await app.webSession("donghu")
+            // The home page counts what the lists show: open threads in reach, users of units in reach.
+            func homePage(_ s: WebSession) async throws -> String { try await app.send(.GET, "/", headers: s.headers).text }
+            #expect(try await homePage(donghu).contains("<strong>1</strong> 待答复的提问"))
+            #expect(try await homePage(try await app.webSession("qscity")).contains("<strong>2</strong> 待答复的提问"))
+            #expect(try await homePage(try await app.webSession("coordinator")).contains("<strong>2</strong> 待答复的提问"))
+            let unitsInDonghu = try await Unit.query(on: app.db).filter(\.$region.$id == p.neighbour.requireID()).all().compactMap(\.id)
+            let usersInDonghu = try await User.query(on: app.db).filter(\.$unit.$id ~~ unitsInDonghu).count()
+            #expect(usersInDonghu >= 2)
+            #expect(try await homePage(donghu).contains("<span class=\"value\">\(usersInDonghu)</span><span class=\"label\">用户</span>"))
             #expect(try await app.send(.GET, "/questions/\(homeID)", headers: donghu.headers).status == .notFound)
             #expect(try await app.send(.GET, "/questions/\(faqID)", headers: donghu.headers).status == .notFound)
             #expect(try await app.send(.GET, "/questions/\(neighbourID)", headers: donghu.headers).status == .ok)

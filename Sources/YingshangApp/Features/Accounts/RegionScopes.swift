@@ -76,6 +76,14 @@ enum RegionScopes {
         }
     }
 
+    /// The units inside a scope's regions — whose users, 答疑 threads and unit records the account reaches; nil when
+    /// unrestricted.
+    static func unitIDs(_ scope: RegionScope, on db: any Database) async throws -> [UUID]? {
+        guard let regions = ids(scope) else { return nil }
+        guard !regions.isEmpty else { return [] }
+        return try await Unit.query(on: db).filter(\.$region.$id ~~ regions).all().compactMap(\.id)
+    }
+
     /// The region ids a scope reaches, as UUIDs for a query filter; nil when unrestricted.
     static func ids(_ scope: RegionScope) -> [UUID]? {
         scope.regionIDs.map { $0.compactMap(UUID.init(uuidString:)) }

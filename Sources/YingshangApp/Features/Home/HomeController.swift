@@ -41,12 +41,20 @@ struct HomeController {
             let n = try await Region.query(on: req.db).filter(\.$level == RegionLevel.township.rawValue).count()
             cards.append(Card(label: "乡镇/街道", value: "\(n)", href: "/regions"))
         }
+        // A region-bound account counts what its lists show: units (and their users) inside its regions.
+        let unitsInReach = try await RegionScopes.unitIDs(req.resolvedRegionScope, on: req.db)
         if Permissions.allows(role, .viewUnits) && !role.isUnitScoped {
-            cards.append(Card(label: "单位", value: "\(try await Unit.query(on: req.db).count())", href: "/units"))
+            var n = unitsInReach?.count ?? 0
+            if unitsInReach == nil { n = try await Unit.query(on: req.db).count() }
+            cards.append(Card(label: "单位", value: "\(n)", href: "/units"))
         }
         if Permissions.allows(role, .viewUsers) {
             var q = User.query(on: req.db)
-            if role.isUnitScoped { q = q.filter(\.$unit.$id == user.$unit.id) }
+            if role.isUnitScoped {
+                q = q.filter(\.$unit.$id == user.$unit.id)
+            } else if let unitsInReach {
+                q = q.filter(\.$unit.$id ~~ unitsInReach)
+            }
             cards.append(Card(label: role.isUnitScoped ? "本单位用户" : "用户", value: "\(try await q.count())", href: "/users"))
         }
         if Permissions.allows(role, .viewScores),
@@ -70,6 +78,7 @@ struct HomeController {
         if Permissions.allows(role, .viewRectifications) {
             var q = Rectification.query(on: req.db).filter(\.$status ~~ RectificationStatus.open.map(\.rawValue))
             if role.isUnitScoped { q = q.filter(\.$unit.$id == user.$unit.id) }
+            if let regions = RegionScopes.ids(req.resolvedRegionScope) { q = q.filter(\.$region.$id ~~ regions) }
             let open = try await q.all()
             let today = req.clock.today
             let late = open.filter { $0.isOverdue(today: today) }.count
@@ -145,7 +154,9 @@ struct HomeController {
             add("未完成的整改事项", rects.count, "/rectifications")
         case .coordinator, .admin:
             add("待审批局审核的填报", try await awaitingBureau(), "/filings?state=unit_approved", urgent: true)
-            add("待答复的提问", try await Question.query(on: db).filter(\.$status == Question.Status.open.rawValue).count(), "/questions", urgent: true)
+            var questions = Question.query(on: db).filter(\.$status == Question.Status.open.rawValue)
+            if let units = try await RegionScopes.unitIDs(scope, on: db) { questions = questions.filter(\.$unit.$id ~~ units) }
+            add("待答复的提问", try await questions.count(), "/questions", urgent: true)
             add("待核验销号的整改事项", try await inScope(Rectification.query(on: db), \.$region).filter(\.$status == RectificationStatus.done.rawValue).count(),
                 "/rectifications?status=done")
             add("待审批的整改时限调整", try await inScope(Rectification.query(on: db), \.$region).filter(\.$requestedDeadline != nil).count(), "/rectifications")

@@ -158,10 +158,7 @@ enum QuestionService {
         let user = caller.user
         var q = Question.query(on: caller.db)
         // The same rule as `QuestionAccess.canRead`, as a query: units in reach, then the unit-scoped narrowing.
-        var inReach: [UUID]? = nil
-        if let regions = RegionScopes.ids(caller.scope) {
-            inReach = regions.isEmpty ? [] : try await Unit.query(on: caller.db).filter(\.$region.$id ~~ regions).all().compactMap(\.id)
-        }
+        let inReach = try await RegionScopes.unitIDs(caller.scope, on: caller.db)
         if caller.role.isUnitScoped {
             q = q.group(.or) { or in
                 or.filter(\.$unit.$id == user.$unit.id)
