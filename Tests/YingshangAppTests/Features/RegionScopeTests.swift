@@ -263,6 +263,59 @@ struct RegionScopeAppTests {
         }
     }
 
+    @Test("draws and import jobs loaded by their own id: another region's are not found, a campaign reached in part is refused, nothing changes", arguments: TestDatabase.available)
+    func drawsAndJobs(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let p = try await Self.province(app)
+            try await Self.account(app, "hmassessor", role: .assessor, unitRegion: p.haimen, regions: [p.haimen])
+            try await Self.account(app, "dhassessor", role: .assessor, unitRegion: p.neighbour, regions: [p.neighbour])
+            try await Self.account(app, "qsassessor", role: .assessor, unitRegion: p.home, regions: [p.home])
+            let countyID = try p.countyCampaign.requireID()
+            // 青山县's draw, made by the unbound assessor through the page.
+            let assessor = try await app.webSession("assessor")
+            let form = [
+                "_csrf": assessor.csrf, "size": "20", "seed": "3", "strata[]": "township", "allocation": "proportional",
+                "minPerStratum": "1", "reserveRatio": "0.5", "statuses[]": "在业",
+            ]
+            #expect(try await app.send(.POST, "/campaigns/\(countyID)/samples", headers: assessor.headers, form: form).status == .seeOther)
+            let draw = try #require(try await SampleDraw.query(on: app.db).filter(\.$campaign.$id == countyID).first())
+            let drawID = try draw.requireID()
+            let member = try #require(try await SampleMember.query(on: app.db).filter(\.$draw.$id == drawID).filter(\.$role == "sample").first())
+            // A draw of the city's campaign (reached only in part by a county).
+            let cityDraw = SampleDraw()
+            cityDraw.$campaign.id = try p.cityCampaign.requireID()
+            cityDraw.parametersJSON = draw.parametersJSON
+            cityDraw.allocationJSON = "[]"
+            cityDraw.drawnBy = "assessor"
+            cityDraw.locked = false
+            try await cityDraw.create(on: app.db)
+            let job = ImportJob(kind: "register", campaignID: countyID, by: "assessor")
+            try await job.create(on: app.db)
+
+            let haimen = try await app.webSession("hmassessor")
+            for path in ["/samples/\(drawID)", "/samples/\(drawID)/export.csv", "/samples/\(drawID)/letters", "/jobs/\(try job.requireID())"] {
+                #expect(try await app.send(.GET, path, headers: haimen.headers).status == .notFound, "\(path)")
+            }
+            let hmToken = try await app.apiToken("hmassessor")
+            #expect(try await app.send(.GET, "/api/v1/jobs/\(try job.requireID())", headers: .bearer(hmToken)).status == .notFound)
+            let replaced = try await app.send(
+                .POST, "/samples/\(drawID)/members/\(try member.requireID())/replace", headers: haimen.headers,
+                form: ["_csrf": haimen.csrf, "status": "refused", "reason": "越界替换"])
+            #expect(replaced.status == .notFound)
+            #expect(try await SampleMember.find(member.requireID(), on: app.db)?.status == "active")
+            let issued = try await app.send(.POST, "/samples/\(drawID)/surveys", headers: haimen.headers, form: ["_csrf": haimen.csrf])
+            #expect(issued.status == .notFound)
+            #expect(try await SurveyResponse.query(on: app.db).filter(\.$draw.$id == drawID).count() == 0)
+
+            let donghu = try await app.webSession("dhassessor")
+            #expect(try await app.send(.GET, "/samples/\(try cityDraw.requireID())", headers: donghu.headers).status == .forbidden)
+            // The county's own assessor reaches its whole campaign.
+            let home = try await app.webSession("qsassessor")
+            #expect(try await app.send(.GET, "/samples/\(drawID)", headers: home.headers).status == .ok)
+            #expect(try await app.send(.GET, "/jobs/\(try job.requireID())", headers: home.headers).status == .ok)
+        }
+    }
+
     private func res(_ r: TestingHTTPResponse) -> HTTPResponseStatus { r.status }
 
     @Test("a city's administrator sees and creates accounts only inside the city, and never widens an account's reach", arguments: TestDatabase.available)

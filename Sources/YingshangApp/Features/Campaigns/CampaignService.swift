@@ -302,6 +302,13 @@ enum CampaignService {
         return c
     }
 
+    /// The scope check for a resource of a campaign loaded by its own id (a draw, an import job): as `find`, with the
+    /// route's action, and the access kept for `req.offers`.
+    static func checkScope(campaignID: UUID, _ req: Request) async throws {
+        guard let c = try await Campaign.find(campaignID, on: req.db) else { throw AppError.notFound("评价任务") }
+        req.storage[CampaignAccessKey.self] = try await checkScope(c, scope: req.regionScope(), action: req.route?.requiredAction, on: req.db)
+    }
+
     /// A campaign none of whose regions the account reaches does not exist for it (404, as for a random id); one it
     /// reaches in part is refused (403) for actions on the whole campaign (settings, register, draw, scoring runs).
     @discardableResult

@@ -249,6 +249,8 @@ struct RegisterWebController {
         // Whoever looks at an abandoned job closes it, on whichever instance they reach.
         _ = try await RegisterUploads.closeAbandonedJobs(on: req.db, only: jobID)
         guard let job = try await ImportJob.find(jobID, on: req.db) else { throw AppError.notFound("导入任务") }
+        // An import job is its campaign's register work: the same regions as the register page.
+        try await CampaignService.checkScope(campaignID: job.$campaign.id, req)
         let id = try job.requireID()
         // This instance's live figure if the import runs here, else what the running instance last wrote.
         let progress = RegisterImporter.Progress.shared.get(id)
@@ -669,7 +671,7 @@ struct RegisterWebController {
     }
 
     @Sendable func showDraw(req: Request) async throws -> View {
-        guard let d = try await SampleDraw.find(try req.uuidParameter("drawID"), on: req.db) else { throw AppError.notFound("抽样") }
+        let d = try await SampleService.find(req)
         let list = try await members(d, on: req.db)
         let statusNames = ["active": "有效", "unreachable": "联系不上", "refused": "拒绝"]
         var byStratum: [String: [MemberRow]] = [:]
@@ -718,7 +720,7 @@ struct RegisterWebController {
     }
 
     @Sendable func exportDraw(req: Request) async throws -> Response {
-        guard let d = try await SampleDraw.find(try req.uuidParameter("drawID"), on: req.db) else { throw AppError.notFound("抽样") }
+        let d = try await SampleService.find(req)
         let rows = [["层", "角色", "顺序", "统一社会信用代码", "企业名称", "状态", "原因"]]
             + (try await members(d, on: req.db)).map { m, e in
                 [m.stratum, m.role == "sample" ? "样本" : "备选", String(m.position + 1), e.uscc, e.name, m.status, m.reason ?? ""]
@@ -733,8 +735,8 @@ struct RegisterWebController {
     }
 
     @Sendable func replace(req: Request) async throws -> Response {
-        guard let d = try await SampleDraw.find(try req.uuidParameter("drawID"), on: req.db),
-            let m = try await SampleMember.find(try req.uuidParameter("memberID"), on: req.db), m.$draw.id == d.id
+        let d = try await SampleService.find(req)
+        guard let m = try await SampleMember.find(try req.uuidParameter("memberID"), on: req.db), m.$draw.id == d.id
         else { throw AppError.notFound("样本企业") }
         let form = try req.content.decode(ReplaceForm.self)
         let target = "/samples/\(try d.requireID())"

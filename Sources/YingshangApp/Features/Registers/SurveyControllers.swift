@@ -122,7 +122,7 @@ struct SurveyWebController {
     }
 
     @Sendable func issue(req: Request) async throws -> Response {
-        guard let d = try await SampleDraw.find(try req.uuidParameter("drawID"), on: req.db) else { throw AppError.notFound("抽样") }
+        let d = try await SampleService.find(req)
         let n = try await SurveyService.issue(d, req: req)
         req.setFlash(n == 0 ? "所有有效样本企业都已有问卷链接" : "已为 \(n) 家企业生成问卷链接，请下载链接清单分发")
         return req.redirect(to: "/samples/\(try d.requireID())")
@@ -130,7 +130,7 @@ struct SurveyWebController {
 
     /// The links to hand out, one per enterprise.
     @Sendable func links(req: Request) async throws -> Response {
-        guard let d = try await SampleDraw.find(try req.uuidParameter("drawID"), on: req.db) else { throw AppError.notFound("抽样") }
+        let d = try await SampleService.find(req)
         let base = Self.publicBase(req)
         let role = try req.currentRole()
         let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id == (try d.requireID())).with(\.$enterprise).all()
@@ -329,7 +329,7 @@ struct SurveyWebController {
 
     /// One printable letter per enterprise with its link and short code.
     @Sendable func letters(req: Request) async throws -> View {
-        guard let d = try await SampleDraw.find(try req.uuidParameter("drawID"), on: req.db) else { throw AppError.notFound("抽样") }
+        let d = try await SampleService.find(req)
         let base = Self.publicBase(req)
         let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id == (try d.requireID())).with(\.$enterprise).all()
         return try await req.view.render(
