@@ -219,6 +219,16 @@ struct RegionScopeAppTests {
             let neighbour = try await ask("dhfiler", campaign: p.cityCampaign, title: "东湖私")
             #expect(neighbour.status == .created)
             let neighbourID = try neighbour.content.decode(QuestionDTO.self).id
+            // Each county's dispatch board of the city campaign counts the open threads of its own units.
+            let askedCode = try neighbour.content.decode(QuestionDTO.self).indicatorCode
+            func boardCount(_ region: Region) async throws -> Int? {
+                let board = try await app.send(
+                    .GET, "/api/v1/campaigns/\(try p.cityCampaign.requireID())/dispatch?region=\(try region.requireID())",
+                    headers: .bearer(try await app.apiToken("coordinator")))
+                return try board.decode(DispatchDTO.self).lines.first { $0.indicatorCode == askedCode }?.openQuestions
+            }
+            #expect(try await boardCount(p.neighbour) == 1)
+            #expect(try await boardCount(p.home) == 0)
             // 东湖县's filer cannot ask on 青山县's own campaign: it does not exist for that account; nothing is stored.
             let outside = try await ask("dhfiler", campaign: p.countyCampaign, title: "越界")
             #expect(outside.status == .unprocessableEntity)

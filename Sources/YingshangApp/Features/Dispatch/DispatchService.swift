@@ -91,7 +91,7 @@ enum DispatchService {
                 .filter(\.$region.$id == regionID).all().map { ($0.indicatorCode, Day($0.day)) })
         let status = try await statusByIndicator(campaignID: campaignID, regionID: regionID, on: db)
         let calendar = try await CalendarDay.workCalendar(on: db)
-        let openQuestions = try await QuestionService.openCounts(campaignID: campaignID, on: db)
+        let openQuestions = try await QuestionService.openCounts(campaignID: campaignID, regionID: regionID, on: db)
 
         var inputs: [DispatchInput] = []
         for ind in indicators {

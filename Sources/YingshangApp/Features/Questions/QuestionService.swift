@@ -176,11 +176,20 @@ enum QuestionService {
         return try await q.sort(\.$lastActivityAt, .descending).limit(500).all()
     }
 
-    /// Open questions per indicator, for the dispatch board.
-    static func openCounts(campaignID: UUID, on db: any Database) async throws -> [String: Int] {
+    /// Open questions per indicator, for one region's dispatch board: those asked by units of that region (a thread
+    /// belongs to its asking unit's region, as in `QuestionAccess`); units of no region belong to the whole deployment,
+    /// so they count on the board only when the campaign assesses a single region.
+    static func openCounts(campaignID: UUID, regionID: UUID, on db: any Database) async throws -> [String: Int] {
+        let open = try await Question.query(on: db).filter(\.$campaign.$id == campaignID).filter(\.$status == Question.Status.open.rawValue).all()
+        guard !open.isEmpty else { return [:] }
+        let single = try await CampaignRegion.query(on: db).filter(\.$campaign.$id == campaignID).count() <= 1
+        let regions = Dictionary(
+            try await Unit.query(on: db).filter(\.$id ~~ Set(open.map { $0.$unit.id })).all().compactMap { u in u.id.map { ($0, u.$region.id) } },
+            uniquingKeysWith: { a, _ in a })
         var counts: [String: Int] = [:]
-        for q in try await Question.query(on: db).filter(\.$campaign.$id == campaignID).filter(\.$status == Question.Status.open.rawValue).all() {
-            counts[q.indicatorCode, default: 0] += 1
+        for q in open {
+            let region = regions[q.$unit.id] ?? nil
+            if region == regionID || (region == nil && single) { counts[q.indicatorCode, default: 0] += 1 }
         }
         return counts
     }
