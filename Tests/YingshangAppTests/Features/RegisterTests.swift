@@ -566,6 +566,9 @@ struct RegisterSamplingTests {
             // A code that is not 18 characters (entered before validation existed) still belongs to the frame.
             let odd = try #require(try await Enterprise.register(of: cid, on: app.db).filter(\.$status == "在业").first())
             odd.uscc = "A-OLD-CODE"
+            // …and one with no industry goes to the stratum named 未填行业.
+            odd.industry = nil
+            odd.founded = "2015-01-01"
             try await odd.save(on: app.db)
             let p = DrawParameters(
                 size: 10, strata: ["industry", "township"], allocation: .proportional, minPerStratum: 0, reserveRatio: 0, seed: 1,
@@ -577,7 +580,8 @@ struct RegisterSamplingTests {
                 expected["\(e.industry ?? "未填行业")|\(e.townshipCode ?? "未填乡镇")", default: []].append(e.uscc)
             }
             #expect(frame.mapValues(Array.init) == expected.mapValues { $0.sorted() })
-            #expect(frame.values.contains { $0.contains("A-OLD-CODE") } == ((odd.founded ?? "9999") < "2020-01-01"))
+            #expect(frame.values.contains { $0.contains("A-OLD-CODE") })
+            #expect(frame["未填行业|\(odd.townshipCode ?? "未填乡镇")"]?.contains("A-OLD-CODE") == true)
             #expect(frame.values.reduce(0) { $0 + $1.count } > 100)
         }
     }

@@ -174,7 +174,11 @@ enum SQLiteDirect {
         return (text, last, rows)
     }
 
-    static func frame(handle db: OpaquePointer, sql: String, binds: [String]) throws -> [String: EnterpriseRegister.SortedCodes] {
+    /// The frame from a query whose first `missing.count` columns are the stratum fields and whose next is the code:
+    /// the key is the fields joined by "|", a null field named by its `missing` text (as `SampleService.keyExpression`).
+    static func frame(
+        handle db: OpaquePointer, sql: String, binds: [String], missing: [String]
+    ) throws -> [String: EnterpriseRegister.SortedCodes] {
         // Strata are few (dozens to a few thousand): find a row's stratum by a hash of its key bytes. Credit codes
         // (18 ASCII characters) are kept packed in two words, which sort in the same order as the text and far
         // faster than strings; the draw then finds its members already in order.
@@ -182,18 +186,29 @@ enum SQLiteDirect {
         var keys: [[UInt8]] = []
         var packed: [[EnterpriseRegister.PackedCode]] = []
         var others: [[String]] = []
+        let width = Int32(missing.count)
+        let fills = missing.map { Array($0.utf8) }
+        var key: [UInt8] = []
         try eachRow(handle: db, sql: sql, binds: binds, what: "读取抽样框") { stmt in
-            guard let k = sqlite_nio_sqlite3_column_text(stmt, 0), let c = sqlite_nio_sqlite3_column_text(stmt, 1) else { return }
-            let key = UnsafeBufferPointer(start: k, count: Int(sqlite_nio_sqlite3_column_bytes(stmt, 0)))
-            let code = UnsafeBufferPointer(start: c, count: Int(sqlite_nio_sqlite3_column_bytes(stmt, 1)))
+            guard let c = sqlite_nio_sqlite3_column_text(stmt, width) else { return }
+            let code = UnsafeBufferPointer(start: c, count: Int(sqlite_nio_sqlite3_column_bytes(stmt, width)))
+            key.removeAll(keepingCapacity: true)
+            for i in 0..<width {
+                if i > 0 { key.append(UInt8(ascii: "|")) }
+                if let v = sqlite_nio_sqlite3_column_text(stmt, i) {
+                    key.append(contentsOf: UnsafeBufferPointer(start: v, count: Int(sqlite_nio_sqlite3_column_bytes(stmt, i))))
+                } else {
+                    key.append(contentsOf: fills[Int(i)])
+                }
+            }
             var hash: UInt64 = 0xcbf2_9ce4_8422_2325
             for b in key { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
             let slot: Int
-            if let found = index[hash]?.first(where: { keys[$0].elementsEqual(key) }) {
+            if let found = index[hash]?.first(where: { keys[$0] == key }) {
                 slot = found
             } else {
                 slot = keys.count
-                keys.append(Array(key))
+                keys.append(key)
                 packed.append([])
                 others.append([])
                 index[hash, default: []].append(slot)

@@ -19,15 +19,17 @@ enum SampleService {
         return f
     }
 
-    static func keyExpression(_ strata: [String]) -> SQLRaw {
-        let parts = strata.map { field -> String in
-            switch field {
-            case "township": return "COALESCE(township_code, '未填乡镇')"
-            case "industry": return "COALESCE(industry, '未填行业')"
-            default: return "COALESCE(size, '未填规模')"
-            }
+    /// A stratum field's column and the name its empty cells go by in a stratum key ("未填乡镇|C|小型").
+    static func stratumColumn(_ field: String) -> (column: String, missing: String) {
+        switch field {
+        case "township": return ("township_code", "未填乡镇")
+        case "industry": return ("industry", "未填行业")
+        default: return ("size", "未填规模")
         }
-        return SQLRaw(parts.joined(separator: " || '|' || "))
+    }
+
+    static func keyExpression(_ strata: [String]) -> SQLRaw {
+        SQLRaw(strata.map(stratumColumn).map { "COALESCE(\($0.column), '\($0.missing)')" }.joined(separator: " || '|' || "))
     }
 
     /// The frame: credit codes of the enterprises passing the filters, by stratum, in code order. PostgreSQL groups it (hash aggregate) and
@@ -38,7 +40,9 @@ enum SampleService {
         guard let sql = db as? any SQLDatabase, let snapshot = try await RegisterSnapshot.number(of: campaignID, on: db) else { return [:] }
         var frame: [String: EnterpriseRegister.SortedCodes] = [:]
         if let lite = db as? any SQLiteDatabase {
-            var text = "SELECT \(keyExpression(p.strata).sql), uscc FROM enterprises NOT INDEXED WHERE snapshot_id = ?"
+            // The key is joined in Swift from the raw columns: SQLite's COALESCE and || per row were a fifth of a draw.
+            let columns = p.strata.map(stratumColumn)
+            var text = "SELECT \(columns.map(\.column).joined(separator: ", ")), uscc FROM enterprises NOT INDEXED WHERE snapshot_id = ?"
             var binds = [String(snapshot)]
             if !p.statuses.isEmpty {
                 text += " AND status IN (" + p.statuses.map { _ in "?" }.joined(separator: ", ") + ")"
@@ -53,7 +57,7 @@ enum SampleService {
             frame = try await lite.withConnection { conn in
                 try await onOwnThread {
                     guard let handle = SQLiteDirect.handle(of: conn) else { throw AppError.conflict("无法取得 SQLite 连接") }
-                    return try SQLiteDirect.frame(handle: handle, sql: query, binds: values)
+                    return try SQLiteDirect.frame(handle: handle, sql: query, binds: values, missing: columns.map(\.missing))
                 }
             }
         } else {
