@@ -155,11 +155,17 @@ enum SampleService {
             for (i, u) in pick.sample.enumerated() { picked.append((u, row.stratum, "sample", i)) }
             for (i, u) in pick.reserve.enumerated() { picked.append((u, row.stratum, "reserve", i)) }
         }
-        // Only the chosen few need their ids.
+        // Only the chosen few need their ids: two columns each, not whole rows (a fifth of a draw's time as models).
         var ids: [String: Int] = [:]
         let codes = picked.map(\.0)
+        guard let sql = db as? any SQLDatabase, let snapshot = try await RegisterSnapshot.number(of: campaignID, on: db) else {
+            throw AppError.conflict("数据库不支持")
+        }
+        struct Chosen: Decodable { let id: Int; let uscc: String }
         for chunk in stride(from: 0, to: codes.count, by: 500).map({ Array(codes[$0..<min($0 + 500, codes.count)]) }) {
-            for e in try await Enterprise.register(of: campaignID, on: db).filter(\.$uscc ~~ chunk).all() {
+            for e in try await sql.select().column("id").column("uscc").from(Enterprise.schema)
+                .where("snapshot_id", .equal, SQLBind(snapshot)).where("uscc", .in, SQLBind.group(chunk)).all(decoding: Chosen.self)
+            {
                 ids[e.uscc] = e.id
             }
         }
