@@ -324,6 +324,7 @@ class Tier:
         self.d.find_element(By.XPATH, "//form[substring(@action, string-length(@action) - 7) = '/samples']//button[@type='submit']").click()
         self.wait(EC.url_matches(r"/samples/[0-9A-Fa-f-]{36}$"))
         draw_url = self.d.current_url
+        self.draw_path = urllib.parse.urlparse(draw_url).path
         self.shot("assessor-draw")
         self.expect(w, '{"' not in self.text(), "the draw page shows raw JSON")
         self.click_and_load(self.d.find_element(By.XPATH, "//form[contains(@action,'/surveys')]//button"), 60)
@@ -518,6 +519,15 @@ class Tier:
         self.expect(w, status == 404, f"青山县's campaign opened for 东湖县: {status}")
         status, _, _, _ = self.fetch(f"/campaigns/{cid}/register")
         self.expect(w, status == 403, f"the city's register opened for one of its counties: {status}")
+        # 青山县's draw, opened by its own id: not found for 东湖县, its sample neither shown nor exported.
+        draw_path = getattr(self, "draw_path", None)
+        if self.expect(w, draw_path is not None, "no draw was made earlier in the run"):
+            for path in [draw_path, draw_path + "/export.csv"]:
+                status, _, _, _ = self.fetch(path)
+                self.expect(w, status == 404, f"{path} opened for 东湖县: {status}")
+            # The letters need the drawing role, which a coordinator lacks: refused before the draw is looked up.
+            status, _, _, _ = self.fetch(draw_path + "/letters")
+            self.expect(w, status == 403, f"{draw_path}/letters for 东湖县's coordinator: {status}")
 
     def journey_administrators(self):
         """三员分立 as the three administrators meet it: the security administrator sets the policy (a bad value is

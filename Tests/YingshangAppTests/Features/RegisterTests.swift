@@ -100,6 +100,18 @@ struct RegisterSamplingTests {
             #expect(try await Enterprise.register(of: cid, on: app.db).count() == before + 7)
             for code in good { #expect(try await Enterprise.register(of: cid, on: app.db).filter(\.$uscc == code).count() == 1) }
 
+            // Through the page: the job says what was skipped and how much of the list it shows.
+            let s = try await app.webSession("assessor")
+            var more = [lines[0]] + lines.dropFirst().prefix(1_500)
+            more += (0..<3).map { "\(Self.code(765_000 + $0)),页面\($0),青山镇" }
+            let res = try await Self.upload(app, s, campaign: cid, Data(more.joined(separator: "\n").utf8), skipInvalid: true)
+            let job = try await Self.waitForJob(app, try #require(res.headers.first(name: .location)))
+            #expect(job.status == "done" && job.imported == 3)
+            let page = try await app.send(.GET, "/jobs/\(try job.requireID())", headers: s.headers).text
+            #expect(page.contains("已导入 3 家企业，跳过有错误的 1500 行，共 1500 处错误（列出前 1000 处）"))
+            #expect(page.contains("错误（列出 1000 处；总数见上方说明）"))
+            #expect(try await Enterprise.register(of: cid, on: app.db).count() == before + 10)
+
             // All or nothing: refused, and the summary does not pretend the list is complete.
             var again = lines
             again.append("\(Self.code(770_000)),新,青山镇")
@@ -108,7 +120,7 @@ struct RegisterSamplingTests {
             #expect(!refused.stored)
             #expect(refused.problems.count == 1_000)
             #expect(refused.summary == "发现 至少 1000 处错误，未导入任何企业")
-            #expect(try await Enterprise.register(of: cid, on: app.db).count() == before + 7)
+            #expect(try await Enterprise.register(of: cid, on: app.db).count() == before + 10)
         }
     }
 

@@ -172,10 +172,7 @@ enum UserService {
         let me = caller.user
         var query = User.query(on: caller.db)
         if caller.role.isUnitScoped { query = query.filter(\.$unit.$id == me.$unit.id) }
-        if let regions = RegionScopes.ids(caller.scope) {
-            let units = regions.isEmpty ? [] : try await Unit.query(on: caller.db).filter(\.$region.$id ~~ regions).all().compactMap(\.id)
-            query = query.filter(\.$unit.$id ~~ units)
-        }
+        if let units = try await RegionScopes.unitIDs(caller.scope, on: caller.db) { query = query.filter(\.$unit.$id ~~ units) }
         if !lq.q.isEmpty {
             query = query.group(.or) { $0.filter(\.$username ~~ lq.q).filter(\.$displayName ~~ lq.q) }
         }

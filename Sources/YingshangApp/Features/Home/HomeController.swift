@@ -41,18 +41,16 @@ struct HomeController {
             let n = try await Region.query(on: req.db).filter(\.$level == RegionLevel.township.rawValue).count()
             cards.append(Card(label: "乡镇/街道", value: "\(n)", href: "/regions"))
         }
-        // A region-bound account counts what its lists show: units (and their users) inside its regions.
-        let unitsInReach = try await RegionScopes.unitIDs(req.resolvedRegionScope, on: req.db)
+        // Each card counts what its list shows: the units list is the whole deployment's, the users list a
+        // region-bound account's regions' (`UserService.search`).
         if Permissions.allows(role, .viewUnits) && !role.isUnitScoped {
-            var n = unitsInReach?.count ?? 0
-            if unitsInReach == nil { n = try await Unit.query(on: req.db).count() }
-            cards.append(Card(label: "单位", value: "\(n)", href: "/units"))
+            cards.append(Card(label: "单位", value: "\(try await Unit.query(on: req.db).count())", href: "/units"))
         }
         if Permissions.allows(role, .viewUsers) {
             var q = User.query(on: req.db)
             if role.isUnitScoped {
                 q = q.filter(\.$unit.$id == user.$unit.id)
-            } else if let unitsInReach {
+            } else if let unitsInReach = try await RegionScopes.unitIDs(req.resolvedRegionScope, on: req.db) {
                 q = q.filter(\.$unit.$id ~~ unitsInReach)
             }
             cards.append(Card(label: role.isUnitScoped ? "本单位用户" : "用户", value: "\(try await q.count())", href: "/users"))

@@ -47,7 +47,9 @@ enum QuestionService {
         guard let cid = input.campaignID?.nonBlank.flatMap(UUID.init(uuidString:)), let campaign = try await Campaign.find(cid, on: caller.db)
         else { throw AppError.invalid(fields.merging(["campaignID": "评价任务不存在"]) { a, _ in a }) }
         // A campaign outside the account's regions does not exist for it.
-        guard (try? await CampaignService.checkScope(campaign, scope: caller.scope, action: nil, on: caller.db)) != nil else {
+        do {
+            try await CampaignService.checkScope(campaign, scope: caller.scope, action: nil, on: caller.db)
+        } catch let e as AppError where e.status == .notFound {
             throw AppError.invalid(fields.merging(["campaignID": "评价任务不存在"]) { a, _ in a })
         }
         let catalog = try await campaign.$catalogVersion.get(on: caller.db).catalog()

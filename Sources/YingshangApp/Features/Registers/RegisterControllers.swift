@@ -257,7 +257,7 @@ struct RegisterWebController {
             ?? job.progressDone.map { (done: $0, total: job.progressTotal ?? $0) }.flatMap { job.status == "running" ? $0 : nil }
         return JobDTO(
             id: id, status: job.status, message: job.message, imported: job.imported, done: progress?.done ?? job.imported,
-            total: progress?.total ?? job.imported, problems: Array(job.problems.prefix(500)), campaignID: job.$campaign.id)
+            total: progress?.total ?? job.imported, problems: job.problems, campaignID: job.$campaign.id)
     }
 
     @Sendable func job(req: Request) async throws -> View {
