@@ -126,6 +126,7 @@ enum Migrations {
             KeyRegisterByIDFirst(),
             CreateRegisterCounts(),
             CheckEnterpriseInTheDrawsRegister(),
+            CollateCreditCodesBytewise(),
         ]
     }
 

