@@ -141,3 +141,46 @@ extension SVGChart {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"\(SafeMarkdown.escape(title))\"><title>\(SafeMarkdown.escape(title))</title>"
     }
 }
+
+extension SVGChart {
+    /// Scores across rounds: a 0–100 axis, one labelled column per round, one line per region. A round without a
+    /// score breaks the line rather than drawing it through zero.
+    public static func trendLines(labels: [String], lines: [(name: String, values: [Double?])], width: Int = 640, title: String) -> String {
+        let palette = ["#1565c0", "#c62828", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037", "#ad1457"]
+        let left = 36.0, right = 16.0, top = 12.0, plotH = 160.0
+        let legendRows = (lines.count + 2) / 3
+        let height = Int(top + plotH + 28) + legendRows * 18 + 4
+        let plotW = Double(width) - left - right
+        func x(_ i: Int) -> Double { labels.count <= 1 ? left + plotW / 2 : left + plotW * Double(i) / Double(labels.count - 1) }
+        func y(_ v: Double) -> Double { top + plotH * (1 - min(100, max(0, v)) / 100) }
+        var svg = open(width: width, height: height, title: title)
+        for tick in stride(from: 0, through: 100, by: 25) {
+            let ty = y(Double(tick))
+            svg += "<line x1=\"\(fmt(left))\" y1=\"\(fmt(ty))\" x2=\"\(fmt(left + plotW))\" y2=\"\(fmt(ty))\" stroke=\"#e0e0e0\"/>"
+            svg += "<text x=\"\(fmt(left - 6))\" y=\"\(fmt(ty + 4))\" font-size=\"11\" fill=\"#666\" text-anchor=\"end\">\(tick)</text>"
+        }
+        for (i, label) in labels.enumerated() {
+            svg += "<text x=\"\(fmt(x(i)))\" y=\"\(fmt(top + plotH + 18))\" font-size=\"11\" fill=\"#333\" text-anchor=\"middle\">\(SafeMarkdown.escape(String(label.prefix(12))))</text>"
+        }
+        for (n, line) in lines.enumerated() {
+            let color = palette[n % palette.count]
+            // Runs of consecutive scored rounds, each drawn as one polyline.
+            var runs: [[(Int, Double)]] = [[]]
+            for (i, v) in line.values.enumerated() {
+                if let v { runs[runs.count - 1].append((i, v)) } else if !(runs.last?.isEmpty ?? true) { runs.append([]) }
+            }
+            for run in runs where run.count > 1 {
+                let points = run.map { "\(fmt(x($0.0))),\(fmt(y($0.1)))" }.joined(separator: " ")
+                svg += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>"
+            }
+            for (i, v) in line.values.enumerated() {
+                guard let v else { continue }
+                svg += "<circle cx=\"\(fmt(x(i)))\" cy=\"\(fmt(y(v)))\" r=\"3.5\" fill=\"\(color)\"><title>\(SafeMarkdown.escape(line.name)) \(SafeMarkdown.escape(labels[i])) \(String(format: "%.2f", v))</title></circle>"
+            }
+            let lx = left + Double(n % 3) * (plotW / 3), ly = top + plotH + 36 + Double(n / 3) * 18
+            svg += "<rect x=\"\(fmt(lx))\" y=\"\(fmt(ly - 9))\" width=\"12\" height=\"4\" fill=\"\(color)\"/>"
+            svg += "<text x=\"\(fmt(lx + 16))\" y=\"\(fmt(ly - 4))\" font-size=\"12\" fill=\"#333\">\(SafeMarkdown.escape(String(line.name.prefix(14))))</text>"
+        }
+        return svg + "</svg>"
+    }
+}
