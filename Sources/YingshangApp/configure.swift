@@ -127,6 +127,7 @@ enum Migrations {
             CreateRegisterCounts(),
             CheckEnterpriseInTheDrawsRegister(),
             CollateCreditCodesBytewise(),
+            AddMonitoringRounds(),
         ]
     }
 

@@ -435,6 +435,50 @@ class Tier:
         finally:
             self.d.set_window_size(1280, 900)
 
+    def journey_monitoring_rounds(self):
+        """常态化监测: the bureau opens a round from the campaign page — a window inside the monitored quarter is
+        refused beside its field with the input kept — then the trend page draws the scored rounds; the tax bureau's
+        filer sees on its home page the running round it still owes."""
+        w = "monitoring_rounds"
+        self.login("coordinator")
+        self.go("/campaigns")
+        self.click_link("2022 年度县域营商环境评价（示例）")
+        self.expect(w, "常态化监测（3 轮）" in self.text(), "the campaign page does not list its three demo rounds")
+        self.click_link("新建监测轮次")
+        self.wait(EC.presence_of_element_located((By.NAME, "number")))
+        Select(self.d.find_element(By.NAME, "period")).select_by_value("quarterly")
+        for name, value in [("year", "2023"), ("number", "4")]:
+            el = self.d.find_element(By.NAME, name)
+            el.clear()
+            el.send_keys(value)
+        # A window inside the quarter it reports on: refused beside the field, the typed values kept.
+        for name, value in [("filingStart", "2023-12-20"), ("filingEnd", "2023-12-29")]:
+            self.d.execute_script("arguments[0].value = arguments[1];", self.d.find_element(By.NAME, name), value)
+        self.click_and_load(self.d.find_element(By.CSS_SELECTOR, "main button[type=submit]"))
+        self.shot("round-refused")
+        errors = " ".join(e.text for e in self.d.find_elements(By.CSS_SELECTOR, ".field-error"))
+        self.expect(w, "晚于监测期末" in errors, f"the window inside the quarter was not refused beside its field: {errors[:200]}")
+        self.expect(w, self.d.find_element(By.NAME, "number").get_attribute("value") == "4", "the round number was not kept after the error")
+        for name, value in [("filingStart", "2024-01-08"), ("filingEnd", "2024-01-19")]:
+            self.d.execute_script("arguments[0].value = arguments[1];", self.d.find_element(By.NAME, name), value)
+        self.click_and_load(self.d.find_element(By.CSS_SELECTOR, "main button[type=submit]"))
+        self.shot("round-created")
+        text = self.text()
+        self.expect(w, "2023年第4季度监测" in text and "监测期" in text, "the new round's page does not show its period")
+        self.expect(w, "2024-01-08 至 2024-01-19" in text, "the new round's filing window is not the one entered")
+        self.click_link("2022 年度县域营商环境评价（示例）（2023年第4季度监测轮次）")
+        self.click_link("监测趋势")
+        self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, "main svg")))
+        self.shot("round-trend")
+        charts = self.d.find_elements(By.CSS_SELECTOR, "section.chart svg")
+        self.expect(w, len(charts) >= 2, f"the trend page draws {len(charts)} charts, expected the overall score and indicators")
+        self.expect(w, "2023年第4季度" in self.text(), "the trend page does not list the new round")
+        self.login("filer_tax")
+        section = self.d.find_elements(By.CSS_SELECTOR, "#rounds")
+        if self.expect(w, bool(section), "the tax bureau's home page does not list the rounds it owes"):
+            self.expect(w, "2023年第3季度" in section[0].text and "未报送" in section[0].text,
+                        f"the owed round is not shown as owed: {section[0].text[:200]}")
+
     def journey_data_feed(self):
         """The bureau issues a data feed key in the browser; the sample client pushes a CSV with it (twice: the
         second run is answered from the first receipts); a bad file is refused with its line named; the page lists
@@ -647,7 +691,7 @@ class Tier:
         self.start_browser()
         try:
             for step in [self.journey_public, self.journey_hostile, self.journey_filing, self.journey_sampling_and_survey,
-                         self.journey_scoring_and_report, self.journey_leaders_board, self.journey_data_feed,
+                         self.journey_scoring_and_report, self.journey_leaders_board, self.journey_monitoring_rounds, self.journey_data_feed,
                          self.journey_region_scope, self.journey_administrators]:
                 signal.signal(signal.SIGALRM, self.step_timeout)
                 signal.alarm(self.args.step_seconds)

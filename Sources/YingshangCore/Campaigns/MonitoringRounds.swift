@@ -161,3 +161,13 @@ public enum RoundTrend {
         return Trend(labels: rounds.map(\.label), overall: overall, indicators: series, subsetsDiffer: subsets.count > 1)
     }
 }
+
+extension MonitoringRounds {
+    /// How a unit stands in a running round: before the window, filing (with the deadline), overdue, or done.
+    public static func unitStatus(filing: PhaseSpan, today: Day, owed: Int) -> (label: String, urgent: Bool) {
+        if owed == 0 { return ("已全部报送", false) }
+        if today < filing.start { return ("\(filing.start) 开始填报", false) }
+        if today > filing.end { return ("已过截止日期（\(filing.end)），\(owed) 项未报送", true) }
+        return ("填报中，\(filing.end) 截止，\(owed) 项未报送", today.ordinal >= filing.end.ordinal - 2)
+    }
+}

@@ -28,6 +28,10 @@ final class Campaign: Model, @unchecked Sendable {
     @Field(key: "per_day") var perDay: Int
     /// Last year's campaign when this one was carried over from it (AddPreviousCampaign).
     @OptionalField(key: "previous_campaign_id") var previousCampaignID: UUID?
+    /// For a monitoring round: the annual campaign it monitors, and which period (AddMonitoringRounds).
+    @OptionalField(key: "parent_campaign_id") var parentCampaignID: UUID?
+    @OptionalField(key: "round_period") var roundPeriod: String?
+    @OptionalField(key: "round_number") var roundNumber: Int?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 

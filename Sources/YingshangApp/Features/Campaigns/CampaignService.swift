@@ -67,6 +67,9 @@ struct CampaignDTO: Content {
     let phases: [PhaseDTO]
     /// The campaign this one was carried over from (last year's), if any.
     let previousCampaignID: UUID?
+    /// For a monitoring round: the annual campaign it monitors, and the period ("2026年第1季度").
+    var parentCampaignID: UUID? = nil
+    var round: String? = nil
 }
 
 /// Audit snapshot of a campaign's settings.
@@ -266,7 +269,7 @@ enum CampaignService {
             indicatorCodes: d.indicators.map(\.code),
             phases: d.phases.map {
                 .init(kind: $0.kind.rawValue, name: $0.kind.chineseName, start: $0.start.description, end: $0.end.description)
-            }, previousCampaignID: c.previousCampaignID)
+            }, previousCampaignID: c.previousCampaignID, parentCampaignID: c.parentCampaignID, round: c.roundLabel)
     }
 
     /// Starting requires a lead unit for every indicator in every assessed region.

@@ -174,6 +174,11 @@ struct CampaignsWebController {
         let canFeeds: Bool
         let previous: Link?
         let next: [Link]
+        /// A round: the annual campaign it monitors. An annual campaign: its rounds.
+        let roundOf: Link?
+        let rounds: [RoundDTO]
+        let canRounds: Bool
+        let canScores: Bool
     }
 
     struct Link: Encodable {
@@ -193,7 +198,7 @@ struct CampaignsWebController {
             isDraft: c.campaignStatus == .draft, period: "\(c.startDate) 至 \(c.endDate)",
             catalogVersion: try await c.$catalogVersion.get(on: req.db).number, perDay: c.perDay,
             phases: d.phases.map {
-                .init(name: $0.kind.chineseName, start: $0.start.description, end: $0.end.description,
+                .init(name: c.parentCampaignID != nil && $0.kind == .training ? "监测期" : $0.kind.chineseName, start: $0.start.description, end: $0.end.description,
                       current: $0.start <= today && today <= $0.end)
             },
             indicators: d.indicators.map(\.name), regions: d.regions.map(\.name),
@@ -207,7 +212,12 @@ struct CampaignsWebController {
             },
             next: try await Campaign.visible(req).filter(\.$previousCampaignID == id).sort(\.$year).all().map {
                 Link(href: "/campaigns/\($0.id?.uuidString ?? "")", label: $0.name)
-            })
+            },
+            roundOf: try await Campaign.visible(req).filter(\.$id == (c.parentCampaignID ?? UUID())).first().map {
+                Link(href: "/campaigns/\($0.id?.uuidString ?? "")", label: "\($0.name)（\(c.roundLabel ?? "")监测轮次）")
+            },
+            rounds: c.parentCampaignID == nil ? try await RoundService.list(of: c, scope: req.regionScope(), on: req.db).rounds : [],
+            canRounds: c.parentCampaignID == nil && req.offers(.manageCampaigns), canScores: Permissions.allows(role, .viewScores))
         return try await req.render("campaigns/show", title: c.name, body)
     }
 

@@ -96,22 +96,7 @@ extension CampaignService {
             try await write(v, campaign: campaign, on: db)
             let cid = try campaign.requireID()
             try await copyMatrix(from: sid, to: cid, codes: keptCodes, on: db)
-            if let rules = try await ScoreRuleSet.query(on: db).filter(\.$campaign.$id == sid).first() {
-                let row = ScoreRuleSet()
-                row.$campaign.id = cid
-                row.rulesJSON = rules.rulesJSON
-                row.updatedBy = caller.user.username
-                try await row.create(on: db)
-            }
-            let lines = try await ThresholdService.lines(sid, on: db).filter { keptCodes.contains($0.indicatorCode) }
-            if !lines.isEmpty {
-                let row = ScoreThresholdSet()
-                row.$campaign.id = cid
-                row.linesJSON = String(decoding: try JSONEncoder().encode(lines), as: UTF8.self)
-                row.updatedBy = caller.user.username
-                row.updatedAt = caller.clock.now()
-                try await row.create(on: db)
-            }
+            try await copyRules(from: sid, to: cid, codes: keptCodes, by: caller, on: db)
             try await AuditLog.record(
                 on: db, by: caller, action: "carry_over", entityType: "campaign", entityID: campaign.id,
                 before: ["from": sid.uuidString, "fromName": source.name],
@@ -120,9 +105,29 @@ extension CampaignService {
         return CarriedOver(campaign: campaign, dropped: dropped)
     }
 
+    /// The bonus/deduction rules and the 预警值/先进值 of the indicators kept.
+    static func copyRules(from sid: UUID, to cid: UUID, codes: Set<String>, by caller: Caller, on db: any Database) async throws {
+        if let rules = try await ScoreRuleSet.query(on: db).filter(\.$campaign.$id == sid).first() {
+            let row = ScoreRuleSet()
+            row.$campaign.id = cid
+            row.rulesJSON = rules.rulesJSON
+            row.updatedBy = caller.user.username
+            try await row.create(on: db)
+        }
+        let lines = try await ThresholdService.lines(sid, on: db).filter { codes.contains($0.indicatorCode) }
+        if !lines.isEmpty {
+            let row = ScoreThresholdSet()
+            row.$campaign.id = cid
+            row.linesJSON = String(decoding: try JSONEncoder().encode(lines), as: UTF8.self)
+            row.updatedBy = caller.user.username
+            row.updatedAt = caller.clock.now()
+            try await row.create(on: db)
+        }
+    }
+
     /// Lead unit, leader, cooperators and team per region × indicator; confirmations are not carried (each year's
     /// lead and cooperating units confirm their part again). Units and users deleted since are left out.
-    private static func copyMatrix(from sid: UUID, to cid: UUID, codes: Set<String>, on db: any Database) async throws {
+    static func copyMatrix(from sid: UUID, to cid: UUID, codes: Set<String>, on db: any Database) async throws {
         let old = try await Assignment.query(on: db).filter(\.$campaign.$id == sid).with(\.$cooperators).with(\.$members).all()
         let units = Set(try await Unit.query(on: db).all().compactMap(\.id))
         let users = Set(try await User.query(on: db).all().compactMap(\.id))

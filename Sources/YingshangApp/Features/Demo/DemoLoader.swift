@@ -83,6 +83,7 @@ public enum DemoLoader {
         var logins = base.logins
         if scoringData {
             campaign += try await DemoScoring.load(app: app)
+            campaign += try await DemoRounds.load(app: app)
             logins += try await regionLogins(app: app, password: password ?? generated)
         }
         return Result(created: base.created + campaign, logins: logins)

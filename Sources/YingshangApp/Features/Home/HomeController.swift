@@ -25,6 +25,8 @@ struct HomeController {
         let todos: [Todo]
         let cards: [Card]
         let tasks: [String]
+        /// A unit's running monitoring rounds and what it still owes in each.
+        let rounds: [RoundService.Owed]
     }
 
     func register(_ g: Guarded) {
@@ -86,7 +88,9 @@ struct HomeController {
             "home/index", title: "首页",
             Body(
                 greeting: user.displayName, roleName: role.chineseName, unitName: unit?.name ?? "", todos: todos, cards: cards,
-                tasks: Self.tasks(for: role)))
+                tasks: Self.tasks(for: role),
+                rounds: role.isUnitScoped && Permissions.allows(role, .editFilings)
+                    ? try await RoundService.owed(unit: user.$unit.id, scope: req.resolvedRegionScope, today: req.clock.today, on: req.db) : []))
     }
 
     /// The newest run's result: from this instance's cache, else the run's stored documents (hundreds of KB, which

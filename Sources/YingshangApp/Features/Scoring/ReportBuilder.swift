@@ -99,6 +99,8 @@ struct EvaluationReport: Encodable {
     var compareOptions: [SelectOption] = []
     /// `&compare=…` to keep the chosen comparison in the PDF, XLSX and region links.
     var compareQuery: String = ""
+    /// The region's scores across the campaign's monitoring rounds; nil when no round has scored it.
+    var rounds: RoundsWebController.TrendChart? = nil
 }
 
 enum ReportBuilder {
@@ -249,6 +251,9 @@ enum ReportBuilder {
         }
         report.compareOptions = try await YearOverYearReport.options(for: campaign, selected: other?.id, scope: scope, on: db)
         if let compare, !compare.isEmpty { report.compareQuery = "&compare=" + (other?.id?.uuidString ?? "none") }
+        if campaign.parentCampaignID == nil {
+            report.rounds = RoundsWebController.regionChart(try await RoundService.list(of: campaign, scope: scope, on: db).trend, regionID: r.id)
+        }
         return report
     }
 
