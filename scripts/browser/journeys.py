@@ -455,7 +455,7 @@ class Tier:
         for name, value in [("filingStart", "2023-12-20"), ("filingEnd", "2023-12-29")]:
             self.d.execute_script("arguments[0].value = arguments[1];", self.d.find_element(By.NAME, name), value)
         self.click_and_load(self.d.find_element(By.CSS_SELECTOR, "main button[type=submit]"))
-        self.shot("round-refused")
+        self.shot("round-expect-refusal")
         errors = " ".join(e.text for e in self.d.find_elements(By.CSS_SELECTOR, ".field-error"))
         self.expect(w, "晚于监测期末" in errors, f"the window inside the quarter was not refused beside its field: {errors[:200]}")
         self.expect(w, self.d.find_element(By.NAME, "number").get_attribute("value") == "4", "the round number was not kept after the error")

@@ -147,7 +147,8 @@ extension SVGChart {
     /// score breaks the line rather than drawing it through zero.
     public static func trendLines(labels: [String], lines: [(name: String, values: [Double?])], width: Int = 640, title: String) -> String {
         let palette = ["#1565c0", "#c62828", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037", "#ad1457"]
-        let left = 36.0, right = 16.0, top = 12.0, plotH = 160.0
+        // Room on both sides for half of a round's label ("2026年第1季度") centred under the first and last points.
+        let left = 60.0, right = 52.0, top = 12.0, plotH = 160.0
         let legendRows = (lines.count + 2) / 3
         let height = Int(top + plotH + 28) + legendRows * 18 + 4
         let plotW = Double(width) - left - right

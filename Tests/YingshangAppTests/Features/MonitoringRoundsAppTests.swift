@@ -145,6 +145,10 @@ struct MonitoringRoundsAppTests {
             app.settings.clock = .fixed(AppClock.noon(try #require(Day("2023-04-20"))))
             section = try await home("filer")
             #expect(section.contains("已过截止日期（2023-04-17），1 项未报送") && section.contains("class=\"urgent\""))
+            // …and at the top of the page, among today's to-dos.
+            let s = try await app.webSession("filer")
+            let page = try await app.send(.GET, "/", headers: s.headers).text
+            #expect(page.contains("<li class=\"urgent\"><a href=\"/#rounds\"><strong>1</strong> 监测轮次中尚未报送的指标</a></li>"))
 
             // Handed in (submitted): done for this unit.
             let row = try #require(try await Assignment.query(on: app.db).filter(\.$campaign.$id == round.id).filter(\.$indicatorCode == "starting_business").first())

@@ -38,7 +38,9 @@ struct HomeController {
         let role = try req.currentRole()
         let unit = try await Unit.find(user.$unit.id, on: req.db)
         var cards: [Card] = []
-        let todos = try await Self.todos(user: user, role: role, scope: req.resolvedRegionScope, clock: req.clock, on: req.db)
+        let rounds = role.isUnitScoped && Permissions.allows(role, .editFilings)
+            ? try await RoundService.owed(unit: user.$unit.id, scope: req.resolvedRegionScope, today: req.clock.today, on: req.db) : []
+        let todos = try await Self.todos(user: user, role: role, scope: req.resolvedRegionScope, clock: req.clock, rounds: rounds, on: req.db)
         if role == .admin {
             let n = try await Region.query(on: req.db).filter(\.$level == RegionLevel.township.rawValue).count()
             cards.append(Card(label: "乡镇/街道", value: "\(n)", href: "/regions"))
@@ -88,9 +90,7 @@ struct HomeController {
             "home/index", title: "首页",
             Body(
                 greeting: user.displayName, roleName: role.chineseName, unitName: unit?.name ?? "", todos: todos, cards: cards,
-                tasks: Self.tasks(for: role),
-                rounds: role.isUnitScoped && Permissions.allows(role, .editFilings)
-                    ? try await RoundService.owed(unit: user.$unit.id, scope: req.resolvedRegionScope, today: req.clock.today, on: req.db) : []))
+                tasks: Self.tasks(for: role), rounds: rounds))
     }
 
     /// The newest run's result: from this instance's cache, else the run's stored documents (hundreds of KB, which
@@ -103,7 +103,9 @@ struct HomeController {
 
     /// What this person must do today, by role, each with a count and the page where it is done. Empty rows are
     /// left out, so an empty list really means nothing is waiting.
-    static func todos(user: User, role: Role, scope: RegionScope = .unrestricted, clock: AppClock, on db: any Database) async throws -> [Todo] {
+    static func todos(
+        user: User, role: Role, scope: RegionScope = .unrestricted, clock: AppClock, rounds: [RoundService.Owed] = [], on db: any Database
+    ) async throws -> [Todo] {
         var out: [Todo] = []
         let unit = user.$unit.id
         let today = clock.today
@@ -145,6 +147,7 @@ struct HomeController {
             let open = due.filter { leads.contains("\($0.$campaign.id)|\($0.$region.id)|\($0.indicatorCode)") }
                 .filter { !handedIn.contains("\($0.$campaign.id)|\($0.$region.id)|\($0.indicatorCode)") }
             add("今天应报送的指标", open.filter { $0.day == today.description }.count, "/filings", urgent: true)
+            add("监测轮次中尚未报送的指标", rounds.reduce(0) { $0 + $1.owed }, "/#rounds", urgent: rounds.contains { $0.urgent })
             add("已过应报日期仍未报送的指标", open.filter { ($0.day < today.description) }.count, "/filings", urgent: true)
             let flags = try await VerificationFlag.query(on: db).filter(\.$unit.$id == unit)
                 .filter(\.$status == VerificationFlag.Status.open.rawValue).all()
