@@ -83,6 +83,10 @@ struct MonitoringRoundsAppTests {
                 #expect(roundRows.first { $0.$region.id == o.$region.id && $0.indicatorCode == o.indicatorCode }?.$leadUnit.id == o.$leadUnit.id)
             }
             #expect(try await ThresholdService.lines(round.id, on: app.db).map(\.indicatorCode).sorted() == codes.sorted())
+            // The daily schedule fills the window from its first working day (two a day, as the parent files).
+            let schedule = try await ScheduleEntry.query(on: app.db).filter(\.$campaign.$id == round.id).all()
+            #expect(Set(schedule.map(\.indicatorCode)) == Set(codes) && schedule.count == roundRows.count)
+            #expect(schedule.allSatisfy { $0.day == "2023-04-03" }, "\(schedule.map(\.day))")
             let dto = try await app.send(.GET, "/api/v1/campaigns/\(round.id)", headers: .bearer(token)).decode(CampaignDTO.self)
             #expect(dto.parentCampaignID == pid && dto.round == "2023年第1季度")
             // Verification 18–23 April: Sunday 23 April 2023 was a 劳动节 调休 working day, so the report starts on the 24th.
@@ -111,6 +115,10 @@ struct MonitoringRoundsAppTests {
             #expect(page.text.contains("监测期") && page.text.contains("2023年3月监测轮次"))
             let list = try await app.send(.GET, "/campaigns/\(pid)", headers: s.headers)
             #expect(list.text.contains("常态化监测（2 轮）") && list.text.contains("2023年3月") && list.text.contains("2023年第1季度"))
+            // The round's own dispatch board, on a day of its window, lists its two indicators due that day.
+            app.settings.clock = .fixed(AppClock.noon(try #require(Day("2023-04-03"))))
+            let board = try await app.send(.GET, "/api/v1/campaigns/\(round.id)/dispatch", headers: .bearer(token))
+            #expect(board.status == .ok && board.text.contains("starting_business") && board.text.contains("paying_taxes"), "\(board.text.prefix(300))")
             let unit = try await app.webSession("unithead")
             #expect(try await app.send(.GET, "/campaigns/\(pid)/rounds/new", headers: unit.headers).status == .forbidden)
         }

@@ -185,6 +185,19 @@ enum RoundService {
         if let existing = try await existingRound(pid, plan, on: caller.db) {
             throw AppError.conflict("本评价任务已有\(plan.label)的监测轮次“\(existing.name)”，未再创建")
         }
+        // The daily filing schedule over the window, so the round's dispatch board has due dates from the start:
+        // as many a day as the parent files, more if the window is too short for them.
+        var schedule: [FilingSchedule.Entry] = []
+        if let filing = plan.filing {
+            let days = max(1, try calendar.workdays(from: filing.start, through: filing.end).count)
+            let perDay = min(FilingSchedule.perDayRange.upperBound, max(parent.perDay, (chosen.count + days - 1) / days))
+            if case .success(let entries) = FilingSchedule.generate(
+                indicators: chosen, start: filing.start, end: filing.end, perDay: perDay, calendar: calendar)
+            {
+                schedule = entries
+            }
+        }
+        let entries = schedule
         let catalog = try await parent.$catalogVersion.get(on: caller.db).catalog()
         let specs = chosen.compactMap { catalog.indicator($0) }
         let codes = Set(chosen)
@@ -203,6 +216,9 @@ enum RoundService {
                 try await CampaignService.write(v, campaign: round, on: db)
                 try await CampaignService.copyMatrix(from: pid, to: rid, codes: codes, on: db)
                 try await CampaignService.copyRules(from: pid, to: rid, codes: codes, by: caller, on: db)
+                for region in v.regionIDs {
+                    for e in entries { try await ScheduleEntry(campaignID: rid, regionID: region, entry: e).create(on: db) }
+                }
                 // Units confirmed their part for the year; a round of the same indicators runs at once.
                 let unled = try await Assignment.query(on: db).filter(\.$campaign.$id == rid).filter(\.$leadUnit.$id == nil).count()
                 if unled == 0 {
