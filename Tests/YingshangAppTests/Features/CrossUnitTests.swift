@@ -20,6 +20,8 @@ struct CrossUnitTests {
         "GET /api/v1/campaigns/:id/dispatch": "the daily dispatch board is campaign-wide",
         "GET /api/v1/campaigns/:id/flags": "list filtered to the user's unit by the service",
         "GET /api/v1/campaigns/:id/schedule": "the filing schedule is campaign-wide",
+        "GET /api/v1/campaigns/:id/rounds": "the campaign's monitoring rounds, scores only for roles that see scores",
+        "GET /campaigns/:id/scores/trend": "scores across rounds are published to the campaign's units",
         "GET /api/v1/campaigns/:id/scores": "scores and ranks are published to the campaign's units",
         "GET /api/v1/campaigns/:id/tasks": "task list; attachments only for the unit's own tasks",
         "GET /api/v1/regions/:id": "organisation directory",
