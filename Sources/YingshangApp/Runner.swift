@@ -324,7 +324,7 @@ public enum Runner {
     public static func issueFeedKey(campaign: String, region: String, indicator: String, name: String, by username: String) async throws -> String {
         try await withApp { app in
             let c = try await findCampaign(campaign, on: app.db)
-            let caller = try await feedCaller(username, app: app)
+            let caller = try await caller(username, may: .manageFeeds, app: app)
             // The acting account's region scope applies on the command line as on the web.
             do { try await CampaignService.checkScope(c, scope: caller.scope, action: .manageFeeds, on: app.db) } catch let e as AppError {
                 throw AdminTasks.Failure(description: "--by \(username)：" + e.message)
@@ -362,7 +362,7 @@ public enum Runner {
     public static func revokeFeedKey(campaign: String, prefix: String, by username: String) async throws -> String {
         try await withApp { app in
             let c = try await findCampaign(campaign, on: app.db)
-            let caller = try await feedCaller(username, app: app)
+            let caller = try await caller(username, may: .manageFeeds, app: app)
             // The acting account's region scope applies on the command line as on the web.
             do { try await CampaignService.checkScope(c, scope: caller.scope, action: .manageFeeds, on: app.db) } catch let e as AppError {
                 throw AdminTasks.Failure(description: "--by \(username)：" + e.message)
@@ -378,13 +378,49 @@ public enum Runner {
         }
     }
 
-    private static func feedCaller(_ username: String, app: Application) async throws -> Caller {
+    /// The active account named by `--by`, allowed `action`, with its region scope (the change is audited as it).
+    private static func caller(_ username: String, may action: Action, app: Application) async throws -> Caller {
         guard let user = try await User.query(on: app.db).filter(\.$username == username).first(), user.isActive,
-              let role = Role(rawValue: user.role), Permissions.allows(role, .manageFeeds)
+              let role = Role(rawValue: user.role), Permissions.allows(role, action)
         else {
-            throw AdminTasks.Failure(description: "--by 应为可管理数据接口的账户（审批局工作人员或系统管理员）：\(username)")
+            throw AdminTasks.Failure(description: "--by 应为有权执行此操作的账户（审批局工作人员或系统管理员）：\(username)")
         }
         return try app.caller(user, scope: try await RegionScopes.scope(of: try user.requireID(), on: app.db))
+    }
+
+    /// Creates a monitoring round of `campaign` as `by`; returns a summary line.
+    public static func createRound(
+        campaign: String, period: String, year: Int?, number: Int, indicators: [String]?, filingStart: String?, filingEnd: String?, by: String
+    ) async throws -> String {
+        try await withApp { app in
+            let parent = try await findCampaign(campaign, on: app.db)
+            let caller = try await caller(by, may: .manageCampaigns, app: app)
+            try CampaignService.requireInScope(try await CampaignService.details(parent, on: app.db).regionIDs, caller)
+            let all = try await CampaignService.details(parent, on: app.db).indicators.map(\.code)
+            let codes = indicators ?? all
+            let input = RoundInput(period: period, year: year, number: number, filingStart: filingStart, filingEnd: filingEnd, indicatorCodes: codes)
+            let round: Campaign
+            do { round = try await RoundService.create(parent, input, by: caller) } catch let e as AppError {
+                throw AdminTasks.Failure(description: ([e.message] + (e.fields ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" })
+                    .joined(separator: "\n"))
+            }
+            let filing = try await CampaignService.details(round, on: app.db).phase(.filing)
+            return "\(round.id?.uuidString ?? "")  \(round.name)  填报 \(filing.map { "\($0.start)–\($0.end)" } ?? "")  \(round.campaignStatus.chineseName)"
+        }
+    }
+
+    /// A campaign's rounds and the overall score of each assessed region per round, tab-separated.
+    public static func listRounds(campaign: String) async throws -> [String] {
+        try await withApp { app in
+            let parent = try await findCampaign(campaign, on: app.db)
+            let list = try await RoundService.list(of: parent, scope: .unrestricted, on: app.db)
+            var lines = list.rounds.map { "\($0.label)\t填报 \($0.filingStart)–\($0.filingEnd)\t已报送 \($0.handedIn)/\($0.total)\t\($0.scored ? "已评分" : "未评分")\t\($0.id)" }
+            if !list.trend.overall.isEmpty {
+                lines.append((["综合得分"] + list.trend.labels).joined(separator: "\t"))
+                for l in list.trend.overall { lines.append(([l.regionName] + l.values.map { $0.map(Scoring.fmt2) ?? "—" }).joined(separator: "\t")) }
+            }
+            return lines
+        }
     }
 
     public static func resetPassword(username: String, password: String) async throws {

@@ -10,7 +10,7 @@ struct Yingshang: AsyncParsableCommand {
             Data lives in SQLite at $YINGSHANG_DATA_DIR/yingshang.sqlite (default data/), or in PostgreSQL when \
             DATABASE_URL=postgres://... is set.
             """,
-        subcommands: [Serve.self, Migrate.self, Demo.self, CatalogCommand.self, Enterprises.self, Sample.self, Survey.self, UserCommand.self, AuditCommand.self, Backup.self, Bench.self, Score.self, Report.self, BenchIntegrity.self, FeedCommand.self, BenchProvince.self]
+        subcommands: [Serve.self, Migrate.self, Demo.self, CatalogCommand.self, Enterprises.self, Sample.self, Survey.self, UserCommand.self, AuditCommand.self, Backup.self, Bench.self, Score.self, Report.self, BenchIntegrity.self, FeedCommand.self, RoundCommand.self, BenchProvince.self]
     )
 }
 

@@ -58,7 +58,7 @@ struct CLITests {
             .compactMap { $0.split(separator: " ").first.map(String.init) }.filter { $0.allSatisfy { $0.isLowercase || $0 == "-" } } ?? []
         #expect(listed == [
             "serve", "migrate", "demo", "catalog", "enterprises", "sample", "survey", "user", "audit", "backup", "bench-seed",
-            "score", "report", "bench-integrity", "feed", "bench-province",
+            "score", "report", "bench-integrity", "feed", "round", "bench-province",
         ])
     }
 
@@ -71,7 +71,7 @@ struct CLITests {
         let refused = try Self.run(
             ["feed", "issue", "--campaign", campaign, "--region", "青山县", "--indicator", "starting_business", "--name", "一网通办", "--by", "filer"],
             dataDir: dir)
-        #expect(refused.status != 0 && refused.stderr.contains("--by 应为可管理数据接口的账户"))
+        #expect(refused.status != 0 && refused.stderr.contains("--by 应为有权执行此操作的账户"))
         let badIndicator = try Self.run(
             ["feed", "issue", "--campaign", campaign, "--region", "青山县", "--indicator", "paying_taxes", "--name", "税务", "--by", "coordinator"],
             dataDir: dir)
@@ -87,6 +87,29 @@ struct CLITests {
         let revoked = try Self.run(["feed", "revoke", "--campaign", campaign, "--prefix", String(key.prefix(10)), "--by", "coordinator"], dataDir: dir)
         #expect(revoked.status == 0 && revoked.stdout.contains("一网通办"))
         #expect(try Self.run(["feed", "list", "--campaign", campaign], dataDir: dir).stdout.contains("已停用"))
+    }
+
+    @Test("round create opens a quarter's round as the coordinator and names a bad window; a unit user may not; round list shows the demo's scored rounds")
+    func rounds() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try Self.run(["demo", "--password", "demo12345", "--register-size", "100"], dataDir: dir).status == 0)
+        let campaign = "2022 年度县域营商环境评价（示例）"
+        let list = try Self.run(["round", "list", "--campaign", campaign], dataDir: dir)
+        #expect(list.status == 0 && list.stdout.contains("2023年第1季度\t填报 2023-04-03–2023-04-17\t已报送 6/6\t已评分"), "\(list.stdout)")
+        #expect(list.stdout.contains("综合得分\t2023年第1季度\t2023年第2季度\t2023年第3季度") && list.stdout.contains("\t—"))
+        let refused = try Self.run(["round", "create", "--campaign", campaign, "--number", "4", "--year", "2023", "--by", "filer"], dataDir: dir)
+        #expect(refused.status != 0 && refused.stderr.contains("--by 应为有权执行此操作的账户"))
+        let inside = try Self.run(
+            ["round", "create", "--campaign", campaign, "--number", "4", "--year", "2023", "--filing-start", "2023-12-01", "--filing-end", "2024-01-10", "--by", "coordinator"],
+            dataDir: dir)
+        #expect(inside.status != 0 && inside.stderr.contains("filingStart: 填报开始日期应晚于监测期末（2023-12-31）"), "\(inside.stderr)")
+        let made = try Self.run(
+            ["round", "create", "--campaign", campaign, "--number", "4", "--year", "2023", "--indicators", "starting_business,paying_taxes", "--by", "coordinator"],
+            dataDir: dir)
+        // 2 January 2024 is the first working day after the quarter (1 January is 元旦); ten working days end on 15 January.
+        #expect(made.status == 0 && made.stdout.contains("2023年第4季度监测  填报 2024-01-02–2024-01-15  进行中"), "\(made.stdout) \(made.stderr)")
+        #expect(try Self.run(["round", "list", "--campaign", campaign], dataDir: dir).stdout.contains("2023年第4季度\t填报 2024-01-02–2024-01-15\t已报送 0/2\t未评分"))
     }
 
     @Test("demo creates the data directory, prints logins, and a second run adds nothing")
