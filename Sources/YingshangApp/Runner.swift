@@ -86,6 +86,14 @@ public enum Runner {
         }
     }
 
+    public static func addBReadyCatalog() async throws -> (Int, Bool) {
+        try await withApp { app in
+            try await app.autoMigrate()
+            let (v, isNew) = try await CatalogService.addBReady(by: nil, clock: app.clock, on: app.db)
+            return (v.number, isNew)
+        }
+    }
+
     /// Writes the current catalog as JSON or XLSX (by the file extension).
     public static func exportCatalog(to path: String) async throws -> Int {
         try await withApp { app in

@@ -6,6 +6,8 @@ import YingshangCore
 public enum CatalogWorkbook {
     static let indicatorHeader = ["指标代码", "中文名称", "英文名称", "说明", "权重", "填报指引（Markdown）"]
     static let subHeader = ["指标代码", "二级指标代码", "中文名称", "英文名称", "类型", "单位", "方向", "最优值", "最差值", "权重", "需印证资料"]
+    /// Optional trailing columns of 二级指标 for B-READY-style catalogs (workbooks written before them still read).
+    static let subPillarHeader = ["支柱", "问卷题目代码", "问卷统计", "问卷题干"]
     static let optionHeader = ["指标代码", "二级指标代码", "选项", "分值"]
     static let itemHeader = ["指标代码", "题目代码", "维度", "题干", "填报说明", "关联二级指标"]
     /// Optional trailing columns of 问卷 (workbooks written before them still read).
@@ -16,7 +18,7 @@ public enum CatalogWorkbook {
         func t(_ s: String?) -> Cell { s.map { $0.isEmpty ? .empty : .text($0) } ?? .empty }
         func n(_ d: Double?) -> Cell { d.map(Cell.number) ?? .empty }
         var indicators = [indicatorHeader.map(Cell.text)]
-        var subs = [subHeader.map(Cell.text)]
+        var subs = [(subHeader + subPillarHeader).map(Cell.text)]
         var options = [optionHeader.map(Cell.text)]
         var items = [(itemHeader + itemShapeHeader).map(Cell.text)]
         var docs = [docHeader.map(Cell.text)]
@@ -26,7 +28,8 @@ public enum CatalogWorkbook {
                 subs.append([
                     .text(ind.code), .text(sub.code), t(sub.nameZh), t(sub.nameEn), .text(sub.kind.rawValue), t(sub.unit),
                     t(sub.direction?.rawValue), n(sub.best), n(sub.worst), .number(sub.weight),
-                    .text(sub.evidenceRequired ? "是" : "否"),
+                    .text(sub.evidenceRequired ? "是" : "否"), t(sub.pillar?.rawValue), t(sub.survey?.item),
+                    t(sub.survey?.statistic.rawValue), t(sub.survey?.question),
                 ])
                 for o in sub.options { options.append([.text(ind.code), .text(sub.code), t(o.label), .number(o.points)]) }
             }
@@ -112,11 +115,24 @@ public enum CatalogWorkbook {
             }
             let evidence = text(row, 10)
             if !["是", "否"].contains(evidence) { problems.append("\(at) 需印证资料：应为“是”或“否”") }
+            var pillar: Pillar? = nil
+            if let raw = optionalText(row, 11) {
+                pillar = Pillar(rawValue: raw)
+                if pillar == nil { problems.append("\(at) 支柱：“\(raw)”应为 \(Pillar.allCases.map(\.rawValue).joined(separator: "、"))") }
+            }
+            var survey: SurveyMeasure? = nil
+            if let item = optionalText(row, 12) {
+                if let statistic = SurveyMeasure.Statistic(rawValue: text(row, 13)) {
+                    survey = SurveyMeasure(item: item, statistic: statistic, question: text(row, 14))
+                } else {
+                    problems.append("\(at) 问卷统计：“\(text(row, 13))”应为 share_yes 或 median")
+                }
+            }
             catalog.indicators[i].subIndicators.append(SubIndicatorSpec(
                 code: text(row, 1), nameZh: text(row, 2), nameEn: text(row, 3), kind: kind, unit: optionalText(row, 5),
                 direction: direction, best: number(row, 7, at + " 最优值", required: false),
                 worst: number(row, 8, at + " 最差值", required: false),
-                weight: number(row, 9, at + " 权重", required: true) ?? 0, evidenceRequired: evidence == "是"))
+                weight: number(row, 9, at + " 权重", required: true) ?? 0, evidenceRequired: evidence == "是", pillar: pillar, survey: survey))
         }
         for (r, row) in sheet("选项", optionHeader).enumerated() {
             let at = "工作表“选项”第 \(r + 2) 行"

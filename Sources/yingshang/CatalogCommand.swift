@@ -5,7 +5,7 @@ extension Yingshang {
     struct CatalogCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "catalog", abstract: "Manage the indicator catalog (指标体系).",
-            subcommands: [LoadNational.self, Export.self, Import.self])
+            subcommands: [LoadNational.self, AddBReady.self, Export.self, Import.self])
     }
 }
 
@@ -19,6 +19,19 @@ extension Yingshang.CatalogCommand {
             try await runReportingErrors {
                 let (number, isNew) = try await Runner.loadNationalCatalog()
                 print(isNew ? "已载入国家指标体系，版本 V\(number)" : "国家指标体系已是当前版本 V\(number)")
+            }
+        }
+    }
+
+    struct AddBReady: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-bready",
+            abstract: "Add the B-READY-style template's ten topics (three pillars each) beside the current indicators.")
+
+        func run() async throws {
+            try await runReportingErrors {
+                let (number, isNew) = try await Runner.addBReadyCatalog()
+                print(isNew ? "已加入 B-READY 式模板，指标体系版本 V\(number)" : "B-READY 式模板已在当前指标体系 V\(number) 中")
             }
         }
     }

@@ -82,11 +82,17 @@ public struct SubIndicatorSpec: Codable, Equatable, Sendable {
     public var weight: Double
     public var evidenceRequired: Bool
     public var options: [ChoiceOption]
+    /// B-READY-style catalogs: the pillar this sub-indicator belongs to. When an indicator's sub-indicators have
+    /// pillars, its score is the mean of its pillars' scores (`Scoring.scoreIndicator`). Nil in the national catalog.
+    public var pillar: Pillar?
+    /// A sub-indicator computed from the enterprise survey rather than filed (e.g. the share of firms reporting an
+    /// informal payment); nil for a filed one.
+    public var survey: SurveyMeasure?
 
     public init(
         code: String, nameZh: String, nameEn: String, kind: SubIndicatorKind, unit: String? = nil,
         direction: Direction? = nil, best: Double? = nil, worst: Double? = nil, weight: Double = 1,
-        evidenceRequired: Bool = true, options: [ChoiceOption] = []
+        evidenceRequired: Bool = true, options: [ChoiceOption] = [], pillar: Pillar? = nil, survey: SurveyMeasure? = nil
     ) {
         self.code = code
         self.nameZh = nameZh
@@ -99,6 +105,52 @@ public struct SubIndicatorSpec: Codable, Equatable, Sendable {
         self.weight = weight
         self.evidenceRequired = evidenceRequired
         self.options = options
+        self.pillar = pillar
+        self.survey = survey
+    }
+}
+
+/// The World Bank's Business Ready (B-READY, 2024–) scores each topic on three pillars; the topic is their mean.
+public enum Pillar: String, Codable, CaseIterable, Sendable {
+    case regulatoryFramework = "regulatory_framework"
+    case publicServices = "public_services"
+    case operationalEfficiency = "operational_efficiency"
+
+    public var chineseName: String {
+        switch self {
+        case .regulatoryFramework: return "监管框架"
+        case .publicServices: return "公共服务"
+        case .operationalEfficiency: return "运行效率"
+        }
+    }
+
+    public var roman: String {
+        switch self {
+        case .regulatoryFramework: return "I"
+        case .publicServices: return "II"
+        case .operationalEfficiency: return "III"
+        }
+    }
+}
+
+/// How a survey-derived sub-indicator is computed from the enterprises' answers to one survey item
+/// (`<indicator code>.<item>`): the share answering 是 (in %), or the median of a number.
+public struct SurveyMeasure: Codable, Equatable, Sendable {
+    public enum Statistic: String, Codable, CaseIterable, Sendable {
+        case shareYes = "share_yes"
+        case median
+    }
+
+    /// The survey item's suffix, e.g. "informal_payment".
+    public var item: String
+    public var statistic: Statistic
+    /// The question put to the enterprise.
+    public var question: String
+
+    public init(item: String, statistic: Statistic, question: String) {
+        self.item = item
+        self.statistic = statistic
+        self.question = question
     }
 }
 

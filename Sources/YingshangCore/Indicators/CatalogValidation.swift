@@ -81,7 +81,31 @@ public enum CatalogValidation {
                 break
             }
         }
-        let scored = ind.subIndicators.filter { $0.kind != .text }
+        // B-READY-style indicators: every scored sub-indicator in a pillar, or none (a mean of pillars with some
+        // sub-indicators outside them would silently drop those).
+        let scoredSubs = ind.subIndicators.filter { $0.kind != .text }
+        let pillared = scoredSubs.filter { $0.pillar != nil }
+        if !pillared.isEmpty && pillared.count != scoredSubs.count {
+            let loose = scoredSubs.filter { $0.pillar == nil }.map(\.code).joined(separator: "、")
+            problems.append(.init(field: "\(p).subIndicators.pillar", message: "指标 \(ind.code) 的二级指标须全部归入支柱或都不归入：\(loose) 未归入支柱"))
+        }
+        for (j, sub) in ind.subIndicators.enumerated() {
+            guard let m = sub.survey else { continue }
+            let sp = "\(p).subIndicators[\(j)].survey"
+            if sub.kind != .number {
+                problems.append(.init(field: sp, message: "问卷计算的二级指标 \(ind.code)/\(sub.code) 须为数值型（比例或中位数）"))
+            }
+            if !codePattern(m.item) || ["used", "satisfaction", "steps", "days", "cost", "extra_docs"].contains(m.item) {
+                problems.append(.init(field: sp, message: "二级指标 \(ind.code)/\(sub.code) 的问卷题目代码“\(m.item)”无效或与标准问卷题重复"))
+            }
+            if m.question.trimmingCharacters(in: .whitespaces).isEmpty {
+                problems.append(.init(field: sp, message: "二级指标 \(ind.code)/\(sub.code) 缺少问卷题干"))
+            }
+            if ind.questionnaire.contains(where: { $0.subIndicatorCode == sub.code }) {
+                problems.append(.init(field: sp, message: "二级指标 \(ind.code)/\(sub.code) 由企业问卷计算，不能同时由单位填报"))
+            }
+        }
+        let scored = scoredSubs
         if !scored.isEmpty && scored.allSatisfy({ $0.weight == 0 }) {
             problems.append(.init(field: "\(p).subIndicators.weight", message: "指标 \(ind.code) 的二级指标权重不能全部为 0"))
         }

@@ -46,6 +46,8 @@ public struct SubIndicatorInput: Codable, Equatable, Sendable {
     public var note: String?
     /// For survey-based values: how many enterprises answered (checked against the campaign's minimum).
     public var respondents: Int?
+    /// The B-READY pillar it counts in (nil outside pillared catalogs).
+    public var pillar: Pillar? = nil
 
     public init(
         code: String, nameZh: String, kind: SubIndicatorKind, unit: String? = nil, best: Double? = nil, worst: Double? = nil,
@@ -66,10 +68,11 @@ public struct SubIndicatorInput: Codable, Equatable, Sendable {
         self.respondents = respondents
     }
 
-    public init(_ spec: SubIndicatorSpec, value: String?, source: ValueSource?, note: String? = nil) {
+    public init(_ spec: SubIndicatorSpec, value: String?, source: ValueSource?, note: String? = nil, respondents: Int? = nil) {
         self.init(
             code: spec.code, nameZh: spec.nameZh, kind: spec.kind, unit: spec.unit, best: spec.best, worst: spec.worst,
-            weight: spec.weight, options: spec.options, value: value, source: source, note: note)
+            weight: spec.weight, options: spec.options, value: value, source: source, note: note, respondents: respondents)
+        self.pillar = spec.pillar
     }
 }
 
@@ -151,6 +154,7 @@ public struct SubScore: Codable, Equatable, Sendable {
     public var note: String?
     /// value → formula → score, in Chinese, for the explanation page.
     public var explanation: String
+    public var pillar: Pillar? = nil
 
     /// Points short of the frontier (100 − score); nil when unscored.
     public var distanceToFrontier: Double? { score.map(Scoring.distanceToFrontier) }
@@ -159,6 +163,12 @@ public struct SubScore: Codable, Equatable, Sendable {
 extension Scoring {
     /// How far a 0–100 score is from the frontier (the best performance scores 100).
     public static func distanceToFrontier(_ score: Double) -> Double { 100 - score }
+}
+
+/// One B-READY pillar of an indicator: the weighted mean of its scored sub-indicators.
+public struct PillarScore: Codable, Equatable, Sendable {
+    public var pillar: Pillar
+    public var score: Double
 }
 
 public struct IndicatorScore: Codable, Equatable, Sendable {
@@ -172,6 +182,8 @@ public struct IndicatorScore: Codable, Equatable, Sendable {
     public var rank: Int?
     /// Why an indicator with some value has no score: only survey values, no filed or verified one.
     public var unscoredReason: String?
+    /// Pillared (B-READY-style) indicators: each pillar's score; the indicator's is their mean. Nil otherwise.
+    public var pillars: [PillarScore]? = nil
 
     public var missingCodes: [String] {
         subScores.filter { $0.status == .missing || $0.status == .invalid || $0.status == .insufficientSample }.map(\.code)
@@ -304,6 +316,7 @@ public enum Scoring {
     static func scoreIndicator(_ ind: IndicatorInput, minimumRespondents: Int? = nil) throws -> IndicatorScore {
         let subs = ind.subIndicators.map { sub -> SubScore in
             var out = scoreSub(sub)
+            out.pillar = sub.pillar
             if let minimum = minimumRespondents, sub.source == .survey, out.status == .scored, (sub.respondents ?? 0) < minimum {
                 out.status = .insufficientSample
                 out.score = nil
@@ -317,12 +330,27 @@ public enum Scoring {
         if !present.isEmpty, minimumRespondents != nil, present.allSatisfy({ $0.source == .survey }) {
             reason = "仅有企业问卷数据，无已通过的填报或核验值，不单独计分"
         } else if !present.isEmpty {
-            let w = present.reduce(0) { $0 + $1.weight }
-            guard w > 0 else { throw ScoringError("指标「\(ind.nameZh)」已评分二级指标的权重之和为 0") }
-            score = present.reduce(0) { $0 + ($1.score ?? 0) * $1.weight } / w
+            score = try weightedMean(present, ind)
+        }
+        // B-READY: each pillar is the weighted mean of its scored sub-indicators, the indicator the plain mean of the
+        // pillars that have a score (a pillar with no value is left out, as a missing sub-indicator is).
+        var pillars: [PillarScore]? = nil
+        if reason == nil, subs.contains(where: { $0.pillar != nil }) {
+            pillars = try Pillar.allCases.compactMap { p in
+                let inPillar = present.filter { $0.pillar == p }
+                return inPillar.isEmpty ? nil : PillarScore(pillar: p, score: try weightedMean(inPillar, ind))
+            }
+            score = pillars.flatMap { $0.isEmpty ? nil : $0.reduce(0) { $0 + $1.score } / Double($0.count) }
         }
         return IndicatorScore(
-            code: ind.code, nameZh: ind.nameZh, weight: ind.weight, score: score, subScores: subs, rank: nil, unscoredReason: reason)
+            code: ind.code, nameZh: ind.nameZh, weight: ind.weight, score: score, subScores: subs, rank: nil, unscoredReason: reason,
+            pillars: pillars)
+    }
+
+    private static func weightedMean(_ subs: [SubScore], _ ind: IndicatorInput) throws -> Double {
+        let w = subs.reduce(0) { $0 + $1.weight }
+        guard w > 0 else { throw ScoringError("指标「\(ind.nameZh)」已评分二级指标的权重之和为 0") }
+        return subs.reduce(0) { $0 + ($1.score ?? 0) * $1.weight } / w
     }
 
     public static func scoreSub(_ s: SubIndicatorInput) -> SubScore {
@@ -425,6 +453,16 @@ extension IndicatorScore {
         let scored = subScores.filter { $0.status == .scored }
         guard !scored.isEmpty, let score else {
             return unscoredReason ?? "没有可评分的二级指标，本指标未评分（不按 0 分计）"
+        }
+        if let pillars, !pillars.isEmpty {
+            // B-READY: each pillar's weighted mean, then the plain mean of the pillars.
+            let parts = pillars.map { p -> String in
+                let inP = scored.filter { $0.pillar == p.pillar }
+                let terms = inP.map { "\(Scoring.fmt2($0.score ?? 0)) × \(Scoring.fmt($0.weight))" }.joined(separator: " + ")
+                return "支柱\(p.pillar.roman)\(p.pillar.chineseName) = (\(terms)) ÷ \(Scoring.fmt(inP.reduce(0) { $0 + $1.weight })) = \(Scoring.fmt2(p.score))"
+            }
+            return parts.joined(separator: "；") + "；指标得分 = 各支柱得分的平均 = ("
+                + pillars.map { Scoring.fmt2($0.score) }.joined(separator: " + ") + ") ÷ \(pillars.count) = \(Scoring.fmt2(score))"
         }
         let sumW = scored.reduce(0) { $0 + $1.weight }
         return "指标得分 = Σ(二级指标得分 × 权重) ÷ Σ权重 = ("

@@ -60,6 +60,26 @@ public struct SurveyTemplate: Codable, Equatable, Sendable {
         "inclusive_innovation": "如申请创新创业扶持、人才政策",
     ]
 
+    /// The standard survey with, after each indicator's satisfaction item, the questions its survey-derived
+    /// sub-indicators are computed from (B-READY-style catalogs).
+    public static func standard(catalog: Catalog, codes: [String]) -> SurveyTemplate {
+        let specs = codes.compactMap { catalog.indicator($0) }
+        var template = standard(indicators: specs.map { (code: $0.code, name: $0.nameZh) })
+        for spec in specs {
+            let measures = spec.subIndicators.compactMap { sub in sub.survey.map { (sub, $0) } }
+            guard !measures.isEmpty else { continue }
+            let extra = measures.map { sub, m in
+                Item(
+                    code: "\(spec.code).\(m.item)", indicatorCode: spec.code, text: m.question,
+                    kind: m.statistic == .shareYes ? .yesNo : .number, unit: m.statistic == .median ? sub.unit : nil,
+                    askedIf: "\(spec.code).used")
+            }
+            let at = (template.items.lastIndex { $0.indicatorCode == spec.code } ?? template.items.count - 1) + 1
+            template.items.insert(contentsOf: extra, at: at)
+        }
+        return template
+    }
+
     /// The standard survey: a screening question per indicator, then what applies.
     public static func standard(indicators: [(code: String, name: String)]) -> SurveyTemplate {
         SurveyTemplate(items: indicators.flatMap { ind -> [Item] in

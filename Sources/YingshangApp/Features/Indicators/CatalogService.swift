@@ -60,6 +60,15 @@ enum CatalogService {
         }
     }
 
+    /// Adds the B-READY-style template's ten topics (codes `br_…`) beside the current indicators; topics already
+    /// present are left as the county edited them. A no-op when all are there.
+    static func addBReady(by caller: Caller?, clock: AppClock, on db: any Database) async throws -> (CatalogVersion, Bool) {
+        var catalog = try await current(on: db).map { try $0.catalog() } ?? Catalog(indicators: [])
+        let have = Set(catalog.indicators.map(\.code))
+        catalog.indicators += BReadyCatalog.indicators.filter { !have.contains($0.code) }
+        return try await save(catalog, note: "加入 B-READY 式模板（10 个主题，三支柱）", by: caller, clock: clock, on: db)
+    }
+
     /// Loads the 18 national indicators (a no-op when the current version already equals them).
     static func loadNational(by caller: Caller?, clock: AppClock, on db: any Database) async throws -> (CatalogVersion, Bool) {
         try await save(NationalCatalog.catalog, note: "国家营商环境评价指标体系（18 项）", by: caller, clock: clock, on: db)

@@ -40,6 +40,7 @@ struct CatalogWebController {
         g.post("catalog", "indicators", ":code", action: .manageCatalog, use: update)
         g.post("catalog", "indicators", action: .manageCatalog, use: create)
         g.post("catalog", "load-national", action: .manageCatalog, use: loadNational)
+        g.post("catalog", "add-bready", action: .manageCatalog, use: addBReady)
         g.get("catalog", "export.json", action: .viewCatalog, use: exportJSON)
         g.get("catalog", "export.xlsx", action: .viewCatalog, use: exportXLSX)
         g.post("catalog", "import", action: .manageCatalog, maxBody: 10 << 20, use: importFile)
@@ -259,6 +260,12 @@ struct CatalogWebController {
     @Sendable func loadNational(req: Request) async throws -> Response {
         let (version, isNew) = try await CatalogService.loadNational(by: req.caller(), clock: req.clock, on: req.db)
         req.setFlash(isNew ? "已载入国家指标体系（V\(version.number)）" : "国家指标体系已载入（V\(version.number)）")
+        return req.redirect(to: "/catalog")
+    }
+
+    @Sendable func addBReady(req: Request) async throws -> Response {
+        let (version, isNew) = try await CatalogService.addBReady(by: req.caller(), clock: req.clock, on: req.db)
+        req.setFlash(isNew ? "已加入 B-READY 式模板的 10 个主题（V\(version.number)）" : "B-READY 式模板已在当前指标体系中（V\(version.number)）")
         return req.redirect(to: "/catalog")
     }
 

@@ -94,7 +94,8 @@ enum SurveyService {
         let t = SurveyTemplateRecord()
         t.$campaign.id = cid
         t.version = 1
-        t.content = String(decoding: try JSONEncoder().encode(SurveyTemplate.standard(indicators: indicators.map { ($0.code, $0.name) })), as: UTF8.self)
+        let catalog = try await campaign.$catalogVersion.get(on: db).catalog()
+        t.content = String(decoding: try JSONEncoder().encode(SurveyTemplate.standard(catalog: catalog, codes: indicators.map(\.code))), as: UTF8.self)
         try await t.create(on: db)
         return t
     }

@@ -24,7 +24,8 @@ enum ScoringService {
         for v in try await VerifiedValue.query(on: db).filter(\.$campaign.$id == cid).all() {
             verified["\(v.$region.id)|\(v.indicatorCode)|\(v.subCode)"] = v
         }
-        let satisfaction = try await surveySatisfaction(cid, regions: regions, on: db)
+        let survey = try await SurveyService.answersByRegion(cid, regions: regions, on: db)
+        let satisfaction = survey.map { template, answers in satisfactionIndex(template, answers) } ?? [:]
 
         func indicatorInputs(value: (IndicatorSpec, SubIndicatorSpec) -> (String?, ValueSource?, String?)) -> [IndicatorInput] {
             indicators.compactMap { ci in
@@ -47,6 +48,18 @@ enum ScoringService {
                 let item = spec.questionnaire.first { $0.subIndicatorCode == sub.code }
                 let v = item.flatMap { filed?[$0.code] }?.trimmingCharacters(in: .whitespacesAndNewlines)
                 return (v?.isEmpty == false ? v : nil, .filing, nil)
+            }
+            // Survey-derived sub-indicators (B-READY-style catalogs): the share or median of this region's answers,
+            // unless the assessor set a verified value.
+            for i in inds.indices {
+                guard let spec = catalog.indicator(inds[i].code) else { continue }
+                for (j, sub) in spec.subIndicators.enumerated() where sub.survey != nil && j < inds[i].subIndicators.count {
+                    guard let m = sub.survey, verified["\(rid)|\(spec.code)|\(sub.code)"] == nil else { continue }
+                    let responses = (survey?.1[rid] ?? []).map { survey?.0.applicable($0) ?? $0 }
+                    let e = SurveyMeasures.estimate(m, indicator: spec.code, responses: responses)
+                    inds[i].subIndicators[j] = SubIndicatorInput(
+                        sub, value: e.map { String($0.value) }, source: e == nil ? nil : .survey, note: e?.note, respondents: e?.n)
+                }
             }
             for i in inds.indices {
                 guard let s = satisfaction[rid]?[inds[i].code] else { continue }
@@ -74,11 +87,8 @@ enum ScoringService {
             catalogVersion: "\(version.number)", regions: out, minimumRespondents: try await ruleSet(campaign, on: db).surveyMinimum)
     }
 
-    static func surveySatisfaction(
-        _ cid: UUID, regions: [Region], on db: any Database
-    ) async throws -> [UUID: [String: SatisfactionIndex.Summary]] {
-        guard let (template, answers) = try await SurveyService.answersByRegion(cid, regions: regions, on: db) else { return [:] }
-        return answers.mapValues { list in
+    private static func satisfactionIndex(_ template: SurveyTemplate, _ answers: [UUID: [[String: String]]]) -> [UUID: [String: SatisfactionIndex.Summary]] {
+        answers.mapValues { list in
             var out: [String: SatisfactionIndex.Summary] = [:]
             for r in SurveyResults.summarize(template, responses: list) {
                 if let s = r.satisfaction, s.n > 0 { out[r.indicatorCode] = s }
