@@ -77,6 +77,7 @@ struct BReadyAppTests {
             #expect(ind.subScores.first { $0.code == "reported_days" }?.note == "问卷 n = 10，95% 区间 2.00–11.00")
             let explain = try await app.send(.GET, "/campaigns/\(cid)/scores/explain?region=\(region)&indicator=br_business_entry", headers: s.headers)
             #expect(explain.status == .ok && explain.text.contains("支柱I监管框架 = (100.00 × 2 + 50.00 × 2) ÷ 4 = 75.00"), "\(explain.status)")
+            #expect(explain.text.contains("<span class=\"badge\">支柱 II 公共服务 50.00</span>") && explain.text.contains("<td data-label=\"支柱\">III 运行效率</td>"))
 
             // Below the campaign's minimum the survey values are not scored: pillar III is the filed number alone.
             let rules = try #require(try await ScoreRuleSet.query(on: app.db).filter(\.$campaign.$id == cid).first())

@@ -84,6 +84,7 @@ public enum DemoLoader {
         if scoringData {
             campaign += try await DemoScoring.load(app: app)
             campaign += try await DemoRounds.load(app: app)
+            campaign += try await DemoBReady.load(app: app)
             logins += try await regionLogins(app: app, password: password ?? generated)
         }
         return Result(created: base.created + campaign, logins: logins)

@@ -186,9 +186,13 @@ struct ScoresWebController {
         let subs: [ExplainRow]
         let formula: String
         let run: String
+        /// B-READY-style indicators: the pillar column and each pillar's score.
+        let pillared: Bool
+        let pillars: [String]
     }
 
     struct ExplainRow: Encodable {
+        let pillar: String
         let name: String
         let value: String
         let source: String
@@ -208,7 +212,8 @@ struct ScoresWebController {
         let formula = ind.formula
         let subs = ind.subScores.map { s in
             ExplainRow(
-                name: s.nameZh, value: s.value.map { $0 + (s.unit.map { " \($0)" } ?? "") } ?? "未填报",
+                pillar: s.pillar.map { "\($0.roman) \($0.chineseName)" } ?? "",
+                name: s.nameZh, value: s.value.map { $0 + (s.unit.map { " \($0)" } ?? "") } ?? (s.source == nil && s.pillar == .operationalEfficiency ? "无数据" : "未填报"),
                 source: s.source?.chineseName ?? "—", note: s.note ?? "", explanation: s.explanation,
                 score: s.score.map(Scoring.fmt2) ?? "—", weight: Scoring.fmt(s.weight))
         }
@@ -219,7 +224,9 @@ struct ScoresWebController {
                 score: ind.score.map(Scoring.fmt2) ?? "未填报",
                 rank: result.assessedCount > 1 ? ind.rank.map { "第 \($0)/\(result.assessedCount) 名" } ?? "—" : "单一地区",
                 weight: Scoring.fmt(ind.weight), subs: subs, formula: formula,
-                run: "第 \(run.number) 次评分 · \(DisplayTime.format(run.createdAt))"))
+                run: "第 \(run.number) 次评分 · \(DisplayTime.format(run.createdAt))",
+                pillared: ind.subScores.contains { $0.pillar != nil },
+                pillars: (ind.pillars ?? []).map { "支柱 \($0.pillar.roman) \($0.pillar.chineseName) \(Scoring.fmt2($0.score))" }))
     }
 
     // MARK: Rules and manual adjustments
