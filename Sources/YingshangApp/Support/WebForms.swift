@@ -47,3 +47,15 @@ extension Request {
         return redirect(to: redirectTo)
     }
 }
+
+extension KeyedDecodingContainer {
+    /// A whole number from a JSON number or from text (forms send text); other text is returned as typed (at most
+    /// 50 characters), for the message beside the field — never a whole-page decoding error.
+    func lenientInt(_ key: Key) -> (Int?, String?) {
+        if let n = try? decodeIfPresent(Int.self, forKey: key) { return (n, nil) }
+        guard let text = (try? decodeIfPresent(String.self, forKey: key))?.trimmingCharacters(in: .whitespaces), !text.isEmpty
+        else { return (nil, nil) }
+        if let n = Int(text) { return (n, nil) }
+        return (nil, String(text.prefix(50)))
+    }
+}

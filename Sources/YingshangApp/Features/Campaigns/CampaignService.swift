@@ -32,17 +32,8 @@ extension CampaignInput {
         regionIDs = try c.decodeIfPresent([String].self, forKey: .regionIDs)
         indicatorCodes = try c.decodeIfPresent([String].self, forKey: .indicatorCodes)
         phases = try c.decodeIfPresent([String: PhaseInput].self, forKey: .phases)
-        (year, yearText) = Self.lenientInt(c, .year)
-        (perDay, perDayText) = Self.lenientInt(c, .perDay)
-    }
-
-    /// A whole number from a JSON number or from text; other text is returned as typed.
-    private static func lenientInt(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) -> (Int?, String?) {
-        if let n = try? c.decodeIfPresent(Int.self, forKey: key) { return (n, nil) }
-        guard let text = (try? c.decodeIfPresent(String.self, forKey: key))?.trimmingCharacters(in: .whitespaces), !text.isEmpty
-        else { return (nil, nil) }
-        if let n = Int(text) { return (n, nil) }
-        return (nil, String(text.prefix(50)))
+        (year, yearText) = c.lenientInt(.year)
+        (perDay, perDayText) = c.lenientInt(.perDay)
     }
 }
 

@@ -48,8 +48,8 @@ struct RoundInput: Content {
         filingStart = try c.decodeIfPresent(String.self, forKey: .filingStart)
         filingEnd = try c.decodeIfPresent(String.self, forKey: .filingEnd)
         indicatorCodes = try c.decodeIfPresent([String].self, forKey: .indicatorCodes)
-        (year, yearText) = Self.lenientInt(c, .year)
-        (number, numberText) = Self.lenientInt(c, .number)
+        (year, yearText) = c.lenientInt(.year)
+        (number, numberText) = c.lenientInt(.number)
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -63,15 +63,6 @@ struct RoundInput: Content {
     }
 
     enum CodingKeys: String, CodingKey { case period, year, number, filingStart, filingEnd, indicatorCodes }
-
-    /// A whole number from a JSON number or from text (forms send text); other text is kept as typed.
-    private static func lenientInt(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) -> (Int?, String?) {
-        if let n = try? c.decodeIfPresent(Int.self, forKey: key) { return (n, nil) }
-        guard let text = (try? c.decodeIfPresent(String.self, forKey: key))?.trimmingCharacters(in: .whitespaces), !text.isEmpty
-        else { return (nil, nil) }
-        if let n = Int(text) { return (n, nil) }
-        return (nil, String(text.prefix(50)))
-    }
 }
 
 /// A round as the API and the pages list it.
