@@ -86,18 +86,18 @@ enum ContributionService {
     }
 
     /// The lead unit assigns items to a cooperating unit (an empty list removes the assignment).
-    static func assign(_ f: Filing, unitID: UUID, items: [String], req: Request) async throws {
-        try FilingService.requireEdit(f, by: req.caller())
-        guard try await cooperatingUnits(f, on: req.db).contains(unitID) else {
+    static func assign(_ f: Filing, unitID: UUID, items: [String], by caller: Caller) async throws {
+        try FilingService.requireEdit(f, by: caller)
+        guard try await cooperatingUnits(f, on: caller.db).contains(unitID) else {
             throw AppError.invalid(["unitID": "该单位不是本指标的配合单位"])
         }
-        let ind = try await FilingService.indicator(f, on: req.db)
+        let ind = try await FilingService.indicator(f, on: caller.db)
         let known = Set(ind.questionnaire.map(\.code))
         let unknown = items.filter { !known.contains($0) }
         if !unknown.isEmpty { throw AppError.invalid(["items": "问卷中没有题目：" + unknown.joined(separator: "、")]) }
         let fid = try f.requireID()
-        let user = try req.currentUser()
-        try await req.db.writeTransaction { db in
+        let user = caller.user
+        try await caller.db.writeTransaction { db in
             let existing = try await FilingContribution.query(on: db).filter(\.$filing.$id == fid).filter(\.$unit.$id == unitID).first()
             if items.isEmpty {
                 try await existing?.delete(on: db)
@@ -112,27 +112,27 @@ enum ContributionService {
                     message: "牵头单位请您填报“\(ind.nameZh)”的 \(items.count) 道题目", link: "/filings/\(fid)", on: db)
             }
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: "assign_items", entityType: "filing", entityID: fid, before: noSnapshot,
+                on: db, by: caller, action: "assign_items", entityType: "filing", entityID: fid, before: noSnapshot,
                 after: ["unit": unitID.uuidString, "items": items.joined(separator: ",")])
         }
     }
 
     /// The cooperating unit's own contribution, or 403.
-    static func own(_ f: Filing, req: Request) async throws -> FilingContribution {
-        let user = try req.currentUser()
-        let role = try req.currentRole()
+    static func own(_ f: Filing, by caller: Caller) async throws -> FilingContribution {
+        let user = caller.user
+        let role = caller.role
         guard role == .filer || role == .unitHead,
-            let c = try await FilingContribution.query(on: req.db).filter(\.$filing.$id == (try f.requireID()))
+            let c = try await FilingContribution.query(on: caller.db).filter(\.$filing.$id == (try f.requireID()))
                 .filter(\.$unit.$id == user.$unit.id).first()
         else { throw AppError.forbidden("本单位没有被分配该指标的题目") }
         return c
     }
 
     /// Saves (and optionally submits) the cooperating unit's answers to its own items only.
-    static func save(_ f: Filing, answers: [String: String], submit: Bool, req: Request) async throws {
-        let c = try await own(f, req: req)
+    static func save(_ f: Filing, answers: [String: String], submit: Bool, by caller: Caller) async throws {
+        let c = try await own(f, by: caller)
         guard c.contributionState != .merged else { throw AppError.conflict("牵头单位已合并本单位的答案，如需修改请联系牵头单位") }
-        let ind = try await FilingService.indicator(f, on: req.db)
+        let ind = try await FilingService.indicator(f, on: caller.db)
         let mine = Set(c.items)
         let foreign = answers.keys.filter { !mine.contains($0) && !(answers[$0] ?? "").isEmpty }.sorted()
         if !foreign.isEmpty { throw AppError.invalid(["items": "以下题目未分配给本单位：" + foreign.joined(separator: "、")]) }
@@ -145,13 +145,13 @@ enum ContributionService {
             }
         }
         if !problems.isEmpty { throw AppError.invalid(problems) }
-        let user = try req.currentUser()
+        let user = caller.user
         c.answers = cleaned
         c.state = (submit ? FilingContribution.State.submitted : .draft).rawValue
         c.updatedBy = user.username
         let leadUnit = f.$leadUnit.id
         let fid = try f.requireID()
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             try await c.update(on: db)
             if submit {
                 try await InAppNotification.notifyUnit(
@@ -159,21 +159,21 @@ enum ContributionService {
                     message: "配合单位已提交“\(ind.nameZh)”的 \(c.items.count) 道题目，请合并", link: "/filings/\(fid)", on: db)
             }
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: submit ? "contribute" : "contribution_draft", entityType: "filing",
+                on: db, by: caller, action: submit ? "contribute" : "contribution_draft", entityType: "filing",
                 entityID: fid, before: noSnapshot, after: cleaned)
         }
     }
 
     /// The lead unit copies a submitted contribution into the filing (a normal versioned save).
-    static func merge(_ f: Filing, contributionID: UUID, req: Request) async throws {
-        guard let c = try await FilingContribution.find(contributionID, on: req.db), c.$filing.id == f.id else {
+    static func merge(_ f: Filing, contributionID: UUID, by caller: Caller) async throws {
+        guard let c = try await FilingContribution.find(contributionID, on: caller.db), c.$filing.id == f.id else {
             throw AppError.notFound("配合单位填报")
         }
         guard c.contributionState == .submitted else { throw AppError.conflict("配合单位尚未提交，不能合并") }
         var answers = f.answers
         for (k, v) in c.answers { answers[k] = v }
-        try await FilingService.save(f, answers: answers, expectedVersion: f.version, by: req.caller())
+        try await FilingService.save(f, answers: answers, expectedVersion: f.version, by: caller)
         c.state = FilingContribution.State.merged.rawValue
-        try await c.update(on: req.db)
+        try await c.update(on: caller.db)
     }
 }

@@ -44,7 +44,7 @@ struct FilingsAPIController {
         let f = try await FilingService.find(req)
         let body = try req.content.decode(AssignBody.self)
         guard let unit = body.unitID else { throw AppError.invalid(["unitID": "请选择配合单位"]) }
-        try await ContributionService.assign(f, unitID: unit, items: body.items ?? [], req: req)
+        try await ContributionService.assign(f, unitID: unit, items: body.items ?? [], by: req.caller())
         return try await contributions(f, on: req.db)
     }
 
@@ -52,13 +52,13 @@ struct FilingsAPIController {
     @Sendable func contribute(req: Request) async throws -> [ContributionDTO] {
         let f = try await FilingService.find(req)
         let body = try req.content.decode(ContributionBody.self)
-        try await ContributionService.save(f, answers: body.answers ?? [:], submit: body.submit ?? false, req: req)
+        try await ContributionService.save(f, answers: body.answers ?? [:], submit: body.submit ?? false, by: req.caller())
         return try await contributions(f, on: req.db).filter { $0.unitID == (try req.currentUser().$unit.id) }
     }
 
     @Sendable func merge(req: Request) async throws -> FilingDTO {
         let f = try await FilingService.find(req)
-        try await ContributionService.merge(f, contributionID: try req.uuidParameter("contributionID"), req: req)
+        try await ContributionService.merge(f, contributionID: try req.uuidParameter("contributionID"), by: req.caller())
         return try await FilingService.dto(f, on: req.db)
     }
 

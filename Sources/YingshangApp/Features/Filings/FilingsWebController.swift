@@ -48,7 +48,7 @@ struct FilingsWebController {
         let f = try await FilingService.find(req)
         let form = try req.content.decode(AssignForm.self)
         guard let unit = form.unitID.flatMap(UUID.init(uuidString:)) else { throw AppError.invalid(["unitID": "请选择配合单位"]) }
-        try await ContributionService.assign(f, unitID: unit, items: form.items ?? [], req: req)
+        try await ContributionService.assign(f, unitID: unit, items: form.items ?? [], by: req.caller())
         req.setFlash("已更新配合单位的题目分工")
         return req.redirect(to: "/filings/\(try f.requireID())")
     }
@@ -62,7 +62,7 @@ struct FilingsWebController {
         let f = try await FilingService.find(req)
         let form = try req.content.decode(ContributionForm.self)
         do {
-            try await ContributionService.save(f, answers: form.answers ?? [:], submit: form.submit != nil, req: req)
+            try await ContributionService.save(f, answers: form.answers ?? [:], submit: form.submit != nil, by: req.caller())
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
             let problems = [FieldProblem(field: "_", message: e.message)] + (e.fields ?? [:]).map { FieldProblem(field: "_", message: $0.value) }
             let res = try await page(req, f, errors: problems).encodeResponse(for: req)
@@ -75,7 +75,7 @@ struct FilingsWebController {
 
     @Sendable func merge(req: Request) async throws -> Response {
         let f = try await FilingService.find(req)
-        try await ContributionService.merge(f, contributionID: try req.uuidParameter("contributionID"), req: req)
+        try await ContributionService.merge(f, contributionID: try req.uuidParameter("contributionID"), by: req.caller())
         req.setFlash("已合并配合单位的答案")
         return req.redirect(to: "/filings/\(try f.requireID())")
     }

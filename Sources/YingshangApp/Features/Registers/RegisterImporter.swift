@@ -169,7 +169,7 @@ enum RegisterImporter {
                     // Fresh statistics, or the planner keeps believing the register is empty and reads a million rows
                     // through the index in random order (a draw took 8 s instead of 0.4). The partition only: the
                     // parent's would sample every county of a province, and queries name one snapshot.
-                    if fresh || imported >= rebuildIndexAbove { try await sql.raw(SQLQueryString("ANALYZE \(table)")).run() }
+                    if fresh || imported >= rebuildIndexAbove { try await sql.raw("ANALYZE \(unsafeRaw: table)").run() }
                 } else {
                     throw AppError.conflict("数据库不支持")
                 }

@@ -545,12 +545,12 @@ struct ScoresWebController {
     /// Runs one of the CSV imports; on row errors re-renders the page with the errors and the pasted text (422).
     private func importCSV(
         _ req: Request, noun: String, keepText: (String) -> (benchmarkText: String, verifiedText: String),
-        run: (Campaign, String, Request) async throws -> Int
+        run: (Campaign, String, Caller) async throws -> Int
     ) async throws -> Response {
         let c = try await CampaignService.find(req)
         let text = try req.content.decode(TextForm.self).csv ?? ""
         do {
-            let n = try await run(c, text, req)
+            let n = try await run(c, text, try req.caller())
             req.setFlash("已导入 \(n) 个\(noun)；重新评分后生效")
             return req.redirect(to: "/campaigns/\(try c.requireID())/scores/values")
         } catch let e as ValueImport.Failure {

@@ -63,19 +63,19 @@ enum ThresholdService {
         try await ScoreThresholdSet.query(on: db).filter(\.$campaign.$id == campaignID).first()?.lines ?? []
     }
 
-    static func save(_ campaignID: UUID, _ lines: [ScoreThreshold], req: Request) async throws {
-        let actor = try req.currentUser()
+    static func save(_ campaignID: UUID, _ lines: [ScoreThreshold], by caller: Caller) async throws {
+        let actor = caller.user
         let data = try JSONEncoder().encode(lines)
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             let set = try await ScoreThresholdSet.query(on: db).filter(\.$campaign.$id == campaignID).first() ?? ScoreThresholdSet()
             let before = set.id == nil ? [] : set.lines
             set.$campaign.id = campaignID
             set.linesJSON = String(decoding: data, as: UTF8.self)
             set.updatedBy = actor.username
-            set.updatedAt = req.clock.now()
+            set.updatedAt = caller.clock.now()
             try await set.save(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: actor, action: "update", entityType: "score_thresholds", entityID: campaignID, before: before,
+                on: db, by: caller, action: "update", entityType: "score_thresholds", entityID: campaignID, before: before,
                 after: lines)
         }
     }

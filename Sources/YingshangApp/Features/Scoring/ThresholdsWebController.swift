@@ -99,7 +99,7 @@ struct ThresholdsWebController {
             sheet.rows.map { $0.map(\.string) }, indicators: Set(d.indicators.map(\.code)),
             regions: Dictionary(d.regions.compactMap { r in r.id.map { (r.code, $0.uuidString) } }, uniquingKeysWith: { a, _ in a }))
         if !parsed.problems.isEmpty { return try await fail(parsed.problems) }
-        try await ThresholdService.save(cid, parsed.lines, req: req)
+        try await ThresholdService.save(cid, parsed.lines, by: req.caller())
         req.setFlash("已导入预警值与先进值（\(parsed.lines.count) 行）；下次运行评分时标出并通知")
         return req.redirect(to: "/campaigns/\(cid)/scores/thresholds")
     }
@@ -151,7 +151,7 @@ struct ThresholdsWebController {
         }
         // Region-specific lines (set through the catalog later) are kept as they are.
         let regional = try await ThresholdService.lines(cid, on: req.db).filter { $0.regionID != nil }
-        try await ThresholdService.save(cid, parsed + regional, req: req)
+        try await ThresholdService.save(cid, parsed + regional, by: req.caller())
         req.setFlash("已保存预警值与先进值（\(parsed.count) 项指标）；下次运行评分时标出并通知")
         return req.redirect(to: "/campaigns/\(cid)/scores/thresholds")
     }

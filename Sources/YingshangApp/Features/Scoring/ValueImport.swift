@@ -40,10 +40,10 @@ enum ValueImport {
     }
 
     /// `对标地区,指标代码,二级指标代码,数值`.
-    static func importBenchmarks(_ c: Campaign, text: String, req: Request) async throws -> Int {
+    static func importBenchmarks(_ c: Campaign, text: String, by caller: Caller) async throws -> Int {
         let cid = try c.requireID()
-        let catalog = try await catalog(c, on: req.db)
-        let codes = Set(try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == cid).all().map(\.code))
+        let catalog = try await catalog(c, on: caller.db)
+        let codes = Set(try await CampaignIndicator.query(on: caller.db).filter(\.$campaign.$id == cid).all().map(\.code))
         let rows = rows(text, header: "对标地区")
         var errors: [String] = []
         var parsed: [(String, String, String, String)] = []
@@ -63,9 +63,8 @@ enum ValueImport {
             }
         }
         if !errors.isEmpty { throw Failure(errors: errors) }
-        let user = try req.currentUser()
         let rowsToWrite = parsed
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             for (name, ind, sub, value) in rowsToWrite {
                 if let existing = try await BenchmarkValue.query(on: db).filter(\.$campaign.$id == cid).filter(\.$benchmark == name)
                     .filter(\.$indicatorCode == ind).filter(\.$subCode == sub).first()
@@ -77,20 +76,20 @@ enum ValueImport {
                 }
             }
             try await AuditLog.record(
-                on: db, req: req, actor: user, action: "import", entityType: "benchmark_values", entityID: cid, before: noSnapshot,
+                on: db, by: caller, action: "import", entityType: "benchmark_values", entityID: cid, before: noSnapshot,
                 after: ["rows": rowsToWrite.count])
         }
         return parsed.count
     }
 
     /// `地区编码,指标代码,二级指标代码,核验值,来源,理由`; 来源 is `verified` (default) or `records`; the reason is required.
-    static func importVerified(_ c: Campaign, text: String, req: Request) async throws -> Int {
+    static func importVerified(_ c: Campaign, text: String, by caller: Caller) async throws -> Int {
         let cid = try c.requireID()
-        let catalog = try await catalog(c, on: req.db)
-        let codes = Set(try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == cid).all().map(\.code))
-        let regionIDs = try await CampaignRegion.query(on: req.db).filter(\.$campaign.$id == cid).all().map { $0.$region.id }
+        let catalog = try await catalog(c, on: caller.db)
+        let codes = Set(try await CampaignIndicator.query(on: caller.db).filter(\.$campaign.$id == cid).all().map(\.code))
+        let regionIDs = try await CampaignRegion.query(on: caller.db).filter(\.$campaign.$id == cid).all().map { $0.$region.id }
         let regions = Dictionary(
-            try await Region.query(on: req.db).filter(\.$id ~~ regionIDs).all().compactMap { r in r.id.map { (r.code, $0) } },
+            try await Region.query(on: caller.db).filter(\.$id ~~ regionIDs).all().compactMap { r in r.id.map { (r.code, $0) } },
             uniquingKeysWith: { a, _ in a })
         let rows = rows(text, header: "地区编码")
         var errors: [String] = []
@@ -118,9 +117,9 @@ enum ValueImport {
             }
         }
         if !errors.isEmpty { throw Failure(errors: errors) }
-        let user = try req.currentUser()
+        let user = caller.user
         let rowsToWrite = parsed
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             for (region, ind, sub, value, source, reason) in rowsToWrite {
                 let existing = try await VerifiedValue.query(on: db).filter(\.$campaign.$id == cid).filter(\.$region.$id == region)
                     .filter(\.$indicatorCode == ind).filter(\.$subCode == sub).first()
@@ -132,7 +131,7 @@ enum ValueImport {
                 row.setBy = user.username
                 try await row.save(on: db)
                 try await AuditLog.record(
-                    on: db, req: req, actor: user, action: existing == nil ? "create" : "update", entityType: "verified_value",
+                    on: db, by: caller, action: existing == nil ? "create" : "update", entityType: "verified_value",
                     entityID: row.id, before: before, after: ["indicator": ind, "sub": sub, "value": value, "source": source.rawValue, "reason": reason])
             }
         }
