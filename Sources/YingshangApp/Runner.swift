@@ -72,7 +72,7 @@ public enum Runner {
             guard let id = UUID(uuidString: draw), let d = try await SampleDraw.find(id, on: app.db) else {
                 throw AdminTasks.Failure(description: "抽样 \(draw) 不存在（--draw）")
             }
-            if issue { _ = try await SurveyService.issue(d, actor: nil, req: nil, on: app.db, now: app.clock.now()) }
+            if issue { _ = try await SurveyService.issue(d, by: nil, clock: app.clock, on: app.db) }
             return try await SurveyLinkList.write(draw: d, to: URL(fileURLWithPath: out), base: baseURL, on: app.db)
         }
     }

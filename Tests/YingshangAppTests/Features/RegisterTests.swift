@@ -947,6 +947,51 @@ struct SurveyFlowTests {
 
 @Suite("Survey responses API")
 struct SurveyAPITests {
+    @Test("the survey template: saved in place until a link is issued, then as a new version; bad items and other roles refused with nothing changed; audited", arguments: TestDatabase.available)
+    func template(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let c = try await CampaignTests.demoCampaign(app)
+            let cid = try c.requireID()
+            let token = try await app.apiToken("assessor")
+            var template = try await app.send(.GET, "/api/v1/campaigns/\(cid)/survey-template", headers: .bearer(token)).decode(SurveyTemplate.self)
+            #expect(template.items.contains { $0.code == "starting_business.satisfaction" })
+            template.items[1].text = "您办理开办企业实际经过了几个环节（含线下）？"
+            for role in ["filer", "unithead", "coordinator"] {
+                let t = try await app.apiToken(role)
+                #expect(try await app.send(.PUT, "/api/v1/campaigns/\(cid)/survey-template", headers: .bearer(t), json: template).status == .forbidden, "\(role)")
+            }
+            var twice = template
+            twice.items.append(template.items[0])
+            var orphan = template
+            orphan.items[1].askedIf = "nowhere.used"
+            var blank = template
+            blank.items[2].text = "  "
+            for bad in [twice, orphan, blank, SurveyTemplate(items: [])] {
+                let res = try await app.send(.PUT, "/api/v1/campaigns/\(cid)/survey-template", headers: .bearer(token), json: bad)
+                #expect(res.status == .unprocessableEntity, "\(res.text.prefix(200))")
+            }
+            #expect(try await SurveyTemplateRecord.query(on: app.db).filter(\.$campaign.$id == cid).count() == 1)
+            #expect(try await AuditEntry.query(on: app.db).filter(\.$entityType == "survey_template").count() == 0)
+
+            let saved = try await app.send(.PUT, "/api/v1/campaigns/\(cid)/survey-template", headers: .bearer(token), json: template)
+            #expect(saved.status == .ok)
+            #expect(try saved.decode(SurveyTemplate.self) == template)
+            #expect(try await SurveyTemplateRecord.query(on: app.db).filter(\.$campaign.$id == cid).all().map(\.version) == [1])
+            // Once links are issued with version 1, a change makes version 2; version 1 stays as issued.
+            let s = try await app.webSession("assessor")
+            let drawn = try await app.send(
+                .POST, "/campaigns/\(cid)/samples", headers: s.headers,
+                form: ["_csrf": s.csrf, "size": "3", "seed": "2", "strata[]": "size", "allocation": "equal", "statuses[]": "存续"])
+            _ = try await app.send(.POST, "\(try #require(drawn.headers.first(name: .location)))/surveys", headers: s.headers, form: ["_csrf": s.csrf])
+            template.items[1].text = "环节数？"
+            #expect(try await app.send(.PUT, "/api/v1/campaigns/\(cid)/survey-template", headers: .bearer(token), json: template).status == .ok)
+            let versions = try await SurveyTemplateRecord.query(on: app.db).filter(\.$campaign.$id == cid).sort(\.$version).all()
+            #expect(versions.map(\.version) == [1, 2] && versions[0].template?.items[1].text == "您办理开办企业实际经过了几个环节（含线下）？")
+            let audit = try await AuditEntry.query(on: app.db).filter(\.$entityType == "survey_template").all()
+            #expect(audit.count == 2 && audit.allSatisfy { $0.actorUsername == "assessor" })
+        }
+    }
+
     @Test("Neyman S_h offered from the previous draw's survey: the standard deviation of each stratum's satisfaction", arguments: TestDatabase.available)
     func neymanFromPreviousDraw(db: TestDatabase) async throws {
         try await withApp(db) { app in

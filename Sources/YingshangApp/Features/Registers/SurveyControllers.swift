@@ -123,7 +123,7 @@ struct SurveyWebController {
 
     @Sendable func issue(req: Request) async throws -> Response {
         let d = try await SampleService.find(req)
-        let n = try await SurveyService.issue(d, req: req)
+        let n = try await SurveyService.issue(d, by: req.caller(), clock: req.clock, on: req.db)
         req.setFlash(n == 0 ? "所有有效样本企业都已有问卷链接" : "已为 \(n) 家企业生成问卷链接，请下载链接清单分发")
         return req.redirect(to: "/samples/\(try d.requireID())")
     }
@@ -178,7 +178,7 @@ struct SurveyWebController {
 
     @Sendable func saveTemplate(req: Request) async throws -> SurveyTemplate {
         let c = try await CampaignService.find(req)
-        let saved = try await SurveyService.save(c, try req.content.decode(SurveyTemplate.self), req: req)
+        let saved = try await SurveyService.save(c, try req.content.decode(SurveyTemplate.self), by: req.caller())
         return saved.template ?? SurveyTemplate(items: [])
     }
 

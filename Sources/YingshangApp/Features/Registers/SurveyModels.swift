@@ -100,35 +100,48 @@ enum SurveyService {
         return t
     }
 
-    /// Replaces the template; once any survey was issued with it, the change becomes a new version.
-    static func save(_ campaign: Campaign, _ template: SurveyTemplate, req: Request) async throws -> SurveyTemplateRecord {
+    /// Replaces the template; once any survey was issued with it, the change becomes a new version. Audited.
+    static func save(_ campaign: Campaign, _ template: SurveyTemplate, by caller: Caller) async throws -> SurveyTemplateRecord {
         let codes = template.items.map(\.code)
         if codes.isEmpty || Set(codes).count != codes.count { throw AppError.invalid(["items": "问卷至少 1 题，题目代码不能重复"]) }
-        let current = try await currentTemplate(campaign, on: req.db)
-        let used = try await SurveyResponse.query(on: req.db).filter(\.$template.$id == (try current.requireID())).count() > 0
-        let content = String(decoding: try JSONEncoder().encode(template), as: UTF8.self)
-        if !used {
-            current.content = content
-            try await current.update(on: req.db)
-            return current
+        if codes.count > 1000 { throw AppError.invalid(["items": "问卷不超过 1000 题"]) }
+        let screening = Set(template.items.filter { $0.kind == .screening }.map(\.code))
+        for (i, item) in template.items.enumerated() {
+            let text = item.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if item.code.isEmpty || item.code.count > 100 || text.isEmpty || text.count > 500 {
+                throw AppError.invalid(["items[\(i)]": "第 \(i + 1) 题：题目代码（不超过 100 字符）和题干（不超过 500 字）必填"])
+            }
+            if let condition = item.askedIf, !screening.contains(condition) {
+                throw AppError.invalid(["items[\(i)]": "第 \(i + 1) 题的前置题 \(String(condition.prefix(100))) 不是问卷中的筛选题"])
+            }
         }
-        let next = SurveyTemplateRecord()
-        next.$campaign.id = try campaign.requireID()
-        next.version = current.version + 1
-        next.content = content
-        try await next.create(on: req.db)
-        return next
+        let current = try await currentTemplate(campaign, on: caller.db)
+        let used = try await SurveyResponse.query(on: caller.db).filter(\.$template.$id == (try current.requireID())).count() > 0
+        let content = String(decoding: try JSONEncoder().encode(template), as: UTF8.self)
+        let before = ["version": String(current.version), "items": String(current.template?.items.count ?? 0)]
+        return try await caller.db.writeTransaction { db in
+            let saved: SurveyTemplateRecord
+            if !used {
+                current.content = content
+                try await current.update(on: db)
+                saved = current
+            } else {
+                saved = SurveyTemplateRecord()
+                saved.$campaign.id = try campaign.requireID()
+                saved.version = current.version + 1
+                saved.content = content
+                try await saved.create(on: db)
+            }
+            try await AuditLog.record(
+                on: db, by: caller, action: "update", entityType: "survey_template", entityID: campaign.id, before: before,
+                after: ["version": String(saved.version), "items": String(template.items.count)])
+            return saved
+        }
     }
 
-    /// Issues a survey link to every active sampled enterprise that has none; locks the draw.
-    static func issue(_ draw: SampleDraw, req: Request, validDays: Int = 30) async throws -> Int {
-        try await issue(draw, actor: req.auth.get(User.self), req: req, on: req.db, now: req.clock.now(), validDays: validDays)
-    }
-
-    static func issue(
-        _ draw: SampleDraw, actor: User?, req: Request?, on database: any Database, now: Date, validDays: Int = 30
-    ) async throws -> Int {
-        let expiry = now.addingTimeInterval(Double(validDays) * 86400)
+    /// Issues a survey link to every active sampled enterprise that has none; locks the draw. `caller` nil: the CLI.
+    static func issue(_ draw: SampleDraw, by caller: Caller?, clock: AppClock, on database: any Database, validDays: Int = 30) async throws -> Int {
+        let expiry = clock.now().addingTimeInterval(Double(validDays) * 86400)
         let campaign = try await draw.$campaign.get(on: database)
         let template = try await currentTemplate(campaign, on: database)
         let did = try draw.requireID()
@@ -152,7 +165,7 @@ enum SurveyService {
             draw.locked = true
             try await draw.update(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: actor, action: "issue_surveys", entityType: "sample", entityID: did,
+                on: db, by: caller, clock: clock, action: "issue_surveys", entityType: "sample", entityID: did,
                 before: noSnapshot, after: ["issued": todo.count])
         }
         return todo.count
