@@ -124,6 +124,40 @@ struct MonitoringRoundsAppTests {
         }
     }
 
+    @Test("a city's rounds: the city office opens one, a county office may not (403) and sees only its county's progress and scores", arguments: TestDatabase.available)
+    func cityRounds(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let p = try await RegionScopeAppTests.province(app)
+            try await RegionScopeAppTests.account(app, "qscity", unitRegion: p.city, regions: [p.city])
+            try await RegionScopeAppTests.account(app, "donghu", unitRegion: p.neighbour, regions: [p.neighbour])
+            let cid = try p.cityCampaign.requireID()
+            let codes = ["starting_business", "paying_taxes"]
+            let county = try await app.apiToken("donghu")
+            let refused = try await app.send(.POST, "/api/v1/campaigns/\(cid)/rounds", headers: .bearer(county), json: Self.body("quarterly", 2023, 1, codes))
+            #expect(refused.status == .forbidden)
+            let city = try await app.apiToken("qscity")
+            let made = try await app.send(.POST, "/api/v1/campaigns/\(cid)/rounds", headers: .bearer(city), json: Self.body("quarterly", 2023, 1, codes))
+            #expect(made.status == .created, "\(made.text)")
+            let round = try made.decode(RoundDTO.self)
+            let regions = try await CampaignRegion.query(on: app.db).filter(\.$campaign.$id == cid).count()
+            #expect(round.total == regions * 2 && regions == 8)
+            // Every county's 开办企业 accepted with the same answers, then scored by the city.
+            for a in try await Assignment.query(on: app.db).filter(\.$campaign.$id == round.id).filter(\.$indicatorCode == "starting_business").all() {
+                let f = Filing(campaignID: round.id, regionID: a.$region.id, indicatorCode: "starting_business", leadUnitID: try #require(try await Unit.query(on: app.db).first()?.id), by: "filer")
+                f.state = FilingState.accepted.rawValue
+                f.answers = ["q1": "4", "q2": "8.5", "q3": "5.25", "q4": "500", "q5": "否"]
+                try await f.create(on: app.db)
+            }
+            let s = try await app.webSession("qscity")
+            #expect(try await app.send(.POST, "/campaigns/\(round.id)/scores/run", headers: s.headers, form: ["_csrf": s.csrf]).status == .seeOther)
+            let seen = try await app.send(.GET, "/api/v1/campaigns/\(cid)/rounds", headers: .bearer(county)).decode(RoundList.self)
+            #expect(seen.rounds.first?.total == 2 && seen.rounds.first?.handedIn == 1)
+            #expect(seen.trend.overall.map(\.regionName) == [p.neighbour.name])
+            let all = try await app.send(.GET, "/api/v1/campaigns/\(cid)/rounds", headers: .bearer(city)).decode(RoundList.self)
+            #expect(all.rounds.first?.handedIn == regions && all.trend.overall.count == regions)
+        }
+    }
+
     @Test("a unit sees the rounds it owes on its home page: filing with the deadline, overdue, and done once handed in", arguments: TestDatabase.available)
     func owed(db: TestDatabase) async throws {
         try await withApp(db) { app in

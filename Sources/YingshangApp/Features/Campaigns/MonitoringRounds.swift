@@ -248,9 +248,11 @@ enum RoundService {
         for r in rounds {
             let rid = try r.requireID()
             let d = try await CampaignService.details(r, on: db)
-            let total = try await Assignment.query(on: db).filter(\.$campaign.$id == rid).count()
+            // Progress over the rows the account reaches (a county in a city's rounds counts its own).
+            let total = try await Assignment.query(on: db).filter(\.$campaign.$id == rid).all()
+                .filter { scope.covers($0.$region.id.uuidString) }.count
             let handedIn = try await Filing.query(on: db).filter(\.$campaign.$id == rid)
-                .filter(\.$state != FilingState.draft.rawValue).count()
+                .filter(\.$state != FilingState.draft.rawValue).all().filter { scope.covers($0.$region.id.uuidString) }.count
             let result = try await ScoringService.latest(r, on: db).map { try $0.result().restricted(to: scope) }
             let period = r.roundPeriod.flatMap(MonitoringPeriod.init(rawValue:))
             let label = period.map { MonitoringRounds.label($0, year: r.year, number: r.roundNumber ?? 0) } ?? r.name
