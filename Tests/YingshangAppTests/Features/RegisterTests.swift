@@ -249,7 +249,7 @@ struct RegisterSamplingTests {
                 }
             }
             // More rows than one export page, so the export has to continue after its first page.
-            let added = RegisterWebController.exportPage + 400
+            let added = SQLiteRegisterStore.exportPage + 400
             // One row has a value in a column the register does not know: kept, and exported again.
             var lines = ["统一社会信用代码,企业名称,所属乡镇/街道,备注"]
             for i in 0..<added { lines.append("\(Self.code(10_000 + i)),上传企业\(i),370799101,\(i == 7 ? "\"重点,企业\"" : "")") }

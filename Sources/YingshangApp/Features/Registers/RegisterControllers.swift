@@ -113,7 +113,6 @@ struct RegisterWebController {
             }
             .sorted { ($0.value, $1.label) > ($1.value, $0.label) }
         }
-        let role = try req.currentRole()
         return try await req.render(
             "registers/index", title: "企业全量名单",
             Body(
@@ -272,6 +271,7 @@ struct RegisterWebController {
         let c = try await CampaignService.find(req)
         let cid = try c.requireID()
         guard let sql = req.db as? any SQLDatabase else { throw AppError.conflict("数据库不支持") }
+        let store = try RegisterStores.on(req.db)
         let snapshot = try await RegisterSnapshot.number(of: cid, on: req.db) ?? -1
         let columns = ["uscc", "name", "township_code", "industry", "size", "status", "founded", "contact", "phone"]
         // The extra columns kept from imports come after the known ones, so an export imports again unchanged.
@@ -292,72 +292,11 @@ struct RegisterWebController {
             let header = EnterpriseRegister.Column.allCases.map(\.chineseName) + extraKeys
             try await writer.write(.buffer(ByteBuffer(string: CSVWriter.bom + CSVWriter.line(header))))
             // In credit-code order, read as plain rows (not models): memory stays flat and a million rows take
-            // seconds, not minutes. SQLite pages through its C interface (6.5 s for a million rows against 11.9 s
-            // through SQLKit); PostgreSQL streams one query's rows with back-pressure (13.5 s through SQLKit pages).
-            if let pg = req.db as? any PostgresDatabase {
-                return try await Self.exportPostgres(pg, snapshot: snapshot, columns: columns, extraKeys: extraKeys, mask: mask) { text in
-                    try await writer.write(.buffer(ByteBuffer(string: text)))
-                }
+            // seconds, not minutes (`RegisterStore.export`).
+            try await store.export(snapshot: snapshot, columns: columns, extraKeys: extraKeys, mask: mask) { text in
+                try await writer.write(.buffer(ByteBuffer(string: text)))
             }
-            var after: String? = nil
-            if let lite = req.db as? any SQLiteDatabase {
-                while true {
-                    let from = after
-                    let page = try await lite.withConnection { conn in
-                        try await onOwnThread {
-                            guard let handle = SQLiteDirect.handle(of: conn) else { throw AppError.conflict("无法取得 SQLite 连接") }
-                            return try SQLiteDirect.exportPage(
-                                handle: handle, snapshot: snapshot, after: from, limit: Self.exportPage, columns: columns, extraKeys: extraKeys,
-                                mask: mask)
-                        }
-                    }
-                    if !page.text.isEmpty { try await writer.write(.buffer(ByteBuffer(string: page.text))) }
-                    guard page.rows == Self.exportPage, let last = page.last else { return }
-                    after = last
-                }
-            }
-            throw AppError.conflict("数据库不支持")
         }
-    }
-
-    /// The register's rows as CSV lines, from one streamed query on one connection (one consistent view of the
-    /// snapshot), handed to `write` about 256 KB at a time. Cells are read as the bytes PostgreSQL sends (text
-    /// columns in binary format are their UTF-8), without SQLKit's decoding by column name.
-    static func exportPostgres(
-        _ pg: any PostgresDatabase, snapshot: Int, columns: [String], extraKeys: [String], mask: @escaping @Sendable ([String]) -> [String],
-        write: @escaping @Sendable (String) async throws -> Void
-    ) async throws {
-        var binds = PostgresBindings()
-        binds.append(snapshot)
-        let query = PostgresQuery(
-            unsafeSQL: "SELECT \((columns + ["extra"]).joined(separator: ", ")) FROM enterprises WHERE snapshot_id = $1 ORDER BY uscc",
-            binds: binds)
-        let logger = pg.logger
-        let width = columns.count
-        try await pg.withConnection { conn in
-            conn.eventLoop.makeFutureWithTask {
-                var text = ""
-                text.reserveCapacity(300_000)
-                for try await row in try await conn.query(query, logger: logger) {
-                    var cells: [String] = []
-                    cells.reserveCapacity(width)
-                    var extra = "{}"
-                    for (i, cell) in row.enumerated() {
-                        let value = cell.bytes.map { String(buffer: $0) } ?? ""
-                        if i < width { cells.append(value) } else { extra = value }
-                    }
-                    cells = mask(cells)
-                    if !extraKeys.isEmpty { cells += Enterprise.extraCells(extra, keys: extraKeys) }
-                    text += CSVWriter.line(cells)
-                    if text.utf8.count >= 262_144 {
-                        try await write(text)
-                        text = ""
-                        text.reserveCapacity(300_000)
-                    }
-                }
-                if !text.isEmpty { try await write(text) }
-            }
-        }.get()
     }
 
     /// The names of the extra columns anywhere in a snapshot, sorted. On SQLite `+` keeps the planner off the
@@ -369,7 +308,6 @@ struct RegisterWebController {
         return try await sql.raw(query).all().map { try $0.decode(column: "k", as: String.self) }
     }
 
-    static let exportPage = 5_000
 
     // MARK: Sampling
 

@@ -129,18 +129,8 @@ enum RegisterImporter {
         do {
             let outcome = try await db.writeTransaction { tx in
                 guard let sql = tx as? any SQLDatabase else { throw AppError.conflict("数据库不支持") }
-                // On SQLite take the write lock before reading anything, so another writer cannot slip in between our
-                // reads and our first write (which would fail the import with SQLITE_BUSY_SNAPSHOT half-way).
-                if tx.engine == .sqlite { try await sql.raw("DELETE FROM enterprises WHERE 0").run() }
-                if tx.engine == .postgres, try await RegisterSnapshot.number(of: campaignID, on: tx) == nil {
-                    // A first import attaches its partition, which waits for every transaction that inserted a snapshot:
-                    // two first imports at once would deadlock, so they take turns (decisions.md, 2026-12-05).
-                    try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: PartitionRegisterOnPostgres.firstImportLock))").run()
-                }
-                if tx.engine == .postgres {
-                    // Imports into one campaign take turns, so each sees the codes the one before stored.
-                    try await sql.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "register:" + campaignID.uuidString)))").run()
-                }
+                let store = try RegisterStores.on(tx)
+                try await store.beginImport(campaignID: campaignID)
                 let snapshot = try await RegisterSnapshot.ensure(campaignID, on: tx, partition: false)
                 // Read under the locks above (SQLite: the write lock), so a concurrent import's codes count as existing.
                 let existing = try await existingCodes(campaignID, on: tx)
@@ -148,31 +138,7 @@ enum RegisterImporter {
                 // read again from its first row.
                 let producer = RegisterBatchProducer(
                     input: input, townships: known, existing: existing, skipInvalid: skipInvalid, estimate: estimate, progress: progress)
-                let imported: Int
-                if let lite = tx as? any SQLiteDatabase {
-                    imported = try await lite.withConnection { conn in
-                        try await loadSQLite(conn, snapshot: snapshot, producer: producer, rebuildIndexAbove: rebuildIndexAbove)
-                    }
-                } else if let pg = tx as? any PostgresDatabase {
-                    let table = PartitionRegisterOnPostgres.partition(snapshot)
-                    // The campaign's first import: the rows go into a table of their own, indexed once and then
-                    // attached as the snapshot's partition (decisions.md, 2026-12-05). Checked after the lock above, so a
-                    // second first import of the same campaign waits for the first and then appends.
-                    let fresh = try await PartitionRegisterOnPostgres.isMissing(snapshot, on: sql)
-                    if fresh {
-                        try await PartitionRegisterOnPostgres.createDetached(snapshot, on: sql)
-                    } else {
-                        try await PartitionRegisterOnPostgres.createPartition(snapshot, on: tx)
-                    }
-                    imported = try await copyPostgres(pg, table: table, snapshot: snapshot, producer: producer)
-                    if fresh { try await PartitionRegisterOnPostgres.indexAndAttach(snapshot, on: sql) }
-                    // Fresh statistics, or the planner keeps believing the register is empty and reads a million rows
-                    // through the index in random order (a draw took 8 s instead of 0.4). The partition only: the
-                    // parent's would sample every county of a province, and queries name one snapshot.
-                    if fresh || imported >= rebuildIndexAbove { try await sql.raw("ANALYZE \(unsafeRaw: table)").run() }
-                } else {
-                    throw AppError.conflict("数据库不支持")
-                }
+                let imported = try await store.load(snapshot: snapshot, producer: producer, rebuildIndexAbove: rebuildIndexAbove)
                 if producer.rowNumber <= 1 { throw Rejected(problems: [RowProblem(row: 1, column: "表头", value: "", reason: "文件为空")]) }
                 if let missing = producer.missingColumns { throw Rejected(problems: missing) }
                 if !producer.problems.isEmpty && !skipInvalid {
@@ -191,46 +157,6 @@ enum RegisterImporter {
         } catch let rejected as Rejected {
             return Outcome(
                 imported: 0, problems: rejected.problems, stored: false, problemTotal: max(rejected.total, rejected.problems.count))
-        }
-    }
-
-    /// The SQLite load on a thread of its own (reading and checking on a second one), through the C interface on the transaction's connection. A large load
-    /// drops the (campaign, credit code) index and builds it once at the end: the rows were checked for duplicates
-    /// already, and if building it fails anyway the transaction rolls back with everything else.
-    private static func loadSQLite(
-        _ conn: SQLiteConnection, snapshot: Int, producer: RegisterBatchProducer, rebuildIndexAbove: Int
-    ) async throws -> Int {
-        try await onOwnThread {
-            guard let handle = SQLiteDirect.handle(of: conn) else { throw AppError.conflict("无法取得 SQLite 连接") }
-            let writer = try SQLiteRegisterWriter(handle: handle, snapshot: snapshot)
-            let cache = try writer.integer("PRAGMA cache_size")
-            // A 16 MB page cache keeps index pages from spilling mid-transaction; put back for the pool afterwards.
-            try writer.execute("PRAGMA cache_size = -16384")
-            defer { try? writer.execute("PRAGMA cache_size = \(cache)") }
-            let index = MoveRegisterToIntegerKeys.indexName
-            let hasIndex = try writer.integer("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = '\(index)'") > 0
-            let rows = try writer.integer("SELECT coalesce(max(rowid), 0) FROM enterprises")
-            let rebuild = hasIndex && producer.estimate >= rebuildIndexAbove && producer.estimate * 3 >= rows
-            if rebuild { try writer.execute("DROP INDEX \(index)") }
-            var imported = 0
-            let pipe = BatchPipe()
-            pipe.start(producer)
-            do {
-                while let batch = try pipe.take() {
-                    try writer.write(batch)
-                    imported += batch.count
-                }
-            } catch {
-                pipe.cancel()
-                throw error
-            }
-            if rebuild && (producer.problems.isEmpty || producer.skipInvalid) {
-                // Both cores sort the index entries.
-                try writer.execute("PRAGMA threads = 2")
-                defer { try? writer.execute("PRAGMA threads = 0") }
-                try writer.execute("CREATE UNIQUE INDEX \(index) ON enterprises (snapshot_id, uscc)")
-            }
-            return imported
         }
     }
 
@@ -296,30 +222,6 @@ enum RegisterImporter {
         let lines = head.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
         guard lines > 0, !head.isEmpty else { return 1 }
         return max(1, Int(Double(total) / (Double(head.count) / Double(lines))) - 1)
-    }
-
-    /// PostgreSQL: the rows stream into `COPY <the snapshot's partition> FROM STDIN` (text format; ids from the
-    /// sequence) on the transaction's connection, a chunk at a time.
-    private static func copyPostgres(_ pg: any PostgresDatabase, table: String, snapshot: Int, producer: RegisterBatchProducer) async throws -> Int {
-        let logger = pg.logger
-        return try await pg.withConnection { conn in
-            conn.eventLoop.makeFutureWithTask {
-                var imported = 0
-                try await conn.copyFrom(
-                    table: table,
-                    columns: ["snapshot_id", "uscc", "name", "township_code", "industry", "size", "status", "founded", "contact", "phone", "extra"],
-                    logger: logger
-                ) { writer in
-                    let number = Array(String(snapshot).utf8)
-                    while let batch = try producer.next() {
-                        guard !batch.isEmpty else { continue }
-                        try await writer.write(ByteBuffer(bytes: copyText(batch, snapshot: number)))
-                        imported += batch.count
-                    }
-                }
-                return imported
-            }
-        }.get()
     }
 
     /// Rows in COPY's text format: tab-separated, `\N` for null, backslash, tab and line breaks escaped.

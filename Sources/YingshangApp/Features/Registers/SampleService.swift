@@ -32,45 +32,12 @@ enum SampleService {
         SQLRaw(strata.map(stratumColumn).map { "COALESCE(\($0.column), '\($0.missing)')" }.joined(separator: " || '|' || "))
     }
 
-    /// The frame: credit codes of the enterprises passing the filters, by stratum, in code order. PostgreSQL groups it (hash aggregate) and
-    /// hands back one comma-joined string per stratum, so a million-row register costs a few dozen rows to decode
-    /// instead of a million (codes never contain commas: GB 32100 allows digits and capitals only). SQLite reads the
-    /// table once through its C interface and groups as it goes (`SQLiteDirect.frame`).
+    /// The frame: credit codes of the enterprises passing the filters, by stratum, in code order (`RegisterStore.frame`:
+    /// PostgreSQL aggregates per stratum, SQLite scans through its C interface), less those already drawn if asked.
     static func frame(_ campaignID: UUID, _ p: DrawParameters, on db: any Database) async throws -> [String: EnterpriseRegister.SortedCodes] {
-        guard let sql = db as? any SQLDatabase, let snapshot = try await RegisterSnapshot.number(of: campaignID, on: db) else { return [:] }
-        var frame: [String: EnterpriseRegister.SortedCodes] = [:]
-        if let lite = db as? any SQLiteDatabase {
-            // The key is joined in Swift from the raw columns: SQLite's COALESCE and || per row were a fifth of a draw.
-            let columns = p.strata.map(stratumColumn)
-            var text = "SELECT \(columns.map(\.column).joined(separator: ", ")), uscc FROM enterprises NOT INDEXED WHERE snapshot_id = ?"
-            var binds = [String(snapshot)]
-            if !p.statuses.isEmpty {
-                text += " AND status IN (" + p.statuses.map { _ in "?" }.joined(separator: ", ") + ")"
-                binds += p.statuses
-            }
-            if let before = p.foundedBefore {
-                text += " AND founded < ?"
-                binds.append(before)
-            }
-            let query = text
-            let values = binds
-            frame = try await lite.withConnection { conn in
-                try await onOwnThread {
-                    guard let handle = SQLiteDirect.handle(of: conn) else { throw AppError.conflict("无法取得 SQLite 连接") }
-                    return try SQLiteDirect.frame(handle: handle, sql: query, binds: values, missing: columns.map(\.missing))
-                }
-            }
-        } else {
-            var q = sql.select().column(keyExpression(p.strata), as: "stratum_key").column(SQLRaw("string_agg(uscc, ',')"), as: "members")
-                .from(Enterprise.schema).where("snapshot_id", .equal, SQLBind(snapshot))
-            if !p.statuses.isEmpty { q = q.where("status", .in, SQLBind.group(p.statuses)) }
-            if let before = p.foundedBefore { q = q.where("founded", .lessThan, SQLBind(before)) }
-            q = q.groupBy(SQLRaw("stratum_key"))
-            for row in try await q.all() {
-                frame[try row.decode(column: "stratum_key", as: String.self)] =
-                    EnterpriseRegister.SortedCodes(joined: try row.decode(column: "members", as: String.self))
-            }
-        }
+        guard let snapshot = try await RegisterSnapshot.number(of: campaignID, on: db) else { return [:] }
+        var frame = try await RegisterStores.on(db).frame(
+            snapshot: snapshot, strata: p.strata, statuses: p.statuses, foundedBefore: p.foundedBefore)
         if p.excludeDrawn {
             let draws = try await SampleDraw.query(on: db).filter(\.$campaign.$id == campaignID).all().compactMap(\.id)
             let ids = try await SampleMember.query(on: db).filter(\.$draw.$id ~~ draws).filter(\.$role == "sample").all().map { $0.$enterprise.id }
