@@ -3,10 +3,33 @@ import Foundation
 import Testing
 import Vapor
 import VaporTesting
+import YingshangCore
 @testable import YingshangApp
 
 @Suite("Questions and notifications")
 struct QuestionTests {
+    @Test("a question from a township's unit counts on its county's dispatch board", arguments: TestDatabase.available)
+    func townshipUnitOnTheBoard(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let c = try await CampaignTests.demoCampaign(app)
+            let cid = try c.requireID().uuidString
+            let county = try #require(try await Region.query(on: app.db).filter(\.$code == DemoCounty.countyCode).first())
+            let township = try #require(try await Region.query(on: app.db).filter(\.$parent.$id == county.id).filter(\.$level == RegionLevel.township.rawValue).first())
+            let filer = try #require(try await User.query(on: app.db).filter(\.$username == "filer").first())
+            let unit = try #require(try await Unit.find(filer.$unit.id, on: app.db))
+            unit.$region.id = township.id
+            try await unit.update(on: app.db)
+            let token = try await app.apiToken("filer")
+            let asked = try await app.send(
+                .POST, "/api/v1/questions", headers: .bearer(token),
+                json: ["campaignID": cid, "indicatorCode": "starting_business", "title": "镇里的问题", "body": "乡镇办理的算不算？"])
+            #expect(asked.status == .created)
+            let coord = try await app.apiToken("coordinator")
+            let board = try await app.send(.GET, "/api/v1/campaigns/\(cid)/dispatch?date=2022-10-14", headers: .bearer(coord)).decode(DispatchDTO.self)
+            #expect(board.lines.first { $0.indicatorCode == "starting_business" }?.openQuestions == 1)
+        }
+    }
+
     @Test("ask, answer, notify, publish to the FAQ; other units see it only once public", arguments: TestDatabase.available)
     func thread(db: TestDatabase) async throws {
         try await withApp(db) { app in

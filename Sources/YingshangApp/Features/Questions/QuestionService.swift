@@ -188,10 +188,13 @@ enum QuestionService {
         let regions = Dictionary(
             try await Unit.query(on: db).filter(\.$id ~~ Set(open.map { $0.$unit.id })).all().compactMap { u in u.id.map { ($0, u.$region.id) } },
             uniquingKeysWith: { a, _ in a })
+        // A unit counts on the board of its region or of any region above it (a township's government on its
+        // county's board); a unit of no region only when the campaign has one region to give it to.
+        let board = RegionScope(bound: [regionID.uuidString], parents: try await RegionScopes.parents(on: db))
         var counts: [String: Int] = [:]
         for q in open {
             let region = regions[q.$unit.id] ?? nil
-            if region == regionID || (region == nil && single) { counts[q.indicatorCode, default: 0] += 1 }
+            if region.map({ board.covers($0.uuidString) }) ?? single { counts[q.indicatorCode, default: 0] += 1 }
         }
         return counts
     }
