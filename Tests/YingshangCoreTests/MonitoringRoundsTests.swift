@@ -45,6 +45,17 @@ struct MonitoringRoundsTests {
         #expect(leap.periodEnd.description == "2024-02-29")
     }
 
+    @Test("a new round proposes the last period that has ended, last year's in January")
+    func lastEnded() throws {
+        func at(_ s: String) throws -> Day { try #require(Day(s)) }
+        #expect(MonitoringRounds.lastEnded(.quarterly, before: try at("2026-01-15")) == (2025, 4))
+        #expect(MonitoringRounds.lastEnded(.quarterly, before: try at("2026-03-31")) == (2025, 4))
+        #expect(MonitoringRounds.lastEnded(.quarterly, before: try at("2026-04-01")) == (2026, 1))
+        #expect(MonitoringRounds.lastEnded(.quarterly, before: try at("2026-12-05")) == (2026, 3))
+        #expect(MonitoringRounds.lastEnded(.monthly, before: try at("2026-01-31")) == (2025, 12))
+        #expect(MonitoringRounds.lastEnded(.monthly, before: try at("2026-12-05")) == (2026, 11))
+    }
+
     @Test("a round whose window runs into a year without known holidays is refused, not counted Monday to Friday")
     func missingYear() {
         #expect(throws: WorkCalendar.MissingYear(year: 2027)) {

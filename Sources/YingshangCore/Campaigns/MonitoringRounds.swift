@@ -35,6 +35,13 @@ public enum MonitoringRounds {
         period == .quarterly ? "\(year)年第\(number)季度" : "\(year)年\(number)月"
     }
 
+    /// The latest period that has ended before `today` (what a new round proposes): in January, last year's
+    /// fourth quarter or December.
+    public static func lastEnded(_ period: MonitoringPeriod, before today: Day) -> (year: Int, number: Int) {
+        let current = period == .quarterly ? (today.month - 1) / 3 + 1 : today.month
+        return current == 1 ? (today.year - 1, period.roundsPerYear) : (today.year, current - 1)
+    }
+
     /// The calendar days the round reports on; nil for a number outside the year.
     public static func span(_ period: MonitoringPeriod, year: Int, number: Int) -> (start: Day, end: Day)? {
         guard (1...period.roundsPerYear).contains(number) else { return nil }

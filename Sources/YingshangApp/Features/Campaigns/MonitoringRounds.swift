@@ -232,8 +232,8 @@ enum RoundService {
             .filter(\.$roundPeriod == plan.period.rawValue).filter(\.$roundNumber == plan.number).first()
     }
 
-    /// The rounds of `parent`, in time order, restricted to those the account reaches (a round has its parent's
-    /// regions, so this is the parent's scope again).
+    /// The rounds of `parent`, in time order. A round has its parent's regions, so whoever passed the parent's scope
+    /// check reaches them; `list` narrows their rows and scores to the account's regions.
     static func rounds(of parent: Campaign, on db: any Database) async throws -> [Campaign] {
         let pid = try parent.requireID()
         return try await Campaign.query(on: db).filter(\.$parentCampaignID == pid).all()
@@ -254,8 +254,7 @@ enum RoundService {
             let handedIn = try await Filing.query(on: db).filter(\.$campaign.$id == rid)
                 .filter(\.$state != FilingState.draft.rawValue).all().filter { scope.covers($0.$region.id.uuidString) }.count
             let result = try await ScoringService.latest(r, on: db).map { try $0.result().restricted(to: scope) }
-            let period = r.roundPeriod.flatMap(MonitoringPeriod.init(rawValue:))
-            let label = period.map { MonitoringRounds.label($0, year: r.year, number: r.roundNumber ?? 0) } ?? r.name
+            let label = r.roundLabel ?? r.name
             dtos.append(RoundDTO(
                 id: rid, name: r.name, label: label, period: r.roundPeriod ?? "", year: r.year, number: r.roundNumber ?? 0,
                 status: r.status, filingStart: d.phase(.filing)?.start.description ?? "", filingEnd: d.phase(.filing)?.end.description ?? "",

@@ -42,12 +42,10 @@ struct RoundsWebController {
     @Sendable func new(req: Request) async throws -> View {
         let parent = try await CampaignService.find(req)
         if parent.parentCampaignID != nil { throw AppError.conflict("监测轮次下不能再设监测轮次") }
-        let today = req.clock.today
-        let quarter = (today.month - 1) / 3  // the quarter before the current one; 0 = last year's fourth
+        let last = MonitoringRounds.lastEnded(.quarterly, before: req.clock.today)
         let d = try await CampaignService.details(parent, on: req.db)
         let input = RoundInput(
-            period: MonitoringPeriod.quarterly.rawValue, year: quarter == 0 ? today.year - 1 : today.year, number: quarter == 0 ? 4 : quarter,
-            indicatorCodes: d.indicators.map(\.code))
+            period: MonitoringPeriod.quarterly.rawValue, year: last.year, number: last.number, indicatorCodes: d.indicators.map(\.code))
         return try await form(req, parent, input, errors: [:])
     }
 
