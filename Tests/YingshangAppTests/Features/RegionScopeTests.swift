@@ -108,6 +108,12 @@ struct RegionScopeAppTests {
             set.updatedBy = "test"
             set.updatedAt = Date()
             try await set.create(on: app.db)
+            // One missing value in 东湖县 and one in a neighbour, so that the run warns about both.
+            let hushan = try #require(try await Region.query(on: app.db).filter(\.$code != p.neighbour.code).filter(\.$parent.$id == p.city.id).first())
+            for region in [p.neighbour, hushan] {
+                try await VerifiedValue.query(on: app.db).filter(\.$campaign.$id == cityID).filter(\.$region.$id == region.requireID())
+                    .filter(\.$indicatorCode == "paying_taxes").delete()
+            }
             let cityToken = try await app.apiToken("qscity")
             #expect(try await app.send(.POST, "/api/v1/campaigns/\(cityID)/scoring-runs", headers: .bearer(cityToken)).status == .created)
 
@@ -133,7 +139,9 @@ struct RegionScopeAppTests {
             #expect(own.regions.filter { !$0.isBenchmark }.map(\.id) == [neighbourID])
             let fullRank = try #require(full.regions.first { $0.id == neighbourID }?.rank)
             #expect(own.regions.first?.rank == fullRank)
-            #expect(own.warnings.allSatisfy { $0.hasPrefix("东湖县「") })
+            // Warnings: its own, none of the neighbour's.
+            #expect(full.warnings.contains { $0.hasPrefix("东湖县「") } && full.warnings.contains { $0.hasPrefix("\(hushan.name)「") })
+            #expect(!own.warnings.isEmpty && own.warnings == full.warnings.filter { $0.hasPrefix("东湖县「") })
 
             // The report and the scores page name no other county; asking for another county's report is a 404.
             let others = DemoScoring.counties.map(\.1).filter { $0 != "东湖县" } + [DemoCounty.countyName]
