@@ -11,6 +11,31 @@ import YingshangCore
 struct ClockTests {
     static func day(_ s: String) throws -> Day { try #require(Day(s)) }
 
+    @Test("a filing's events and versions are timed by the application's clock, not the machine's (scoring counts late days from them)", arguments: TestDatabase.available)
+    func filingTimes(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            _ = try await DemoScoring.load(app: app)
+            let cid = try await CampaignTests.demoCampaign(app).requireID()
+            let f = try #require(try await Filing.query(on: app.db).filter(\.$campaign.$id == cid).filter(\.$indicatorCode == "starting_business").first())
+            let fid = try f.requireID()
+            let replayed = AppClock.noon(try Self.day("2022-11-20"))
+            app.settings.clock = .fixed(replayed)
+            let coord = try await app.apiToken("coordinator")
+            let reopened = try await app.send(
+                .POST, "/api/v1/filings/\(fid)/transitions", headers: .bearer(coord), json: ["action": "reopen", "reason": "补充印证材料"])
+            #expect(reopened.status == .ok, "\(reopened.text)")
+            let event = try #require(try await FilingEvent.query(on: app.db).filter(\.$filing.$id == fid).filter(\.$action == "reopen").first())
+            #expect(event.at == replayed)
+            let filer = try await app.apiToken("filer")
+            let fresh = try #require(try await Filing.find(fid, on: app.db))
+            let saved = try await app.send(
+                .PUT, "/api/v1/filings/\(fid)", headers: .bearer(filer), json: FilingSaveInput(answers: fresh.answers, version: fresh.version))
+            #expect(saved.status == .ok, "\(saved.text)")
+            let version = try #require(try await FilingVersion.query(on: app.db).filter(\.$filing.$id == fid).sort(\.$version, .descending).first())
+            #expect(version.savedAt == replayed)
+        }
+    }
+
     @Test("a 2022 campaign on its dates: the board's today, overdue filings, survey expiry and past deadlines follow the clock", arguments: TestDatabase.available)
     func campaignOnItsDates(db: TestDatabase) async throws {
         try await withApp(db) { app in

@@ -184,8 +184,7 @@ enum DemoScoring {
                 if i % 7 == 3 { submitted = submitted.adding(days: 3) }
                 let at = DemoScoring.noonShanghai(submitted)
                 for (action, from, to) in [("submit", "draft", "submitted"), ("approve", "submitted", "unit_approved"), ("accept", "unit_approved", "accepted")] {
-                    let e = FilingEvent(filingID: fid, action: action, from: from, to: to, reason: nil, actor: action == "submit" ? "filer" : "coordinator")
-                    e.at = at
+                    let e = FilingEvent(filingID: fid, action: action, from: from, to: to, reason: nil, actor: action == "submit" ? "filer" : "coordinator", at: at)
                     try await e.create(on: db)
                 }
                 created += 1

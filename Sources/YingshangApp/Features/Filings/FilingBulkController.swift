@@ -113,7 +113,7 @@ struct FilingBulkController {
                         id: id, expectedVersion: w.version, set: ["answers": SQLBind(json), "updated_by": SQLBind(user.username)], now: req.clock.now(), on: db)
                     guard let fresh = try await Filing.find(id, on: db) else { continue }
                     let names = try await FilingAttachment.query(on: db).filter(\.$filing.$id == id).all().map { "\($0.itemCode ?? "*"):\($0.sha256)" }
-                    try await FilingVersion(filing: fresh, attachments: names, by: user.username).create(on: db)
+                    try await FilingVersion(filing: fresh, attachments: names, by: user.username, at: req.clock.now()).create(on: db)
                     try await AuditLog.record(
                         on: db, req: req, actor: user, action: "import", entityType: "filing", entityID: id,
                         before: ["version": w.version], after: ["version": fresh.version, "answers": w.answers.count])

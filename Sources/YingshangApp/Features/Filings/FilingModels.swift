@@ -70,13 +70,14 @@ final class FilingVersion: Model, @unchecked Sendable {
 
     init() {}
 
-    init(filing: Filing, attachments: [String], by: String) throws {
+    /// `at` from the application's clock (a replayed campaign's versions carry its dates).
+    init(filing: Filing, attachments: [String], by: String, at: Date) throws {
         self.$filing.id = try filing.requireID()
         self.version = filing.version
         self.answersJSON = filing.answersJSON
         self.attachmentsJSON = String(decoding: try JSONEncoder().encode(attachments.sorted()), as: UTF8.self)
         self.savedBy = by
-        self.savedAt = Date()
+        self.savedAt = at
     }
 }
 
@@ -95,14 +96,15 @@ final class FilingEvent: Model, @unchecked Sendable {
 
     init() {}
 
-    init(filingID: UUID, action: String, from: String, to: String, reason: String?, actor: String) {
+    /// `at` from the application's clock: scoring counts late working days from the first submit's time.
+    init(filingID: UUID, action: String, from: String, to: String, reason: String?, actor: String, at: Date) {
         self.$filing.id = filingID
         self.action = action
         self.fromState = from
         self.toState = to
         self.reason = reason
         self.actor = actor
-        self.at = Date()
+        self.at = at
     }
 }
 

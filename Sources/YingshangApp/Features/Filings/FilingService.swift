@@ -150,7 +150,7 @@ enum FilingService {
                 id: id, expectedVersion: expected,
                 set: ["answers": SQLBind(json), "updated_by": SQLBind(user.username)], now: caller.clock.now(), on: db)
             guard let fresh = try await Filing.find(id, on: db) else { throw AppError.notFound("填报") }
-            try await FilingVersion(filing: fresh, attachments: names, by: user.username).create(on: db)
+            try await FilingVersion(filing: fresh, attachments: names, by: user.username, at: caller.clock.now()).create(on: db)
             try await AuditLog.record(
                 on: db, by: caller, action: "update", entityType: "filing", entityID: id, before: before,
                 after: ["version": fresh.version, "answers": answers.count] as [String: Int])
@@ -218,7 +218,7 @@ enum FilingService {
                 ], now: caller.clock.now(), on: db)
             try await FilingEvent(
                 filingID: id, action: action.rawValue, from: from.rawValue, to: to.rawValue, reason: reason,
-                actor: user.username
+                actor: user.username, at: caller.clock.now()
             ).create(on: db)
             try await notify(
                 action: action, filingID: id, regionID: f.$region.id, leadUnitID: leadUnitID, indicatorName: indicatorName, reason: reason,
