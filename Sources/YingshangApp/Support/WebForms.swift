@@ -51,10 +51,13 @@ extension Request {
 extension KeyedDecodingContainer {
     /// A whole number from a JSON number or from text (forms send text); other text is returned as typed (at most
     /// 50 characters), for the message beside the field — never a whole-page decoding error.
+    /// Any other JSON type (an object, an array, a bool) is refused the same way, never read as absent.
     func lenientInt(_ key: Key) -> (Int?, String?) {
-        if let n = try? decodeIfPresent(Int.self, forKey: key) { return (n, nil) }
-        guard let text = (try? decodeIfPresent(String.self, forKey: key))?.trimmingCharacters(in: .whitespaces), !text.isEmpty
-        else { return (nil, nil) }
+        guard contains(key), (try? decodeNil(forKey: key)) == false else { return (nil, nil) }
+        if let n = try? decode(Int.self, forKey: key) { return (n, nil) }
+        guard let raw = try? decode(String.self, forKey: key) else { return (nil, "（不是数字）") }
+        let text = raw.trimmingCharacters(in: .whitespaces)
+        if text.isEmpty { return (nil, nil) }
         if let n = Int(text) { return (n, nil) }
         return (nil, String(text.prefix(50)))
     }

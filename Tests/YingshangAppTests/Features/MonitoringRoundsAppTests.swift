@@ -56,6 +56,10 @@ struct MonitoringRoundsAppTests {
             var letters = Self.body("quarterly", 2023, 1, codes)
             letters["year"] = .string("明年")
             try await refused(letters, "year", "“明年”不是数字")
+            // Another JSON type is refused too, not read as "absent" (schemathesis found an object taken as the default).
+            var object = Self.body("quarterly", 2023, 1, codes)
+            object["year"] = .object([:])
+            try await refused(object, "year", "不是数字")
             #expect(try await Campaign.query(on: app.db).count() == before)
 
             let res = try await app.send(.POST, "/api/v1/campaigns/\(pid)/rounds", headers: .bearer(token), json: Self.body("quarterly", 2023, 1, codes))
