@@ -473,6 +473,16 @@ class Tier:
         charts = self.d.find_elements(By.CSS_SELECTOR, "section.chart svg")
         self.expect(w, len(charts) >= 2, f"the trend page draws {len(charts)} charts, expected the overall score and indicators")
         self.expect(w, "2023年第4季度" in self.text(), "the trend page does not list the new round")
+        # A B-READY-style topic: from the scores page to its explanation, which shows the three pillars.
+        self.go("/campaigns")
+        self.click_link("2023 年度 B-READY 式评价（示例）")
+        self.d.get(self.d.current_url.split("?")[0] + "/scores")
+        link = self.wait(EC.element_to_be_clickable((By.CSS_SELECTOR, "table.scores a[href*='indicator=br_business_entry']")))
+        self.click_and_load(link)
+        self.shot("bready-explain")
+        text = self.text()
+        self.expect(w, all(p in text for p in ["支柱 I 监管框架", "支柱 II 公共服务", "支柱 III 运行效率", "各支柱得分的平均"]),
+                    "the B-READY topic's explanation does not show its three pillars")
         self.login("filer_tax")
         section = self.d.find_elements(By.CSS_SELECTOR, "#rounds")
         if self.expect(w, bool(section), "the tax bureau's home page does not list the rounds it owes"):

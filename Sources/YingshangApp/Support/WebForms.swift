@@ -55,7 +55,7 @@ extension KeyedDecodingContainer {
     func lenientInt(_ key: Key) -> (Int?, String?) {
         guard contains(key), (try? decodeNil(forKey: key)) == false else { return (nil, nil) }
         if let n = try? decode(Int.self, forKey: key) { return (n, nil) }
-        guard let raw = try? decode(String.self, forKey: key) else { return (nil, "（不是数字）") }
+        guard let raw = try? decode(String.self, forKey: key) else { return (nil, "非数字的值") }
         let text = raw.trimmingCharacters(in: .whitespaces)
         if text.isEmpty { return (nil, nil) }
         if let n = Int(text) { return (n, nil) }
