@@ -203,7 +203,7 @@ public enum Runner {
                     }
                 }
                 if !problems.isEmpty { throw AdminTasks.Failure(description: problems.joined(separator: "\n")) }
-                sd = try await RegisterWebController.resolveStratumNames(sd, on: app.db)
+                sd = try await StratumLabels.resolveStratumNames(sd, on: app.db)
             }
             var p = DrawParameters(
                 size: size, strata: strata, allocation: method, minPerStratum: minPerStratum, reserveRatio: reserveRatio, seed: seed,

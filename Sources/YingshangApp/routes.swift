@@ -39,6 +39,7 @@ func routes(_ app: Application) throws {
     let apiGuarded = Guarded(builder: api, api: true)
     TaskAttachmentController().register(web: webGuarded, api: apiGuarded)
     RegisterWebController().register(webGuarded, api: apiGuarded)
+    SamplingWebController().register(webGuarded)
     SurveyWebController().register(webGuarded, web: web, api: apiGuarded)
     SurveyResponsesAPI().register(app.grouped("api", "v1"))
     FeedAPIController().register(app.grouped("api", "v1"))

@@ -36,6 +36,37 @@ struct ClockTests {
         }
     }
 
+    @Test("答疑 threads, replies, read marks and the notifications they send are timed by the application's clock", arguments: TestDatabase.available)
+    func questionTimes(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let cid = try await CampaignTests.demoCampaign(app).requireID().uuidString
+            let asked = AppClock.noon(try Self.day("2022-10-12"))
+            app.settings.clock = .fixed(asked)
+            let filer = try await app.apiToken("filer")
+            let q = try await app.send(
+                .POST, "/api/v1/questions", headers: .bearer(filer),
+                json: ["campaignID": cid, "indicatorCode": "starting_business", "title": "回放日期的问题", "body": "按哪天算？"]
+            ).decode(QuestionDTO.self)
+            let qid = q.id
+            #expect(try await Question.find(qid, on: app.db)?.lastActivityAt == asked)
+            let answered = AppClock.noon(try Self.day("2022-10-13"))
+            app.settings.clock = .fixed(answered)
+            let coord = try await app.apiToken("coordinator")
+            #expect(try await app.send(.POST, "/api/v1/questions/\(qid)/replies", headers: .bearer(coord), json: ["body": "按受理日算。"]).status == .ok)
+            #expect(try await QuestionReply.query(on: app.db).filter(\.$question.$id == qid).first()?.createdAt == answered)
+            #expect(try await Question.find(qid, on: app.db)?.lastActivityAt == answered)
+            let filerUser = try #require(try await User.query(on: app.db).filter(\.$username == "filer").first())
+            let notice = try #require(
+                try await InAppNotification.query(on: app.db).filter(\.$user.$id == filerUser.requireID()).filter(\.$message ~~ "回放日期的问题").first())
+            #expect(notice.createdAt == answered)
+            let read = AppClock.noon(try Self.day("2022-10-14"))
+            app.settings.clock = .fixed(read)
+            let s = try await app.webSession("filer")
+            #expect(try await app.send(.GET, "/questions/\(qid)", headers: s.headers).status == .ok)
+            #expect(try await QuestionRead.query(on: app.db).filter(\.$question.$id == qid).first()?.readAt == read)
+        }
+    }
+
     @Test("a 2022 campaign on its dates: the board's today, overdue filings, survey expiry and past deadlines follow the clock", arguments: TestDatabase.available)
     func campaignOnItsDates(db: TestDatabase) async throws {
         try await withApp(db) { app in

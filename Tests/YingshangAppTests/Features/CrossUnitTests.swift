@@ -156,7 +156,7 @@ struct CrossUnitTests {
             update.fileKind = "pdf"
             update.by = "b"
             try await update.create(on: app.db)
-            let question = Question(campaignID: cid, indicatorCode: filing.indicatorCode, itemCode: nil, unitID: unitB, askedBy: "b", title: "B 的提问", body: "?")
+            let question = Question(campaignID: cid, indicatorCode: filing.indicatorCode, itemCode: nil, unitID: unitB, askedBy: "b", title: "B 的提问", body: "?", at: Date())
             try await question.create(on: app.db)
             let practice = BestPractice()
             practice.title = "B 的经验"

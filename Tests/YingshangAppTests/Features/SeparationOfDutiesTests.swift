@@ -131,7 +131,7 @@ struct SeparationOfDutiesTests {
     func unitNotifications(db: TestDatabase) async throws {
         try await withApp(db) { app in
             let spj = try await app.unitID("SPJ")
-            try await InAppNotification.notifyUnit(spj, message: "测试通知", link: "/filings", on: app.db)
+            try await InAppNotification.notifyUnit(spj, message: "测试通知", link: "/filings", at: Date(), on: app.db)
             func count(_ username: String) async throws -> Int {
                 let id = try #require(try await User.query(on: app.db).filter(\.$username == username).first()).requireID()
                 return try await InAppNotification.query(on: app.db).filter(\.$user.$id == id).filter(\.$message == "测试通知").count()

@@ -179,32 +179,31 @@ enum UserService {
         return try await query.sort(\.$username).paginate(lq.pageRequest)
     }
 
-    static func find(_ req: Request) async throws -> User {
-        guard let user = try await User.find(try req.uuidParameter(), on: req.db) else { throw AppError.notFound("用户") }
-        let me = try req.currentUser()
-        guard
-            UnitScope.canAccess(
-                role: try req.currentRole(), userUnitID: me.$unit.id.uuidString, recordUnitID: user.$unit.id.uuidString)
+
+
+    /// An account the caller may see (`forChange: false`) or change. Unit-scoped roles reach their own unit's
+    /// accounts; a region-bound account reaches the accounts of units in its regions (others do not exist for it)
+    /// and changes only those bound inside its own scope (a county administrator cannot touch a provincial
+    /// account); the security and audit administrators' accounts are out of the system administrator's reach.
+    static func find(_ id: UUID, by caller: Caller, forChange: Bool) async throws -> User {
+        guard let user = try await User.find(id, on: caller.db) else { throw AppError.notFound("用户") }
+        guard UnitScope.canAccess(role: caller.role, userUnitID: caller.user.$unit.id.uuidString, recordUnitID: user.$unit.id.uuidString)
         else { throw AppError.forbidden("只能查看本单位的用户") }
-        // A region-bound account reaches the accounts of units in its regions (others do not exist for it) and
-        // changes only those bound inside its own scope (a county administrator cannot touch a provincial account).
-        let scope = try await req.regionScope()
+        let scope = caller.scope
         if !scope.isUnrestricted {
-            let unit = try await Unit.find(user.$unit.id, on: req.db)
+            let unit = try await Unit.find(user.$unit.id, on: caller.db)
             guard scope.covers(unit?.$region.id?.uuidString) else { throw AppError.notFound("用户") }
-            let bound = try await RegionScopes.bound([try user.requireID()], on: req.db)[try user.requireID()] ?? []
-            if req.route?.requiredAction != .viewUsers, !scope.mayGrant(bound.map(\.uuidString)) {
+            let bound = try await RegionScopes.bound([try user.requireID()], on: caller.db)[try user.requireID()] ?? []
+            if forChange, !scope.mayGrant(bound.map(\.uuidString)) {
                 throw AppError.forbidden("该账户的管辖范围超出您的管辖地区")
             }
         }
         return user
     }
 
-    /// An account the actor may change (edit, reset, disable, delete): the security and audit administrators'
-    /// accounts are out of the system administrator's reach.
-    static func findManageable(_ req: Request) async throws -> User {
-        let user = try await find(req)
-        guard RoleAssignment.mayManageAccount(actor: try req.currentRole(), target: user.userRole) else {
+    static func findManageable(_ id: UUID, by caller: Caller) async throws -> User {
+        let user = try await find(id, by: caller, forChange: true)
+        guard RoleAssignment.mayManageAccount(actor: caller.role, target: user.userRole) else {
             throw AppError.forbidden("安全管理员、审计管理员的账户不能由系统管理员修改")
         }
         return user

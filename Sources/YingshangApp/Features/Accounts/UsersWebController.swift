@@ -154,7 +154,7 @@ struct UsersWebController {
     }
 
     @Sendable func edit(req: Request) async throws -> View {
-        let user = try await UserService.findManageable(req)
+        let user = try await req.loadManageableUser()
         let v = Values(
             username: user.username, displayName: user.displayName, role: user.role,
             unitID: user.$unit.id.uuidString, isActive: user.isActive,
@@ -163,7 +163,7 @@ struct UsersWebController {
     }
 
     @Sendable func update(req: Request) async throws -> Response {
-        let user = try await UserService.findManageable(req)
+        let user = try await req.loadManageableUser()
         let f = try req.content.decode(Form.self)
         return try await req.submitForm(
             successMessage: "已保存", redirectTo: "/users",
@@ -172,7 +172,7 @@ struct UsersWebController {
     }
 
     @Sendable func confirmDelete(req: Request) async throws -> View {
-        let user = try await UserService.findManageable(req)
+        let user = try await req.loadManageableUser()
         let id = try user.requireID()
         return try await req.render(
             "shared/confirm-delete", title: "确认删除",
@@ -182,7 +182,7 @@ struct UsersWebController {
     }
 
     @Sendable func delete(req: Request) async throws -> Response {
-        let user = try await UserService.findManageable(req)
+        let user = try await req.loadManageableUser()
         return try await req.submitForm(
             successMessage: "已删除用户 \(user.username)", redirectTo: "/users",
             renderForm: { _ in throw AppError.conflict("") },
@@ -200,13 +200,13 @@ struct UsersWebController {
     }
 
     @Sendable func roleForm(req: Request) async throws -> View {
-        let user = try await UserService.find(req)
+        let user = try await req.loadUser()
         return try await rolePage(req, user, selected: user.role, error: nil)
     }
 
     @Sendable func assignRole(req: Request) async throws -> Response {
         struct Form: Content { var role: String? }
-        let user = try await UserService.find(req)
+        let user = try await req.loadUser()
         let role = try req.content.decode(Form.self).role ?? ""
         return try await req.submitForm(
             successMessage: "已调整 \(user.username) 的角色", redirectTo: "/users",

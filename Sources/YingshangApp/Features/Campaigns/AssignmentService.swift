@@ -68,12 +68,6 @@ enum AssignmentService {
         }
     }
 
-    static func find(_ req: Request, campaign: Campaign) async throws -> Assignment {
-        guard let a = try await Assignment.find(try req.uuidParameter("assignmentID"), on: req.db),
-            a.$campaign.id == campaign.id
-        else { throw AppError.notFound("指标分工") }
-        return a
-    }
 
     static func update(_ a: Assignment, _ input: AssignmentInput, by caller: Caller) async throws {
         var fields: [String: String] = [:]

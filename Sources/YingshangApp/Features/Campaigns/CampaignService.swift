@@ -288,20 +288,7 @@ enum CampaignService {
         }
     }
 
-    /// The campaign named in the path, if the account's region scope reaches it (`checkScope`).
-    static func find(_ req: Request) async throws -> Campaign {
-        guard let c = try await Campaign.find(try req.uuidParameter(), on: req.db) else { throw AppError.notFound("评价任务") }
-        let access = try await checkScope(c, scope: req.regionScope(), action: req.route?.requiredAction, on: req.db)
-        req.storage[CampaignAccessKey.self] = access
-        return c
-    }
 
-    /// The scope check for a resource of a campaign loaded by its own id (a draw, an import job): as `find`, with the
-    /// route's action, and the access kept for `req.offers`.
-    static func checkScope(campaignID: UUID, _ req: Request) async throws {
-        guard let c = try await Campaign.find(campaignID, on: req.db) else { throw AppError.notFound("评价任务") }
-        req.storage[CampaignAccessKey.self] = try await checkScope(c, scope: req.regionScope(), action: req.route?.requiredAction, on: req.db)
-    }
 
     /// A campaign none of whose regions the account reaches does not exist for it (404, as for a random id); one it
     /// reaches in part is refused (403) for actions on the whole campaign (settings, register, draw, scoring runs).
@@ -340,26 +327,8 @@ enum CampaignService {
         return Array(Set(try await CampaignRegion.query(on: db).filter(\.$region.$id ~~ regionIDs).all().map { $0.$campaign.id }))
     }
 
-    /// The region to show: `?region=` or the first assessed region the account reaches.
-    static func region(_ req: Request, _ d: Details) throws -> Region {
-        let regions = req.reachable(d.regions)
-        if let raw = req.query[String.self, at: "region"], let id = UUID(uuidString: raw) {
-            guard let r = regions.first(where: { $0.id == id }) else { throw AppError.notFound("被评价地区") }
-            return r
-        }
-        guard let first = regions.first else { throw AppError.notFound("被评价地区") }
-        return first
-    }
 }
 
-extension Campaign {
-    /// A query over the campaigns the signed-in account's region scope reaches (every list of campaigns starts here).
-    static func visible(_ req: Request) async throws -> QueryBuilder<Campaign> {
-        let q = Campaign.query(on: req.db)
-        guard let ids = try await CampaignService.visibleIDs(req.regionScope(), on: req.db) else { return q }
-        return q.filter(\.$id ~~ ids)
-    }
-}
 
 struct CampaignAccessKey: StorageKey { typealias Value = RegionScope.CampaignAccess }
 

@@ -23,7 +23,7 @@ struct CampaignsAPIController {
 
     @Sendable func list(req: Request) async throws -> [CampaignDTO] {
         var out: [CampaignDTO] = []
-        for c in try await Campaign.visible(req).sort(\.$year, .descending).all() {
+        for c in try await req.visibleCampaigns().sort(\.$year, .descending).all() {
             out.append(try await CampaignService.dto(c, on: req.db))
         }
         return out
@@ -35,32 +35,32 @@ struct CampaignsAPIController {
     }
 
     @Sendable func show(req: Request) async throws -> CampaignDTO {
-        try await CampaignService.dto(try await CampaignService.find(req), on: req.db)
+        try await CampaignService.dto(try await req.loadCampaign(), on: req.db)
     }
 
     @Sendable func update(req: Request) async throws -> CampaignDTO {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         try await CampaignService.update(c, try req.content.decode(CampaignInput.self), by: req.caller())
         return try await CampaignService.dto(c, on: req.db)
     }
 
     @Sendable func start(req: Request) async throws -> CampaignDTO {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         try await CampaignService.start(c, by: req.caller())
         return try await CampaignService.dto(c, on: req.db)
     }
 
     /// Next year's campaign from this one (`{name?, year?}`); 201 with the new campaign.
     @Sendable func carryOver(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let input = req.body.data == nil ? CarryOverInput(name: nil, year: nil) : try req.content.decode(CarryOverInput.self)
         let out = try await CampaignService.carryOver(c, input, by: req.caller())
         return try await CampaignService.dto(out.campaign, on: req.db).encodeResponse(status: .created, for: req)
     }
 
     @Sendable func matrix(req: Request) async throws -> [AssignmentDTO] {
-        let c = try await CampaignService.find(req)
-        let region = try CampaignService.region(req, try await CampaignService.details(c, on: req.db))
+        let c = try await req.loadCampaign()
+        let region = try req.selectedRegion(among: try await CampaignService.details(c, on: req.db).regions)
         return try await AssignmentService.matrix(c, regionID: try region.requireID(), on: req.db)
     }
 
@@ -71,33 +71,33 @@ struct CampaignsAPIController {
     }
 
     @Sendable func updateAssignment(req: Request) async throws -> AssignmentDTO {
-        let c = try await CampaignService.find(req)
-        let a = try await AssignmentService.find(req, campaign: c)
+        let c = try await req.loadCampaign()
+        let a = try await req.loadAssignment(of: c)
         try await AssignmentService.update(a, try req.content.decode(AssignmentInput.self), by: req.caller())
         return try await one(req, c, a)
     }
 
     @Sendable func confirm(req: Request) async throws -> AssignmentDTO {
-        let c = try await CampaignService.find(req)
-        let a = try await AssignmentService.find(req, campaign: c)
+        let c = try await req.loadCampaign()
+        let a = try await req.loadAssignment(of: c)
         try await AssignmentService.confirm(a, by: req.caller())
         return try await one(req, c, a)
     }
 
     @Sendable func schedule(req: Request) async throws -> [ScheduleEntryDTO] {
-        let c = try await CampaignService.find(req)
-        let region = try CampaignService.region(req, try await CampaignService.details(c, on: req.db))
+        let c = try await req.loadCampaign()
+        let region = try req.selectedRegion(among: try await CampaignService.details(c, on: req.db).regions)
         return try await ScheduleService.entries(c, regionID: try region.requireID(), on: req.db)
     }
 
     @Sendable func generateSchedule(req: Request) async throws -> [ScheduleEntryDTO] {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         _ = try await ScheduleService.generate(c, try req.content.decode(ScheduleInput.self), by: req.caller())
         return try await schedule(req: req)
     }
 
     @Sendable func tasks(req: Request) async throws -> Listing<TaskDTO> {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let lq = ListQuery(req, defaultPer: 50)
         let filter = TaskService.Filter(
             phase: req.query[String.self, at: "phase"] ?? "", status: req.query[String.self, at: "status"] ?? "",
@@ -113,7 +113,7 @@ struct CampaignsAPIController {
     }
 
     @Sendable func createTask(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let t = try await TaskService.create(c, try req.content.decode(TaskInput.self), by: req.caller())
         let unit = try await Unit.find(t.$unit.id, on: req.db)
         return try await TaskService.dto(
@@ -122,8 +122,8 @@ struct CampaignsAPIController {
     }
 
     @Sendable func taskStatus(req: Request) async throws -> TaskDTO {
-        let c = try await CampaignService.find(req)
-        let t = try await TaskService.findOwned(req, campaign: c)
+        let c = try await req.loadCampaign()
+        let t = try await req.loadTask(of: c)
         try await TaskService.updateStatus(t, try req.content.decode(TaskStatusInput.self), by: req.caller())
         let unit = try await Unit.find(t.$unit.id, on: req.db)
         return try TaskService.dto(

@@ -33,7 +33,7 @@ struct CampaignsWebController {
     }
 
     @Sendable func index(req: Request) async throws -> View {
-        let campaigns = try await Campaign.visible(req).with(\.$catalogVersion).sort(\.$year, .descending)
+        let campaigns = try await req.visibleCampaigns().with(\.$catalogVersion).sort(\.$year, .descending)
             .sort(\.$createdAt, .descending).all()
         var rows: [Row] = []
         for c in campaigns {
@@ -187,7 +187,7 @@ struct CampaignsWebController {
     }
 
     @Sendable func show(req: Request) async throws -> View {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let id = try c.requireID()
         let d = try await CampaignService.details(c, on: req.db)
         let today = req.clock.today
@@ -207,13 +207,13 @@ struct CampaignsWebController {
             tasks: try await CampaignTask.query(on: req.db).filter(\.$campaign.$id == id).count(),
             canManage: req.offers(.manageCampaigns), canDispatch: Permissions.allows(role, .viewDispatch),
             canCockpit: Permissions.allows(role, .viewCockpit), canFeeds: req.offers(.manageFeeds),
-            previous: try await Campaign.visible(req).filter(\.$id == (c.previousCampaignID ?? UUID())).first().map {
+            previous: try await req.visibleCampaigns().filter(\.$id == (c.previousCampaignID ?? UUID())).first().map {
                 Link(href: "/campaigns/\($0.id?.uuidString ?? "")", label: $0.name)
             },
-            next: try await Campaign.visible(req).filter(\.$previousCampaignID == id).sort(\.$year).all().map {
+            next: try await req.visibleCampaigns().filter(\.$previousCampaignID == id).sort(\.$year).all().map {
                 Link(href: "/campaigns/\($0.id?.uuidString ?? "")", label: $0.name)
             },
-            roundOf: try await Campaign.visible(req).filter(\.$id == (c.parentCampaignID ?? UUID())).first().map {
+            roundOf: try await req.visibleCampaigns().filter(\.$id == (c.parentCampaignID ?? UUID())).first().map {
                 Link(href: "/campaigns/\($0.id?.uuidString ?? "")", label: "\($0.name)（\(c.roundLabel ?? "")监测轮次）")
             },
             rounds: c.parentCampaignID == nil ? try await RoundService.list(of: c, scope: req.regionScope(), on: req.db).rounds : [],
@@ -232,12 +232,12 @@ struct CampaignsWebController {
     }
 
     @Sendable func edit(req: Request) async throws -> View {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         return try await form(req, campaign: c, input: try await input(of: c, on: req.db), errors: [:])
     }
 
     @Sendable func update(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         var input = try req.content.decode(CampaignInput.self)
         if c.campaignStatus != .draft {
             // Disabled checkboxes are not posted: keep the started campaign's indicators and regions.
@@ -253,7 +253,7 @@ struct CampaignsWebController {
     }
 
     @Sendable func start(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let target = "/campaigns/\(try c.requireID())"
         do {
             try await CampaignService.start(c, by: req.caller())
@@ -287,13 +287,13 @@ extension CampaignsWebController {
     }
 
     @Sendable func carryOverForm(req: Request) async throws -> View {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         return try await carryOverPage(
             req, c, name: YearOverYear.carriedName(c.name, from: c.year, to: c.year + 1), year: String(c.year + 1), errors: [:])
     }
 
     @Sendable func carryOver(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let input = try req.content.decode(CarryOverInput.self)
         var created: CampaignService.CarriedOver?
         let response = try await req.submitForm(

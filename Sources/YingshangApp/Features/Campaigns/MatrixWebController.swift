@@ -34,9 +34,9 @@ struct MatrixWebController {
     }
 
     private func body(_ req: Request, byUnit: Bool) async throws -> Body {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let d = try await CampaignService.details(c, on: req.db)
-        let region = try CampaignService.region(req, d)
+        let region = try req.selectedRegion(among: d.regions)
         let rows = try await AssignmentService.matrix(c, regionID: try region.requireID(), on: req.db)
         let user = try req.currentUser()
         let role = try req.currentRole()
@@ -93,8 +93,8 @@ struct MatrixWebController {
     }
 
     private func editPage(_ req: Request, errors: [String: String], input: AssignmentInput?) async throws -> View {
-        let c = try await CampaignService.find(req)
-        let a = try await AssignmentService.find(req, campaign: c)
+        let c = try await req.loadCampaign()
+        let a = try await req.loadAssignment(of: c)
         let snap = try await AssignmentService.snapshot(a, on: req.db)
         let lead = input?.leadUnitID ?? snap.leadUnitID?.uuidString ?? ""
         let coops = Set(input?.cooperatorUnitIDs ?? snap.cooperatorUnitIDs.map(\.uuidString))
@@ -132,8 +132,8 @@ struct MatrixWebController {
     }
 
     @Sendable func update(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
-        let a = try await AssignmentService.find(req, campaign: c)
+        let c = try await req.loadCampaign()
+        let a = try await req.loadAssignment(of: c)
         let input = try req.content.decode(AssignmentInput.self)
         return try await req.submitForm(
             successMessage: "已保存分工", redirectTo: "/campaigns/\(try c.requireID())/matrix?region=\(a.$region.id)",
@@ -142,8 +142,8 @@ struct MatrixWebController {
     }
 
     @Sendable func confirm(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
-        let a = try await AssignmentService.find(req, campaign: c)
+        let c = try await req.loadCampaign()
+        let a = try await req.loadAssignment(of: c)
         try await AssignmentService.confirm(a, by: req.caller())
         req.setFlash("已确认分工")
         return req.redirect(to: "/campaigns/\(try c.requireID())/matrix/by-unit?region=\(a.$region.id)")

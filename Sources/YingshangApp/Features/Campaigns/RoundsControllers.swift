@@ -40,7 +40,7 @@ struct RoundsWebController {
 
     /// Proposes the last quarter that has ended, with every indicator of the campaign.
     @Sendable func new(req: Request) async throws -> View {
-        let parent = try await CampaignService.find(req)
+        let parent = try await req.loadCampaign()
         if parent.parentCampaignID != nil { throw AppError.conflict("监测轮次下不能再设监测轮次") }
         let last = MonitoringRounds.lastEnded(.quarterly, before: req.clock.today)
         let d = try await CampaignService.details(parent, on: req.db)
@@ -50,7 +50,7 @@ struct RoundsWebController {
     }
 
     @Sendable func create(req: Request) async throws -> Response {
-        let parent = try await CampaignService.find(req)
+        let parent = try await req.loadCampaign()
         let input = try req.content.decode(RoundInput.self)
         var created: Campaign?
         let pid = try parent.requireID()
@@ -91,7 +91,7 @@ struct RoundsWebController {
 
     /// Every round of the campaign with its progress, and the scores of the scored rounds side by side.
     @Sendable func trend(req: Request) async throws -> View {
-        let parent = try await CampaignService.find(req)
+        let parent = try await req.loadCampaign()
         let list = try await RoundService.list(of: parent, scope: req.regionScope(), on: req.db)
         let t = list.trend
         let charts = RoundsWebController.charts(t)
@@ -137,14 +137,14 @@ struct RoundsAPIController {
 
     /// Rounds with progress; the trend's scores only for roles that may see scores.
     @Sendable func list(req: Request) async throws -> RoundList {
-        let parent = try await CampaignService.find(req)
+        let parent = try await req.loadCampaign()
         let list = try await RoundService.list(of: parent, scope: req.regionScope(), on: req.db)
         if req.offers(.viewScores) { return list }
         return RoundList(rounds: list.rounds, trend: RoundTrendDTO(RoundTrend.build([], indicators: [])).labelled(list.trend.labels))
     }
 
     @Sendable func create(req: Request) async throws -> Response {
-        let parent = try await CampaignService.find(req)
+        let parent = try await req.loadCampaign()
         let input = try req.content.decode(RoundInput.self)
         let round = try await RoundService.create(parent, input, by: req.caller())
         let list = try await RoundService.list(of: parent, scope: req.regionScope(), on: req.db)

@@ -42,9 +42,9 @@ struct ScheduleWebController {
     }
 
     private func body(_ req: Request, input: ScheduleInput?, errors: [String: String]) async throws -> Body {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let d = try await CampaignService.details(c, on: req.db)
-        let region = try CampaignService.region(req, d)
+        let region = try req.selectedRegion(among: d.regions)
         let entries = try await ScheduleService.entries(c, regionID: try region.requireID(), on: req.db)
         let filing = d.phase(.filing)
         let holidays = try await CalendarDay.query(on: req.db).all().compactMap(\.entry)
@@ -91,7 +91,7 @@ struct ScheduleWebController {
     }
 
     @Sendable func generate(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let input = try req.content.decode(ScheduleInput.self)
         return try await req.submitForm(
             successMessage: "已生成填报日程", redirectTo: "/campaigns/\(try c.requireID())/schedule",
@@ -100,7 +100,7 @@ struct ScheduleWebController {
     }
 
     @Sendable func createTasks(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let target = "/campaigns/\(try c.requireID())/schedule"
         do {
             let n = try await ScheduleService.createFilingTasks(c, by: req.caller())

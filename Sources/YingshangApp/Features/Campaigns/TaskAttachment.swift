@@ -63,8 +63,8 @@ struct TaskAttachmentController {
 
     /// The bureau or the task's own unit may attach files.
     @Sendable func upload(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
-        let t = try await TaskService.findOwned(req, campaign: c)
+        let c = try await req.loadCampaign()
+        let t = try await req.loadTask(of: c)
         let user = try req.currentUser()
         let checked = try EvidenceStore.checkedName(req)
         let upload = try await EvidenceStore.receiveGated(req, ext: checked.ext)
@@ -80,8 +80,8 @@ struct TaskAttachmentController {
     }
 
     @Sendable func download(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
-        let t = try await TaskService.findOwned(req, campaign: c)
+        let c = try await req.loadCampaign()
+        let t = try await req.loadTask(of: c)
         guard let a = try await TaskAttachment.find(try req.uuidParameter("attachmentID"), on: req.db), a.$task.id == t.id else {
             throw AppError.notFound("附件")
         }

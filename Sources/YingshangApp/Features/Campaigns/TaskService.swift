@@ -79,21 +79,7 @@ enum TaskService {
         return task
     }
 
-    static func find(_ req: Request, campaign: Campaign) async throws -> CampaignTask {
-        guard let t = try await CampaignTask.find(try req.uuidParameter("taskID"), on: req.db), t.$campaign.id == campaign.id
-        else { throw AppError.notFound("任务") }
-        return t
-    }
 
-    /// A task with what belongs to it (status, attachments), loaded for the current user: unit users only reach
-    /// their own unit's tasks this way, so no handler has to remember the check.
-    static func findOwned(_ req: Request, campaign: Campaign) async throws -> CampaignTask {
-        let t = try await find(req, campaign: campaign)
-        let user = try req.currentUser()
-        guard UnitScope.canAccess(role: try req.currentRole(), userUnitID: user.$unit.id.uuidString, recordUnitID: t.$unit.id.uuidString)
-        else { throw AppError.forbidden("只能查看和办理本单位的任务及其附件") }
-        return t
-    }
 
     /// Unit users may only move their own unit's tasks (`task` comes from `findOwned`).
     static func updateStatus(_ task: CampaignTask, _ input: TaskStatusInput, by caller: Caller) async throws {
@@ -150,5 +136,14 @@ enum TaskService {
         if !filter.status.isEmpty { query = query.filter(\.$status == filter.status) }
         if !filter.q.isEmpty { query = query.filter(\.$title ~~ filter.q) }
         return try await query.sort(\.$deadline).sort(\.$title).paginate(lq.pageRequest)
+    }
+
+    /// A task of `campaign` the caller may work on: unit users reach only their own unit's tasks, so no handler has
+    /// to remember the check.
+    static func findOwned(_ id: UUID, of campaign: Campaign, by caller: Caller) async throws -> CampaignTask {
+        guard let t = try await CampaignTask.find(id, on: caller.db), t.$campaign.id == campaign.id else { throw AppError.notFound("任务") }
+        guard UnitScope.canAccess(role: caller.role, userUnitID: caller.user.$unit.id.uuidString, recordUnitID: t.$unit.id.uuidString)
+        else { throw AppError.forbidden("只能查看和办理本单位的任务及其附件") }
+        return t
     }
 }

@@ -41,7 +41,7 @@ struct TasksWebController {
     }
 
     @Sendable func index(req: Request) async throws -> View {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let id = try c.requireID()
         let lq = ListQuery(req, defaultPer: 30)
         let filter = TaskService.Filter(
@@ -106,12 +106,12 @@ struct TasksWebController {
     }
 
     @Sendable func new(req: Request) async throws -> View {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         return try await form(req, c, values: TaskInput(phase: PhaseKind.training.rawValue), errors: [:])
     }
 
     @Sendable func create(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let input = try req.content.decode(TaskInput.self)
         return try await req.submitForm(
             successMessage: "已新建任务", redirectTo: "/campaigns/\(try c.requireID())/tasks",
@@ -120,8 +120,8 @@ struct TasksWebController {
     }
 
     @Sendable func updateStatus(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
-        let t = try await TaskService.findOwned(req, campaign: c)
+        let c = try await req.loadCampaign()
+        let t = try await req.loadTask(of: c)
         let input = try req.content.decode(TaskStatusInput.self)
         try await TaskService.updateStatus(t, input, by: req.caller())
         req.setFlash("已更新“\(t.title)”的状态为\(t.workStatus.chineseName)")
@@ -129,8 +129,8 @@ struct TasksWebController {
     }
 
     @Sendable func confirmDelete(req: Request) async throws -> View {
-        let c = try await CampaignService.find(req)
-        let t = try await TaskService.find(req, campaign: c)
+        let c = try await req.loadCampaign()
+        let t = try await req.loadTask(of: c)
         return try await req.render(
             "shared/confirm-delete", title: "确认删除",
             ConfirmDeletePage(
@@ -140,8 +140,8 @@ struct TasksWebController {
     }
 
     @Sendable func delete(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
-        let t = try await TaskService.find(req, campaign: c)
+        let c = try await req.loadCampaign()
+        let t = try await req.loadTask(of: c)
         try await TaskService.delete(t, by: req.caller())
         req.setFlash("已删除任务")
         return req.redirect(to: "/campaigns/\(try c.requireID())/tasks")

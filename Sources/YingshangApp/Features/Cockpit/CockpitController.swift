@@ -16,9 +16,9 @@ struct CockpitController {
     }
 
     @Sendable func board(req: Request) async throws -> View {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let d = try await CampaignService.details(c, on: req.db)
-        let region = try CampaignService.region(req, d)
+        let region = try req.selectedRegion(among: d.regions)
         // `?refresh=` seconds between updates on the wall (10–600; default one minute).
         let refresh = (req.query[String.self, at: "refresh"]).flatMap { Int($0) }.map { min(600, max(10, $0)) } ?? 60
         let page = try await CockpitPage.build(

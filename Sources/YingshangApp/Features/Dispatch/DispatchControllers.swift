@@ -64,9 +64,9 @@ struct DispatchWebController {
     static func compute(_ req: Request, rawDate: String?, user: User, role: Role) async throws
         -> (DispatchDTO, Campaign, CampaignService.Details)
     {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let d = try await CampaignService.details(c, on: req.db)
-        let region = try CampaignService.region(req, d)
+        let region = try req.selectedRegion(among: d.regions)
         // A finished campaign is shown as of its last day.
         let today = rawDate.flatMap(Day.init) ?? min(req.clock.today, c.end)
         let dto = try await DispatchService.build(c, region: region, today: today, user: user, role: role, on: req.db)
@@ -75,7 +75,7 @@ struct DispatchWebController {
 
     static func load(_ req: Request) async throws -> (DispatchDTO, Campaign, CampaignService.Details) {
         let dto = try await dispatch(req)
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         return (dto, c, try await CampaignService.details(c, on: req.db))
     }
 
@@ -103,7 +103,7 @@ struct DispatchWebController {
         // The register belongs to a whole campaign: only campaigns the account reaches in full.
         let scope = try await req.regionScope()
         var whole: [Campaign] = []
-        for c in try await Campaign.visible(req).sort(\.$year, .descending).all()
+        for c in try await req.visibleCampaigns().sort(\.$year, .descending).all()
         where try await CampaignService.checkScope(c, scope: scope, action: nil, on: req.db) == .whole {
             whole.append(c)
         }
@@ -116,9 +116,9 @@ struct DispatchWebController {
 
     /// The navigation entry: the running campaign's board (or the newest campaign's).
     @Sendable func latest(req: Request) async throws -> Response {
-        let active = try await Campaign.visible(req).filter(\.$status == Campaign.Status.active.rawValue)
+        let active = try await req.visibleCampaigns().filter(\.$status == Campaign.Status.active.rawValue)
             .sort(\.$year, .descending).first()
-        let any = try await Campaign.visible(req).sort(\.$year, .descending).first()
+        let any = try await req.visibleCampaigns().sort(\.$year, .descending).first()
         guard let c = active ?? any, let id = c.id else {
             req.setFlash("还没有评价任务，请先新建评价任务", kind: "error")
             return req.redirect(to: "/campaigns")
@@ -136,12 +136,13 @@ struct DispatchWebController {
 
     /// Renders the printable page with headless Chromium when it is installed (README: how to install it).
     @Sendable func pdf(req: Request) async throws -> Response {
+        // The campaign first: another region's campaign is not found whether or not Chromium is installed.
+        let b = try await body(req)
         guard let chromium = PDFRenderer.chromiumPath() else {
             throw AppError(
                 status: .serviceUnavailable, code: "pdf_unavailable",
                 message: "服务器未安装 Chromium，无法生成 PDF；请打开打印页面用浏览器“打印 → 另存为 PDF”")
         }
-        let b = try await body(req)
         let view = try await req.view.render("dispatch/print", PrintContext(body: b))
         let html = String(buffer: view.data)
         let pdf = try await PDFRenderer.render(html: html, chromium: chromium, logger: req.logger)

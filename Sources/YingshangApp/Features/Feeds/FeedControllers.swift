@@ -82,7 +82,7 @@ struct FeedsWebController {
     }
 
     @Sendable func index(req: Request) async throws -> View {
-        try await page(req, try await CampaignService.find(req))
+        try await page(req, try await req.loadCampaign())
     }
 
     struct IssueForm: Content {
@@ -93,7 +93,7 @@ struct FeedsWebController {
 
     /// The key is in this response only; a refresh does not show it again (the list shows its first characters).
     @Sendable func issue(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let form = try req.content.decode(IssueForm.self)
         do {
             let (key, secret) = try await FeedService.issue(c, regionID: form.regionID, indicator: form.indicatorCode, name: form.name, by: req.caller())
@@ -109,7 +109,7 @@ struct FeedsWebController {
     }
 
     @Sendable func revoke(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         guard let key = try await DataFeedKey.find(try req.uuidParameter("keyID"), on: req.db), key.$campaign.id == c.id else {
             throw AppError.notFound("数据接口密钥")
         }

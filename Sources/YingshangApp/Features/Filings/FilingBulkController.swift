@@ -23,9 +23,9 @@ struct FilingBulkController {
     }
 
     @Sendable func export(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let d = try await CampaignService.details(c, on: req.db)
-        let region = try CampaignService.region(req, d)
+        let region = try req.selectedRegion(among: d.regions)
         let catalog = try await c.$catalogVersion.get(on: req.db).catalog()
         let filings = Dictionary(uniqueKeysWithValues: try await visibleFilings(req, c, regionID: try region.requireID()).map { ($0.indicatorCode, $0) })
         let user = try req.currentUser()
@@ -64,10 +64,10 @@ struct FilingBulkController {
 
     /// Saves the answers of every sheet, or none: checked for permission, state, version and every cell first.
     @Sendable func importAnswers(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let cid = try c.requireID()
         let d = try await CampaignService.details(c, on: req.db)
-        let region = try CampaignService.region(req, d)
+        let region = try req.selectedRegion(among: d.regions)
         let catalog = try await c.$catalogVersion.get(on: req.db).catalog()
         var indicators: [String: IndicatorSpec] = [:]
         for ci in d.indicators { indicators[ci.code] = catalog.indicator(ci.code) }
@@ -130,9 +130,9 @@ struct FilingBulkController {
 
     /// All evidence of the visible filings, as `indicator/item-name` entries plus `manifest.csv`.
     @Sendable func evidenceZip(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let d = try await CampaignService.details(c, on: req.db)
-        let region = try CampaignService.region(req, d)
+        let region = try req.selectedRegion(among: d.regions)
         let filings = try await visibleFilings(req, c, regionID: try region.requireID())
         let names = Dictionary(uniqueKeysWithValues: d.indicators.map { ($0.code, $0.name) })
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("yingshang-zip-\(UUID().uuidString)")

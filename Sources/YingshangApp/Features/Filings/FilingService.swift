@@ -51,11 +51,6 @@ struct FilingTransitionInput: Content {
 
 /// Filing rules in the app: who may see, edit and move a filing; saving with optimistic locking; transitions.
 enum FilingService {
-    static func find(_ req: Request) async throws -> Filing {
-        guard let f = try await Filing.find(try req.uuidParameter("filingID"), on: req.db) else { throw AppError.notFound("填报") }
-        try await requireView(f, by: req.caller())
-        return f
-    }
 
     /// The filing of an indicator in a campaign region, created on first use for its lead unit.
     static func open(campaign: Campaign, regionID: UUID, indicatorCode: String, by caller: Caller) async throws -> Filing {
@@ -222,7 +217,7 @@ enum FilingService {
             ).create(on: db)
             try await notify(
                 action: action, filingID: id, regionID: f.$region.id, leadUnitID: leadUnitID, indicatorName: indicatorName, reason: reason,
-                on: db)
+                at: caller.clock.now(), on: db)
             try await AuditLog.record(
                 on: db, by: caller, action: action.rawValue, entityType: "filing", entityID: id,
                 before: ["state": from.rawValue], after: ["state": to.rawValue, "reason": reason ?? ""])
@@ -237,28 +232,28 @@ enum FilingService {
     /// approved, the lead unit when the bureau returns, accepts or reopens.
     static func notify(
         action: FilingAction, filingID: UUID, regionID: UUID, leadUnitID: UUID, indicatorName: String, reason: String?,
-        on db: any Database
+        at now: Date, on db: any Database
     ) async throws {
         let link = "/filings/\(filingID)"
         switch action {
         case .submit:
             try await InAppNotification.notifyUnit(
-                leadUnitID, roles: [Role.unitHead.rawValue], message: "“\(indicatorName)”已提交，等待您审核", link: link, on: db)
+                leadUnitID, roles: [Role.unitHead.rawValue], message: "“\(indicatorName)”已提交，等待您审核", link: link, at: now, on: db)
         case .approve:
             for u in try await RegionScopes.users(.coordinator, reaching: regionID, on: db) {
-                try await InAppNotification(userID: try u.requireID(), message: "“\(indicatorName)”单位已审核，等待审批局审核", link: link)
+                try await InAppNotification(userID: try u.requireID(), message: "“\(indicatorName)”单位已审核，等待审批局审核", link: link, at: now)
                     .create(on: db)
             }
         case .return:
             try await InAppNotification.notifyUnit(
                 leadUnitID, roles: [Role.filer.rawValue, Role.unitHead.rawValue],
-                message: "“\(indicatorName)”被退回：\(reason ?? "")", link: link, on: db)
+                message: "“\(indicatorName)”被退回：\(reason ?? "")", link: link, at: now, on: db)
         case .accept:
-            try await InAppNotification.notifyUnit(leadUnitID, message: "“\(indicatorName)”已通过审批局审核", link: link, on: db)
+            try await InAppNotification.notifyUnit(leadUnitID, message: "“\(indicatorName)”已通过审批局审核", link: link, at: now, on: db)
         case .reopen:
             try await InAppNotification.notifyUnit(
                 leadUnitID, roles: [Role.filer.rawValue, Role.unitHead.rawValue],
-                message: "“\(indicatorName)”已重新打开：\(reason ?? "")", link: link, on: db)
+                message: "“\(indicatorName)”已重新打开：\(reason ?? "")", link: link, at: now, on: db)
         }
     }
 

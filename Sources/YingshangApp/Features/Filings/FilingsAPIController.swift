@@ -41,7 +41,7 @@ struct FilingsAPIController {
 
     /// The lead unit assigns items to a cooperating unit.
     @Sendable func assign(req: Request) async throws -> [ContributionDTO] {
-        let f = try await FilingService.find(req)
+        let f = try await req.loadFiling()
         let body = try req.content.decode(AssignBody.self)
         guard let unit = body.unitID else { throw AppError.invalid(["unitID": "请选择配合单位"]) }
         try await ContributionService.assign(f, unitID: unit, items: body.items ?? [], by: req.caller())
@@ -50,46 +50,46 @@ struct FilingsAPIController {
 
     /// A cooperating unit saves or submits its answers.
     @Sendable func contribute(req: Request) async throws -> [ContributionDTO] {
-        let f = try await FilingService.find(req)
+        let f = try await req.loadFiling()
         let body = try req.content.decode(ContributionBody.self)
         try await ContributionService.save(f, answers: body.answers ?? [:], submit: body.submit ?? false, by: req.caller())
         return try await contributions(f, on: req.db).filter { $0.unitID == (try req.currentUser().$unit.id) }
     }
 
     @Sendable func merge(req: Request) async throws -> FilingDTO {
-        let f = try await FilingService.find(req)
+        let f = try await req.loadFiling()
         try await ContributionService.merge(f, contributionID: try req.uuidParameter("contributionID"), by: req.caller())
         return try await FilingService.dto(f, on: req.db)
     }
 
     /// Finds or creates the filing of an indicator (`?region=`) for its lead unit.
     @Sendable func open(req: Request) async throws -> FilingDTO {
-        let c = try await CampaignService.find(req)
-        let region = try CampaignService.region(req, try await CampaignService.details(c, on: req.db))
+        let c = try await req.loadCampaign()
+        let region = try req.selectedRegion(among: try await CampaignService.details(c, on: req.db).regions)
         let f = try await FilingService.open(
             campaign: c, regionID: try region.requireID(), indicatorCode: req.parameters.get("indicator") ?? "", by: req.caller())
         return try await FilingService.dto(f, on: req.db)
     }
 
     @Sendable func show(req: Request) async throws -> FilingDTO {
-        try await FilingService.dto(try await FilingService.find(req), on: req.db)
+        try await FilingService.dto(try await req.loadFiling(), on: req.db)
     }
 
     @Sendable func save(req: Request) async throws -> FilingDTO {
-        let f = try await FilingService.find(req)
+        let f = try await req.loadFiling()
         let input = try req.content.decode(FilingSaveInput.self)
         try await FilingService.save(f, answers: input.answers ?? [:], expectedVersion: input.version, by: req.caller())
         return try await FilingService.dto(f, on: req.db)
     }
 
     @Sendable func transition(req: Request) async throws -> FilingDTO {
-        let f = try await FilingService.find(req)
+        let f = try await req.loadFiling()
         try await FilingService.transition(f, try req.content.decode(FilingTransitionInput.self), by: req.caller())
         return try await FilingService.dto(f, on: req.db)
     }
 
     @Sendable func upload(req: Request) async throws -> Response {
-        let f = try await FilingService.find(req)
+        let f = try await req.loadFiling()
         let a = try await EvidenceStore.attach(f, req: req)
         return try await FilingDTO.Attachment(
             id: try a.requireID(), itemCode: a.itemCode, name: a.name, size: a.size, sha256: a.sha256,

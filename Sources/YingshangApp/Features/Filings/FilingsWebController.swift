@@ -45,7 +45,7 @@ struct FilingsWebController {
     }
 
     @Sendable func assignItems(req: Request) async throws -> Response {
-        let f = try await FilingService.find(req)
+        let f = try await req.loadFiling()
         let form = try req.content.decode(AssignForm.self)
         guard let unit = form.unitID.flatMap(UUID.init(uuidString:)) else { throw AppError.invalid(["unitID": "请选择配合单位"]) }
         try await ContributionService.assign(f, unitID: unit, items: form.items ?? [], by: req.caller())
@@ -59,7 +59,7 @@ struct FilingsWebController {
     }
 
     @Sendable func saveContribution(req: Request) async throws -> Response {
-        let f = try await FilingService.find(req)
+        let f = try await req.loadFiling()
         let form = try req.content.decode(ContributionForm.self)
         do {
             try await ContributionService.save(f, answers: form.answers ?? [:], submit: form.submit != nil, by: req.caller())
@@ -74,7 +74,7 @@ struct FilingsWebController {
     }
 
     @Sendable func merge(req: Request) async throws -> Response {
-        let f = try await FilingService.find(req)
+        let f = try await req.loadFiling()
         try await ContributionService.merge(f, contributionID: try req.uuidParameter("contributionID"), by: req.caller())
         req.setFlash("已合并配合单位的答案")
         return req.redirect(to: "/filings/\(try f.requireID())")
@@ -86,7 +86,7 @@ struct FilingsWebController {
         let user = try req.currentUser()
         let role = try req.currentRole()
         let stateFilter = req.query[String.self, at: "state"] ?? (role == .coordinator || role == .admin ? "unit_approved" : "")
-        let campaigns = try await Campaign.visible(req).filter(\.$status == Campaign.Status.active.rawValue).all()
+        let campaigns = try await req.visibleCampaigns().filter(\.$status == Campaign.Status.active.rawValue).all()
         var rows: [Row] = []
         for c in campaigns {
             let cid = try c.requireID()
@@ -133,8 +133,8 @@ struct FilingsWebController {
     }
 
     @Sendable func open(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
-        let region = try CampaignService.region(req, try await CampaignService.details(c, on: req.db))
+        let c = try await req.loadCampaign()
+        let region = try req.selectedRegion(among: try await CampaignService.details(c, on: req.db).regions)
         do {
             let f = try await FilingService.open(
                 campaign: c, regionID: try region.requireID(), indicatorCode: req.parameters.get("indicator") ?? "", by: req.caller())
@@ -309,7 +309,7 @@ struct FilingsWebController {
     }
 
     @Sendable func show(req: Request) async throws -> View {
-        try await page(req, try await FilingService.find(req))
+        try await page(req, try await req.loadFiling())
     }
 
     struct SaveForm: Content {
@@ -318,7 +318,7 @@ struct FilingsWebController {
     }
 
     @Sendable func save(req: Request) async throws -> Response {
-        let f = try await FilingService.find(req)
+        let f = try await req.loadFiling()
         let form = try req.content.decode(SaveForm.self)
         let answers = form.answers ?? [:]
         do {
@@ -336,7 +336,7 @@ struct FilingsWebController {
     }
 
     @Sendable func transition(req: Request) async throws -> Response {
-        let f = try await FilingService.find(req)
+        let f = try await req.loadFiling()
         let input = try req.content.decode(FilingTransitionInput.self)
         do {
             try await FilingService.transition(f, input, by: req.caller())
@@ -353,7 +353,7 @@ struct FilingsWebController {
 
     /// Raw file body (streamed); the page's script sends `?name=&item=` and the CSRF token as a header.
     @Sendable func upload(req: Request) async throws -> FilingDTO.Attachment {
-        let f = try await FilingService.find(req)
+        let f = try await req.loadFiling()
         let a = try await EvidenceStore.attach(f, req: req)
         return .init(
             id: try a.requireID(), itemCode: a.itemCode, name: a.name, size: a.size, sha256: a.sha256, uploadedBy: a.uploadedBy,
@@ -361,7 +361,7 @@ struct FilingsWebController {
     }
 
     @Sendable func download(req: Request) async throws -> Response {
-        let f = try await FilingService.find(req)
+        let f = try await req.loadFiling()
         guard let a = try await FilingAttachment.find(try req.uuidParameter("attachmentID"), on: req.db),
             a.$filing.id == f.id
         else { throw AppError.notFound("附件") }
@@ -369,7 +369,7 @@ struct FilingsWebController {
     }
 
     @Sendable func deleteAttachment(req: Request) async throws -> Response {
-        let f = try await FilingService.find(req)
+        let f = try await req.loadFiling()
         try FilingService.requireEdit(f, by: req.caller())
         guard let a = try await FilingAttachment.find(try req.uuidParameter("attachmentID"), on: req.db),
             a.$filing.id == f.id
@@ -404,7 +404,7 @@ struct FilingsWebController {
 
     /// What changed between two saved versions: answers and attachments.
     @Sendable func diff(req: Request) async throws -> View {
-        let f = try await FilingService.find(req)
+        let f = try await req.loadFiling()
         let id = try f.requireID()
         let versions = try await FilingVersion.query(on: req.db).filter(\.$filing.$id == id).sort(\.$version).all()
         guard let last = versions.last else { throw AppError.notFound("历史版本") }

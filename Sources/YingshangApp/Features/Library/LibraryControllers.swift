@@ -176,7 +176,7 @@ struct LibraryWebController {
         let role = try req.currentRole()
         let own = try req.currentUser().$unit.id
         let manage = Permissions.allows(role, .manageLibrary)
-        let campaigns = manage ? try await Campaign.visible(req).sort(\.$year, .descending).all() : []
+        let campaigns = manage ? try await req.visibleCampaigns().sort(\.$year, .descending).all() : []
         let units = manage ? try await Unit.query(on: req.db).sort(\.$code).all() : []
         var followUp = ""
         if let tid = p.$followUpTask.id, let t = try await CampaignTask.find(tid, on: req.db) {

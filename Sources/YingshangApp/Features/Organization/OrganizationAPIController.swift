@@ -36,17 +36,17 @@ struct OrganizationAPIController {
     }
 
     @Sendable func showRegion(req: Request) async throws -> RegionDTO {
-        try RegionDTO(try await RegionService.find(req))
+        try RegionDTO(try await req.loadRegion())
     }
 
     @Sendable func updateRegion(req: Request) async throws -> RegionDTO {
-        let region = try await RegionService.find(req)
+        let region = try await req.loadRegion()
         try await RegionService.update(region, try req.content.decode(RegionInput.self), by: req.caller())
         return try RegionDTO(region)
     }
 
     @Sendable func deleteRegion(req: Request) async throws -> HTTPStatus {
-        try await RegionService.delete(try await RegionService.find(req), by: req.caller())
+        try await RegionService.delete(try await req.loadRegion(), by: req.caller())
         return .noContent
     }
 
@@ -62,17 +62,17 @@ struct OrganizationAPIController {
     }
 
     @Sendable func showUnit(req: Request) async throws -> UnitDTO {
-        try UnitDTO(try await UnitService.find(req))
+        try UnitDTO(try await req.loadUnit())
     }
 
     @Sendable func updateUnit(req: Request) async throws -> UnitDTO {
-        let unit = try await UnitService.find(req)
+        let unit = try await req.loadUnit()
         try await UnitService.update(unit, try req.content.decode(UnitInput.self), by: req.caller())
         return try UnitDTO(unit)
     }
 
     @Sendable func deleteUnit(req: Request) async throws -> HTTPStatus {
-        try await UnitService.delete(try await UnitService.find(req), by: req.caller())
+        try await UnitService.delete(try await req.loadUnit(), by: req.caller())
         return .noContent
     }
 
@@ -88,17 +88,17 @@ struct OrganizationAPIController {
     }
 
     @Sendable func showUser(req: Request) async throws -> UserDTO {
-        try UserDTO(try await UserService.find(req))
+        try UserDTO(try await req.loadUser())
     }
 
     @Sendable func updateUser(req: Request) async throws -> UserDTO {
-        let user = try await UserService.findManageable(req)
+        let user = try await req.loadManageableUser()
         try await UserService.update(user, try req.content.decode(UserInput.self), by: req.caller())
         return try UserDTO(user)
     }
 
     @Sendable func deleteUser(req: Request) async throws -> HTTPStatus {
-        try await UserService.delete(try await UserService.findManageable(req), by: req.caller())
+        try await UserService.delete(try await req.loadManageableUser(), by: req.caller())
         return .noContent
     }
 }

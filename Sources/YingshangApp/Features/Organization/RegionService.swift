@@ -102,10 +102,4 @@ enum RegionService {
         return try await query.sort(\.$code).paginate(lq.pageRequest)
     }
 
-    static func find(_ req: Request) async throws -> Region {
-        guard let region = try await Region.find(try req.uuidParameter(), on: req.db) else {
-            throw AppError.notFound("行政区划")
-        }
-        return region
-    }
 }

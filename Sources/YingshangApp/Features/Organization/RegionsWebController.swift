@@ -81,14 +81,14 @@ struct RegionsWebController {
     }
 
     @Sendable func edit(req: Request) async throws -> View {
-        let region = try await RegionService.find(req)
+        let region = try await req.loadRegion()
         let values = RegionInput(
             code: region.code, name: region.name, level: region.level, parentID: region.$parent.id?.uuidString)
         return try await form(req, region: region, values: values, errors: [:])
     }
 
     @Sendable func update(req: Request) async throws -> Response {
-        let region = try await RegionService.find(req)
+        let region = try await req.loadRegion()
         let input = try req.content.decode(RegionInput.self)
         return try await req.submitForm(
             successMessage: "已保存", redirectTo: "/regions",
@@ -97,7 +97,7 @@ struct RegionsWebController {
     }
 
     @Sendable func confirmDelete(req: Request) async throws -> View {
-        let region = try await RegionService.find(req)
+        let region = try await req.loadRegion()
         let id = try region.requireID()
         return try await req.render(
             "shared/confirm-delete", title: "确认删除",
@@ -107,7 +107,7 @@ struct RegionsWebController {
     }
 
     @Sendable func delete(req: Request) async throws -> Response {
-        let region = try await RegionService.find(req)
+        let region = try await req.loadRegion()
         return try await req.submitForm(
             successMessage: "已删除“\(region.name)”", redirectTo: "/regions",
             renderForm: { _ in throw AppError.conflict("") },

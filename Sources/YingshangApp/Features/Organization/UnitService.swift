@@ -96,13 +96,11 @@ enum UnitService {
         return try await query.sort(\.$code).paginate(lq.pageRequest)
     }
 
-    /// Loads the unit in the path; another unit's record is 403 for unit-scoped roles.
-    static func find(_ req: Request) async throws -> Unit {
-        guard let unit = try await Unit.find(try req.uuidParameter(), on: req.db) else { throw AppError.notFound("单位") }
-        let user = try req.currentUser()
-        guard
-            UnitScope.canAccess(
-                role: try req.currentRole(), userUnitID: user.$unit.id.uuidString, recordUnitID: unit.id?.uuidString)
+
+    /// A unit by id; another unit's record is 403 for unit-scoped roles.
+    static func find(_ id: UUID, by caller: Caller) async throws -> Unit {
+        guard let unit = try await Unit.find(id, on: caller.db) else { throw AppError.notFound("单位") }
+        guard UnitScope.canAccess(role: caller.role, userUnitID: caller.user.$unit.id.uuidString, recordUnitID: unit.id?.uuidString)
         else { throw AppError.forbidden("只能查看本单位的信息") }
         return unit
     }

@@ -79,7 +79,7 @@ struct UnitsWebController {
     }
 
     @Sendable func edit(req: Request) async throws -> View {
-        let unit = try await UnitService.find(req)
+        let unit = try await req.loadUnit()
         let values = UnitInput(
             code: unit.code, name: unit.name, type: unit.type, regionID: unit.$region.id?.uuidString,
             contact: unit.contact)
@@ -87,7 +87,7 @@ struct UnitsWebController {
     }
 
     @Sendable func update(req: Request) async throws -> Response {
-        let unit = try await UnitService.find(req)
+        let unit = try await req.loadUnit()
         let input = try req.content.decode(UnitInput.self)
         return try await req.submitForm(
             successMessage: "已保存", redirectTo: "/units",
@@ -96,7 +96,7 @@ struct UnitsWebController {
     }
 
     @Sendable func confirmDelete(req: Request) async throws -> View {
-        let unit = try await UnitService.find(req)
+        let unit = try await req.loadUnit()
         let id = try unit.requireID()
         return try await req.render(
             "shared/confirm-delete", title: "确认删除",
@@ -106,7 +106,7 @@ struct UnitsWebController {
     }
 
     @Sendable func delete(req: Request) async throws -> Response {
-        let unit = try await UnitService.find(req)
+        let unit = try await req.loadUnit()
         return try await req.submitForm(
             successMessage: "已删除“\(unit.name)”", redirectTo: "/units",
             renderForm: { _ in throw AppError.conflict("") },

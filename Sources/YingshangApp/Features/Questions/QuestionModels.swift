@@ -34,7 +34,7 @@ final class Question: Model, @unchecked Sendable {
 
     init() {}
 
-    init(campaignID: UUID, indicatorCode: String, itemCode: String?, unitID: UUID, askedBy: String, title: String, body: String) {
+    init(campaignID: UUID, indicatorCode: String, itemCode: String?, unitID: UUID, askedBy: String, title: String, body: String, at now: Date) {
         self.$campaign.id = campaignID
         self.indicatorCode = indicatorCode
         self.itemCode = itemCode
@@ -44,7 +44,7 @@ final class Question: Model, @unchecked Sendable {
         self.body = body
         self.status = Status.open.rawValue
         self.isPublic = false
-        self.lastActivityAt = Date()
+        self.lastActivityAt = now
     }
 
     var questionStatus: Status { Status(rawValue: status) ?? .open }
@@ -62,12 +62,12 @@ final class QuestionReply: Model, @unchecked Sendable {
 
     init() {}
 
-    init(questionID: UUID, body: String, author: String, fromBureau: Bool) {
+    init(questionID: UUID, body: String, author: String, fromBureau: Bool, at now: Date) {
         self.$question.id = questionID
         self.body = body
         self.author = author
         self.fromBureau = fromBureau
-        self.createdAt = Date()
+        self.createdAt = now
     }
 }
 
@@ -82,10 +82,10 @@ final class QuestionRead: Model, @unchecked Sendable {
 
     init() {}
 
-    init(questionID: UUID, userID: UUID) {
+    init(questionID: UUID, userID: UUID, at now: Date) {
         self.$question.id = questionID
         self.$user.id = userID
-        self.readAt = Date()
+        self.readAt = now
     }
 }
 
@@ -102,22 +102,22 @@ final class InAppNotification: Model, @unchecked Sendable {
 
     init() {}
 
-    init(userID: UUID, message: String, link: String) {
+    init(userID: UUID, message: String, link: String, at now: Date) {
         self.$user.id = userID
         self.message = message
         self.link = link
-        self.createdAt = Date()
+        self.createdAt = now
     }
 
     /// Notifies every active user of a unit (optionally only some roles), inside the caller's transaction. The news
     /// is about the unit's filings and questions, so users whose role cannot open them (the security and audit
     /// administrators) are left out: a notice must not link to a 403.
-    static func notifyUnit(_ unitID: UUID, roles: [String]? = nil, message: String, link: String, on db: any Database) async throws {
+    static func notifyUnit(_ unitID: UUID, roles: [String]? = nil, message: String, link: String, at now: Date, on db: any Database) async throws {
         let readers = Role.allCases.filter { Permissions.allows($0, .viewFilings) }.map(\.rawValue)
         let q = User.query(on: db).filter(\.$unit.$id == unitID).filter(\.$isActive == true)
             .filter(\.$role ~~ (roles.map { r in r.filter(readers.contains) } ?? readers))
         for u in try await q.all() {
-            try await InAppNotification(userID: try u.requireID(), message: message, link: link).create(on: db)
+            try await InAppNotification(userID: try u.requireID(), message: message, link: link, at: now).create(on: db)
         }
     }
 }

@@ -63,7 +63,7 @@ enum QuestionService {
         guard fields.isEmpty else { throw AppError.invalid(fields) }
         let q = Question(
             campaignID: cid, indicatorCode: code, itemCode: item, unitID: user.$unit.id, askedBy: user.username, title: title,
-            body: body)
+            body: body, at: caller.clock.now())
         try await caller.db.writeTransaction { db in
             try await q.create(on: db)
             try await AuditLog.record(
@@ -100,14 +100,14 @@ enum QuestionService {
         if body.isEmpty || body.count > 5000 { throw AppError.invalid(["body": "回复内容必填，不超过 5000 个字"]) }
         let qid = try q.requireID()
         try await caller.db.writeTransaction { db in
-            try await QuestionReply(questionID: qid, body: body, author: user.username, fromBureau: bureau).create(on: db)
+            try await QuestionReply(questionID: qid, body: body, author: user.username, fromBureau: bureau, at: caller.clock.now()).create(on: db)
             q.lastActivityAt = caller.clock.now()
             if bureau { q.status = Question.Status.answered.rawValue }
             try await q.update(on: db)
             if bureau {
                 try await InAppNotification.notifyUnit(
                     q.$unit.id, roles: [Role.filer.rawValue, Role.unitHead.rawValue],
-                    message: "审批局答复了您单位的问题“\(q.title)”", link: "/questions/\(qid)", on: db)
+                    message: "审批局答复了您单位的问题“\(q.title)”", link: "/questions/\(qid)", at: caller.clock.now(), on: db)
             }
             try await AuditLog.record(
                 on: db, by: caller, action: "reply", entityType: "question", entityID: qid, before: noSnapshot,
@@ -143,7 +143,7 @@ enum QuestionService {
             r.readAt = now
             try await r.update(on: db)
         } else {
-            try? await QuestionRead(questionID: qid, userID: uid).create(on: db)
+            try? await QuestionRead(questionID: qid, userID: uid, at: now).create(on: db)
         }
     }
 

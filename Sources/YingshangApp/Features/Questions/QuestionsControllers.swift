@@ -52,7 +52,7 @@ struct QuestionsWebController {
                 unread: q.id.map { reads[$0].map { $0 < q.lastActivityAt } ?? true } ?? false,
                 lastActivity: DisplayTime.format(q.lastActivityAt))
         }
-        let campaigns = try await Campaign.visible(req).filter(\.$status == Campaign.Status.active.rawValue).all()
+        let campaigns = try await req.visibleCampaigns().filter(\.$status == Campaign.Status.active.rawValue).all()
         return try await req.render(
             "questions/index", title: "答疑",
             IndexBody(
@@ -70,7 +70,7 @@ struct QuestionsWebController {
     }
 
     private func form(_ req: Request, values: QuestionInput, errors: [String: String]) async throws -> View {
-        let campaigns = try await Campaign.visible(req).filter(\.$status == Campaign.Status.active.rawValue).all()
+        let campaigns = try await req.visibleCampaigns().filter(\.$status == Campaign.Status.active.rawValue).all()
         let chosen = values.campaignID ?? campaigns.first?.id?.uuidString ?? ""
         var indicators: [SelectOption] = []
         if let cid = UUID(uuidString: chosen) {
@@ -193,7 +193,7 @@ struct QuestionsWebController {
         let notices = try await InAppNotification.query(on: req.db).filter(\.$user.$id == uid).sort(\.$createdAt, .descending).limit(100).all()
         let today = req.clock.today
         var digest: [DigestLine] = []
-        for c in try await Campaign.visible(req).filter(\.$status == Campaign.Status.active.rawValue).all() {
+        for c in try await req.visibleCampaigns().filter(\.$status == Campaign.Status.active.rawValue).all() {
             let cid = try c.requireID()
             let day = min(today, c.end)
             let calendar = try await CalendarDay.workCalendar(on: req.db)

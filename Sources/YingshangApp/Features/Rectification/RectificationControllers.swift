@@ -98,7 +98,7 @@ struct RectificationWebController {
         let page = max(1, req.query[Int.self, at: "page"] ?? 1)
         let slice = Array(all.dropFirst((page - 1) * per).prefix(per))
         let extra = ["campaign": f.campaignID?.uuidString ?? "", "status": f.status, "q": f.q, "overdue": f.overdue ? "1" : ""]
-        let campaigns = try await Campaign.visible(req).sort(\.$year, .descending).all()
+        let campaigns = try await req.visibleCampaigns().sort(\.$year, .descending).all()
         var regions: [SelectOption] = []
         if let cid = f.campaignID {
             let ids = try await CampaignRegion.query(on: req.db).filter(\.$campaign.$id == cid).all().map { $0.$region.id }
@@ -150,7 +150,7 @@ struct RectificationWebController {
     }
 
     private func form(_ req: Request, values: RectificationInput, errors: [String: String], action: String, heading: String) async throws -> View {
-        let campaigns = try await Campaign.visible(req).sort(\.$year, .descending).all()
+        let campaigns = try await req.visibleCampaigns().sort(\.$year, .descending).all()
         let cid = values.campaignID.flatMap(UUID.init(uuidString:)) ?? campaigns.first?.id
         var indicators: [SelectOption] = []
         var regions: [SelectOption] = []
@@ -268,11 +268,11 @@ struct RectificationWebController {
     }
 
     @Sendable func show(req: Request) async throws -> View {
-        try await showPage(req, try await RectificationService.find(req))
+        try await showPage(req, try await req.loadRectification())
     }
 
     @Sendable func update(req: Request) async throws -> Response {
-        let r = try await RectificationService.find(req)
+        let r = try await req.loadRectification()
         let input = try req.content.decode(RectificationInput.self)
         return try await req.submitForm(
             successMessage: "已保存整改事项", redirectTo: "/rectifications/\(try r.requireID())",
@@ -285,7 +285,7 @@ struct RectificationWebController {
     }
 
     @Sendable func decideDeadline(req: Request) async throws -> Response {
-        let r = try await RectificationService.find(req)
+        let r = try await req.loadRectification()
         let approve = try req.content.decode(DeadlineForm.self).decision == "approve"
         return try await req.submitForm(
             successMessage: approve ? "已同意调整完成时限" : "已退回时限调整申请", redirectTo: "/rectifications/\(try r.requireID())",
@@ -299,7 +299,7 @@ struct RectificationWebController {
     }
 
     @Sendable func report(req: Request) async throws -> Response {
-        let r = try await RectificationService.find(req)
+        let r = try await req.loadRectification()
         let f = try req.content.decode(ReportForm.self)
         return try await req.submitForm(
             successMessage: "已记录整改进展", redirectTo: "/rectifications/\(try r.requireID())",
@@ -316,7 +316,7 @@ struct RectificationWebController {
 
     /// One evidence file per progress report, streamed and stored by content hash like filing evidence.
     @Sendable func upload(req: Request) async throws -> Response {
-        let r = try await RectificationService.find(req)
+        let r = try await req.loadRectification()
         let u = try await Self.findUpdate(req, r)
         let user = try req.currentUser()
         let canVerify = Permissions.allows(try req.currentRole(), .verifyRectifications)
@@ -327,7 +327,7 @@ struct RectificationWebController {
     }
 
     @Sendable func download(req: Request) async throws -> Response {
-        let r = try await RectificationService.find(req)
+        let r = try await req.loadRectification()
         let u = try await Self.findUpdate(req, r)
         return try await EvidenceStore.streamAttached(u, req: req)
     }

@@ -44,11 +44,6 @@ enum RectificationService {
         else { throw AppError.forbidden("只能查看和填写本单位负责的整改事项") }
     }
 
-    static func find(_ req: Request) async throws -> Rectification {
-        guard let r = try await Rectification.find(try req.uuidParameter("rid"), on: req.db) else { throw AppError.notFound("整改事项") }
-        try requireAccess(r, by: req.caller())
-        return r
-    }
 
     private static func text(_ v: String?, _ field: String, _ label: String, required: Bool, max: Int, into errors: inout [String: String]) -> String {
         let t = v.trimmed

@@ -96,14 +96,6 @@ enum SampleService {
         }
     }
 
-    /// The draw named in the path, if the account's regions reach its campaign as the route needs: draws are
-    /// whole-campaign work, so another region's draw is not found (404) and one of a campaign reached in part is
-    /// refused (403), as for the campaign's own sampling pages.
-    static func find(_ req: Request) async throws -> SampleDraw {
-        guard let d = try await SampleDraw.find(try req.uuidParameter("drawID"), on: req.db) else { throw AppError.notFound("抽样") }
-        try await CampaignService.checkScope(campaignID: d.$campaign.id, req)
-        return d
-    }
 
     static func draw(_ campaignID: UUID, _ p: DrawParameters, by caller: Caller?, clock: AppClock, on db: any Database) async throws -> SampleDraw {
         let frame = try await frame(campaignID, p, on: db)

@@ -89,7 +89,7 @@ struct SurveyWebController {
     private func fmt(_ d: Double?, digits: Int = 2) -> String { d.map { String(format: "%.\(digits)f", $0) } ?? "—" }
 
     @Sendable func index(req: Request) async throws -> View {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let cid = try c.requireID()
         let t = try await SurveyService.currentTemplate(c, on: req.db)
         let template = t.template ?? SurveyTemplate(items: [])
@@ -122,7 +122,7 @@ struct SurveyWebController {
     }
 
     @Sendable func issue(req: Request) async throws -> Response {
-        let d = try await SampleService.find(req)
+        let d = try await req.loadDraw()
         let n = try await SurveyService.issue(d, by: req.caller(), clock: req.clock, on: req.db)
         req.setFlash(n == 0 ? "所有有效样本企业都已有问卷链接" : "已为 \(n) 家企业生成问卷链接，请下载链接清单分发")
         return req.redirect(to: "/samples/\(try d.requireID())")
@@ -130,7 +130,7 @@ struct SurveyWebController {
 
     /// The links to hand out, one per enterprise.
     @Sendable func links(req: Request) async throws -> Response {
-        let d = try await SampleService.find(req)
+        let d = try await req.loadDraw()
         let base = Self.publicBase(req)
         let role = try req.currentRole()
         let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id == (try d.requireID())).with(\.$enterprise).all()
@@ -158,7 +158,7 @@ struct SurveyWebController {
     }
 
     private func responseRows(_ req: Request) async throws -> (String, [[String]]) {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let template = try await SurveyService.currentTemplate(c, on: req.db).template ?? SurveyTemplate(items: [])
         let draws = try await SampleDraw.query(on: req.db).filter(\.$campaign.$id == (try c.requireID())).all().compactMap(\.id)
         let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id ~~ draws).filter(\.$status == "submitted")
@@ -173,11 +173,11 @@ struct SurveyWebController {
     }
 
     @Sendable func template(req: Request) async throws -> SurveyTemplate {
-        try await SurveyService.currentTemplate(try await CampaignService.find(req), on: req.db).template ?? SurveyTemplate(items: [])
+        try await SurveyService.currentTemplate(try await req.loadCampaign(), on: req.db).template ?? SurveyTemplate(items: [])
     }
 
     @Sendable func saveTemplate(req: Request) async throws -> SurveyTemplate {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let saved = try await SurveyService.save(c, try req.content.decode(SurveyTemplate.self), by: req.caller())
         return saved.template ?? SurveyTemplate(items: [])
     }
@@ -329,7 +329,7 @@ struct SurveyWebController {
 
     /// One printable letter per enterprise with its link and short code.
     @Sendable func letters(req: Request) async throws -> View {
-        let d = try await SampleService.find(req)
+        let d = try await req.loadDraw()
         let base = Self.publicBase(req)
         let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id == (try d.requireID())).with(\.$enterprise).all()
         return try await req.view.render(

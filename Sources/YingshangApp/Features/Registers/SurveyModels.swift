@@ -182,6 +182,7 @@ actor SurveyWriteQueue {
         let id: UUID
         let json: String
         let final: Bool
+        let at: Date
         let done: CheckedContinuation<Bool, any Error>
     }
 
@@ -192,9 +193,9 @@ actor SurveyWriteQueue {
     init(database: @escaping @Sendable () -> any Database) { self.database = database }
 
     /// True when this write changed the row (false: it had already been submitted).
-    func write(id: UUID, json: String, final: Bool) async throws -> Bool {
+    func write(id: UUID, json: String, final: Bool, at now: Date) async throws -> Bool {
         try await withCheckedThrowingContinuation { cont in
-            pending.append(Item(id: id, json: json, final: final, done: cont))
+            pending.append(Item(id: id, json: json, final: final, at: now, done: cont))
             if !draining {
                 draining = true
                 Task { await drain() }
@@ -206,11 +207,11 @@ actor SurveyWriteQueue {
         while !pending.isEmpty {
             let batch = Array(pending.prefix(500))
             pending.removeFirst(batch.count)
-            let writes = batch.map { ($0.id, $0.json, $0.final) }
+            let writes = batch.map { ($0.id, $0.json, $0.final, $0.at) }
             do {
                 let changed = try await database().writeTransaction { tx in
                     var out: [Bool] = []
-                    for (id, json, final) in writes { out.append(try await Self.conditionalWrite(id: id, json: json, final: final, on: tx)) }
+                    for (id, json, final, at) in writes { out.append(try await Self.conditionalWrite(id: id, json: json, final: final, at: at, on: tx)) }
                     return out
                 }
                 for (item, ok) in zip(batch, changed) { item.done.resume(returning: ok) }
@@ -218,8 +219,8 @@ actor SurveyWriteQueue {
                 // One failing write must not fail its neighbours: retry each on its own.
                 for item in batch {
                     do {
-                        let (id, json, final) = (item.id, item.json, item.final)
-                        let ok = try await database().writeTransaction { tx in try await Self.conditionalWrite(id: id, json: json, final: final, on: tx) }
+                        let (id, json, final, at) = (item.id, item.json, item.final, item.at)
+                        let ok = try await database().writeTransaction { tx in try await Self.conditionalWrite(id: id, json: json, final: final, at: at, on: tx) }
                         item.done.resume(returning: ok)
                     } catch {
                         item.done.resume(throwing: error)
@@ -231,10 +232,10 @@ actor SurveyWriteQueue {
     }
 
     /// `UPDATE … WHERE id = ? AND status <> 'submitted' RETURNING id`: false when it was already submitted.
-    static func conditionalWrite(id: UUID, json: String, final: Bool, on db: any Database) async throws -> Bool {
+    static func conditionalWrite(id: UUID, json: String, final: Bool, at now: Date, on db: any Database) async throws -> Bool {
         guard let sql = db as? any SQLDatabase else { throw AppError.conflict("数据库不支持") }
         var update = sql.update(SurveyResponse.schema).set("answers", to: SQLBind(json))
-        if final { update = update.set("status", to: SQLBind("submitted")).set("submitted_at", to: SQLBind(Date())) }
+        if final { update = update.set("status", to: SQLBind("submitted")).set("submitted_at", to: SQLBind(now)) }
         let rows = try await update.where("id", .equal, SQLBind(id)).where("status", .notEqual, SQLBind("submitted")).returning("id").all()
         return !rows.isEmpty
     }
@@ -301,9 +302,9 @@ extension SurveyService {
         // what was stored, so every acknowledged answer is the one in the database.
         let changed: Bool
         if let queue {
-            changed = try await queue.write(id: id, json: json, final: final)
+            changed = try await queue.write(id: id, json: json, final: final, at: now)
         } else {
-            changed = try await db.writeTransaction { tx in try await SurveyWriteQueue.conditionalWrite(id: id, json: json, final: final, on: tx) }
+            changed = try await db.writeTransaction { tx in try await SurveyWriteQueue.conditionalWrite(id: id, json: json, final: final, at: now, on: tx) }
         }
         if !changed {
             guard let now = try await SurveyResponse.find(id, on: db), now.status == "submitted" else {

@@ -21,7 +21,7 @@ struct ReportController {
     }
 
     static func report(_ req: Request) async throws -> (Campaign, ScoringRun, EvaluationReport) {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let run = try await ScoringService.requireLatest(c, on: req.db)
         let report = try await ReportBuilder.build(
             c, run: run, regionID: req.query[String.self, at: "region"], compare: req.query[String.self, at: "compare"],
@@ -31,7 +31,7 @@ struct ReportController {
 
     /// Before the first scoring run the report and overview links explain what is missing instead of failing.
     static func notScoredPage(_ req: Request) async throws -> View? {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         guard try await ScoringService.latest(c, on: req.db) == nil else { return nil }
         let cid = try c.requireID()
         let canRun = req.offers(.runScoring)

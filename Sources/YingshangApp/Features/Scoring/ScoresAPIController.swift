@@ -27,12 +27,12 @@ struct ScoresAPIController {
     }
 
     @Sendable func latest(req: Request) async throws -> RunDTO {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         return try Self.dto(try await ScoringService.requireLatest(c, on: req.db), scope: req.resolvedRegionScope)
     }
 
     @Sendable func run(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let run = try await ScoringService.run(c, by: req.caller(), clock: req.clock, on: req.db)
         let res = try await Self.dto(run, scope: req.resolvedRegionScope).encodeResponse(for: req)
         res.status = .created

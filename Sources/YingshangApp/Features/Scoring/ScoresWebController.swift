@@ -34,7 +34,7 @@ struct ScoresWebController {
     }
 
     @Sendable func campaigns(req: Request) async throws -> View {
-        let list = try await Campaign.visible(req).sort(\.$year, .descending).sort(\.$name).all()
+        let list = try await req.visibleCampaigns().sort(\.$year, .descending).sort(\.$name).all()
         var rows: [CampaignRow] = []
         for c in list {
             let run = try await ScoringService.latest(c, on: req.db)
@@ -90,7 +90,7 @@ struct ScoresWebController {
 
     /// The score and rank table as shown: one row per indicator, a score and a rank column per region.
     @Sendable func showXLSX(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         guard let run = try await ScoringService.latest(c, on: req.db) else { throw AppError.conflict("尚未评分，没有得分可导出") }
         let result = try run.result(for: req.resolvedRegionScope)
         let header = ["指标代码", "指标"] + result.regions.flatMap { ["\($0.name) 得分", "\($0.name) 排名"] }
@@ -105,7 +105,7 @@ struct ScoresWebController {
     }
 
     @Sendable func show(req: Request) async throws -> View {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let cid = try c.requireID().uuidString
         let role = try req.currentRole()
         guard let run = try await ScoringService.latest(c, on: req.db) else {
@@ -149,7 +149,7 @@ struct ScoresWebController {
     }
 
     @Sendable func run(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let cid = try c.requireID()
         do {
             let run = try await ScoringService.run(c, by: req.caller(), clock: req.clock, on: req.db)
@@ -163,8 +163,8 @@ struct ScoresWebController {
 
     /// Re-runs the pure scoring on the inputs stored with a run and says whether every number comes out the same.
     @Sendable func recompute(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
-        let run = try await ScoringService.find(req, campaign: c)
+        let c = try await req.loadCampaign()
+        let run = try await req.loadScoringRun(of: c)
         let again = try Scoring.run(try run.inputs())
         if again == (try run.result()) {
             req.setFlash("复算一致：按第 \(run.number) 次评分保存的输入重新计算，全部得分与排名相同")
@@ -203,7 +203,7 @@ struct ScoresWebController {
     }
 
     @Sendable func explain(req: Request) async throws -> View {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let run = try await ScoringService.requireLatest(c, on: req.db)
         let result = try run.result(for: req.resolvedRegionScope)
         guard let region = result.region(req.query[String.self, at: "region"] ?? ""),
@@ -300,7 +300,7 @@ struct ScoresWebController {
     }
 
     @Sendable func rules(req: Request) async throws -> View {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         return try await rulesPage(req, c, rules: try await ScoringService.ruleSet(c, on: req.db), errors: [:])
     }
 
@@ -360,7 +360,7 @@ struct ScoresWebController {
     }
 
     @Sendable func saveRules(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let form = try req.content.decode(RulesForm.self)
         let (set, parseErrors) = Self.parseRules(form)
         return try await req.submitForm(
@@ -380,7 +380,7 @@ struct ScoresWebController {
     }
 
     @Sendable func addAdjustment(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let f = try req.content.decode(AdjustmentForm.self)
         return try await req.submitForm(
             successMessage: "已记录加减分", redirectTo: "/campaigns/\(try c.requireID())/scores/rules",
@@ -398,7 +398,7 @@ struct ScoresWebController {
     }
 
     @Sendable func deleteAdjustment(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         guard let row = try await ManualScoreAdjustment.find(try req.uuidParameter("adjID"), on: req.db), row.$campaign.id == c.id else {
             throw AppError.notFound("加减分记录")
         }
@@ -444,7 +444,7 @@ struct ScoresWebController {
 
     /// The unit assessment table as shown, one row per unit with its adjustments spelled out.
     @Sendable func unitsXLSX(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         guard let run = try await ScoringService.latest(c, on: req.db) else { throw AppError.conflict("尚未评分，没有单位考核得分可导出") }
         let rows = try await Self.unitRows(try await ScoringService.unitTable(c, run: run, today: req.clock.today, on: req.db), on: req.db)
         return try Downloads.xlsx(
@@ -455,7 +455,7 @@ struct ScoresWebController {
     }
 
     @Sendable func units(req: Request) async throws -> View {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let cid = try c.requireID()
         let run = try await ScoringService.latest(c, on: req.db)
         var table: [UnitResult] = []
@@ -470,7 +470,7 @@ struct ScoresWebController {
     }
 
     @Sendable func applyUnits(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let record = try await ScoringService.applyUnitTable(c, by: req.caller())
         req.setFlash("已确认单位考核得分（\(try record.table().count) 个单位），已记入审计日志")
         return req.redirect(to: "/campaigns/\(try c.requireID())/scores/units")
@@ -527,7 +527,7 @@ struct ScoresWebController {
     }
 
     @Sendable func values(req: Request) async throws -> View {
-        try await valuesPage(req, try await CampaignService.find(req), errors: [])
+        try await valuesPage(req, try await req.loadCampaign(), errors: [])
     }
 
     struct TextForm: Content {
@@ -547,7 +547,7 @@ struct ScoresWebController {
         _ req: Request, noun: String, keepText: (String) -> (benchmarkText: String, verifiedText: String),
         run: (Campaign, String, Caller) async throws -> Int
     ) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let text = try req.content.decode(TextForm.self).csv ?? ""
         do {
             let n = try await run(c, text, try req.caller())

@@ -153,12 +153,6 @@ enum ScoringService {
         return run
     }
 
-    static func find(_ req: Request, campaign: Campaign) async throws -> ScoringRun {
-        guard let run = try await ScoringRun.find(try req.uuidParameter("runID"), on: req.db), run.$campaign.id == campaign.id else {
-            throw AppError.notFound("评分记录")
-        }
-        return run
-    }
 
     // MARK: Unit assessment
 

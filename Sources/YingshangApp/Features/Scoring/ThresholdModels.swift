@@ -119,14 +119,14 @@ enum ThresholdService {
                     URLQueryItem(name: "campaign", value: cid.uuidString),
                 ]
                 for u in coordinators[f.regionID] ?? [] {
-                    try await InAppNotification(userID: try u.requireID(), message: message, link: f.mark == .warning ? link : proposal.string ?? "/library/practices/new")
+                    try await InAppNotification(userID: try u.requireID(), message: message, link: f.mark == .warning ? link : proposal.string ?? "/library/practices/new", at: now)
                         .create(on: db)
                 }
                 if f.mark == .warning, let region = UUID(uuidString: f.regionID),
                     let lead = try await Assignment.query(on: db).filter(\.$campaign.$id == cid).filter(\.$region.$id == region)
                         .filter(\.$indicatorCode == f.indicatorCode).first()?.$leadUnit.id
                 {
-                    try await InAppNotification.notifyUnit(lead, message: message, link: "/rectifications", on: db)
+                    try await InAppNotification.notifyUnit(lead, message: message, link: "/rectifications", at: now, on: db)
                 }
             }
         }

@@ -56,7 +56,7 @@ struct ThresholdsWebController {
 
     /// Every line, campaign-wide and per region, as the table `importTable` reads back.
     @Sendable func export(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let d = try await CampaignService.details(c, on: req.db)
         let saved = try await ThresholdService.lines(try c.requireID(), on: req.db)
         var rows: [[Cell]] = [ThresholdTable.header.map { .text($0) }]
@@ -80,7 +80,7 @@ struct ThresholdsWebController {
 
     /// Replaces every line with the table's, or changes nothing and names each bad row.
     @Sendable func importTable(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let cid = try c.requireID()
         let d = try await CampaignService.details(c, on: req.db)
         func fail(_ problems: [String]) async throws -> Response {
@@ -114,12 +114,12 @@ struct ThresholdsWebController {
     }
 
     @Sendable func show(req: Request) async throws -> View {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         return try await page(req, c, lines: try await currentLines(c, try await CampaignService.details(c, on: req.db), on: req.db))
     }
 
     @Sendable func save(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let cid = try c.requireID()
         let f = try req.content.decode(Form.self)
         let indicators = try await CampaignService.details(c, on: req.db).indicators

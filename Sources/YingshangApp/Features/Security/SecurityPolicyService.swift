@@ -69,25 +69,23 @@ enum SecurityPolicyService {
         return policy
     }
 
-    static func save(_ policy: SecurityPolicy, req: Request) async throws {
+    /// Saves the policy (audited) and clears this instance's cache so it takes effect here at once.
+    static func save(_ policy: SecurityPolicy, previous before: SecurityPolicy, by caller: Caller, clearing cache: Cache?) async throws {
         let problems = policy.problems
         if !problems.isEmpty { throw AppError.invalid(problems) }
-        let actor = try req.currentUser()
-        let before = try await current(req.application, on: req.db)
-        try await req.db.writeTransaction { db in
+        try await caller.db.writeTransaction { db in
             let record = try await SecurityPolicyRecord.query(on: db).first() ?? SecurityPolicyRecord()
             record.idleMinutes = policy.idleMinutes
             record.maxSessionHours = policy.maxSessionHours
             record.maxFailures = policy.maxFailures
             record.lockMinutes = policy.lockMinutes
-            record.updatedBy = actor.username
-            record.updatedAt = req.clock.now()
+            record.updatedBy = caller.user.username
+            record.updatedAt = caller.clock.now()
             try await record.save(on: db)
             try await AuditLog.record(
-                on: db, req: req, actor: actor, action: "update", entityType: "security_policy", entityID: record.id, before: before,
-                after: policy)
+                on: db, by: caller, action: "update", entityType: "security_policy", entityID: record.id, before: before, after: policy)
         }
-        await req.application.storage[Cache.Key.self]?.clear()
+        await cache?.clear()
     }
 }
 
@@ -154,7 +152,9 @@ struct SecurityPolicyWebController {
             renderForm: { try await page(req, values: values, errors: $0) },
             write: {
                 if !errors.isEmpty { throw AppError.invalid(errors.merging(policy.problems) { a, _ in a }) }
-                try await SecurityPolicyService.save(policy, req: req)
+                try await SecurityPolicyService.save(
+                    policy, previous: try await SecurityPolicyService.current(req.application, on: req.db), by: try req.caller(),
+                    clearing: req.application.storage[SecurityPolicyService.Cache.Key.self])
             })
     }
 }

@@ -73,9 +73,9 @@ struct VerificationWebController {
     }
 
     private func recordsPage(_ req: Request, errors: [String] = []) async throws -> View {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let cid = try c.requireID()
-        let region = try await VerificationService.region(c, req)
+        let region = try await req.selectedRegion(of: c)
         let rid = try region.requireID()
         let indicator = req.query[String.self, at: "indicator"] ?? RecordSchema.all[0].indicatorCode
         let schema = try VerificationService.schema(indicator)
@@ -130,8 +130,8 @@ struct VerificationWebController {
     }
 
     @Sendable func importRecords(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
-        let region = try await VerificationService.region(c, req)
+        let c = try await req.loadCampaign()
+        let region = try await req.selectedRegion(of: c)
         let indicator = req.query[String.self, at: "indicator"] ?? ""
         let back = "/campaigns/\(try c.requireID())/records?region=\(try region.requireID())&indicator=\(indicator)"
         guard let file = try req.content.decode(ImportForm.self).file, file.data.readableBytes > 0 else {
@@ -153,9 +153,9 @@ struct VerificationWebController {
 
     /// Demo data to try the import with: cases around the filed values; 开办企业 time is planted as understated.
     @Sendable func demoCSV(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let cid = try c.requireID()
-        let region = try await VerificationService.region(c, req)
+        let region = try await req.selectedRegion(of: c)
         let indicator = req.query[String.self, at: "indicator"] ?? ""
         _ = try VerificationService.schema(indicator)
         guard let version = try await CatalogVersion.find(c.$catalogVersion.id, on: req.db), let spec = try version.catalog().indicator(indicator) else {
@@ -178,7 +178,7 @@ struct VerificationWebController {
     }
 
     @Sendable func review(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         guard let r = try await BusinessRecord.find(try req.uuidParameter("recordID"), on: req.db), r.$campaign.id == c.id else {
             throw AppError.notFound("办件记录")
         }
@@ -205,7 +205,7 @@ struct VerificationWebController {
     }
 
     @Sendable func chooseValue(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let f = try req.content.decode(ChooseForm.self)
         let cid = try c.requireID()
         guard let rid = f.regionID.flatMap(UUID.init(uuidString:)),
@@ -275,9 +275,9 @@ struct VerificationWebController {
     }
 
     @Sendable func flags(req: Request) async throws -> View {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let cid = try c.requireID()
-        let region = try await VerificationService.region(c, req)
+        let region = try await req.selectedRegion(of: c)
         let page = try await Self.visibleFlags(req, campaign: c).filter(\.$region.$id == (try region.requireID())).paginate(ListQuery(req, defaultPer: 30).pageRequest)
         let status = req.query[String.self, at: "status"] ?? ""
         let rule = req.query[String.self, at: "rule"] ?? ""
@@ -302,8 +302,8 @@ struct VerificationWebController {
 
     /// Every flag of the region this user may see (unit users: their own unit's), as the list shows them.
     @Sendable func flagsXLSX(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
-        let region = try await VerificationService.region(c, req)
+        let c = try await req.loadCampaign()
+        let region = try await req.selectedRegion(of: c)
         let flags = try await Self.visibleFlags(req, campaign: c).filter(\.$region.$id == (try region.requireID())).all()
         let rows = try await Self.rows(flags, on: req.db)
         return try Downloads.xlsx(
@@ -314,8 +314,8 @@ struct VerificationWebController {
     }
 
     @Sendable func runChecks(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
-        let region = try await VerificationService.region(c, req)
+        let c = try await req.loadCampaign()
+        let region = try await req.selectedRegion(of: c)
         let (fresh, found) = try await VerificationService.runChecks(c, region: region, by: req.caller())
         req.setFlash("核验完成：发现 \(found) 个疑点，其中新增 \(fresh) 个")
         return req.redirect(to: "/campaigns/\(try c.requireID())/flags?region=\(try region.requireID())")
@@ -336,7 +336,7 @@ struct VerificationWebController {
     }
 
     @Sendable func flag(req: Request) async throws -> View {
-        let f = try await VerificationService.find(req)
+        let f = try await req.loadFlag()
         guard let row = try await Self.rows([f], on: req.db).first else { throw AppError.notFound("核验问题") }
         let role = try req.currentRole()
         let user = try req.currentUser()
@@ -358,7 +358,7 @@ struct VerificationWebController {
     }
 
     @Sendable func decide(req: Request) async throws -> Response {
-        let f = try await VerificationService.find(req)
+        let f = try await req.loadFlag()
         let form = try req.content.decode(DecideForm.self)
         do {
             try await VerificationService.decide(f, status: form.status, note: form.note, by: req.caller())
@@ -374,7 +374,7 @@ struct VerificationWebController {
     }
 
     @Sendable func respond(req: Request) async throws -> Response {
-        let f = try await VerificationService.find(req)
+        let f = try await req.loadFlag()
         let form = try req.content.decode(RespondForm.self)
         do {
             try await VerificationService.respond(f, text: form.response, by: req.caller())
@@ -386,7 +386,7 @@ struct VerificationWebController {
     }
 
     @Sendable func uploadResponse(req: Request) async throws -> Response {
-        let f = try await VerificationService.find(req)
+        let f = try await req.loadFlag()
         let user = try req.currentUser()
         guard f.$unit.id == user.$unit.id else { throw AppError.forbidden("只能为本单位的核验问题上传材料") }
         if f.flagStatus != .open { throw AppError(status: .conflict, code: "decided", message: "该问题已有结论，不能再上传材料") }
@@ -394,7 +394,7 @@ struct VerificationWebController {
     }
 
     @Sendable func responseFile(req: Request) async throws -> Response {
-        let f = try await VerificationService.find(req)
+        let f = try await req.loadFlag()
         return try await EvidenceStore.streamAttached(f, req: req)
     }
 
@@ -434,8 +434,8 @@ struct VerificationWebController {
     }
 
     @Sendable func visits(req: Request) async throws -> View {
-        let c = try await CampaignService.find(req)
-        let region = try await VerificationService.region(c, req)
+        let c = try await req.loadCampaign()
+        let region = try await req.selectedRegion(of: c)
         return try await renderVisits(req, c, regionID: try region.requireID(), form: nil, errors: [:])
     }
 
@@ -482,9 +482,9 @@ struct VerificationWebController {
     /// A visit that found a problem can raise a field-work flag on the indicator directly. Errors re-render the form
     /// with what was typed (notes of a visit are long; losing them to a redirect is not acceptable).
     @Sendable func addVisit(req: Request) async throws -> Response {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         let cid = try c.requireID()
-        let region = try await VerificationService.region(c, req)
+        let region = try await req.selectedRegion(of: c)
         let rid = try region.requireID()
         let f = try req.content.decode(VisitForm.self)
         var errors: [String: String] = [:]
@@ -590,7 +590,7 @@ struct FlagsAPIController {
     }
 
     @Sendable func list(req: Request) async throws -> [FlagDTO] {
-        let c = try await CampaignService.find(req)
+        let c = try await req.loadCampaign()
         return try await VerificationWebController.visibleFlags(req, campaign: c).all().map(Self.dto)
     }
 
@@ -600,7 +600,7 @@ struct FlagsAPIController {
     }
 
     @Sendable func decide(req: Request) async throws -> FlagDTO {
-        let f = try await VerificationService.find(req)
+        let f = try await req.loadFlag()
         let input = try req.content.decode(DecisionInput.self)
         try await VerificationService.decide(f, status: input.status, note: input.note, by: req.caller())
         return try Self.dto(f)
@@ -611,7 +611,7 @@ struct FlagsAPIController {
     }
 
     @Sendable func respond(req: Request) async throws -> FlagDTO {
-        let f = try await VerificationService.find(req)
+        let f = try await req.loadFlag()
         try await VerificationService.respond(f, text: try req.content.decode(ResponseInput.self).response, by: req.caller())
         return try Self.dto(f)
     }

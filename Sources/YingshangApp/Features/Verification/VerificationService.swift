@@ -4,19 +4,6 @@ import YingshangCore
 
 /// Business records, cross-checks, flags, field work and the verified values chosen by the assessor.
 enum VerificationService {
-    /// The region in `?region=`, else the campaign's first assessed region.
-    static func region(_ campaign: Campaign, _ req: Request) async throws -> Region {
-        let cid = try campaign.requireID()
-        let ids = try await CampaignRegion.query(on: req.db).filter(\.$campaign.$id == cid).all().map { $0.$region.id }
-        let scope = try await req.regionScope()
-        let regions = try await Region.query(on: req.db).filter(\.$id ~~ ids).sort(\.$code).all().filter { scope.covers($0.id?.uuidString) }
-        if let raw = req.query[String.self, at: "region"], let id = UUID(uuidString: raw) {
-            guard let r = regions.first(where: { $0.id == id }) else { throw AppError.notFound("被评价地区") }
-            return r
-        }
-        guard let first = regions.first else { throw AppError.notFound("被评价地区") }
-        return first
-    }
 
     static func schema(_ code: String) throws -> RecordSchema {
         guard let s = RecordSchema.schema(for: code) else {
@@ -254,16 +241,6 @@ enum VerificationService {
     }
 
 
-    static func find(_ req: Request) async throws -> VerificationFlag {
-        guard let f = try await VerificationFlag.find(try req.uuidParameter("flagID"), on: req.db),
-            req.resolvedRegionScope.covers(f.$region.id.uuidString)
-        else { throw AppError.notFound("核验问题") }
-        let user = try req.currentUser()
-        guard UnitScope.canAccess(role: try req.currentRole(), userUnitID: user.$unit.id.uuidString, recordUnitID: f.$unit.id?.uuidString) else {
-            throw AppError.forbidden("只能查看本单位的核验问题")
-        }
-        return f
-    }
 
     static func decide(_ f: VerificationFlag, status raw: String?, note: String?, by caller: Caller) async throws {
         guard let status = VerificationFlag.Status(rawValue: raw.trimmed), status != .open else {
@@ -363,5 +340,15 @@ enum VerificationService {
                 on: db, by: caller, action: existing == nil ? "create" : "update", entityType: "verified_value", entityID: row.id,
                 before: before, after: ["indicator": indicator, "sub": sub, "value": finalValue, "source": finalSource.rawValue, "reason": reason])
         }
+    }
+
+    /// A flag in the caller's regions (another region's is not found) and, for unit users, of their own unit.
+    static func findFlag(_ id: UUID, by caller: Caller) async throws -> VerificationFlag {
+        guard let f = try await VerificationFlag.find(id, on: caller.db), caller.scope.covers(f.$region.id.uuidString)
+        else { throw AppError.notFound("核验问题") }
+        guard UnitScope.canAccess(role: caller.role, userUnitID: caller.user.$unit.id.uuidString, recordUnitID: f.$unit.id?.uuidString) else {
+            throw AppError.forbidden("只能查看本单位的核验问题")
+        }
+        return f
     }
 }
