@@ -72,7 +72,7 @@ struct ReportController {
         _ c: Campaign, run: ScoringRun, report: EvaluationReport, today: Day, scope: RegionScope = .unrestricted, on db: any Database
     ) async throws -> Data {
         let table = try await ScoringService.unitTable(c, run: run, today: today, on: db)
-        let rows = try await ScoresWebController.unitRows(table, on: db).map {
+        let rows = try await UnitAssessmentWebController.unitRows(table, on: db).map {
             EvaluationUnitRow(unit: $0.unit, base: $0.base, adjustments: $0.adjustments, total: $0.total, items: $0.items.map { "\($0.description)（\($0.points)）" }.joined(separator: "；"))
         }
         return try ReportBuilder.workbook(report, result: try run.result(for: scope), units: rows)
