@@ -5,33 +5,6 @@ import YingshangOffice
 
 /// `/catalog`: the indicator system, one indicator's sub-indicators, questionnaire and guide; editing, import, export.
 struct CatalogWebController {
-    struct VersionRow: Encodable {
-        let number: Int
-        let note: String
-        let createdBy: String
-        let updatedAt: String
-        let isUsed: Bool
-        let isViewed: Bool
-    }
-
-    struct IndicatorRow: Encodable {
-        let code: String
-        let nameZh: String
-        let nameEn: String
-        let weight: String
-        let subCount: Int
-        let itemCount: Int
-    }
-
-    struct IndexBody: Encodable {
-        let hasCatalog: Bool
-        let version: VersionRow?
-        let versions: [VersionRow]
-        let rows: [IndicatorRow]
-        let canManage: Bool
-        let viewingOld: Bool
-        let importErrors: [String]
-    }
 
     func register(_ g: Guarded) {
         g.get("catalog", action: .viewCatalog, use: index)
@@ -81,47 +54,6 @@ struct CatalogWebController {
         try await req.render("catalog/index", title: "指标体系", try await indexBody(req))
     }
 
-    struct SubDisplay: Encodable {
-        let code: String
-        let nameZh: String
-        let nameEn: String
-        let kind: String
-        let unit: String
-        let direction: String
-        let best: String
-        let worst: String
-        let weight: String
-        let evidence: Bool
-        let options: String
-    }
-
-    struct ItemDisplay: Encodable {
-        let code: String
-        let text: String
-        let help: String
-        let sub: String
-    }
-
-    struct DimensionGroup: Encodable {
-        let name: String
-        let items: [ItemDisplay]
-    }
-
-    struct ShowBody: Encodable {
-        let versionNumber: Int
-        let code: String
-        let nameZh: String
-        let nameEn: String
-        let description: String
-        let weight: String
-        let subs: [SubDisplay]
-        let groups: [DimensionGroup]
-        let guideHTML: String
-        let documents: [String]
-        let canManage: Bool
-        let isCurrent: Bool
-    }
-
     @Sendable func show(req: Request) async throws -> View {
         guard let version = try await viewed(req) else { throw AppError.notFound("指标体系") }
         let code = req.parameters.get("code") ?? ""
@@ -149,24 +81,6 @@ struct CatalogWebController {
                 guideHTML: SafeMarkdown.render(ind.guide.markdown), documents: ind.guide.requiredDocuments,
                 canManage: Permissions.allows(try req.currentRole(), .manageCatalog),
                 isCurrent: version.number == current?.number))
-    }
-
-    struct EditRow<T: Encodable>: Encodable {
-        let index: Int
-        let row: T
-        let error: String
-    }
-
-    struct EditBody: Encodable {
-        let code: String
-        let form: IndicatorForm
-        let subs: [EditRow<IndicatorForm.SubRow>]
-        let items: [EditRow<IndicatorForm.ItemRow>]
-        let errors: [String: String]
-        let kinds: [SelectOption]
-        let directions: [SelectOption]
-        let dimensions: [SelectOption]
-        let willCreateVersion: Bool
     }
 
     private func editPage(_ req: Request, code: String, form: IndicatorForm, problems: [FieldProblem]) async throws
@@ -316,31 +230,5 @@ struct CatalogWebController {
         let res = try await view.encodeResponse(for: req)
         res.status = .unprocessableEntity
         return res
-    }
-}
-
-/// Reads an uploaded catalog file by its content: a ZIP signature means XLSX, otherwise JSON.
-enum CatalogImport {
-    struct Failure: Error {
-        let messages: [String]
-    }
-
-    static func parse(_ data: Data, filename: String) throws -> Catalog {
-        if data.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
-            do {
-                return try CatalogWorkbook.catalog(from: XLSX.read(data))
-            } catch let p as CatalogWorkbook.Problems {
-                throw Failure(messages: p.messages)
-            } catch let e as XLSX.ReadError {
-                throw Failure(messages: [e.description])
-            }
-        }
-        do {
-            return try JSONDecoder().decode(Catalog.self, from: data)
-        } catch let e as DecodingError {
-            throw Failure(messages: ["\(filename)：" + AppErrorMiddleware.describe(e)])
-        } catch {
-            throw Failure(messages: ["\(filename) 不是 .xlsx 或 JSON 格式的指标体系文件"])
-        }
     }
 }
