@@ -60,7 +60,7 @@ struct CampaignsWebController {
         let flat = Dictionary(uniqueKeysWithValues: errors.map { ($0.key.replacingOccurrences(of: ".", with: "_"), $0.value) })
         let body = FormBody(
             heading: campaign == nil ? "新建评价任务" : "编辑评价任务",
-            action: campaign.flatMap { $0.id.map { "/campaigns/\($0)" } } ?? "/campaigns", isEdit: campaign != nil,
+            action: campaign.flatMap { $0.id.map { SiteURL.campaign($0) } } ?? "/campaigns", isEdit: campaign != nil,
             isDraft: campaign?.campaignStatus != .active && campaign?.campaignStatus != .closed,
             name: input.name ?? "", year: input.year.map(String.init) ?? input.yearText ?? "", startDate: input.startDate ?? "",
             endDate: input.endDate ?? "", perDay: input.perDay.map(String.init) ?? input.perDayText ?? "2",
@@ -97,7 +97,7 @@ struct CampaignsWebController {
             successMessage: "已创建评价任务", redirectTo: "/campaigns",
             renderForm: { try await form(req, campaign: nil, input: input, errors: $0) },
             write: { created = try await CampaignService.create(input, by: req.caller()) }
-        ).redirecting(to: created.flatMap { $0.id.map { "/campaigns/\($0)" } })
+        ).redirecting(to: created.flatMap { $0.id.map { SiteURL.campaign($0) } })
     }
 
     @Sendable func show(req: Request) async throws -> View {
@@ -161,14 +161,14 @@ struct CampaignsWebController {
         }
         let fixedInput = input
         return try await req.submitForm(
-            successMessage: "已保存", redirectTo: "/campaigns/\(try c.requireID())",
+            successMessage: "已保存", redirectTo: try c.url(),
             renderForm: { try await form(req, campaign: c, input: fixedInput, errors: $0) },
             write: { try await CampaignService.update(c, fixedInput, by: req.caller()) })
     }
 
     @Sendable func start(req: Request) async throws -> Response {
         let c = try await req.loadCampaign()
-        let target = "/campaigns/\(try c.requireID())"
+        let target = try c.url()
         do {
             try await CampaignService.start(c, by: req.caller())
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
@@ -220,7 +220,7 @@ extension CampaignsWebController {
         if let created, !created.dropped.isEmpty {
             req.setFlash("已复制为新的评价任务（筹备中）。当前指标体系已没有以下指标，未复制：" + created.dropped.joined(separator: "、"))
         }
-        return response.redirecting(to: created?.campaign.id.map { "/campaigns/\($0)" })
+        return response.redirecting(to: created?.campaign.id.map { SiteURL.campaign($0) })
     }
 }
 

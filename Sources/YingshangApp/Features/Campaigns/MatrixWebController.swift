@@ -136,7 +136,7 @@ struct MatrixWebController {
         let a = try await req.loadAssignment(of: c)
         let input = try req.content.decode(AssignmentInput.self)
         return try await req.submitForm(
-            successMessage: "已保存分工", redirectTo: "/campaigns/\(try c.requireID())/matrix?region=\(a.$region.id)",
+            successMessage: "已保存分工", redirectTo: try c.url(.matrix, query: ["region": a.$region.id.uuidString]),
             renderForm: { try await editPage(req, errors: $0, input: input) },
             write: { try await AssignmentService.update(a, input, by: req.caller()) })
     }
@@ -146,7 +146,7 @@ struct MatrixWebController {
         let a = try await req.loadAssignment(of: c)
         try await AssignmentService.confirm(a, by: req.caller())
         req.setFlash("已确认分工")
-        return req.redirect(to: "/campaigns/\(try c.requireID())/matrix/by-unit?region=\(a.$region.id)")
+        return req.redirect(to: try c.url(.matrixByUnit, query: ["region": a.$region.id.uuidString]))
     }
 }
 

@@ -55,13 +55,13 @@ struct RoundsWebController {
         var created: Campaign?
         let pid = try parent.requireID()
         let response = try await req.submitForm(
-            successMessage: "已新建监测轮次：各牵头单位可在“我的填报”中填报", redirectTo: "/campaigns/\(pid)",
+            successMessage: "已新建监测轮次：各牵头单位可在“我的填报”中填报", redirectTo: SiteURL.campaign(pid),
             renderForm: { try await form(req, parent, input, errors: $0) },
             write: { created = try await RoundService.create(parent, input, by: req.caller()) })
         if let created, created.campaignStatus == .draft {
             req.setFlash("已新建监测轮次（筹备中）：有指标尚无牵头单位，请在责任分工中补齐后启动")
         }
-        return response.redirecting(to: created?.id.map { "/campaigns/\($0)" })
+        return response.redirecting(to: created?.id.map { SiteURL.campaign($0) })
     }
 
     struct TrendChart: Encodable {

@@ -94,14 +94,14 @@ struct ScheduleWebController {
         let c = try await req.loadCampaign()
         let input = try req.content.decode(ScheduleInput.self)
         return try await req.submitForm(
-            successMessage: "已生成填报日程", redirectTo: "/campaigns/\(try c.requireID())/schedule",
+            successMessage: "已生成填报日程", redirectTo: try c.url(.schedule),
             renderForm: { try await req.render("campaigns/schedule", title: "填报日程", try await body(req, input: input, errors: $0)) },
             write: { _ = try await ScheduleService.generate(c, input, by: req.caller()) })
     }
 
     @Sendable func createTasks(req: Request) async throws -> Response {
         let c = try await req.loadCampaign()
-        let target = "/campaigns/\(try c.requireID())/schedule"
+        let target = try c.url(.schedule)
         do {
             let n = try await ScheduleService.createFilingTasks(c, by: req.caller())
             req.setFlash(n == 0 ? "填报任务均已存在" : "已为牵头单位生成 \(n) 项填报任务")

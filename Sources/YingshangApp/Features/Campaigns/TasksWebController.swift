@@ -69,7 +69,7 @@ struct TasksWebController {
         let body = Body(
             campaignID: id.uuidString, campaignName: c.name, rows: rows,
             pager: Pager(
-                metadata: page.metadata, basePath: "/campaigns/\(id)/tasks",
+                metadata: page.metadata, basePath: SiteURL.campaign(id, .tasks),
                 extra: ["q": lq.q, "phase": filter.phase, "status": filter.status]),
             q: lq.q, phase: filter.phase, status: filter.status,
             phases: [SelectOption(value: "", label: "全部阶段", selected: filter.phase.isEmpty)]
@@ -114,7 +114,7 @@ struct TasksWebController {
         let c = try await req.loadCampaign()
         let input = try req.content.decode(TaskInput.self)
         return try await req.submitForm(
-            successMessage: "已新建任务", redirectTo: "/campaigns/\(try c.requireID())/tasks",
+            successMessage: "已新建任务", redirectTo: try c.url(.tasks),
             renderForm: { try await form(req, c, values: input, errors: $0) },
             write: { _ = try await TaskService.create(c, input, by: req.caller()) })
     }
@@ -125,7 +125,7 @@ struct TasksWebController {
         let input = try req.content.decode(TaskStatusInput.self)
         try await TaskService.updateStatus(t, input, by: req.caller())
         req.setFlash("已更新“\(t.title)”的状态为\(t.workStatus.chineseName)")
-        return req.redirect(to: "/campaigns/\(try c.requireID())/tasks")
+        return req.redirect(to: try c.url(.tasks))
     }
 
     @Sendable func confirmDelete(req: Request) async throws -> View {
@@ -136,7 +136,7 @@ struct TasksWebController {
             ConfirmDeletePage(
                 heading: "删除任务", description: "\(t.title)（截止 \(t.deadline)）",
                 action: "/campaigns/\(try c.requireID())/tasks/\(try t.requireID())/delete",
-                cancelHref: "/campaigns/\(try c.requireID())/tasks"))
+                cancelHref: try c.url(.tasks)))
     }
 
     @Sendable func delete(req: Request) async throws -> Response {
@@ -144,6 +144,6 @@ struct TasksWebController {
         let t = try await req.loadTask(of: c)
         try await TaskService.delete(t, by: req.caller())
         req.setFlash("已删除任务")
-        return req.redirect(to: "/campaigns/\(try c.requireID())/tasks")
+        return req.redirect(to: try c.url(.tasks))
     }
 }

@@ -84,7 +84,7 @@ struct CockpitPage: Encodable {
         let rid = try region.requireID()
         let now = caller.clock.now()
         let today = min(caller.clock.today, c.end)
-        let base = "/campaigns/\(cid)"
+        let base = SiteURL.campaign(cid)
 
         // Scores: the newest run of this campaign, and of the campaign it was carried over from.
         let run = try await ScoringService.latest(c, on: db)

@@ -111,7 +111,7 @@ struct DispatchWebController {
             req.setFlash(scope.isUnrestricted ? "还没有评价任务" : "企业名录和抽样属于整个评价任务，您的账户只管辖其中部分地区", kind: "error")
             return req.redirect(to: "/campaigns")
         }
-        return req.redirect(to: "/campaigns/\(id)/register")
+        return req.redirect(to: SiteURL.campaign(id, .register))
     }
 
     /// The navigation entry: the running campaign's board (or the newest campaign's).
@@ -123,7 +123,7 @@ struct DispatchWebController {
             req.setFlash("还没有评价任务，请先新建评价任务", kind: "error")
             return req.redirect(to: "/campaigns")
         }
-        return req.redirect(to: "/campaigns/\(id)/dispatch")
+        return req.redirect(to: SiteURL.campaign(id, .dispatch))
     }
 
     @Sendable func board(req: Request) async throws -> View {

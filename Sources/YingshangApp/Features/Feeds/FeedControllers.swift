@@ -113,7 +113,7 @@ struct FeedsWebController {
         guard let key = try await DataFeedKey.find(try req.uuidParameter("keyID"), on: req.db), key.$campaign.id == c.id else {
             throw AppError.notFound("数据接口密钥")
         }
-        let target = "/campaigns/\(try c.requireID())/feeds"
+        let target = try c.url(.feeds)
         do {
             try await FeedService.revoke(key, by: req.caller())
         } catch let e as AppError where e.status == .conflict {

@@ -109,7 +109,7 @@ enum ContributionService {
                 try await FilingContribution(filingID: fid, unitID: unitID, items: items, by: user.username).create(on: db)
                 try await InAppNotification.notifyUnit(
                     unitID, roles: [Role.filer.rawValue, Role.unitHead.rawValue],
-                    message: "牵头单位请您填报“\(ind.nameZh)”的 \(items.count) 道题目", link: "/filings/\(fid)", at: caller.clock.now(), on: db)
+                    message: "牵头单位请您填报“\(ind.nameZh)”的 \(items.count) 道题目", link: SiteURL.filing(fid), at: caller.clock.now(), on: db)
             }
             try await AuditLog.record(
                 on: db, by: caller, action: "assign_items", entityType: "filing", entityID: fid, before: noSnapshot,
@@ -156,7 +156,7 @@ enum ContributionService {
             if submit {
                 try await InAppNotification.notifyUnit(
                     leadUnit, roles: [Role.filer.rawValue, Role.unitHead.rawValue],
-                    message: "配合单位已提交“\(ind.nameZh)”的 \(c.items.count) 道题目，请合并", link: "/filings/\(fid)", at: caller.clock.now(), on: db)
+                    message: "配合单位已提交“\(ind.nameZh)”的 \(c.items.count) 道题目，请合并", link: SiteURL.filing(fid), at: caller.clock.now(), on: db)
             }
             try await AuditLog.record(
                 on: db, by: caller, action: submit ? "contribute" : "contribution_draft", entityType: "filing",

@@ -234,7 +234,7 @@ enum FilingService {
         action: FilingAction, filingID: UUID, regionID: UUID, leadUnitID: UUID, indicatorName: String, reason: String?,
         at now: Date, on db: any Database
     ) async throws {
-        let link = "/filings/\(filingID)"
+        let link = SiteURL.filing(filingID)
         switch action {
         case .submit:
             try await InAppNotification.notifyUnit(

@@ -50,7 +50,7 @@ struct FilingsWebController {
         guard let unit = form.unitID.flatMap(UUID.init(uuidString:)) else { throw AppError.invalid(["unitID": "请选择配合单位"]) }
         try await ContributionService.assign(f, unitID: unit, items: form.items ?? [], by: req.caller())
         req.setFlash("已更新配合单位的题目分工")
-        return req.redirect(to: "/filings/\(try f.requireID())")
+        return req.redirect(to: SiteURL.filing(try f.requireID()))
     }
 
     struct ContributionForm: Content {
@@ -70,14 +70,14 @@ struct FilingsWebController {
             return res
         }
         req.setFlash(form.submit != nil ? "已提交牵头单位" : "已保存")
-        return req.redirect(to: "/filings/\(try f.requireID())")
+        return req.redirect(to: SiteURL.filing(try f.requireID()))
     }
 
     @Sendable func merge(req: Request) async throws -> Response {
         let f = try await req.loadFiling()
         try await ContributionService.merge(f, contributionID: try req.uuidParameter("contributionID"), by: req.caller())
         req.setFlash("已合并配合单位的答案")
-        return req.redirect(to: "/filings/\(try f.requireID())")
+        return req.redirect(to: SiteURL.filing(try f.requireID()))
     }
 
     /// Unit users: every indicator their unit leads or cooperates on in running campaigns. Bureau and leaders:
@@ -116,7 +116,7 @@ struct FilingsWebController {
                 let state = f?.filingState ?? .draft
                 if !stateFilter.isEmpty && state.rawValue != stateFilter { continue }
                 rows.append(Row(
-                    href: f.flatMap { $0.id.map { "/filings/\($0)" } } ?? "/campaigns/\(cid)/filings/\(a.indicatorCode)?region=\(a.$region.id)",
+                    href: f.flatMap { $0.id.map { "/filings/\($0)" } } ?? SiteURL.filing(campaign: cid, indicator: a.indicatorCode, region: a.$region.id),
                     campaignName: c.name, indicatorName: names[a.indicatorCode]?.0 ?? a.indicatorCode, leadUnit: units[lead] ?? "",
                     role: myRole, stateName: f == nil ? "未开始" : state.chineseName, status: f?.workStatus.rawValue ?? "not_started",
                     due: schedule[key] ?? ""))
@@ -138,7 +138,7 @@ struct FilingsWebController {
         do {
             let f = try await FilingService.open(
                 campaign: c, regionID: try region.requireID(), indicatorCode: req.parameters.get("indicator") ?? "", by: req.caller())
-            return req.redirect(to: "/filings/\(try f.requireID())")
+            return req.redirect(to: SiteURL.filing(try f.requireID()))
         } catch let e as AppError where e.code == "not_started" {
             // Others than the lead unit see why there is nothing yet, not an error.
             return try await req.render(
@@ -146,7 +146,7 @@ struct FilingsWebController {
                 NoticePage(
                     heading: "牵头单位尚未开始填报", message: "该指标的牵头单位还没有开始填报；开始后可在此查看填报内容和流转记录。",
                     links: (Permissions.allows(try req.currentRole(), .viewDispatch)
-                        ? [.init(href: "/campaigns/\(try c.requireID())/dispatch", label: "查看每日调度")] : [])
+                        ? [.init(href: try c.url(.dispatch), label: "查看每日调度")] : [])
                         + [.init(href: "/filings", label: "返回数据填报")]))
                 .encodeResponse(for: req)
         }
@@ -185,7 +185,7 @@ struct FilingsWebController {
             return res
         }
         req.setFlash("已保存（第 \(f.version) 版）")
-        return req.redirect(to: "/filings/\(try f.requireID())")
+        return req.redirect(to: SiteURL.filing(try f.requireID()))
     }
 
     @Sendable func transition(req: Request) async throws -> Response {
@@ -201,7 +201,7 @@ struct FilingsWebController {
             return res
         }
         req.setFlash("已\(FilingAction(rawValue: input.action.trimmed)?.chineseName ?? "处理")")
-        return req.redirect(to: "/filings/\(try f.requireID())")
+        return req.redirect(to: SiteURL.filing(try f.requireID()))
     }
 
     /// Raw file body (streamed); the page's script sends `?name=&item=` and the CSRF token as a header.
@@ -235,7 +235,7 @@ struct FilingsWebController {
                 before: ["name": a.name, "sha256": a.sha256], after: noSnapshot)
         }
         req.setFlash("已删除附件“\(a.name)”")
-        return req.redirect(to: "/filings/\(try f.requireID())")
+        return req.redirect(to: SiteURL.filing(try f.requireID()))
     }
 
     struct DiffRow: Encodable {

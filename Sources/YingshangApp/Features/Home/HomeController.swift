@@ -67,14 +67,14 @@ struct HomeController {
             // The newest scoring run: leaders open the one-page overview from here.
             let label = result.assessedCount > 1 ? "最新评分（\(result.assessedCount) 个地区，第 1 名）" : "\(first.name)最新综合得分"
             let best = result.assessed.first { $0.rank == 1 } ?? first
-            cards.append(Card(label: label, value: best.overall.map(Scoring.fmt2) ?? "—", href: "/campaigns/\(run.$campaign.id)/overview"))
+            cards.append(Card(label: label, value: best.overall.map(Scoring.fmt2) ?? "—", href: SiteURL.campaign(run.$campaign.id, .overview)))
         }
         if Permissions.allows(role, .respondFlags) {
             // Units find the assessor's flags on their own unit here; the flags page lists them with the deadline.
             let open = try await VerificationFlag.query(on: req.db).filter(\.$unit.$id == user.$unit.id)
                 .filter(\.$status == VerificationFlag.Status.open.rawValue).sort(\.$createdAt, .descending).all()
             if let newest = open.first {
-                cards.append(Card(label: "待答复的核验问题", value: "\(open.count)", href: "/campaigns/\(newest.$campaign.id)/flags"))
+                cards.append(Card(label: "待答复的核验问题", value: "\(open.count)", href: SiteURL.campaign(newest.$campaign.id, .flags)))
             }
         }
         if Permissions.allows(role, .viewRectifications) {
@@ -137,7 +137,7 @@ struct HomeController {
                 add("待本单位审核的填报", mine.filter { $0.filingState == .submitted }.count, "/filings?state=submitted", urgent: true)
                 let unconfirmed = try await Assignment.query(on: db).filter(\.$campaign.$id ~~ active).filter(\.$leadUnit.$id == unit)
                     .filter(\.$leadConfirmedAt == nil).count()
-                add("待确认的牵头指标", unconfirmed, active.first.map { "/campaigns/\($0)/matrix" } ?? "/campaigns")
+                add("待确认的牵头指标", unconfirmed, active.first.map { SiteURL.campaign($0, .matrix) } ?? "/campaigns")
             }
             // Only what is due by today matters here; a county's whole schedule is thousands of rows.
             let due = try await ScheduleEntry.query(on: db).filter(\.$campaign.$id ~~ active).filter(\.$day <= today.description).all()
@@ -151,7 +151,7 @@ struct HomeController {
             add("已过应报日期仍未报送的指标", open.filter { ($0.day < today.description) }.count, "/filings", urgent: true)
             let flags = try await VerificationFlag.query(on: db).filter(\.$unit.$id == unit)
                 .filter(\.$status == VerificationFlag.Status.open.rawValue).all()
-            add("待答复的核验问题", flags.count, flags.first.map { "/campaigns/\($0.$campaign.id)/flags" } ?? "/campaigns", urgent: true)
+            add("待答复的核验问题", flags.count, flags.first.map { SiteURL.campaign($0.$campaign.id, .flags) } ?? "/campaigns", urgent: true)
             let rects = try await Rectification.query(on: db).filter(\.$unit.$id == unit)
                 .filter(\.$status ~~ RectificationStatus.open.map(\.rawValue)).all()
             add("逾期的整改事项", rects.filter { $0.isOverdue(today: today) }.count,
@@ -179,7 +179,7 @@ struct HomeController {
             break
         case .assessor:
             let flags = try await inScope(VerificationFlag.query(on: db), \.$region).filter(\.$status == VerificationFlag.Status.open.rawValue).all()
-            add("待确认或排除的核验问题", flags.count, flags.first.map { "/campaigns/\($0.$campaign.id)/flags" } ?? "/campaigns", urgent: true)
+            add("待确认或排除的核验问题", flags.count, flags.first.map { SiteURL.campaign($0.$campaign.id, .flags) } ?? "/campaigns", urgent: true)
             add("评价任务（名单、抽样、问卷）", active.count, "/campaigns")
         }
         return out

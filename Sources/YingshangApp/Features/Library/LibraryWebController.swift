@@ -49,7 +49,7 @@ struct LibraryWebController {
         values.results = req.query[String.self, at: "results"].flatMap { $0.count <= 500 ? $0 : nil }
         var body = PracticeFormBody(values: values, errors: [:], indicators: Self.indicatorOptions(values.indicatorCode ?? ""))
         if let raw = req.query[String.self, at: "campaign"], let cid = UUID(uuidString: raw), try await Campaign.find(cid, on: req.db) != nil {
-            body.source = "/campaigns/\(cid)/scores"
+            body.source = SiteURL.campaign(cid, .scores)
         }
         return try await req.render("library/practice-form", title: "提交典型经验", body)
     }

@@ -107,7 +107,7 @@ enum QuestionService {
             if bureau {
                 try await InAppNotification.notifyUnit(
                     q.$unit.id, roles: [Role.filer.rawValue, Role.unitHead.rawValue],
-                    message: "审批局答复了您单位的问题“\(q.title)”", link: "/questions/\(qid)", at: caller.clock.now(), on: db)
+                    message: "审批局答复了您单位的问题“\(q.title)”", link: SiteURL.question(qid), at: caller.clock.now(), on: db)
             }
             try await AuditLog.record(
                 on: db, by: caller, action: "reply", entityType: "question", entityID: qid, before: noSnapshot,

@@ -143,7 +143,7 @@ struct QuestionsWebController {
 
     @Sendable func reply(req: Request) async throws -> Response {
         let q = try await QuestionService.find(try req.uuidParameter("questionID"), by: req.caller())
-        let target = "/questions/\(try q.requireID())"
+        let target = SiteURL.question(try q.requireID())
         do {
             try await QuestionService.reply(q, try req.content.decode(ReplyInput.self), by: req.caller())
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
@@ -156,7 +156,7 @@ struct QuestionsWebController {
 
     @Sendable func status(req: Request) async throws -> Response {
         let q = try await QuestionService.find(try req.uuidParameter("questionID"), by: req.caller())
-        let target = "/questions/\(try q.requireID())"
+        let target = SiteURL.question(try q.requireID())
         do {
             try await QuestionService.setStatus(q, try req.content.decode(QuestionService.StatusInput.self), by: req.caller())
         } catch let e as AppError where e.status == .unprocessableEntity {
@@ -218,7 +218,7 @@ struct QuestionsWebController {
                 let status = filings[key]?.workStatus ?? .notStarted
                 guard !status.isHandedIn, let due = Day(e.day) else { continue }
                 let name = names[e.indicatorCode] ?? e.indicatorCode
-                let link = "/campaigns/\(cid)/filings/\(e.indicatorCode)?region=\(e.$region.id)"
+                let link = SiteURL.filing(campaign: cid, indicator: e.indicatorCode, region: e.$region.id)
                 let late = try calendar.workdaysLate(due: due, today: day)
                 if late > 0 {
                     digest.append(DigestLine(text: "【逾期 \(late) 个工作日】\(name)（应于 \(e.day) 报送）", link: link))

@@ -171,7 +171,7 @@ struct RectificationWebController {
         let r = try await req.loadRectification()
         let input = try req.content.decode(RectificationInput.self)
         return try await req.submitForm(
-            successMessage: "已保存整改事项", redirectTo: "/rectifications/\(try r.requireID())",
+            successMessage: "已保存整改事项", redirectTo: SiteURL.rectification(try r.requireID()),
             renderForm: { try await showPage(req, r, values: input, errors: $0) },
             write: { try await RectificationService.update(r, input, by: req.caller()) })
     }
@@ -184,7 +184,7 @@ struct RectificationWebController {
         let r = try await req.loadRectification()
         let approve = try req.content.decode(DeadlineForm.self).decision == "approve"
         return try await req.submitForm(
-            successMessage: approve ? "已同意调整完成时限" : "已退回时限调整申请", redirectTo: "/rectifications/\(try r.requireID())",
+            successMessage: approve ? "已同意调整完成时限" : "已退回时限调整申请", redirectTo: SiteURL.rectification(try r.requireID()),
             renderForm: { try await showPage(req, r, errors: $0) },
             write: { try await RectificationService.decideDeadline(r, approve: approve, by: req.caller()) })
     }
@@ -198,7 +198,7 @@ struct RectificationWebController {
         let r = try await req.loadRectification()
         let f = try req.content.decode(ReportForm.self)
         return try await req.submitForm(
-            successMessage: "已记录整改进展", redirectTo: "/rectifications/\(try r.requireID())",
+            successMessage: "已记录整改进展", redirectTo: SiteURL.rectification(try r.requireID()),
             renderForm: { try await showPage(req, r, errors: $0) },
             write: { _ = try await RectificationService.report(r, note: f.note ?? "", status: f.status, by: req.caller()) })
     }

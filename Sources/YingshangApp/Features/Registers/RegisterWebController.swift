@@ -95,7 +95,7 @@ struct RegisterWebController {
         let townships = Dictionary(
             uniqueKeysWithValues: try await Region.query(on: req.db).filter(\.$level == RegionLevel.township.rawValue).all().map { ($0.code, $0.name) })
         let industries = Dictionary(uniqueKeysWithValues: EnterpriseRegister.industries)
-        let base = "/campaigns/\(cid)/register"
+        let base = SiteURL.campaign(cid, .register)
         func counts(_ field: String, _ key: (Group) -> String?, _ label: (String) -> String) -> [Count] {
             var sums: [String: Int] = [:]
             for g in groups { sums[key(g) ?? "", default: 0] += g.n }
@@ -135,7 +135,7 @@ struct RegisterWebController {
         let form = try req.content.decode(ImportForm.self)
         guard let file = form.file, file.data.readableBytes > 0 else {
             req.setFlash("请选择企业名单文件（CSV 或 XLSX）", kind: "error")
-            return req.redirect(to: "/campaigns/\(cid)/register")
+            return req.redirect(to: SiteURL.campaign(cid, .register))
         }
         let user = try req.currentUser()
         let job = ImportJob(kind: "register", campaignID: cid, by: user.username)
@@ -148,7 +148,7 @@ struct RegisterWebController {
         Task.detached {
             await RegisterJobs.run(app: app, jobID: jobID, campaignID: cid, source: .data(data), filename: name, skipInvalid: skip)
         }
-        return req.redirect(to: "/jobs/\(jobID)")
+        return req.redirect(to: SiteURL.job(jobID))
     }
 
     struct UploadStarted: Content {
@@ -182,7 +182,7 @@ struct RegisterWebController {
             defer { try? FileManager.default.removeItem(atPath: path) }
             await RegisterJobs.run(app: app, jobID: jobID, campaignID: cid, source: .file(path), filename: name, skipInvalid: skip)
         }
-        return UploadStarted(jobID: jobID, url: "/jobs/\(jobID)")
+        return UploadStarted(jobID: jobID, url: SiteURL.job(jobID))
     }
 
     struct JobDTO: Content {

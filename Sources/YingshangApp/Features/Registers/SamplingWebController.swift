@@ -113,7 +113,7 @@ struct SamplingWebController {
             return res
         }
         req.setFlash("已抽样")
-        return req.redirect(to: "/samples/\(try draw.requireID())")
+        return req.redirect(to: SiteURL.draw(try draw.requireID()))
     }
 
     @Sendable func showDraw(req: Request) async throws -> View {
@@ -138,7 +138,7 @@ struct SamplingWebController {
         guard let m = try await SampleMember.find(try req.uuidParameter("memberID"), on: req.db), m.$draw.id == d.id
         else { throw AppError.notFound("样本企业") }
         let form = try req.content.decode(ReplaceForm.self)
-        let target = "/samples/\(try d.requireID())"
+        let target = SiteURL.draw(try d.requireID())
         do {
             let next = try await SampleService.replace(m, status: form.status.trimmed, reason: form.reason.trimmed, by: req.caller())
             req.setFlash(next == nil ? "已标记；该层备选企业已用完" : "已替换为该层下一家备选企业")

@@ -122,7 +122,7 @@ struct SurveyWebController {
         let d = try await req.loadDraw()
         let n = try await SurveyService.issue(d, by: req.caller(), clock: req.clock, on: req.db)
         req.setFlash(n == 0 ? "所有有效样本企业都已有问卷链接" : "已为 \(n) 家企业生成问卷链接，请下载链接清单分发")
-        return req.redirect(to: "/samples/\(try d.requireID())")
+        return req.redirect(to: SiteURL.draw(try d.requireID()))
     }
 
     /// The links to hand out, one per enterprise.

@@ -42,7 +42,7 @@ struct ReportController {
                 message: canRun
                     ? "评价报告和领导总览在第一次评分后生成。请在“评分与排名”页面运行评分。"
                     : "评价报告和领导总览在审批局或评估机构运行评分后生成，届时可在此查看。",
-                links: [.init(href: "/campaigns/\(cid)/scores", label: "评分与排名"), .init(href: "/campaigns/\(cid)", label: "返回评价任务")]))
+                links: [.init(href: SiteURL.campaign(cid, .scores), label: "评分与排名"), .init(href: SiteURL.campaign(cid), label: "返回评价任务")]))
     }
 
     @Sendable func html(req: Request) async throws -> View {

@@ -146,7 +146,7 @@ struct ScoreRulesWebController {
         let form = try req.content.decode(RulesForm.self)
         let (set, parseErrors) = Self.parseRules(form)
         return try await req.submitForm(
-            successMessage: "已保存加分与扣分规则", redirectTo: "/campaigns/\(try c.requireID())/scores/rules",
+            successMessage: "已保存加分与扣分规则", redirectTo: try c.url(.scoreRules),
             renderForm: { try await rulesPage(req, c, rules: set, errors: $0, typed: form) },
             write: {
                 if !parseErrors.isEmpty { throw AppError.invalid(parseErrors) }
@@ -165,7 +165,7 @@ struct ScoreRulesWebController {
         let c = try await req.loadCampaign()
         let f = try req.content.decode(AdjustmentForm.self)
         return try await req.submitForm(
-            successMessage: "已记录加减分", redirectTo: "/campaigns/\(try c.requireID())/scores/rules",
+            successMessage: "已记录加减分", redirectTo: try c.url(.scoreRules),
             renderForm: { try await rulesPage(req, c, rules: try await ScoringService.ruleSet(c, on: req.db), errors: $0) },
             write: {
                 var errors: [String: String] = [:]
@@ -186,6 +186,6 @@ struct ScoreRulesWebController {
         }
         try await ScoringService.deleteManual(row, by: req.caller())
         req.setFlash("已删除加减分记录")
-        return req.redirect(to: "/campaigns/\(try c.requireID())/scores/rules")
+        return req.redirect(to: try c.url(.scoreRules))
     }
 }

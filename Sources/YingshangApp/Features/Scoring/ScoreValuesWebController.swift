@@ -85,7 +85,7 @@ struct ScoreValuesWebController {
         do {
             let n = try await run(c, text, try req.caller())
             req.setFlash("已导入 \(n) 个\(noun)；重新评分后生效")
-            return req.redirect(to: "/campaigns/\(try c.requireID())/scores/values")
+            return req.redirect(to: try c.url(.scoreValues))
         } catch let e as ValueImport.Failure {
             let kept = keepText(text)
             let res = try await valuesPage(req, c, errors: e.errors, benchmarkText: kept.benchmarkText, verifiedText: kept.verifiedText)

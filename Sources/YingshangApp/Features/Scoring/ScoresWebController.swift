@@ -146,7 +146,7 @@ struct ScoresWebController {
         } catch let e as AppError where e.status == .unprocessableEntity {
             req.setFlash((e.fields ?? [:]).values.sorted().joined(separator: "；").nonBlank ?? e.message, kind: "error")
         }
-        return req.redirect(to: "/campaigns/\(cid)/scores")
+        return req.redirect(to: SiteURL.campaign(cid, .scores))
     }
 
     /// Re-runs the pure scoring on the inputs stored with a run and says whether every number comes out the same.
@@ -159,7 +159,7 @@ struct ScoresWebController {
         } else {
             req.setFlash("复算不一致：请联系系统管理员（第 \(run.number) 次评分）", kind: "error")
         }
-        return req.redirect(to: "/campaigns/\(try c.requireID())/scores")
+        return req.redirect(to: try c.url(.scores))
     }
 
     // MARK: Explanation

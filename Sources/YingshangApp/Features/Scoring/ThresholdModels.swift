@@ -96,7 +96,7 @@ enum ThresholdService {
             reaching[f.regionID] = try await UUID(uuidString: f.regionID).asyncMap { try await RegionScopes.users(.coordinator, reaching: $0, on: db) } ?? []
         }
         let coordinators = reaching
-        let link = "/campaigns/\(cid)/scores"
+        let link = SiteURL.campaign(cid, .scores)
         try await db.writeTransaction { db in
             for f in fresh {
                 let alert = ThresholdAlert()

@@ -101,7 +101,7 @@ struct ThresholdsWebController {
         if !parsed.problems.isEmpty { return try await fail(parsed.problems) }
         try await ThresholdService.save(cid, parsed.lines, by: req.caller())
         req.setFlash("已导入预警值与先进值（\(parsed.lines.count) 行）；下次运行评分时标出并通知")
-        return req.redirect(to: "/campaigns/\(cid)/scores/thresholds")
+        return req.redirect(to: SiteURL.campaign(cid, .scoreThresholds))
     }
 
     /// The campaign-wide line of each indicator, as the form shows it.
@@ -153,6 +153,6 @@ struct ThresholdsWebController {
         let regional = try await ThresholdService.lines(cid, on: req.db).filter { $0.regionID != nil }
         try await ThresholdService.save(cid, parsed + regional, by: req.caller())
         req.setFlash("已保存预警值与先进值（\(parsed.count) 项指标）；下次运行评分时标出并通知")
-        return req.redirect(to: "/campaigns/\(cid)/scores/thresholds")
+        return req.redirect(to: SiteURL.campaign(cid, .scoreThresholds))
     }
 }

@@ -76,6 +76,6 @@ struct UnitAssessmentWebController {
         let c = try await req.loadCampaign()
         let record = try await ScoringService.applyUnitTable(c, by: req.caller())
         req.setFlash("已确认单位考核得分（\(try record.table().count) 个单位），已记入审计日志")
-        return req.redirect(to: "/campaigns/\(try c.requireID())/scores/units")
+        return req.redirect(to: try c.url(.scoreUnits))
     }
 }

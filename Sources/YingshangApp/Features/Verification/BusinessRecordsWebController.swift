@@ -119,7 +119,7 @@ struct BusinessRecordsWebController {
         let c = try await req.loadCampaign()
         let region = try await req.selectedRegion(of: c)
         let indicator = req.query[String.self, at: "indicator"] ?? ""
-        let back = "/campaigns/\(try c.requireID())/records?region=\(try region.requireID())&indicator=\(indicator)"
+        let back = try c.url(.records, query: ["region": (try region.requireID()).uuidString, "indicator": indicator])
         guard let file = try req.content.decode(ImportForm.self).file, file.data.readableBytes > 0 else {
             req.setFlash("请选择业务数据文件（CSV 或 XLSX）", kind: "error")
             return req.redirect(to: back)
@@ -175,7 +175,7 @@ struct BusinessRecordsWebController {
         } catch let e as AppError where e.status == .unprocessableEntity {
             req.setFlash((e.fields ?? [:]).values.sorted().joined(separator: "；"), kind: "error")
         }
-        let fallback = "/campaigns/\(try c.requireID())/records"
+        let fallback = try c.url(.records)
         // Only a path inside the app, never another host.
         let back = f.back.flatMap { $0.hasPrefix("/campaigns/") && !$0.contains("//") ? $0 : nil } ?? fallback
         return req.redirect(to: back)
@@ -204,6 +204,6 @@ struct BusinessRecordsWebController {
         } catch let e as AppError where e.status == .unprocessableEntity {
             req.setFlash((e.fields ?? [:]).values.sorted().joined(separator: "；"), kind: "error")
         }
-        return req.redirect(to: "/campaigns/\(try c.requireID())/records?region=\(rid)&indicator=\(f.indicator.trimmed)")
+        return req.redirect(to: try c.url(.records, query: ["region": rid.uuidString, "indicator": f.indicator.trimmed]))
     }
 }

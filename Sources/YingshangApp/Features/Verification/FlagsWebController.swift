@@ -85,7 +85,7 @@ struct FlagsWebController {
             FlagsBody(
                 campaignID: cid.uuidString, campaignName: c.name, regionID: try region.requireID().uuidString, regionName: region.name,
                 rows: try await Self.rows(page.items, on: req.db),
-                pager: Pager(metadata: page.metadata, basePath: "/campaigns/\(cid)/flags", extra: ["status": status, "rule": rule]),
+                pager: Pager(metadata: page.metadata, basePath: SiteURL.campaign(cid, .flags), extra: ["status": status, "rule": rule]),
                 statuses: [SelectOption(value: "", label: "全部状态", selected: status.isEmpty)]
                     + VerificationFlag.Status.allCases.map { SelectOption(value: $0.rawValue, label: $0.chineseName, selected: $0.rawValue == status) },
                 rules: [SelectOption(value: "", label: "全部规则", selected: rule.isEmpty)]
@@ -112,7 +112,7 @@ struct FlagsWebController {
         let region = try await req.selectedRegion(of: c)
         let (fresh, found) = try await VerificationService.runChecks(c, region: region, by: req.caller())
         req.setFlash("核验完成：发现 \(found) 个疑点，其中新增 \(fresh) 个")
-        return req.redirect(to: "/campaigns/\(try c.requireID())/flags?region=\(try region.requireID())")
+        return req.redirect(to: try c.url(.flags, query: ["region": (try region.requireID()).uuidString]))
     }
 
     struct FlagBody: Encodable {
@@ -160,7 +160,7 @@ struct FlagsWebController {
         } catch let e as AppError where e.status == .unprocessableEntity {
             req.setFlash((e.fields ?? [:]).values.sorted().joined(separator: "；"), kind: "error")
         }
-        return req.redirect(to: "/flags/\(try f.requireID())")
+        return req.redirect(to: SiteURL.flag(try f.requireID()))
     }
 
     struct RespondForm: Content {
@@ -176,7 +176,7 @@ struct FlagsWebController {
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
             req.setFlash((e.fields ?? [:]).values.sorted().first ?? e.message, kind: "error")
         }
-        return req.redirect(to: "/flags/\(try f.requireID())")
+        return req.redirect(to: SiteURL.flag(try f.requireID()))
     }
 
     @Sendable func uploadResponse(req: Request) async throws -> Response {

@@ -1,0 +1,37 @@
+import Foundation
+import Testing
+import Vapor
+@testable import YingshangApp
+
+@Suite("Typed site addresses")
+struct SiteURLTests {
+    /// A path with its parameters (route) or ids (address) replaced by ":", without the query.
+    static func shape(_ path: String) -> String {
+        path.split(separator: "?").first.map(String.init).map { p in
+            p.split(separator: "/").map { $0.hasPrefix(":") || UUID(uuidString: String($0)) != nil ? ":" : String($0) }.joined(separator: "/")
+        } ?? ""
+    }
+
+    @Test("every address SiteURL builds is a page the server routes (a misspelt segment fails here)")
+    func addressesAreRoutes() async throws {
+        try await withApp(.sqlite, seedDemo: false) { app in
+            let pages = Set(app.routes.all.filter { $0.method == .GET }.map { Self.shape($0.path.map(\.description).joined(separator: "/")) })
+            let id = UUID()
+            let addresses = CampaignPage.allCases.map { SiteURL.campaign(id, $0) } + [
+                SiteURL.filing(id), SiteURL.draw(id), SiteURL.flag(id), SiteURL.question(id), SiteURL.rectification(id), SiteURL.job(id),
+                SiteURL.filing(campaign: id, indicator: "starting_business", region: id).replacingOccurrences(of: "starting_business", with: ":indicator"),
+            ]
+            let missing = addresses.filter { !pages.contains(Self.shape($0)) }
+            #expect(missing.isEmpty, "not routed: \(missing)")
+            #expect(addresses.count == CampaignPage.allCases.count + 7)
+        }
+    }
+
+    @Test("query values are percent-encoded and kept in the order given")
+    func query() {
+        let id = UUID(uuidString: "00000000-0000-0000-0000-000000000001")!
+        #expect(SiteURL.campaign(id, .records, query: ["region": "a b", "indicator": "开办&x"])
+            == "/campaigns/00000000-0000-0000-0000-000000000001/records?region=a%20b&indicator=%E5%BC%80%E5%8A%9E%26x")
+        #expect(SiteURL.campaign(id) == "/campaigns/00000000-0000-0000-0000-000000000001")
+    }
+}
