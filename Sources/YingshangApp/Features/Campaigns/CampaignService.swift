@@ -171,7 +171,7 @@ enum CampaignService {
 
     /// Settings can change at any time; indicators and regions only while the campaign is in preparation.
     static func update(_ campaign: Campaign, _ input: CampaignInput, by caller: Caller) async throws {
-        let catalog = try await campaign.$catalogVersion.get(on: caller.db).catalog()
+        let catalog = try await campaign.catalog(on: caller.db)
         let v = try await validate(input, catalog: catalog, on: caller.db)
         try requireInScope(v.regionIDs, caller)
         let current = try await details(campaign, on: caller.db)

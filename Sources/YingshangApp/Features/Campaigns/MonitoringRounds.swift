@@ -189,7 +189,7 @@ enum RoundService {
             }
         }
         let entries = schedule
-        let catalog = try await parent.$catalogVersion.get(on: caller.db).catalog()
+        let catalog = try await parent.catalog(on: caller.db)
         let specs = chosen.compactMap { catalog.indicator($0) }
         let codes = Set(chosen)
         let v = CampaignService.Valid(

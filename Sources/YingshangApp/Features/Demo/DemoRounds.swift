@@ -15,7 +15,7 @@ enum DemoRounds {
         let cid = try county.requireID()
         guard try await Campaign.query(on: app.db).filter(\.$parentCampaignID == cid).count() == 0 else { return 0 }
         let caller = try app.caller(admin)
-        let catalog = try await county.$catalogVersion.get(on: app.db).catalog()
+        let catalog = try await county.catalog(on: app.db)
         let offered = Set(try await CampaignService.details(county, on: app.db).indicators.map(\.code))
         let codes = indicators.filter(offered.contains)
         var rng = SeededGenerator(seed: 2023)

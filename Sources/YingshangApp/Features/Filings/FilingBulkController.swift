@@ -26,7 +26,7 @@ struct FilingBulkController {
         let c = try await req.loadCampaign()
         let d = try await CampaignService.details(c, on: req.db)
         let region = try req.selectedRegion(among: d.regions)
-        let catalog = try await c.$catalogVersion.get(on: req.db).catalog()
+        let catalog = try await c.catalog(on: req.db)
         let filings = Dictionary(uniqueKeysWithValues: try await visibleFilings(req, c, regionID: try region.requireID()).map { ($0.indicatorCode, $0) })
         let user = try req.currentUser()
         let role = try req.currentRole()
@@ -68,7 +68,7 @@ struct FilingBulkController {
         let cid = try c.requireID()
         let d = try await CampaignService.details(c, on: req.db)
         let region = try req.selectedRegion(among: d.regions)
-        let catalog = try await c.$catalogVersion.get(on: req.db).catalog()
+        let catalog = try await c.catalog(on: req.db)
         var indicators: [String: IndicatorSpec] = [:]
         for ci in d.indicators { indicators[ci.code] = catalog.indicator(ci.code) }
         func fail(_ problems: [String]) async throws -> Response {

@@ -116,7 +116,7 @@ enum FilingService {
 
     static func indicator(_ f: Filing, on db: any Database) async throws -> IndicatorSpec {
         let campaign = try await f.$campaign.get(on: db)
-        let catalog = try await campaign.$catalogVersion.get(on: db).catalog()
+        let catalog = try await campaign.catalog(on: db)
         guard let ind = catalog.indicator(f.indicatorCode) else { throw AppError.notFound("指标 \(f.indicatorCode) ") }
         return ind
     }

@@ -35,6 +35,15 @@ final class CatalogVersion: Model, @unchecked Sendable {
     }
 }
 
+extension Campaign {
+    /// The catalog version this campaign was created on, decoded: the one way to read a campaign's indicators,
+    /// sub-indicators and questionnaire (a campaign stays on its version when the catalog is edited).
+    func catalog(on db: any Database) async throws -> Catalog {
+        guard let v = try await CatalogVersion.find($catalogVersion.id, on: db) else { throw AppError.notFound("指标体系版本") }
+        return try v.catalog()
+    }
+}
+
 struct CreateCatalogVersion: AsyncMigration {
     func prepare(on database: any Database) async throws {
         try await database.schema(CatalogVersion.schema)

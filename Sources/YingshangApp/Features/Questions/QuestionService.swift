@@ -52,7 +52,7 @@ enum QuestionService {
         } catch let e as AppError where e.status == .notFound {
             throw AppError.invalid(fields.merging(["campaignID": "评价任务不存在"]) { a, _ in a })
         }
-        let catalog = try await campaign.$catalogVersion.get(on: caller.db).catalog()
+        let catalog = try await campaign.catalog(on: caller.db)
         let code = input.indicatorCode.trimmed
         let campaignCodes = Set(try await CampaignIndicator.query(on: caller.db).filter(\.$campaign.$id == cid).all().map(\.code))
         if !campaignCodes.contains(code) { fields["indicatorCode"] = "请选择本次评价的指标" }

@@ -94,7 +94,7 @@ enum SurveyService {
         let t = SurveyTemplateRecord()
         t.$campaign.id = cid
         t.version = 1
-        let catalog = try await campaign.$catalogVersion.get(on: db).catalog()
+        let catalog = try await campaign.catalog(on: db)
         t.content = String(decoding: try JSONEncoder().encode(SurveyTemplate.standard(catalog: catalog, codes: indicators.map(\.code))), as: UTF8.self)
         try await t.create(on: db)
         return t

@@ -33,7 +33,7 @@ struct ScoreValuesWebController {
 
     private func valuesPage(_ req: Request, _ c: Campaign, errors: [String], benchmarkText: String = "", verifiedText: String = "") async throws -> View {
         let cid = try c.requireID()
-        let catalog = try await ValueImport.catalog(c, on: req.db)
+        let catalog = try await c.catalog(on: req.db)
         func names(_ ind: String, _ sub: String) -> (String, String) {
             let i = catalog.indicator(ind)
             return (i?.nameZh ?? ind, i?.subIndicators.first { $0.code == sub }?.nameZh ?? sub)

@@ -12,7 +12,7 @@ enum ScoringService {
     static func collectInputs(_ campaign: Campaign, on db: any Database) async throws -> ScoringInputs {
         let cid = try campaign.requireID()
         guard let version = try await CatalogVersion.find(campaign.$catalogVersion.id, on: db) else { throw AppError.notFound("指标体系版本") }
-        let catalog = try version.catalog()
+        let catalog = try version.catalog()  // the version's number is recorded with the run
         let indicators = try await CampaignIndicator.query(on: db).filter(\.$campaign.$id == cid).sort(\.$position).all()
         let regionIDs = try await CampaignRegion.query(on: db).filter(\.$campaign.$id == cid).all().map { $0.$region.id }
         let regions = try await Region.query(on: db).filter(\.$id ~~ regionIDs).sort(\.$code).all()

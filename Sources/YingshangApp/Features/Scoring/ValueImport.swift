@@ -10,11 +10,6 @@ enum ValueImport {
 
     static let maxRows = 5000
 
-    static func catalog(_ c: Campaign, on db: any Database) async throws -> Catalog {
-        guard let v = try await CatalogVersion.find(c.$catalogVersion.id, on: db) else { throw AppError.notFound("指标体系版本") }
-        return try v.catalog()
-    }
-
     /// Rows without the header (recognised by a first cell that is not data) and without blank lines.
     static func rows(_ text: String, header: String) -> [(line: Int, cells: [String])] {
         let all = CSV.parse(text).enumerated().map { (line: $0.offset + 1, cells: $0.element.map { $0.trimmingCharacters(in: .whitespaces) }) }
@@ -42,7 +37,7 @@ enum ValueImport {
     /// `对标地区,指标代码,二级指标代码,数值`.
     static func importBenchmarks(_ c: Campaign, text: String, by caller: Caller) async throws -> Int {
         let cid = try c.requireID()
-        let catalog = try await catalog(c, on: caller.db)
+        let catalog = try await c.catalog(on: caller.db)
         let codes = Set(try await CampaignIndicator.query(on: caller.db).filter(\.$campaign.$id == cid).all().map(\.code))
         let rows = rows(text, header: "对标地区")
         var errors: [String] = []
@@ -85,7 +80,7 @@ enum ValueImport {
     /// `地区编码,指标代码,二级指标代码,核验值,来源,理由`; 来源 is `verified` (default) or `records`; the reason is required.
     static func importVerified(_ c: Campaign, text: String, by caller: Caller) async throws -> Int {
         let cid = try c.requireID()
-        let catalog = try await catalog(c, on: caller.db)
+        let catalog = try await c.catalog(on: caller.db)
         let codes = Set(try await CampaignIndicator.query(on: caller.db).filter(\.$campaign.$id == cid).all().map(\.code))
         let regionIDs = try await CampaignRegion.query(on: caller.db).filter(\.$campaign.$id == cid).all().map { $0.$region.id }
         let regions = Dictionary(

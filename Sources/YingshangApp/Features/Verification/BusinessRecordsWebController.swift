@@ -65,7 +65,8 @@ struct BusinessRecordsWebController {
         let rid = try region.requireID()
         let indicator = req.query[String.self, at: "indicator"] ?? RecordSchema.all[0].indicatorCode
         let schema = try VerificationService.schema(indicator)
-        guard let version = try await CatalogVersion.find(c.$catalogVersion.id, on: req.db), let spec = try version.catalog().indicator(indicator) else {
+        let catalog = try await c.catalog(on: req.db)
+        guard let spec = catalog.indicator(indicator) else {
             throw AppError.notFound("指标")
         }
         let recs = try await VerificationService.records(cid, rid, indicator, on: req.db)
@@ -97,7 +98,7 @@ struct BusinessRecordsWebController {
                     fee: String(format: "%.2f", Double(r.feeFen) / 100), review: r.review ?? "", reviewed: r.reviewOK != nil, ok: r.reviewOK ?? false)
             }
         }
-        let names = Dictionary(try version.catalog().indicators.map { ($0.code, $0.nameZh) }, uniquingKeysWith: { a, _ in a })
+        let names = Dictionary(catalog.indicators.map { ($0.code, $0.nameZh) }, uniquingKeysWith: { a, _ in a })
         return try await req.render(
             "verification/records", title: "业务数据核验",
             RecordsBody(
@@ -144,7 +145,8 @@ struct BusinessRecordsWebController {
         let region = try await req.selectedRegion(of: c)
         let indicator = req.query[String.self, at: "indicator"] ?? ""
         _ = try VerificationService.schema(indicator)
-        guard let version = try await CatalogVersion.find(c.$catalogVersion.id, on: req.db), let spec = try version.catalog().indicator(indicator) else {
+        let catalog = try await c.catalog(on: req.db)
+        guard let spec = catalog.indicator(indicator) else {
             throw AppError.notFound("指标")
         }
         let filing = try await Filing.query(on: req.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == (try region.requireID()))

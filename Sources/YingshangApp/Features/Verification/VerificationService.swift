@@ -85,8 +85,7 @@ enum VerificationService {
     static func runChecks(_ campaign: Campaign, region: Region, by caller: Caller) async throws -> (new: Int, found: Int) {
         let cid = try campaign.requireID()
         let rid = try region.requireID()
-        guard let version = try await CatalogVersion.find(campaign.$catalogVersion.id, on: caller.db) else { throw AppError.notFound("指标体系版本") }
-        let catalog = try version.catalog()
+        let catalog = try await campaign.catalog(on: caller.db)
         let names = Dictionary(catalog.indicators.map { ($0.code, $0.nameZh) }, uniquingKeysWith: { a, _ in a })
         let handedIn = [FilingState.submitted, .unitApproved, .accepted].map(\.rawValue)
         let filings = try await Filing.query(on: caller.db).filter(\.$campaign.$id == cid).filter(\.$region.$id == rid)
@@ -299,7 +298,7 @@ enum VerificationService {
         _ campaign: Campaign, regionID: UUID, indicator: String, sub: String, choice: String?, value: String?, reason: String?, by caller: Caller
     ) async throws {
         let cid = try campaign.requireID()
-        guard let version = try await CatalogVersion.find(campaign.$catalogVersion.id, on: caller.db), let spec = try version.catalog().indicator(indicator),
+        guard let spec = try await campaign.catalog(on: caller.db).indicator(indicator),
             let subSpec = spec.subIndicators.first(where: { $0.code == sub })
         else { throw AppError.invalid(["sub": "未知的二级指标"]) }
         let reason = reason.trimmed
