@@ -419,7 +419,7 @@ public enum Scoring {
     }
 
     /// Display rounding: two decimals (storage keeps full precision).
-    public static func fmt2(_ d: Double) -> String { String(format: "%.2f", d) }
+    public static func fmt2(_ d: Double) -> String { Display.fixed(d) }
 
     /// A change in score as shown beside it: sign and two decimals ("+3.19", "-0.27"); a change that rounds to
     /// nothing is "0.00", never "-0.00".

@@ -203,7 +203,7 @@ extension SamplingWebController {
             perStratum[key, default: (0, 0)].0 += 1
             if r.status == "submitted" { perStratum[key, default: (0, 0)].1 += 1 }
         }
-        func rate(_ s: Int, _ i: Int) -> String { i == 0 ? "—" : String(format: "%.0f%%", Double(s) / Double(i) * 100) }
+        func rate(_ s: Int, _ i: Int) -> String { Display.percent(s, of: i) }
         let total = responses.count
         let done = responses.filter { $0.status == "submitted" }.count
         let rates = [RateRow(stratum: "合计", issued: total, submitted: done, rate: rate(done, total))]

@@ -31,7 +31,7 @@ struct SamplingWebController {
             let previous = try await SurveyEstimates.previousStandardDeviations(campaignID: try c.requireID(), template: template, on: req.db)
         {
             let names = try await StratumLabels.townshipNames(on: req.db)
-            sdSuggestion = previous.sd.sorted { $0.key < $1.key }.map { "\(StratumLabels.label($0.key, names))=\(String(format: "%.2f", $0.value))" }
+            sdSuggestion = previous.sd.sorted { $0.key < $1.key }.map { "\(StratumLabels.label($0.key, names))=\(Display.fixed($0.value))" }
                 .joined(separator: "\n")
             sdSource = "\(DisplayTime.format(previous.draw.createdAt).prefix(10)) 抽样的问卷结果（分层：\(previous.draw.parameters?.strata.joined(separator: "×") ?? "")；"
                 + "各层满意度指数的标准差，回答不足 2 家的层未列出）"
@@ -68,11 +68,11 @@ struct SamplingWebController {
             let strata = try await SampleService.frame(try c.requireID(), p, on: req.db).keys.sorted()
             if let sd = proxy.standardDeviations(for: strata) {
                 let names = try await StratumLabels.townshipNames(on: req.db)
-                typed.sd = sd.sorted { $0.key < $1.key }.map { "\(StratumLabels.label($0.key, names))=\(String(format: "%.2f", $0.value))" }
+                typed.sd = sd.sorted { $0.key < $1.key }.map { "\(StratumLabels.label($0.key, names))=\(Display.fixed($0.value))" }
                     .joined(separator: "\n")
                 let missing = proxy.missing(from: strata)
                 sdNote = "已由名单“\(column)”列计算各层标准差（\(proxy.overall.count) 家企业的数值）"
-                    + (missing.isEmpty ? "" : "；\(missing.count) 层数值少于 2 个或全相同，用全部企业的标准差 \(String(format: "%.2f", proxy.overall.sampleStandardDeviation ?? 0))")
+                    + (missing.isEmpty ? "" : "；\(missing.count) 层数值少于 2 个或全相同，用全部企业的标准差 \(Display.fixed(proxy.overall.sampleStandardDeviation ?? 0))")
                     + (proxy.notNumbers == 0 ? "" : "；\(proxy.notNumbers) 个单元格不是数字，未计入") + "。"
             } else {
                 sdNote = "名单“\(column)”列的数值不足以计算标准差（至少需要 2 个不同的数值）。"

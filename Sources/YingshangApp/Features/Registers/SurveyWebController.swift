@@ -59,7 +59,7 @@ struct SurveyWebController {
             strata = r.strata.map {
                 Stratum(
                     key: $0.key, population: $0.population, planned: $0.planned, respondents: $0.respondents,
-                    responseRate: $0.responseRate.map { String(format: "%.0f%%", $0 * 100) } ?? "—", weight: fmt($0.weight, 1),
+                    responseRate: Display.percent($0.responseRate), weight: fmt($0.weight, 1),
                     mean: fmt($0.mean, 2))
             }
             var notes: [String] = []
@@ -83,7 +83,7 @@ struct SurveyWebController {
         g.get("samples", ":drawID", "letters", action: .drawSamples, use: letters)
     }
 
-    private func fmt(_ d: Double?, digits: Int = 2) -> String { d.map { String(format: "%.\(digits)f", $0) } ?? "—" }
+    private func fmt(_ d: Double?, digits: Int = 2) -> String { Display.fixed(d, digits: digits) }
 
     @Sendable func index(req: Request) async throws -> View {
         let c = try await req.loadCampaign()
@@ -98,8 +98,8 @@ struct SurveyWebController {
             ResultRow(
                 indicator: names[$0.indicatorCode] ?? $0.indicatorCode, respondents: $0.respondents, satisfaction: fmt($0.satisfaction?.mean),
                 ci: $0.satisfaction.flatMap { s in s.halfWidth95.map { "±" + fmt($0) } } ?? "—", medianDays: fmt($0.medianDays, digits: 1),
-                medianSteps: fmt($0.medianSteps, digits: 1), extraDocs: $0.extraDocsShare.map { String(format: "%.0f%%", $0 * 100) } ?? "—",
-                used: $0.usedShare.map { String(format: "%.0f%%", $0 * 100) } ?? "—")
+                medianSteps: fmt($0.medianSteps, digits: 1), extraDocs: Display.percent($0.extraDocsShare),
+                used: Display.percent($0.usedShare))
         }
         let overall = SurveyResults.overall(template, responses: submitted.map(\.answers))
         let weighted = req.query[String.self, at: "weighted"] != nil

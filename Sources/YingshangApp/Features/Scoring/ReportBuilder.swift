@@ -281,7 +281,7 @@ enum ReportBuilder {
             let r = e.result?.respondents ?? 0
             return EvaluationReport.ResponseRow(
                 draw: "第 \(i + 1) 次抽样（\(e.drawnAt.map { String(DisplayTime.format($0).prefix(10)) } ?? "")）", planned: String(n), respondents: String(r),
-                rate: n > 0 ? String(format: "%.1f%%", Double(r) / Double(n) * 100) : "—",
+                rate: Display.percent(r, of: n, digits: 1),
                 index: e.result.map { res in Scoring.fmt2(res.mean) + (res.halfWidth95.map { "（95% 区间 ±\(Scoring.fmt2($0))）" } ?? "") } ?? "无回答")
         }
     }

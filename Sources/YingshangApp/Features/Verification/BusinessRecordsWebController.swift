@@ -95,7 +95,7 @@ struct BusinessRecordsWebController {
                     id: r.id?.uuidString ?? "", caseID: r.caseID, uscc: r.uscc, applied: r.appliedOn, completed: r.completedOn,
                     workdays: try cr.map { CrossChecks.fmt(try $0.workdays(calendar)) } ?? "—",
                     counts: (cr?.counts ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key == "steps" ? "环节" : "材料") \($0.value)" }.joined(separator: "，"),
-                    fee: String(format: "%.2f", Double(r.feeFen) / 100), review: r.review ?? "", reviewed: r.reviewOK != nil, ok: r.reviewOK ?? false)
+                    fee: Display.yuan(fen: r.feeFen), review: r.review ?? "", reviewed: r.reviewOK != nil, ok: r.reviewOK ?? false)
             }
         }
         let names = Dictionary(catalog.indicators.map { ($0.code, $0.nameZh) }, uniquingKeysWith: { a, _ in a })
