@@ -25,12 +25,12 @@ enum RegisterQueries {
     /// snapshot (`COUNT(*) OVER ()`), reading rows in table order on SQLite. The text is matched literally — `%`
     /// and `_` are not wildcards — and a credit code matches in upper case.
     static func search(
-        _ q: String, snapshot: Int, filters: [String: String], offset: Int, limit: Int, on sql: any SQLDatabase
+        _ q: String, snapshot: Int, filters: [String: String], offset: Int, limit: Int, on db: any Database
     ) async throws -> (Int, [Listed]) {
+        let sql = try db.sql()
         let code = q.uppercased()
-        var where_: SQLQueryString = sql.engine == .sqlite
-            ? "+snapshot_id = \(bind: snapshot) AND (instr(name, \(bind: q)) > 0 OR instr(uscc, \(bind: code)) > 0)"
-            : "snapshot_id = \(bind: snapshot) AND (strpos(name, \(bind: q)) > 0 OR strpos(uscc, \(bind: code)) > 0)"
+        let store = try RegisterStores.on(db)
+        var where_ = store.substringCondition(snapshot: snapshot, name: q, code: code)
         for (field, column) in [("township", "township_code"), ("industry", "industry"), ("size", "size")] {
             if let v = filters[field] { where_ = where_ + " AND \(ident: column) = \(bind: v)" }
         }
@@ -46,12 +46,8 @@ enum RegisterQueries {
         return (try counted?.decode(column: "n", as: Int.self) ?? 0, [])
     }
 
-    /// The names of the extra columns anywhere in a snapshot, sorted. On SQLite `+` keeps the planner off the
-    /// (snapshot, code) index: a pass in table order takes 0.09 s at a million rows, through the index 2.7 s.
-    static func extraKeys(_ snapshot: Int, on sql: any SQLDatabase) async throws -> [String] {
-        let query: SQLQueryString = sql.engine == .sqlite
-            ? "SELECT DISTINCT j.key AS k FROM enterprises e, json_each(e.extra) j WHERE +e.snapshot_id = \(bind: snapshot) AND e.extra <> '{}' ORDER BY 1"
-            : "SELECT DISTINCT jsonb_object_keys(extra::jsonb) AS k FROM enterprises WHERE snapshot_id = \(bind: snapshot) AND extra <> '{}' ORDER BY 1"
-        return try await sql.raw(query).all().map { try $0.decode(column: "k", as: String.self) }
+    /// The names of the extra columns anywhere in a snapshot, sorted.
+    static func extraKeys(_ snapshot: Int, on db: any Database) async throws -> [String] {
+        try await db.sql().raw(try RegisterStores.on(db).extraKeysQuery(snapshot: snapshot)).all().map { try $0.decode(column: "k", as: String.self) }
     }
 }

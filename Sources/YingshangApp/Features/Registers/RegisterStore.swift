@@ -27,7 +27,15 @@ protocol RegisterStore: Sendable {
         snapshot: Int, columns: [String], extraKeys: [String], mask: @escaping @Sendable ([String]) -> [String],
         write: @escaping @Sendable (String) async throws -> Void
     ) async throws
+
+    /// The register page's search condition: the snapshot's rows whose name contains `name` or whose credit code
+    /// contains `code`, matched literally (no wildcards).
+    func substringCondition(snapshot: Int, name: String, code: String) -> SQLQueryString
+
+    /// `SELECT DISTINCT … AS k`: the names of the extra columns anywhere in a snapshot, sorted.
+    func extraKeysQuery(snapshot: Int) -> SQLQueryString
 }
+
 
 enum RegisterStores {
     /// The store of the database (or transaction) handle.
@@ -40,6 +48,16 @@ enum RegisterStores {
 
 struct SQLiteRegisterStore: RegisterStore {
     let db: any SQLiteDatabase
+
+    /// `+` keeps the planner off the (snapshot, code) index: a scan in table order is the fast path for a substring.
+    func substringCondition(snapshot: Int, name: String, code: String) -> SQLQueryString {
+        "+snapshot_id = \(bind: snapshot) AND (instr(name, \(bind: name)) > 0 OR instr(uscc, \(bind: code)) > 0)"
+    }
+
+    /// A pass in table order takes 0.09 s at a million rows, through the index 2.7 s.
+    func extraKeysQuery(snapshot: Int) -> SQLQueryString {
+        "SELECT DISTINCT j.key AS k FROM enterprises e, json_each(e.extra) j WHERE +e.snapshot_id = \(bind: snapshot) AND e.extra <> '{}' ORDER BY 1"
+    }
 
     /// Takes the write lock first, so another writer cannot slip in between the import's reads and its first write
     /// (which would fail the import with SQLITE_BUSY_SNAPSHOT half-way).
@@ -138,6 +156,14 @@ struct SQLiteRegisterStore: RegisterStore {
 }
 
 struct PostgresRegisterStore: RegisterStore {
+    func substringCondition(snapshot: Int, name: String, code: String) -> SQLQueryString {
+        "snapshot_id = \(bind: snapshot) AND (strpos(name, \(bind: name)) > 0 OR strpos(uscc, \(bind: code)) > 0)"
+    }
+
+    func extraKeysQuery(snapshot: Int) -> SQLQueryString {
+        "SELECT DISTINCT jsonb_object_keys(extra::jsonb) AS k FROM enterprises WHERE snapshot_id = \(bind: snapshot) AND extra <> '{}' ORDER BY 1"
+    }
+
     let db: any PostgresDatabase
     let sql: any SQLDatabase
     let fluent: any Database

@@ -89,7 +89,7 @@ struct RegisterWebController {
             items = try await query.sort(\.$uscc).offset((lq.page - 1) * lq.per).limit(lq.per).all().map(RegisterQueries.Listed.init)
         } else {
             (total, items) = try await RegisterQueries.search(
-                lq.q, snapshot: snapshot, filters: filters, offset: (lq.page - 1) * lq.per, limit: lq.per, on: try req.db.sql())
+                lq.q, snapshot: snapshot, filters: filters, offset: (lq.page - 1) * lq.per, limit: lq.per, on: req.db)
         }
         let metadata = PageMetadata(page: lq.page, per: lq.per, total: total)
         let townships = Dictionary(
@@ -223,12 +223,11 @@ struct RegisterWebController {
     @Sendable func export(req: Request) async throws -> Response {
         let c = try await req.loadCampaign()
         let cid = try c.requireID()
-        guard let sql = req.db as? any SQLDatabase else { throw AppError.conflict("数据库不支持") }
         let store = try RegisterStores.on(req.db)
         let snapshot = try await RegisterSnapshot.number(of: cid, on: req.db) ?? -1
         let columns = ["uscc", "name", "township_code", "industry", "size", "status", "founded", "contact", "phone"]
         // The extra columns kept from imports come after the known ones, so an export imports again unchanged.
-        let extraKeys = try await RegisterQueries.extraKeys(snapshot, on: sql)
+        let extraKeys = try await RegisterQueries.extraKeys(snapshot, on: req.db)
         // Contact names and phones: in full only for the role that contacts enterprises; the export is audited.
         let role = try req.currentRole()
         let (contactAt, phoneAt) = (columns.firstIndex(of: "contact") ?? 7, columns.firstIndex(of: "phone") ?? 8)

@@ -22,8 +22,8 @@ struct SamplingWebController {
     ) async throws -> View {
         let c = try await req.loadCampaign()
         var extraColumns: [String] = []
-        if let sql = req.db as? any SQLDatabase, let snapshot = try await RegisterSnapshot.number(of: try c.requireID(), on: req.db) {
-            extraColumns = try await RegisterQueries.extraKeys(snapshot, on: sql)
+        if let snapshot = try await RegisterSnapshot.number(of: try c.requireID(), on: req.db) {
+            extraColumns = try await RegisterQueries.extraKeys(snapshot, on: req.db)
         }
         let draws = try await SampleDraw.query(on: req.db).filter(\.$campaign.$id == (try c.requireID())).sort(\.$createdAt, .descending).all()
         var sdSuggestion = "", sdSource = ""
