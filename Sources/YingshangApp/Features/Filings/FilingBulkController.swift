@@ -102,21 +102,16 @@ struct FilingBulkController {
         }
         parsed = []
         if !problems.isEmpty { return try await fail(problems) }
-        let user = try req.currentUser()
-        let work = targets.map { (id: $0.0.id, version: $0.0.version, answers: $0.1.answers, code: $0.1.indicatorCode) }
+        let work = targets.map { (id: $0.0.id, version: $0.0.version, previous: $0.0.answers.count, answers: $0.1.answers, code: $0.1.indicatorCode) }
+        let caller = try req.caller()
         do {
             try await req.db.writeTransaction { db in
                 for w in work {
                     guard let id = w.id else { continue }
-                    let json = Filing.encodeAnswers(w.answers)
-                    try await FilingService.conditionalUpdate(
-                        id: id, expectedVersion: w.version, set: ["answers": SQLBind(json), "updated_by": SQLBind(user.username)], now: req.clock.now(), on: db)
-                    guard let fresh = try await Filing.find(id, on: db) else { continue }
                     let names = try await FilingAttachment.query(on: db).filter(\.$filing.$id == id).all().map { "\($0.itemCode ?? "*"):\($0.sha256)" }
-                    try await FilingVersion(filing: fresh, attachments: names, by: user.username, at: req.clock.now()).create(on: db)
-                    try await AuditLog.record(
-                        on: db, req: req, actor: user, action: "import", entityType: "filing", entityID: id,
-                        before: ["version": w.version], after: ["version": fresh.version, "answers": w.answers.count])
+                    try await FilingService.writeAnswers(
+                        id: id, expectedVersion: w.version, answers: w.answers, evidence: names, previousCount: w.previous, action: "import",
+                        by: caller.on(db))
                 }
             }
         } catch let e as AppError where e.code == "version_conflict" {

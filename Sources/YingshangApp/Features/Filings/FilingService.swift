@@ -135,25 +135,36 @@ enum FilingService {
             .mapValues { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         let problems = AnswerValidation.draftProblems(answers, indicator: ind)
         if !problems.isEmpty { throw AppError.invalid(problems) }
-        let user = caller.user
-        let before = ["version": f.version, "answers": f.answers.count] as [String: Int]
         let id = try f.requireID()
-        let json = Filing.encodeAnswers(answers)
         let names = try await attachments(f, on: caller.db).map { "\($0.itemCode ?? "*"):\($0.sha256)" }
         try await caller.db.writeTransaction { db in
-            try await conditionalUpdate(
-                id: id, expectedVersion: expected,
-                set: ["answers": SQLBind(json), "updated_by": SQLBind(user.username)], now: caller.clock.now(), on: db)
-            guard let fresh = try await Filing.find(id, on: db) else { throw AppError.notFound("填报") }
-            try await FilingVersion(filing: fresh, attachments: names, by: user.username, at: caller.clock.now()).create(on: db)
-            try await AuditLog.record(
-                on: db, by: caller, action: "update", entityType: "filing", entityID: id, before: before,
-                after: ["version": fresh.version, "answers": answers.count] as [String: Int])
+            try await writeAnswers(
+                id: id, expectedVersion: expected, answers: answers, evidence: names, previousCount: f.answers.count, action: "update",
+                by: caller.on(db))
         }
         if let fresh = try await Filing.find(id, on: caller.db) {
             f.version = fresh.version
             f.answersJSON = fresh.answersJSON
         }
+    }
+
+    /// The one write of a filing's answers, inside the caller's transaction: the conditional update (409 when another
+    /// save won), the new version with its evidence list, and the audit entry. The form, the API and the workbook
+    /// import all save through it.
+    static func writeAnswers(
+        id: UUID, expectedVersion: Int, answers: [String: String], evidence: [String], previousCount: Int, action: String, by caller: Caller
+    ) async throws {
+        let db = caller.db
+        let user = caller.user
+        try await conditionalUpdate(
+            id: id, expectedVersion: expectedVersion,
+            set: ["answers": SQLBind(Filing.encodeAnswers(answers)), "updated_by": SQLBind(user.username)], now: caller.clock.now(), on: db)
+        guard let fresh = try await Filing.find(id, on: db) else { throw AppError.notFound("填报") }
+        try await FilingVersion(filing: fresh, attachments: evidence, by: user.username, at: caller.clock.now()).create(on: db)
+        try await AuditLog.record(
+            on: db, by: caller, action: action, entityType: "filing", entityID: id,
+            before: ["version": expectedVersion, "answers": previousCount] as [String: Int],
+            after: ["version": fresh.version, "answers": answers.count] as [String: Int])
     }
 
     /// `UPDATE filings SET …, version = version + 1 WHERE id = ? AND version = ?` — 409 when another save won.
