@@ -8,6 +8,16 @@ struct USCCTests {
         #expect(USCC.validate(code) == nil)
     }
 
+    @Test("a fragment made only of the code's alphabet could be part of a code; Chinese text, I, O, S, V, Z and lower case cannot")
+    func fragments() {
+        #expect(USCC.couldContain("913707"))
+        #expect(USCC.couldContain("M000100Y"))
+        #expect(!USCC.couldContain("青山"))
+        #expect(!USCC.couldContain("91O"))
+        #expect(!USCC.couldContain("abc"))
+        #expect(!USCC.couldContain(""))
+    }
+
     @Test("wrong check character is reported with the expected one")
     func wrongCheck() {
         #expect(USCC.validate("911100001000013796") == .wrongCheckCharacter(expected: "5", found: "6"))

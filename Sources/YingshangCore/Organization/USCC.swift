@@ -49,6 +49,12 @@ public enum USCC {
 
     public static func isValid(_ code: String) -> Bool { validate(code) == nil }
 
+    /// Whether `fragment` could be part of a valid code (only the code's alphabet): a search for Chinese text need
+    /// not look at credit codes at all.
+    public static func couldContain(_ fragment: String) -> Bool {
+        !fragment.isEmpty && fragment.allSatisfy { alphabet.contains($0) }
+    }
+
     /// A valid code made from a six-character prefix and a number (distinct numbers give distinct codes below
     /// 31^11), for synthetic registers and tests.
     public static func synthetic(_ n: Int, prefix: String = "913707") -> String {

@@ -30,7 +30,7 @@ enum RegisterQueries {
         let sql = try db.sql()
         let code = q.uppercased()
         let store = try RegisterStores.on(db)
-        var where_ = store.substringCondition(snapshot: snapshot, name: q, code: code)
+        var where_ = store.substringCondition(snapshot: snapshot, name: q, code: USCC.couldContain(code) ? code : nil)
         for (field, column) in [("township", "township_code"), ("industry", "industry"), ("size", "size")] {
             if let v = filters[field] { where_ = where_ + " AND \(ident: column) = \(bind: v)" }
         }
