@@ -387,6 +387,13 @@ struct FilingBulkTests {
             let f = try #require(try await Filing.query(on: app.db).filter(\.$campaign.$id == cid).filter(\.$indicatorCode == "starting_business").first())
             #expect(f.answers["q1"] == "3")
             #expect(f.answers["q3"] == "1.5")
+            // An import is a save like any other: a new version holding the imported answers, audited as the filer's import.
+            let fid = try f.requireID()
+            let version = try #require(try await FilingVersion.query(on: app.db).filter(\.$filing.$id == fid).sort(\.$version, .descending).first())
+            #expect(version.version == f.version)
+            #expect(version.answersJSON.contains("\"q1\":\"3\""))
+            let audit = try await AuditEntry.query(on: app.db).filter(\.$entityType == "filing").filter(\.$action == "import").all()
+            #expect(audit.contains { $0.entityID == fid.uuidString && $0.actorUsername == "filer" })
 
             // Importing the same old file again is refused: the filing moved on.
             let stale = try await importFile(app, s, campaign: cid, try XLSX.write(sheets))

@@ -108,9 +108,8 @@ struct FilingBulkController {
             try await req.db.writeTransaction { db in
                 for w in work {
                     guard let id = w.id else { continue }
-                    let names = try await FilingAttachment.query(on: db).filter(\.$filing.$id == id).all().map { "\($0.itemCode ?? "*"):\($0.sha256)" }
                     try await FilingService.writeAnswers(
-                        id: id, expectedVersion: w.version, answers: w.answers, evidence: names, previousCount: w.previous, action: "import",
+                        id: id, expectedVersion: w.version, answers: w.answers, previousCount: w.previous, action: "import",
                         by: caller.on(db))
                 }
             }

@@ -136,10 +136,9 @@ enum FilingService {
         let problems = AnswerValidation.draftProblems(answers, indicator: ind)
         if !problems.isEmpty { throw AppError.invalid(problems) }
         let id = try f.requireID()
-        let names = try await attachments(f, on: caller.db).map { "\($0.itemCode ?? "*"):\($0.sha256)" }
         try await caller.db.writeTransaction { db in
             try await writeAnswers(
-                id: id, expectedVersion: expected, answers: answers, evidence: names, previousCount: f.answers.count, action: "update",
+                id: id, expectedVersion: expected, answers: answers, previousCount: f.answers.count, action: "update",
                 by: caller.on(db))
         }
         if let fresh = try await Filing.find(id, on: caller.db) {
@@ -149,10 +148,10 @@ enum FilingService {
     }
 
     /// The one write of a filing's answers, inside the caller's transaction: the conditional update (409 when another
-    /// save won), the new version with its evidence list, and the audit entry. The form, the API and the workbook
-    /// import all save through it.
+    /// save won), the new version with its evidence list (in upload order), and the audit entry. The form, the API
+    /// and the workbook import all save through it.
     static func writeAnswers(
-        id: UUID, expectedVersion: Int, answers: [String: String], evidence: [String], previousCount: Int, action: String, by caller: Caller
+        id: UUID, expectedVersion: Int, answers: [String: String], previousCount: Int, action: String, by caller: Caller
     ) async throws {
         let db = caller.db
         let user = caller.user
@@ -160,6 +159,7 @@ enum FilingService {
             id: id, expectedVersion: expectedVersion,
             set: ["answers": SQLBind(Filing.encodeAnswers(answers)), "updated_by": SQLBind(user.username)], now: caller.clock.now(), on: db)
         guard let fresh = try await Filing.find(id, on: db) else { throw AppError.notFound("填报") }
+        let evidence = try await attachments(fresh, on: db).map { "\($0.itemCode ?? "*"):\($0.sha256)" }
         try await FilingVersion(filing: fresh, attachments: evidence, by: user.username, at: caller.clock.now()).create(on: db)
         try await AuditLog.record(
             on: db, by: caller, action: action, entityType: "filing", entityID: id,
