@@ -28,16 +28,17 @@ actor ExpiringCache<Key: Hashable & Sendable, Value: Sendable> {
 
 /// The caches of anonymous pages, made once in `configure` (never lazily from concurrent requests).
 struct PageCaches: Sendable {
-    /// Rendered question groups of unanswered survey forms, per template and draw.
-    let surveyGroups = ExpiringCache<SurveyGroupsKey, String>(ttl: 60)
+    /// Survey pages without answers typed, per template, draw and state, to be filled per visit.
+    let surveyPages = ExpiringCache<SurveyPageKey, SurveyPageSkeleton>(ttl: 60)
     /// The unfiltered `/public` page; emptied by every library change on this instance.
     let publicIndex = ExpiringCache<String, ByteBuffer>(ttl: 10, capacity: 4)
     /// Who publishes `/public` (changes only when units move).
     let publisher = ExpiringCache<String, String>(ttl: 60, capacity: 1)
 
-    struct SurveyGroupsKey: Hashable, Sendable {
+    struct SurveyPageKey: Hashable, Sendable {
         let template: UUID
         let draw: UUID
+        let state: SurveyPageSkeleton.State
     }
 
     struct Key: StorageKey { typealias Value = PageCaches }

@@ -893,6 +893,18 @@ struct SurveyFlowTests {
             #expect(second.text.contains("近一年，贵企业是否办理过“开办企业”相关事项"))
             #expect(second.text.contains("data-asked-if=\"starting_business.used\""))
             #expect(second.text.contains("一般约 7 分钟"))
+            // The first view made the page that every enterprise of the draw shares; each still sees its own name and
+            // link, and a name is escaped as Leaf escapes it.
+            var names: [Enterprise] = []
+            for r in responses.prefix(3) { names.append(try await r.$enterprise.get(on: app.db)) }
+            #expect(page.text.contains("<h1>\(names[0].name)</h1>") && page.text.contains("action=\"/s/\(responses[0].token)\""))
+            #expect(second.text.contains("<h1>\(names[1].name)</h1>") && second.text.contains("action=\"/s/\(responses[1].token)\""))
+            #expect(!second.text.contains(responses[0].token) && !second.text.contains("\u{E000}"))
+            names[2].name = "<b>甲&乙\"厂'</b>"
+            try await names[2].save(on: app.db)
+            let third = try await app.send(.GET, "/s/\(responses[2].token)")
+            #expect(third.text.contains("<h1>&lt;b&gt;甲&amp;乙&quot;厂&#39;&lt;/b&gt;</h1>"))
+            #expect(third.headers.contentType == .html && third.text.contains("近一年，贵企业是否办理过“开办企业”相关事项"))
             visitor.absorb(second)
             let screened = try await app.send(
                 .POST, "/s/\(responses[1].token)", headers: visitor.headers,

@@ -43,26 +43,47 @@ struct PublicSurveyController {
         let askedIf: String
     }
 
-    func response(_ req: Request) async throws -> SurveyResponse {
+    func visit(_ req: Request) async throws -> SurveyVisit {
         let token = req.parameters.get("token") ?? ""
-        guard token.count >= 16, let r = try await SurveyResponse.query(on: req.db).filter(\.$token == token).with(\.$enterprise).first()
-        else { throw AppError.notFound("问卷") }
-        return r
+        guard let v = try await SurveyVisit.find(token: token, on: req.db) else { throw AppError.notFound("问卷") }
+        return v
     }
 
+    /// The page. Without answers typed, messages or a notice it is the same for every enterprise of a draw apart from
+    /// the token, the enterprise's name and the CSRF token, so that rendering — most of a page view's cost — is kept
+    /// per draw, template and state for a minute (indicator names may be edited meanwhile) and filled in per visit.
     func render(
-        _ req: Request, _ r: SurveyResponse, values: [String: String], errors: [String], notice: String = ""
-    ) async throws -> View {
-        // The decoded template is cached (a template with responses never changes): one query and one JSON decode less per view.
-        let t = try await TemplateCache.shared.template(r.$template.id, on: req.db)
-        let groupsHTML = try await groupsHTML(req, r, template: t, values: values)
-        return try await req.view.render(
-            "registers/survey-form",
-            ["body": FormBody(
-                token: r.token, enterprise: r.enterprise.name, groupsHTML: groupsHTML, done: r.status == "submitted",
-                expired: r.isExpired(at: req.clock.now()) && r.status != "submitted", errors: errors,
-                csrf: CSRF.token(for: req), notice: notice,
-                minutes: t.estimatedMinutes(used: 3), questions: t.items.count)])
+        _ req: Request, _ v: SurveyVisit, values: [String: String], errors: [String], notice: String = ""
+    ) async throws -> Response {
+        let now = req.clock.now()
+        let state: SurveyPageSkeleton.State = v.status == "submitted" ? .done : (v.isExpired(at: now) ? .expired : .open)
+        let csrf = CSRF.token(for: req)
+        let shared = errors.isEmpty && notice.isEmpty && (state != .open || values.isEmpty)
+        let key = PageCaches.SurveyPageKey(template: v.templateID, draw: v.drawID, state: state)
+        let cache = req.application.pageCaches.surveyPages
+        if shared, let skeleton = await cache.get(key, now: now) {
+            return Self.html(skeleton.fill(token: v.token, enterprise: v.enterprise, csrf: csrf, allocator: req.byteBufferAllocator))
+        }
+        let t = try await TemplateCache.shared.template(v.templateID, on: req.db)
+        let groups = state == .open ? try await groupsHTML(req, v, template: t, values: values) : ""
+        func page(token: String, enterprise: String, csrf: String) async throws -> View {
+            try await req.view.render(
+                "registers/survey-form",
+                ["body": FormBody(
+                    token: token, enterprise: enterprise, groupsHTML: groups, done: state == .done,
+                    expired: state == .expired, errors: errors, csrf: csrf, notice: notice,
+                    minutes: t.estimatedMinutes(used: 3), questions: t.items.count)])
+        }
+        guard shared else { return Self.html(try await page(token: v.token, enterprise: v.enterprise, csrf: csrf).data) }
+        let m = SurveyPageSkeleton.Marker.self
+        let skeleton = SurveyPageSkeleton(
+            rendered: String(buffer: try await page(token: m.token.text, enterprise: m.enterprise.text, csrf: m.csrf.text).data))
+        await cache.put(key, skeleton, now: now)
+        return Self.html(skeleton.fill(token: v.token, enterprise: v.enterprise, csrf: csrf, allocator: req.byteBufferAllocator))
+    }
+
+    private static func html(_ buffer: ByteBuffer) -> Response {
+        Response(status: .ok, headers: ["content-type": "text/html; charset=utf-8"], body: .init(buffer: buffer))
     }
 
     struct GroupsBody: Encodable {
@@ -70,17 +91,11 @@ struct PublicSurveyController {
         let scale: [String]
     }
 
-    /// The questions, grouped by indicator, as HTML. Unanswered (every enterprise's first visit) they are the same for
-    /// all enterprises of a draw, so that rendering — most of a survey page's cost — is kept per draw and template for
-    /// a minute (indicator names may be edited meanwhile); with answers or errors they are rendered for the visit.
-    func groupsHTML(_ req: Request, _ r: SurveyResponse, template t: SurveyTemplate, values: [String: String]) async throws -> String {
-        let key = PageCaches.SurveyGroupsKey(template: r.$template.id, draw: r.$draw.id)
-        let cache = req.application.pageCaches.surveyGroups
-        let now = req.clock.now()
-        if values.isEmpty, let html = await cache.get(key, now: now) { return html }
-        let campaignID = try await r.$draw.get(on: req.db).$campaign.id
+    /// The questions, grouped by indicator, as HTML, with the answers typed so far.
+    func groupsHTML(_ req: Request, _ v: SurveyVisit, template t: SurveyTemplate, values: [String: String]) async throws -> String {
+        let campaignID = try await SampleDraw.find(v.drawID, on: req.db)?.$campaign.id
         let names = Dictionary(
-            try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == campaignID).all().map { ($0.code, $0.name) },
+            try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == campaignID ?? UUID()).all().map { ($0.code, $0.name) },
             uniquingKeysWith: { a, _ in a })
         var order: [String] = []
         for i in t.items where !order.contains(i.indicatorCode) { order.append(i.indicatorCode) }
@@ -94,13 +109,11 @@ struct PublicSurveyController {
                 items: items.filter { $0.kind != .screening }.map(view))
         }
         let rendered: View = try await req.view.render("registers/survey-groups", ["body": GroupsBody(groups: groups, scale: ["1", "2", "3", "4", "5"])]).get()
-        let html = String(buffer: rendered.data)
-        if values.isEmpty { await cache.put(key, html, now: now) }
-        return html
+        return String(buffer: rendered.data)
     }
 
-    @Sendable func form(req: Request) async throws -> View {
-        let r = try await response(req)
+    @Sendable func form(req: Request) async throws -> Response {
+        let r = try await visit(req)
         // After "保存进度" (said by the address, so that an enterprise's visit never needs a session).
         let notice = req.query[String.self, at: "saved"] == "1" ? "已保存，可稍后继续填写（下次打开同一链接即可）" : ""
         return try await render(req, r, values: r.answers, errors: [], notice: notice)
@@ -113,23 +126,22 @@ struct PublicSurveyController {
 
     /// Submits (or with `save` only stores progress); re-rendering with the messages on bad answers.
     @Sendable func submit(req: Request) async throws -> Response {
-        let r = try await response(req)
+        let r = try await visit(req)
         let form = try req.content.decode(SubmitForm.self)
         let answers = form.answers ?? [:]
         do {
             _ = try await SurveyService.submit(token: r.token, answers: answers, final: form.save == nil, now: req.clock.now(), on: req.db)
         } catch let e as AppError where e.status == .unprocessableEntity {
-            let res = try await render(req, r, values: answers, errors: (e.fields ?? [:]).values.sorted()).encodeResponse(for: req)
+            let res = try await render(req, r, values: answers, errors: (e.fields ?? [:]).values.sorted())
             res.status = .unprocessableEntity
             return res
         } catch let e as AppError where e.status == .conflict || e.status == .gone {
             // Submitted already (another tab, a second click) or expired: the enterprise's own page says so, with
             // what was submitted; never a staff error page.
-            let fresh = try await response(req)
+            let fresh = try await visit(req)
             let res = try await render(
                 req, fresh, values: fresh.answers, errors: [],
-                notice: e.status == .conflict ? "本问卷此前已提交，这次的修改没有保存。以下是已提交的答案，感谢您的参与。" : e.message
-            ).encodeResponse(for: req)
+                notice: e.status == .conflict ? "本问卷此前已提交，这次的修改没有保存。以下是已提交的答案，感谢您的参与。" : e.message)
             res.status = e.status
             return res
         }
