@@ -102,16 +102,8 @@ public struct SurveyTemplate: Codable, Equatable, Sendable {
         })
     }
 
-    /// The answers that count: items whose screening question was answered 否 are dropped (typed before the enterprise
-    /// changed its mind, or sent by a script). An unanswered screening question keeps them: the page works without
-    /// JavaScript, where every question is shown.
-    public func applicable(_ answers: [String: String]) -> [String: String] {
-        let byCode = Dictionary(uniqueKeysWithValues: items.map { ($0.code, $0) })
-        return answers.filter { code, _ in
-            guard let condition = byCode[code]?.askedIf else { return true }
-            return answers[condition]?.trimmingCharacters(in: .whitespaces) != "否"
-        }
-    }
+    /// The answers that count (see `SurveyChecker.applicable`).
+    public func applicable(_ answers: [String: String]) -> [String: String] { SurveyChecker(self).applicable(answers) }
 
     /// Seconds an enterprise needs, by kind of question (reading and answering on a phone).
     static let secondsPerItem: [Item.Kind: Int] = [.screening: 6, .number: 25, .yesNo: 8, .likert: 8]
@@ -127,13 +119,37 @@ public struct SurveyTemplate: Codable, Equatable, Sendable {
         return (always + opened + 59) / 60
     }
 
+    /// Problems keyed by item code (see `SurveyChecker.problems`).
+    public func problems(_ answers: [String: String]) -> [FieldProblem] { SurveyChecker(self).problems(answers) }
+}
+
+/// The rules an enterprise's answers are checked by, with the template's items looked up by code once: a server
+/// checking thousands of submissions of one template keeps one checker.
+public struct SurveyChecker: Sendable {
+    public let template: SurveyTemplate
+    private let byCode: [String: SurveyTemplate.Item]
+
+    public init(_ template: SurveyTemplate) {
+        self.template = template
+        byCode = Dictionary(template.items.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// The answers that count: items whose screening question was answered 否 are dropped (typed before the enterprise
+    /// changed its mind, or sent by a script). An unanswered screening question keeps them: the page works without
+    /// JavaScript, where every question is shown.
+    public func applicable(_ answers: [String: String]) -> [String: String] {
+        answers.filter { code, _ in
+            guard let condition = byCode[code]?.askedIf else { return true }
+            return answers[condition]?.trimmedWhitespace != "否"
+        }
+    }
+
     /// Problems keyed by item code. Items may be left empty (the enterprise did not deal with that indicator),
     /// but at least one must be answered.
     public func problems(_ answers: [String: String]) -> [FieldProblem] {
-        let byCode = Dictionary(uniqueKeysWithValues: items.map { ($0.code, $0) })
         var problems: [FieldProblem] = []
         for (code, raw) in answers.sorted(by: { $0.key < $1.key }) {
-            let v = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            let v = raw.trimmedWhitespace
             if v.isEmpty { continue }
             guard let item = byCode[code] else {
                 problems.append(.init(field: code, message: "问卷中没有该题"))
@@ -151,10 +167,21 @@ public struct SurveyTemplate: Codable, Equatable, Sendable {
                 if !["1", "2", "3", "4", "5"].contains(v) { problems.append(.init(field: code, message: "“\(item.text)”请选择 1–5 分")) }
             }
         }
-        if problems.isEmpty && !answers.values.contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+        if problems.isEmpty && !answers.values.contains(where: { !$0.trimmedWhitespace.isEmpty }) {
             problems.append(.init(field: "_", message: "请至少回答一道题"))
         }
         return problems
+    }
+}
+
+extension String {
+    /// Without leading and trailing whitespace and newlines; most answers have none, and those are returned without
+    /// Foundation's trimming (a third of a submission's checking time).
+    public var trimmedWhitespace: String {
+        let set = CharacterSet.whitespacesAndNewlines
+        guard let first = unicodeScalars.first, let last = unicodeScalars.last else { return self }
+        if !set.contains(first) && !set.contains(last) { return self }
+        return trimmingCharacters(in: set)
     }
 }
 

@@ -255,20 +255,25 @@ extension Application {
     }
 }
 
-/// Decoded survey templates by id. A template that has responses never changes (edits make a new version), so
-/// entries never go stale; the cache saves a JSON decode per submission.
+/// Decoded survey templates by id, with their answer checkers. A template that has responses never changes (edits make
+/// a new version), so entries never go stale; the cache saves a query, a JSON decode and an index per submission.
 actor TemplateCache {
     static let shared = TemplateCache()
-    private var byID: [UUID: SurveyTemplate] = [:]
+    private var byID: [UUID: SurveyChecker] = [:]
 
     func template(_ id: UUID, on db: any Database) async throws -> SurveyTemplate {
-        if let t = byID[id] { return t }
+        try await checker(id, on: db).template
+    }
+
+    func checker(_ id: UUID, on db: any Database) async throws -> SurveyChecker {
+        if let c = byID[id] { return c }
         guard let record = try await SurveyTemplateRecord.find(id, on: db), let t = record.template else {
             throw AppError.notFound("问卷模板")
         }
         if byID.count > 1000 { byID.removeAll() }
-        byID[id] = t
-        return t
+        let c = SurveyChecker(t)
+        byID[id] = c
+        return c
     }
 }
 
@@ -283,12 +288,12 @@ extension SurveyService {
     static func submit(
         token: String, answers raw: [String: String], final: Bool, now: Date, on db: any Database, queue: SurveyWriteQueue? = nil
     ) async throws -> SubmitOutcome {
-        guard token.count >= 16, let r = try await SurveyResponse.query(on: db).filter(\.$token == token).first() else {
+        guard let r = try await SurveyVisit.find(token: token, on: db) else {
             throw AppError(status: .notFound, code: "unknown_token", message: "问卷链接无效")
         }
-        let t = try await TemplateCache.shared.template(r.$template.id, on: db)
+        let t = try await TemplateCache.shared.checker(r.templateID, on: db)
         // What the enterprise said it never dealt with is not stored, even if typed before it answered 否.
-        let answers = t.applicable(raw.mapValues { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.value.isEmpty })
+        let answers = t.applicable(raw.mapValues(\.trimmedWhitespace).filter { !$0.value.isEmpty })
         if r.status == "submitted" {
             if answers == r.answers { return .alreadyReceived }
             throw AppError.conflict("问卷已提交，不能修改。感谢您的参与")
@@ -296,8 +301,8 @@ extension SurveyService {
         if r.isExpired(at: now) { throw AppError(status: .gone, code: "expired", message: "问卷已过期，如需填写请联系第三方评估机构") }
         let problems = final ? t.problems(answers) : t.problems(answers).filter { $0.field != "_" }
         if !problems.isEmpty { throw AppError.invalid(problems) }
-        let json = String(decoding: try JSONEncoder().encode(answers), as: UTF8.self)
-        guard let id = r.id else { throw AppError.notFound("问卷") }
+        let json = JSONText.object(answers)
+        let id = r.id
         // Conditional write: of two concurrent submissions only one changes the row; the other is answered from
         // what was stored, so every acknowledged answer is the one in the database.
         let changed: Bool

@@ -3,9 +3,11 @@ import LeafKit
 import SQLKit
 import Vapor
 
-/// What the public survey page needs of one response, read with one SQL statement by its token: the page is the one
-/// most enterprises open, and Fluent's model decoding of the response and its enterprise was a third of its cost.
+/// What the public survey page and a submission need of one response, read with one SQL statement by its token: these
+/// are the requests most enterprises make, and Fluent's model decoding of the response and its enterprise was a third
+/// of a page view's cost.
 struct SurveyVisit: Sendable {
+    let id: UUID
     let token: String
     let status: String
     let answersJSON: String
@@ -25,13 +27,13 @@ struct SurveyVisit: Sendable {
         guard (16...64).contains(token.utf8.count) else { return nil }
         let sql = try db.sql()
         guard let row = try await sql.raw("""
-            SELECT r.token, r.status, r.answers, r.expires_at, r.template_id, r.draw_id, e.name
+            SELECT r.id, r.token, r.status, r.answers, r.expires_at, r.template_id, r.draw_id, e.name
             FROM \(ident: SurveyResponse.schema) r JOIN \(ident: Enterprise.schema) e ON e.id = r.enterprise_id
             WHERE r.token = \(bind: token)
             """).first()
         else { return nil }
         return SurveyVisit(
-            token: try row.decode(column: "token", as: String.self), status: try row.decode(column: "status", as: String.self),
+            id: try row.decode(column: "id", as: UUID.self), token: try row.decode(column: "token", as: String.self), status: try row.decode(column: "status", as: String.self),
             answersJSON: try row.decode(column: "answers", as: String.self),
             expiresAt: try row.decode(column: "expires_at", as: Date?.self),
             templateID: try row.decode(column: "template_id", as: UUID.self), drawID: try row.decode(column: "draw_id", as: UUID.self),
