@@ -35,6 +35,10 @@ struct PageCaches: Sendable {
     /// Who publishes `/public` (changes only when units move).
     let publisher = ExpiringCache<String, String>(ttl: 60, capacity: 1)
 
+    /// Home page counts per account, keyed by the audit revision (`AuditLog.revision`) and the day; kept at most 30 s
+    /// for what moves without an audited change (a lockout running out).
+    let home = ExpiringCache<HomeController.SummaryKey, HomeController.Summary>(ttl: 30, capacity: 2048)
+
     struct SurveyPageKey: Hashable, Sendable {
         let template: UUID
         let draw: UUID

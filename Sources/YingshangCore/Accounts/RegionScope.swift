@@ -2,7 +2,7 @@
 /// regions (a province, a city, a county — or several counties for an assessor firm) sees those regions and every
 /// region below them; an account bound to none keeps the whole deployment, as a single county's deployment has always
 /// worked. Unit-scoped roles are narrowed further by `UnitScope`.
-public struct RegionScope: Sendable, Equatable {
+public struct RegionScope: Sendable, Hashable {
     /// The regions in scope; nil means the whole deployment.
     public let regionIDs: Set<String>?
 

@@ -7,10 +7,9 @@ import YingshangCore
 
 @Suite("Home: what each person must do today")
 struct HomeTests {
-    @Test("a returned filing, then a submitted one, then one approved by the unit appear on the filer's, the unit head's and the coordinator's home pages with counts and links", arguments: TestDatabase.available)
+    @Test("a submitted filing, then one approved by the unit, then one returned appear on the unit head's, the coordinator's and the filer's home pages as soon as each audited change is made, with counts and links", arguments: TestDatabase.available)
     func todos(db: TestDatabase) async throws {
         try await withApp(db) { app in
-            let cid = try await CampaignTests.demoCampaign(app).requireID()
             let filer = try await app.webSession("filer")
             let head = try await app.webSession("unithead")
             let coord = try await app.webSession("coordinator")
@@ -22,28 +21,30 @@ struct HomeTests {
             let leader = try await app.send(.GET, "/", headers: try await app.webSession("leader").headers)
             #expect(leader.text.contains("今天没有需要您处理的事项"))
 
-            let filerToken = try await app.apiToken("filer")
-            let opened = try await app.send(.POST, "/api/v1/campaigns/\(cid)/filings/starting_business", headers: .bearer(filerToken))
-            #expect(opened.status == .ok, "\(opened.text)")
-            struct F: Decodable { let id: UUID }
-            let fid = try opened.decode(F.self).id
-            let filing = try #require(try await Filing.find(fid, on: app.db))
-            filing.lastReason = "请补充材料"
-            try await filing.save(on: app.db)
-            let returned = try await app.send(.GET, "/", headers: filer.headers)
-            #expect(returned.text.contains("<strong>1</strong> 被退回、待修改的填报"))
-            #expect(returned.text.contains("href=\"/filings?state=draft\""))
-
-            filing.state = FilingState.submitted.rawValue
-            try await filing.save(on: app.db)
+            // Through the real workflow, each page viewed before and after the change it must show: the home page's
+            // counts are cached per account until an audited change (every one of these steps is audited).
+            let (dto, filerToken, _) = try await FilingTests.open(app)
+            let fid = dto.id
+            #expect(!(try await app.send(.GET, "/", headers: head.headers)).text.contains("待本单位审核的填报"))
+            #expect(!(try await app.send(.GET, "/", headers: coord.headers)).text.contains("待审批局审核的填报"))
+            let saved = try await app.send(.PUT, "/api/v1/filings/\(fid)", headers: .bearer(filerToken), json: FilingTests.FilingBody(version: 1, answers: FilingTests.fullAnswers()))
+            #expect(saved.status == .ok)
+            #expect(try await FilingTests.upload(app, fid, token: filerToken, name: "实施方案.pdf").status == .created)
+            #expect(try await FilingTests.act(app, fid, filerToken, "submit").status == .ok)
             let forHead = try await app.send(.GET, "/", headers: head.headers)
             #expect(forHead.text.contains("<strong>1</strong> 待本单位审核的填报"))
             #expect(forHead.text.contains("href=\"/filings?state=submitted\""))
 
-            filing.state = FilingState.unitApproved.rawValue
-            try await filing.save(on: app.db)
+            #expect(try await FilingTests.act(app, fid, try await app.apiToken("unithead"), "approve").status == .ok)
             let forCoordinator = try await app.send(.GET, "/", headers: coord.headers)
             #expect(forCoordinator.text.contains("<strong>1</strong> 待审批局审核的填报"))
+            #expect(!(try await app.send(.GET, "/", headers: head.headers)).text.contains("待本单位审核的填报"))
+
+            #expect(try await FilingTests.act(app, fid, try await app.apiToken("coordinator"), "return", reason: "请补充材料").status == .ok)
+            let returned = try await app.send(.GET, "/", headers: filer.headers)
+            #expect(returned.text.contains("<strong>1</strong> 被退回、待修改的填报"))
+            #expect(returned.text.contains("href=\"/filings?state=draft\""))
+            #expect(!(try await app.send(.GET, "/", headers: coord.headers)).text.contains("待审批局审核的填报"))
             // The other unit sees none of this unit's filings; it does see its own overdue indicators (the demo's 2022
             // schedule has passed with nothing handed in).
             let other = try await app.send(.GET, "/", headers: try await app.webSession("filer_tax").headers)

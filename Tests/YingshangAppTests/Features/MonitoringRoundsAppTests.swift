@@ -196,11 +196,16 @@ struct MonitoringRoundsAppTests {
             let page = try await app.send(.GET, "/", headers: s.headers).text
             #expect(page.contains("<li class=\"urgent\"><a href=\"/#rounds\"><strong>1</strong> 监测轮次中尚未报送的指标</a></li>"))
 
-            // Handed in (submitted): done for this unit.
-            let row = try #require(try await Assignment.query(on: app.db).filter(\.$campaign.$id == round.id).filter(\.$indicatorCode == "starting_business").first())
-            let f = Filing(campaignID: round.id, regionID: row.$region.id, indicatorCode: "starting_business", leadUnitID: lead, by: "filer")
-            f.state = FilingState.submitted.rawValue
-            try await f.create(on: app.db)
+            // Handed in (submitted through the filing workflow, as the filer does): done for this unit.
+            let filerToken = try await app.apiToken("filer")
+            let opened = try await app.send(.POST, "/api/v1/campaigns/\(round.id)/filings/starting_business", headers: .bearer(filerToken))
+            try #require(opened.status == .ok, "\(opened.text)")
+            let fid = try opened.decode(FilingDTO.self).id
+            let saved = try await app.send(
+                .PUT, "/api/v1/filings/\(fid)", headers: .bearer(filerToken), json: FilingTests.FilingBody(version: 1, answers: FilingTests.fullAnswers()))
+            #expect(saved.status == .ok, "\(saved.text)")
+            #expect(try await FilingTests.upload(app, fid, token: filerToken, name: "实施方案.pdf").status == .created)
+            #expect(try await FilingTests.act(app, fid, filerToken, "submit").status == .ok)
             #expect(try await home("filer").contains("已全部报送"))
         }
     }
