@@ -51,9 +51,11 @@ public func configure(_ app: Application, config: AppConfig) async throws {
 
     app.sessions.use(.fluent)
     let secure = config.secureCookies
+    // Max-Age rather than Expires: the same eight hours, and Vapor formats an Expires date with a new DateFormatter on
+    // every response (a third of a signed-in request's time in the profile; docs/benchmarks.md).
     app.sessions.configuration = SessionsConfiguration(cookieName: "yingshang_session") { id in
         HTTPCookies.Value(
-            string: id.string, expires: Date().addingTimeInterval(8 * 3600), maxAge: nil, domain: nil, path: "/",
+            string: id.string, expires: nil, maxAge: 8 * 3600, domain: nil, path: "/",
             isSecure: secure, isHTTPOnly: true, sameSite: .lax)
     }
 

@@ -186,6 +186,9 @@ struct AuthTests {
             #expect(signedIn.status == .seeOther)
             let sessionCookie = try #require(signedIn.headers.setCookie?["yingshang_session"])
             #expect(sessionCookie.isHTTPOnly && sessionCookie.isSecure && sessionCookie.sameSite == .lax)
+            // Eight hours, said as Max-Age (the browser ends it; the server's policy ends it earlier when idle).
+            let raw = signedIn.headers[.setCookie].first { $0.hasPrefix("yingshang_session=") } ?? ""
+            #expect(raw.contains("Max-Age=28800") && !raw.contains("Expires="), "\(raw)")
             s.absorb(signedIn)
             #expect(s.sessionID != nil && s.sessionID != planted)
             #expect(try await app.send(.GET, "/", headers: ["Cookie": "yingshang_session=\(planted)"]).status == .seeOther)
