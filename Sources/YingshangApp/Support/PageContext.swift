@@ -61,14 +61,16 @@ extension Request {
         var nav: [NavItem] = []
         var unread = 0
         if let user = auth.get(User.self), let role = user.userRole {
-            let unit = try await Unit.find(user.$unit.id, on: db)
+            // The unit's name and the unread count in one statement: every signed-in page asks for both.
+            let row = try await db.sql().raw("""
+                SELECT (SELECT name FROM \(ident: Unit.schema) WHERE id = \(bind: user.$unit.id)) AS unit,
+                (SELECT COUNT(*) FROM \(ident: InAppNotification.schema) WHERE user_id = \(bind: user.id ?? UUID()) AND read_at IS NULL) AS unread
+                """).first()
             badge = UserBadge(
                 displayName: user.displayName, username: user.username, roleName: L10n.roleName(role, lang),
-                unitName: unit?.name ?? "")
+                unitName: try row?.decode(column: "unit", as: String?.self) ?? "")
             nav = Navigation.items(for: role, current: path ?? url.path, t: t)
-            if let uid = user.id {
-                unread = try await InAppNotification.query(on: db).filter(\.$user.$id == uid).filter(\.$readAt == nil).count()
-            }
+            unread = try row?.decode(column: "unread", as: Int.self) ?? 0
         }
         var flash: Flash? = nil
         if hasSession, let raw = session.data["flash"] {

@@ -39,7 +39,9 @@ struct CreateUserRegions: AsyncMigration {
 enum RegionScopes {
     /// The account's scope: its bound regions and their descendants; unrestricted when it has none.
     static func scope(of userID: UUID, on db: any Database) async throws -> RegionScope {
-        let bound = try await UserRegion.query(on: db).filter(\.$user.$id == userID).all().map { $0.$region.id.uuidString }
+        // Asked on every signed-in request, so read without Fluent's model decoding.
+        let bound = try await db.sql().raw("SELECT region_id FROM \(ident: UserRegion.schema) WHERE user_id = \(bind: userID)").all()
+            .map { try $0.decode(column: "region_id", as: UUID.self).uuidString }
         if bound.isEmpty { return .unrestricted }
         return RegionScope(bound: bound, parents: try await parents(on: db))
     }
