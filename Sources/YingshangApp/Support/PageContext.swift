@@ -1,4 +1,6 @@
 import Fluent
+import Leaf
+import LeafKit
 import Vapor
 import YingshangCore
 
@@ -33,10 +35,28 @@ struct Layout: Encodable {
     /// The current page in the other language: the path and query kept, only `lang` replaced.
     let langHref: String
     let flash: Flash?
-    let t: [String: String]
+    let t: LayoutStrings
     let unreadNotifications: Int
     /// Where the page sits: 首页 › the section in the sidebar › this page (empty on the home page and section pages).
     let crumbs: [Crumb]
+}
+
+/// The layout's words in one language, turned into Leaf's form once per process (they were re-encoded on every page).
+struct LayoutStrings: Encodable, LeafDataRepresentable, Sendable {
+    let values: [String: String]
+    let leafData: LeafData
+
+    private init(_ values: [String: String]) {
+        self.values = values
+        leafData = .dictionary(values.mapValues(LeafData.string))
+    }
+
+    private static let zh = LayoutStrings(L10n.strings(.zh))
+    private static let en = LayoutStrings(L10n.strings(.en))
+
+    static func of(_ lang: Locale2) -> LayoutStrings { lang == .en ? en : zh }
+
+    func encode(to encoder: any Encoder) throws { try values.encode(to: encoder) }
 }
 
 struct Crumb: Encodable {
@@ -80,7 +100,7 @@ extension Request {
         }
         return Layout(
             lang: lang.rawValue, title: title, user: badge, nav: nav, csrf: CSRF.token(for: self), nonce: cspNonce,
-            langHref: Self.switchLanguageHref(path: url.path, query: url.query, to: t["switch_lang_code"] ?? "en"), flash: flash, t: t,
+            langHref: Self.switchLanguageHref(path: url.path, query: url.query, to: t["switch_lang_code"] ?? "en"), flash: flash, t: LayoutStrings.of(lang),
             unreadNotifications: unread, crumbs: Navigation.crumbs(nav: nav, path: path ?? url.path, home: t["home"] ?? "首页"))
     }
 
