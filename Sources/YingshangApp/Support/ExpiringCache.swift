@@ -29,7 +29,7 @@ actor ExpiringCache<Key: Hashable & Sendable, Value: Sendable> {
 /// The caches of anonymous pages, made once in `configure` (never lazily from concurrent requests).
 struct PageCaches: Sendable {
     /// Survey pages without answers typed, per template, draw and state, to be filled per visit.
-    let surveyPages = ExpiringCache<SurveyPageKey, SurveyPageSkeleton>(ttl: 60)
+    let surveyPages = ExpiringCache<SurveyPageKey, PageSkeleton>(ttl: 60)
     /// The unfiltered `/public` page; emptied by every library change on this instance.
     let publicIndex = ExpiringCache<String, ByteBuffer>(ttl: 10, capacity: 4)
     /// Who publishes `/public` (changes only when units move).
@@ -38,11 +38,13 @@ struct PageCaches: Sendable {
     /// Home page counts per account, keyed by the audit revision (`AuditLog.revision`) and the day; kept at most 30 s
     /// for what moves without an audited change (a lockout running out).
     let home = ExpiringCache<HomeController.SummaryKey, HomeController.Summary>(ttl: 30, capacity: 2048)
+    /// Rendered home pages under the same key plus the unread count and language, filled per view.
+    let homePages = ExpiringCache<HomeController.PageKey, PageSkeleton>(ttl: 30, capacity: 2048)
 
     struct SurveyPageKey: Hashable, Sendable {
         let template: UUID
         let draw: UUID
-        let state: SurveyPageSkeleton.State
+        let state: SurveyPageState
     }
 
     struct Key: StorageKey { typealias Value = PageCaches }

@@ -29,9 +29,9 @@ struct Layout: Encodable {
     let title: String
     let user: UserBadge?
     let nav: [NavItem]
-    let csrf: String
+    var csrf: String
     /// This response's Content-Security-Policy nonce, for the page's own `<script nonce>`.
-    let nonce: String
+    var nonce: String
     /// The current page in the other language: the path and query kept, only `lang` replaced.
     let langHref: String
     let flash: Flash?

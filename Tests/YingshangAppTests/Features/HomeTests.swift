@@ -38,6 +38,14 @@ struct HomeTests {
             #expect(try await FilingTests.act(app, fid, try await app.apiToken("unithead"), "approve").status == .ok)
             let forCoordinator = try await app.send(.GET, "/", headers: coord.headers)
             #expect(forCoordinator.text.contains("<strong>1</strong> 待审批局审核的填报"))
+            // A page served again from its rendered skeleton carries this session's CSRF token and the response's
+            // nonce in place of the markers, and another account's page is its own.
+            let again = try await app.send(.GET, "/", headers: coord.headers)
+            #expect(again.text == forCoordinator.text.replacingOccurrences(of: "\u{E000}", with: ""))
+            #expect(again.text.contains("name=\"_csrf\" value=\"\(coord.csrf)\"") && !again.text.contains("\u{E000}"))
+            #expect(again.headers.contentType == .html)
+            let headPage = try await app.send(.GET, "/", headers: head.headers)
+            #expect(headPage.text.contains("name=\"_csrf\" value=\"\(head.csrf)\"") && !headPage.text.contains("<strong>1</strong> 待审批局审核的填报"))
             #expect(!(try await app.send(.GET, "/", headers: head.headers)).text.contains("待本单位审核的填报"))
 
             #expect(try await FilingTests.act(app, fid, try await app.apiToken("coordinator"), "return", reason: "请补充材料").status == .ok)

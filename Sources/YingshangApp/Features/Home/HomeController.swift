@@ -49,7 +49,15 @@ struct HomeController {
         let today: String
     }
 
-    @Sendable func index(req: Request) async throws -> View {
+    /// A rendered home page is the same for an account until its counts, its unread count or the language change,
+    /// apart from the CSRF token and the CSP nonce: kept as a skeleton under those.
+    struct PageKey: Hashable, Sendable {
+        let summary: SummaryKey
+        let unread: Int
+        let lang: String
+    }
+
+    @Sendable func index(req: Request) async throws -> Response {
         let user = try req.currentUser()
         let role = try req.currentRole()
         // Fifteen counting queries made the home page the slowest signed-in page; one read of the audit revision
@@ -58,18 +66,30 @@ struct HomeController {
             user: try user.requireID(), role: role, scope: req.resolvedRegionScope, revision: try await AuditLog.revision(on: req.db),
             today: req.clock.today.description)
         let now = req.clock.now()
+        let caches = req.application.pageCaches
+        var layout = try await req.layout(title: "首页")
+        // A page with a message for this visit, or any query (?lang=), is rendered for the visit.
+        let pageKey = layout.flash == nil && req.url.query == nil ? PageKey(summary: key, unread: layout.unreadNotifications, lang: layout.lang) : nil
+        let filled: [PageSkeleton.Marker: String] = [.csrf: layout.csrf, .nonce: layout.nonce]
+        if let pageKey, let skeleton = await caches.homePages.get(pageKey, now: now) {
+            return PageSkeleton.html(skeleton.fill(filled, allocator: req.byteBufferAllocator))
+        }
         let summary: Summary
-        if let hit = await req.application.pageCaches.home.get(key, now: now) {
+        if let hit = await caches.home.get(key, now: now) {
             summary = hit
         } else {
             summary = try await Self.summary(req, user: user, role: role)
-            await req.application.pageCaches.home.put(key, summary, now: now)
+            await caches.home.put(key, summary, now: now)
         }
-        return try await req.render(
-            "home/index", title: "首页",
-            Body(
-                greeting: user.displayName, roleName: role.chineseName, unitName: summary.unitName, todos: summary.todos,
-                cards: summary.cards, tasks: Self.tasks(for: role), rounds: summary.rounds))
+        let body = Body(
+            greeting: user.displayName, roleName: role.chineseName, unitName: summary.unitName, todos: summary.todos,
+            cards: summary.cards, tasks: Self.tasks(for: role), rounds: summary.rounds)
+        guard let pageKey else { return try await req.view.render("home/index", Page(layout: layout, body: body)).encodeResponse(for: req) }
+        layout.csrf = PageSkeleton.Marker.csrf.text
+        layout.nonce = PageSkeleton.Marker.nonce.text
+        let skeleton = PageSkeleton(rendered: try await req.view.render("home/index", Page(layout: layout, body: body)).data)
+        await caches.homePages.put(pageKey, skeleton, now: now)
+        return PageSkeleton.html(skeleton.fill(filled, allocator: req.byteBufferAllocator))
     }
 
     static func summary(_ req: Request, user: User, role: Role) async throws -> Summary {

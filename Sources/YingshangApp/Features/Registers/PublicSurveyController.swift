@@ -56,13 +56,13 @@ struct PublicSurveyController {
         _ req: Request, _ v: SurveyVisit, values: [String: String], errors: [String], notice: String = ""
     ) async throws -> Response {
         let now = req.clock.now()
-        let state: SurveyPageSkeleton.State = v.status == "submitted" ? .done : (v.isExpired(at: now) ? .expired : .open)
+        let state: SurveyPageState = v.status == "submitted" ? .done : (v.isExpired(at: now) ? .expired : .open)
         let csrf = CSRF.token(for: req)
         let shared = errors.isEmpty && notice.isEmpty && (state != .open || values.isEmpty)
         let key = PageCaches.SurveyPageKey(template: v.templateID, draw: v.drawID, state: state)
         let cache = req.application.pageCaches.surveyPages
         if shared, let skeleton = await cache.get(key, now: now) {
-            return Self.html(skeleton.fill(token: v.token, enterprise: v.enterprise, csrf: csrf, allocator: req.byteBufferAllocator))
+            return PageSkeleton.html(skeleton.fill([.token: v.token, .enterprise: v.enterprise, .csrf: csrf], allocator: req.byteBufferAllocator))
         }
         let t = try await TemplateCache.shared.template(v.templateID, on: req.db)
         let groups = state == .open ? try await groupsHTML(req, v, template: t, values: values) : ""
@@ -74,16 +74,11 @@ struct PublicSurveyController {
                     expired: state == .expired, errors: errors, csrf: csrf, notice: notice,
                     minutes: t.estimatedMinutes(used: 3), questions: t.items.count)])
         }
-        guard shared else { return Self.html(try await page(token: v.token, enterprise: v.enterprise, csrf: csrf).data) }
-        let m = SurveyPageSkeleton.Marker.self
-        let skeleton = SurveyPageSkeleton(
-            rendered: String(buffer: try await page(token: m.token.text, enterprise: m.enterprise.text, csrf: m.csrf.text).data))
+        guard shared else { return PageSkeleton.html(try await page(token: v.token, enterprise: v.enterprise, csrf: csrf).data) }
+        let m = PageSkeleton.Marker.self
+        let skeleton = PageSkeleton(rendered: try await page(token: m.token.text, enterprise: m.enterprise.text, csrf: m.csrf.text).data)
         await cache.put(key, skeleton, now: now)
-        return Self.html(skeleton.fill(token: v.token, enterprise: v.enterprise, csrf: csrf, allocator: req.byteBufferAllocator))
-    }
-
-    private static func html(_ buffer: ByteBuffer) -> Response {
-        Response(status: .ok, headers: ["content-type": "text/html; charset=utf-8"], body: .init(buffer: buffer))
+        return PageSkeleton.html(skeleton.fill([.token: v.token, .enterprise: v.enterprise, .csrf: csrf], allocator: req.byteBufferAllocator))
     }
 
     struct GroupsBody: Encodable {

@@ -1,5 +1,4 @@
 import Fluent
-import LeafKit
 import SQLKit
 import Vapor
 
@@ -41,39 +40,5 @@ struct SurveyVisit: Sendable {
     }
 }
 
-/// A survey page rendered once with markers where the visit's token, enterprise name and CSRF token go, filled per
-/// visit with those values HTML-escaped exactly as Leaf's `#( )` would.
-struct SurveyPageSkeleton: Sendable {
-    enum State: Hashable, Sendable { case open, done, expired }
-
-    /// Private-use characters: never in a template, and left as they are by Leaf's escaping.
-    enum Marker: Character, CaseIterable, Sendable {
-        case token = "t", enterprise = "e", csrf = "c"
-        static let lead: Character = "\u{E000}"
-        var text: String { String(Self.lead) + String(rawValue) }
-    }
-
-    /// Text before the first marker, then each marker with the text that follows it.
-    private let head: [UInt8]
-    private let parts: [(marker: Marker, tail: [UInt8])]
-
-    init(rendered: String) {
-        var pieces = rendered.split(separator: Marker.lead, omittingEmptySubsequences: false)
-        head = Array(pieces.removeFirst().utf8)
-        parts = pieces.compactMap { piece in
-            guard let first = piece.first, let marker = Marker(rawValue: first) else { return nil }
-            return (marker, Array(piece.dropFirst().utf8))
-        }
-    }
-
-    func fill(token: String, enterprise: String, csrf: String, allocator: ByteBufferAllocator) -> ByteBuffer {
-        let values: [Marker: String] = [.token: token.htmlEscaped(), .enterprise: enterprise.htmlEscaped(), .csrf: csrf.htmlEscaped()]
-        var buffer = allocator.buffer(capacity: head.count + parts.reduce(0) { $0 + $1.tail.count } + 256)
-        buffer.writeBytes(head)
-        for p in parts {
-            buffer.writeString(values[p.marker] ?? "")
-            buffer.writeBytes(p.tail)
-        }
-        return buffer
-    }
-}
+/// What an enterprise's survey page shows: the form, "submitted" or "expired".
+enum SurveyPageState: Hashable, Sendable { case open, done, expired }
