@@ -33,14 +33,20 @@ final class SurveyResponse: Model, @unchecked Sendable {
 
     init() {}
 
-    func isExpired(at now: Date) -> Bool { expiresAt.map { $0 < now } ?? false }
+    func isExpired(at now: Date) -> Bool { Self.isExpired(expiresAt, at: now) }
+
+    /// A link is expired once its expiry has passed (no expiry: never).
+    static func isExpired(_ expiresAt: Date?, at now: Date) -> Bool { expiresAt.map { $0 < now } ?? false }
+
+    /// The stored answers (`JSONText.object`); unreadable text counts as none.
+    static func answers(fromJSON json: String) -> [String: String] {
+        (try? JSONDecoder().decode([String: String].self, from: Data(json.utf8))) ?? [:]
+    }
 
     /// The 查询码 printed on the letter so staff can find an enterprise on the phone.
     var shortCode: String { SurveyToken.code(of: token) }
 
-    var answers: [String: String] {
-        (try? JSONDecoder().decode([String: String].self, from: Data(answersJSON.utf8))) ?? [:]
-    }
+    var answers: [String: String] { Self.answers(fromJSON: answersJSON) }
 }
 
 struct AddSurveyExpiry: AsyncMigration {

@@ -15,11 +15,9 @@ struct SurveyVisit: Sendable {
     let drawID: UUID
     let enterprise: String
 
-    func isExpired(at now: Date) -> Bool { expiresAt.map { $0 < now } ?? false }
+    func isExpired(at now: Date) -> Bool { SurveyResponse.isExpired(expiresAt, at: now) }
 
-    var answers: [String: String] {
-        (try? JSONDecoder().decode([String: String].self, from: Data(answersJSON.utf8))) ?? [:]
-    }
+    var answers: [String: String] { SurveyResponse.answers(fromJSON: answersJSON) }
 
     static func find(token: String, on db: any Database) async throws -> SurveyVisit? {
         // Tokens are 26 characters; a short or very long one is not looked up at all.
