@@ -123,10 +123,16 @@ struct SQLiteRegisterStore: RegisterStore {
         }
         let query = text
         let values = binds
+        let missing = columns.map(\.missing)
         return try await db.withConnection { conn in
-            try await onOwnThread {
+            guard let handle = SQLiteDirect.handle(of: conn) else { throw AppError.conflict("无法取得 SQLite 连接") }
+            if let path = SQLiteDirect.filePath(handle: handle) {
+                return try await SQLiteDirect.frameInHalves(path: path, sql: query, binds: values, missing: missing)
+            }
+            // An in-memory database (the tests' own): read on the caller's connection.
+            return try await onOwnThread {
                 guard let handle = SQLiteDirect.handle(of: conn) else { throw AppError.conflict("无法取得 SQLite 连接") }
-                return try SQLiteDirect.frame(handle: handle, sql: query, binds: values, missing: columns.map(\.missing))
+                return try SQLiteDirect.frame(handle: handle, sql: query, binds: values, missing: missing)
             }
         }
     }

@@ -179,46 +179,114 @@ enum SQLiteDirect {
     static func frame(
         handle db: OpaquePointer, sql: String, binds: [String], missing: [String]
     ) throws -> [String: EnterpriseRegister.SortedCodes] {
-        // Strata are few (dozens to a few thousand): find a row's stratum by a hash of its key bytes. Credit codes
-        // (18 ASCII characters) are kept packed in two words, which sort in the same order as the text and far
-        // faster than strings; the draw then finds its members already in order.
-        var index: [UInt64: [Int]] = [:]
-        var keys: [[UInt8]] = []
-        var packed: [[EnterpriseRegister.PackedCode]] = []
-        var others: [[String]] = []
-        let width = Int32(missing.count)
-        let fills = missing.map { Array($0.utf8) }
-        var key: [UInt8] = []
-        try eachRow(handle: db, sql: sql, binds: binds, what: "读取抽样框") { stmt in
-            guard let c = sqlite_nio_sqlite3_column_text(stmt, width) else { return }
-            let code = UnsafeBufferPointer(start: c, count: Int(sqlite_nio_sqlite3_column_bytes(stmt, width)))
-            key.removeAll(keepingCapacity: true)
-            for i in 0..<width {
-                if i > 0 { key.append(UInt8(ascii: "|")) }
-                if let v = sqlite_nio_sqlite3_column_text(stmt, i) {
-                    key.append(contentsOf: UnsafeBufferPointer(start: v, count: Int(sqlite_nio_sqlite3_column_bytes(stmt, i))))
-                } else {
-                    key.append(contentsOf: fills[Int(i)])
+        var parts = FrameParts(missing: missing)
+        try eachRow(handle: db, sql: sql, binds: binds, what: "读取抽样框") { parts.add($0) }
+        return FrameParts.sorted([parts])
+    }
+
+    /// The same frame read in two halves of the table at once, each on a read-only connection of its own (no
+    /// connection mutex) and its own thread: the scan is most of a draw's time, and a draw has the machine's
+    /// cores to itself while it runs. The rows of a snapshot never change once imported, so reading committed
+    /// rows outside the caller's connection sees the same frame. `path`: the database file (`filePath`).
+    static func frameInHalves(
+        path: String, sql: String, binds: [String], missing: [String]
+    ) async throws -> [String: EnterpriseRegister.SortedCodes] {
+        let bounds = try onReadOnlyConnection(path) { lite -> (Int64, Int64)? in
+            var range: (Int64, Int64)?
+            try eachRow(handle: lite, sql: "SELECT min(rowid), max(rowid) FROM enterprises", binds: [], what: "读取抽样框") { stmt in
+                guard sqlite_nio_sqlite3_column_type(stmt, 0) != SQLITE_NULL else { return }
+                range = (sqlite_nio_sqlite3_column_int64(stmt, 0), sqlite_nio_sqlite3_column_int64(stmt, 1))
+            }
+            return range
+        }
+        guard let (low, high) = bounds else { return [:] }
+        let middle = low + (high - low) / 2
+        func half(_ condition: String) async throws -> FrameParts {
+            try await onOwnThread {
+                try onReadOnlyConnection(path) { lite in
+                    var parts = FrameParts(missing: missing)
+                    try eachRow(handle: lite, sql: sql + condition, binds: binds, what: "读取抽样框") { parts.add($0) }
+                    return parts
                 }
             }
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for b in key { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
-            let slot: Int
-            if let found = index[hash]?.first(where: { keys[$0] == key }) {
-                slot = found
+        }
+        async let first = half(" AND rowid <= \(middle)")
+        async let second = half(" AND rowid > \(middle)")
+        return FrameParts.sorted(try await [first, second])
+    }
+
+    /// The file of the connection's main database; nil in memory.
+    static func filePath(handle db: OpaquePointer) -> String? {
+        guard let name = sqlite_nio_sqlite3_db_filename(db, "main"), name.pointee != 0 else { return nil }
+        return String(cString: name)
+    }
+
+    private static func onReadOnlyConnection<T>(_ path: String, _ body: (OpaquePointer) throws -> T) throws -> T {
+        var lite: OpaquePointer?
+        defer { if let lite { sqlite_nio_sqlite3_close(lite) } }
+        guard sqlite_nio_sqlite3_open_v2(path, &lite, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK, let lite else {
+            throw SQLiteRegisterWriter.Failure(description: "读取抽样框失败：无法打开数据库文件")
+        }
+        sqlite_nio_sqlite3_busy_timeout(lite, 5000)
+        return try body(lite)
+    }
+}
+
+/// A frame being read: the strata met so far, each with its credit codes. Strata are few (dozens to a few thousand):
+/// a row's stratum is found by a hash of its key bytes. Credit codes (18 ASCII characters) are kept packed in two
+/// words, which sort in the same order as the text and far faster than strings; the draw then finds its members
+/// already in order.
+struct FrameParts: Sendable {
+    private var index: [UInt64: [Int]] = [:]
+    private var keys: [[UInt8]] = []
+    private var packed: [[EnterpriseRegister.PackedCode]] = []
+    private var others: [[String]] = []
+    private let width: Int32
+    private let fills: [[UInt8]]
+    private var key: [UInt8] = []
+
+    /// `missing`: what each stratum column counts as when empty; the query's last column is the credit code.
+    init(missing: [String]) {
+        width = Int32(missing.count)
+        fills = missing.map { Array($0.utf8) }
+    }
+
+    mutating func add(_ stmt: OpaquePointer) {
+        guard let c = sqlite_nio_sqlite3_column_text(stmt, width) else { return }
+        let code = UnsafeBufferPointer(start: c, count: Int(sqlite_nio_sqlite3_column_bytes(stmt, width)))
+        key.removeAll(keepingCapacity: true)
+        for i in 0..<width {
+            if i > 0 { key.append(UInt8(ascii: "|")) }
+            if let v = sqlite_nio_sqlite3_column_text(stmt, i) {
+                key.append(contentsOf: UnsafeBufferPointer(start: v, count: Int(sqlite_nio_sqlite3_column_bytes(stmt, i))))
             } else {
-                slot = keys.count
-                keys.append(key)
-                packed.append([])
-                others.append([])
-                index[hash, default: []].append(slot)
+                key.append(contentsOf: fills[Int(i)])
             }
-            if let p = EnterpriseRegister.PackedCode(code) { packed[slot].append(p) } else { others[slot].append(String(decoding: code, as: UTF8.self)) }
         }
-        var frame: [String: EnterpriseRegister.SortedCodes] = [:]
-        for (slot, key) in keys.enumerated() {
-            frame[String(decoding: key, as: UTF8.self)] = EnterpriseRegister.SortedCodes(packed: packed[slot], others: others[slot])
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in key { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+        let slot: Int
+        if let found = index[hash]?.first(where: { keys[$0] == key }) {
+            slot = found
+        } else {
+            slot = keys.count
+            keys.append(key)
+            packed.append([])
+            others.append([])
+            index[hash, default: []].append(slot)
         }
-        return frame
+        if let p = EnterpriseRegister.PackedCode(code) { packed[slot].append(p) } else { others[slot].append(String(decoding: code, as: UTF8.self)) }
+    }
+
+    /// The strata of all the parts, each with its codes in order.
+    static func sorted(_ parts: [FrameParts]) -> [String: EnterpriseRegister.SortedCodes] {
+        var merged: [String: (packed: [EnterpriseRegister.PackedCode], others: [String])] = [:]
+        for part in parts {
+            for (slot, key) in part.keys.enumerated() {
+                merged[String(decoding: key, as: UTF8.self), default: ([], [])].packed += part.packed[slot]
+                merged[String(decoding: key, as: UTF8.self), default: ([], [])].others += part.others[slot]
+            }
+        }
+        return merged.mapValues { EnterpriseRegister.SortedCodes(packed: $0.packed, others: $0.others) }
     }
 }
