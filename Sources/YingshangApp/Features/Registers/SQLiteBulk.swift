@@ -228,6 +228,8 @@ enum SQLiteDirect {
             throw SQLiteRegisterWriter.Failure(description: "读取抽样框失败：无法打开数据库文件")
         }
         sqlite_nio_sqlite3_busy_timeout(lite, 5000)
+        // Pages read through a memory map rather than copied by pread (a tenth of the scan); reading only.
+        sqlite_nio_sqlite3_exec(lite, "PRAGMA mmap_size = 1073741824", nil, nil, nil)
         return try body(lite)
     }
 }
