@@ -6,34 +6,39 @@ import NIOCore
 /// CSRF token, the CSP nonce), filled per request with those values HTML-escaped exactly as Leaf's `#( )` would.
 /// For pages many people open that differ only in those values: Leaf's rendering was most of their cost.
 struct PageSkeleton: Sendable {
-    /// Private-use characters: never in a template, and left as they are by Leaf's escaping.
     enum Marker: Character, CaseIterable, Sendable {
         case token = "t", enterprise = "e", csrf = "c", nonce = "n"
-        static let lead: Character = "\u{E000}"
-        var text: String { String(Self.lead) + String(rawValue) }
+    }
+
+    /// The markers of one rendering: a private-use character and a random salt, so that no text the page renders
+    /// (an indicator's name, an account's display name) can pass for a marker; left as they are by Leaf's escaping.
+    struct Markers: Sendable {
+        let lead = "\u{E000}" + UUID().uuidString + ":"
+        func text(_ marker: Marker) -> String { lead + String(marker.rawValue) }
     }
 
     /// Text before the first marker, then each marker with the text that follows it.
     private let head: [UInt8]
-    private let parts: [(marker: Marker, tail: [UInt8])]
+    private let parts: [(marker: Marker?, tail: [UInt8])]
 
-    init(rendered: String) {
-        var pieces = rendered.split(separator: Marker.lead, omittingEmptySubsequences: false)
+    init(rendered: String, markers: Markers) {
+        var pieces = rendered.components(separatedBy: markers.lead)
         head = Array(pieces.removeFirst().utf8)
-        parts = pieces.compactMap { piece in
-            guard let first = piece.first, let marker = Marker(rawValue: first) else { return nil }
+        parts = pieces.map { piece in
+            // Every piece after a lead starts with its marker's letter (the salt makes any other text impossible).
+            guard let first = piece.first, let marker = Marker(rawValue: first) else { return (nil, Array((markers.lead + piece).utf8)) }
             return (marker, Array(piece.dropFirst().utf8))
         }
     }
 
-    init(rendered: ByteBuffer) { self.init(rendered: String(buffer: rendered)) }
+    init(rendered: ByteBuffer, markers: Markers) { self.init(rendered: String(buffer: rendered), markers: markers) }
 
     func fill(_ values: [Marker: String], allocator: ByteBufferAllocator) -> ByteBuffer {
         let escaped = values.mapValues { $0.htmlEscaped() }
         var buffer = allocator.buffer(capacity: head.count + parts.reduce(0) { $0 + $1.tail.count } + 256)
         buffer.writeBytes(head)
         for p in parts {
-            buffer.writeString(escaped[p.marker] ?? "")
+            if let m = p.marker { buffer.writeString(escaped[m] ?? "") }
             buffer.writeBytes(p.tail)
         }
         return buffer

@@ -85,9 +85,10 @@ struct HomeController {
             greeting: user.displayName, roleName: role.chineseName, unitName: summary.unitName, todos: summary.todos,
             cards: summary.cards, tasks: Self.tasks(for: role), rounds: summary.rounds)
         guard let pageKey else { return try await req.view.render("home/index", Page(layout: layout, body: body)).encodeResponse(for: req) }
-        layout.csrf = PageSkeleton.Marker.csrf.text
-        layout.nonce = PageSkeleton.Marker.nonce.text
-        let skeleton = PageSkeleton(rendered: try await req.view.render("home/index", Page(layout: layout, body: body)).data)
+        let m = PageSkeleton.Markers()
+        layout.csrf = m.text(.csrf)
+        layout.nonce = m.text(.nonce)
+        let skeleton = PageSkeleton(rendered: try await req.view.render("home/index", Page(layout: layout, body: body)).data, markers: m)
         await caches.homePages.put(pageKey, skeleton, now: now)
         return PageSkeleton.html(skeleton.fill(filled, allocator: req.byteBufferAllocator))
     }

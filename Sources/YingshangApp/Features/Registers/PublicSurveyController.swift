@@ -75,8 +75,9 @@ struct PublicSurveyController {
                     minutes: t.estimatedMinutes(used: 3), questions: t.items.count)])
         }
         guard shared else { return PageSkeleton.html(try await page(token: v.token, enterprise: v.enterprise, csrf: csrf).data) }
-        let m = PageSkeleton.Marker.self
-        let skeleton = PageSkeleton(rendered: try await page(token: m.token.text, enterprise: m.enterprise.text, csrf: m.csrf.text).data)
+        let m = PageSkeleton.Markers()
+        let skeleton = PageSkeleton(
+            rendered: try await page(token: m.text(.token), enterprise: m.text(.enterprise), csrf: m.text(.csrf)).data, markers: m)
         await cache.put(key, skeleton, now: now)
         return PageSkeleton.html(skeleton.fill([.token: v.token, .enterprise: v.enterprise, .csrf: csrf], allocator: req.byteBufferAllocator))
     }
