@@ -16,6 +16,12 @@ enum RegisterQueries {
         let status: String?
         let founded: String?
 
+        /// The seven columns in the order above, as `SQLiteDirect.searchInHalves` reads them.
+        init(cells: [String?]) {
+            func cell(_ i: Int) -> String? { i < cells.count ? cells[i] : nil }
+            (uscc, name, township_code, industry, size, status, founded) = (cell(0) ?? "", cell(1) ?? "", cell(2), cell(3), cell(4), cell(5), cell(6))
+        }
+
         init(_ e: Enterprise) {
             (uscc, name, township_code, industry, size, status, founded) = (e.uscc, e.name, e.townshipCode, e.industry, e.size, e.status, e.founded)
         }
@@ -30,10 +36,16 @@ enum RegisterQueries {
         let sql = try db.sql()
         let code = q.uppercased()
         let store = try RegisterStores.on(db)
-        var where_ = store.substringCondition(snapshot: snapshot, name: q, code: USCC.couldContain(code) ? code : nil)
-        for (field, column) in [("township", "township_code"), ("industry", "industry"), ("size", "size")] {
-            if let v = filters[field] { where_ = where_ + " AND \(ident: column) = \(bind: v)" }
+        let filtered = [("township", "township_code"), ("industry", "industry"), ("size", "size")].compactMap { field, column in
+            filters[field].map { (column: column, value: $0) }
         }
+        if let lite = store as? SQLiteRegisterStore, let found = try await lite.searchInHalves(
+            snapshot: snapshot, name: q, code: USCC.couldContain(code) ? code : nil, filters: filtered, offset: offset, limit: limit
+        ) {
+            return found
+        }
+        var where_ = store.substringCondition(snapshot: snapshot, name: q, code: USCC.couldContain(code) ? code : nil)
+        for (column, value) in filtered { where_ = where_ + " AND \(ident: column) = \(bind: value)" }
         let rows = try await sql.raw("""
             SELECT uscc, name, township_code, industry, size, status, founded, COUNT(*) OVER () AS total
             FROM enterprises WHERE \(where_) ORDER BY uscc LIMIT \(bind: limit) OFFSET \(bind: offset)

@@ -55,6 +55,35 @@ struct SQLiteRegisterStore: RegisterStore {
         return "+snapshot_id = \(bind: snapshot) AND (instr(name, \(bind: name)) > 0 OR instr(uscc, \(bind: code)) > 0)"
     }
 
+    /// The search of `substringCondition` on a database file, in two halves on two cores (`SQLiteDirect
+    /// .searchInHalves`): 1M names are scanned in ~0.16 s on one. Nil in memory, or for a page so deep that each half
+    /// would have to hand over more than `deepest` rows; the caller then runs the single query.
+    func searchInHalves(
+        snapshot: Int, name: String, code: String?, filters: [(column: String, value: String)], offset: Int, limit: Int
+    ) async throws -> (Int, [RegisterQueries.Listed])? {
+        let keep = offset + limit
+        guard keep <= 2_000 else { return nil }
+        let path = try await db.withConnection { conn in
+            conn.eventLoop.makeSucceededFuture(SQLiteDirect.handle(of: conn).flatMap { SQLiteDirect.filePath(handle: $0) })
+        }.get()
+        guard let path else { return nil }
+        var condition = "+snapshot_id = \(snapshot) AND "
+        var binds = [name]
+        if let code {
+            condition += "(yingshang_contains(name, ?) OR yingshang_contains(uscc, ?))"
+            binds.append(code)
+        } else {
+            condition += "yingshang_contains(name, ?)"
+        }
+        for (column, value) in filters {
+            condition += " AND \(column) = ?"
+            binds.append(value)
+        }
+        let (total, rows) = try await SQLiteDirect.searchInHalves(
+            path: path, columns: "uscc, name, township_code, industry, size, status, founded", condition: condition, binds: binds, keep: keep)
+        return (total, rows.dropFirst(offset).map(RegisterQueries.Listed.init(cells:)))
+    }
+
     /// A pass in table order takes 0.09 s at a million rows, through the index 2.7 s.
     func extraKeysQuery(snapshot: Int) -> SQLQueryString {
         "SELECT DISTINCT j.key AS k FROM enterprises e, json_each(e.extra) j WHERE +e.snapshot_id = \(bind: snapshot) AND e.extra <> '{}' ORDER BY 1"
@@ -129,7 +158,7 @@ struct SQLiteRegisterStore: RegisterStore {
             if let path = SQLiteDirect.filePath(handle: handle) {
                 return try await SQLiteDirect.frameInHalves(path: path, sql: query, binds: values, missing: missing)
             }
-            // An in-memory database (the tests' own): read on the caller's connection.
+            // A database without a file (`:memory:`; sqlite-kit's "memory" is a temporary file): read on the caller's connection.
             return try await onOwnThread {
                 guard let handle = SQLiteDirect.handle(of: conn) else { throw AppError.conflict("无法取得 SQLite 连接") }
                 return try SQLiteDirect.frame(handle: handle, sql: query, binds: values, missing: missing)

@@ -215,6 +215,95 @@ enum SQLiteDirect {
         return FrameParts.sorted(try await [first, second])
     }
 
+    /// A page of a register search and the number of rows matching, read like the frame: each half of the table's
+    /// rowids on a read-only connection and thread of its own. `condition` uses `?` for `binds` and
+    /// `yingshang_contains(text, needle)` (a byte substring, as `instr(text, needle) > 0` answers for UTF-8 text,
+    /// found with memmem rather than SQLite's position-by-position compare). Each half keeps its first `keep` rows by
+    /// credit code and its count; the halves are merged in the same order. Columns: those of `columns`, as text.
+    static func searchInHalves(
+        path: String, columns: String, condition: String, binds: [String], keep: Int
+    ) async throws -> (total: Int, rows: [[String?]]) {
+        let bounds = try onReadOnlyConnection(path) { lite -> (Int64, Int64)? in
+            var range: (Int64, Int64)?
+            try eachRow(handle: lite, sql: "SELECT min(rowid), max(rowid) FROM enterprises", binds: [], what: "查询名录") { stmt in
+                guard sqlite_nio_sqlite3_column_type(stmt, 0) != SQLITE_NULL else { return }
+                range = (sqlite_nio_sqlite3_column_int64(stmt, 0), sqlite_nio_sqlite3_column_int64(stmt, 1))
+            }
+            return range
+        }
+        guard let (low, high) = bounds else { return (0, []) }
+        let middle = low + (high - low) / 2
+        func half(_ range: String) async throws -> (Int, [[String?]]) {
+            try await onOwnThread {
+                try onReadOnlyConnection(path) { lite in
+                    guard sqlite_nio_sqlite3_create_function_v2(
+                        lite, "yingshang_contains", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil, containsFunction, nil, nil, nil
+                    ) == SQLITE_OK else { throw SQLiteRegisterWriter.Failure(description: "查询名录失败：无法注册函数") }
+                    let width = columns.split(separator: ",").count
+                    var total = 0
+                    var rows: [[String?]] = []
+                    let sql = "SELECT \(columns), count(*) OVER () FROM enterprises WHERE \(condition) AND \(range) ORDER BY uscc LIMIT \(keep)"
+                    try eachRow(handle: lite, sql: sql, binds: binds, what: "查询名录") { stmt in
+                        rows.append((0..<Int32(width)).map { i in
+                            guard let c = sqlite_nio_sqlite3_column_text(stmt, i) else { return nil }
+                            return String(decoding: UnsafeBufferPointer(start: c, count: Int(sqlite_nio_sqlite3_column_bytes(stmt, i))), as: UTF8.self)
+                        })
+                        total = Int(sqlite_nio_sqlite3_column_int64(stmt, Int32(width)))
+                    }
+                    return (total, rows)
+                }
+            }
+        }
+        async let first = half("rowid <= \(middle)")
+        async let second = half("rowid > \(middle)")
+        let (a, b) = try await (first, second)
+        // Both are ordered by credit code (SQLite's binary order, that is UTF-8 byte order); merge them the same way.
+        var merged: [[String?]] = []
+        merged.reserveCapacity(min(keep, a.1.count + b.1.count))
+        var i = 0, j = 0
+        while merged.count < keep, i < a.1.count || j < b.1.count {
+            let takeFirst: Bool
+            if i == a.1.count { takeFirst = false } else if j == b.1.count { takeFirst = true } else {
+                takeFirst = !(b.1[j][0] ?? "").utf8.lexicographicallyPrecedes((a.1[i][0] ?? "").utf8)
+            }
+            if takeFirst { merged.append(a.1[i]); i += 1 } else { merged.append(b.1[j]); j += 1 }
+        }
+        return (a.0 + b.0, merged)
+    }
+
+    /// `yingshang_contains(text, needle)`: 1 when needle's bytes occur in text's, 0 otherwise or when either is NULL.
+    private static let containsFunction: @convention(c) (OpaquePointer?, Int32, UnsafeMutablePointer<OpaquePointer?>?) -> Void = { context, count, values in
+        guard count == 2, let values, let text = values[0], let needle = values[1],
+              sqlite_nio_sqlite3_value_type(text) != SQLITE_NULL, sqlite_nio_sqlite3_value_type(needle) != SQLITE_NULL else {
+            sqlite_nio_sqlite3_result_int(context, 0)
+            return
+        }
+        // Text first, then its length: SQLite's documented order for a value's bytes.
+        let haystack = sqlite_nio_sqlite3_value_text(text)
+        let haystackLength = Int(sqlite_nio_sqlite3_value_bytes(text))
+        let pattern = sqlite_nio_sqlite3_value_text(needle)
+        let patternLength = Int(sqlite_nio_sqlite3_value_bytes(needle))
+        guard patternLength > 0 else { sqlite_nio_sqlite3_result_int(context, 1); return }
+        guard let haystack, let pattern else { sqlite_nio_sqlite3_result_int(context, 0); return }
+        sqlite_nio_sqlite3_result_int(context, SQLiteDirect.occurs(pattern, patternLength, in: haystack, haystackLength) ? 1 : 0)
+    }
+
+    /// Whether the pattern's bytes occur in the text's: memchr to each place its last byte occurs (in CJK text the
+    /// last byte of a character varies far more than its lead byte), then a compare of the rest.
+    static func occurs(_ pattern: UnsafePointer<UInt8>, _ patternLength: Int, in text: UnsafePointer<UInt8>, _ textLength: Int) -> Bool {
+        guard patternLength > 0 else { return true }
+        guard patternLength <= textLength else { return false }
+        let last = Int32(pattern[patternLength - 1])
+        var from = patternLength - 1
+        while from < textLength {
+            guard let hit = memchr(text + from, last, textLength - from) else { return false }
+            let end = text.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if memcmp(text + end - (patternLength - 1), pattern, patternLength - 1) == 0 { return true }
+            from = end + 1
+        }
+        return false
+    }
+
     /// The file of the connection's main database; nil in memory.
     static func filePath(handle db: OpaquePointer) -> String? {
         guard let name = sqlite_nio_sqlite3_db_filename(db, "main"), name.pointee != 0 else { return nil }
