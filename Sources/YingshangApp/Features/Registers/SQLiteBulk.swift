@@ -191,15 +191,7 @@ enum SQLiteDirect {
     static func frameInHalves(
         path: String, sql: String, binds: [String], missing: [String]
     ) async throws -> [String: EnterpriseRegister.SortedCodes] {
-        let bounds = try onReadOnlyConnection(path) { lite -> (Int64, Int64)? in
-            var range: (Int64, Int64)?
-            try eachRow(handle: lite, sql: "SELECT min(rowid), max(rowid) FROM enterprises", binds: [], what: "读取抽样框") { stmt in
-                guard sqlite_nio_sqlite3_column_type(stmt, 0) != SQLITE_NULL else { return }
-                range = (sqlite_nio_sqlite3_column_int64(stmt, 0), sqlite_nio_sqlite3_column_int64(stmt, 1))
-            }
-            return range
-        }
-        guard let (low, high) = bounds else { return [:] }
+        guard let (low, high) = try rowidBounds(path, what: "读取抽样框") else { return [:] }
         let middle = low + (high - low) / 2
         func half(_ condition: String) async throws -> FrameParts {
             try await onOwnThread {
@@ -223,15 +215,7 @@ enum SQLiteDirect {
     static func searchInHalves(
         path: String, columns: String, condition: String, binds: [String], keep: Int
     ) async throws -> (total: Int, rows: [[String?]]) {
-        let bounds = try onReadOnlyConnection(path) { lite -> (Int64, Int64)? in
-            var range: (Int64, Int64)?
-            try eachRow(handle: lite, sql: "SELECT min(rowid), max(rowid) FROM enterprises", binds: [], what: "查询名录") { stmt in
-                guard sqlite_nio_sqlite3_column_type(stmt, 0) != SQLITE_NULL else { return }
-                range = (sqlite_nio_sqlite3_column_int64(stmt, 0), sqlite_nio_sqlite3_column_int64(stmt, 1))
-            }
-            return range
-        }
-        guard let (low, high) = bounds else { return (0, []) }
+        guard let (low, high) = try rowidBounds(path, what: "查询名录") else { return (0, []) }
         let middle = low + (high - low) / 2
         func half(_ range: String) async throws -> (Int, [[String?]]) {
             try await onOwnThread {
@@ -302,6 +286,21 @@ enum SQLiteDirect {
             from = end + 1
         }
         return false
+    }
+
+    /// The first and last rowid of the register table; nil when it is empty. Two subqueries: SQLite answers a lone
+    /// `min(rowid)` or `max(rowid)` from the end of the b-tree, but both in one SELECT scan the whole table (0.12 s
+    /// at a million rows, a third of a draw).
+    private static func rowidBounds(_ path: String, what: String) throws -> (Int64, Int64)? {
+        try onReadOnlyConnection(path) { lite -> (Int64, Int64)? in
+            var range: (Int64, Int64)?
+            let sql = "SELECT (SELECT min(rowid) FROM enterprises), (SELECT max(rowid) FROM enterprises)"
+            try eachRow(handle: lite, sql: sql, binds: [], what: what) { stmt in
+                guard sqlite_nio_sqlite3_column_type(stmt, 0) != SQLITE_NULL else { return }
+                range = (sqlite_nio_sqlite3_column_int64(stmt, 0), sqlite_nio_sqlite3_column_int64(stmt, 1))
+            }
+            return range
+        }
     }
 
     /// The file of the connection's main database; nil in memory.
