@@ -79,7 +79,7 @@ struct RegisterSearchTests {
             return (total, codes)
         }
         let columns = "uscc, name, township_code, industry, size, status, founded"
-        for needle in ["永盛", "盛农", "%", "_", "公司科技", "不存在", "X"] {
+        for needle in ["永盛", "盛农", "%", "_", "公司科技", "不存在", "X", "司"] {
             for township in [nil, "T1"] {
                 for (offset, limit) in [(0, 50), (50, 50), (400, 50), (990, 10), (5_000, 50)] {
                     var condition = "+snapshot_id = 1 AND instr(name, ?) > 0"

@@ -210,49 +210,84 @@ enum SQLiteDirect {
     /// A page of a register search and the number of rows matching, read like the frame: each half of the table's
     /// rowids on a read-only connection and thread of its own. `condition` uses `?` for `binds` and
     /// `yingshang_contains(text, needle)` (a byte substring, as `instr(text, needle) > 0` answers for UTF-8 text,
-    /// found with memmem rather than SQLite's position-by-position compare). Each half keeps its first `keep` rows by
-    /// credit code and its count; the halves are merged in the same order. Columns: those of `columns`, as text.
+    /// found with memchr rather than SQLite's position-by-position compare). Each half counts its matches and keeps
+    /// the first `keep` by credit code (no window function or sort: a name part every row has, such as 公司, would
+    /// have them materialise a million rows); the halves are merged in the same order and the page's rows read by
+    /// rowid. Columns: those of `columns`, as text, in the order of the credit codes (SQLite's binary order).
     static func searchInHalves(
         path: String, columns: String, condition: String, binds: [String], keep: Int
     ) async throws -> (total: Int, rows: [[String?]]) {
-        guard let (low, high) = try rowidBounds(path, what: "查询名录") else { return (0, []) }
+        guard keep > 0, let (low, high) = try rowidBounds(path, what: "查询名录") else { return (0, []) }
         let middle = low + (high - low) / 2
-        func half(_ range: String) async throws -> (Int, [[String?]]) {
+        func half(_ range: String) async throws -> (Int, [SearchHit]) {
             try await onOwnThread {
                 try onReadOnlyConnection(path) { lite in
-                    guard sqlite_nio_sqlite3_create_function_v2(
-                        lite, "yingshang_contains", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil, containsFunction, nil, nil, nil
-                    ) == SQLITE_OK else { throw SQLiteRegisterWriter.Failure(description: "查询名录失败：无法注册函数") }
-                    let width = columns.split(separator: ",").count
+                    try installContains(lite)
                     var total = 0
-                    var rows: [[String?]] = []
-                    let sql = "SELECT \(columns), count(*) OVER () FROM enterprises WHERE \(condition) AND \(range) ORDER BY uscc LIMIT \(keep)"
+                    var first = FirstByCode(keep: keep)
+                    let sql = "SELECT rowid, uscc FROM enterprises WHERE \(condition) AND \(range)"
                     try eachRow(handle: lite, sql: sql, binds: binds, what: "查询名录") { stmt in
-                        rows.append((0..<Int32(width)).map { i in
-                            guard let c = sqlite_nio_sqlite3_column_text(stmt, i) else { return nil }
-                            return String(decoding: UnsafeBufferPointer(start: c, count: Int(sqlite_nio_sqlite3_column_bytes(stmt, i))), as: UTF8.self)
-                        })
-                        total = Int(sqlite_nio_sqlite3_column_int64(stmt, Int32(width)))
+                        total += 1
+                        let code = UnsafeBufferPointer(start: sqlite_nio_sqlite3_column_text(stmt, 1), count: Int(sqlite_nio_sqlite3_column_bytes(stmt, 1)))
+                        first.offer(code, rowid: sqlite_nio_sqlite3_column_int64(stmt, 0))
                     }
-                    return (total, rows)
+                    return (total, first.hits)
                 }
             }
         }
-        async let first = half("rowid <= \(middle)")
-        async let second = half("rowid > \(middle)")
-        let (a, b) = try await (first, second)
-        // Both are ordered by credit code (SQLite's binary order, that is UTF-8 byte order); merge them the same way.
-        var merged: [[String?]] = []
-        merged.reserveCapacity(min(keep, a.1.count + b.1.count))
-        var i = 0, j = 0
-        while merged.count < keep, i < a.1.count || j < b.1.count {
-            let takeFirst: Bool
-            if i == a.1.count { takeFirst = false } else if j == b.1.count { takeFirst = true } else {
-                takeFirst = !(b.1[j][0] ?? "").utf8.lexicographicallyPrecedes((a.1[i][0] ?? "").utf8)
+        async let firstHalf = half("rowid <= \(middle)")
+        async let secondHalf = half("rowid > \(middle)")
+        let (a, b) = try await (firstHalf, secondHalf)
+        let merged = Array((a.1 + b.1).sorted().prefix(keep))
+        guard !merged.isEmpty else { return (a.0 + b.0, []) }
+        var byRowid: [Int64: [String?]] = [:]
+        let width = columns.split(separator: ",").count
+        try onReadOnlyConnection(path) { lite in
+            let list = merged.map { String($0.rowid) }.joined(separator: ",")
+            try eachRow(handle: lite, sql: "SELECT rowid, \(columns) FROM enterprises WHERE rowid IN (\(list))", binds: [], what: "查询名录") { stmt in
+                byRowid[sqlite_nio_sqlite3_column_int64(stmt, 0)] = (1...Int32(width)).map { i in
+                    guard let c = sqlite_nio_sqlite3_column_text(stmt, i) else { return nil }
+                    return String(decoding: UnsafeBufferPointer(start: c, count: Int(sqlite_nio_sqlite3_column_bytes(stmt, i))), as: UTF8.self)
+                }
             }
-            if takeFirst { merged.append(a.1[i]); i += 1 } else { merged.append(b.1[j]); j += 1 }
         }
-        return (a.0 + b.0, merged)
+        return (a.0 + b.0, merged.compactMap { byRowid[$0.rowid] })
+    }
+
+    /// A matching row: its credit code's bytes and its rowid, ordered as SQLite's binary collation orders the codes.
+    struct SearchHit: Comparable {
+        let code: [UInt8]
+        let rowid: Int64
+        static func < (l: Self, r: Self) -> Bool {
+            l.code == r.code ? l.rowid < r.rowid : l.code.lexicographicallyPrecedes(r.code)
+        }
+    }
+
+    /// The first `keep` rows offered, by credit code: a sorted array that a row joins only when it sorts before the
+    /// last kept one (rows come in table order, so after the first few thousand almost none do).
+    struct FirstByCode {
+        let keep: Int
+        private(set) var hits: [SearchHit] = []
+
+        init(keep: Int) { self.keep = keep }
+
+        mutating func offer(_ code: UnsafeBufferPointer<UInt8>, rowid: Int64) {
+            if hits.count == keep, let last = hits.last, !code.lexicographicallyPrecedes(last.code) { return }
+            let hit = SearchHit(code: Array(code), rowid: rowid)
+            var low = 0, high = hits.count
+            while low < high {
+                let mid = (low + high) / 2
+                if hits[mid] < hit { low = mid + 1 } else { high = mid }
+            }
+            hits.insert(hit, at: low)
+            if hits.count > keep { hits.removeLast() }
+        }
+    }
+
+    private static func installContains(_ lite: OpaquePointer) throws {
+        guard sqlite_nio_sqlite3_create_function_v2(
+            lite, "yingshang_contains", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil, containsFunction, nil, nil, nil
+        ) == SQLITE_OK else { throw SQLiteRegisterWriter.Failure(description: "查询名录失败：无法注册函数") }
     }
 
     /// `yingshang_contains(text, needle)`: 1 when needle's bytes occur in text's, 0 otherwise or when either is NULL.
