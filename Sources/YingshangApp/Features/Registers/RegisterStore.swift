@@ -56,8 +56,8 @@ struct SQLiteRegisterStore: RegisterStore {
     }
 
     /// The search of `substringCondition` on a database file, in two halves on two cores (`SQLiteDirect
-    /// .searchInHalves`): 1M names are scanned in ~0.16 s on one. Nil in memory, or for a page so deep that each half
-    /// would have to hand over more than `deepest` rows; the caller then runs the single query.
+    /// .searchInHalves`): 1M names are scanned in ~0.16 s on one. Nil without a database file, or for a page ending
+    /// past row 2,000 (each half keeps that many rows in a sorted array); the caller then runs the single query.
     func searchInHalves(
         snapshot: Int, name: String, code: String?, filters: [(column: String, value: String)], offset: Int, limit: Int
     ) async throws -> (Int, [RegisterQueries.Listed])? {
