@@ -35,14 +35,9 @@ struct RegisterSearchTests {
 
     @Test("read in two halves, the count and every page equal SQLite's own instr query in one pass")
     func halvesEqualInstr() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("search-\(UUID().uuidString).sqlite").path
-        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
-        var db: OpaquePointer?
-        try #require(sqlite_nio_sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK)
-        let handle = try #require(db)
-        defer { sqlite_nio_sqlite3_close(handle) }
-        func exec(_ sql: String) throws { try #require(sqlite_nio_sqlite3_exec(handle, sql, nil, nil, nil) == SQLITE_OK, "\(sql)") }
-        try exec("PRAGMA journal_mode=WAL")
+        let file = try SQLiteFile("search")
+        defer { file.remove() }
+        let (path, handle, exec) = (file.path, file.handle, file.exec)
         try exec("CREATE TABLE enterprises (snapshot_id INTEGER, uscc TEXT, name TEXT, township_code TEXT, industry TEXT, size TEXT, status TEXT, founded TEXT)")
         let words = ["青山", "永盛", "农资", "科技", "有限", "公司", "商贸", "%", "_", "X"]
         var rng = SystemRandomNumberGenerator()

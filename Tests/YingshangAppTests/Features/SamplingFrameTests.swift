@@ -8,14 +8,9 @@ import YingshangCore
 struct SamplingFrameTests {
     @Test("read in two halves on connections of its own, the frame equals the one read in a single pass on the caller's connection")
     func halvesEqualOnePass() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("frame-\(UUID().uuidString).sqlite").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        var db: OpaquePointer?
-        try #require(sqlite_nio_sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK)
-        let handle = try #require(db)
-        defer { sqlite_nio_sqlite3_close(handle) }
-        func exec(_ sql: String) throws { try #require(sqlite_nio_sqlite3_exec(handle, sql, nil, nil, nil) == SQLITE_OK, "\(sql)") }
-        try exec("PRAGMA journal_mode=WAL")
+        let file = try SQLiteFile("frame")
+        defer { file.remove() }
+        let (path, handle, exec) = (file.path, file.handle, file.exec)
         try exec("CREATE TABLE enterprises (snapshot_id INTEGER, township_code TEXT, industry TEXT, size TEXT, status TEXT, uscc TEXT)")
         var rng = SystemRandomNumberGenerator()
         var rows: [String] = []
