@@ -142,7 +142,16 @@ class Tier:
             self.failures.add(where, f"could not read console: {e}")
 
     def wait(self, cond, timeout=15):
-        return WebDriverWait(self.d, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(cond)
+        def retrying(d):
+            try:
+                return cond(d)
+            except WebDriverException as e:
+                # A node looked up in the page being left (after a submit): Chromium reports it this way rather than
+                # as a stale element. Ask again on the next poll; anything else is a real failure.
+                if "does not belong to the document" in (e.msg or ""):
+                    return False
+                raise
+        return WebDriverWait(self.d, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(retrying)
 
     def go(self, path):
         self.d.get(self.base + path)
