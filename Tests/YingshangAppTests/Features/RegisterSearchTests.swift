@@ -33,6 +33,17 @@ struct RegisterSearchTests {
         }
     }
 
+    @Test("at most two searches scan in halves at once; a third takes the single query until one ends")
+    func halfScansAreBounded() {
+        let slots = SQLiteRegisterStore.Slots(2)
+        #expect(slots.take() && slots.take())
+        #expect(!slots.take())
+        slots.release()
+        #expect(slots.take())
+        #expect(!slots.take())
+        #expect(SQLiteRegisterStore.halfScans.limit == 2)
+    }
+
     @Test("read in two halves, the count and every page equal SQLite's own instr query in one pass")
     func halvesEqualInstr() async throws {
         let file = try SQLiteFile("search")

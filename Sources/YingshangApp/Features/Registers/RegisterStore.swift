@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import NIOConcurrencyHelpers
 import PostgresKit
 import SQLiteKit
 import SQLKit
@@ -62,7 +63,8 @@ struct SQLiteRegisterStore: RegisterStore {
         snapshot: Int, name: String, code: String?, filters: [(column: String, value: String)], offset: Int, limit: Int
     ) async throws -> (Int, [RegisterQueries.Listed])? {
         let keep = offset + limit
-        guard keep <= 2_000 else { return nil }
+        guard keep <= 2_000, Self.halfScans.take() else { return nil }
+        defer { Self.halfScans.release() }
         let path = try await db.withConnection { conn in
             conn.eventLoop.makeSucceededFuture(SQLiteDirect.handle(of: conn).flatMap { SQLiteDirect.filePath(handle: $0) })
         }.get()
@@ -82,6 +84,28 @@ struct SQLiteRegisterStore: RegisterStore {
         let (total, rows) = try await SQLiteDirect.searchInHalves(
             path: path, columns: "uscc, name, township_code, industry, size, status, founded", condition: condition, binds: binds, keep: keep)
         return (total, rows.dropFirst(offset).map(RegisterQueries.Listed.init(cells:)))
+    }
+
+    /// Searches scanning in halves at once in this process. Each takes two threads and three connections of its own;
+    /// a burst beyond two runs the single query on the pool's connections instead of opening more.
+    static let halfScans = Slots(2)
+
+    /// A count of slots taken, up to a limit; `take` does not wait.
+    final class Slots: Sendable {
+        private let taken = NIOLockedValueBox(0)
+        let limit: Int
+
+        init(_ limit: Int) { self.limit = limit }
+
+        func take() -> Bool {
+            taken.withLockedValue { n in
+                guard n < limit else { return false }
+                n += 1
+                return true
+            }
+        }
+
+        func release() { taken.withLockedValue { $0 -= 1 } }
     }
 
     /// A pass in table order takes 0.09 s at a million rows, through the index 2.7 s.
