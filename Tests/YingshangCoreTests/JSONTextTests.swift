@@ -34,3 +34,69 @@ struct JSONTextTests {
         for s in samples { #expect(s.trimmedWhitespace == s.trimmingCharacters(in: .whitespacesAndNewlines), "\(Array(s.unicodeScalars))") }
     }
 }
+
+@Suite("Quick paths of answer checking")
+struct AnswerQuickPathTests {
+    /// The parser before its ASCII quick path: NFKC, Foundation's trimming, Double.
+    func reference(_ raw: String) -> Double? {
+        let text = raw.precomposedStringWithCompatibilityMapping.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty, let d = Double(text), d.isFinite else { return nil }
+        return d
+    }
+
+    @Test("a filed number reads the same with and without the quick path")
+    func numbers() {
+        let fixed = ["3", " 3", "3\u{0B}", "\u{0C}3", "1e3", "0x1p3", "inf", "nan", "-0", "+5", ".5", "5.", "1e400", "１２", "3\u{A0}", "\u{3000}4", "", "e"]
+        for s in fixed { #expect(FiledNumber.parse(s) == reference(s), "\(s)") }
+        var rng = SystemRandomNumberGenerator()
+        let pool: [String] = ["0", "1", "9", ".", "-", "+", "e", "E", "x", " ", "\t", "\n", "\u{0B}", "\u{0C}", "１", "．", "\u{A0}", "a", "p"]
+        for _ in 0..<5000 {
+            let s = (0..<Int.random(in: 0...7, using: &rng)).map { _ in pool.randomElement(using: &rng) ?? "0" }.joined()
+            #expect(FiledNumber.parse(s) == reference(s), "\(Array(s.unicodeScalars))")
+        }
+    }
+
+    @Test("trimming agrees with Foundation's on random ends")
+    func trimming() {
+        var rng = SystemRandomNumberGenerator()
+        let pool: [String] = [" ", "\t", "\n", "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{A0}", "\u{3000}", "\u{2028}", "a", "是", "1", "\u{1F}", "\u{200B}"]
+        for _ in 0..<5000 {
+            let s = (0..<Int.random(in: 0...5, using: &rng)).map { _ in pool.randomElement(using: &rng) ?? "a" }.joined()
+            #expect(s.trimmedWhitespace == s.trimmingCharacters(in: .whitespacesAndNewlines), "\(Array(s.unicodeScalars))")
+        }
+    }
+
+    @Test("every control byte is escaped as JSON requires")
+    func controlBytes() throws {
+        let all = String(decoding: (0..<0x80).map { UInt8($0) }, as: UTF8.self)
+        let text = JSONText.object(["k": all])
+        #expect(!text.utf8.contains { $0 < 0x20 })
+        #expect(try JSONDecoder().decode([String: String].self, from: Data(text.utf8)) == ["k": all])
+    }
+
+    @Test("the answers that count are those of the plain rule: items under a screening question answered 否 dropped")
+    func applicable() {
+        let template = SurveyTemplate.standard(indicators: [("starting_business", "开办企业"), ("paying_taxes", "纳税"), ("labor_market", "劳动力市场监管")])
+        let checker = SurveyChecker(template)
+        // The rule as first written: each item looks its screening answer up.
+        func reference(_ answers: [String: String]) -> [String: String] {
+            answers.filter { code, _ in
+                guard let condition = template.items.first(where: { $0.code == code })?.askedIf else { return true }
+                return answers[condition]?.trimmingCharacters(in: .whitespacesAndNewlines) != "否"
+            }
+        }
+        var rng = SystemRandomNumberGenerator()
+        let codes = template.items.map(\.code) + ["unknown.item"]
+        let values = ["是", "否", " 否\n", "4", "", "否否"]
+        var dropped = 0
+        for _ in 0..<2000 {
+            let answers = Dictionary(
+                (0..<Int.random(in: 0...12, using: &rng)).map { _ in (codes.randomElement(using: &rng) ?? "", values.randomElement(using: &rng) ?? "") },
+                uniquingKeysWith: { a, _ in a })
+            let expected = reference(answers)
+            #expect(checker.applicable(answers) == expected, "\(answers)")
+            if expected.count < answers.count { dropped += 1 }
+        }
+        #expect(dropped > 100)
+    }
+}

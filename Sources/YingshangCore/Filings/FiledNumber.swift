@@ -6,6 +6,14 @@ import Foundation
 /// are not numbers.
 public enum FiledNumber {
     public static func parse(_ raw: String) -> Double? {
+        // Plain ASCII without surrounding whitespace (almost every answer) needs neither NFKC nor trimming: both are
+        // the identity on it.
+        if let first = raw.utf8.first, let last = raw.utf8.last, !String.isASCIIWhitespace(first), !String.isASCIIWhitespace(last),
+            raw.utf8.allSatisfy({ $0 < 0x80 })
+        {
+            guard let d = Double(raw), d.isFinite else { return nil }
+            return d
+        }
         let text = raw.precomposedStringWithCompatibilityMapping.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty, let d = Double(text), d.isFinite else { return nil }
         return d

@@ -128,19 +128,24 @@ public struct SurveyTemplate: Codable, Equatable, Sendable {
 public struct SurveyChecker: Sendable {
     public let template: SurveyTemplate
     private let byCode: [String: SurveyTemplate.Item]
+    /// Codes other items are asked under (the screening questions).
+    private let screening: Set<String>
 
     public init(_ template: SurveyTemplate) {
         self.template = template
         byCode = Dictionary(template.items.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
+        screening = Set(template.items.compactMap(\.askedIf))
     }
 
     /// The answers that count: items whose screening question was answered 否 are dropped (typed before the enterprise
     /// changed its mind, or sent by a script). An unanswered screening question keeps them: the page works without
     /// JavaScript, where every question is shown.
     public func applicable(_ answers: [String: String]) -> [String: String] {
-        answers.filter { code, _ in
+        let declined = Set(screening.filter { answers[$0]?.trimmedWhitespace == "否" })
+        if declined.isEmpty { return answers }
+        return answers.filter { code, _ in
             guard let condition = byCode[code]?.askedIf else { return true }
-            return answers[condition]?.trimmedWhitespace != "否"
+            return !declined.contains(condition)
         }
     }
 
@@ -148,9 +153,11 @@ public struct SurveyChecker: Sendable {
     /// but at least one must be answered.
     public func problems(_ answers: [String: String]) -> [FieldProblem] {
         var problems: [FieldProblem] = []
-        for (code, raw) in answers.sorted(by: { $0.key < $1.key }) {
+        var answered = false
+        for (code, raw) in answers {
             let v = raw.trimmedWhitespace
             if v.isEmpty { continue }
+            answered = true
             guard let item = byCode[code] else {
                 problems.append(.init(field: code, message: "问卷中没有该题"))
                 continue
@@ -162,27 +169,40 @@ public struct SurveyChecker: Sendable {
                     continue
                 }
             case .yesNo, .screening:
-                if !["是", "否"].contains(v) { problems.append(.init(field: code, message: "“\(item.text)”请选择是或否")) }
+                if v != "是" && v != "否" { problems.append(.init(field: code, message: "“\(item.text)”请选择是或否")) }
             case .likert:
-                if !["1", "2", "3", "4", "5"].contains(v) { problems.append(.init(field: code, message: "“\(item.text)”请选择 1–5 分")) }
+                if !Self.likert.contains(v) { problems.append(.init(field: code, message: "“\(item.text)”请选择 1–5 分")) }
             }
         }
-        if problems.isEmpty && !answers.values.contains(where: { !$0.trimmedWhitespace.isEmpty }) {
-            problems.append(.init(field: "_", message: "请至少回答一道题"))
-        }
+        // By item code, as a page lists them; sorting the few problems rather than every answer.
+        problems.sort { $0.field < $1.field }
+        if problems.isEmpty && !answered { problems.append(.init(field: "_", message: "请至少回答一道题")) }
         return problems
     }
+
+    private static let likert: Set<String> = ["1", "2", "3", "4", "5"]
 }
 
 extension String {
     /// Without leading and trailing whitespace and newlines; most answers have none, and those are returned without
     /// Foundation's trimming (a third of a submission's checking time).
     public var trimmedWhitespace: String {
-        let set = CharacterSet.whitespacesAndNewlines
-        guard let first = unicodeScalars.first, let last = unicodeScalars.last else { return self }
-        if !set.contains(first) && !set.contains(last) { return self }
-        return trimmingCharacters(in: set)
+        guard let first = utf8.first, let last = utf8.last else { return self }
+        // ASCII ends other than 0x09–0x0D and space are not whitespace; other ends ask Foundation's set.
+        if first < 0x80 && last < 0x80 {
+            if !Self.isASCIIWhitespace(first) && !Self.isASCIIWhitespace(last) { return self }
+        } else if let f = unicodeScalars.first, let l = unicodeScalars.last,
+            !Self.whitespace.contains(f) && !Self.whitespace.contains(l)
+        {
+            return self
+        }
+        return trimmingCharacters(in: Self.whitespace)
     }
+
+    /// Built once: `CharacterSet.whitespacesAndNewlines` makes a new set on every read.
+    private static let whitespace = CharacterSet.whitespacesAndNewlines
+
+    static func isASCIIWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
 }
 
 /// Aggregates of survey answers per indicator: satisfaction index with CI and median experience values.

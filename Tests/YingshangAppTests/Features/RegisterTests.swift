@@ -1061,6 +1061,13 @@ struct SurveyAPITests {
             #expect(try await SurveyResponse.find(tokens[1].id, on: app.db)?.status == "issued")
             let unknown = try await app.send(.POST, "/api/v1/survey-responses", json: Body(token: "AAAAAAAAAAAAAAAAAAAAAA", answers: answers))
             #expect(unknown.status == .notFound)
+            // Bodies outside the plain shape go to Vapor's decoder: a number for an answer is refused (nothing stored),
+            // a broken body is refused (a key the API does not know is ignored: below).
+            let numeric = try await app.send(.POST, "/api/v1/survey-responses", raw: #"{"token":"\#(tokens[1].token)","answers":{"paying_taxes.satisfaction":5}}"#)
+            #expect(numeric.status == .unprocessableEntity)
+            let broken = try await app.send(.POST, "/api/v1/survey-responses", raw: #"{"token":"\#(tokens[1].token)","answers":{"paying_taxes.satisfaction":"5"}"#)
+            #expect(broken.status == .unprocessableEntity)
+            #expect(try await SurveyResponse.find(tokens[1].id, on: app.db)?.status == "issued")
             let old = try #require(try await SurveyResponse.find(tokens[2].id, on: app.db))
             old.expiresAt = Date().addingTimeInterval(-60)
             try await old.update(on: app.db)
@@ -1111,6 +1118,11 @@ struct SurveyAPITests {
             #expect(outcomes.filter { $0.0 == 409 }.count == 4)
             let stored = try #require(try await SurveyResponse.find(tokens[4].id, on: app.db))
             #expect(stored.status == "submitted" && stored.answers["paying_taxes.satisfaction"] == acked.first?.1)
+
+            let extraKey = try await app.send(
+                .POST, "/api/v1/survey-responses", raw: #"{"client":"app 2.1","token":"\#(tokens[1].token)","answers":{"paying_taxes.satisfaction":"4"}}"#)
+            #expect(extraKey.status == .created)
+            #expect(try await SurveyResponse.find(tokens[1].id, on: app.db)?.answers == ["paying_taxes.satisfaction": "4"])
         }
     }
 }

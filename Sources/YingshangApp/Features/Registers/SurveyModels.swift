@@ -240,9 +240,18 @@ actor SurveyWriteQueue {
     /// `UPDATE … WHERE id = ? AND status <> 'submitted' RETURNING id`: false when it was already submitted.
     static func conditionalWrite(id: UUID, json: String, final: Bool, at now: Date, on db: any Database) async throws -> Bool {
         guard let sql = db as? any SQLDatabase else { throw AppError.conflict("数据库不支持") }
-        var update = sql.update(SurveyResponse.schema).set("answers", to: SQLBind(json))
-        if final { update = update.set("status", to: SQLBind("submitted")).set("submitted_at", to: SQLBind(now)) }
-        let rows = try await update.where("id", .equal, SQLBind(id)).where("status", .notEqual, SQLBind("submitted")).returning("id").all()
+        // Written as one string (no query builder): this runs once per submission.
+        let rows: [any SQLRow]
+        if final {
+            rows = try await sql.raw("""
+                UPDATE \(ident: SurveyResponse.schema) SET answers = \(bind: json), status = 'submitted', submitted_at = \(bind: now)
+                WHERE id = \(bind: id) AND status <> 'submitted' RETURNING id
+                """).all()
+        } else {
+            rows = try await sql.raw("""
+                UPDATE \(ident: SurveyResponse.schema) SET answers = \(bind: json) WHERE id = \(bind: id) AND status <> 'submitted' RETURNING id
+                """).all()
+        }
         return !rows.isEmpty
     }
 }

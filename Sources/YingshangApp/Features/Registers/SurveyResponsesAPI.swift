@@ -21,7 +21,13 @@ struct SurveyResponsesAPI {
     }
 
     @Sendable func create(req: Request) async throws -> Response {
-        let body = try req.content.decode(Body.self)
+        let body: Body
+        // The plain JSON shape is read directly; anything else (and any error message) comes from Vapor's decoder.
+        if SubmissionJSON.isJSON(contentType: req.headers.first(name: .contentType)), let data = req.body.data, let plain = SubmissionJSON.parse(data.readableBytesView) {
+            body = Body(token: plain.token, answers: plain.answers)
+        } else {
+            body = try req.content.decode(Body.self)
+        }
         let queue = req.application.surveyWriteQueue
         switch try await SurveyService.submit(token: body.token ?? "", answers: body.answers ?? [:], final: true, now: req.clock.now(), on: req.db, queue: queue) {
         case .stored: return try await Ack(status: "received", token: body.token ?? "").encodeResponse(status: .created, for: req)
