@@ -15,16 +15,15 @@ struct AnnouncedBodyLimitMiddleware: AsyncMiddleware {
     }
 
     private func limit(for req: Request) -> Int? {
-        let fallback = req.application.routes.defaultMaxBodySize.value
         // Uploads have their own, larger limits, checked against the announced length by their handlers (evidence
         // 50 MB by default, registers 640 MB); the 1 MB default for collected bodies refused every upload over 1 MB.
-        if req.route?.userInfo[RouteActionKey.streamedKey] as? Bool == true { return nil }
-        if let limit = req.route?.userInfo[RouteActionKey.bodyLimitKey] as? Int { return limit }
-        if let route = req.route, route.userInfo[RouteActionKey.key] != nil {
-            return (route.userInfo[RouteActionKey.bodyLimitKey] as? Int) ?? fallback
+        let info = req.route?.userInfo ?? [:]
+        if info[RouteActionKey.streamedKey] as? Bool == true { return nil }
+        if let limit = info[RouteActionKey.bodyLimitKey] as? Int { return limit }
+        if info[RouteActionKey.key] == nil {
+            guard let type = req.headers.contentType, type == .json || type == .urlEncodedForm else { return nil }
         }
-        guard let type = req.headers.contentType, type == .json || type == .urlEncodedForm else { return nil }
-        return fallback
+        return req.application.routes.defaultMaxBodySize.value
     }
 
     static func size(_ bytes: Int) -> String {

@@ -9,17 +9,13 @@ public enum SubmissionJSON {
         public var answers: [String: String]?
     }
 
-    public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Body? {
-        if let read = bytes.withContiguousStorageIfAvailable({ buffer -> Body? in
-            var reader = Reader(bytes: buffer)
-            return reader.body()
-        }) {
-            return read
-        }
-        return Array(bytes).withUnsafeBufferPointer { buffer in
-            var reader = Reader(bytes: buffer)
-            return reader.body()
-        }
+    public static func parse(_ bytes: UnsafeRawBufferPointer) -> Body? {
+        var reader = Reader(bytes: bytes.assumingMemoryBound(to: UInt8.self))
+        return reader.body()
+    }
+
+    public static func parse(_ bytes: [UInt8]) -> Body? {
+        bytes.withUnsafeBytes { parse($0) }
     }
 
     /// True for a Content-Type naming JSON (`application/json`, any parameters, any case).
@@ -70,6 +66,7 @@ public enum SubmissionJSON {
         mutating func answers() -> [String: String]? {
             guard expect(UInt8(ascii: "{")) else { return nil }
             var out: [String: String] = [:]
+            out.reserveCapacity(128)
             if peek(UInt8(ascii: "}")) { at += 1; return out }
             while true {
                 guard let key = string(), out[key] == nil, expect(UInt8(ascii: ":")), let value = string() else { return nil }

@@ -23,7 +23,8 @@ struct SurveyResponsesAPI {
     @Sendable func create(req: Request) async throws -> Response {
         let body: Body
         // The plain JSON shape is read directly; anything else (and any error message) comes from Vapor's decoder.
-        if SubmissionJSON.isJSON(contentType: req.headers.first(name: .contentType)), let data = req.body.data, let plain = SubmissionJSON.parse(data.readableBytesView) {
+        if SubmissionJSON.isJSON(contentType: req.headers.first(name: .contentType)), let data = req.body.data,
+            let plain = data.withUnsafeReadableBytes({ SubmissionJSON.parse($0) }) {
             body = Body(token: plain.token, answers: plain.answers)
         } else {
             body = try req.content.decode(Body.self)
