@@ -1034,6 +1034,50 @@ struct SurveyAPITests {
         }
     }
 
+    @Test("a batch of writes changes exactly the responses not yet submitted, across statements; progress saves too", arguments: TestDatabase.available)
+    func batchedWrites(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let c = try await CampaignTests.demoCampaign(app)
+            let s = try await app.webSession("assessor")
+            let drawn = try await app.send(
+                .POST, "/campaigns/\(try c.requireID())/samples", headers: s.headers,
+                form: ["_csrf": s.csrf, "size": "5", "seed": "11", "strata[]": "size", "allocation": "equal", "statuses[]": "存续"])
+            let path = try #require(drawn.headers.first(name: .location))
+            _ = try await app.send(.POST, "\(path)/surveys", headers: s.headers, form: ["_csrf": s.csrf])
+            let tokens = try await SurveyResponse.query(on: app.db).sort(\.$token).all()
+            try #require(tokens.count == 5)
+            struct Body: Encodable, Sendable { let token: String; let answers: [String: String] }
+            let first = try await app.send(.POST, "/api/v1/survey-responses", json: Body(token: tokens[0].token, answers: ["paying_taxes.satisfaction": "5"]))
+            try #require(first.status == .created)
+
+            let at = Date(timeIntervalSince1970: 1_790_000_000)
+            let ids = try tokens.map { try $0.requireID() }
+            let writes = [
+                SurveyWriteQueue.Write(id: ids[0], json: #"{"paying_taxes.satisfaction":"1"}"#, final: true, at: at),
+                SurveyWriteQueue.Write(id: ids[1], json: #"{"paying_taxes.satisfaction":"2"}"#, final: true, at: at),
+                SurveyWriteQueue.Write(id: ids[2], json: #"{"paying_taxes.satisfaction":"3"}"#, final: true, at: at),
+                SurveyWriteQueue.Write(id: ids[3], json: #"{"paying_taxes.days":"4"}"#, final: false, at: at),
+                SurveyWriteQueue.Write(id: ids[4], json: #"{"paying_taxes.satisfaction":"5"}"#, final: true, at: at),
+            ]
+            // Two rows per statement: the four submissions take two statements, the save its own.
+            let changed = try await app.db.writeTransaction { tx in try await SurveyWriteQueue.conditionalWrites(writes, chunk: 2, on: tx) }
+            #expect(changed == Set(ids[1...4]))
+            let stored = Dictionary(uniqueKeysWithValues: try await SurveyResponse.query(on: app.db).all().map { (try $0.requireID(), $0) })
+            // Already submitted: unchanged.
+            #expect(stored[ids[0]]?.answers == ["paying_taxes.satisfaction": "5"])
+            for (i, v) in [(1, "2"), (2, "3"), (4, "5")] {
+                #expect(stored[ids[i]]?.status == "submitted")
+                #expect(stored[ids[i]]?.answers == ["paying_taxes.satisfaction": v])
+                #expect(stored[ids[i]]?.submittedAt.map { abs($0.timeIntervalSince(at)) < 0.001 } == true)
+            }
+            #expect(stored[ids[3]]?.status == "issued")
+            #expect(stored[ids[3]]?.answers == ["paying_taxes.days": "4"])
+            // Again: nothing left to change but the save.
+            let again = try await app.db.writeTransaction { tx in try await SurveyWriteQueue.conditionalWrites(writes, chunk: 2, on: tx) }
+            #expect(again == [ids[3]])
+        }
+    }
+
     @Test("201 once committed, 200 for the same answers again, 409 for different ones, 410 expired, 404 unknown", arguments: TestDatabase.available)
     func api(db: TestDatabase) async throws {
         try await withApp(db) { app in

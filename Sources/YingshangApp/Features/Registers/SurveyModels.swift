@@ -211,23 +211,26 @@ actor SurveyWriteQueue {
 
     private func drain() async {
         while !pending.isEmpty {
-            let batch = Array(pending.prefix(500))
-            pending.removeFirst(batch.count)
-            let writes = batch.map { ($0.id, $0.json, $0.final, $0.at) }
+            // A batch holds each response once: of two writes to one response the later waits for the next batch, so
+            // every write's outcome is known from the rows the statement returns.
+            var batch: [Item] = []
+            var rest: [Item] = []
+            var ids: Set<UUID> = []
+            for item in pending {
+                if batch.count < 500, ids.insert(item.id).inserted { batch.append(item) } else { rest.append(item) }
+            }
+            pending = rest
+            let writes = batch.map { Write(id: $0.id, json: $0.json, final: $0.final, at: $0.at) }
             do {
-                let changed = try await database().writeTransaction { tx in
-                    var out: [Bool] = []
-                    for (id, json, final, at) in writes { out.append(try await Self.conditionalWrite(id: id, json: json, final: final, at: at, on: tx)) }
-                    return out
-                }
-                for (item, ok) in zip(batch, changed) { item.done.resume(returning: ok) }
+                let changed = try await database().writeTransaction { tx in try await Self.conditionalWrites(writes, on: tx) }
+                for item in batch { item.done.resume(returning: changed.contains(item.id)) }
             } catch {
                 // One failing write must not fail its neighbours: retry each on its own.
                 for item in batch {
                     do {
-                        let (id, json, final, at) = (item.id, item.json, item.final, item.at)
-                        let ok = try await database().writeTransaction { tx in try await Self.conditionalWrite(id: id, json: json, final: final, at: at, on: tx) }
-                        item.done.resume(returning: ok)
+                        let write = [Write(id: item.id, json: item.json, final: item.final, at: item.at)]
+                        let changed = try await database().writeTransaction { tx in try await Self.conditionalWrites(write, on: tx) }
+                        item.done.resume(returning: changed.contains(item.id))
                     } catch {
                         item.done.resume(throwing: error)
                     }
@@ -235,6 +238,56 @@ actor SurveyWriteQueue {
             }
         }
         draining = false
+    }
+
+    struct Write: Sendable {
+        let id: UUID
+        let json: String
+        let final: Bool
+        let at: Date
+    }
+
+    /// The submissions among `writes` (distinct responses) in one statement per `chunk` — `UPDATE … FROM (VALUES …)`,
+    /// each row changed only if not yet submitted — and progress saves one by one. Returns the responses changed.
+    static func conditionalWrites(_ writes: [Write], chunk: Int = 300, on db: any Database) async throws -> Set<UUID> {
+        guard let sql = db as? any SQLDatabase else { throw AppError.conflict("数据库不支持") }
+        var changed: Set<UUID> = []
+        for w in writes where !w.final {
+            if try await conditionalWrite(id: w.id, json: w.json, final: false, at: w.at, on: db) { changed.insert(w.id) }
+        }
+        let finals = writes.filter(\.final)
+        let postgres = sql.dialect.name == "postgresql"
+        for start in stride(from: 0, to: finals.count, by: chunk) {
+            let chunk = finals[start..<min(start + chunk, finals.count)]
+            var query = SQLQueryString("UPDATE \(ident: SurveyResponse.schema) AS r SET answers = ")
+            // SQLite names a VALUES list's columns column1…; PostgreSQL takes names and needs the types of the binds.
+            query.appendInterpolation(unsafeRaw: postgres ? "v.answers, status = 'submitted', submitted_at = v.at FROM (VALUES " : "v.column2, status = 'submitted', submitted_at = v.column3 FROM (VALUES ")
+            for (i, w) in chunk.enumerated() {
+                if i > 0 { query.appendInterpolation(unsafeRaw: ", ") }
+                if postgres {
+                    query.appendInterpolation(unsafeRaw: "(")
+                    query.appendInterpolation(bind: w.id)
+                    query.appendInterpolation(unsafeRaw: "::uuid, ")
+                    query.appendInterpolation(bind: w.json)
+                    query.appendInterpolation(unsafeRaw: "::text, ")
+                    query.appendInterpolation(bind: w.at)
+                    query.appendInterpolation(unsafeRaw: "::timestamptz)")
+                } else {
+                    query.appendInterpolation(unsafeRaw: "(")
+                    query.appendInterpolation(bind: w.id)
+                    query.appendInterpolation(unsafeRaw: ", ")
+                    query.appendInterpolation(bind: w.json)
+                    query.appendInterpolation(unsafeRaw: ", ")
+                    query.appendInterpolation(bind: w.at)
+                    query.appendInterpolation(unsafeRaw: ")")
+                }
+            }
+            query.appendInterpolation(unsafeRaw: postgres ? ") AS v(id, answers, at) WHERE r.id = v.id" : ") AS v WHERE r.id = v.column1")
+            // SQLite's RETURNING sees only the updated table, unqualified; PostgreSQL's would find `id` in both.
+            query.appendInterpolation(unsafeRaw: postgres ? " AND r.status <> 'submitted' RETURNING r.id" : " AND r.status <> 'submitted' RETURNING id")
+            for row in try await sql.raw(query).all() { changed.insert(try row.decode(column: "id", as: UUID.self)) }
+        }
+        return changed
     }
 
     /// `UPDATE … WHERE id = ? AND status <> 'submitted' RETURNING id`: false when it was already submitted.
@@ -303,7 +356,7 @@ extension SurveyService {
     static func submit(
         token: String, answers raw: [String: String], final: Bool, now: Date, on db: any Database, queue: SurveyWriteQueue? = nil
     ) async throws -> SubmitOutcome {
-        guard let r = try await SurveyVisit.find(token: token, on: db) else {
+        guard let r = try await SurveyVisit.find(token: token, enterprise: false, on: db) else {
             throw AppError(status: .notFound, code: "unknown_token", message: "问卷链接无效")
         }
         let t = try await TemplateCache.shared.checker(r.templateID, on: db)

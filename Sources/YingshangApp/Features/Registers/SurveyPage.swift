@@ -19,22 +19,29 @@ struct SurveyVisit: Sendable {
 
     var answers: [String: String] { SurveyResponse.answers(fromJSON: answersJSON) }
 
-    static func find(token: String, on db: any Database) async throws -> SurveyVisit? {
+    /// `enterprise: false` (a submission) skips the join for the enterprise's name and leaves it empty.
+    static func find(token: String, enterprise: Bool = true, on db: any Database) async throws -> SurveyVisit? {
         // Tokens are 26 characters; a short or very long one is not looked up at all.
         guard (16...64).contains(token.utf8.count) else { return nil }
         let sql = try db.sql()
-        guard let row = try await sql.raw("""
+        let query: SQLQueryString =
+            enterprise
+            ? """
             SELECT r.id, r.token, r.status, r.answers, r.expires_at, r.template_id, r.draw_id, e.name
             FROM \(ident: SurveyResponse.schema) r JOIN \(ident: Enterprise.schema) e ON e.id = r.enterprise_id
             WHERE r.token = \(bind: token)
-            """).first()
-        else { return nil }
+            """
+            : """
+            SELECT r.id, r.token, r.status, r.answers, r.expires_at, r.template_id, r.draw_id
+            FROM \(ident: SurveyResponse.schema) r WHERE r.token = \(bind: token)
+            """
+        guard let row = try await sql.raw(query).first() else { return nil }
         return SurveyVisit(
             id: try row.decode(column: "id", as: UUID.self), token: try row.decode(column: "token", as: String.self), status: try row.decode(column: "status", as: String.self),
             answersJSON: try row.decode(column: "answers", as: String.self),
             expiresAt: try row.decode(column: "expires_at", as: Date?.self),
             templateID: try row.decode(column: "template_id", as: UUID.self), drawID: try row.decode(column: "draw_id", as: UUID.self),
-            enterprise: try row.decode(column: "name", as: String.self))
+            enterprise: enterprise ? try row.decode(column: "name", as: String.self) : "")
     }
 }
 
