@@ -1,6 +1,14 @@
 /// JSON text for flat string maps, written directly: an enterprise's answers are stored as a JSON object on every
 /// submission, and Foundation's encoder was a tenth of a submission's time. Keys are sorted so equal maps give equal text.
 public enum JSONText {
+    /// A JSON string literal of `s`.
+    public static func string(_ s: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count + 2)
+        string(s, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     public static func object(_ values: [String: String]) -> String {
         var out: [UInt8] = [UInt8(ascii: "{")]
         out.reserveCapacity(values.reduce(2) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 })
@@ -18,6 +26,16 @@ public enum JSONText {
     /// Works on bytes: no byte of a multi-byte UTF-8 sequence is below 0x80, so escaping ASCII bytes is exact.
     static func string(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Most text needs no escape: copied in one piece.
+        let plain = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if plain == true {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in s.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(byte)

@@ -1096,8 +1096,11 @@ struct SurveyAPITests {
             let answers = ["paying_taxes.satisfaction": "5", "paying_taxes.days": "1"]
             let first = try await app.send(.POST, "/api/v1/survey-responses", json: Body(token: tokens[0].token, answers: answers))
             #expect(first.status == .created)
+            #expect(first.headers.contentType == .json)
+            #expect(try first.decode([String: String].self) == ["status": "received", "token": tokens[0].token])
             let repeatSame = try await app.send(.POST, "/api/v1/survey-responses", json: Body(token: tokens[0].token, answers: answers))
             #expect(repeatSame.status == .ok)
+            #expect(try repeatSame.decode([String: String].self) == ["status": "already_received", "token": tokens[0].token])
             let changed = try await app.send(.POST, "/api/v1/survey-responses", json: Body(token: tokens[0].token, answers: ["paying_taxes.satisfaction": "1"]))
             #expect(changed.status == .conflict)
             let bad = try await app.send(.POST, "/api/v1/survey-responses", json: Body(token: tokens[1].token, answers: ["paying_taxes.satisfaction": "0"]))
