@@ -1078,6 +1078,53 @@ struct SurveyAPITests {
         }
     }
 
+    @Test("a burst of submissions handled in batches: each gets its own answer, and only accepted ones are stored", arguments: TestDatabase.available)
+    func burst(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let c = try await CampaignTests.demoCampaign(app)
+            let s = try await app.webSession("assessor")
+            let drawn = try await app.send(
+                .POST, "/campaigns/\(try c.requireID())/samples", headers: s.headers,
+                form: ["_csrf": s.csrf, "size": "5", "seed": "11", "strata[]": "size", "allocation": "equal", "statuses[]": "存续"])
+            let path = try #require(drawn.headers.first(name: .location))
+            _ = try await app.send(.POST, "\(path)/surveys", headers: s.headers, form: ["_csrf": s.csrf])
+            let tokens = try await SurveyResponse.query(on: app.db).sort(\.$token).all()
+            try #require(tokens.count == 5)
+            tokens[2].expiresAt = Date().addingTimeInterval(-60)
+            try await tokens[2].update(on: app.db)
+            struct Body: Encodable, Sendable { let token: String; let answers: [String: String] }
+            let sends: [(label: String, body: Body)] = [
+                ("ok0", Body(token: tokens[0].token, answers: ["paying_taxes.satisfaction": "4"])),
+                ("bad1", Body(token: tokens[1].token, answers: ["paying_taxes.satisfaction": "0"])),
+                ("expired2", Body(token: tokens[2].token, answers: ["paying_taxes.satisfaction": "4"])),
+                ("unknown", Body(token: "ZZZZZZZZZZZZZZZZZZZZZZZZZZ", answers: ["paying_taxes.satisfaction": "4"])),
+                ("ok3", Body(token: tokens[3].token, answers: ["paying_taxes.days": "2"])),
+                ("same4a", Body(token: tokens[4].token, answers: ["paying_taxes.satisfaction": "5"])),
+                ("same4b", Body(token: tokens[4].token, answers: ["paying_taxes.satisfaction": "5"])),
+            ]
+            let statuses = try await withThrowingTaskGroup(of: (String, UInt).self) { group in
+                for (label, body) in sends {
+                    group.addTask { (label, try await app.send(.POST, "/api/v1/survey-responses", json: body).status.code) }
+                }
+                var all: [String: UInt] = [:]
+                for try await (label, code) in group { all[label] = code }
+                return all
+            }
+            #expect(statuses["ok0"] == 201 && statuses["ok3"] == 201)
+            #expect(statuses["bad1"] == 422 && statuses["expired2"] == 410 && statuses["unknown"] == 404)
+            // The same answers twice: one stores them, the other is told they were received.
+            #expect([statuses["same4a"], statuses["same4b"]].compactMap { $0 }.sorted() == [200, 201])
+            let stored = Dictionary(uniqueKeysWithValues: try await SurveyResponse.query(on: app.db).all().map { ($0.token, $0) })
+            #expect(stored[tokens[0].token]?.status == "submitted" && stored[tokens[0].token]?.answers == ["paying_taxes.satisfaction": "4"])
+            #expect(stored[tokens[3].token]?.answers == ["paying_taxes.days": "2"])
+            #expect(stored[tokens[4].token]?.answers == ["paying_taxes.satisfaction": "5"])
+            for refused in [tokens[1], tokens[2]] {
+                #expect(stored[refused.token]?.status == "issued")
+                #expect(stored[refused.token]?.answers.isEmpty == true)
+            }
+        }
+    }
+
     @Test("201 once committed, 200 for the same answers again, 409 for different ones, 410 expired, 404 unknown", arguments: TestDatabase.available)
     func api(db: TestDatabase) async throws {
         try await withApp(db) { app in

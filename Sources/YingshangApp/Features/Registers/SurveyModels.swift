@@ -180,16 +180,17 @@ enum SurveyService {
 
 extension SurveyTemplate: Content {}
 
-/// Group commit for survey submissions: writes that arrive while a transaction is running are committed together in
-/// the next one, so a burst of enterprises costs one commit (one fsync) per batch instead of one per answer. Each
-/// caller resumes only after the transaction holding its write has committed.
+/// Group commit for survey submissions: submissions that arrive while a batch is being handled are handled together
+/// in the next one — their responses read with one statement, each checked, the accepted ones written in one
+/// transaction — so a burst of enterprises costs one read, one write and one commit (one fsync) per batch instead of
+/// per answer. Each caller resumes only after the transaction holding its write has committed.
 actor SurveyWriteQueue {
     private struct Item {
-        let id: UUID
-        let json: String
+        let token: String
+        let answers: [String: String]
         let final: Bool
         let at: Date
-        let done: CheckedContinuation<Bool, any Error>
+        let done: CheckedContinuation<SurveyService.SubmitOutcome, any Error>
     }
 
     private let database: @Sendable () -> any Database
@@ -198,10 +199,10 @@ actor SurveyWriteQueue {
 
     init(database: @escaping @Sendable () -> any Database) { self.database = database }
 
-    /// True when this write changed the row (false: it had already been submitted).
-    func write(id: UUID, json: String, final: Bool, at now: Date) async throws -> Bool {
+    /// `SurveyService.submit`'s answer for this submission, once it is committed (or refused).
+    func submit(token: String, answers: [String: String], final: Bool, at now: Date) async throws -> SurveyService.SubmitOutcome {
         try await withCheckedThrowingContinuation { cont in
-            pending.append(Item(id: id, json: json, final: final, at: now, done: cont))
+            pending.append(Item(token: token, answers: answers, final: final, at: now, done: cont))
             if !draining {
                 draining = true
                 Task { await drain() }
@@ -211,33 +212,69 @@ actor SurveyWriteQueue {
 
     private func drain() async {
         while !pending.isEmpty {
-            // A batch holds each response once: of two writes to one response the later waits for the next batch, so
-            // every write's outcome is known from the rows the statement returns.
+            // A batch holds each token once: of two submissions for one response the later waits for the next batch,
+            // so every write's outcome is known from the rows the statement returns.
             var batch: [Item] = []
             var rest: [Item] = []
-            var ids: Set<UUID> = []
+            var tokens: Set<String> = []
             for item in pending {
-                if batch.count < 500, ids.insert(item.id).inserted { batch.append(item) } else { rest.append(item) }
+                if batch.count < 300, tokens.insert(item.token).inserted { batch.append(item) } else { rest.append(item) }
             }
             pending = rest
-            let writes = batch.map { Write(id: $0.id, json: $0.json, final: $0.final, at: $0.at) }
+            await handle(batch)
+        }
+        draining = false
+    }
+
+    private func handle(_ batch: [Item]) async {
+        let db = database()
+        let visits: [String: SurveyVisit]
+        do {
+            visits = try await SurveyVisit.find(tokens: batch.map(\.token), on: db)
+        } catch {
+            for item in batch { item.done.resume(throwing: error) }
+            return
+        }
+        // Each submission checked as on its own; the accepted ones wait for the write.
+        var accepted: [(item: Item, answers: [String: String], write: Write)] = []
+        for item in batch {
             do {
-                let changed = try await database().writeTransaction { tx in try await Self.conditionalWrites(writes, on: tx) }
-                for item in batch { item.done.resume(returning: changed.contains(item.id)) }
+                switch try await SurveyService.decide(visits[item.token], answers: item.answers, final: item.final, now: item.at, on: db) {
+                case .done(let outcome): item.done.resume(returning: outcome)
+                case .write(let id, let answers, let json): accepted.append((item, answers, Write(id: id, json: json, final: item.final, at: item.at)))
+                }
             } catch {
-                // One failing write must not fail its neighbours: retry each on its own.
-                for item in batch {
-                    do {
-                        let write = [Write(id: item.id, json: item.json, final: item.final, at: item.at)]
-                        let changed = try await database().writeTransaction { tx in try await Self.conditionalWrites(write, on: tx) }
-                        item.done.resume(returning: changed.contains(item.id))
-                    } catch {
-                        item.done.resume(throwing: error)
-                    }
+                item.done.resume(throwing: error)
+            }
+        }
+        guard !accepted.isEmpty else { return }
+        var changed: Set<UUID> = []
+        var failed: Set<UUID> = []
+        do {
+            let writes = accepted.map(\.write)
+            changed = try await db.writeTransaction { tx in try await Self.conditionalWrites(writes, on: tx) }
+        } catch {
+            // One failing write must not fail its neighbours: retry each on its own.
+            for a in accepted {
+                do {
+                    let write = [a.write]
+                    changed.formUnion(try await db.writeTransaction { tx in try await Self.conditionalWrites(write, on: tx) })
+                } catch {
+                    failed.insert(a.write.id)
+                    a.item.done.resume(throwing: error)
                 }
             }
         }
-        draining = false
+        for a in accepted where !failed.contains(a.write.id) {
+            if changed.contains(a.write.id) {
+                a.item.done.resume(returning: .stored)
+                continue
+            }
+            // Not changed: submitted meanwhile (another instance, or a submission of the page).
+            do { a.item.done.resume(returning: try await SurveyService.settle(a.write.id, answers: a.answers, on: db)) } catch {
+                a.item.done.resume(throwing: error)
+            }
+        }
     }
 
     struct Write: Sendable {
@@ -353,40 +390,54 @@ extension SurveyService {
 
     /// Stores a submission once. The same answers again count as already received; different answers after
     /// submitting, an expired or unknown token are refused. `final: false` saves progress without submitting.
+    /// With a queue (the API) the submission is handled in the queue's next batch, by the same rules.
     static func submit(
         token: String, answers raw: [String: String], final: Bool, now: Date, on db: any Database, queue: SurveyWriteQueue? = nil
     ) async throws -> SubmitOutcome {
-        guard let r = try await SurveyVisit.find(token: token, enterprise: false, on: db) else {
+        if let queue { return try await queue.submit(token: token, answers: raw, final: final, at: now) }
+        let visit = try await SurveyVisit.find(token: token, enterprise: false, on: db)
+        switch try await decide(visit, answers: raw, final: final, now: now, on: db) {
+        case .done(let outcome): return outcome
+        case .write(let id, let answers, let json):
+            // Conditional write: of two concurrent submissions only one changes the row; the other is answered from
+            // what was stored, so every acknowledged answer is the one in the database.
+            let write = [SurveyWriteQueue.Write(id: id, json: json, final: final, at: now)]
+            let changed = try await db.writeTransaction { tx in try await SurveyWriteQueue.conditionalWrites(write, on: tx) }
+            return changed.contains(id) ? .stored : try await settle(id, answers: answers, on: db)
+        }
+    }
+
+    enum Decision {
+        case done(SubmitOutcome)
+        /// Write these answers (as `json`) to response `id`, unless it was submitted meanwhile.
+        case write(id: UUID, answers: [String: String], json: String)
+    }
+
+    /// What to do with a submission for `visit` (nil: the token is unknown), read just before.
+    static func decide(_ visit: SurveyVisit?, answers raw: [String: String], final: Bool, now: Date, on db: any Database) async throws -> Decision {
+        guard let r = visit else {
             throw AppError(status: .notFound, code: "unknown_token", message: "问卷链接无效")
         }
         let t = try await TemplateCache.shared.checker(r.templateID, on: db)
         // What the enterprise said it never dealt with is not stored, even if typed before it answered 否.
         let answers = t.applicable(raw.mapValues(\.trimmedWhitespace).filter { !$0.value.isEmpty })
         if r.status == "submitted" {
-            if answers == r.answers { return .alreadyReceived }
+            if answers == r.answers { return .done(.alreadyReceived) }
             throw AppError.conflict("问卷已提交，不能修改。感谢您的参与")
         }
         if r.isExpired(at: now) { throw AppError(status: .gone, code: "expired", message: "问卷已过期，如需填写请联系第三方评估机构") }
         let problems = final ? t.problems(answers) : t.problems(answers).filter { $0.field != "_" }
         if !problems.isEmpty { throw AppError.invalid(problems) }
-        let json = JSONText.object(answers)
-        let id = r.id
-        // Conditional write: of two concurrent submissions only one changes the row; the other is answered from
-        // what was stored, so every acknowledged answer is the one in the database.
-        let changed: Bool
-        if let queue {
-            changed = try await queue.write(id: id, json: json, final: final, at: now)
-        } else {
-            changed = try await db.writeTransaction { tx in try await SurveyWriteQueue.conditionalWrite(id: id, json: json, final: final, at: now, on: tx) }
+        return .write(id: r.id, answers: answers, json: JSONText.object(answers))
+    }
+
+    /// A conditional write changed nothing: the response was submitted meanwhile. The same answers count as received.
+    static func settle(_ id: UUID, answers: [String: String], on db: any Database) async throws -> SubmitOutcome {
+        guard let now = try await SurveyResponse.find(id, on: db), now.status == "submitted" else {
+            throw AppError.conflict("问卷状态已变化，请刷新后重试")
         }
-        if !changed {
-            guard let now = try await SurveyResponse.find(id, on: db), now.status == "submitted" else {
-                throw AppError.conflict("问卷状态已变化，请刷新后重试")
-            }
-            if now.answers == answers { return .alreadyReceived }
-            throw AppError.conflict("问卷已提交，不能修改。感谢您的参与")
-        }
-        return .stored
+        if now.answers == answers { return .alreadyReceived }
+        throw AppError.conflict("问卷已提交，不能修改。感谢您的参与")
     }
 }
 

@@ -19,6 +19,37 @@ struct SurveyVisit: Sendable {
 
     var answers: [String: String] { SurveyResponse.answers(fromJSON: answersJSON) }
 
+    /// The responses of `tokens` (those of a plausible length) with one statement, by token; without the enterprise's
+    /// name. A batch of submissions reads its responses through this.
+    static func find(tokens: [String], on db: any Database) async throws -> [String: SurveyVisit] {
+        let wanted = Array(Set(tokens.filter { (16...64).contains($0.utf8.count) }))
+        guard !wanted.isEmpty else { return [:] }
+        var query = SQLQueryString("""
+            SELECT r.id, r.token, r.status, r.answers, r.expires_at, r.template_id, r.draw_id
+            FROM \(ident: SurveyResponse.schema) r WHERE r.token IN (
+            """)
+        for (i, token) in wanted.enumerated() {
+            if i > 0 { query.appendInterpolation(unsafeRaw: ", ") }
+            query.appendInterpolation(bind: token)
+        }
+        query.appendInterpolation(unsafeRaw: ")")
+        var out: [String: SurveyVisit] = [:]
+        for row in try await db.sql().raw(query).all() {
+            let visit = try decode(row, enterprise: false)
+            out[visit.token] = visit
+        }
+        return out
+    }
+
+    private static func decode(_ row: any SQLRow, enterprise: Bool) throws -> SurveyVisit {
+        SurveyVisit(
+            id: try row.decode(column: "id", as: UUID.self), token: try row.decode(column: "token", as: String.self), status: try row.decode(column: "status", as: String.self),
+            answersJSON: try row.decode(column: "answers", as: String.self),
+            expiresAt: try row.decode(column: "expires_at", as: Date?.self),
+            templateID: try row.decode(column: "template_id", as: UUID.self), drawID: try row.decode(column: "draw_id", as: UUID.self),
+            enterprise: enterprise ? try row.decode(column: "name", as: String.self) : "")
+    }
+
     /// `enterprise: false` (a submission) skips the join for the enterprise's name and leaves it empty.
     static func find(token: String, enterprise: Bool = true, on db: any Database) async throws -> SurveyVisit? {
         // Tokens are 26 characters; a short or very long one is not looked up at all.
@@ -36,12 +67,7 @@ struct SurveyVisit: Sendable {
             FROM \(ident: SurveyResponse.schema) r WHERE r.token = \(bind: token)
             """
         guard let row = try await sql.raw(query).first() else { return nil }
-        return SurveyVisit(
-            id: try row.decode(column: "id", as: UUID.self), token: try row.decode(column: "token", as: String.self), status: try row.decode(column: "status", as: String.self),
-            answersJSON: try row.decode(column: "answers", as: String.self),
-            expiresAt: try row.decode(column: "expires_at", as: Date?.self),
-            templateID: try row.decode(column: "template_id", as: UUID.self), drawID: try row.decode(column: "draw_id", as: UUID.self),
-            enterprise: enterprise ? try row.decode(column: "name", as: String.self) : "")
+        return try decode(row, enterprise: enterprise)
     }
 }
 
