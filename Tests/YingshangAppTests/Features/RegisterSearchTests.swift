@@ -44,6 +44,24 @@ struct RegisterSearchTests {
         #expect(SQLiteRegisterStore.halfScans.limit == 2)
     }
 
+    @Test("the first rows by credit code kept as a heap equal the sorted prefix, ties by rowid, for every size kept")
+    func firstByCode() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            // Few distinct codes, so equal codes (told apart by rowid) are common.
+            let offered = (0..<Int.random(in: 0...600, using: &rng)).map { i in
+                (code: Array(String(format: "%03d", Int.random(in: 0..<150, using: &rng)).utf8), rowid: Int64(i))
+            }
+            for keep in [0, 1, 7, 100, 599, 1_000] {
+                var first = SQLiteDirect.FirstByCode(keep: keep)
+                for o in offered { o.code.withUnsafeBufferPointer { first.offer($0, rowid: o.rowid) } }
+                let expected = offered.map { SQLiteDirect.SearchHit(code: $0.code, rowid: $0.rowid) }
+                    .sorted { $0.code == $1.code ? $0.rowid < $1.rowid : $0.code.lexicographicallyPrecedes($1.code) }.prefix(keep)
+                #expect(first.hits.map(\.rowid) == expected.map(\.rowid), "keep \(keep)")
+            }
+        }
+    }
+
     @Test("read in two halves, the count and every page equal SQLite's own instr query in one pass")
     func halvesEqualInstr() async throws {
         let file = try SQLiteFile("search")
@@ -87,7 +105,7 @@ struct RegisterSearchTests {
         let columns = "uscc, name, township_code, industry, size, status, founded"
         for needle in ["永盛", "盛农", "%", "_", "公司科技", "不存在", "X", "司"] {
             for township in [nil, "T1"] {
-                for (offset, limit) in [(0, 50), (50, 50), (400, 50), (990, 10), (5_000, 50)] {
+                for (offset, limit) in [(0, 50), (50, 50), (400, 50), (990, 10), (2_100, 50), (2_990, 50), (5_000, 50)] {
                     var condition = "+snapshot_id = 1 AND instr(name, ?) > 0"
                     var ours = "+snapshot_id = 1 AND yingshang_contains(name, ?)"
                     var binds = [needle]
@@ -98,8 +116,8 @@ struct RegisterSearchTests {
                     }
                     let expected = try onePass(condition, binds, offset: offset, limit: limit)
                     let (total, found) = try await SQLiteDirect.searchInHalves(
-                        path: path, columns: columns, condition: ours, binds: binds, keep: offset + limit)
-                    let page = Array(found.dropFirst(offset).map { $0[0] ?? "" })
+                        path: path, columns: columns, condition: ours, binds: binds, offset: offset, limit: limit)
+                    let page = found.map { $0[0] ?? "" }
                     #expect(page == expected.1, "\(needle) \(township ?? "-") \(offset)")
                     // The count is the whole match's, whichever page; past the last page it still counts.
                     #expect(total == expected.0 || (page.isEmpty && total == 0 && expected.0 == 0), "\(needle) \(township ?? "-") \(offset)")
@@ -109,7 +127,7 @@ struct RegisterSearchTests {
         }
         // An empty table: nothing, counted as nothing.
         try exec("DELETE FROM enterprises")
-        let empty = try await SQLiteDirect.searchInHalves(path: path, columns: columns, condition: "yingshang_contains(name, ?)", binds: ["公司"], keep: 50)
+        let empty = try await SQLiteDirect.searchInHalves(path: path, columns: columns, condition: "yingshang_contains(name, ?)", binds: ["公司"], offset: 0, limit: 50)
         #expect(empty.total == 0 && empty.rows.isEmpty)
     }
 }

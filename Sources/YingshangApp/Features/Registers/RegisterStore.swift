@@ -58,12 +58,12 @@ struct SQLiteRegisterStore: RegisterStore {
 
     /// The search of `substringCondition` on a database file, in two halves on two cores (`SQLiteDirect
     /// .searchInHalves`): 1M names are scanned in ~0.16 s on one. Nil without a database file, or for a page ending
-    /// past row 2,000 (each half keeps that many rows in a sorted array); the caller then runs the single query.
+    /// past row 100,000 (each half keeps that many rows, ~8 MB); the caller then runs the single query.
     func searchInHalves(
         snapshot: Int, name: String, code: String?, filters: [(column: String, value: String)], offset: Int, limit: Int
     ) async throws -> (Int, [RegisterQueries.Listed])? {
         let keep = offset + limit
-        guard keep <= 2_000, Self.halfScans.take() else { return nil }
+        guard keep <= 100_000, Self.halfScans.take() else { return nil }
         defer { Self.halfScans.release() }
         let path = try await db.withConnection { conn in
             conn.eventLoop.makeSucceededFuture(SQLiteDirect.handle(of: conn).flatMap { SQLiteDirect.filePath(handle: $0) })
@@ -82,8 +82,9 @@ struct SQLiteRegisterStore: RegisterStore {
             binds.append(value)
         }
         let (total, rows) = try await SQLiteDirect.searchInHalves(
-            path: path, columns: "uscc, name, township_code, industry, size, status, founded", condition: condition, binds: binds, keep: keep)
-        return (total, rows.dropFirst(offset).map(RegisterQueries.Listed.init(cells:)))
+            path: path, columns: "uscc, name, township_code, industry, size, status, founded", condition: condition, binds: binds,
+            offset: offset, limit: limit)
+        return (total, rows.map(RegisterQueries.Listed.init(cells:)))
     }
 
     /// Searches scanning in halves at once in this process. Each takes two threads and three connections of its own;

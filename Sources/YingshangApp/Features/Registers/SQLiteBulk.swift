@@ -211,13 +211,14 @@ enum SQLiteDirect {
     /// rowids on a read-only connection and thread of its own. `condition` uses `?` for `binds` and
     /// `yingshang_contains(text, needle)` (a byte substring, as `instr(text, needle) > 0` answers for UTF-8 text,
     /// found with memchr rather than SQLite's position-by-position compare). Each half counts its matches and keeps
-    /// the first `keep` by credit code (no window function or sort: a name part every row has, such as 公司, would
+    /// the first `offset + limit` by credit code (no window function or sort: a name part every row has, such as 公司, would
     /// have them materialise a million rows); the halves are merged in the same order and the page's rows read by
     /// rowid. Columns: those of `columns`, as text, in the order of the credit codes (SQLite's binary order).
     static func searchInHalves(
-        path: String, columns: String, condition: String, binds: [String], keep: Int
+        path: String, columns: String, condition: String, binds: [String], offset: Int, limit: Int
     ) async throws -> (total: Int, rows: [[String?]]) {
-        guard keep > 0, let (low, high) = try rowidBounds(path, what: "查询名录") else { return (0, []) }
+        let keep = offset + limit
+        guard limit > 0, let (low, high) = try rowidBounds(path, what: "查询名录") else { return (0, []) }
         let middle = low + (high - low) / 2
         func half(_ range: String) async throws -> (Int, [SearchHit]) {
             try await onOwnThread {
@@ -238,7 +239,8 @@ enum SQLiteDirect {
         async let firstHalf = half("rowid <= \(middle)")
         async let secondHalf = half("rowid > \(middle)")
         let (a, b) = try await (firstHalf, secondHalf)
-        let merged = Array((a.1 + b.1).sorted().prefix(keep))
+        // Only the page's rows are read back.
+        let merged = Array((a.1 + b.1).sorted().prefix(keep).dropFirst(offset))
         guard !merged.isEmpty else { return (a.0 + b.0, []) }
         var byRowid: [Int64: [String?]] = [:]
         let width = columns.split(separator: ",").count
@@ -263,24 +265,52 @@ enum SQLiteDirect {
         }
     }
 
-    /// The first `keep` rows offered, by credit code: a sorted array that a row joins only when it sorts before the
-    /// last kept one (rows come in table order, so after the first few thousand almost none do).
+    /// The first `keep` rows offered, by credit code: a max-heap of the kept rows, which a row joins only when it
+    /// sorts before the largest kept one (rows come in table order, so after the first few thousand almost none do).
+    /// O(log keep) per row joining, so deep pages of a search stay cheap.
     struct FirstByCode {
         let keep: Int
-        private(set) var hits: [SearchHit] = []
+        private var heap: [SearchHit] = []
 
         init(keep: Int) { self.keep = keep }
 
+        /// The kept rows, in order.
+        var hits: [SearchHit] { heap.sorted() }
+
         mutating func offer(_ code: UnsafeBufferPointer<UInt8>, rowid: Int64) {
-            if hits.count == keep, let last = hits.last, !code.lexicographicallyPrecedes(last.code) { return }
-            let hit = SearchHit(code: Array(code), rowid: rowid)
-            var low = 0, high = hits.count
-            while low < high {
-                let mid = (low + high) / 2
-                if hits[mid] < hit { low = mid + 1 } else { high = mid }
+            guard keep > 0 else { return }
+            if heap.count == keep {
+                // Equal codes keep the lower rowid; table order offers it first.
+                guard let top = heap.first, code.lexicographicallyPrecedes(top.code) else { return }
+                heap[0] = SearchHit(code: Array(code), rowid: rowid)
+                siftDown(0)
+            } else {
+                heap.append(SearchHit(code: Array(code), rowid: rowid))
+                siftUp(heap.count - 1)
             }
-            hits.insert(hit, at: low)
-            if hits.count > keep { hits.removeLast() }
+        }
+
+        private mutating func siftUp(_ start: Int) {
+            var i = start
+            while i > 0 {
+                let parent = (i - 1) / 2
+                guard heap[parent] < heap[i] else { return }
+                heap.swapAt(parent, i)
+                i = parent
+            }
+        }
+
+        private mutating func siftDown(_ start: Int) {
+            var i = start
+            while true {
+                let left = 2 * i + 1, right = left + 1
+                var largest = i
+                if left < heap.count, heap[largest] < heap[left] { largest = left }
+                if right < heap.count, heap[largest] < heap[right] { largest = right }
+                if largest == i { return }
+                heap.swapAt(i, largest)
+                i = largest
+            }
         }
     }
 
