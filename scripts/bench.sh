@@ -35,7 +35,8 @@ section() { printf '\n== %s\n' "$1"; }
 echo "data: $WORK  database: ${PG:+PostgreSQL}${PG:-SQLite}  binary: $BIN  cores: $(nproc)"
 "$BIN" demo --password demo12345 --register-size 60000 >/dev/null
 DISPATCH_CAMPAIGN=$("$BIN" bench-seed --units 60 --tasks 2000 | tail -1)
-DEMO=$(q "select id from campaigns where name like '%（示例）' and name not like '%8 县%' limit 1")
+# The county demo whose register was loaded (without an order PostgreSQL may return another demo campaign first).
+DEMO=$(q "select c.id from campaigns c where c.name like '%（示例）' and c.name not like '%8 县%' and exists (select 1 from register_snapshots s where s.campaign_id = c.id) order by c.name desc limit 1")
 "$BIN" score --campaign "$DEMO" >/dev/null
 
 section "register import, $ROWS rows"
