@@ -1034,18 +1034,24 @@ struct SurveyAPITests {
         }
     }
 
+    /// A draw of five from the demo campaign with its survey links issued, by token.
+    static func fiveIssuedLinks(_ app: Application) async throws -> [SurveyResponse] {
+        let c = try await CampaignTests.demoCampaign(app)
+        let s = try await app.webSession("assessor")
+        let drawn = try await app.send(
+            .POST, "/campaigns/\(try c.requireID())/samples", headers: s.headers,
+            form: ["_csrf": s.csrf, "size": "5", "seed": "11", "strata[]": "size", "allocation": "equal", "statuses[]": "存续"])
+        let path = try #require(drawn.headers.first(name: .location))
+        _ = try await app.send(.POST, "\(path)/surveys", headers: s.headers, form: ["_csrf": s.csrf])
+        let tokens = try await SurveyResponse.query(on: app.db).sort(\.$token).all()
+        try #require(tokens.count == 5)
+        return tokens
+    }
+
     @Test("a batch of writes changes exactly the responses not yet submitted, across statements; progress saves too", arguments: TestDatabase.available)
     func batchedWrites(db: TestDatabase) async throws {
         try await withApp(db) { app in
-            let c = try await CampaignTests.demoCampaign(app)
-            let s = try await app.webSession("assessor")
-            let drawn = try await app.send(
-                .POST, "/campaigns/\(try c.requireID())/samples", headers: s.headers,
-                form: ["_csrf": s.csrf, "size": "5", "seed": "11", "strata[]": "size", "allocation": "equal", "statuses[]": "存续"])
-            let path = try #require(drawn.headers.first(name: .location))
-            _ = try await app.send(.POST, "\(path)/surveys", headers: s.headers, form: ["_csrf": s.csrf])
-            let tokens = try await SurveyResponse.query(on: app.db).sort(\.$token).all()
-            try #require(tokens.count == 5)
+            let tokens = try await Self.fiveIssuedLinks(app)
             struct Body: Encodable, Sendable { let token: String; let answers: [String: String] }
             let first = try await app.send(.POST, "/api/v1/survey-responses", json: Body(token: tokens[0].token, answers: ["paying_taxes.satisfaction": "5"]))
             try #require(first.status == .created)
@@ -1081,15 +1087,7 @@ struct SurveyAPITests {
     @Test("a burst of submissions handled in batches: each gets its own answer, and only accepted ones are stored", arguments: TestDatabase.available)
     func burst(db: TestDatabase) async throws {
         try await withApp(db) { app in
-            let c = try await CampaignTests.demoCampaign(app)
-            let s = try await app.webSession("assessor")
-            let drawn = try await app.send(
-                .POST, "/campaigns/\(try c.requireID())/samples", headers: s.headers,
-                form: ["_csrf": s.csrf, "size": "5", "seed": "11", "strata[]": "size", "allocation": "equal", "statuses[]": "存续"])
-            let path = try #require(drawn.headers.first(name: .location))
-            _ = try await app.send(.POST, "\(path)/surveys", headers: s.headers, form: ["_csrf": s.csrf])
-            let tokens = try await SurveyResponse.query(on: app.db).sort(\.$token).all()
-            try #require(tokens.count == 5)
+            let tokens = try await Self.fiveIssuedLinks(app)
             tokens[2].expiresAt = Date().addingTimeInterval(-60)
             try await tokens[2].update(on: app.db)
             struct Body: Encodable, Sendable { let token: String; let answers: [String: String] }

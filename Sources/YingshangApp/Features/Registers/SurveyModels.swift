@@ -299,25 +299,15 @@ actor SurveyWriteQueue {
             var query = SQLQueryString("UPDATE \(ident: SurveyResponse.schema) AS r SET answers = ")
             // SQLite names a VALUES list's columns column1…; PostgreSQL takes names and needs the types of the binds.
             query.appendInterpolation(unsafeRaw: postgres ? "v.answers, status = 'submitted', submitted_at = v.at FROM (VALUES " : "v.column2, status = 'submitted', submitted_at = v.column3 FROM (VALUES ")
+            let (id, text, at) = postgres ? ("::uuid", "::text", "::timestamptz") : ("", "", "")
             for (i, w) in chunk.enumerated() {
-                if i > 0 { query.appendInterpolation(unsafeRaw: ", ") }
-                if postgres {
-                    query.appendInterpolation(unsafeRaw: "(")
-                    query.appendInterpolation(bind: w.id)
-                    query.appendInterpolation(unsafeRaw: "::uuid, ")
-                    query.appendInterpolation(bind: w.json)
-                    query.appendInterpolation(unsafeRaw: "::text, ")
-                    query.appendInterpolation(bind: w.at)
-                    query.appendInterpolation(unsafeRaw: "::timestamptz)")
-                } else {
-                    query.appendInterpolation(unsafeRaw: "(")
-                    query.appendInterpolation(bind: w.id)
-                    query.appendInterpolation(unsafeRaw: ", ")
-                    query.appendInterpolation(bind: w.json)
-                    query.appendInterpolation(unsafeRaw: ", ")
-                    query.appendInterpolation(bind: w.at)
-                    query.appendInterpolation(unsafeRaw: ")")
-                }
+                query.appendInterpolation(unsafeRaw: i > 0 ? ", (" : "(")
+                query.appendInterpolation(bind: w.id)
+                query.appendInterpolation(unsafeRaw: id + ", ")
+                query.appendInterpolation(bind: w.json)
+                query.appendInterpolation(unsafeRaw: text + ", ")
+                query.appendInterpolation(bind: w.at)
+                query.appendInterpolation(unsafeRaw: at + ")")
             }
             query.appendInterpolation(unsafeRaw: postgres ? ") AS v(id, answers, at) WHERE r.id = v.id" : ") AS v WHERE r.id = v.column1")
             // SQLite's RETURNING sees only the updated table, unqualified; PostgreSQL's would find `id` in both.
