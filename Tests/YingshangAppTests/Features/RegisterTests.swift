@@ -324,6 +324,15 @@ struct RegisterSamplingTests {
             let filtered = try await app.send(.GET, "/campaigns/\(cid)/register?township=370799101", headers: assessor.headers)
             #expect(filtered.text.contains("列表共 \(inTownship) 家"))
             #expect(filtered.text.contains("<strong>\(township)</strong>"))
+            // A later page, filtered and not, holds the rows Fluent's own offset query gives, in credit-code order.
+            for (filter, township) in [("", nil), ("&township=370799101", "370799101")] {
+                var reference = try await Enterprise.register(of: cid, on: app.db)
+                if let township { reference = reference.filter(\.$townshipCode == township) }
+                let expected = try await reference.sort(\.$uscc).offset(100).limit(50).all().map(\.uscc)
+                let shown = try await app.send(.GET, "/campaigns/\(cid)/register?page=3\(filter)", headers: assessor.headers).text
+                    .components(separatedBy: "<td data-label=\"代码\" class=\"nowrap\">").dropFirst().map { String($0.prefix { $0 != "<" }) }
+                #expect(!expected.isEmpty && shown == expected, "\(filter)")
+            }
             let q = "上传企业".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
             let search = try await app.send(.GET, "/campaigns/\(cid)/register?q=\(q)&township=370799101&page=2", headers: assessor.headers)
             #expect(search.text.contains("共 \(added) 条"))

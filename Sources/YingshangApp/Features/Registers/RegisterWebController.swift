@@ -81,12 +81,8 @@ struct RegisterWebController {
         let total: Int
         let items: [RegisterQueries.Listed]
         if lq.q.isEmpty {
-            var query = Enterprise.query(on: req.db).filter(\.$snapshot.$id == snapshot)
-            for (field, key) in [("township", \Enterprise.$townshipCode), ("industry", \Enterprise.$industry), ("size", \Enterprise.$size)] {
-                if let v = filters[field] { query = query.filter(key == v) }
-            }
             total = groups.filter(matches).reduce(0) { $0 + $1.n }
-            items = try await query.sort(\.$uscc).offset((lq.page - 1) * lq.per).limit(lq.per).all().map(RegisterQueries.Listed.init)
+            items = try await RegisterQueries.page(snapshot: snapshot, filters: filters, offset: (lq.page - 1) * lq.per, limit: lq.per, on: req.db)
         } else {
             (total, items) = try await RegisterQueries.search(
                 lq.q, snapshot: snapshot, filters: filters, offset: (lq.page - 1) * lq.per, limit: lq.per, on: req.db)
