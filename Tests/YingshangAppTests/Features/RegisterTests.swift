@@ -351,6 +351,33 @@ struct RegisterSamplingTests {
         }
     }
 
+    @Test("PostgreSQL's search: the count and every page equal the window query's, by either way of reading the page", arguments: TestDatabase.available.filter { $0 == .postgres })
+    func postgresSearchWays(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let c = try await CampaignTests.demoCampaign(app)
+            let snapshot = try #require(try await RegisterSnapshot.number(of: try c.requireID(), on: app.db))
+            let sql = try app.db.sql()
+            let store = try RegisterStores.on(app.db)
+            for needle in ["有限公司", "县", "不存在的名字", "%"] {
+                for (offset, limit) in [(0, 50), (50, 50), (500, 20), (590, 50), (1_000_000, 50)] {
+                    let condition = store.substringCondition(snapshot: snapshot, name: needle, code: nil)
+                    let window = try await sql.raw("""
+                        SELECT uscc, COUNT(*) OVER () AS total FROM enterprises WHERE \(condition) ORDER BY uscc LIMIT \(bind: limit) OFFSET \(bind: offset)
+                        """).all()
+                    let expectedCodes = try window.map { try $0.decode(column: "uscc", as: String.self) }
+                    let all = try await sql.raw("SELECT COUNT(*) AS n FROM enterprises WHERE \(condition)").first()
+                    let expectedCount = try all?.decode(column: "n", as: Int.self) ?? -1
+                    if needle == "有限公司" || needle == "县" { #expect(expectedCount > 500, "\(needle)") }
+                    for walkLimit in [0, Double.infinity] {
+                        let (n, rows) = try await RegisterQueries.postgresSearch(condition, snapshot: snapshot, offset: offset, limit: limit, walkLimit: walkLimit, on: sql)
+                        #expect(n == expectedCount, "\(needle) \(offset) \(walkLimit)")
+                        #expect(rows.map(\.uscc) == expectedCodes, "\(needle) \(offset) \(walkLimit)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("hostile names entered through the register import leave the exports inert; contacts are masked for all but the assessor, and every such export is audited", arguments: TestDatabase.available)
     func hostileExportAndPersonalData(db: TestDatabase) async throws {
         try await withApp(db) { app in

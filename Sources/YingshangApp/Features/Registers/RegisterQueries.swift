@@ -60,6 +60,7 @@ enum RegisterQueries {
         }
         var where_ = store.substringCondition(snapshot: snapshot, name: q, code: USCC.couldContain(code) ? code : nil)
         for (column, value) in filtered { where_ = where_ + " AND \(ident: column) = \(bind: value)" }
+        if sql.dialect.name == "postgresql" { return try await postgresSearch(where_, snapshot: snapshot, offset: offset, limit: limit, on: sql) }
         let rows = try await sql.raw("""
             SELECT uscc, name, township_code, industry, size, status, founded, COUNT(*) OVER () AS total
             FROM enterprises WHERE \(where_) ORDER BY uscc LIMIT \(bind: limit) OFFSET \(bind: offset)
@@ -70,6 +71,32 @@ enum RegisterQueries {
         if offset == 0 { return (0, []) }
         let counted = try await sql.raw("SELECT COUNT(*) AS n FROM enterprises WHERE \(where_)").first()
         return (try counted?.decode(column: "n", as: Int.self) ?? 0, [])
+    }
+
+    /// PostgreSQL: the count first, by a parallel scan (`COUNT(*) OVER ()` kept the scan on one core and sorted every
+    /// match: 1.3–1.4 s on 1M rows), then the page by whichever way reads fewer rows. Walking the credit-code index
+    /// stops after `offset + limit` matches, which for a rare text means most of the table row by row (1.3 s for a
+    /// text in no name); collecting the matches once and sorting them costs one scan (~0.15–0.25 s). The walk is
+    /// taken when it should read under 100,000 rows.
+    static func postgresSearch(
+        _ where_: SQLQueryString, snapshot: Int, offset: Int, limit: Int, walkLimit: Double = 100_000, on sql: any SQLDatabase
+    ) async throws -> (Int, [Listed]) {
+        let counted = try await sql.raw("""
+            SELECT COUNT(*) FILTER (WHERE \(where_)) AS n, COUNT(*) AS total FROM enterprises WHERE snapshot_id = \(bind: snapshot)
+            """).first()
+        let n = try counted?.decode(column: "n", as: Int.self) ?? 0
+        let total = try counted?.decode(column: "total", as: Int.self) ?? 0
+        guard n > offset, limit > 0 else { return (n, []) }
+        let walked = Double(offset + limit) * Double(total) / Double(n)
+        let columns: SQLQueryString = "uscc, name, township_code, industry, size, status, founded"
+        let page: SQLQueryString = walked < walkLimit
+            ? "SELECT \(columns) FROM enterprises WHERE \(where_) ORDER BY uscc LIMIT \(bind: limit) OFFSET \(bind: offset)"
+            : """
+            WITH m AS MATERIALIZED (SELECT \(columns) FROM enterprises WHERE \(where_))
+            SELECT \(columns) FROM m ORDER BY uscc LIMIT \(bind: limit) OFFSET \(bind: offset)
+            """
+        let rows = try await sql.raw(page).all()
+        return (n, try rows.map { try $0.decode(model: Listed.self, keyDecodingStrategy: .useDefaultKeys) })
     }
 
     /// The names of the extra columns anywhere in a snapshot, sorted.
