@@ -76,8 +76,8 @@ enum RegisterQueries {
     /// PostgreSQL: the count first, by a parallel scan (`COUNT(*) OVER ()` kept the scan on one core and sorted every
     /// match: 1.3–1.4 s on 1M rows), then the page by whichever way reads fewer rows. Walking the credit-code index
     /// stops after `offset + limit` matches, which for a rare text means most of the table row by row (1.3 s for a
-    /// text in no name); collecting the matches once and sorting them costs one scan (~0.15–0.25 s). The walk is
-    /// taken when it should read under 100,000 rows.
+    /// text in no name); sorting the matches of a parallel scan costs ~0.1 s. The walk is taken when it should read
+    /// under 100,000 rows.
     static func postgresSearch(
         _ where_: SQLQueryString, snapshot: Int, offset: Int, limit: Int, walkLimit: Double = 100_000, on sql: any SQLDatabase
     ) async throws -> (Int, [Listed]) {
@@ -91,10 +91,9 @@ enum RegisterQueries {
         let columns: SQLQueryString = "uscc, name, township_code, industry, size, status, founded"
         let page: SQLQueryString = walked < walkLimit
             ? "SELECT \(columns) FROM enterprises WHERE \(where_) ORDER BY uscc LIMIT \(bind: limit) OFFSET \(bind: offset)"
-            : """
-            WITH m AS MATERIALIZED (SELECT \(columns) FROM enterprises WHERE \(where_))
-            SELECT \(columns) FROM m ORDER BY uscc LIMIT \(bind: limit) OFFSET \(bind: offset)
-            """
+            // Ordered by an expression the index cannot give (same text, same collation, same order), so PostgreSQL
+            // scans in parallel and sorts only the matches: ~0.1 s for any text on 1M rows.
+            : "SELECT \(columns) FROM enterprises WHERE \(where_) ORDER BY uscc || '' LIMIT \(bind: limit) OFFSET \(bind: offset)"
         let rows = try await sql.raw(page).all()
         return (n, try rows.map { try $0.decode(model: Listed.self, keyDecodingStrategy: .useDefaultKeys) })
     }
