@@ -1070,8 +1070,9 @@ struct SurveyAPITests {
         }
     }
 
-    /// A draw of five from the demo campaign with its survey links issued, by token.
-    static func fiveIssuedLinks(_ app: Application) async throws -> [SurveyResponse] {
+    /// A draw of five from the demo campaign with its survey links issued (by token), the draw's page and the
+    /// assessor's session.
+    static func fiveIssuedLinks(_ app: Application) async throws -> (path: String, assessor: WebSession, tokens: [SurveyResponse]) {
         let c = try await CampaignTests.demoCampaign(app)
         let s = try await app.webSession("assessor")
         let drawn = try await app.send(
@@ -1081,13 +1082,13 @@ struct SurveyAPITests {
         _ = try await app.send(.POST, "\(path)/surveys", headers: s.headers, form: ["_csrf": s.csrf])
         let tokens = try await SurveyResponse.query(on: app.db).sort(\.$token).all()
         try #require(tokens.count == 5)
-        return tokens
+        return (path, s, tokens)
     }
 
     @Test("a batch of writes changes exactly the responses not yet submitted, across statements; progress saves too", arguments: TestDatabase.available)
     func batchedWrites(db: TestDatabase) async throws {
         try await withApp(db) { app in
-            let tokens = try await Self.fiveIssuedLinks(app)
+            let tokens = try await Self.fiveIssuedLinks(app).tokens
             struct Body: Encodable, Sendable { let token: String; let answers: [String: String] }
             let first = try await app.send(.POST, "/api/v1/survey-responses", json: Body(token: tokens[0].token, answers: ["paying_taxes.satisfaction": "5"]))
             try #require(first.status == .created)
@@ -1123,7 +1124,7 @@ struct SurveyAPITests {
     @Test("a burst of submissions handled in batches: each gets its own answer, and only accepted ones are stored", arguments: TestDatabase.available)
     func burst(db: TestDatabase) async throws {
         try await withApp(db) { app in
-            let tokens = try await Self.fiveIssuedLinks(app)
+            let tokens = try await Self.fiveIssuedLinks(app).tokens
             tokens[2].expiresAt = Date().addingTimeInterval(-60)
             try await tokens[2].update(on: app.db)
             struct Body: Encodable, Sendable { let token: String; let answers: [String: String] }
@@ -1162,14 +1163,7 @@ struct SurveyAPITests {
     @Test("201 once committed, 200 for the same answers again, 409 for different ones, 410 expired, 404 unknown", arguments: TestDatabase.available)
     func api(db: TestDatabase) async throws {
         try await withApp(db) { app in
-            let c = try await CampaignTests.demoCampaign(app)
-            let s = try await app.webSession("assessor")
-            let drawn = try await app.send(
-                .POST, "/campaigns/\(try c.requireID())/samples", headers: s.headers,
-                form: ["_csrf": s.csrf, "size": "5", "seed": "11", "strata[]": "size", "allocation": "equal", "statuses[]": "存续"])
-            let path = try #require(drawn.headers.first(name: .location))
-            _ = try await app.send(.POST, "\(path)/surveys", headers: s.headers, form: ["_csrf": s.csrf])
-            let tokens = try await SurveyResponse.query(on: app.db).all()
+            let (path, s, tokens) = try await Self.fiveIssuedLinks(app)
             #expect(tokens.count == 5)
             #expect(!tokens.isEmpty && tokens.allSatisfy { $0.token.count >= 22 && $0.expiresAt != nil })
 
