@@ -1160,6 +1160,55 @@ struct SurveyAPITests {
         }
     }
 
+    @Test("a full submission queue refuses with 503 and Retry-After, stores nothing, and accepts again once drained", arguments: TestDatabase.available)
+    func fullQueue(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let tokens = try await Self.fiveIssuedLinks(app).tokens
+            // The queue holds its first batch at the gate until the test opens it, so it fills deterministically.
+            let (opened, open) = AsyncStream<Void>.makeStream()
+            let queue = SurveyWriteQueue(
+                database: { app.db }, limit: .init(count: 2, bytes: 200), gate: { for await _ in opened { return } })
+            app.surveyWriteQueue = queue
+            struct Body: Encodable, Sendable { let token: String; let answers: [String: String] }
+            let send: @Sendable (Int, String) async throws -> TestingHTTPResponse = { i, answer in
+                try await app.send(.POST, "/api/v1/survey-responses", json: Body(token: tokens[i].token, answers: ["paying_taxes.satisfaction": answer]))
+            }
+            async let first = send(0, "4")
+            async let second = send(1, "3")
+            // Declared after them, so it runs before the two are awaited: a failure below must not leave them waiting.
+            defer { open.finish() }
+            var polls = 0
+            while await queue.waiting < 2, polls < 500 {
+                try await Task.sleep(for: .milliseconds(10))
+                polls += 1
+            }
+            try #require(await queue.waiting == 2)
+
+            let refused = try await send(2, "5")
+            #expect(refused.status == .serviceUnavailable)
+            #expect(refused.headers.first(name: "Retry-After") == "5")
+            let refusalBody = refused.body.string
+            #expect(refusalBody.contains(#""code":"busy""#))
+            let untouched = try await SurveyResponse.find(tokens[2].id, on: app.db)
+            #expect(untouched?.status == "issued" && untouched?.answers.isEmpty == true)
+
+            open.yield(())
+            #expect(try await first.status == .created)
+            #expect(try await second.status == .created)
+            #expect(await queue.waiting == 0)
+            // Drained: the refused enterprise's retry is stored; answers larger than the bytes bound never are.
+            let tooLarge = try await send(3, String(repeating: "5", count: 300))
+            #expect(tooLarge.status == .serviceUnavailable)
+            #expect(try await SurveyResponse.find(tokens[3].id, on: app.db)?.status == "issued")
+            #expect(try await send(2, "5").status == .created)
+            let stored = Dictionary(uniqueKeysWithValues: try await SurveyResponse.query(on: app.db).all().map { ($0.token, $0) })
+            for (i, v) in [(0, "4"), (1, "3"), (2, "5")] {
+                #expect(stored[tokens[i].token]?.status == "submitted")
+                #expect(stored[tokens[i].token]?.answers == ["paying_taxes.satisfaction": v])
+            }
+        }
+    }
+
     @Test("201 once committed, 200 for the same answers again, 409 for different ones, 410 expired, 404 unknown", arguments: TestDatabase.available)
     func api(db: TestDatabase) async throws {
         try await withApp(db) { app in

@@ -170,7 +170,7 @@ enum OpenAPIDocument {
         "post /api/v1/auth/login": ["401"],
         "get /api/v1/campaigns/{id}/scores": ["409"],
         "get /api/v1/jobs/{jobID}": [],
-        "post /api/v1/survey-responses": ["200", "404", "409", "410"],
+        "post /api/v1/survey-responses": ["200", "404", "409", "410", "503"],
         "post /api/v1/feeds/records": ["200"],
         // Starting needs a lead unit for every indicator.
         "post /api/v1/campaigns/{id}/start": ["422"],

@@ -184,25 +184,57 @@ extension SurveyTemplate: Content {}
 /// in the next one — their responses read with one statement, each checked, the accepted ones written in one
 /// transaction — so a burst of enterprises costs one read, one write and one commit (one fsync) per batch instead of
 /// per answer. Each caller resumes only after the transaction holding its write has committed.
+///
+/// The submissions waiting are bounded (`limit`: count and bytes of answers), since anyone holding a link may post:
+/// beyond the bound a submission is refused at once with 503 and `Retry-After` rather than held in memory, and is not
+/// stored.
 actor SurveyWriteQueue {
     private struct Item {
         let token: String
         let answers: [String: String]
         let final: Bool
         let at: Date
+        let bytes: Int
         let done: CheckedContinuation<SurveyService.SubmitOutcome, any Error>
     }
 
+    struct Limit: Sendable {
+        /// Submissions waiting or being written (a batch is 300; at ~3,000/s this is a few seconds of backlog).
+        var count = 10_000
+        /// Their answers' bytes (keys and values): a body may be up to 1 MB.
+        var bytes = 64 << 20
+    }
+
     private let database: @Sendable () -> any Database
+    private let limit: Limit
     private var pending: [Item] = []
     private var draining = false
+    private var held = 0
+    private var heldBytes = 0
+    /// Tests hold the queue here to fill it deterministically; nil in the application.
+    private var gate: (@Sendable () async -> Void)?
 
-    init(database: @escaping @Sendable () -> any Database) { self.database = database }
+    init(database: @escaping @Sendable () -> any Database, limit: Limit = Limit(), gate: (@Sendable () async -> Void)? = nil) {
+        self.database = database
+        self.limit = limit
+        self.gate = gate
+    }
+
+    /// Submissions admitted and not yet answered.
+    var waiting: Int { held }
+
+    static let busy = AppError(
+        status: .serviceUnavailable, code: "busy", message: "当前提交人数较多，答卷未保存，请稍后重新提交",
+        headers: ["Retry-After": "5"])
 
     /// `SurveyService.submit`'s answer for this submission, once it is committed (or refused).
     func submit(token: String, answers: [String: String], final: Bool, at now: Date) async throws -> SurveyService.SubmitOutcome {
-        try await withCheckedThrowingContinuation { cont in
-            pending.append(Item(token: token, answers: answers, final: final, at: now, done: cont))
+        let bytes = answers.reduce(token.utf8.count) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+        guard held < limit.count, heldBytes + bytes <= limit.bytes else { throw Self.busy }
+        held += 1
+        heldBytes += bytes
+        return try await withCheckedThrowingContinuation { cont in
+            pending.append(Item(token: token, answers: answers, final: final, at: now, bytes: bytes, done: cont))
             if !draining {
                 draining = true
                 Task { await drain() }
@@ -212,6 +244,10 @@ actor SurveyWriteQueue {
 
     private func drain() async {
         while !pending.isEmpty {
+            if let gate {
+                await gate()
+                self.gate = nil
+            }
             // A batch holds each token once: of two submissions for one response the later waits for the next batch,
             // so every write's outcome is known from the rows the statement returns.
             var batch: [Item] = []
@@ -222,6 +258,8 @@ actor SurveyWriteQueue {
             }
             pending = rest
             await handle(batch)
+            held -= batch.count
+            heldBytes -= batch.reduce(0) { $0 + $1.bytes }
         }
         draining = false
     }
@@ -341,12 +379,15 @@ extension Application {
         typealias Value = SurveyWriteQueue
     }
 
-    /// The instance's survey write queue (one per application, created on first use).
+    /// The instance's survey write queue (one per application, created on first use; tests set one with a small limit).
     var surveyWriteQueue: SurveyWriteQueue {
-        if let q = storage[SurveyWriteQueueKey.self] { return q }
-        let q = SurveyWriteQueue(database: { [unowned self] in self.db })
-        storage[SurveyWriteQueueKey.self] = q
-        return q
+        get {
+            if let q = storage[SurveyWriteQueueKey.self] { return q }
+            let q = SurveyWriteQueue(database: { [unowned self] in self.db })
+            storage[SurveyWriteQueueKey.self] = q
+            return q
+        }
+        set { storage[SurveyWriteQueueKey.self] = newValue }
     }
 }
 
