@@ -161,4 +161,28 @@ struct PersonalDataTests {
             #expect(PersonalData.phone("13812345678", for: role) == (role == .assessor ? "13812345678" : "138****5678"))
         }
     }
+
+    @Test("masking trims as Foundation's whitespace set does: random names and phones give the former results")
+    func maskingAgreesWithFoundation() {
+        // The former implementation, through Foundation, as the reference.
+        func phone(_ s: String) -> String {
+            let c = Array(s.trimmingCharacters(in: .whitespaces))
+            if c.isEmpty { return "" }
+            if c.count >= 7 { return String(c.prefix(3)) + "****" + String(c.suffix(4)) }
+            return String(repeating: "*", count: max(0, c.count - 2)) + String(c.suffix(2))
+        }
+        func name(_ s: String) -> String {
+            let c = Array(s.trimmingCharacters(in: .whitespaces))
+            guard let f = c.first else { return "" }
+            return String(f) + String(repeating: "*", count: max(1, c.count - 1))
+        }
+        let pieces = ["1", "8", "-", "张", "欧阳", " ", "\t", "\u{3000}", "\u{A0}", "\n", "e\u{301}", "😀", "\r\n", "\u{2009}"]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<3000 {
+            let s = (0..<Int.random(in: 0...12, using: &rng)).map { _ in pieces.randomElement(using: &rng) ?? "1" }.joined()
+            #expect(PersonalData.maskPhone(s) == phone(s), "\(s.debugDescription)")
+            #expect(PersonalData.maskName(s) == name(s), "\(s.debugDescription)")
+        }
+        #expect(PersonalData.maskName("\u{3000}张三 ") == "张*")
+    }
 }

@@ -93,3 +93,19 @@ extension SubmissionJSONTests {
         }
     }
 }
+
+extension SubmissionJSONTests {
+    @Test("a register row's extra columns: a flat object of strings read as Foundation reads it, anything else nil")
+    func stringObject() {
+        func reference(_ s: String) -> [String: String]? { try? JSONDecoder().decode([String: String].self, from: Data(s.utf8)) }
+        for s in [#"{"从业人员":"2553"}"#, #" { "a" : "1" , "b":"\u4e2d\"" } "#, "{}", #"{"k":""}"#] {
+            #expect(SubmissionJSON.stringObject(s) != nil, "\(s)")
+            #expect(SubmissionJSON.stringObject(s) == reference(s), "\(s)")
+        }
+        // Numbers, nesting, repeated keys, trailing text, arrays: left to Foundation.
+        for s in [#"{"a":1}"#, #"{"a":{"b":"c"}}"#, #"{"a":"1","a":"2"}"#, #"{"a":"1"} x"#, "[]", "", #"{"a":"\ud800"}"#] {
+            #expect(SubmissionJSON.stringObject(s) == nil, "\(s)")
+        }
+        #expect(SubmissionJSON.stringObject(#"{"从业人员":"41","注册资本":"100万"}"#) == ["从业人员": "41", "注册资本": "100万"])
+    }
+}

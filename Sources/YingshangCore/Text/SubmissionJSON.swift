@@ -18,6 +18,20 @@ public enum SubmissionJSON {
         bytes.withUnsafeBytes { parse($0) }
     }
 
+    /// A flat object of strings, `{"key": "value", …}` (a register row's extra columns), with the same rules as the
+    /// answers of a body: nil for anything else, and the caller falls back to Foundation's decoder.
+    public static func stringObject(_ bytes: UnsafeRawBufferPointer) -> [String: String]? {
+        var reader = Reader(bytes: bytes.assumingMemoryBound(to: UInt8.self))
+        guard let object = reader.answers(capacity: 4) else { return nil }
+        reader.skipSpace()
+        return reader.at == reader.bytes.count ? object : nil
+    }
+
+    public static func stringObject(_ text: String) -> [String: String]? {
+        var text = text
+        return text.withUTF8 { stringObject(UnsafeRawBufferPointer($0)) }
+    }
+
     /// True for a Content-Type naming JSON (`application/json`, any parameters, any case).
     public static func isJSON(contentType: String?) -> Bool {
         guard let contentType else { return false }
@@ -63,10 +77,10 @@ public enum SubmissionJSON {
             return at == bytes.count ? out : nil
         }
 
-        mutating func answers() -> [String: String]? {
+        mutating func answers(capacity: Int = 128) -> [String: String]? {
             guard expect(UInt8(ascii: "{")) else { return nil }
             var out: [String: String] = [:]
-            out.reserveCapacity(128)
+            out.reserveCapacity(capacity)
             if peek(UInt8(ascii: "}")) { at += 1; return out }
             while true {
                 guard let key = string(), out[key] == nil, expect(UInt8(ascii: ":")), let value = string() else { return nil }
