@@ -652,7 +652,34 @@ public enum CSVWriter {
 
     /// One record with its CRLF, for writers that stream their rows.
     public static func line(_ row: [String]) -> String {
-        row.map(quote).joined(separator: ",") + "\r\n"
+        var out = ""
+        appendLine(row, to: &out)
+        return out
+    }
+
+    /// `line` appended in place: a million-row export built each line from an array of quoted copies.
+    public static func appendLine(_ row: [String], to out: inout String) {
+        for (i, field) in row.enumerated() {
+            if i > 0 { out.append(",") }
+            appendQuoted(field, to: &out)
+        }
+        out.append("\r\n")
+    }
+
+    /// `quote` appended in place; the common field (nothing to neutralise or quote) is copied once.
+    static func appendQuoted(_ field: String, to out: inout String) {
+        let utf8 = field.utf8
+        // The characters that start a formula are ASCII: the first byte is the first scalar's when it is one of them.
+        let neutralise: Bool
+        switch utf8.first {
+        case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D: neutralise = Double(field) == nil
+        default: neutralise = false
+        }
+        guard neutralise || utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) else {
+            out.append(field)
+            return
+        }
+        out.append(quote(field))
     }
 
     /// Neutralises first, then quotes: a field starting with = + - @, a tab or a carriage return would be run by

@@ -70,6 +70,20 @@ struct XLSXTests {
         let text = String(decoding: CSVWriter.write([[field]]), as: UTF8.self)
         #expect(text == "\u{FEFF}" + expected + "\r\n")
     }
+
+    @Test("a line appended in place equals the fields quoted one by one and joined, on random fields")
+    func csvAppendAgreesWithQuote() {
+        let pieces = ["=", "+", "-", "@", "\t", "\r", "\n", "\r\n", ",", "\"", "'", "1", ".", "5", "中", "e\u{301}", " ", "😀"]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let row = (0..<Int.random(in: 1...4, using: &rng)).map { _ in
+                (0..<Int.random(in: 0...5, using: &rng)).map { _ in pieces.randomElement(using: &rng) ?? "1" }.joined()
+            }
+            var text = "前"
+            CSVWriter.appendLine(row, to: &text)
+            #expect(text == "前" + row.map(CSVWriter.quote).joined(separator: ",") + "\r\n", "\(row)")
+        }
+    }
 }
 
 @Suite("Filing workbook")

@@ -332,7 +332,7 @@ struct PostgresRegisterStore: RegisterStore {
                     }
                     cells = mask(cells)
                     if !extraKeys.isEmpty { cells += Enterprise.extraCells(extra, keys: extraKeys) }
-                    text += CSVWriter.line(cells)
+                    CSVWriter.appendLine(cells, to: &text)
                     if text.utf8.count >= 262_144 {
                         try await write(text)
                         text = ""

@@ -168,7 +168,7 @@ enum SQLiteDirect {
             last = cells.first
             cells = mask(cells)
             if !extraKeys.isEmpty { cells += Enterprise.extraCells(column(columns.count), keys: extraKeys) }
-            text += CSVWriter.line(cells)
+            CSVWriter.appendLine(cells, to: &text)
             rows += 1
         }
         return (text, last, rows)
