@@ -88,8 +88,7 @@ struct CSRFMiddleware: AsyncMiddleware {
 
 extension Array where Element == UInt8 {
     var base64URLEncoded: String {
-        Data(self).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        Base64URL.encode(self)
     }
 }
 
