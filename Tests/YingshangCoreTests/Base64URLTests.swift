@@ -22,3 +22,15 @@ struct Base64URLTests {
         #expect(Base64URL.encode([UInt8](repeating: 0, count: 32)).count == 43)
     }
 }
+
+extension Base64URLTests {
+    @Test("random tokens: 43 URL-safe characters for 32 bytes, never repeated, every character of the alphabet in use")
+    func randomTokens() {
+        let tokens = (0..<2000).map { _ in Base64URL.randomToken() }
+        #expect(Set(tokens).count == tokens.count)
+        #expect(tokens.allSatisfy { $0.utf8.count == 43 })
+        let alphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        #expect(Set(tokens.joined()) == alphabet)
+        #expect(Base64URL.randomToken(bytes: 3).utf8.count == 4)
+    }
+}

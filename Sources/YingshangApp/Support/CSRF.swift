@@ -15,7 +15,7 @@ enum CSRF {
     static func token(for req: Request) -> String {
         if req.hasSession {
             if let existing = req.session.data[sessionKey] { return existing }
-            let token = [UInt8].random(count: 32).base64URLEncoded
+            let token = Base64URL.randomToken()
             req.session.data[sessionKey] = token
             return token
         }
@@ -23,7 +23,7 @@ enum CSRF {
         if let existing = req.cookies[cookieName(secure: req.application.settings.secureCookies)]?.string, existing.count == 43 {
             return existing
         }
-        let token = [UInt8].random(count: 32).base64URLEncoded
+        let token = Base64URL.randomToken()
         req.storage[IssuedCookieToken.self] = token
         return token
     }
@@ -86,11 +86,6 @@ struct CSRFMiddleware: AsyncMiddleware {
     }
 }
 
-extension Array where Element == UInt8 {
-    var base64URLEncoded: String {
-        Base64URL.encode(self)
-    }
-}
 
 /// The session store, writing only when there is something to keep: a session that would hold nothing is never
 /// created, and one whose data did not change during the request is not rewritten. (Vapor's middleware saves the
@@ -103,7 +98,7 @@ struct SparseSessionDriver: SessionDriver {
     func createSession(_ data: SessionData, for request: Request) -> EventLoopFuture<SessionID> {
         if data.snapshot.isEmpty {
             // Nothing to remember: an id that names no row (the next request finds none and starts empty again).
-            return request.eventLoop.makeSucceededFuture(SessionID(string: [UInt8].random(count: 32).base64URLEncoded))
+            return request.eventLoop.makeSucceededFuture(SessionID(string: Base64URL.randomToken()))
         }
         var stamped = data
         if stamped["createdAt"] == nil { stamped["createdAt"] = String(request.clock.now().timeIntervalSince1970) }

@@ -41,7 +41,7 @@ struct AuthAPIController {
             let code = if case .locked = outcome { "account_locked" } else { "invalid_credentials" }
             throw AppError(status: .unauthorized, code: code, message: LoginService.message(for: outcome))
         }
-        let token = [UInt8].random(count: 32).base64URLEncoded
+        let token = Base64URL.randomToken()
         let expiresAt = req.clock.now().addingTimeInterval(req.application.settings.apiTokenLifetime)
         try await APIToken(tokenHash: APIToken.hash(token), userID: user.requireID(), expiresAt: expiresAt).save(
             on: req.db)

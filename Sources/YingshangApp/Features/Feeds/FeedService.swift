@@ -168,7 +168,7 @@ enum FeedService {
             fields["indicatorCode"] = "该指标暂无业务数据模板（支持：" + RecordSchema.all.map(\.nameZh).joined(separator: "、") + "）"
         }
         guard fields.isEmpty, let rid else { throw AppError.invalid(fields) }
-        let secret = "yk_" + [UInt8].random(count: 32).base64URLEncoded
+        let secret = "yk_" + Base64URL.randomToken()
         let key = DataFeedKey()
         key.id = UUID()
         key.$campaign.id = try campaign.requireID()

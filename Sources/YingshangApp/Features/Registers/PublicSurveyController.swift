@@ -110,8 +110,9 @@ struct PublicSurveyController {
 
     @Sendable func form(req: Request) async throws -> Response {
         let r = try await visit(req)
-        // After "保存进度" (said by the address, so that an enterprise's visit never needs a session).
-        let notice = req.query[String.self, at: "saved"] == "1" ? "已保存，可稍后继续填写（下次打开同一链接即可）" : ""
+        // After "保存进度" (said by the address, so that an enterprise's visit never needs a session). Looked for
+        // directly: Vapor's query decoder was 3 % of a survey page view.
+        let notice = (req.url.query ?? "").split(separator: "&").contains("saved=1") ? "已保存，可稍后继续填写（下次打开同一链接即可）" : ""
         return try await render(req, r, values: r.answers, errors: [], notice: notice)
     }
 
