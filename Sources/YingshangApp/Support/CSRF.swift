@@ -86,7 +86,6 @@ struct CSRFMiddleware: AsyncMiddleware {
     }
 }
 
-
 /// The session store, writing only when there is something to keep: a session that would hold nothing is never
 /// created, and one whose data did not change during the request is not rewritten. (Vapor's middleware saves the
 /// session of every request that has one, and creates one for every request that merely looked.)
