@@ -6,7 +6,7 @@
 #   pages, survey submissions          vs the same server's trivial route /healthz (wrk)
 #   the dispatch board, 50 connections vs /healthz
 #   register page, count and filters   p99 over sequential requests on the 1M-row register (target < 200 ms)
-#   CSV export of the 1M-row register  vs `sqlite3 -csv` of the same rows
+#   CSV export of the 1M-row register  vs `sqlite3 -csv` (or psql \copy) of the same rows in the same (credit-code) order
 #   the evaluation PDF                 cold (browser start) and warm
 #   server RSS                         idle after start, peak at the end
 # Usage: scripts/bench.sh [BIN=.build/release/yingshang] [ROWS=1000000] [SECONDS=10]
@@ -201,10 +201,10 @@ code=$(curl -s -o "$WORK/export.csv" -w '%{http_code}' -H "Cookie: $COORD_COOKIE
 t1=$(now)
 EXPORT=$(secs "$t0" "$t1")
 if [ -n "$PG" ]; then
-  t2=$(now); psql -qX "$PG" -c "\\copy (select * from enterprises where snapshot_id = $SNAPSHOT order by id) to '$WORK/anchor.csv' csv header"; t3=$(now)
+  t2=$(now); psql -qX "$PG" -c "\\copy (select * from enterprises where snapshot_id = $SNAPSHOT order by uscc) to '$WORK/anchor.csv' csv header"; t3=$(now)
   anchor="psql \\copy"
 else
-  t2=$(now); sqlite3 -csv -header "$DB" "select * from enterprises where snapshot_id = $SNAPSHOT order by id" > "$WORK/anchor.csv"; t3=$(now)
+  t2=$(now); sqlite3 -csv -header "$DB" "select * from enterprises where snapshot_id = $SNAPSHOT order by uscc" > "$WORK/anchor.csv"; t3=$(now)
   anchor="sqlite3 -csv"
 fi
 echo "yingshang export $EXPORT s (HTTP $code, $(( $(wc -l < "$WORK/export.csv") - 1 )) rows, $(du -h "$WORK/export.csv" | cut -f1)); $anchor $(secs "$t2" "$t3") s ($(du -h "$WORK/anchor.csv" | cut -f1)); ratio $(ratio "$EXPORT" "$(secs "$t2" "$t3")")"

@@ -104,16 +104,14 @@ struct SparseSessionDriver: SessionDriver {
         return inner.createSession(stamped, for: request)
     }
 
-    /// Read with one SQL statement (the row Fluent's driver writes): every signed-in request reads its session, and
-    /// Fluent's model decoding made that read cost three times a trivial route.
+    /// Read with one SQL statement (the row Fluent's driver writes), together with the account it names
+    /// (`SignedInRead`): every signed-in request reads its session, and Fluent's model decoding made that read cost
+    /// three times a trivial route.
     func readSession(_ sessionID: SessionID, for request: Request) -> EventLoopFuture<SessionData?> {
         request.eventLoop.makeFutureWithTask {
             // Our ids are 43 characters; a forged long cookie is not looked up.
             guard sessionID.string.utf8.count <= 128 else { return nil }
-            let row = try await request.db.sql().raw(
-                "SELECT data FROM \(ident: SessionRecord.schema) WHERE \(ident: "key") = \(bind: sessionID.string)"
-            ).first()
-            guard let data = try row?.decode(column: "data", as: SessionData.self) else { return nil }
+            guard let data = try await SignedInRead.session(key: sessionID.string, for: request) else { return nil }
             request.storage[ReadData.self] = data
             return data
         }

@@ -81,11 +81,14 @@ extension Request {
         var nav: [NavItem] = []
         var unread = 0
         if let user = auth.get(User.self), let role = user.userRole {
-            // The unit's name and the unread count in one statement: every signed-in page asks for both.
+            // The unit's name, the unread count and the audit revision in one statement: every signed-in page asks
+            // for the first two, and the pages cached under the revision (the home page) for the third.
             let row = try await db.sql().raw("""
                 SELECT (SELECT name FROM \(ident: Unit.schema) WHERE id = \(bind: user.$unit.id)) AS unit,
-                (SELECT COUNT(*) FROM \(ident: InAppNotification.schema) WHERE user_id = \(bind: user.id ?? UUID()) AND read_at IS NULL) AS unread
+                (SELECT COUNT(*) FROM \(ident: InAppNotification.schema) WHERE user_id = \(bind: user.id ?? UUID()) AND read_at IS NULL) AS unread,
+                \(AuditLog.revisionExpression) AS revision
                 """).first()
+            if let revision = try row?.decode(column: "revision", as: Int.self) { storage[LayoutRevision.self] = revision }
             badge = UserBadge(
                 displayName: user.displayName, username: user.username, roleName: L10n.roleName(role, lang),
                 unitName: try row?.decode(column: "unit", as: String?.self) ?? "")
@@ -102,6 +105,14 @@ extension Request {
             lang: lang.rawValue, title: title, user: badge, nav: nav, csrf: CSRF.token(for: self), nonce: cspNonce,
             langHref: Self.switchLanguageHref(path: url.path, query: url.query, to: t["switch_lang_code"] ?? "en"), flash: flash, t: LayoutStrings.of(lang),
             unreadNotifications: unread, crumbs: Navigation.crumbs(nav: nav, path: path ?? url.path, home: t["home"] ?? "首页"))
+    }
+
+    private struct LayoutRevision: StorageKey { typealias Value = Int }
+
+    /// The audit revision (`AuditLog.revision`) as this request's layout read it, or read now.
+    func auditRevision() async throws -> Int {
+        if let revision = storage[LayoutRevision.self] { return revision }
+        return try await AuditLog.revision(on: db)
     }
 
     /// `?lang=` added to the current address; the other query items (filters, pages, explanations) kept.

@@ -161,6 +161,42 @@ struct AuthTests {
         }
     }
 
+    @Test("a session naming a malformed, unknown or deactivated account reads as signed out; one naming the account in lower case still signs it in", arguments: TestDatabase.available)
+    func sessionNamingAccounts(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            // The session row, its account and the account's regions are read in one statement (`SignedInRead`).
+            func naming(_ userID: String, as username: String = "filer") async throws -> HTTPStatus {
+                let session = try await app.webSession(username)
+                let id = try #require(session.sessionID)
+                let record = try #require(try await SessionRecord.query(on: app.db).filter(\.$key == SessionID(string: id)).first())
+                record.data["userID"] = userID
+                try await record.save(on: app.db)
+                return try await app.send(.GET, "/", headers: session.headers).status
+            }
+            let filer = try await app.userID("filer")
+            #expect(try await naming("not-a-uuid'; DROP TABLE users; --") == .seeOther)
+            #expect(try await naming(UUID().uuidString) == .seeOther)
+            #expect(try await naming(filer.uuidString.lowercased()) == .ok)
+            // The same session id, another account: the page is that account's.
+            let coordinator = try await app.userID("coordinator")
+            let session = try await app.webSession("filer")
+            let sessionID = try #require(session.sessionID)
+            let record = try #require(try await SessionRecord.query(on: app.db).filter(\.$key == SessionID(string: sessionID)).first())
+            record.data["userID"] = coordinator.uuidString
+            try await record.save(on: app.db)
+            let home = try await app.send(.GET, "/", headers: session.headers).text
+            let coordinatorName = try #require(try await User.find(coordinator, on: app.db)).displayName
+            #expect(home.contains(coordinatorName))
+            // Deactivated after signing in: the next page is the login page.
+            let signedIn = try await app.webSession("filer_tax")
+            let user = try #require(try await User.query(on: app.db).filter(\.$username == "filer_tax").first())
+            user.isActive = false
+            try await user.save(on: app.db)
+            #expect(try await app.send(.GET, "/", headers: signedIn.headers).status == .seeOther)
+            #expect(try await User.query(on: app.db).count() > 0)
+        }
+    }
+
     @Test("web login sets an HttpOnly, Secure, SameSite session cookie; logout ends the session", arguments: TestDatabase.available)
     func webLogin(db: TestDatabase) async throws {
         try await withApp(db) { app in

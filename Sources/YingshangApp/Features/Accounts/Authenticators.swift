@@ -17,7 +17,7 @@ struct SessionUserAuthenticator: AsyncMiddleware {
                 // login page), and the browser is sent to sign in again.
                 req.session.data = SessionData()
                 req.session.data["flash"] = "error|长时间未操作或登录时间过长，已自动退出，请重新登录"
-            } else if let user = try await User.signedIn(id, on: req.db), user.isActive {
+            } else if let user = try await SignedInRead.user(id, of: req), user.isActive {
                 req.auth.login(user)
                 if req.session.data["startedAt"] == nil { req.session.data["startedAt"] = String(now.timeIntervalSince1970) }
                 if req.session.data["seenAt"] == nil || policy.needsTouch(lastSeen: seen, now: now) {
@@ -95,5 +95,59 @@ extension Request {
     func currentRole() throws -> Role {
         guard let role = try currentUser().userRole else { throw AppError.forbidden() }
         return role
+    }
+}
+
+/// The session row, the account it names and that account's bound regions, read in one statement: every signed-in
+/// request needs all three, and on PostgreSQL each was a round trip of its own (docs/benchmarks.md, session 24).
+/// The account is only a prefetch: `SessionUserAuthenticator` still checks it is the session's and active, and a
+/// request whose prefetch is missing or names another account reads as before.
+enum SignedInRead {
+    struct Account: Sendable {
+        let user: User
+        /// The regions the account is bound to (`RegionScopes.scope`); empty: unrestricted.
+        let boundRegions: [String]
+    }
+
+    private struct Prefetched: StorageKey { typealias Value = Account }
+
+    /// The session's data, keeping the account (if the row names one that exists) for the rest of the request.
+    static func session(key: String, for req: Request) async throws -> SessionData? {
+        let sql = try req.db.sql()
+        // The id is cast only when it has a UUID's form, so a damaged session reads as signed out instead of failing.
+        let named: SQLQueryString = sql.dialect.name == "postgresql"
+            ? "CASE WHEN s.data->>'userID' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN CAST(s.data->>'userID' AS uuid) END"
+            : "CASE WHEN json_valid(s.data) THEN json_extract(s.data, '$.userID') END"
+        let regions: SQLQueryString = sql.dialect.name == "postgresql"
+            ? "SELECT string_agg(CAST(r.region_id AS text), ',') FROM \(ident: UserRegion.schema) r WHERE r.user_id = u.id"
+            : "SELECT group_concat(r.region_id, ',') FROM \(ident: UserRegion.schema) r WHERE r.user_id = u.id"
+        let row = try await sql.raw("""
+            SELECT s.data AS yingshang_session_data, (\(regions)) AS yingshang_bound_regions, u.*
+            FROM \(ident: SessionRecord.schema) s LEFT JOIN \(ident: User.schema) u ON u.id = (\(named))
+            WHERE s.\(ident: "key") = \(bind: key)
+            """).first()
+        guard let row else { return nil }
+        let data = try row.decode(column: "yingshang_session_data", as: SessionData.self)
+        if try !row.decodeNil(column: "id") {
+            let listed = (try row.decode(column: "yingshang_bound_regions", as: String?.self) ?? "").split(separator: ",")
+            let bound = listed.compactMap { UUID(uuidString: String($0))?.uuidString }
+            // An id that does not read back is no prefetch (an empty list would mean unrestricted): read as before.
+            if bound.count == listed.count {
+                req.storage[Prefetched.self] = Account(user: try row.decode(fluentModel: User.self), boundRegions: bound)
+            }
+        }
+        return data
+    }
+
+    /// The account `id`: the prefetched one when it is that, or read now.
+    static func user(_ id: UUID, of req: Request) async throws -> User? {
+        if let account = account(id, of: req) { return account.user }
+        return try await User.signedIn(id, on: req.db)
+    }
+
+    /// The prefetched account when it is `id`'s.
+    static func account(_ id: UUID, of req: Request) -> Account? {
+        guard let account = req.storage[Prefetched.self], account.user.id == id else { return nil }
+        return account
     }
 }

@@ -42,6 +42,11 @@ enum RegionScopes {
         // Asked on every signed-in request, so read without Fluent's model decoding.
         let bound = try await db.sql().raw("SELECT region_id FROM \(ident: UserRegion.schema) WHERE user_id = \(bind: userID)").all()
             .map { try $0.decode(column: "region_id", as: UUID.self).uuidString }
+        return try await scope(bound: bound, on: db)
+    }
+
+    /// The scope of an account bound to `bound` (region ids as `UUID.uuidString`).
+    static func scope(bound: [String], on db: any Database) async throws -> RegionScope {
         if bound.isEmpty { return .unrestricted }
         return RegionScope(bound: bound, parents: try await parents(on: db))
     }
@@ -105,7 +110,13 @@ extension Request {
     /// permission check, so services reading `Caller.scope` see it).
     func regionScope() async throws -> RegionScope {
         if let s = storage[ScopeKey.self] { return s }
-        let s = try await RegionScopes.scope(of: try currentUser().requireID(), on: db)
+        let id = try currentUser().requireID()
+        let s: RegionScope
+        if let account = SignedInRead.account(id, of: self) {
+            s = try await RegionScopes.scope(bound: account.boundRegions, on: db)
+        } else {
+            s = try await RegionScopes.scope(of: id, on: db)
+        }
         storage[ScopeKey.self] = s
         return s
     }

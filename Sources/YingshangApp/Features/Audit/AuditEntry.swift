@@ -179,8 +179,11 @@ enum AuditLog {
     /// How many changes have been audited, on any instance: every change moves it, in the change's own transaction,
     /// so a page cached under it is never shown after a change it did not see.
     static func revision(on db: any Database) async throws -> Int {
-        try await db.sql().raw("SELECT seq FROM audit_chain_head WHERE id = 1").first()?.decode(column: "seq", as: Int.self) ?? 0
+        try await db.sql().raw("SELECT \(revisionExpression) AS seq").first()?.decode(column: "seq", as: Int.self) ?? 0
     }
+
+    /// The revision as an expression, for a statement that reads it along with other things (the page layout).
+    static let revisionExpression: SQLQueryString = "coalesce((SELECT seq FROM audit_chain_head WHERE id = 1), 0)"
 
     /// Reads the whole log and reports the first altered, deleted or inserted entry (nil: intact), with the count
     /// and the head hash to record outside the system.

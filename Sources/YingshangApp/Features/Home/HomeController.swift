@@ -60,14 +60,14 @@ struct HomeController {
     @Sendable func index(req: Request) async throws -> Response {
         let user = try req.currentUser()
         let role = try req.currentRole()
+        var layout = try await req.layout(title: "首页")
         // Fifteen counting queries made the home page the slowest signed-in page; one read of the audit revision
-        // tells whether anything counted here can have changed since this account's last view.
+        // (with the layout's) tells whether anything counted here can have changed since this account's last view.
         let key = SummaryKey(
-            user: try user.requireID(), role: role, scope: req.resolvedRegionScope, revision: try await AuditLog.revision(on: req.db),
+            user: try user.requireID(), role: role, scope: req.resolvedRegionScope, revision: try await req.auditRevision(),
             today: req.clock.today.description)
         let now = req.clock.now()
         let caches = req.application.pageCaches
-        var layout = try await req.layout(title: "首页")
         // A page with a message for this visit, or any query (?lang=), is rendered for the visit.
         let pageKey = layout.flash == nil && req.url.query == nil ? PageKey(summary: key, unread: layout.unreadNotifications, lang: layout.lang) : nil
         let filled: [PageSkeleton.Marker: String] = [.csrf: layout.csrf, .nonce: layout.nonce]
