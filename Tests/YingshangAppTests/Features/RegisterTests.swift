@@ -951,6 +951,10 @@ struct SurveyFlowTests {
                 == ["starting_business.used": "否", "paying_taxes.used": "是", "paying_taxes.satisfaction": "5"])
             #expect(screened.headers.first(name: .location) == "/s/\(responses[1].token)?saved=1")
             #expect(try await app.send(.GET, "/s/\(responses[1].token)?saved=1", headers: visitor.headers).text.contains("已保存"))
+            // Only the exact item says so: not a longer value, not another item ending in it, not a plain visit.
+            for query in ["?saved=10", "?unsaved=1", ""] {
+                #expect(try await !app.send(.GET, "/s/\(responses[1].token)\(query)", headers: visitor.headers).text.contains("已保存"), "\(query)")
+            }
             _ = try await app.send(.GET, "/public")
             #expect(try await SessionRecord.query(on: app.db).count() == sessionRows)
             #expect(!visitor.cookie.contains("yingshang_session"))
