@@ -91,6 +91,9 @@ struct CSRFMiddleware: AsyncMiddleware {
 /// session of every request that has one, and creates one for every request that merely looked.)
 struct SparseSessionDriver: SessionDriver {
     let inner: any SessionDriver
+    /// Reads a stored session's data by key (the row `inner` writes), or nil when there is none: given by the
+    /// application, which reads the signed-in account in the same statement (`SignedInRead`).
+    let read: @Sendable (_ key: String, _ request: Request) async throws -> SessionData?
 
     private struct ReadData: StorageKey { typealias Value = SessionData }
 
@@ -104,14 +107,13 @@ struct SparseSessionDriver: SessionDriver {
         return inner.createSession(stamped, for: request)
     }
 
-    /// Read with one SQL statement (the row Fluent's driver writes), together with the account it names
-    /// (`SignedInRead`): every signed-in request reads its session, and Fluent's model decoding made that read cost
-    /// three times a trivial route.
+    /// Read with one SQL statement (`read`): every signed-in request reads its session, and Fluent's model decoding
+    /// made that read cost three times a trivial route.
     func readSession(_ sessionID: SessionID, for request: Request) -> EventLoopFuture<SessionData?> {
         request.eventLoop.makeFutureWithTask {
             // Our ids are 43 characters; a forged long cookie is not looked up.
             guard sessionID.string.utf8.count <= 128 else { return nil }
-            guard let data = try await SignedInRead.session(key: sessionID.string, for: request) else { return nil }
+            guard let data = try await read(sessionID.string, request) else { return nil }
             request.storage[ReadData.self] = data
             return data
         }

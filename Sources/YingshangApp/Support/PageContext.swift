@@ -1,6 +1,7 @@
 import Fluent
 import Leaf
 import LeafKit
+import PostgresKit
 import Vapor
 import YingshangCore
 
@@ -83,11 +84,17 @@ extension Request {
         if let user = auth.get(User.self), let role = user.userRole {
             // The unit's name, the unread count and the audit revision in one statement: every signed-in page asks
             // for the first two, and the pages cached under the revision (the home page) for the third.
-            let row = try await db.sql().raw("""
-                SELECT (SELECT name FROM \(ident: Unit.schema) WHERE id = \(bind: user.$unit.id)) AS unit,
-                (SELECT COUNT(*) FROM \(ident: InAppNotification.schema) WHERE user_id = \(bind: user.id ?? UUID()) AND read_at IS NULL) AS unread,
-                \(AuditLog.revisionExpression) AS revision
-                """).first()
+            let userID = user.id ?? UUID()
+            let row: (any SQLRow)?
+            if let rows = try await PreparedStatements.rows(LayoutStatement(unit: user.$unit.id, user: userID), on: db) {
+                row = rows.first
+            } else {
+                row = try await db.sql().raw("""
+                    SELECT (SELECT name FROM \(ident: Unit.schema) WHERE id = \(bind: user.$unit.id)) AS unit,
+                    (SELECT COUNT(*) FROM \(ident: InAppNotification.schema) WHERE user_id = \(bind: userID) AND read_at IS NULL) AS unread,
+                    \(AuditLog.revisionExpression) AS revision
+                    """).first()
+            }
             if let revision = try row?.decode(column: "revision", as: Int.self) { storage[LayoutRevision.self] = revision }
             badge = UserBadge(
                 displayName: user.displayName, username: user.username, roleName: L10n.roleName(role, lang),
@@ -108,6 +115,19 @@ extension Request {
     }
 
     private struct LayoutRevision: StorageKey { typealias Value = Int }
+
+    /// The layout's statement on PostgreSQL, prepared once per connection (`PreparedRead`).
+    private struct LayoutStatement: PreparedRead {
+        static let name = "yingshang_layout"
+        static let sql = """
+            SELECT (SELECT name FROM \(Unit.schema) WHERE id = $1) AS unit,
+            (SELECT COUNT(*) FROM \(InAppNotification.schema) WHERE user_id = $2 AND read_at IS NULL) AS unread,
+            \(AuditLog.revisionSQL) AS revision
+            """
+        let unit: UUID
+        let user: UUID
+        func makeBindings() throws -> PostgresBindings { try .of(unit, user) }
+    }
 
     /// The audit revision (`AuditLog.revision`) as this request's layout read it, or read now.
     func auditRevision() async throws -> Int {

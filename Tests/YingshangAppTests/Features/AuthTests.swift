@@ -197,6 +197,32 @@ struct AuthTests {
         }
     }
 
+    @Test("pages and API calls go on signed in when another instance's migration adds columns to accounts and tokens", arguments: TestDatabase.available)
+    func columnsAddedWhileServing(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            // On PostgreSQL the session, account and token reads are prepared once per pooled connection; a prepared
+            // `SELECT *` would fail on every connection that had run it ("cached plan must not change result type").
+            let session = try await app.webSession("coordinator")
+            let token = try await app.apiToken("coordinator")
+            let name = try #require(try await User.query(on: app.db).filter(\.$username == "coordinator").first()).displayName
+            // Enough requests that every pooled connection has prepared the statements.
+            for _ in 0..<8 {
+                #expect(try await app.send(.GET, "/", headers: session.headers).status == .ok)
+                #expect(try await app.send(.GET, "/api/v1/me", headers: .bearer(token)).status == .ok)
+            }
+            try await app.db.sql().raw("ALTER TABLE users ADD COLUMN added_by_a_later_release TEXT").run()
+            try await app.db.sql().raw("ALTER TABLE api_tokens ADD COLUMN added_by_a_later_release TEXT").run()
+            for _ in 0..<8 {
+                let home = try await app.send(.GET, "/", headers: session.headers)
+                #expect(home.status == .ok)
+                #expect(home.text.contains(name))
+                let me = try await app.send(.GET, "/api/v1/me", headers: .bearer(token))
+                #expect(me.status == .ok)
+                #expect(me.text.contains("coordinator"))
+            }
+        }
+    }
+
     @Test("web login sets an HttpOnly, Secure, SameSite session cookie; logout ends the session", arguments: TestDatabase.available)
     func webLogin(db: TestDatabase) async throws {
         try await withApp(db) { app in

@@ -1,5 +1,6 @@
 import Fluent
 import FluentSQL
+import PostgresKit
 import Vapor
 import YingshangCore
 
@@ -52,16 +53,32 @@ extension User {
     /// give, so a later `save` updates it): every signed-in page starts here, and Fluent's query building was a
     /// fifth of a page's time.
     static func signedIn(_ id: UUID, on db: any Database) async throws -> User? {
+        if let rows = try await PreparedStatements.rows(ByID(id: id), on: db) { return try rows.first?.decode(fluentModel: User.self) }
         guard let sql = db as? any SQLDatabase else { return try await User.find(id, on: db) }
         return try await sql.raw("SELECT * FROM \(ident: User.schema) WHERE id = \(bind: id)").first()?.decode(fluentModel: User.self)
+    }
+
+    private struct ByID: PreparedRead {
+        static let name = "yingshang_user_by_id"
+        static let sql = "SELECT \(PreparedStatements.columns(of: User.self, alias: "u")) FROM \(User.schema) u WHERE u.id = $1"
+        let id: UUID
+        func makeBindings() throws -> PostgresBindings { try .of(id) }
     }
 }
 
 extension APIToken {
     /// The token with this hash, read like `User.signedIn` (every API call starts here).
     static func withHash(_ hash: String, on db: any Database) async throws -> APIToken? {
+        if let rows = try await PreparedStatements.rows(ByHash(hash: hash), on: db) { return try rows.first?.decode(fluentModel: APIToken.self) }
         guard let sql = db as? any SQLDatabase else { return try await APIToken.query(on: db).filter(\.$tokenHash == hash).first() }
         return try await sql.raw("SELECT * FROM \(ident: APIToken.schema) WHERE token_hash = \(bind: hash)").first()?.decode(fluentModel: APIToken.self)
+    }
+
+    private struct ByHash: PreparedRead {
+        static let name = "yingshang_api_token_by_hash"
+        static let sql = "SELECT \(PreparedStatements.columns(of: APIToken.self, alias: "t")) FROM \(APIToken.schema) t WHERE t.token_hash = $1"
+        let hash: String
+        func makeBindings() throws -> PostgresBindings { try .of(hash) }
     }
 }
 
@@ -113,20 +130,20 @@ enum SignedInRead {
 
     /// The session's data, keeping the account (if the row names one that exists) for the rest of the request.
     static func session(key: String, for req: Request) async throws -> SessionData? {
-        let sql = try req.db.sql()
-        // The id is cast only when it has a UUID's form, so a damaged session reads as signed out instead of failing.
-        let named: SQLQueryString = sql.dialect.name == "postgresql"
-            ? "CASE WHEN s.data->>'userID' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN CAST(s.data->>'userID' AS uuid) END"
-            : "CASE WHEN json_valid(s.data) THEN json_extract(s.data, '$.userID') END"
-        let regions: SQLQueryString = sql.dialect.name == "postgresql"
-            ? "SELECT string_agg(CAST(r.region_id AS text), ',') FROM \(ident: UserRegion.schema) r WHERE r.user_id = u.id"
-            : "SELECT group_concat(r.region_id, ',') FROM \(ident: UserRegion.schema) r WHERE r.user_id = u.id"
-        let row = try await sql.raw("""
-            SELECT s.data AS yingshang_session_data, (\(regions)) AS yingshang_bound_regions, u.*
-            FROM \(ident: SessionRecord.schema) s LEFT JOIN \(ident: User.schema) u ON u.id = (\(named))
-            WHERE s.\(ident: "key") = \(bind: key)
-            """).first()
-        guard let row else { return nil }
+        let rows: [any SQLRow]
+        if let prepared = try await PreparedStatements.rows(PostgresStatement(key: key), on: req.db) {
+            rows = prepared
+        } else {
+            rows = try await req.db.sql().raw("""
+                SELECT s.data AS yingshang_session_data,
+                (SELECT group_concat(r.region_id, ',') FROM \(ident: UserRegion.schema) r WHERE r.user_id = u.id) AS yingshang_bound_regions,
+                \(unsafeRaw: PreparedStatements.columns(of: User.self, alias: "u"))
+                FROM \(ident: SessionRecord.schema) s
+                LEFT JOIN \(ident: User.schema) u ON u.id = (CASE WHEN json_valid(s.data) THEN json_extract(s.data, '$.userID') END)
+                WHERE s.\(ident: "key") = \(bind: key)
+                """).all()
+        }
+        guard let row = rows.first else { return nil }
         let data = try row.decode(column: "yingshang_session_data", as: SessionData.self)
         if try !row.decodeNil(column: "id") {
             let listed = (try row.decode(column: "yingshang_bound_regions", as: String?.self) ?? "").split(separator: ",")
@@ -137,6 +154,23 @@ enum SignedInRead {
             }
         }
         return data
+    }
+
+    /// The same read on PostgreSQL, prepared once per connection. The id is cast only when it has a UUID's form, so
+    /// a damaged session reads as signed out instead of failing.
+    private struct PostgresStatement: PreparedRead {
+        static let name = "yingshang_signed_in_read"
+        static let sql = """
+            SELECT s.data AS yingshang_session_data,
+            (SELECT string_agg(CAST(r.region_id AS text), ',') FROM \(UserRegion.schema) r WHERE r.user_id = u.id) AS yingshang_bound_regions,
+            \(PreparedStatements.columns(of: User.self, alias: "u"))
+            FROM \(SessionRecord.schema) s LEFT JOIN \(User.schema) u ON u.id = (CASE
+                WHEN s.data->>'userID' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                THEN CAST(s.data->>'userID' AS uuid) END)
+            WHERE s."key" = $1
+            """
+        let key: String
+        func makeBindings() throws -> PostgresBindings { try .of(key) }
     }
 
     /// The account `id`: the prefetched one when it is that, or read now.

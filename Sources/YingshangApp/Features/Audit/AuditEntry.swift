@@ -1,4 +1,5 @@
 import Fluent
+import PostgresKit
 import SQLKit
 import Vapor
 import YingshangCore
@@ -179,11 +180,22 @@ enum AuditLog {
     /// How many changes have been audited, on any instance: every change moves it, in the change's own transaction,
     /// so a page cached under it is never shown after a change it did not see.
     static func revision(on db: any Database) async throws -> Int {
-        try await db.sql().raw("SELECT \(revisionExpression) AS seq").first()?.decode(column: "seq", as: Int.self) ?? 0
+        if let rows = try await PreparedStatements.rows(RevisionStatement(), on: db) {
+            return try rows.first?.decode(column: "seq", as: Int.self) ?? 0
+        }
+        return try await db.sql().raw("SELECT \(revisionExpression) AS seq").first()?.decode(column: "seq", as: Int.self) ?? 0
+    }
+
+    /// Read on every cached dispatch board and home page (`PreparedRead`).
+    private struct RevisionStatement: PreparedRead {
+        static let name = "yingshang_audit_revision"
+        static let sql = "SELECT \(revisionSQL) AS seq"
+        func makeBindings() -> PostgresBindings { PostgresBindings() }
     }
 
     /// The revision as an expression, for a statement that reads it along with other things (the page layout).
-    static let revisionExpression: SQLQueryString = "coalesce((SELECT seq FROM audit_chain_head WHERE id = 1), 0)"
+    static let revisionSQL = "coalesce((SELECT seq FROM audit_chain_head WHERE id = 1), 0)"
+    static let revisionExpression = SQLQueryString(revisionSQL)
 
     /// Reads the whole log and reports the first altered, deleted or inserted entry (nil: intact), with the count
     /// and the head hash to record outside the system.

@@ -1,4 +1,5 @@
 import Fluent
+import PostgresKit
 import SQLKit
 import Vapor
 
@@ -54,6 +55,9 @@ struct SurveyVisit: Sendable {
     static func find(token: String, enterprise: Bool = true, on db: any Database) async throws -> SurveyVisit? {
         // Tokens are 26 characters; a short or very long one is not looked up at all.
         guard (16...64).contains(token.utf8.count) else { return nil }
+        if let rows = try await PreparedStatements.rows(PostgresStatement(token: token, enterprise: enterprise), on: db) {
+            return try rows.first.map { try decode($0, enterprise: enterprise) }
+        }
         let sql = try db.sql()
         let query: SQLQueryString =
             enterprise
@@ -68,6 +72,20 @@ struct SurveyVisit: Sendable {
             """
         guard let row = try await sql.raw(query).first() else { return nil }
         return try decode(row, enterprise: enterprise)
+    }
+
+    /// Both forms of `find(token:)` in one statement on PostgreSQL, prepared once per connection (`PreparedRead`):
+    /// the enterprise is joined only when `$2` asks for its name, and then must exist (as the inner join above).
+    private struct PostgresStatement: PreparedRead {
+        static let name = "yingshang_survey_visit"
+        static let sql = """
+            SELECT r.id, r.token, r.status, r.answers, r.expires_at, r.template_id, r.draw_id, e.name
+            FROM \(SurveyResponse.schema) r LEFT JOIN \(Enterprise.schema) e ON $2 AND e.id = r.enterprise_id
+            WHERE r.token = $1 AND (NOT $2 OR e.id IS NOT NULL)
+            """
+        let token: String
+        let enterprise: Bool
+        func makeBindings() throws -> PostgresBindings { try .of(token, enterprise) }
     }
 }
 

@@ -1,0 +1,46 @@
+import FluentKit
+import PostgresKit
+import SQLKit
+
+/// A read that runs on every request of its kind (the session, the layout, a survey page). On PostgreSQL it is kept
+/// as a named prepared statement on each pooled connection: PostgresNIO sends other queries as unnamed statements,
+/// which PostgreSQL parses and plans on every execution, and for these short reads planning cost more than running
+/// them (docs/benchmarks.md, twenty-fifth session). Conformers give PostgreSQL's text (`$1`, `$2` …); SQLite runs
+/// the caller's portable SQLKit query instead.
+///
+/// The statements name their columns (never `*`): a prepared statement whose result columns change under it (a
+/// migration run by another instance) fails with "cached plan must not change result type" until reconnected.
+protocol PreparedRead: PostgresPreparedStatement where Row == PostgresRow {}
+
+extension PreparedRead {
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+}
+
+enum PreparedStatements {
+    /// The rows of `statement` when `db` is PostgreSQL; nil on any other database (the caller runs its SQLKit query).
+    static func rows<S: PreparedRead>(_ statement: S, on db: any Database) async throws -> [any SQLRow]? {
+        guard let postgres = db as? any PostgresDatabase else { return nil }
+        let logger = db.logger
+        return try await postgres.withConnection { connection in
+            connection.eventLoop.makeFutureWithTask {
+                var rows: [any SQLRow] = []
+                for try await row in try await connection.execute(statement, logger: logger) { rows.append(row.sql()) }
+                return rows
+            }
+        }.get()
+    }
+
+    /// `alias."column", …` for every field of `model`, in the order Fluent declares them.
+    static func columns<M: Model>(of model: M.Type, alias: String) -> String {
+        M.keys.map { "\(alias).\"\($0.description)\"" }.joined(separator: ", ")
+    }
+}
+
+extension PostgresBindings {
+    /// The values bound to `$1`, `$2` … in order.
+    static func of<each Value: PostgresEncodable>(_ value: repeat each Value) throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        repeat try bindings.append(each value)
+        return bindings
+    }
+}
