@@ -10,6 +10,36 @@ import YingshangCore
 /// Issue 21 item 2: on PostgreSQL each campaign's register is its own partition.
 @Suite("Register partitions (PostgreSQL)")
 struct PartitionTests {
+    @Test("a sampling frame read in two halves of the partition by page, on two connections, equals the one read in one query", arguments: TestDatabase.available.filter { $0 == .postgres })
+    func frameInHalves(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let sql = try #require(app.db as? any SQLDatabase)
+            let county = try await CampaignTests.demoCampaign(app).requireID()
+            let snapshot = try #require(try await RegisterSnapshot.number(of: county, on: app.db))
+            let store = try #require(try RegisterStores.on(app.db) as? PostgresRegisterStore)
+            func count(_ query: SQLQueryString) async throws -> Int {
+                try #require(try await sql.raw(query).first()?.decode(column: "n", as: Int.self))
+            }
+            #expect(try await count("SELECT pg_relation_size('enterprises_s\(unsafeRaw: String(snapshot))') / 8192 AS n") >= 4)
+            let cases: [(strata: [String], statuses: [String], foundedBefore: String?, expected: SQLQueryString)] = [
+                (["township", "industry", "size"], [], nil, "SELECT count(*) AS n FROM enterprises WHERE snapshot_id = \(bind: snapshot)"),
+                (["industry"], ["在业", "存续"], "2015-01-01",
+                 "SELECT count(*) AS n FROM enterprises WHERE snapshot_id = \(bind: snapshot) AND status IN ('在业', '存续') AND founded < '2015-01-01'"),
+            ]
+            for c in cases {
+                let whole = try await store.frame(
+                    snapshot: snapshot, strata: c.strata, statuses: c.statuses, foundedBefore: c.foundedBefore, splitFromPages: .max)
+                let halves = try await store.frame(
+                    snapshot: snapshot, strata: c.strata, statuses: c.statuses, foundedBefore: c.foundedBefore, splitFromPages: 2)
+                #expect(halves == whole)
+                let total = try await count(c.expected)
+                #expect(total > 0)
+                #expect(halves.values.map(\.count).reduce(0, +) == total)
+                #expect(halves.values.allSatisfy { Array($0) == Array($0).sorted() })
+            }
+        }
+    }
+
     @Test("an import fills its campaign's partition only; deleting the snapshot empties it", arguments: TestDatabase.available.filter { $0 == .postgres })
     func partitions(db: TestDatabase) async throws {
         try await withApp(db) { app in
