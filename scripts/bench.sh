@@ -33,6 +33,10 @@ q() { if [ -n "$PG" ]; then psql -qtAX "$PG" -c "$1"; else sqlite3 "$DB" "$1"; f
 section() { printf '\n== %s\n' "$1"; }
 
 echo "data: $WORK  database: ${PG:+PostgreSQL}${PG:-SQLite}  binary: $BIN  cores: $(nproc)"
+# CPU time taken by the hypervisor ("steal") over the run: on a shared virtual machine every figure below is slower
+# while it is high, the anchors included; printed at the end so a run on a busy host can be told apart.
+cpu_times() { awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $9 }' /proc/stat; }
+read -r CPU_TOTAL0 CPU_STEAL0 <<< "$(cpu_times)"
 "$BIN" demo --password demo12345 --register-size 60000 >/dev/null
 DISPATCH_CAMPAIGN=$("$BIN" bench-seed --units 60 --tasks 2000 | tail -1)
 # The county demo whose register was loaded (without an order PostgreSQL may return another demo campaign first).
@@ -220,6 +224,9 @@ done
 
 section "server memory"
 echo "idle after start $IDLE_RSS; now $(rss VmRSS); peak $(rss VmHWM) (headless Chromium not included)"
+section "host"
+read -r CPU_TOTAL1 CPU_STEAL1 <<< "$(cpu_times)"
+echo "CPU stolen by the hypervisor during the run: $(awk -v s=$((CPU_STEAL1 - CPU_STEAL0)) -v t=$((CPU_TOTAL1 - CPU_TOTAL0)) 'BEGIN { printf "%.1f", t > 0 ? 100 * s / t : 0 }') %"
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 SERVER=
 rm -rf "$WORK"
