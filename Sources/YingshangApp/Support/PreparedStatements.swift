@@ -23,9 +23,17 @@ enum PreparedStatements {
         let logger = db.logger
         return try await postgres.withConnection { connection in
             connection.eventLoop.makeFutureWithTask {
-                var rows: [any SQLRow] = []
-                for try await row in try await connection.execute(statement, logger: logger) { rows.append(row.sql()) }
-                return rows
+                do {
+                    var rows: [any SQLRow] = []
+                    for try await row in try await connection.execute(statement, logger: logger) { rows.append(row.sql()) }
+                    return rows
+                } catch {
+                    // PostgresNIO keeps a failed preparation for the connection's lifetime and answers every later
+                    // execution with the same error (a read prepared before its table existed would fail forever):
+                    // the connection is closed, and the pool opens a fresh one that prepares it again.
+                    try? await connection.close()
+                    throw error
+                }
             }
         }.get()
     }

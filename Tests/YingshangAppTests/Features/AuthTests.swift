@@ -223,6 +223,20 @@ struct AuthTests {
         }
     }
 
+    @Test("a session read that failed while its table was missing works again once the table is back", arguments: TestDatabase.available)
+    func sessionReadRecovers(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            // On PostgreSQL a failed preparation would otherwise stay with its pooled connection for good.
+            let session = try await app.webSession("coordinator")
+            try await app.db.sql().raw("ALTER TABLE _fluent_sessions RENAME TO sessions_moved_away").run()
+            #expect(try await app.send(.GET, "/", headers: session.headers).status == .internalServerError)
+            try await app.db.sql().raw("ALTER TABLE sessions_moved_away RENAME TO _fluent_sessions").run()
+            for _ in 0..<4 {
+                #expect(try await app.send(.GET, "/", headers: session.headers).status == .ok)
+            }
+        }
+    }
+
     @Test("web login sets an HttpOnly, Secure, SameSite session cookie; logout ends the session", arguments: TestDatabase.available)
     func webLogin(db: TestDatabase) async throws {
         try await withApp(db) { app in
