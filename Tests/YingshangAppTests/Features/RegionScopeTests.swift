@@ -65,6 +65,31 @@ struct RegionScopeAppTests {
         try await RegionScopes.bind(try user.requireID(), to: regions.map { try $0.requireID() }, on: app.db)
     }
 
+    @Test("the dispatch board's cache never answers an account what its own scope refuses", arguments: TestDatabase.available)
+    func dispatchCacheKeepsScope(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let p = try await Self.province(app)
+            try await Self.account(app, "donghu", unitRegion: p.neighbour, regions: [p.neighbour])
+            let whole = try await app.apiToken("coordinator")
+            let donghu = try await app.apiToken("donghu")
+            let countyID = try p.countyCampaign.requireID()
+            let cityID = try p.cityCampaign.requireID()
+            let home = try p.home.requireID()
+            // The whole deployment's coordinator fills the per-instance cache first, for the same addresses.
+            let paths = ["/api/v1/campaigns/\(countyID)/dispatch", "/api/v1/campaigns/\(cityID)/dispatch?region=\(home)"]
+            for path in paths {
+                #expect(try await app.send(.GET, path, headers: .bearer(whole)).status == .ok)
+                #expect(try await app.send(.GET, path, headers: .bearer(donghu)).status == .notFound, "\(path)")
+            }
+            let web = try await app.webSession("donghu")
+            #expect(try await app.send(.GET, "/campaigns/\(cityID)/dispatch?region=\(home)", headers: web.headers).status == .notFound)
+            // Its own county's board still opens, and shows that county.
+            let own = try await app.send(.GET, "/api/v1/campaigns/\(cityID)/dispatch?region=\(try p.neighbour.requireID())", headers: .bearer(donghu))
+            #expect(own.status == .ok)
+            #expect(try own.decode(DispatchDTO.self).regionID == (try p.neighbour.requireID()))
+        }
+    }
+
     @Test("provincial, city and county coordinators each see exactly their campaigns, scores and filings", arguments: TestDatabase.available)
     func coordinators(db: TestDatabase) async throws {
         try await withApp(db) { app in

@@ -51,9 +51,13 @@ struct DispatchWebController {
         let rawDate = req.query[String.self, at: "date"]
         if let rawDate, Day(rawDate) == nil { throw AppError.invalid(["date": "日期格式应为 YYYY-MM-DD"]) }
         let revision = try await DataRevision.current(on: req.db)
+        // The campaign's and the region's scope checks run only when the board is computed, so an entry is shared
+        // only by requests that would pass the same checks: same role, same unit where the role is unit-scoped, same
+        // region scope. (Keyed without them, a county account was answered another county's board.)
+        let scope = try await req.regionScope().regionIDs.map { $0.sorted().joined(separator: ",") } ?? "*"
         let key = [
             req.parameters.get("id") ?? "", req.query[String.self, at: "region"] ?? "", rawDate ?? req.clock.today.description,
-            role.isUnitScoped ? user.$unit.id.uuidString : "all",
+            role.rawValue, role.isUnitScoped ? user.$unit.id.uuidString : "all", scope,
         ].joined(separator: "|")
         if let hit = DispatchCache.shared.get(key, revision: revision) { return hit }
         let (dto, _, _) = try await compute(req, rawDate: rawDate, user: user, role: role)
