@@ -47,11 +47,13 @@ struct CreateDataRevision: AsyncMigration {
 }
 
 /// Per-instance cache of dispatch results, keyed by the data revision and the request's view of the board.
+/// The API's JSON of a board is kept beside it (`putJSON`), and goes with it.
 final class DispatchCache: @unchecked Sendable {
     static let shared = DispatchCache()
 
     private let lock = NSLock()
     private var entries: [String: DispatchDTO] = [:]
+    private var encoded: [String: ByteBuffer] = [:]
     private var revision = -1
 
     func get(_ key: String, revision: Int) -> DispatchDTO? {
@@ -60,13 +62,31 @@ final class DispatchCache: @unchecked Sendable {
         return revision == self.revision ? entries[key] : nil
     }
 
+    func json(_ key: String, revision: Int) -> ByteBuffer? {
+        lock.lock()
+        defer { lock.unlock() }
+        return revision == self.revision ? encoded[key] : nil
+    }
+
     func put(_ key: String, revision: Int, _ value: DispatchDTO) {
         lock.lock()
         defer { lock.unlock() }
+        moveTo(revision)
+        entries[key] = value
+    }
+
+    /// Kept only beside the board it encodes (same key, same revision).
+    func putJSON(_ key: String, revision: Int, _ json: ByteBuffer) {
+        lock.lock()
+        defer { lock.unlock() }
+        if revision == self.revision, entries[key] != nil { encoded[key] = json }
+    }
+
+    private func moveTo(_ revision: Int) {
         if revision != self.revision || entries.count > 500 {
             entries = [:]
+            encoded = [:]
             self.revision = revision
         }
-        entries[key] = value
     }
 }

@@ -46,6 +46,36 @@ struct DispatchWebController {
 
     /// The board for the request, from the per-instance cache when no write happened since it was computed.
     static func dispatch(_ req: Request) async throws -> DispatchDTO {
+        let slot = try await cacheSlot(req)
+        if let hit = DispatchCache.shared.get(slot.key, revision: slot.revision) { return hit }
+        let (dto, _, _) = try await compute(req, rawDate: slot.rawDate, user: slot.user, role: slot.role)
+        DispatchCache.shared.put(slot.key, revision: slot.revision, dto)
+        return dto
+    }
+
+    /// The board as the API sends it: the JSON is kept with the board, so a cached board is not encoded again (the
+    /// encoding was a fifth of the server's time under load, docs/benchmarks.md).
+    static func dispatchJSON(_ req: Request) async throws -> Response {
+        let slot = try await cacheSlot(req)
+        if let json = DispatchCache.shared.json(slot.key, revision: slot.revision) {
+            var headers = HTTPHeaders()
+            headers.contentType = .json
+            return Response(status: .ok, headers: headers, body: .init(buffer: json))
+        }
+        let response = try await dispatch(req).encodeResponse(for: req)
+        if let json = response.body.buffer { DispatchCache.shared.putJSON(slot.key, revision: slot.revision, json) }
+        return response
+    }
+
+    private struct CacheSlot {
+        let key: String
+        let revision: Int
+        let user: User
+        let role: Role
+        let rawDate: String?
+    }
+
+    private static func cacheSlot(_ req: Request) async throws -> CacheSlot {
         let user = try req.currentUser()
         let role = try req.currentRole()
         let rawDate = req.query[String.self, at: "date"]
@@ -59,10 +89,7 @@ struct DispatchWebController {
             req.parameters.get("id") ?? "", req.query[String.self, at: "region"] ?? "", rawDate ?? req.clock.today.description,
             role.rawValue, role.isUnitScoped ? user.$unit.id.uuidString : "all", scope,
         ].joined(separator: "|")
-        if let hit = DispatchCache.shared.get(key, revision: revision) { return hit }
-        let (dto, _, _) = try await compute(req, rawDate: rawDate, user: user, role: role)
-        DispatchCache.shared.put(key, revision: revision, dto)
-        return dto
+        return CacheSlot(key: key, revision: revision, user: user, role: role, rawDate: rawDate)
     }
 
     static func compute(_ req: Request, rawDate: String?, user: User, role: Role) async throws
@@ -160,7 +187,7 @@ struct DispatchAPIController {
     }
 
     /// `?region=&date=`; unit heads get only their own unit's indicators.
-    @Sendable func dispatch(req: Request) async throws -> DispatchDTO {
-        try await DispatchWebController.dispatch(req)
+    @Sendable func dispatch(req: Request) async throws -> Response {
+        try await DispatchWebController.dispatchJSON(req)
     }
 }
