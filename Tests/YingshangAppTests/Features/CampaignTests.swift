@@ -433,6 +433,50 @@ struct CampaignTests {
         }
     }
 
+    @Test("a board asked for by many at once is computed once; the others wait for it and get the same board")
+    func dispatchFlight() async throws {
+        let cache = DispatchCache()
+        let first = cache.flight("k", revision: 1) { Task { throw CancellationError() } }
+        let second = cache.flight("k", revision: 1) {
+            Issue.record("a second computation started for the same key and revision")
+            return Task { throw CancellationError() }
+        }
+        #expect(first.mine && !second.mine && first.task == second.task)
+        #expect(cache.flight("k", revision: 2) { Task { throw CancellationError() } }.mine)
+        #expect(cache.flight("other", revision: 1) { Task { throw CancellationError() } }.mine)
+        cache.land("k", revision: 1)
+        let again = cache.flight("k", revision: 1) { Task { throw CancellationError() } }
+        #expect(again.mine && again.task != first.task)
+    }
+
+    @Test("sixteen requests for a board not yet cached all get the same board", arguments: TestDatabase.available)
+    func dispatchAtOnce(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let id = try await Self.demoCampaign(app).requireID()
+            let coord = try await app.apiToken("coordinator")
+            let url = "/api/v1/campaigns/\(id)/dispatch?date=2022-10-30"
+            let answers = try await withThrowingTaskGroup(of: (HTTPStatus, ByteBuffer?).self) { group in
+                for _ in 0..<16 {
+                    group.addTask {
+                        let res = try await app.send(.GET, url, headers: .bearer(coord))
+                        return (res.status, res.body)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(answers.count == 16 && answers.allSatisfy { $0.0 == .ok })
+            // Compared as data (the encoder writes a dictionary's keys in no fixed order).
+            let canonical = try answers.map { answer in
+                let object = try JSONSerialization.jsonObject(with: Data(buffer: try #require(answer.1)))
+                return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+            }
+            #expect(Set(canonical).count == 1)
+            let unitHead = try await app.apiToken("unithead")
+            #expect(try await app.send(.GET, url, headers: .bearer(unitHead)).decode(DispatchDTO.self).lines.count
+                < (try await app.send(.GET, url, headers: .bearer(coord)).decode(DispatchDTO.self).lines.count))
+        }
+    }
+
     @Test("task attachments: own unit or bureau only, checked like evidence", arguments: TestDatabase.available)
     func taskAttachments(db: TestDatabase) async throws {
         try await withApp(db) { app in

@@ -47,10 +47,24 @@ struct DispatchWebController {
     /// The board for the request, from the per-instance cache when no write happened since it was computed.
     static func dispatch(_ req: Request) async throws -> DispatchDTO {
         let slot = try await cacheSlot(req)
-        if let hit = DispatchCache.shared.get(slot.key, revision: slot.revision) { return hit }
-        let (dto, _, _) = try await compute(req, rawDate: slot.rawDate, user: slot.user, role: slot.role)
-        DispatchCache.shared.put(slot.key, revision: slot.revision, dto)
-        return dto
+        let cache = DispatchCache.shared
+        if let hit = cache.get(slot.key, revision: slot.revision) { return hit }
+        // Requests with the same key pass the same checks (`cacheSlot`), so they may share one computation.
+        let (rawDate, user, role) = (slot.rawDate, slot.user, slot.role)
+        let flight = cache.flight(slot.key, revision: slot.revision) {
+            Task { try await compute(req, rawDate: rawDate, user: user, role: role).0 }
+        }
+        do {
+            let dto = try await flight.task.value
+            if flight.mine {
+                cache.put(slot.key, revision: slot.revision, dto)
+                cache.land(slot.key, revision: slot.revision)
+            }
+            return dto
+        } catch {
+            if flight.mine { cache.land(slot.key, revision: slot.revision) }
+            throw error
+        }
     }
 
     /// The board as the API sends it: the JSON is kept with the board, so a cached board is not encoded again (the
