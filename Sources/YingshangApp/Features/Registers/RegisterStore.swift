@@ -297,8 +297,9 @@ struct PostgresRegisterStore: RegisterStore {
     /// A partition of `splitFromPages` pages or more (2,000 pages: about 90,000 rows) is read in two halves by page
     /// (TID range scans), each on a pooled connection of its own: `string_agg` has no parallel form before
     /// PostgreSQL 16, so one query keeps a draw on one core. As on SQLite (`SQLiteDirect.frameInHalves`), the halves
-    /// are separate reads of committed rows; a snapshot's rows are only ever added by an import, which the draw
-    /// page does not run alongside.
+    /// are separate reads of committed rows. Register rows are never updated or deleted one by one, only appended by
+    /// an import (normally at the table's end, which the open-ended second half reads), so an import committing between the
+    /// two reads gives the frame a single read would have given a moment later.
     func frame(
         snapshot: Int, strata: [String], statuses: [String], foundedBefore: String?, splitFromPages: Int
     ) async throws -> [String: EnterpriseRegister.SortedCodes] {
