@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Survey submission throughput and durability (issue 6): N enterprises answer over HTTP with wrk; every acknowledged
-# token must be stored as submitted afterwards — also when the server is killed with SIGKILL in the middle of the load.
+# token must be stored as submitted afterwards — also when the server is killed with SIGKILL in the middle of the load,
+# and when it is stopped with SIGTERM (it must then exit 0: running requests finish before the database closes).
 # Usage: scripts/bench-surveys.sh [BIN=.build/release/yingshang] [SECONDS=10] [CONNECTIONS=32]
 # Needs: wrk, sqlite3. Uses a scratch data directory; SQLite only (PostgreSQL: set DATABASE_URL and adapt the checks).
 set -euo pipefail
@@ -91,3 +92,18 @@ start_server
 wrk -t2 -c"$CONN" -d6s -s "$WORK/submit.lua" "http://127.0.0.1:$PORT" > "$WORK/wrk2.txt" 2>&1 || true
 wait $SERVER 2>/dev/null || true
 check "run 2 (kill -9)"
+
+# A stop asked for politely (SIGTERM, as systemd and `docker stop` do) while enterprises are submitting: the requests
+# already running finish before the database closes, so the server exits 0 and nothing acknowledged is lost.
+echo "== run 3: SIGTERM 3 s into the load" >&2
+sqlite3 "$WORK/data/yingshang.sqlite" "update survey_responses set status='issued', answers='{}', submitted_at=NULL"
+rm -f "$WORK"/acked-*.txt
+start_server
+(sleep 3; kill -TERM $SERVER) &
+wrk -t2 -c"$CONN" -d6s -s "$WORK/submit.lua" "http://127.0.0.1:$PORT" > "$WORK/wrk3.txt" 2>&1 || true
+STATUS=0
+wait $SERVER || STATUS=$?
+SERVER=
+check "run 3 (SIGTERM)"
+echo "run 3: server exit status $STATUS (0 expected)"
+[ "$STATUS" = 0 ] || { tail -40 "$WORK/serve.log" >&2; exit 1; }

@@ -51,6 +51,9 @@ public enum Runner {
                 sessions.cancel()
             }
             try await app.execute()
+            // The server has stopped accepting; let the requests already running finish before the databases close.
+            let left = await app.inFlight.drain(timeout: .seconds(15))
+            if left > 0 { app.logger.warning("stopping with \(left) requests still running after 15 s") }
         }
     }
 

@@ -1,4 +1,5 @@
 import Fluent
+import NIOConcurrencyHelpers
 import Foundation
 import Testing
 import Vapor
@@ -119,6 +120,32 @@ struct OperationsTests {
             #expect(s4 == .ok)
             let s5 = try await send(.POST, importPath, type: "multipart/form-data; boundary=x", length: 300_000_000)
             #expect(s5 == .payloadTooLarge)
+        }
+    }
+
+    @Test("stopping lets the requests already running finish their database work, then answers 503 without touching it")
+    func drainBeforeShutdown() async throws {
+        try await withApp(.sqlite, seedDemo: false) { app in
+            let finished = NIOLockedValueBox(false)
+            // A request that is still reading the database when the instance is told to stop.
+            app.get("test-slow") { req async throws -> String in
+                try await Task.sleep(for: .milliseconds(300))
+                let n = try await User.query(on: req.db).count()
+                finished.withLockedValue { $0 = true }
+                return "\(n)"
+            }
+            let slow = Task { try await app.send(.GET, "/test-slow") }
+            for _ in 0..<400 where app.inFlight.count == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(app.inFlight.count == 1)
+            let left = await app.inFlight.drain(timeout: .seconds(10))
+            #expect(left == 0)
+            // drain returned only once the running request had done its database work.
+            #expect(finished.withLockedValue { $0 })
+            #expect(try await slow.value.status == .ok)
+            let refused = try await app.send(.GET, "/healthz")
+            #expect(refused.status == .serviceUnavailable)
+            #expect(refused.headers.first(name: .retryAfter) == "5")
+            #expect(app.inFlight.count == 0)
         }
     }
 

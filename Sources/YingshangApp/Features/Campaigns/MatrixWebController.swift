@@ -170,10 +170,17 @@ enum Downloads {
     }
 
     /// A download written while it is read from the database, so a million-row export does not sit in memory.
+    /// The writing counts as a request in flight: it runs after the middleware has let go of the request, and
+    /// stopping the instance must not close the database under it.
     static func stream(
-        name: String, type: String, _ write: @escaping @Sendable (any AsyncBodyStreamWriter) async throws -> Void
+        name: String, type: String, inFlight: InFlight, _ write: @escaping @Sendable (any AsyncBodyStreamWriter) async throws -> Void
     ) -> Response {
-        attachment(Response(status: .ok, body: .init(managedAsyncStream: write)), name: name, type: type)
+        let body = Response.Body(managedAsyncStream: { writer in
+            guard inFlight.enter() else { throw Abort(.serviceUnavailable) }
+            defer { inFlight.leave() }
+            try await write(writer)
+        })
+        return attachment(Response(status: .ok, body: body), name: name, type: type)
     }
 
     private static func attachment(_ res: Response, name: String, type: String) -> Response {

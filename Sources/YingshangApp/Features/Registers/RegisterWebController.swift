@@ -236,7 +236,7 @@ struct RegisterWebController {
         try await AuditLog.record(
             on: req.db, req: req, actor: try req.currentUser(), action: "export_personal_data", entityType: "register", entityID: cid,
             before: noSnapshot, after: ["what": "企业全量名单（CSV）", "contacts": PersonalData.canSeeContacts(role) ? "完整" : "已脱敏"])
-        return Downloads.stream(name: "\(c.name)-企业全量名单.csv", type: "text/csv; charset=utf-8") { writer in
+        return Downloads.stream(name: "\(c.name)-企业全量名单.csv", type: "text/csv; charset=utf-8", inFlight: req.application.inFlight) { writer in
             let header = EnterpriseRegister.Column.allCases.map(\.chineseName) + extraKeys
             try await writer.write(.buffer(ByteBuffer(string: CSVWriter.bom + CSVWriter.line(header))))
             // In credit-code order, read as plain rows (not models): memory stays flat and a million rows take

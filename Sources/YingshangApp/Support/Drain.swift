@@ -1,0 +1,69 @@
+import NIOConcurrencyHelpers
+import Vapor
+
+/// The requests this instance is answering, so that stopping (SIGTERM, SIGINT) lets them finish before the database
+/// pools close. Without it a request still running when Vapor's server had stopped reached `req.db` after the
+/// databases were shut down and crashed the process (a survey submission under load, `scripts/bench-surveys.sh`),
+/// and an enterprise whose answer was being written got no acknowledgement.
+final class InFlight: Sendable {
+    private let state = NIOLockedValueBox((count: 0, draining: false))
+
+    /// Counts a request in; false once draining has begun (the caller answers 503 without touching the database).
+    func enter() -> Bool {
+        state.withLockedValue { s in
+            if s.draining { return false }
+            s.count += 1
+            return true
+        }
+    }
+
+    func leave() {
+        state.withLockedValue { $0.count -= 1 }
+    }
+
+    var count: Int { state.withLockedValue { $0.count } }
+
+    /// Refuses new requests from now on and waits until those counted in have left, at most `timeout`.
+    /// Returns how many were still running when it gave up (0 when all finished).
+    func drain(timeout: Duration) async -> Int {
+        state.withLockedValue { $0.draining = true }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while count > 0, clock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return count
+    }
+}
+
+/// The outermost middleware: counts each request in and out of `InFlight`; once the instance is stopping, answers
+/// 503 with `Retry-After` (the client, or the load balancer, retries on another instance).
+struct InFlightMiddleware: AsyncMiddleware {
+    let inFlight: InFlight
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard inFlight.enter() else {
+            let res = Response(status: .serviceUnavailable, body: .init(string: "服务正在停止，请稍后重试 / shutting down, retry later"))
+            res.headers.replaceOrAdd(name: .retryAfter, value: "5")
+            res.headers.replaceOrAdd(name: .connection, value: "close")
+            res.headers.replaceOrAdd(name: .contentType, value: "text/plain; charset=utf-8")
+            return res
+        }
+        defer { inFlight.leave() }
+        return try await next.respond(to: request)
+    }
+}
+
+extension Application {
+    private struct InFlightKey: StorageKey {
+        typealias Value = InFlight
+    }
+
+    /// The instance's request count (set by `configure`).
+    var inFlight: InFlight {
+        if let f = storage[InFlightKey.self] { return f }
+        let f = InFlight()
+        storage[InFlightKey.self] = f
+        return f
+    }
+}
