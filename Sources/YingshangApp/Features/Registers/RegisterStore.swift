@@ -35,6 +35,25 @@ protocol RegisterStore: Sendable {
 
     /// `SELECT DISTINCT … AS k`: the names of the extra columns anywhere in a snapshot, sorted.
     func extraKeysQuery(snapshot: Int) -> SQLQueryString
+
+    /// The ids of the snapshot's enterprises with these credit codes (a code not in the snapshot is left out).
+    func ids(snapshot: Int, codes: [String]) async throws -> [String: Int]
+
+    /// A draw's members, written in as few statements as the engine allows (inside the draw's transaction).
+    func insertMembers(draw: UUID, _ members: [DrawnMember]) async throws
+}
+
+/// One enterprise of a draw as `SampleService.draw` picked it: sample or reserve, and its place in the stratum's order.
+struct DrawnMember: Sendable {
+    let enterpriseID: Int
+    let stratum: String
+    let role: String
+    let position: Int
+}
+
+private struct ChosenRow: Decodable {
+    let id: Int
+    let uscc: String
 }
 
 
@@ -217,6 +236,36 @@ struct SQLiteRegisterStore: RegisterStore {
     }
 
     static let exportPage = 5_000
+
+    /// In lists of 500 binds (SQLite allows 32,766 per statement; short lists keep each statement's plan cheap).
+    func ids(snapshot: Int, codes: [String]) async throws -> [String: Int] {
+        let sql = db.sql()
+        var ids: [String: Int] = [:]
+        for start in stride(from: 0, to: codes.count, by: 500) {
+            let part = Array(codes[start..<min(start + 500, codes.count)])
+            for e in try await sql.select().column("id").column("uscc").from(Enterprise.schema)
+                .where("snapshot_id", .equal, SQLBind(snapshot)).where("uscc", .in, SQLBind.group(part)).all(decoding: ChosenRow.self)
+            {
+                ids[e.uscc] = e.id
+            }
+        }
+        return ids
+    }
+
+    /// Multi-row inserts of 300 members (seven binds each): a 1,000-enterprise sample with reserves is a handful.
+    func insertMembers(draw: UUID, _ members: [DrawnMember]) async throws {
+        let sql = db.sql()
+        for start in stride(from: 0, to: members.count, by: 300) {
+            var insert = sql.insert(into: SampleMember.schema).columns("id", "draw_id", "enterprise_id", "stratum", "role", "position", "status")
+            for m in members[start..<min(members.count, start + 300)] {
+                insert = insert.values([
+                    SQLBind(UUID()), SQLBind(draw), SQLBind(m.enterpriseID), SQLBind(m.stratum), SQLBind(m.role), SQLBind(m.position),
+                    SQLBind("active"),
+                ] as [any SQLExpression])
+            }
+            try await insert.run()
+        }
+    }
 }
 
 struct PostgresRegisterStore: RegisterStore {
@@ -285,6 +334,25 @@ struct PostgresRegisterStore: RegisterStore {
                 return imported
             }
         }.get()
+    }
+
+    /// One statement with the codes as an array (four `IN` lists of 500 before).
+    func ids(snapshot: Int, codes: [String]) async throws -> [String: Int] {
+        guard !codes.isEmpty else { return [:] }
+        let rows = try await sql.raw("SELECT id, uscc FROM \(ident: Enterprise.schema) WHERE snapshot_id = \(bind: snapshot) AND uscc = ANY(\(bind: codes))")
+            .all(decoding: ChosenRow.self)
+        return Dictionary(rows.map { ($0.uscc, $0.id) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// One statement with the members as arrays: seven binds in all instead of seven per member.
+    func insertMembers(draw: UUID, _ members: [DrawnMember]) async throws {
+        guard !members.isEmpty else { return }
+        try await sql.raw("""
+            INSERT INTO \(ident: SampleMember.schema) (id, draw_id, enterprise_id, stratum, role, position, status)
+            SELECT m.id, \(bind: draw), m.enterprise_id, m.stratum, m.role, m.position, 'active'
+            FROM unnest(\(bind: members.map { _ in UUID() }), \(bind: members.map(\.enterpriseID)), \(bind: members.map(\.stratum)),
+                        \(bind: members.map(\.role)), \(bind: members.map(\.position))) AS m(id, enterprise_id, stratum, role, position)
+            """).run()
     }
 
     /// Grouped in the database (hash aggregate): one comma-joined string per stratum, so a million-row register

@@ -115,48 +115,15 @@ enum SampleService {
             for (i, u) in pick.reserve.enumerated() { picked.append((u, row.stratum, "reserve", i)) }
         }
         // Only the chosen few need their ids: two columns each, not whole rows (a fifth of a draw's time as models).
-        var ids: [String: Int] = [:]
-        let codes = picked.map(\.0)
-        guard let sql = db as? any SQLDatabase, let snapshot = try await RegisterSnapshot.number(of: campaignID, on: db) else {
-            throw AppError.conflict("数据库不支持")
+        guard let snapshot = try await RegisterSnapshot.number(of: campaignID, on: db) else { throw AppError.conflict("名单不存在") }
+        let ids = try await RegisterStores.on(db).ids(snapshot: snapshot, codes: picked.map(\.0))
+        let chosen = picked.compactMap { p in
+            ids[p.0].map { DrawnMember(enterpriseID: $0, stratum: p.1, role: p.2, position: p.3) }
         }
-        struct Chosen: Decodable { let id: Int; let uscc: String }
-        // PostgreSQL takes the codes as one array (one statement); SQLite in lists of 500 binds.
-        let postgres = sql.dialect.name == "postgresql"
-        let chunk = postgres ? max(codes.count, 1) : 500
-        for part in stride(from: 0, to: codes.count, by: chunk).map({ Array(codes[$0..<min($0 + chunk, codes.count)]) }) {
-            let rows = postgres
-                ? try await sql.raw("SELECT id, uscc FROM \(ident: Enterprise.schema) WHERE snapshot_id = \(bind: snapshot) AND uscc = ANY(\(bind: part))")
-                    .all(decoding: Chosen.self)
-                : try await sql.select().column("id").column("uscc").from(Enterprise.schema)
-                    .where("snapshot_id", .equal, SQLBind(snapshot)).where("uscc", .in, SQLBind.group(part)).all(decoding: Chosen.self)
-            for e in rows { ids[e.uscc] = e.id }
-        }
-        let chosen = picked.compactMap { p in ids[p.0].map { ($0, p.1, p.2, p.3) } }
         try await db.writeTransaction { tx in
             try await draw.create(on: tx)
             let did = try draw.requireID()
-            // Members in multi-row inserts: a 1,000-enterprise sample with reserves is one statement or a handful.
-            guard let sqlTx = tx as? any SQLDatabase else { return }
-            if sqlTx.dialect.name == "postgresql", !chosen.isEmpty {
-                // One statement with the members as arrays: seven binds in all instead of seven per member.
-                try await sqlTx.raw("""
-                    INSERT INTO \(ident: SampleMember.schema) (id, draw_id, enterprise_id, stratum, role, position, status)
-                    SELECT m.id, \(bind: did), m.enterprise_id, m.stratum, m.role, m.position, 'active'
-                    FROM unnest(\(bind: chosen.map { _ in UUID() }), \(bind: chosen.map(\.0)), \(bind: chosen.map(\.1)),
-                                \(bind: chosen.map(\.2)), \(bind: chosen.map(\.3))) AS m(id, enterprise_id, stratum, role, position)
-                    """).run()
-            } else {
-                for start in stride(from: 0, to: chosen.count, by: 300) {
-                    var insert = sqlTx.insert(into: SampleMember.schema).columns("id", "draw_id", "enterprise_id", "stratum", "role", "position", "status")
-                    for (enterpriseID, stratum, role, pos) in chosen[start..<min(chosen.count, start + 300)] {
-                        insert = insert.values([
-                            SQLBind(UUID()), SQLBind(did), SQLBind(enterpriseID), SQLBind(stratum), SQLBind(role), SQLBind(pos), SQLBind("active"),
-                        ] as [any SQLExpression])
-                    }
-                    try await insert.run()
-                }
-            }
+            try await RegisterStores.on(tx).insertMembers(draw: did, chosen)
             struct Audit: Encodable { let parameters: DrawParameters; let sample: Int; let reserve: Int }
             try await AuditLog.record(
                 on: tx, by: caller, clock: clock, action: "draw", entityType: "sample", entityID: did,
