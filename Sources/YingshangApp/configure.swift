@@ -132,6 +132,7 @@ enum Migrations {
             CheckEnterpriseInTheDrawsRegister(),
             CollateCreditCodesBytewise(),
             AddMonitoringRounds(),
+            CheckEnterprisesPerStatement(),
         ]
     }
 

@@ -40,6 +40,73 @@ struct PartitionTests {
         }
     }
 
+    @Test("a sample member or survey response must name an enterprise of its draw's own register: a statement with one bad row stores none", arguments: TestDatabase.available.filter { $0 == .postgres })
+    func enterprisesInTheDrawsRegister(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let sql = try #require(app.db as? any SQLDatabase)
+            let cid = try await CampaignTests.demoCampaign(app).requireID()
+            let snapshot = try #require(try await RegisterSnapshot.number(of: cid, on: app.db))
+            let p = DrawParameters(
+                size: 12, strata: ["size"], allocation: .proportional, minPerStratum: 1, reserveRatio: 0, seed: 3,
+                statuses: EnterpriseRegister.defaultSamplingStatuses, foundedBefore: nil, excludeDrawn: false, sd: [:])
+            let draw = try await SampleService.draw(cid, p, by: nil, clock: app.clock, on: app.db)
+            let did = try draw.requireID()
+            // Issuing inserts the responses through the same check, row by row.
+            #expect(try await SurveyService.issue(draw, by: nil, clock: app.clock, on: app.db) > 0)
+            func count(_ table: String) async throws -> Int {
+                try #require(try await sql.raw("SELECT count(*) AS n FROM \(ident: table) WHERE draw_id = \(bind: did)").first()?
+                    .decode(column: "n", as: Int.self))
+            }
+            let (members, responses) = (try await count("sample_members"), try await count("survey_responses"))
+            #expect(members == 12)
+            let unused = try #require(try await sql.raw("""
+                SELECT id FROM enterprises WHERE snapshot_id = \(bind: snapshot)
+                AND id NOT IN (SELECT enterprise_id FROM sample_members WHERE draw_id = \(bind: did)) ORDER BY id LIMIT 2
+                """).all().map { try $0.decode(column: "id", as: Int.self) })
+            #expect(unused.count == 2)
+            // Another register's enterprise: a second campaign's snapshot made for the purpose.
+            let other = try await Campaign.query(on: app.db).filter(\.$id != cid).first()
+            let foreign: Int
+            if let other {
+                let o = try await RegisterSnapshot.number(of: try other.requireID(), on: app.db)
+                foreign = try #require(try await sql.raw("SELECT max(id) AS n FROM enterprises WHERE snapshot_id <> \(bind: o ?? -1) AND snapshot_id <> \(bind: snapshot)").first()?
+                    .decode(column: "n", as: Int?.self) ?? 1_000_000_000)
+            } else {
+                foreign = 1_000_000_000
+            }
+            // The database's own refusal, not some other error (PostgresNIO's description hides the message).
+            func refused(_ body: () async throws -> Void) async -> Bool {
+                do { try await body() } catch { return String(reflecting: error).contains("is not in the register of draw") }
+                return false
+            }
+            func insert(_ ids: [Int]) async throws {
+                try await sql.raw("""
+                    INSERT INTO sample_members (id, draw_id, enterprise_id, stratum, role, position, status)
+                    SELECT gen_random_uuid(), \(bind: did), e, 'x', 'reserve', 99, 'active' FROM unnest(\(bind: ids)) AS e
+                    """).run()
+            }
+            // One good and one bad row in one statement: refused, nothing stored.
+            #expect(await refused { try await insert([unused[0], 1_000_000_000]) })
+            #expect(await refused { try await insert([foreign, unused[0]]) })
+            #expect(try await count("sample_members") == members)
+            // Good rows are stored.
+            try await insert(unused)
+            #expect(try await count("sample_members") == members + 2)
+            // A response copied with an enterprise of no register is refused; an update to one too (row check).
+            #expect(await refused {
+                try await sql.raw("""
+                    INSERT INTO survey_responses SELECT (jsonb_populate_record(r, jsonb_build_object(
+                      'id', gen_random_uuid(), 'token', 'x' || r.token, 'enterprise_id', 1000000000))).*
+                    FROM survey_responses r WHERE r.draw_id = \(bind: did) LIMIT 1
+                    """).run()
+            })
+            #expect(try await count("survey_responses") == responses)
+            #expect(await refused {
+                try await sql.raw("UPDATE sample_members SET enterprise_id = 1000000000 WHERE draw_id = \(bind: did) AND position = 99").run()
+            })
+        }
+    }
+
     @Test("an import fills its campaign's partition only; deleting the snapshot empties it", arguments: TestDatabase.available.filter { $0 == .postgres })
     func partitions(db: TestDatabase) async throws {
         try await withApp(db) { app in

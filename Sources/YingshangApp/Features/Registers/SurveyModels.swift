@@ -151,22 +151,28 @@ enum SurveyService {
         let campaign = try await draw.$campaign.get(on: database)
         let template = try await currentTemplate(campaign, on: database)
         let did = try draw.requireID()
+        // The enterprise ids alone: whole models of a 40,000-enterprise sample took longer than the inserts.
         let active = try await SampleMember.query(on: database).filter(\.$draw.$id == did).filter(\.$role == "sample")
-            .filter(\.$status == "active").all()
-        let have = Set(try await SurveyResponse.query(on: database).filter(\.$draw.$id == did).all().map { $0.$enterprise.id })
-        let todo = active.filter { !have.contains($0.$enterprise.id) }
+            .filter(\.$status == "active").all(\.$enterprise.$id)
+        let have = Set(try await SurveyResponse.query(on: database).filter(\.$draw.$id == did).all(\.$enterprise.$id))
+        let todo = active.filter { !have.contains($0) }
         let tid = try template.requireID()
+        let responses = todo.map { enterprise in
+            let r = SurveyResponse()
+            r.$draw.id = did
+            r.$enterprise.id = enterprise
+            r.$template.id = tid
+            r.token = SurveyToken.generate()
+            r.status = "issued"
+            r.answersJSON = "{}"
+            r.expiresAt = expiry
+            return r
+        }
         try await database.writeTransaction { db in
-            for m in todo {
-                let r = SurveyResponse()
-                r.$draw.id = did
-                r.$enterprise.id = m.$enterprise.id
-                r.$template.id = tid
-                r.token = SurveyToken.generate()
-                r.status = "issued"
-                r.answersJSON = "{}"
-                r.expiresAt = expiry
-                try await r.create(on: db)
+            // Multi-row inserts of 1,000 (9,000 binds: within both engines' limits); one insert per link made
+            // issuing a 40,000-enterprise sample 40,000 statements.
+            for start in stride(from: 0, to: responses.count, by: 1_000) {
+                try await Array(responses[start..<min(start + 1_000, responses.count)]).create(on: db)
             }
             draw.locked = true
             try await draw.update(on: db)
