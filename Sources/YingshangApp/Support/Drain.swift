@@ -17,6 +17,12 @@ final class InFlight: Sendable {
         }
     }
 
+    /// Counts in work a counted request starts and leaves running (a register import in the background), also while
+    /// draining: the request is still counted when it calls this, so the count never falls to 0 in between.
+    func hold() {
+        state.withLockedValue { $0.count += 1 }
+    }
+
     func leave() {
         state.withLockedValue { $0.count -= 1 }
     }

@@ -149,6 +149,30 @@ struct OperationsTests {
         }
     }
 
+    @Test("stopping waits for a register import started by a request: the job is finished, not left running")
+    func drainWaitsForImport() async throws {
+        try await withApp(.sqlite) { app in
+            let cid = try await CampaignTests.demoCampaign(app).requireID()
+            let before = try await Enterprise.register(of: cid, on: app.db).count()
+            let rows = 30_000
+            var lines = ["统一社会信用代码,企业名称,所属乡镇/街道"]
+            for i in 0..<rows { lines.append("\(RegisterSamplingTests.code(200_000 + i)),停机测试企业\(i),370799101") }
+            let assessor = try await app.webSession("assessor")
+            var headers = assessor.headers
+            headers.add(name: "X-CSRF-Token", value: assessor.csrf)
+            let started = try await app.testing().sendRequest(.PUT, "/campaigns/\(cid)/register/upload?name=stop.csv", headers: headers) { req in
+                req.body = ByteBuffer(string: lines.joined(separator: "\r\n"))
+            }
+            #expect(started.status == .ok)
+            // The request has been answered; its import runs on. A stop now must wait for it.
+            let left = await app.inFlight.drain(timeout: .seconds(60))
+            #expect(left == 0)
+            let job = try #require(try await ImportJob.query(on: app.db).sort(\.$createdAt, .descending).first())
+            #expect(job.status == "done")
+            #expect(try await Enterprise.register(of: cid, on: app.db).count() == before + rows)
+        }
+    }
+
     @Test("metrics count requests by route pattern in Prometheus text")
     func metrics() async throws {
         try await withApp(.sqlite) { app in

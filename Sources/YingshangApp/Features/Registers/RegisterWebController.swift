@@ -141,7 +141,10 @@ struct RegisterWebController {
         let name = file.filename
         let skip = form.skipInvalid != nil
         let app = req.application
+        // A stop waits for the import as for a request (Runner.serve), so it is not cut off half-way.
+        app.inFlight.hold()
         Task.detached {
+            defer { app.inFlight.leave() }
             await RegisterJobs.run(app: app, jobID: jobID, campaignID: cid, source: .data(data), filename: name, skipInvalid: skip)
         }
         return req.redirect(to: SiteURL.job(jobID))
@@ -174,8 +177,12 @@ struct RegisterWebController {
         }
         let jobID = try job.requireID()
         let app = req.application
+        app.inFlight.hold()
         Task.detached {
-            defer { try? FileManager.default.removeItem(atPath: path) }
+            defer {
+                try? FileManager.default.removeItem(atPath: path)
+                app.inFlight.leave()
+            }
             await RegisterJobs.run(app: app, jobID: jobID, campaignID: cid, source: .file(path), filename: name, skipInvalid: skip)
         }
         return UploadStarted(jobID: jobID, url: SiteURL.job(jobID))
