@@ -449,12 +449,13 @@ struct CampaignTests {
         #expect(again.mine && again.task != first.task)
     }
 
-    @Test("sixteen requests for a board not yet cached all get the same board", arguments: TestDatabase.available)
+    @Test("sixteen requests for a board not yet cached all get the same board, computed once", arguments: TestDatabase.available)
     func dispatchAtOnce(db: TestDatabase) async throws {
         try await withApp(db) { app in
             let id = try await Self.demoCampaign(app).requireID()
             let coord = try await app.apiToken("coordinator")
             let url = "/api/v1/campaigns/\(id)/dispatch?date=2022-10-30"
+            let computed = app.dispatchCache.computations
             let answers = try await withThrowingTaskGroup(of: (HTTPStatus, ByteBuffer?).self) { group in
                 for _ in 0..<16 {
                     group.addTask {
@@ -471,6 +472,8 @@ struct CampaignTests {
                 return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
             }
             #expect(Set(canonical).count == 1)
+            // The sixteen waited for one computation of the board (the controller's flight), not sixteen.
+            #expect(app.dispatchCache.computations == computed + 1)
             let unitHead = try await app.apiToken("unithead")
             #expect(try await app.send(.GET, url, headers: .bearer(unitHead)).decode(DispatchDTO.self).lines.count
                 < (try await app.send(.GET, url, headers: .bearer(coord)).decode(DispatchDTO.self).lines.count))

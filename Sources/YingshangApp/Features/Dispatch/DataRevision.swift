@@ -61,9 +61,16 @@ struct CreateDataRevision: AsyncMigration {
 /// Per-instance cache of dispatch results, keyed by the data revision and the request's view of the board.
 /// The API's JSON of a board is kept beside it (`putJSON`), and goes with it.
 final class DispatchCache: @unchecked Sendable {
-    static let shared = DispatchCache()
-
     private let lock = NSLock()
+    /// Boards computed since the instance started (each flight is one), for tests and `/metrics`-style checks.
+    private var started = 0
+
+    var computations: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return started
+    }
+
     private var entries: [String: DispatchDTO] = [:]
     private var encoded: [String: ByteBuffer] = [:]
     private var revision = -1
@@ -106,6 +113,7 @@ final class DispatchCache: @unchecked Sendable {
         defer { lock.unlock() }
         let id = "\(revision)|\(key)"
         if let task = flights[id] { return (task, false) }
+        started += 1
         let task = start()
         flights[id] = task
         return (task, true)
@@ -123,5 +131,19 @@ final class DispatchCache: @unchecked Sendable {
             encoded = [:]
             self.revision = revision
         }
+    }
+}
+
+extension Application {
+    private struct DispatchCacheKey: StorageKey {
+        typealias Value = DispatchCache
+    }
+
+    /// The instance's dispatch boards (created by `configure`).
+    var dispatchCache: DispatchCache {
+        if let c = storage[DispatchCacheKey.self] { return c }
+        let c = DispatchCache()
+        storage[DispatchCacheKey.self] = c
+        return c
     }
 }

@@ -47,7 +47,7 @@ struct DispatchWebController {
     /// The board for the request, from the per-instance cache when no write happened since it was computed.
     static func dispatch(_ req: Request) async throws -> DispatchDTO {
         let slot = try await cacheSlot(req)
-        let cache = DispatchCache.shared
+        let cache = req.application.dispatchCache
         if let hit = cache.get(slot.key, revision: slot.revision) { return hit }
         // Requests with the same key pass the same checks (`cacheSlot`), so they may share one computation.
         let (rawDate, user, role) = (slot.rawDate, slot.user, slot.role)
@@ -71,13 +71,13 @@ struct DispatchWebController {
     /// encoding was a fifth of the server's time under load, docs/benchmarks.md).
     static func dispatchJSON(_ req: Request) async throws -> Response {
         let slot = try await cacheSlot(req)
-        if let json = DispatchCache.shared.json(slot.key, revision: slot.revision) {
+        if let json = req.application.dispatchCache.json(slot.key, revision: slot.revision) {
             var headers = HTTPHeaders()
             headers.contentType = .json
             return Response(status: .ok, headers: headers, body: .init(buffer: json))
         }
         let response = try await dispatch(req).encodeResponse(for: req)
-        if let json = response.body.buffer { DispatchCache.shared.putJSON(slot.key, revision: slot.revision, json) }
+        if let json = response.body.buffer { req.application.dispatchCache.putJSON(slot.key, revision: slot.revision, json) }
         return response
     }
 
