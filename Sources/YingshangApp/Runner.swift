@@ -54,6 +54,11 @@ public enum Runner {
             // The server has stopped accepting; let the requests already running finish before the databases close.
             let left = await app.inFlight.drain(timeout: .seconds(15))
             if left > 0 { app.logger.warning("stopping with \(left) requests still running after 15 s") }
+            // The timed sweeps too: one in the middle of its work finishes it (they sleep between runs, and wake on cancel).
+            sweeper.cancel()
+            sessions.cancel()
+            await sweeper.value
+            await sessions.value
         }
     }
 
