@@ -70,7 +70,7 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.middleware.use(AppErrorMiddleware(environment: app.environment))
     app.middleware.use(AnnouncedBodyLimitMiddleware())
     app.middleware.use(APIContractMiddleware())
-    app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
+    app.middleware.use(StaticFilesMiddleware(publicDirectory: app.directory.publicDirectory))
     app.middleware.use(SessionsMiddleware(session: SparseSessionDriver(inner: app.sessions.driver, read: SignedInRead.session), configuration: app.sessions.configuration))
     app.middleware.use(CSRFCookieMiddleware())
     app.storage[PageCaches.Key.self] = PageCaches()

@@ -173,6 +173,32 @@ struct OperationsTests {
         }
     }
 
+    @Test("static files: the stylesheet, script and icon by GET and HEAD; other methods and other paths never reach them")
+    func staticFiles() async throws {
+        try await withApp(.sqlite, seedDemo: false) { app in
+            let css = try String(contentsOfFile: packageRoot + "/Public/css/app.css", encoding: .utf8)
+            let get = try await app.send(.GET, "/css/app.css")
+            #expect(get.status == .ok)
+            #expect(get.text == css)
+            #expect(try await app.send(.HEAD, "/js/app.js").status == .ok)
+            #expect(try await app.send(.GET, "/favicon.ico").status == .ok)
+            // A POST to the stylesheet's path is not answered with the stylesheet.
+            let post = try await app.send(.POST, "/css/app.css", raw: "{}")
+            #expect(post.status != .ok)
+            #expect(post.text != css)
+            // Missing files and paths outside Public/'s entries: the router answers (404), not the file system.
+            #expect(try await app.send(.GET, "/css/missing.css").status == .notFound)
+            #expect(try await app.send(.GET, "/app.css").status == .notFound)
+            #expect(try await app.send(.GET, "/css/../Package.swift").status != .ok)
+            let prefixes = StaticFilesMiddleware(publicDirectory: packageRoot + "/Public/").prefixes
+            #expect(prefixes == ["/css/", "/favicon.ico", "/js/"])
+            #expect(StaticFilesMiddleware.isStatic("/css/app.css", prefixes: prefixes))
+            #expect(!StaticFilesMiddleware.isStatic("/api/v1/survey-responses", prefixes: prefixes))
+            #expect(!StaticFilesMiddleware.isStatic("/favicon.ico.bak", prefixes: prefixes))
+            #expect(!StaticFilesMiddleware.isStatic("/cssx/app.css", prefixes: prefixes))
+        }
+    }
+
     @Test("metrics count requests by route pattern in Prometheus text")
     func metrics() async throws {
         try await withApp(.sqlite) { app in
