@@ -48,15 +48,22 @@ struct InFlightMiddleware: AsyncMiddleware {
     let inFlight: InFlight
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        guard inFlight.enter() else {
-            let res = Response(status: .serviceUnavailable, body: .init(string: "服务正在停止，请稍后重试 / shutting down, retry later"))
-            res.headers.replaceOrAdd(name: .retryAfter, value: "5")
-            res.headers.replaceOrAdd(name: .connection, value: "close")
-            res.headers.replaceOrAdd(name: .contentType, value: "text/plain; charset=utf-8")
-            return res
-        }
+        guard inFlight.enter() else { return Self.stopping(api: request.url.path.hasPrefix("/api/")) }
         defer { inFlight.leave() }
         return try await next.respond(to: request)
+    }
+
+    /// 503 with `Retry-After`, as the API's error envelope under `/api/` and as plain text elsewhere (built here: the
+    /// error middleware is further in and is not reached).
+    static func stopping(api: Bool) -> Response {
+        let message = "服务正在停止，请稍后重试"
+        let res = Response(
+            status: .serviceUnavailable,
+            body: .init(string: api ? #"{"error":{"code":"shutting_down","message":"\#(message)"}}"# : message + " / shutting down, retry later"))
+        res.headers.replaceOrAdd(name: .retryAfter, value: "5")
+        res.headers.replaceOrAdd(name: .connection, value: "close")
+        res.headers.replaceOrAdd(name: .contentType, value: api ? "application/json; charset=utf-8" : "text/plain; charset=utf-8")
+        return res
     }
 }
 

@@ -145,6 +145,12 @@ struct OperationsTests {
             let refused = try await app.send(.GET, "/healthz")
             #expect(refused.status == .serviceUnavailable)
             #expect(refused.headers.first(name: .retryAfter) == "5")
+            // An API client gets the API's error envelope.
+            let api = try await app.send(.GET, "/api/v1/me")
+            #expect(api.status == .serviceUnavailable)
+            #expect(api.headers.contentType?.description.hasPrefix("application/json") == true)
+            #expect(try JSONSerialization.jsonObject(with: Data(api.text.utf8)) is [String: Any])
+            #expect(api.text.contains("shutting_down"))
             #expect(app.inFlight.count == 0)
         }
     }
