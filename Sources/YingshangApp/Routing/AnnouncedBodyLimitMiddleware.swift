@@ -1,4 +1,3 @@
-import NIOConcurrencyHelpers
 import Vapor
 
 /// A body announced (Content-Length) larger than its route will collect is refused at once with 413, before any of
@@ -6,28 +5,13 @@ import Vapor
 /// what will be refused anyway. Routes registered through `Guarded` carry their limit; any other JSON or form body
 /// is always collected, so the application's default applies. Streamed uploads check their size as they read.
 struct AnnouncedBodyLimitMiddleware: AsyncMiddleware {
-    /// The smallest limit any route has (the default included), found once the routes are registered: a body announced
-    /// within it fits everywhere, and is let through without looking at the route or parsing its content type (a
-    /// thirtieth of a survey submission's time went on that).
-    private let floor = NIOLockedValueBox<Int?>(nil)
-
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        guard let announced = req.headers.first(name: .contentLength).flatMap(Int.init), announced > smallestLimit(req.application)
-        else { return try await next.respond(to: req) }
-        if let limit = limit(for: req), announced > limit {
+        if let announced = req.headers.first(name: .contentLength).flatMap(Int.init), let limit = limit(for: req), announced > limit {
             throw AppError(
                 status: .payloadTooLarge, code: "too_large",
                 message: "提交的内容（\(Self.size(announced))）超过此处上限 \(Self.size(limit))")
         }
         return try await next.respond(to: req)
-    }
-
-    private func smallestLimit(_ app: Application) -> Int {
-        if let known = floor.withLockedValue({ $0 }) { return known }
-        let limits = app.routes.all.compactMap { $0.userInfo[RouteActionKey.bodyLimitKey] as? Int }
-        let smallest = (limits + [app.routes.defaultMaxBodySize.value]).min() ?? 0
-        floor.withLockedValue { $0 = smallest }
-        return smallest
     }
 
     private func limit(for req: Request) -> Int? {
