@@ -18,16 +18,17 @@ enum RegisterCounts {
     }
 
     static func stored(_ snapshot: Int, on sql: any SQLDatabase) async throws -> [RegisterTally.Group: Int] {
-        struct Row: Decodable {
-            let township_code: String?
-            let industry: String?
-            let size: String?
-            let n: Int
-        }
         let rows = try await sql.select().columns("township_code", "industry", "size", "n").from(schema)
-            .where("snapshot_id", .equal, SQLBind(snapshot)).all(decoding: Row.self)
+            .where("snapshot_id", .equal, SQLBind(snapshot)).all()
         var out: [RegisterTally.Group: Int] = [:]
-        for r in rows { out[RegisterTally.Group(township: r.township_code, industry: r.industry, size: r.size), default: 0] += r.n }
+        // Column by column, not through `Decodable`: the keyed decoder was a sixth of the register page's time for
+        // the few hundred rows read on every view.
+        for r in rows {
+            let group = RegisterTally.Group(
+                township: try r.decode(column: "township_code", as: String?.self), industry: try r.decode(column: "industry", as: String?.self),
+                size: try r.decode(column: "size", as: String?.self))
+            out[group, default: 0] += try r.decode(column: "n", as: Int.self)
+        }
         return out
     }
 
