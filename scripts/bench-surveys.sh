@@ -3,6 +3,8 @@
 # token must be stored as submitted afterwards — also when the server is killed with SIGKILL in the middle of the load,
 # and when it is stopped with SIGTERM (it must then exit 0: running requests finish before the database closes).
 # Usage: scripts/bench-surveys.sh [BIN=.build/release/yingshang] [SECONDS=10] [CONNECTIONS=32]
+# Exits non-zero if an acknowledged answer is missing after any run or the SIGTERM run does not exit 0 (.ci/run runs
+# it on the debug build as a check, not for its figures).
 # Needs: wrk, sqlite3. Uses a scratch data directory; SQLite only (PostgreSQL: set DATABASE_URL and adapt the checks).
 set -euo pipefail
 BIN=${1:-.build/release/yingshang}
@@ -76,7 +78,9 @@ check() {
   stored=$(wc -l < "$WORK/stored.txt")
   missing=$(comm -23 "$WORK/acked.txt" "$WORK/stored.txt" | wc -l)
   echo "$1: acknowledged $acked, stored as submitted $stored, acknowledged but missing $missing"
+  [ "$missing" = 0 ] || LOST=1
 }
+LOST=0
 
 echo "== run 1: ${DURATION}s, 2 threads, $CONN connections" >&2
 start_server
@@ -107,3 +111,4 @@ SERVER=
 check "run 3 (SIGTERM)"
 echo "run 3: server exit status $STATUS (0 expected)"
 [ "$STATUS" = 0 ] || { tail -40 "$WORK/serve.log" >&2; exit 1; }
+[ "$LOST" = 0 ] || { echo "acknowledged answers are missing" >&2; exit 1; }
