@@ -16,6 +16,7 @@ SERVER=
 # A failed step must not leave a server on the port for the next run to talk to.
 trap '[ -n "$SERVER" ] && kill -9 "$SERVER" 2>/dev/null; true' EXIT
 export YINGSHANG_DATA_DIR=$WORK/data YINGSHANG_ENV=production
+unset DATABASE_URL  # the checks read the SQLite file: a DATABASE_URL in the caller's environment must not redirect the server
 PORT=8097
 echo "data: $WORK" >&2
 "$BIN" demo --password demo12345 --register-size 60000 >/dev/null

@@ -5,7 +5,8 @@ import Vapor
 /// requests whose path starts with one of `Public/`'s own entries (`css/`, `js/`, `favicon.ico`). `FileMiddleware`
 /// asks the file system about every request's path, on NIO's thread pool (a hand-off there and back), before the
 /// route sees it: every page, API call and survey submission paid a file lookup that could never succeed, and a POST
-/// to a stylesheet's path was answered with the stylesheet.
+/// to a stylesheet's path was answered with the stylesheet. The entries are listed once at start: a file added at a new
+/// top-level path of `Public/` is served after a restart.
 struct StaticFilesMiddleware: AsyncMiddleware {
     let files: FileMiddleware
     /// `Public/`'s top-level entries as path prefixes: "/css/", "/js/", "/favicon.ico".

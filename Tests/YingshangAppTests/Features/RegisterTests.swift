@@ -824,6 +824,34 @@ struct RegisterSamplingTests {
         }
     }
 
+    @Test("issuing links to a sample of more than one insert's worth gives every active sampled enterprise exactly one link, with distinct tokens", arguments: TestDatabase.available)
+    func issueAcrossInsertBatches(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let cid = try await CampaignTests.demoCampaign(app).requireID()
+            // 2,000 more enterprises, so the sample below (1,200) spans two of issuing's inserts of 1,000.
+            var lines = ["统一社会信用代码,企业名称,所属乡镇/街道,登记状态"]
+            for i in 0..<2_000 { lines.append("\(Self.code(500_000 + i)),链接测试企业\(i),370799101,在业") }
+            let imported = try await RegisterImporter.run(
+                campaignID: cid, data: Data(lines.joined(separator: "\n").utf8), filename: "more.csv", skipInvalid: false, db: app.db)
+            #expect(imported.stored && imported.imported == 2_000)
+            let p = DrawParameters(
+                size: 1_200, strata: ["township"], allocation: .proportional, minPerStratum: 1, reserveRatio: 0, seed: 11,
+                statuses: EnterpriseRegister.defaultSamplingStatuses, foundedBefore: nil, excludeDrawn: false, sd: [:])
+            let draw = try await SampleService.draw(cid, p, by: nil, clock: app.clock, on: app.db)
+            let did = try draw.requireID()
+            #expect(try await SurveyService.issue(draw, by: nil, clock: app.clock, on: app.db) == 1_200)
+            let responses = try await SurveyResponse.query(on: app.db).filter(\.$draw.$id == did).all()
+            let members = try await SampleMember.query(on: app.db).filter(\.$draw.$id == did).filter(\.$role == "sample").all()
+            #expect(responses.count == 1_200)
+            #expect(Set(responses.map(\.$enterprise.id)) == Set(members.map(\.$enterprise.id)))
+            #expect(Set(responses.map(\.token)).count == 1_200)
+            #expect(responses.allSatisfy { $0.status == "issued" && $0.expiresAt != nil })
+            // Issuing again adds nothing.
+            #expect(try await SurveyService.issue(draw, by: nil, clock: app.clock, on: app.db) == 0)
+            #expect(try await SurveyResponse.query(on: app.db).filter(\.$draw.$id == did).count() == 1_200)
+        }
+    }
+
     /// Both engines read the frame by different code (SQLite through its C interface, PostgreSQL by aggregating in the
     /// database) and look up and write the members differently (`RegisterStore.ids`, `insertMembers`): a county that
     /// moves to PostgreSQL, or an assessor re-running a draw to check it, must get the very same enterprises.
