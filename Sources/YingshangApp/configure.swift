@@ -64,7 +64,9 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     app.middleware = .init()
     // First, so that stopping waits for every request that got this far (Runner.serve drains before shutdown).
     app.middleware.use(InFlightMiddleware(inFlight: app.inFlight))
-    _ = app.dispatchCache  // created here, before requests run in parallel
+    // Created here, before requests run in parallel (`instanceValue`).
+    _ = app.dispatchCache
+    _ = app.surveyWriteQueue
     app.middleware.use(SecurityHeadersMiddleware(hsts: config.secureCookies))
     app.middleware.use(RequestMetricsMiddleware())
     app.middleware.use(AppErrorMiddleware(environment: app.environment))

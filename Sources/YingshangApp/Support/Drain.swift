@@ -73,10 +73,5 @@ extension Application {
     }
 
     /// The instance's request count (set by `configure`).
-    var inFlight: InFlight {
-        if let f = storage[InFlightKey.self] { return f }
-        let f = InFlight()
-        storage[InFlightKey.self] = f
-        return f
-    }
+    var inFlight: InFlight { instanceValue(InFlightKey.self) { InFlight() } }
 }

@@ -140,10 +140,5 @@ extension Application {
     }
 
     /// The instance's dispatch boards (created by `configure`).
-    var dispatchCache: DispatchCache {
-        if let c = storage[DispatchCacheKey.self] { return c }
-        let c = DispatchCache()
-        storage[DispatchCacheKey.self] = c
-        return c
-    }
+    var dispatchCache: DispatchCache { instanceValue(DispatchCacheKey.self) { DispatchCache() } }
 }

@@ -387,12 +387,7 @@ extension Application {
 
     /// The instance's survey write queue (one per application, created on first use; tests set one with a small limit).
     var surveyWriteQueue: SurveyWriteQueue {
-        get {
-            if let q = storage[SurveyWriteQueueKey.self] { return q }
-            let q = SurveyWriteQueue(database: { [unowned self] in self.db })
-            storage[SurveyWriteQueueKey.self] = q
-            return q
-        }
+        get { instanceValue(SurveyWriteQueueKey.self) { SurveyWriteQueue(database: { [unowned self] in self.db }) } }
         set { storage[SurveyWriteQueueKey.self] = newValue }
     }
 }
