@@ -849,6 +849,29 @@ struct RegisterSamplingTests {
             // Issuing again adds nothing.
             #expect(try await SurveyService.issue(draw, by: nil, clock: app.clock, on: app.db) == 0)
             #expect(try await SurveyResponse.query(on: app.db).filter(\.$draw.$id == did).count() == 1_200)
+
+            // The list of links (one joined read) against the same built from the models, each response with its own
+            // enterprise: every link once, in credit-code order, the answered one marked.
+            let answered = try #require(responses.first)
+            answered.status = "submitted"
+            try await answered.save(on: app.db)
+            var expected: [[String]] = []
+            for r in responses {
+                let e = try await r.$enterprise.get(on: app.db)
+                expected.append([
+                    e.uscc, e.name, e.contact ?? "", e.phone ?? "", "http://x/s/\(r.token)", SurveyToken.code(of: r.token),
+                    DisplayTime.format(r.expiresAt), r.id == answered.id ? "已填写" : "未填写",
+                ])
+            }
+            expected.sort { $0[0] < $1[0] }
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("links-\(UUID().uuidString).csv")
+            defer { try? FileManager.default.removeItem(at: file) }
+            #expect(try await SurveyLinkList.write(draw: draw, to: file, base: "http://x", on: app.db) == 1_200)
+            let written = CSV.parse(String(decoding: try Data(contentsOf: file), as: UTF8.self).replacingOccurrences(of: "\u{FEFF}", with: ""))
+            #expect(written.first == SurveyLinkList.header)
+            // (A cell that could start a formula is written with a leading apostrophe.)
+            let neutralised = expected.map { $0.map { v in v.first.map { "=+-@".contains($0) } == true && Double(v) == nil ? "'" + v : v } }
+            #expect(Array(written.dropFirst()) == neutralised)
         }
     }
 

@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 import YingshangCore
 import YingshangOffice
 
@@ -8,17 +9,64 @@ import YingshangOffice
 enum SurveyLinkList {
     static let header = ["统一社会信用代码", "企业名称", "联系人", "联系电话", "问卷链接", "查询码", "有效期至", "状态"]
 
-    static func link(_ response: SurveyResponse, base: String) -> String { "\(base)/s/\(response.token)" }
+    static func link(token: String, base: String) -> String { "\(base)/s/\(token)" }
+
+    /// A survey response with the enterprise fields the lists and exports show.
+    struct Entry: Sendable {
+        let token: String
+        let status: String
+        let expiresAt: Date?
+        let submittedAt: Date?
+        /// Empty unless asked for (`answers: true`).
+        let answersJSON: String
+        let uscc: String
+        let name: String
+        let townshipCode: String?
+        let contact: String?
+        let phone: String?
+
+        var shortCode: String { SurveyToken.code(of: token) }
+        var submitted: Bool { status == "submitted" }
+        var answers: [String: String] { SurveyResponse.answers(fromJSON: answersJSON) }
+    }
+
+    /// The responses of `draws` joined with their enterprises in one statement, in credit-code order. Loading them as
+    /// models with their enterprises eager-loaded took 3 s for 40,000 links on PostgreSQL (a second query naming every
+    /// enterprise id, and two objects per row); this reads only the columns shown.
+    static func entries(draws: [UUID], submittedOnly: Bool = false, answers: Bool = false, on db: any Database) async throws -> [Entry] {
+        guard !draws.isEmpty else { return [] }
+        var query = SQLQueryString("SELECT r.token, r.status, r.expires_at, r.submitted_at, ")
+        query.appendInterpolation(unsafeRaw: answers ? "r.answers, " : "'' AS answers, ")
+        query.appendInterpolation(unsafeRaw: "e.uscc, e.name, e.township_code, e.contact, e.phone FROM ")
+        query.appendInterpolation(ident: SurveyResponse.schema)
+        query.appendInterpolation(unsafeRaw: " r JOIN ")
+        query.appendInterpolation(ident: Enterprise.schema)
+        query.appendInterpolation(unsafeRaw: " e ON e.id = r.enterprise_id WHERE r.draw_id IN (")
+        for (i, id) in draws.enumerated() {
+            if i > 0 { query.appendInterpolation(unsafeRaw: ", ") }
+            query.appendInterpolation(bind: id)
+        }
+        query.appendInterpolation(unsafeRaw: submittedOnly ? ") AND r.status = 'submitted'" : ")")
+        query.appendInterpolation(unsafeRaw: " ORDER BY e.uscc, r.token")
+        return try await db.sql().raw(query).all().map { row in
+            Entry(
+                token: try row.decode(column: "token", as: String.self), status: try row.decode(column: "status", as: String.self),
+                expiresAt: try row.decode(column: "expires_at", as: Date?.self), submittedAt: try row.decode(column: "submitted_at", as: Date?.self),
+                answersJSON: try row.decode(column: "answers", as: String.self), uscc: try row.decode(column: "uscc", as: String.self),
+                name: try row.decode(column: "name", as: String.self), townshipCode: try row.decode(column: "township_code", as: String?.self),
+                contact: try row.decode(column: "contact", as: String?.self), phone: try row.decode(column: "phone", as: String?.self))
+        }
+    }
 
     /// `role` masks contacts as the web does; nil is the operator's command line, which reads the database anyway.
-    static func rows(_ responses: [SurveyResponse], base: String, role: Role?) -> [[String]] {
-        [header] + responses.map { r in
-            let contact = r.enterprise.contact ?? "", phone = r.enterprise.phone ?? ""
+    static func rows(_ entries: [Entry], base: String, role: Role?) -> [[String]] {
+        [header] + entries.map { e in
+            let contact = e.contact ?? "", phone = e.phone ?? ""
             return [
-                r.enterprise.uscc, r.enterprise.name,
+                e.uscc, e.name,
                 role.map { PersonalData.contact(contact, for: $0) } ?? contact,
                 role.map { PersonalData.phone(phone, for: $0) } ?? phone,
-                link(r, base: base), r.shortCode, DisplayTime.format(r.expiresAt), r.status == "submitted" ? "已填写" : "未填写",
+                link(token: e.token, base: base), e.shortCode, DisplayTime.format(e.expiresAt), e.submitted ? "已填写" : "未填写",
             ]
         }
     }
@@ -31,7 +79,7 @@ enum SurveyLinkList {
     /// The command line's list: every link of a draw, unmasked, written to `url`; audited as a personal-data export.
     static func write(draw: SampleDraw, to url: URL, base: String, on db: any Database) async throws -> Int {
         let id = try draw.requireID()
-        let responses = try await SurveyResponse.query(on: db).filter(\.$draw.$id == id).with(\.$enterprise).all()
+        let responses = try await entries(draws: [id], on: db)
         try CSVWriter.write(rows(responses, base: base, role: nil)).write(to: url)
         try await AuditLog.record(
             on: db, req: nil, actor: nil, action: "export_personal_data", entityType: "sample_draw", entityID: id,

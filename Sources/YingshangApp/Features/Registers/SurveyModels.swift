@@ -484,12 +484,11 @@ extension SurveyService {
         else { return nil }
         let draws = try await SampleDraw.query(on: db).filter(\.$campaign.$id == cid).all().compactMap(\.id)
         guard !draws.isEmpty else { return nil }
-        let submitted = try await SurveyResponse.query(on: db).filter(\.$draw.$id ~~ draws).filter(\.$status == "submitted")
-            .with(\.$enterprise).all()
+        let submitted = try await SurveyLinkList.entries(draws: draws, submittedOnly: true, answers: true, on: db)
         let keyed = regions.compactMap { r in r.id.map { (id: $0, code: r.code) } }
         var answers: [UUID: [[String: String]]] = [:]
         for r in submitted {
-            guard let id = SurveyRegions.region(township: r.enterprise.townshipCode, regions: keyed) else { continue }
+            guard let id = SurveyRegions.region(township: r.townshipCode, regions: keyed) else { continue }
             answers[id, default: []].append(r.answers)
         }
         return (template, answers)

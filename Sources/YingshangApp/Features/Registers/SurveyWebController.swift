@@ -130,7 +130,7 @@ struct SurveyWebController {
         let d = try await req.loadDraw()
         let base = Self.publicBase(req)
         let role = try req.currentRole()
-        let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id == (try d.requireID())).with(\.$enterprise).all()
+        let responses = try await SurveyLinkList.entries(draws: [try d.requireID()], on: req.db)
         try await AuditLog.record(
             on: req.db, req: req, actor: try req.currentUser(), action: "export_personal_data", entityType: "sample_draw", entityID: d.id,
             before: noSnapshot, after: ["what": "问卷链接清单（含联系人、联系电话）", "rows": String(responses.count)])
@@ -158,10 +158,9 @@ struct SurveyWebController {
         let c = try await req.loadCampaign()
         let template = try await SurveyService.currentTemplate(c, on: req.db).template ?? SurveyTemplate(items: [])
         let draws = try await SampleDraw.query(on: req.db).filter(\.$campaign.$id == (try c.requireID())).all().compactMap(\.id)
-        let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id ~~ draws).filter(\.$status == "submitted")
-            .with(\.$enterprise).all()
+        let responses = try await SurveyLinkList.entries(draws: draws, submittedOnly: true, answers: true, on: req.db)
         let rows = [["统一社会信用代码", "企业名称", "提交时间"] + template.items.map(\.code)] + responses.map { r in
-            [r.enterprise.uscc, r.enterprise.name, DisplayTime.format(r.submittedAt)] + {
+            [r.uscc, r.name, DisplayTime.format(r.submittedAt)] + {
                 let answers = r.answers  // decoded once per response, not once per question
                 return template.items.map { answers[$0.code] ?? "" }
             }()
@@ -203,13 +202,13 @@ struct SurveyWebController {
     @Sendable func letters(req: Request) async throws -> View {
         let d = try await req.loadDraw()
         let base = Self.publicBase(req)
-        let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id == (try d.requireID())).with(\.$enterprise).all()
+        let responses = try await SurveyLinkList.entries(draws: [try d.requireID()], on: req.db)
         return try await req.view.render(
             "registers/letters",
-            ["body": LetterBody(letters: responses.filter { $0.status != "submitted" }.map {
-                let link = SurveyLinkList.link($0, base: base)
+            ["body": LetterBody(letters: responses.filter { !$0.submitted }.map {
+                let link = SurveyLinkList.link(token: $0.token, base: base)
                 return Letter(
-                    enterprise: $0.enterprise.name, contact: $0.enterprise.contact ?? "", link: link, code: $0.shortCode,
+                    enterprise: $0.name, contact: $0.contact ?? "", link: link, code: $0.shortCode,
                     expires: DisplayTime.format($0.expiresAt), qr: SurveyLinkList.qrSVG(link))
             })])
     }
