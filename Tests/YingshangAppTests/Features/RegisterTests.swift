@@ -872,6 +872,25 @@ struct RegisterSamplingTests {
             // (A cell that could start a formula is written with a leading apostrophe.)
             let neutralised = expected.map { $0.map { v in v.first.map { "=+-@".contains($0) } == true && Double(v) == nil ? "'" + v : v } }
             #expect(Array(written.dropFirst()) == neutralised)
+
+            // The letters come in batches of 200 (a QR code each): the 1,199 still open in six, each once, in list order.
+            let assessor = try await app.webSession("assessor")
+            var printed: [String] = []
+            for batch in 1...6 {
+                let page = try await app.send(.GET, "/samples/\(did)/letters?batch=\(batch)", headers: assessor.headers)
+                #expect(page.status == .ok)
+                #expect(page.text.contains("未回收企业共 1199 家，每批 200 封，本页第 \(batch)/6 批"), "\(batch)")
+                #expect(page.text.contains("打印本批 \(batch < 6 ? 200 : 199) 封邀请函"), "\(batch)")
+                #expect(page.text.contains("letters?batch=\(batch + 1)\">下一批") == (batch < 6))
+                printed += page.text.components(separatedBy: "<strong>").dropFirst().map { String($0.prefix { $0 != "<" }) }
+            }
+            let open = expected.filter { $0[7] == "未填写" }.map { String($0[4].dropFirst("http://".count)) }
+            #expect(printed.count == 1_199)
+            #expect(printed.map { String($0.split(separator: "/").last ?? "") } == open.map { String($0.split(separator: "/").last ?? "") })
+            // A batch past the end shows the last one; the coordinator may not print letters.
+            #expect(try await app.send(.GET, "/samples/\(did)/letters?batch=99", headers: assessor.headers).text.contains("本页第 6/6 批"))
+            let coordinator = try await app.webSession("coordinator")
+            #expect(try await app.send(.GET, "/samples/\(did)/letters?batch=2", headers: coordinator.headers).status == .forbidden)
         }
     }
 

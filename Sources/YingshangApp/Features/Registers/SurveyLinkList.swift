@@ -33,7 +33,12 @@ enum SurveyLinkList {
     /// The responses of `draws` joined with their enterprises in one statement, in credit-code order. Loading them as
     /// models with their enterprises eager-loaded took 3 s for 40,000 links on PostgreSQL (a second query naming every
     /// enterprise id, and two objects per row); this reads only the columns shown.
-    static func entries(draws: [UUID], submittedOnly: Bool = false, answers: Bool = false, on db: any Database) async throws -> [Entry] {
+    /// `open`: the responses not yet submitted (the letters still to send). `page`: 0-based, of `per` entries.
+    enum Which { case all, submitted, open }
+
+    static func entries(
+        draws: [UUID], which: Which = .all, answers: Bool = false, page: (number: Int, per: Int)? = nil, on db: any Database
+    ) async throws -> [Entry] {
         guard !draws.isEmpty else { return [] }
         var query = SQLQueryString("SELECT r.token, r.status, r.expires_at, r.submitted_at, ")
         query.appendInterpolation(unsafeRaw: answers ? "r.answers, " : "'' AS answers, ")
@@ -46,8 +51,13 @@ enum SurveyLinkList {
             if i > 0 { query.appendInterpolation(unsafeRaw: ", ") }
             query.appendInterpolation(bind: id)
         }
-        query.appendInterpolation(unsafeRaw: submittedOnly ? ") AND r.status = 'submitted'" : ")")
+        switch which {
+        case .all: query.appendInterpolation(unsafeRaw: ")")
+        case .submitted: query.appendInterpolation(unsafeRaw: ") AND r.status = 'submitted'")
+        case .open: query.appendInterpolation(unsafeRaw: ") AND r.status <> 'submitted'")
+        }
         query.appendInterpolation(unsafeRaw: " ORDER BY e.uscc, r.token")
+        if let page { query.appendInterpolation(unsafeRaw: " LIMIT \(max(1, page.per)) OFFSET \(max(0, page.number) * max(1, page.per))") }
         return try await db.sql().raw(query).all().map { row in
             Entry(
                 token: try row.decode(column: "token", as: String.self), status: try row.decode(column: "status", as: String.self),

@@ -484,7 +484,7 @@ extension SurveyService {
         else { return nil }
         let draws = try await SampleDraw.query(on: db).filter(\.$campaign.$id == cid).all().compactMap(\.id)
         guard !draws.isEmpty else { return nil }
-        let submitted = try await SurveyLinkList.entries(draws: draws, submittedOnly: true, answers: true, on: db)
+        let submitted = try await SurveyLinkList.entries(draws: draws, which: .submitted, answers: true, on: db)
         let keyed = regions.compactMap { r in r.id.map { (id: $0, code: r.code) } }
         var answers: [UUID: [[String: String]]] = [:]
         for r in submitted {
