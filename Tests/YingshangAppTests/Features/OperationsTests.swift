@@ -151,6 +151,16 @@ struct OperationsTests {
             #expect(api.headers.contentType?.description.hasPrefix("application/json") == true)
             #expect(try JSONSerialization.jsonObject(with: Data(api.text.utf8)) is [String: Any])
             #expect(api.text.contains("shutting_down"))
+            // …as the API document declares for every operation, with its Retry-After header (clients generated from
+            // the document retry on it).
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as? [String: Any])
+            let paths = try #require(document["paths"] as? [String: [String: [String: Any]]])
+            for (path, methods) in paths {
+                for (method, op) in methods {
+                    let unavailable = (op["responses"] as? [String: Any])?["503"] as? [String: Any]
+                    #expect((unavailable?["headers"] as? [String: Any])?["Retry-After"] != nil, "\(method) \(path)")
+                }
+            }
             #expect(app.inFlight.count == 0)
         }
     }

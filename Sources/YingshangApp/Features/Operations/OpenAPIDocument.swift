@@ -170,7 +170,7 @@ enum OpenAPIDocument {
         "post /api/v1/auth/login": ["401"],
         "get /api/v1/campaigns/{id}/scores": ["409"],
         "get /api/v1/jobs/{jobID}": [],
-        "post /api/v1/survey-responses": ["200", "404", "409", "410", "503"],
+        "post /api/v1/survey-responses": ["200", "404", "409", "410"],
         "post /api/v1/feeds/records": ["200"],
         // Starting needs a lead unit for every indicator.
         "post /api/v1/campaigns/{id}/start": ["422"],
@@ -441,6 +441,11 @@ enum OpenAPIDocument {
                 responses["413"] = errorResponse("请求体超过上限")
                 responses["415"] = errorResponse("请求体应为 application/json")
             }
+            // Any request can meet an instance that is stopping (`InFlight`: nothing is done, try again or another
+            // instance); a survey submission also a full write queue.
+            var unavailable = errorResponse("实例正在停止或暂时繁忙，请求未处理；请在 Retry-After 秒后重试")
+            unavailable["headers"] = ["Retry-After": ["description": "重试前等待的秒数", "schema": ["type": "integer", "minimum": 1]]]
+            responses["503"] = unavailable
             let key = "\(op.method) \(op.path)"
             for status in extraStatuses[key] ?? [] where responses[status] == nil {
                 responses[status] = status.hasPrefix("2") ? ["description": "OK"] : errorResponse("见说明")
