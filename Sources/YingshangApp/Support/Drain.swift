@@ -42,6 +42,29 @@ final class InFlight: Sendable {
     }
 }
 
+/// One `hold()` of an `InFlight`, let go exactly once: by `release()`, or when the last reference goes (work that was
+/// handed over but never started — a download whose client left before its first byte — must not keep stopping
+/// waiting for its whole timeout).
+final class InFlightHold: Sendable {
+    private let inFlight: InFlight
+    private let released = NIOLockedValueBox(false)
+
+    init(_ inFlight: InFlight) {
+        self.inFlight = inFlight
+        inFlight.hold()
+    }
+
+    func release() {
+        let first = released.withLockedValue { was in
+            defer { was = true }
+            return !was
+        }
+        if first { inFlight.leave() }
+    }
+
+    deinit { release() }
+}
+
 /// The outermost middleware: counts each request in and out of `InFlight`; once the instance is stopping, answers
 /// 503 with `Retry-After` (the client, or the load balancer, retries on another instance).
 struct InFlightMiddleware: AsyncMiddleware {

@@ -165,6 +165,32 @@ struct OperationsTests {
         }
     }
 
+    @Test("a download answered before stopping is written out in full while stopping waits; one never started does not hold it")
+    func drainWaitsForDownload() async throws {
+        let inFlight = InFlight()
+        #expect(inFlight.enter())  // the request that asks for the export
+        let res = Downloads.stream(name: "名单.csv", type: "text/csv", inFlight: inFlight) { writer in
+            for i in 0..<3 { try await writer.write(.buffer(ByteBuffer(string: "行\(i)\r\n"))) }
+        }
+        inFlight.leave()  // its handler has returned the response; the body is not written yet
+        let drained = Task { await inFlight.drain(timeout: .seconds(10)) }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(inFlight.count == 1)
+        #expect(!inFlight.enter())  // stopping has begun: a new request is refused…
+        // …but the download already answered is written out whole, and then stopping finishes.
+        let body = try await res.body.collect(on: MultiThreadedEventLoopGroup.singleton.next()).get()
+        #expect(body.map { String(buffer: $0) } == "行0\r\n行1\r\n行2\r\n")
+        #expect(await drained.value == 0)
+        // A response dropped before its body was written (the client went away) lets go of its count.
+        let other = InFlight()
+        do {
+            #expect(other.enter())
+            _ = Downloads.stream(name: "x.csv", type: "text/csv", inFlight: other) { _ in }
+            other.leave()
+        }
+        #expect(other.count == 0)
+    }
+
     @Test("stopping waits for a register import started by a request: the job is finished, not left running")
     func drainWaitsForImport() async throws {
         try await withApp(.sqlite) { app in

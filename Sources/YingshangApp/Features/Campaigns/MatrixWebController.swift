@@ -170,14 +170,16 @@ enum Downloads {
     }
 
     /// A download written while it is read from the database, so a million-row export does not sit in memory.
-    /// The writing counts as a request in flight: it runs after the middleware has let go of the request, and
-    /// stopping the instance must not close the database under it.
+    /// The writing counts as a request in flight from the moment the request hands it over (while the request is
+    /// still counted): it runs after the middleware has let go of the request, stopping the instance must not close
+    /// the database under it, and a download already answered 200 must not then be cut off because stopping began
+    /// before its first byte.
     static func stream(
         name: String, type: String, inFlight: InFlight, _ write: @escaping @Sendable (any AsyncBodyStreamWriter) async throws -> Void
     ) -> Response {
+        let hold = InFlightHold(inFlight)
         let body = Response.Body(managedAsyncStream: { writer in
-            guard inFlight.enter() else { throw Abort(.serviceUnavailable) }
-            defer { inFlight.leave() }
+            defer { hold.release() }
             try await write(writer)
         })
         return attachment(Response(status: .ok, body: body), name: name, type: type)
