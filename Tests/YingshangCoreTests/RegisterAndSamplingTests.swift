@@ -264,6 +264,33 @@ struct SurveyTests {
         #expect(r[0].usedShare == 0.5)
         #expect(r[1].usedShare == nil)
     }
+
+    @Test("respondents per indicator: the same count as checking every answer against every indicator, on random answer sets with look-alike keys")
+    func respondentsAgainstDirectCheck() {
+        // Codes that are prefixes of one another, one with a dot inside, and keys that only look like them.
+        let template = SurveyTemplate(items: ["tax", "tax_refund", "a.b", "a"].flatMap { code in
+            [SurveyTemplate.Item(code: "\(code).used", indicatorCode: code, text: "是否办理", kind: .screening),
+             SurveyTemplate.Item(code: "\(code).satisfaction", indicatorCode: code, text: "满意度", kind: .likert)]
+        })
+        let keys = ["tax.used", "tax.satisfaction", "tax.days", "tax_refund.used", "tax_refund.days", "taxx.days", "tax", "a.b.used",
+                    "a.b.days", "a.b", "a.used", "a.c", "a..x", ".a", "a.b.c.d", "b.a.x", "tax.used.x", "其他.days"]
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<200 {
+            let responses: [[String: String]] = (0..<Int.random(in: 0...12, using: &generator)).map { _ in
+                var r: [String: String] = [:]
+                for key in keys where Bool.random(using: &generator) { r[key] = ["", "1", "是", "否", "4"].randomElement(using: &generator) }
+                return r
+            }
+            let summary = SurveyResults.summarize(template, responses: responses)
+            for result in summary {
+                let code = result.indicatorCode
+                let direct = responses.filter { r in
+                    r.contains { $0.key.hasPrefix(code + ".") && $0.key != "\(code).used" && !$0.value.isEmpty }
+                }.count
+                #expect(result.respondents == direct, "round \(round), \(code): \(responses)")
+            }
+        }
+    }
 }
 
 @Suite("Survey link tokens")

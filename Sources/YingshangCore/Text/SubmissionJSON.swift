@@ -20,16 +20,17 @@ public enum SubmissionJSON {
 
     /// A flat object of strings, `{"key": "value", …}` (a register row's extra columns), with the same rules as the
     /// answers of a body: nil for anything else, and the caller falls back to Foundation's decoder.
-    public static func stringObject(_ bytes: UnsafeRawBufferPointer) -> [String: String]? {
+    /// `capacity`: the members expected (room reserved at once).
+    public static func stringObject(_ bytes: UnsafeRawBufferPointer, capacity: Int = 4) -> [String: String]? {
         var reader = Reader(bytes: bytes.assumingMemoryBound(to: UInt8.self))
-        guard let object = reader.answers(capacity: 4) else { return nil }
+        guard let object = reader.answers(capacity: capacity) else { return nil }
         reader.skipSpace()
         return reader.at == reader.bytes.count ? object : nil
     }
 
-    public static func stringObject(_ text: String) -> [String: String]? {
+    public static func stringObject(_ text: String, capacity: Int = 4) -> [String: String]? {
         var text = text
-        return text.withUTF8 { stringObject(UnsafeRawBufferPointer($0)) }
+        return text.withUTF8 { stringObject(UnsafeRawBufferPointer($0), capacity: capacity) }
     }
 
     /// True for a Content-Type naming JSON (`application/json`, any parameters, any case).

@@ -91,17 +91,19 @@ struct SurveyWebController {
         let t = try await SurveyService.currentTemplate(c, on: req.db)
         let template = t.template ?? SurveyTemplate(items: [])
         let draws = try await SampleDraw.query(on: req.db).filter(\.$campaign.$id == cid).all().compactMap(\.id)
-        let responses = try await SurveyResponse.query(on: req.db).filter(\.$draw.$id ~~ draws).all()
-        let submitted = responses.filter { $0.status == "submitted" }
+        // Counts and the submitted answers only, each answer set decoded once (40,000 responses read as models and
+        // decoded twice took 3.7 s).
+        let issued = draws.isEmpty ? 0 : try await SurveyResponse.query(on: req.db).filter(\.$draw.$id ~~ draws).count()
+        let submitted = try await SurveyService.submittedAnswers(draws: draws, on: req.db)
         let names = Dictionary(uniqueKeysWithValues: try await CampaignIndicator.query(on: req.db).filter(\.$campaign.$id == cid).all().map { ($0.code, $0.name) })
-        let results = SurveyResults.summarize(template, responses: submitted.map(\.answers)).map {
+        let results = SurveyResults.summarize(template, responses: submitted).map {
             ResultRow(
                 indicator: names[$0.indicatorCode] ?? $0.indicatorCode, respondents: $0.respondents, satisfaction: fmt($0.satisfaction?.mean),
                 ci: $0.satisfaction.flatMap { s in s.halfWidth95.map { "±" + fmt($0) } } ?? "—", medianDays: fmt($0.medianDays, digits: 1),
                 medianSteps: fmt($0.medianSteps, digits: 1), extraDocs: Display.percent($0.extraDocsShare),
                 used: Display.percent($0.usedShare))
         }
-        let overall = SurveyResults.overall(template, responses: submitted.map(\.answers))
+        let overall = SurveyResults.overall(template, responses: submitted)
         let weighted = req.query[String.self, at: "weighted"] != nil
         var estimates: [DrawEstimateRow] = []
         if weighted {
@@ -112,7 +114,7 @@ struct SurveyWebController {
         return try await req.render(
             "registers/surveys", title: "企业问卷",
             Body(
-                campaignID: cid.uuidString, version: t.version, items: template.items, issued: responses.count,
+                campaignID: cid.uuidString, version: t.version, items: template.items, issued: issued,
                 submitted: submitted.count, results: results,
                 overall: overall.map { "\(fmt($0.mean))（n = \($0.n)\($0.halfWidth95.map { "，95% 置信区间 ±" + fmt($0) } ?? "")）" } ?? "—",
                 weighted: weighted, estimates: estimates))
