@@ -265,6 +265,16 @@ struct SurveyTests {
         #expect(r[1].usedShare == nil)
     }
 
+    @Test("answers are trimmed of spaces exactly as Foundation's trimming does, also when the check that skips it is used")
+    func trimmedSpaces() {
+        let pool: [Character] = ["a", "5", "是", " ", "\t", "\n", "\u{3000}", "\u{00A0}", "\u{2028}", "\u{200B}", "\r\n", "e\u{301}"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5_000 {
+            let s = String((0..<Int.random(in: 0...5, using: &generator)).map { _ in pool.randomElement(using: &generator) ?? "a" })
+            #expect(SurveyResults.trimmedSpaces(s) == s.trimmingCharacters(in: .whitespaces), "\(s.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+    }
+
     @Test("respondents per indicator: the same count as checking every answer against every indicator, on random answer sets with look-alike keys")
     func respondentsAgainstDirectCheck() {
         // Codes that are prefixes of one another, one with a dot inside, and keys that only look like them.
@@ -273,7 +283,7 @@ struct SurveyTests {
              SurveyTemplate.Item(code: "\(code).satisfaction", indicatorCode: code, text: "满意度", kind: .likert)]
         })
         let keys = ["tax.used", "tax.satisfaction", "tax.days", "tax_refund.used", "tax_refund.days", "taxx.days", "tax", "a.b.used",
-                    "a.b.days", "a.b", "a.used", "a.c", "a..x", ".a", "a.b.c.d", "b.a.x", "tax.used.x", "其他.days"]
+                    "a.b.days", "a.b", "a.used", "a.c", "a..x", ".a", "a.b.c.d", "b.a.x", "tax.used.x", "其他.days", "tax.\u{301}x", "a.used\u{301}"]
         var generator = SystemRandomNumberGenerator()
         for round in 0..<200 {
             let responses: [[String: String]] = (0..<Int.random(in: 0...12, using: &generator)).map { _ in
