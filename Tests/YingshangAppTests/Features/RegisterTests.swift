@@ -887,6 +887,25 @@ struct RegisterSamplingTests {
             let open = expected.filter { $0[7] == "未填写" }.map { String($0[4].dropFirst("http://".count)) }
             #expect(printed.count == 1_199)
             #expect(printed.map { String($0.split(separator: "/").last ?? "") } == open.map { String($0.split(separator: "/").last ?? "") })
+            // The draw's page: its 1,200 members 500 a page, each once and in the export's order; the first 200 of the
+            // 1,199 still to remind, with how many more there are.
+            var listed: [String] = []
+            for page in 1...3 {
+                let html = try await app.send(.GET, "/samples/\(did)?page=\(page)", headers: assessor.headers).text
+                #expect(html.contains("样本企业（共 1200 家，每页 500 家）") && html.contains("\(page)/3"), "\(page)")
+                #expect(html.contains("待提醒企业（1199）") && html.contains("另有 999 家未列出"))
+                #expect(html.contains("<td>合计</td><td>1200</td><td>1</td>"))
+                let codes = html.components(separatedBy: "<td>样本</td><td>").dropFirst().map { String($0.prefix(18)) }
+                #expect(codes.count == (page < 3 ? 500 : 200), "\(page)")
+                listed += codes
+            }
+            let exported = CSV.parse(try await app.send(.GET, "/samples/\(did)/export.csv", headers: assessor.headers).text
+                .replacingOccurrences(of: "\u{FEFF}", with: "")).filter { $0.count == 7 && $0[1] == "样本" }.map { $0[3] }
+            #expect(listed == exported)
+            var sampled: [String] = []
+            for m in members { sampled.append(try await m.$enterprise.get(on: app.db).uscc) }
+            #expect(listed.count == 1_200 && Set(listed) == Set(sampled))
+
             // A batch past the end shows the last one; the coordinator may not print letters.
             #expect(try await app.send(.GET, "/samples/\(did)/letters?batch=99", headers: assessor.headers).text.contains("本页第 6/6 批"))
             let coordinator = try await app.webSession("coordinator")

@@ -155,71 +155,115 @@ extension SamplingWebController {
         let allocation: [AllocationRow]
         let parameters: String
         let groups: [StratumGroup]
+        /// The members are shown a page at a time (`membersPerPage`), the tables above in full.
+        let pager: Pager
+        /// Unanswered enterprises beyond the reminders shown (the full list is the links download).
+        let moreReminders: Int
         let canDraw: Bool
         let drawnBy: String
         let at: String
     }
+
+    /// Members per page of a draw: a 40,000-member draw on one page took 5 s and 26 MB of HTML.
+    static let membersPerPage = 500
+    /// Unanswered enterprises listed on the draw's page.
+    static let remindersShown = 200
 
     struct ReplaceForm: Content {
         var status: String?
         var reason: String?
     }
 
-    static func members(_ draw: SampleDraw, on db: any Database) async throws -> [(SampleMember, Enterprise)] {
-        let ms = try await SampleMember.query(on: db).filter(\.$draw.$id == (try draw.requireID())).with(\.$enterprise).all()
-        let pairs: [(SampleMember, Enterprise)] = ms.map { ($0, $0.enterprise) }
-        // By stratum, samples before reserves, then by position.
-        return pairs.sorted { a, b in
-            if a.0.stratum != b.0.stratum { return a.0.stratum < b.0.stratum }
-            if a.0.role != b.0.role { return a.0.role == "sample" }
-            return a.0.position < b.0.position
+    /// A member of a draw with its enterprise's code and name.
+    struct Member: Sendable {
+        let id: UUID
+        let stratum: String
+        let role: String
+        let position: Int
+        let status: String
+        let reason: String?
+        let uscc: String
+        let name: String
+    }
+
+    /// The members of a draw joined with their enterprises in one statement, by stratum, samples before reserves,
+    /// then by position; `page` (0-based) of `per` members, or all.
+    static func members(_ draw: SampleDraw, page: (number: Int, per: Int)? = nil, on db: any Database) async throws -> [Member] {
+        let sql = try db.sql()
+        // Strata compare bytewise on both databases (PostgreSQL's default collation may be a locale's).
+        let collate = sql.dialect.name == "postgresql" ? " COLLATE \"C\"" : ""
+        var query = SQLQueryString("""
+            SELECT m.id, m.stratum, m.role, m.position, m.status, m.reason, e.uscc, e.name
+            FROM \(ident: SampleMember.schema) m JOIN \(ident: Enterprise.schema) e ON e.id = m.enterprise_id
+            WHERE m.draw_id = \(bind: try draw.requireID())
+            """)
+        query.appendInterpolation(unsafeRaw: " ORDER BY m.stratum\(collate), CASE WHEN m.role = 'sample' THEN 0 ELSE 1 END, m.position")
+        if let page { query.appendInterpolation(unsafeRaw: " LIMIT \(max(1, page.per)) OFFSET \(max(0, page.number) * max(1, page.per))") }
+        return try await sql.raw(query).all().map { row in
+            Member(
+                id: try row.decode(column: "id", as: UUID.self), stratum: try row.decode(column: "stratum", as: String.self),
+                role: try row.decode(column: "role", as: String.self), position: try row.decode(column: "position", as: Int.self),
+                status: try row.decode(column: "status", as: String.self), reason: try row.decode(column: "reason", as: String?.self),
+                uscc: try row.decode(column: "uscc", as: String.self), name: try row.decode(column: "name", as: String.self))
         }
     }
 
-    /// One draw: its allocation, members by stratum, response rates and who still has to answer (contacts masked
-    /// for all but the assessor).
-    static func drawBody(_ d: SampleDraw, role: Role, canDraw: Bool, on db: any Database) async throws -> DrawBody {
-        let list = try await members(d, on: db)
+    /// Issued and submitted survey links per stratum of a draw, counted in the database.
+    static func responseCounts(_ draw: SampleDraw, on db: any Database) async throws -> [String: (issued: Int, submitted: Int)] {
+        let query: SQLQueryString = """
+            SELECT coalesce(m.stratum, '') AS stratum, count(*) AS issued, sum(CASE WHEN r.status = 'submitted' THEN 1 ELSE 0 END) AS submitted
+            FROM \(ident: SurveyResponse.schema) r
+            LEFT JOIN \(ident: SampleMember.schema) m ON m.draw_id = r.draw_id AND m.enterprise_id = r.enterprise_id
+            WHERE r.draw_id = \(bind: try draw.requireID()) GROUP BY coalesce(m.stratum, '')
+            """
+        var out: [String: (issued: Int, submitted: Int)] = [:]
+        for row in try await db.sql().raw(query).all() {
+            out[try row.decode(column: "stratum", as: String.self)] = (
+                try row.decode(column: "issued", as: Int.self), try row.decode(column: "submitted", as: Int?.self) ?? 0
+            )
+        }
+        return out
+    }
+
+    /// One draw: its allocation, response rates, who still has to answer (contacts masked for all but the assessor;
+    /// the first `remindersShown`) and a page of its members by stratum.
+    static func drawBody(_ d: SampleDraw, role: Role, canDraw: Bool, page: Int, on db: any Database) async throws -> DrawBody {
+        let did = try d.requireID()
         let statusNames = ["active": "有效", "unreachable": "联系不上", "refused": "拒绝"]
+        let memberCount = try await SampleMember.query(on: db).filter(\.$draw.$id == did).count()
+        let metadata = PageMetadata(page: page, per: Self.membersPerPage, total: memberCount)
+        let shown = try await members(d, page: (page - 1, Self.membersPerPage), on: db)
         var byStratum: [String: [MemberRow]] = [:]
-        for (m, e) in list {
+        for m in shown {
             let row = MemberRow(
-                id: m.id?.uuidString ?? "", uscc: e.uscc, name: e.name, role: m.role == "sample" ? "样本" : "备选",
+                id: m.id.uuidString, uscc: m.uscc, name: m.name, role: m.role == "sample" ? "样本" : "备选",
                 status: statusNames[m.status] ?? m.status, reason: m.reason ?? "", active: m.role == "sample" && m.status == "active")
             byStratum[m.stratum, default: []].append(row)
         }
-        let townshipNames = Dictionary(
-            uniqueKeysWithValues: try await Region.query(on: db).filter(\.$level == RegionLevel.township.rawValue).all().map { ($0.code, $0.name) })
+        let townshipNames = try await StratumLabels.townshipNames(on: db)
         let groups: [StratumGroup] = byStratum.keys.sorted().map {
             StratumGroup(stratum: StratumLabels.label($0, townshipNames), members: byStratum[$0] ?? [])
         }
         let params = d.parameters?.description ?? ""
-        let responses = try await SurveyResponse.query(on: db).filter(\.$draw.$id == (try d.requireID())).all()
-        let stratumOf = Dictionary(list.map { ($0.0.$enterprise.id, $0.0.stratum) }, uniquingKeysWith: { a, _ in a })
-        let enterpriseOf = Dictionary(list.map { ($0.0.$enterprise.id, $0.1) }, uniquingKeysWith: { a, _ in a })
-        var perStratum: [String: (Int, Int)] = [:]
-        for r in responses {
-            let key = stratumOf[r.$enterprise.id] ?? ""
-            perStratum[key, default: (0, 0)].0 += 1
-            if r.status == "submitted" { perStratum[key, default: (0, 0)].1 += 1 }
-        }
+        let perStratum = try await responseCounts(d, on: db)
         func rate(_ s: Int, _ i: Int) -> String { Display.percent(s, of: i) }
-        let total = responses.count
-        let done = responses.filter { $0.status == "submitted" }.count
+        let total = perStratum.values.reduce(0) { $0 + $1.issued }
+        let done = perStratum.values.reduce(0) { $0 + $1.submitted }
         let rates = [RateRow(stratum: "合计", issued: total, submitted: done, rate: rate(done, total))]
-            + perStratum.keys.sorted().map { RateRow(stratum: StratumLabels.label($0, townshipNames), issued: perStratum[$0]?.0 ?? 0, submitted: perStratum[$0]?.1 ?? 0,
-                                                     rate: rate(perStratum[$0]?.1 ?? 0, perStratum[$0]?.0 ?? 0)) }
-        let reminders = responses.filter { $0.status != "submitted" }.compactMap { r -> Reminder? in
-            guard let e = enterpriseOf[r.$enterprise.id] else { return nil }
-            return Reminder(
+            + perStratum.keys.sorted().map { RateRow(stratum: StratumLabels.label($0, townshipNames), issued: perStratum[$0]?.issued ?? 0, submitted: perStratum[$0]?.submitted ?? 0,
+                                                     rate: rate(perStratum[$0]?.submitted ?? 0, perStratum[$0]?.issued ?? 0)) }
+        let open = try await SurveyLinkList.entries(draws: [did], which: .open, page: (0, Self.remindersShown), on: db)
+        let reminders = open.map { e in
+            Reminder(
                 name: e.name, contact: PersonalData.contact(e.contact ?? "", for: role), phone: PersonalData.phone(e.phone ?? "", for: role),
-                code: r.shortCode)
+                code: e.shortCode)
         }
         return DrawBody(
                 rates: total == 0 ? [] : rates, reminders: reminders,
-                id: try d.requireID().uuidString, campaignID: d.$campaign.id.uuidString,
+                id: did.uuidString, campaignID: d.$campaign.id.uuidString,
                 allocation: try await StratumLabels.labeled(d.allocation, on: db), parameters: params,
-                groups: groups, canDraw: canDraw, drawnBy: d.drawnBy,
+                groups: groups, pager: Pager(metadata: metadata, basePath: SiteURL.draw(did)),
+                moreReminders: max(0, total - done - reminders.count), canDraw: canDraw, drawnBy: d.drawnBy,
                 at: DisplayTime.format(d.createdAt))
     }
 }
