@@ -61,12 +61,8 @@ enum SampleService {
             ? "json_extract(extra, \(bind: "$.\"" + column + "\""))" : "(extra::jsonb ->> \(bind: column))"
         var query: SQLQueryString = "SELECT \(unsafeRaw: keyExpression(p.strata).sql) AS k, \(value) AS v FROM enterprises WHERE snapshot_id = \(bind: snapshot) AND extra <> '{}'"
         if !p.statuses.isEmpty {
-            query.appendInterpolation(unsafeRaw: " AND status IN (")
-            for (i, s) in p.statuses.enumerated() {
-                if i > 0 { query.appendInterpolation(unsafeRaw: ", ") }
-                query.appendInterpolation(bind: s)
-            }
-            query.appendInterpolation(unsafeRaw: ")")
+            query.appendInterpolation(unsafeRaw: " AND status IN ")
+            query.appendList(p.statuses)
         }
         if let before = p.foundedBefore {
             query.appendInterpolation(unsafeRaw: " AND founded < ")

@@ -46,15 +46,12 @@ enum SurveyLinkList {
         query.appendInterpolation(ident: SurveyResponse.schema)
         query.appendInterpolation(unsafeRaw: " r JOIN ")
         query.appendInterpolation(ident: Enterprise.schema)
-        query.appendInterpolation(unsafeRaw: " e ON e.id = r.enterprise_id WHERE r.draw_id IN (")
-        for (i, id) in draws.enumerated() {
-            if i > 0 { query.appendInterpolation(unsafeRaw: ", ") }
-            query.appendInterpolation(bind: id)
-        }
+        query.appendInterpolation(unsafeRaw: " e ON e.id = r.enterprise_id WHERE r.draw_id IN ")
+        query.appendList(draws)
         switch which {
-        case .all: query.appendInterpolation(unsafeRaw: ")")
-        case .submitted: query.appendInterpolation(unsafeRaw: ") AND r.status = 'submitted'")
-        case .open: query.appendInterpolation(unsafeRaw: ") AND r.status <> 'submitted'")
+        case .all: break
+        case .submitted: query.appendInterpolation(unsafeRaw: " AND r.status = 'submitted'")
+        case .open: query.appendInterpolation(unsafeRaw: " AND r.status <> 'submitted'")
         }
         query.appendInterpolation(unsafeRaw: " ORDER BY e.uscc, r.token")
         if let page { query.appendInterpolation(unsafeRaw: " LIMIT \(max(1, page.per)) OFFSET \(max(0, page.number) * max(1, page.per))") }

@@ -420,12 +420,8 @@ extension SurveyService {
     /// The submitted answer sets of `draws`, without loading each response as a model.
     static func submittedAnswers(draws: [UUID], on db: any Database) async throws -> [[String: String]] {
         guard !draws.isEmpty else { return [] }
-        var query = SQLQueryString("SELECT answers FROM \(ident: SurveyResponse.schema) WHERE status = 'submitted' AND draw_id IN (")
-        for (i, id) in draws.enumerated() {
-            if i > 0 { query.appendInterpolation(unsafeRaw: ", ") }
-            query.appendInterpolation(bind: id)
-        }
-        query.appendInterpolation(unsafeRaw: ")")
+        var query = SQLQueryString("SELECT answers FROM \(ident: SurveyResponse.schema) WHERE status = 'submitted' AND draw_id IN ")
+        query.appendList(draws)
         return try await db.sql().raw(query).all().map { SurveyResponse.answers(fromJSON: try $0.decode(column: "answers", as: String.self)) }
     }
 

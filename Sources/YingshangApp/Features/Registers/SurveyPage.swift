@@ -27,13 +27,9 @@ struct SurveyVisit: Sendable {
         guard !wanted.isEmpty else { return [:] }
         var query = SQLQueryString("""
             SELECT r.id, r.token, r.status, r.answers, r.expires_at, r.template_id, r.draw_id
-            FROM \(ident: SurveyResponse.schema) r WHERE r.token IN (
+            FROM \(ident: SurveyResponse.schema) r WHERE r.token IN
             """)
-        for (i, token) in wanted.enumerated() {
-            if i > 0 { query.appendInterpolation(unsafeRaw: ", ") }
-            query.appendInterpolation(bind: token)
-        }
-        query.appendInterpolation(unsafeRaw: ")")
+        query.appendList(wanted)
         var out: [String: SurveyVisit] = [:]
         for row in try await db.sql().raw(query).all() {
             let visit = try decode(row, enterprise: false)
