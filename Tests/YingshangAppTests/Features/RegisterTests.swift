@@ -4,7 +4,7 @@ import Foundation
 import Testing
 import Vapor
 import VaporTesting
-import YingshangCore
+@testable import YingshangCore
 @testable import YingshangOffice
 @testable import YingshangApp
 import ZIPFoundation
@@ -77,6 +77,32 @@ struct RegisterSamplingTests {
     }
 
     static func code(_ n: Int) -> String { USCC.synthetic(n, prefix: "923707") }
+
+    @Test("names with a backslash, a tab, a line break, a literal \\N or quotes are stored exactly as in the file (PostgreSQL's COPY text escapes)", arguments: TestDatabase.available)
+    func copyEscapes(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let cid = try await CampaignTests.demoCampaign(app).requireID()
+            let names = ["甲\\乙公司", "丙\t丁公司", "戊\n己公司", "庚\r\n辛公司", "\\N", "壬\\\\t癸", "\"引号\"公司", "普通公司"]
+            var lines = ["统一社会信用代码,企业名称,所属乡镇/街道,登记状态"]
+            for (i, name) in names.enumerated() {
+                lines.append("\(Self.code(700_000 + i)),\"\(name.replacingOccurrences(of: "\"", with: "\"\""))\",370799101,在业")
+            }
+            let imported = try await RegisterImporter.run(
+                campaignID: cid, data: Data(lines.joined(separator: "\n").utf8), filename: "escapes.csv", skipInvalid: false, db: app.db)
+            #expect(imported.stored && imported.imported == names.count, "\(imported)")
+            for (i, name) in names.enumerated() {
+                let stored = try await Enterprise.register(of: cid, on: app.db).filter(\.$uscc == Self.code(700_000 + i)).first()
+                #expect(stored?.name == name, "\(name.debugDescription)")
+            }
+            // The encoding itself, against the rules written out byte by byte.
+            var batch = RegisterRowBatch()
+            batch.append(EnterpriseRecord(
+                uscc: Self.code(1), name: "a\\b\tc\nd\re", townshipCode: nil, industry: nil, size: nil, status: nil, founded: nil,
+                contact: nil, phone: nil, extra: [:]))
+            let text = RegisterImporter.copyText(batch, snapshot: Array("7".utf8))
+            #expect(String(decoding: text, as: UTF8.self) == "7\t\(Self.code(1))\ta\\\\b\\tc\\nd\\re\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t{}\n")
+        }
+    }
 
     @Test("skip-invalid reads past the 1,000th problem: every valid row after it is stored and the summary counts every skipped row", arguments: TestDatabase.available)
     func skipInvalidPastTheErrorLimit(db: TestDatabase) async throws {

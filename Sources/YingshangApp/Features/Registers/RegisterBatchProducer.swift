@@ -256,18 +256,25 @@ final class Handoff<Item>: @unchecked Sendable {
     }
 }
 
-/// Hands batches from the reading thread to the writing thread, at most two waiting, so reading and checking
-/// the next chunk overlaps with SQLite writing the last one (one core each).
-final class BatchPipe: @unchecked Sendable {
-    private let handoff = Handoff<RegisterRowBatch>()
+/// Hands batches from the reading thread to the writing side, at most two waiting, so reading and checking the
+/// next chunk overlaps with the database taking the last one (one core each). `prepare` runs on the reading thread
+/// too (PostgreSQL: the batch in COPY's text format).
+final class BatchPipe<Item: Sendable>: @unchecked Sendable {
+    private let handoff = Handoff<Item>()
+    private let prepare: @Sendable (RegisterRowBatch) -> Item
+
+    init(prepare: @escaping @Sendable (RegisterRowBatch) -> Item) {
+        self.prepare = prepare
+    }
 
     /// Reads every batch of `producer` into the pipe on a thread of its own.
     func start(_ producer: RegisterBatchProducer) {
         let handoff = handoff
+        let prepare = prepare
         let thread = Thread {
             do {
                 while let batch = try producer.next() {
-                    guard handoff.put(batch) else { break }
+                    guard handoff.put(prepare(batch)) else { break }
                 }
                 handoff.close(nil)
             } catch {
@@ -278,11 +285,18 @@ final class BatchPipe: @unchecked Sendable {
         thread.start()
     }
 
-    /// The next batch, nil at the end; rethrows what stopped the reader.
-    func take() throws -> RegisterRowBatch? { try handoff.take() }
+    /// The next item, nil at the end; rethrows what stopped the reader. Blocks: for a thread of the caller's own.
+    func take() throws -> Item? { try handoff.take() }
+
+    /// `take` from async code, waiting on a thread of its own rather than holding one of the few pool threads.
+    func next() async throws -> Item? { try await onOwnThread { try self.take() } }
 
     /// Stops the reader (the writer failed) and waits until it has let go of the producer.
     func cancel() { handoff.cancel(waiting: true) }
+}
+
+extension BatchPipe where Item == RegisterRowBatch {
+    convenience init() { self.init(prepare: { $0 }) }
 }
 
 /// The rows of a workbook's first sheet, parsed on a thread of its own and handed over in chunks (at most two

@@ -225,33 +225,43 @@ enum RegisterImporter {
     }
 
     /// Rows in COPY's text format: tab-separated, `\N` for null, backslash, tab and line breaks escaped.
+    /// A cell without any of the four bytes to escape (nearly all) is copied whole.
     static func copyText(_ batch: RegisterRowBatch, snapshot: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(batch.bytes.count + batch.count * 120)
-        var k = 0
-        for _ in 0..<batch.count {
-            out.append(contentsOf: snapshot)
-            for _ in 0..<RegisterRowBatch.columns {
-                out.append(0x09)
-                let start = Int(batch.spans[k])
-                let length = Int(batch.spans[k + 1])
-                k += 2
-                guard length >= 0 else {
-                    out.append(0x5C)
-                    out.append(UInt8(ascii: "N"))
-                    continue
-                }
-                for b in batch.bytes[start..<start + length] {
-                    switch b {
-                    case 0x5C: out.append(0x5C); out.append(0x5C)
-                    case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
-                    case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-                    case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
-                    default: out.append(b)
+        out.reserveCapacity(batch.bytes.count + batch.count * (snapshot.count + 2 * RegisterRowBatch.columns + 8))
+        batch.bytes.withUnsafeBufferPointer { bytes in
+            batch.spans.withUnsafeBufferPointer { spans in
+                var k = 0
+                for _ in 0..<batch.count {
+                    out.append(contentsOf: snapshot)
+                    for _ in 0..<RegisterRowBatch.columns {
+                        out.append(0x09)
+                        let start = Int(spans[k])
+                        let length = Int(spans[k + 1])
+                        k += 2
+                        guard length >= 0 else {
+                            out.append(0x5C)
+                            out.append(UInt8(ascii: "N"))
+                            continue
+                        }
+                        let cell = UnsafeBufferPointer(rebasing: bytes[start..<start + length])
+                        guard cell.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else {
+                            out.append(contentsOf: cell)
+                            continue
+                        }
+                        for b in cell {
+                            switch b {
+                            case 0x5C: out.append(0x5C); out.append(0x5C)
+                            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+                            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+                            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+                            default: out.append(b)
+                            }
+                        }
                     }
+                    out.append(0x0A)
                 }
             }
-            out.append(0x0A)
         }
         return out
     }

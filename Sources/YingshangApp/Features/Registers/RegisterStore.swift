@@ -313,23 +313,33 @@ struct PostgresRegisterStore: RegisterStore {
     }
 
     /// The rows stream into `COPY <table> FROM STDIN` (text format; ids from the sequence) on the transaction's
-    /// connection, a chunk at a time.
+    /// connection, a chunk at a time. Reading, checking and encoding run on a thread of their own while PostgreSQL
+    /// takes the previous chunk (they took turns before: COPY lasted as long as both together).
     private func copy(into table: String, snapshot: Int, producer: RegisterBatchProducer) async throws -> Int {
         let logger = db.logger
+        let number = Array(String(snapshot).utf8)
         return try await db.withConnection { conn in
             conn.eventLoop.makeFutureWithTask {
                 var imported = 0
-                try await conn.copyFrom(
-                    table: table,
-                    columns: ["snapshot_id", "uscc", "name", "township_code", "industry", "size", "status", "founded", "contact", "phone", "extra"],
-                    logger: logger
-                ) { writer in
-                    let number = Array(String(snapshot).utf8)
-                    while let batch = try producer.next() {
-                        guard !batch.isEmpty else { continue }
-                        try await writer.write(ByteBuffer(bytes: RegisterImporter.copyText(batch, snapshot: number)))
-                        imported += batch.count
+                let pipe = BatchPipe<(text: [UInt8], rows: Int)> { batch in
+                    (batch.isEmpty ? [] : RegisterImporter.copyText(batch, snapshot: number), batch.count)
+                }
+                pipe.start(producer)
+                do {
+                    try await conn.copyFrom(
+                        table: table,
+                        columns: ["snapshot_id", "uscc", "name", "township_code", "industry", "size", "status", "founded", "contact", "phone", "extra"],
+                        logger: logger
+                    ) { writer in
+                        while let chunk = try await pipe.next() {
+                            guard chunk.rows > 0 else { continue }
+                            try await writer.write(ByteBuffer(bytes: chunk.text))
+                            imported += chunk.rows
+                        }
                     }
+                } catch {
+                    _ = try? await onOwnThread { pipe.cancel() }
+                    throw error
                 }
                 return imported
             }
