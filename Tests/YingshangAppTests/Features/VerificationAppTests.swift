@@ -18,6 +18,46 @@ struct VerificationAppTests {
         return try await app.testing().sendRequest(.POST, path, headers: headers) { req in req.body = ByteBuffer(string: body) }
     }
 
+    @Test("survey checks name the right response and enterprises: one answered every item alike, three share a phone", arguments: TestDatabase.available)
+    func surveyFlags(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let c = try await CampaignTests.demoCampaign(app)
+            let cid = try c.requireID()
+            let p = DrawParameters(
+                size: 30, strata: ["township"], allocation: .proportional, minPerStratum: 1, reserveRatio: 0, seed: 3,
+                statuses: EnterpriseRegister.defaultSamplingStatuses, foundedBefore: nil, excludeDrawn: false, sd: [:])
+            let draw = try await SampleService.draw(cid, p, by: nil, clock: app.clock, on: app.db)
+            #expect(try await SurveyService.issue(draw, by: nil, clock: app.clock, on: app.db) >= 4)
+            let responses = try await SurveyResponse.query(on: app.db).filter(\.$draw.$id == (try draw.requireID())).all()
+            let template = try #require(try await SurveyService.currentTemplate(c, on: app.db).template)
+            // Five indicators answered 是 / satisfaction 3 / 2 working days each: every answer alike.
+            let indicators = Array(Set(template.items.filter { $0.code.hasSuffix(".days") }.map(\.indicatorCode)).sorted().prefix(5))
+            #expect(indicators.count == 5)
+            var alike: [String: String] = [:]
+            for code in indicators { alike["\(code).used"] = "是"; alike["\(code).satisfaction"] = "3"; alike["\(code).days"] = "2" }
+            var sharing: [String] = []
+            for (i, r) in responses.prefix(4).enumerated() {
+                r.answersJSON = JSONText.object(i == 0 ? alike : [indicators[0] + ".used": "否"])
+                r.status = "submitted"
+                try await r.save(on: app.db)
+                guard i > 0 else { continue }
+                let e = try await r.$enterprise.get(on: app.db)
+                e.phone = "13912345678"
+                try await e.save(on: app.db)
+                sharing.append(e.name)
+            }
+            let assessor = try await app.webSession("assessor")
+            #expect(try await app.send(.POST, "/campaigns/\(cid)/flags/run", headers: assessor.headers, form: ["_csrf": assessor.csrf]).status == .seeOther)
+            let flags = try await VerificationFlag.query(on: app.db).all()
+            let first = try await responses[0].$enterprise.get(on: app.db)
+            let straight = try #require(flags.first { $0.key == "straight_lining|\(responses[0].id?.uuidString ?? "")" })
+            #expect(straight.evidence.contains(first.name))
+            let shared = try #require(flags.first { $0.key == "duplicate_contact|13912345678" })
+            #expect(shared.evidence == "3 份问卷的企业联系电话均为 13912345678：" + sharing.sorted().joined(separator: "、"))
+            #expect(!flags.contains { $0.key.hasPrefix("straight_lining|") && $0.key != straight.key })
+        }
+    }
+
     @Test("the assessor imports records for three indicators, gets flags, confirms and dismisses; the unit answers; verified values feed scoring", arguments: TestDatabase.available)
     func flow(db: TestDatabase) async throws {
         try await withApp(db) { app in

@@ -13,6 +13,7 @@ enum SurveyLinkList {
 
     /// A survey response with the enterprise fields the lists and exports show.
     struct Entry: Sendable {
+        let id: UUID
         let token: String
         let status: String
         let expiresAt: Date?
@@ -40,7 +41,7 @@ enum SurveyLinkList {
         draws: [UUID], which: Which = .all, answers: Bool = false, page: (number: Int, per: Int)? = nil, on db: any Database
     ) async throws -> [Entry] {
         guard !draws.isEmpty else { return [] }
-        var query = SQLQueryString("SELECT r.token, r.status, r.expires_at, r.submitted_at, ")
+        var query = SQLQueryString("SELECT r.id, r.token, r.status, r.expires_at, r.submitted_at, ")
         query.appendInterpolation(unsafeRaw: answers ? "r.answers, " : "'' AS answers, ")
         query.appendInterpolation(unsafeRaw: "e.uscc, e.name, e.township_code, e.contact, e.phone FROM ")
         query.appendInterpolation(ident: SurveyResponse.schema)
@@ -57,7 +58,7 @@ enum SurveyLinkList {
         if let page { query.appendInterpolation(unsafeRaw: " LIMIT \(max(1, page.per)) OFFSET \(max(0, page.number) * max(1, page.per))") }
         return try await db.sql().raw(query).all().map { row in
             Entry(
-                token: try row.decode(column: "token", as: String.self), status: try row.decode(column: "status", as: String.self),
+                id: try row.decode(column: "id", as: UUID.self), token: try row.decode(column: "token", as: String.self), status: try row.decode(column: "status", as: String.self),
                 expiresAt: try row.decode(column: "expires_at", as: Date?.self), submittedAt: try row.decode(column: "submitted_at", as: Date?.self),
                 answersJSON: try row.decode(column: "answers", as: String.self), uscc: try row.decode(column: "uscc", as: String.self),
                 name: try row.decode(column: "name", as: String.self), townshipCode: try row.decode(column: "township_code", as: String?.self),

@@ -172,14 +172,14 @@ enum VerificationService {
         let steps: Double?
     }
 
-    static func submittedResponses(_ cid: UUID, on db: any Database) async throws -> (SurveyTemplate, [SurveyResponse])? {
+    /// The campaign's current template and its submitted responses with their enterprises (one joined read).
+    static func submittedResponses(_ cid: UUID, on db: any Database) async throws -> (SurveyTemplate, [SurveyLinkList.Entry])? {
         guard let t = try await SurveyTemplateRecord.query(on: db).filter(\.$campaign.$id == cid).sort(\.$version, .descending).first(),
             let template = t.template
         else { return nil }
         let draws = try await SampleDraw.query(on: db).filter(\.$campaign.$id == cid).all().compactMap(\.id)
         guard !draws.isEmpty else { return nil }
-        let responses = try await SurveyResponse.query(on: db).filter(\.$draw.$id ~~ draws).filter(\.$status == "submitted").all()
-        return (template, responses)
+        return (template, try await SurveyLinkList.entries(draws: draws, which: .submitted, answers: true, on: db))
     }
 
     /// Survey medians of the enterprises that count for this region, by the same rule scoring uses.
@@ -196,13 +196,8 @@ enum VerificationService {
 
     static func surveyFlags(_ cid: UUID, on db: any Database) async throws -> [FlagCandidate] {
         guard let (template, responses) = try await submittedResponses(cid, on: db), !responses.isEmpty else { return [] }
-        let enterprises = Dictionary(
-            try await Enterprise.query(on: db).filter(\.$id ~~ Set(responses.map { $0.$enterprise.id })).all().compactMap { e in e.id.map { ($0, e) } },
-            uniquingKeysWith: { a, _ in a })
         let sets = responses.map { r in
-            CrossChecks.SurveyAnswerSet(
-                responseID: r.id?.uuidString ?? "", enterpriseName: enterprises[r.$enterprise.id]?.name ?? "", phone: enterprises[r.$enterprise.id]?.phone,
-                answers: r.answers)
+            CrossChecks.SurveyAnswerSet(responseID: r.id.uuidString, enterpriseName: r.name, phone: r.phone, answers: r.answers)
         }
         return CrossChecks.surveyChecks(template, responses: sets)
     }
