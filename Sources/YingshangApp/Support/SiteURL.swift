@@ -26,6 +26,8 @@ enum SiteURL {
 
     static func filing(_ id: UUID) -> String { "/filings/\(id)" }
     static func draw(_ id: UUID) -> String { "/samples/\(id)" }
+    /// A batch (1-based) of a draw's letters.
+    static func letters(draw id: UUID, batch: Int) -> String { "/samples/\(id)/letters" + encode(["batch": String(batch)]) }
     static func flag(_ id: UUID) -> String { "/flags/\(id)" }
     static func question(_ id: UUID) -> String { "/questions/\(id)" }
     static func rectification(_ id: UUID) -> String { "/rectifications/\(id)" }

@@ -18,12 +18,12 @@ struct SiteURLTests {
             let pages = Set(app.routes.all.filter { $0.method == .GET }.map { Self.shape($0.path.map(\.description).joined(separator: "/")) })
             let id = UUID()
             let addresses = CampaignPage.allCases.map { SiteURL.campaign(id, $0) } + [
-                SiteURL.filing(id), SiteURL.draw(id), SiteURL.flag(id), SiteURL.question(id), SiteURL.rectification(id), SiteURL.job(id),
+                SiteURL.filing(id), SiteURL.draw(id), SiteURL.letters(draw: id, batch: 2), SiteURL.flag(id), SiteURL.question(id), SiteURL.rectification(id), SiteURL.job(id),
                 SiteURL.filing(campaign: id, indicator: "starting_business", region: id).replacingOccurrences(of: "starting_business", with: ":indicator"),
             ]
             let missing = addresses.filter { !pages.contains(Self.shape($0)) }
             #expect(missing.isEmpty, "not routed: \(missing)")
-            #expect(addresses.count == CampaignPage.allCases.count + 7)
+            #expect(addresses.count == CampaignPage.allCases.count + 8)
         }
     }
 

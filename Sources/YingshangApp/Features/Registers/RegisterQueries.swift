@@ -60,7 +60,7 @@ enum RegisterQueries {
         }
         var where_ = store.substringCondition(snapshot: snapshot, name: q, code: USCC.couldContain(code) ? code : nil)
         for (column, value) in filtered { where_ = where_ + " AND \(ident: column) = \(bind: value)" }
-        if sql.dialect.name == "postgresql" { return try await postgresSearch(where_, snapshot: snapshot, offset: offset, limit: limit, on: sql) }
+        if sql.engine == .postgres { return try await postgresSearch(where_, snapshot: snapshot, offset: offset, limit: limit, on: sql) }
         let rows = try await sql.raw("""
             SELECT uscc, name, township_code, industry, size, status, founded, COUNT(*) OVER () AS total
             FROM enterprises WHERE \(where_) ORDER BY uscc LIMIT \(bind: limit) OFFSET \(bind: offset)

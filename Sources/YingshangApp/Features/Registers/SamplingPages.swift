@@ -191,7 +191,7 @@ extension SamplingWebController {
     static func members(_ draw: SampleDraw, page: (number: Int, per: Int)? = nil, on db: any Database) async throws -> [Member] {
         let sql = try db.sql()
         // Strata compare bytewise on both databases (PostgreSQL's default collation may be a locale's).
-        let collate = sql.dialect.name == "postgresql" ? " COLLATE \"C\"" : ""
+        let collate = sql.engine == .postgres ? " COLLATE \"C\"" : ""
         var query = SQLQueryString("""
             SELECT m.id, m.stratum, m.role, m.position, m.status, m.reason, e.uscc, e.name
             FROM \(ident: SampleMember.schema) m JOIN \(ident: Enterprise.schema) e ON e.id = m.enterprise_id

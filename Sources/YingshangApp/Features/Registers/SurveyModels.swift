@@ -339,7 +339,7 @@ actor SurveyWriteQueue {
             if try await conditionalWrite(id: w.id, json: w.json, final: false, at: w.at, on: db) { changed.insert(w.id) }
         }
         let finals = writes.filter(\.final)
-        let postgres = sql.dialect.name == "postgresql"
+        let postgres = sql.engine == .postgres
         for start in stride(from: 0, to: finals.count, by: chunk) {
             let chunk = finals[start..<min(start + chunk, finals.count)]
             var query = SQLQueryString("UPDATE \(ident: SurveyResponse.schema) AS r SET answers = ")

@@ -220,7 +220,7 @@ struct SurveyWebController {
         let batches = max(1, (total + per - 1) / per)
         let batch = min(max(1, req.query[Int.self, at: "batch"] ?? 1), batches)
         let open = try await SurveyLinkList.entries(draws: [did], which: .open, page: (batch - 1, per), on: req.db)
-        let href = { (n: Int) in "/samples/\(did)/letters?batch=\(n)" }
+        let href = { (n: Int) in SiteURL.letters(draw: did, batch: n) }
         return try await req.view.render(
             "registers/letters",
             ["body": LetterBody(
