@@ -187,7 +187,8 @@ extension SamplingWebController {
     }
 
     /// The members of a draw joined with their enterprises in one statement, by stratum, samples before reserves,
-    /// then by position; `page` (0-based) of `per` members, or all.
+    /// then by position (and id, so pages never overlap even where a replacement shares a position); `page`
+    /// (0-based) of `per` members, or all.
     static func members(_ draw: SampleDraw, page: (number: Int, per: Int)? = nil, on db: any Database) async throws -> [Member] {
         let sql = try db.sql()
         // Strata compare bytewise on both databases (PostgreSQL's default collation may be a locale's).
@@ -197,7 +198,7 @@ extension SamplingWebController {
             FROM \(ident: SampleMember.schema) m JOIN \(ident: Enterprise.schema) e ON e.id = m.enterprise_id
             WHERE m.draw_id = \(bind: try draw.requireID())
             """)
-        query.appendInterpolation(unsafeRaw: " ORDER BY m.stratum\(collate), CASE WHEN m.role = 'sample' THEN 0 ELSE 1 END, m.position")
+        query.appendInterpolation(unsafeRaw: " ORDER BY m.stratum\(collate), CASE WHEN m.role = 'sample' THEN 0 ELSE 1 END, m.position, m.id")
         if let page { query.appendInterpolation(unsafeRaw: " LIMIT \(max(1, page.per)) OFFSET \(max(0, page.number) * max(1, page.per))") }
         return try await sql.raw(query).all().map { row in
             Member(
