@@ -17,7 +17,7 @@ struct StaticFilesMiddleware: AsyncMiddleware {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: publicDirectory)) ?? []
         prefixes = entries.filter { !$0.hasPrefix(".") }.sorted().map { name in
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: (publicDirectory as NSString).appendingPathComponent(name), isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: (publicDirectory as NSString).appendingPathComponent(name), isDirectory: &isDirectory)
             return "/" + name + (isDirectory.boolValue ? "/" : "")
         }
     }

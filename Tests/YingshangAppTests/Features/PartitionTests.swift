@@ -59,11 +59,11 @@ struct PartitionTests {
             }
             let (members, responses) = (try await count("sample_members"), try await count("survey_responses"))
             #expect(members == 12)
-            let unused = try #require(try await sql.raw("""
+            let unused = try await sql.raw("""
                 SELECT id FROM enterprises WHERE snapshot_id = \(bind: snapshot)
                 AND id NOT IN (SELECT enterprise_id FROM sample_members WHERE draw_id = \(bind: did)) ORDER BY id LIMIT 2
-                """).all().map { try $0.decode(column: "id", as: Int.self) })
-            #expect(unused.count == 2)
+                """).all().map { try $0.decode(column: "id", as: Int.self) }
+            try #require(unused.count == 2)
             // Another register's enterprise: a second campaign's snapshot made for the purpose.
             let other = try await Campaign.query(on: app.db).filter(\.$id != cid).first()
             let foreign: Int
