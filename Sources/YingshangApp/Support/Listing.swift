@@ -15,7 +15,9 @@ struct ListQuery {
 
     init(_ req: Request, defaultPer: Int = 20) {
         q = (req.query[String.self, at: "q"] ?? "").trimmingCharacters(in: .whitespaces)
-        page = max(1, req.query[Int.self, at: "page"] ?? 1)
+        // Capped as the API caps it: a page number typed into an address (up to Int.max) made the offset overflow,
+        // which stops the process.
+        page = min(APIContractMiddleware.maxPage, max(1, req.query[Int.self, at: "page"] ?? 1))
         per = min(200, max(1, req.query[Int.self, at: "per"] ?? defaultPer))
     }
 

@@ -10,4 +10,12 @@ extension SQLQueryString {
         }
         appendInterpolation(unsafeRaw: ")")
     }
+
+    /// ` LIMIT per OFFSET number × per` for a 0-based page; a page number from a URL cannot overflow the product
+    /// (it saturates, and the database returns no rows).
+    mutating func appendPage(number: Int, per: Int) {
+        let per = max(1, per)
+        let (offset, overflow) = max(0, number).multipliedReportingOverflow(by: per)
+        appendInterpolation(unsafeRaw: " LIMIT \(per) OFFSET \(overflow ? Int(Int32.max) : offset)")
+    }
 }

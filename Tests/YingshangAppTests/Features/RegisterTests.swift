@@ -932,6 +932,11 @@ struct RegisterSamplingTests {
             for m in members { sampled.append(try await m.$enterprise.get(on: app.db).uscc) }
             #expect(listed.count == 1_200 && Set(listed) == Set(sampled))
 
+            // A page number no list has (the largest integer an address can carry) shows the last page, not an error.
+            let huge = try await app.send(.GET, "/samples/\(did)?page=\(Int.max)", headers: assessor.headers)
+            #expect(huge.status == .ok && huge.text.contains("3/3"))
+            #expect(try await app.send(.GET, "/samples/\(did)/letters?batch=\(Int.max)", headers: assessor.headers).text.contains("本页第 6/6 批"))
+
             // A batch past the end shows the last one; the coordinator may not print letters.
             #expect(try await app.send(.GET, "/samples/\(did)/letters?batch=99", headers: assessor.headers).text.contains("本页第 6/6 批"))
             let coordinator = try await app.webSession("coordinator")

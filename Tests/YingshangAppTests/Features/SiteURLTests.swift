@@ -27,6 +27,26 @@ struct SiteURLTests {
         }
     }
 
+    @Test("list pages given the largest page number an address can carry answer a page, not a server error", arguments: TestDatabase.available)
+    func hugePageNumbers(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let cid = try await CampaignTests.demoCampaign(app).requireID()
+            let admin = try await app.webSession("admin")
+            let assessor = try await app.webSession("assessor")
+            let coordinator = try await app.webSession("coordinator")
+            let pages: [(WebSession, String)] = [
+                (admin, "/users"), (admin, "/regions"), (admin, "/units"), (coordinator, "/campaigns/\(cid)/tasks"),
+                (assessor, "/campaigns/\(cid)/register"), (assessor, "/campaigns/\(cid)/flags"), (coordinator, "/rectifications"),
+            ]
+            for (session, path) in pages {
+                for page in [String(Int.max), "99999999999999999999", "-5"] {
+                    let res = try await app.send(.GET, "\(path)?page=\(page)", headers: session.headers)
+                    #expect(res.status.code < 500, "\(path)?page=\(page): \(res.status)")
+                }
+            }
+        }
+    }
+
     @Test("query values are percent-encoded and kept in the order given")
     func query() {
         let id = UUID(uuidString: "00000000-0000-0000-0000-000000000001")!

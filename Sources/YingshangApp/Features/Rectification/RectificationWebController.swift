@@ -24,7 +24,7 @@ struct RectificationWebController {
         let f = Filter(req)
         let all = try await Self.items(req, f)
         let per = 30
-        let page = max(1, req.query[Int.self, at: "page"] ?? 1)
+        let page = ListQuery(req, defaultPer: per).page
         let slice = Array(all.dropFirst((page - 1) * per).prefix(per))
         let extra = ["campaign": f.campaignID?.uuidString ?? "", "status": f.status, "q": f.q, "overdue": f.overdue ? "1" : ""]
         let campaigns = try await req.visibleCampaigns().sort(\.$year, .descending).all()

@@ -199,7 +199,7 @@ extension SamplingWebController {
             WHERE m.draw_id = \(bind: try draw.requireID())
             """)
         query.appendInterpolation(unsafeRaw: " ORDER BY m.stratum\(collate), CASE WHEN m.role = 'sample' THEN 0 ELSE 1 END, m.position, m.id")
-        if let page { query.appendInterpolation(unsafeRaw: " LIMIT \(max(1, page.per)) OFFSET \(max(0, page.number) * max(1, page.per))") }
+        if let page { query.appendPage(number: page.number, per: page.per) }
         return try await sql.raw(query).all().map { row in
             Member(
                 id: try row.decode(column: "id", as: UUID.self), stratum: try row.decode(column: "stratum", as: String.self),
@@ -232,6 +232,8 @@ extension SamplingWebController {
         let did = try d.requireID()
         let statusNames = ["active": "有效", "unreachable": "联系不上", "refused": "拒绝"]
         let memberCount = try await SampleMember.query(on: db).filter(\.$draw.$id == did).count()
+        // A page past the end (or any number typed into the address) shows the last one.
+        let page = min(max(1, page), max(1, (memberCount + Self.membersPerPage - 1) / Self.membersPerPage))
         let metadata = PageMetadata(page: page, per: Self.membersPerPage, total: memberCount)
         let shown = try await members(d, page: (page - 1, Self.membersPerPage), on: db)
         var byStratum: [String: [MemberRow]] = [:]

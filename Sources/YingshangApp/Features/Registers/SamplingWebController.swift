@@ -121,7 +121,7 @@ struct SamplingWebController {
         return try await req.render(
             "registers/draw", title: "抽样结果",
             try await Self.drawBody(
-                d, role: try req.currentRole(), canDraw: req.offers(.drawSamples), page: max(1, req.query[Int.self, at: "page"] ?? 1), on: req.db))
+                d, role: try req.currentRole(), canDraw: req.offers(.drawSamples), page: ListQuery(req).page, on: req.db))
     }
 
     @Sendable func exportDraw(req: Request) async throws -> Response {

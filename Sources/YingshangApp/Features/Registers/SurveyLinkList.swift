@@ -55,7 +55,7 @@ enum SurveyLinkList {
         case .open: query.appendInterpolation(unsafeRaw: " AND r.status <> 'submitted'")
         }
         query.appendInterpolation(unsafeRaw: " ORDER BY e.uscc, r.token")
-        if let page { query.appendInterpolation(unsafeRaw: " LIMIT \(max(1, page.per)) OFFSET \(max(0, page.number) * max(1, page.per))") }
+        if let page { query.appendPage(number: page.number, per: page.per) }
         return try await db.sql().raw(query).all().map { row in
             Entry(
                 id: try row.decode(column: "id", as: UUID.self), token: try row.decode(column: "token", as: String.self), status: try row.decode(column: "status", as: String.self),
