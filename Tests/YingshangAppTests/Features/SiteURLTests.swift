@@ -30,6 +30,7 @@ struct SiteURLTests {
     @Test("list pages given the largest page number an address can carry answer a page, not a server error", arguments: TestDatabase.available)
     func hugePageNumbers(db: TestDatabase) async throws {
         try await withApp(db) { app in
+            _ = try await DemoScoring.load(app: app)  // filings with versions
             let cid = try await CampaignTests.demoCampaign(app).requireID()
             let admin = try await app.webSession("admin")
             let assessor = try await app.webSession("assessor")
@@ -42,6 +43,18 @@ struct SiteURLTests {
                 for page in [String(Int.max), "99999999999999999999", "-5"] {
                     let res = try await app.send(.GET, "\(path)?page=\(page)", headers: session.headers)
                     #expect(res.status.code < 500, "\(path)?page=\(page): \(res.status)")
+                }
+            }
+            // The other whole numbers read from addresses: a year, a catalog version, filing versions, a sample size.
+            let filing = try #require(try await Filing.query(on: app.db).first()?.requireID())
+            let numbers: [(WebSession, String)] = [
+                (coordinator, "/campaigns/new?year="), (coordinator, "/catalog?version="), (coordinator, "/filings/\(filing)/diff?from=1&to="),
+                (coordinator, "/filings/\(filing)/diff?to=1&from="), (assessor, "/campaigns/\(cid)/records?indicator=starting_business&seed=1&size="),
+            ]
+            for (session, path) in numbers {
+                for n in [String(Int.max), String(Int.min), "-1", "0"] {
+                    let res = try await app.send(.GET, path + n, headers: session.headers)
+                    #expect(res.status.code < 500, "\(path)\(n): \(res.status)")
                 }
             }
         }
