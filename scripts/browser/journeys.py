@@ -357,6 +357,15 @@ class Tier:
             link = self.d.find_element(By.CSS_SELECTOR, ".letter strong").text.strip()
             self.expect(w, out.returncode == 0 and out.stdout.strip() == link,
                         f"zbarimg read {out.stdout.strip()!r} (exit {out.returncode}) from the letter's QR code, link {link!r}")
+        # Every link not yet answered is on the letters (one batch here), as the print button says; a batch number
+        # past the end, even one too large for any integer, shows that batch rather than an error.
+        letters = len(self.d.find_elements(By.CSS_SELECTOR, ".letter"))
+        self.expect(w, letters == len(set(tokens)) and f"打印全部 {letters} 封邀请函" in self.text(),
+                    f"{letters} letters for {len(set(tokens))} links: {self.text()[:80]!r}")
+        self.go(urllib.parse.urlparse(draw_url).path + "/letters?batch=99999999999999999999")
+        self.expect(w, len(self.d.find_elements(By.CSS_SELECTOR, ".letter")) == letters, "a batch past the end lost the letters")
+        self.go(urllib.parse.urlparse(draw_url).path + f"?page={2**63 - 1}")
+        self.expect(w, f"待提醒企业（{len(set(tokens))}）" in self.text(), f"the draw page at a huge page number: {self.text()[:120]!r}")
         # The enterprise, on a phone, logged out.
         self.d.delete_all_cookies()
         self.d.set_window_size(390, 844)

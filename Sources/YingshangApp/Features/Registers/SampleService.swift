@@ -153,3 +153,58 @@ enum SampleService {
         return next
     }
 }
+
+/// A draw's members and response counts, read for its page and export.
+extension SampleService {
+    /// A member of a draw with its enterprise's code and name.
+    struct Member: Sendable {
+        let id: UUID
+        let stratum: String
+        let role: String
+        let position: Int
+        let status: String
+        let reason: String?
+        let uscc: String
+        let name: String
+    }
+
+    /// The members of a draw joined with their enterprises in one statement, by stratum, samples before reserves,
+    /// then by position (and id, so pages never overlap even where a replacement shares a position); `page`
+    /// (0-based) of `per` members, or all.
+    static func members(_ draw: SampleDraw, page: (number: Int, per: Int)? = nil, on db: any Database) async throws -> [Member] {
+        let sql = try db.sql()
+        // Strata compare bytewise on both databases (PostgreSQL's default collation may be a locale's).
+        let collate = sql.engine == .postgres ? " COLLATE \"C\"" : ""
+        var query = SQLQueryString("""
+            SELECT m.id, m.stratum, m.role, m.position, m.status, m.reason, e.uscc, e.name
+            FROM \(ident: SampleMember.schema) m JOIN \(ident: Enterprise.schema) e ON e.id = m.enterprise_id
+            WHERE m.draw_id = \(bind: try draw.requireID())
+            """)
+        query.appendInterpolation(unsafeRaw: " ORDER BY m.stratum\(collate), CASE WHEN m.role = 'sample' THEN 0 ELSE 1 END, m.position, m.id")
+        if let page { query.appendPage(number: page.number, per: page.per) }
+        return try await sql.raw(query).all().map { row in
+            Member(
+                id: try row.decode(column: "id", as: UUID.self), stratum: try row.decode(column: "stratum", as: String.self),
+                role: try row.decode(column: "role", as: String.self), position: try row.decode(column: "position", as: Int.self),
+                status: try row.decode(column: "status", as: String.self), reason: try row.decode(column: "reason", as: String?.self),
+                uscc: try row.decode(column: "uscc", as: String.self), name: try row.decode(column: "name", as: String.self))
+        }
+    }
+
+    /// Issued and submitted survey links per stratum of a draw, counted in the database.
+    static func responseCounts(_ draw: SampleDraw, on db: any Database) async throws -> [String: (issued: Int, submitted: Int)] {
+        let query: SQLQueryString = """
+            SELECT coalesce(m.stratum, '') AS stratum, count(*) AS issued, sum(CASE WHEN r.status = 'submitted' THEN 1 ELSE 0 END) AS submitted
+            FROM \(ident: SurveyResponse.schema) r
+            LEFT JOIN \(ident: SampleMember.schema) m ON m.draw_id = r.draw_id AND m.enterprise_id = r.enterprise_id
+            WHERE r.draw_id = \(bind: try draw.requireID()) GROUP BY coalesce(m.stratum, '')
+            """
+        var out: [String: (issued: Int, submitted: Int)] = [:]
+        for row in try await db.sql().raw(query).all() {
+            out[try row.decode(column: "stratum", as: String.self)] = (
+                try row.decode(column: "issued", as: Int.self), try row.decode(column: "submitted", as: Int?.self) ?? 0
+            )
+        }
+        return out
+    }
+}

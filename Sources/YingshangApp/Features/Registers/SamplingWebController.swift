@@ -127,7 +127,7 @@ struct SamplingWebController {
     @Sendable func exportDraw(req: Request) async throws -> Response {
         let d = try await req.loadDraw()
         let rows = [["层", "角色", "顺序", "统一社会信用代码", "企业名称", "状态", "原因"]]
-            + (try await Self.members(d, on: req.db)).map { m in
+            + (try await SampleService.members(d, on: req.db)).map { m in
                 [m.stratum, m.role == "sample" ? "样本" : "备选", String(m.position + 1), m.uscc, m.name, m.status, m.reason ?? ""]
             }
         let table = [["层", "企业数 N_h", "样本 n_h", "备选"]] + d.allocation.map { [$0.stratum, String($0.population), String($0.sample), String($0.reserve)] }
