@@ -99,4 +99,55 @@ struct AnswerQuickPathTests {
         }
         #expect(dropped > 100)
     }
+
+    @Test("no scalar above U+3000 is white space to Foundation (the trimming's quick test relies on it)")
+    func noWhitespaceAboveIdeographicSpace() {
+        var found: [UInt32] = []
+        for v in UInt32(0x3001)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(v) else { continue }
+            if CharacterSet.whitespacesAndNewlines.contains(scalar) || CharacterSet.whitespaces.contains(scalar) { found.append(v) }
+        }
+        #expect(found.isEmpty, "\(found.map { String($0, radix: 16) })")
+        // And the quick test still asks the set below it.
+        #expect(String.mayBeWhitespace("\u{3000}", in: .whitespaces))
+        #expect(String.mayBeWhitespace("\u{200B}", in: .whitespaces) == CharacterSet.whitespaces.contains("\u{200B}"))
+        #expect(!String.mayBeWhitespace("是", in: .whitespacesAndNewlines))
+    }
+
+    @Test("answers written in the template's order are the bytes JSONText.object writes")
+    func checkerJSON() {
+        let template = SurveyTemplate.standard(indicators: [("starting_business", "开办企业"), ("paying_taxes", "纳税"), ("labor_market", "劳动力市场监管")])
+        let checker = SurveyChecker(template)
+        var rng = SystemRandomNumberGenerator()
+        // Codes of the template, codes it does not have, and a template code in decomposed form.
+        let codes = template.items.map(\.code) + ["unknown.item", "", "é", "e\u{301}", "\"quoted\""]
+        let values = ["是", "否", "4", "say \"hi\"\n", "", "\u{1}"]
+        var orderedPath = 0
+        for _ in 0..<3000 {
+            let answers = Dictionary(
+                (0..<Int.random(in: 0...(template.items.count + 3), using: &rng)).map { _ in
+                    (codes.randomElement(using: &rng) ?? "", values.randomElement(using: &rng) ?? "")
+                },
+                uniquingKeysWith: { a, _ in a })
+            #expect(checker.json(answers) == JSONText.object(answers), "\(answers)")
+            if answers.keys.allSatisfy({ k in template.items.contains { $0.code == k } }) { orderedPath += 1 }
+        }
+        // Every code of the template answered: the common case.
+        let all = Dictionary(uniqueKeysWithValues: template.items.map { ($0.code, "4") })
+        #expect(checker.json(all) == JSONText.object(all))
+        #expect(orderedPath > 100)
+    }
+
+    @Test("cleaned answers are the plain rule's: trimmed, empty ones dropped")
+    func cleaned() {
+        var rng = SystemRandomNumberGenerator()
+        let values = ["是", " 否", "否\n", "", " ", "\u{3000}", "4", "a b", "\u{200B}"]
+        for _ in 0..<3000 {
+            let raw = Dictionary(
+                (0..<Int.random(in: 0...6, using: &rng)).map { i in ("q\(i)", values.randomElement(using: &rng) ?? "") },
+                uniquingKeysWith: { a, _ in a })
+            let expected = raw.mapValues { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.value.isEmpty }
+            #expect(SurveyChecker.cleaned(raw) == expected, "\(raw)")
+        }
+    }
 }

@@ -131,10 +131,44 @@ public struct SurveyChecker: Sendable {
     /// Codes other items are asked under (the screening questions).
     private let screening: Set<String>
 
+    /// The template's codes in the order of `JSONText.object` (sorted), for writing answers without sorting them.
+    private let sortedCodes: [String]
+
     public init(_ template: SurveyTemplate) {
         self.template = template
         byCode = Dictionary(template.items.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
         screening = Set(template.items.compactMap(\.askedIf))
+        sortedCodes = byCode.keys.sorted()
+    }
+
+    /// The answers as given, trimmed, without the empty ones. Most submissions have nothing to trim or drop: those
+    /// are returned as they are, without building a second dictionary.
+    public static func cleaned(_ raw: [String: String]) -> [String: String] {
+        if raw.values.allSatisfy({ !$0.isEmpty && $0.trimmedWhitespace.utf8.count == $0.utf8.count }) { return raw }
+        return raw.mapValues(\.trimmedWhitespace).filter { !$0.value.isEmpty }
+    }
+
+    /// `JSONText.object(answers)`, the same bytes: when every key is one of the template's codes (as after `problems`
+    /// found none), written in the template's sorted order instead of sorting the answers (a twentieth of a
+    /// submission's time); otherwise by `JSONText.object`.
+    public func json(_ answers: [String: String]) -> String {
+        guard answers.count <= sortedCodes.count else { return JSONText.object(answers) }
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(answers.reduce(2) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 })
+        var written = 0
+        for code in sortedCodes {
+            // The answer's own key is written: a code typed in another Unicode form still finds its item.
+            guard let i = answers.index(forKey: code) else { continue }
+            let (key, value) = answers[i]
+            if written > 0 { out.append(UInt8(ascii: ",")) }
+            JSONText.string(key, into: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONText.string(value, into: &out)
+            written += 1
+        }
+        guard written == answers.count else { return JSONText.object(answers) }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The answers that count: items whose screening question was answered 否 are dropped (typed before the enterprise
@@ -192,11 +226,17 @@ extension String {
         if first < 0x80 && last < 0x80 {
             if !Self.isASCIIWhitespace(first) && !Self.isASCIIWhitespace(last) { return self }
         } else if let f = unicodeScalars.first, let l = unicodeScalars.last,
-            !Self.whitespace.contains(f) && !Self.whitespace.contains(l)
+            !Self.mayBeWhitespace(f, in: Self.whitespace) && !Self.mayBeWhitespace(l, in: Self.whitespace)
         {
             return self
         }
         return trimmingCharacters(in: Self.whitespace)
+    }
+
+    /// No scalar above U+3000 (the ideographic space) is in Foundation's white space sets (a test checks every scalar),
+    /// so a Chinese answer's ends are told apart without asking the set.
+    static func mayBeWhitespace(_ scalar: Unicode.Scalar, in set: CharacterSet) -> Bool {
+        scalar.value <= 0x3000 && set.contains(scalar)
     }
 
     /// Built once: `CharacterSet.whitespacesAndNewlines` makes a new set on every read.
@@ -223,7 +263,7 @@ public enum SurveyResults {
     /// already, and Foundation's trimming was a third of summarising 10,000 responses).
     static func trimmedSpaces(_ s: String) -> String {
         guard let first = s.unicodeScalars.first, let last = s.unicodeScalars.last,
-            !spaces.contains(first), !spaces.contains(last)
+            !String.mayBeWhitespace(first, in: spaces), !String.mayBeWhitespace(last, in: spaces)
         else { return s.trimmingCharacters(in: spaces) }
         return s
     }

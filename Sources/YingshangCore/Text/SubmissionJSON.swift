@@ -36,6 +36,7 @@ public enum SubmissionJSON {
     /// True for a Content-Type naming JSON (`application/json`, any parameters, any case).
     public static func isJSON(contentType: String?) -> Bool {
         guard let contentType else { return false }
+        if contentType == "application/json" || contentType == "application/json; charset=utf-8" { return true }
         let type = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         return type.lowercased() == "application/json"
     }

@@ -89,6 +89,8 @@ struct OperationsTests {
             struct Reached: AsyncResponder {
                 func respond(to request: Request) async throws -> Response { Response(status: .ok) }
             }
+            // One instance for every request, as in the application: its rules are read once per route.
+            let middleware = AnnouncedBodyLimitMiddleware()
             func send(_ method: HTTPMethod, _ path: String, type: String, length: Int) async throws -> HTTPStatus {
                 let req = Request(
                     application: app, method: method, url: URI(path: path),
@@ -101,7 +103,7 @@ struct OperationsTests {
                         }
                 }
                 do {
-                    return try await AnnouncedBodyLimitMiddleware().respond(to: req, chainingTo: Reached()).status
+                    return try await middleware.respond(to: req, chainingTo: Reached()).status
                 } catch let e as AppError {
                     #expect(e.message.contains("超过此处上限"))
                     return e.status
@@ -120,7 +122,27 @@ struct OperationsTests {
             #expect(s4 == .ok)
             let s5 = try await send(.POST, importPath, type: "multipart/form-data; boundary=x", length: 300_000_000)
             #expect(s5 == .payloadTooLarge)
+            // The same routes again, now from the remembered rules.
+            #expect(try await send(.POST, "/api/v1/auth/login", type: "application/json", length: 104_857_600) == .payloadTooLarge)
+            #expect(try await send(.POST, "/api/v1/auth/login", type: "application/json", length: 2_000) == .ok)
+            #expect(try await send(.POST, importPath, type: "multipart/form-data; boundary=x", length: 300_000_000) == .payloadTooLarge)
+            #expect(try await send(.POST, importPath, type: "multipart/form-data; boundary=x", length: 5_000_000) == .ok)
         }
+    }
+
+    @Test("the body limit's quick reading of Content-Type agrees with Vapor's parsed media type")
+    func contentTypeQuickPath() {
+        let values = [
+            "application/json", "application/json; charset=utf-8", "application/x-www-form-urlencoded", "Application/JSON",
+            "application/json;charset=UTF-8", "text/plain", "*/*", "application/*", "multipart/form-data; boundary=x",
+            "application/jsonx", " application/json ", "application/json, text/plain", "", "json",
+        ]
+        for value in values {
+            let headers: HTTPHeaders = ["Content-Type": value]
+            let vapor = headers.contentType.map { $0 == .json || $0 == .urlEncodedForm } ?? false
+            #expect(AnnouncedBodyLimitMiddleware.isJSONOrForm(headers) == vapor, "\(value)")
+        }
+        #expect(!AnnouncedBodyLimitMiddleware.isJSONOrForm([:]))
     }
 
     @Test("stopping lets the requests already running finish their database work, then answers 503 without touching it")

@@ -1,4 +1,5 @@
 import Fluent
+import NIOConcurrencyHelpers
 import SQLKit
 import Vapor
 import YingshangCore
@@ -281,11 +282,21 @@ actor SurveyWriteQueue {
             for item in batch { item.done.resume(throwing: error) }
             return
         }
+        // The batch's templates (almost always one) looked up once, so checking each submission below is plain
+        // synchronous work on this actor: no hop off it and back per submission.
+        var checkers: [UUID: SurveyChecker] = [:]
+        for id in Set(visits.values.map(\.templateID)) {
+            do { checkers[id] = try await TemplateCache.shared.checker(id, on: db) } catch {
+                for item in batch { item.done.resume(throwing: error) }
+                return
+            }
+        }
         // Each submission checked as on its own; the accepted ones wait for the write.
         var accepted: [(item: Item, answers: [String: String], write: Write)] = []
         for item in batch {
             do {
-                switch try await SurveyService.decide(visits[item.token], answers: item.answers, final: item.final, now: item.at, on: db) {
+                let visit = visits[item.token]
+                switch try SurveyService.decide(visit, checker: visit.flatMap { checkers[$0.templateID] }, answers: item.answers, final: item.final, now: item.at) {
                 case .done(let outcome): item.done.resume(returning: outcome)
                 case .write(let id, let answers, let json): accepted.append((item, answers, Write(id: id, json: json, final: item.final, at: item.at)))
                 }
@@ -396,22 +407,25 @@ extension Application {
 
 /// Decoded survey templates by id, with their answer checkers. A template that has responses never changes (edits make
 /// a new version), so entries never go stale; the cache saves a query, a JSON decode and an index per submission.
-actor TemplateCache {
+/// A lock rather than an actor: a hit is a dictionary read, without a hop to another executor and back.
+final class TemplateCache: Sendable {
     static let shared = TemplateCache()
-    private var byID: [UUID: SurveyChecker] = [:]
+    private let byID = NIOLockedValueBox<[UUID: SurveyChecker]>([:])
 
     func template(_ id: UUID, on db: any Database) async throws -> SurveyTemplate {
         try await checker(id, on: db).template
     }
 
     func checker(_ id: UUID, on db: any Database) async throws -> SurveyChecker {
-        if let c = byID[id] { return c }
+        if let c = byID.withLockedValue({ $0[id] }) { return c }
         guard let record = try await SurveyTemplateRecord.find(id, on: db), let t = record.template else {
             throw AppError.notFound("问卷模板")
         }
-        if byID.count > 1000 { byID.removeAll() }
         let c = SurveyChecker(t)
-        byID[id] = c
+        byID.withLockedValue {
+            if $0.count > 1000 { $0.removeAll() }
+            $0[id] = c
+        }
         return c
     }
 }
@@ -457,12 +471,18 @@ extension SurveyService {
 
     /// What to do with a submission for `visit` (nil: the token is unknown), read just before.
     static func decide(_ visit: SurveyVisit?, answers raw: [String: String], final: Bool, now: Date, on db: any Database) async throws -> Decision {
-        guard let r = visit else {
+        var checker: SurveyChecker?
+        if let visit { checker = try await TemplateCache.shared.checker(visit.templateID, on: db) }
+        return try decide(visit, checker: checker, answers: raw, final: final, now: now)
+    }
+
+    /// The same, with the visit's template checker at hand (nil only with the visit).
+    static func decide(_ visit: SurveyVisit?, checker: SurveyChecker?, answers raw: [String: String], final: Bool, now: Date) throws -> Decision {
+        guard let r = visit, let t = checker else {
             throw AppError(status: .notFound, code: "unknown_token", message: "问卷链接无效")
         }
-        let t = try await TemplateCache.shared.checker(r.templateID, on: db)
         // What the enterprise said it never dealt with is not stored, even if typed before it answered 否.
-        let answers = t.applicable(raw.mapValues(\.trimmedWhitespace).filter { !$0.value.isEmpty })
+        let answers = t.applicable(SurveyChecker.cleaned(raw))
         if r.status == "submitted" {
             if answers == r.answers { return .done(.alreadyReceived) }
             throw AppError.conflict("问卷已提交，不能修改。感谢您的参与")
@@ -470,7 +490,7 @@ extension SurveyService {
         if r.isExpired(at: now) { throw AppError(status: .gone, code: "expired", message: "问卷已过期，如需填写请联系第三方评估机构") }
         let problems = final ? t.problems(answers) : t.problems(answers).filter { $0.field != "_" }
         if !problems.isEmpty { throw AppError.invalid(problems) }
-        return .write(id: r.id, answers: answers, json: JSONText.object(answers))
+        return .write(id: r.id, answers: answers, json: t.json(answers))
     }
 
     /// A conditional write changed nothing: the response was submitted meanwhile. The same answers count as received.
