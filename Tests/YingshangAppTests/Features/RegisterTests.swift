@@ -1389,6 +1389,46 @@ struct SurveyAPITests {
         }
     }
 
+    @Test("one response submitted three times in consecutive batches: 201, then 200 for the same answers, 409 for others", arguments: TestDatabase.available)
+    func consecutiveBatches(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let tokens = try await Self.fiveIssuedLinks(app).tokens
+            let (opened, open) = AsyncStream<Void>.makeStream()
+            let queue = SurveyWriteQueue(database: { app.db }, gate: { for await _ in opened { return } })
+            app.surveyWriteQueue = queue
+            struct Body: Encodable, Sendable { let token: String; let answers: [String: String] }
+            let send: @Sendable (Int, String) async throws -> UInt = { i, answer in
+                try await app.send(.POST, "/api/v1/survey-responses", json: Body(token: tokens[i].token, answers: ["paying_taxes.satisfaction": answer])).status.code
+            }
+            // Queued in this order while the gate holds the queue: a batch takes a token once, so these are three
+            // batches for token 0 (token 1 rides in the first).
+            func queued(_ n: Int) async throws {
+                var polls = 0
+                while await queue.waiting < n, polls < 500 {
+                    try await Task.sleep(for: .milliseconds(5))
+                    polls += 1
+                }
+                try #require(await queue.waiting == n)
+            }
+            async let a = send(0, "5")
+            try await queued(1)
+            async let b = send(0, "5")
+            try await queued(2)
+            async let c = send(0, "4")
+            try await queued(3)
+            async let d = send(1, "3")
+            try await queued(4)
+            open.yield(())
+            open.finish()
+            let (ra, rb, rc, rd) = try await (a, b, c, d)
+            #expect([ra, rb, rc, rd] == [201, 200, 409, 201])
+            #expect(await queue.waiting == 0)
+            let stored = Dictionary(uniqueKeysWithValues: try await SurveyResponse.query(on: app.db).all().map { ($0.token, $0) })
+            #expect(stored[tokens[0].token]?.answers == ["paying_taxes.satisfaction": "5"])
+            #expect(stored[tokens[1].token]?.answers == ["paying_taxes.satisfaction": "3"])
+        }
+    }
+
     @Test("201 once committed, 200 for the same answers again, 409 for different ones, 410 expired, 404 unknown", arguments: TestDatabase.available)
     func api(db: TestDatabase) async throws {
         try await withApp(db) { app in
