@@ -191,3 +191,20 @@ struct CodeRowsTests {
         #expect(reserved[EnterpriseRegister.USCCKey(codes[1])] == nil)
     }
 }
+
+@Suite("Byte lookup table of the fast path")
+struct ByteTableTests {
+    @Test("finds what a search from the front finds, on random lists with repeats, prefixes and empty strings")
+    func sameAsLinearSearch() {
+        var rng = SystemRandomNumberGenerator()
+        let pool: [[UInt8]] = ["白马镇", "青山镇", "东城街道", "370799001", "370799002", "3707990", "", "小型", "微型", "H", "在业"].map { Array($0.utf8) }
+        for _ in 0..<500 {
+            let keys = (0..<Int.random(in: 0...40, using: &rng)).map { _ in pool.randomElement(using: &rng) ?? [] }
+            let table = ByteTable(keys)
+            for probe in pool + [Array("白马".utf8), Array("370799001000".utf8)] {
+                let found = probe.withUnsafeBufferPointer { table.index(of: $0) }
+                #expect(found == keys.firstIndex(of: probe), "\(keys.map { String(decoding: $0, as: UTF8.self) }) \(String(decoding: probe, as: UTF8.self))")
+            }
+        }
+    }
+}
