@@ -35,7 +35,7 @@ struct SubmissionJSONTests {
     func others() {
         let samples = [
             "", "null", "[]", #"{"token":1}"#, #"{"answers":{"a":1}}"#, #"{"answers":{"a":{"b":"c"}}}"#,
-            #"{"token":"a","token":"b"}"#, #"{"answers":{"a":"1","a":"2"}}"#, #"{"answers":{"é":"1","e\u0301":"2"}}"#,
+            #"{"token":"a","token":"b"}"#, #"{"answers":{},"answers":{"a":"1"}}"#, #"{"answers":null,"answers":null}"#, #"{"answers":{"a":"1","a":"2"}}"#, #"{"answers":{"é":"1","e\u0301":"2"}}"#,
             #"{"other":"x"}"#, #"{"token":"a"} x"#, #"{"token":"a",}"#, #"{"token":"\ud800"}"#, #"{"token":"\udc00"}"#,
             #"{"token":"\x"}"#, "{\"token\":\"a\tb\"}", #"{"token":"a"#, #"{"token""a"}"#, "\u{FEFF}{}",
         ]

@@ -50,20 +50,26 @@ public enum SubmissionJSON {
 
         mutating func body() -> Body? {
             var out = Body()
-            var seen: Set<String> = []
+            // Only the two keys are read, each once.
+            var sawToken = false
+            var sawAnswers = false
             guard expect(UInt8(ascii: "{")) else { return nil }
             if peek(UInt8(ascii: "}")) {
                 at += 1
             } else {
                 while true {
-                    guard let key = string(), seen.insert(key).inserted, expect(UInt8(ascii: ":")) else { return nil }
+                    guard let key = string(), expect(UInt8(ascii: ":")) else { return nil }
                     switch key {
                     case "token":
+                        guard !sawToken else { return nil }
+                        sawToken = true
                         if null() { out.token = nil } else {
                             guard let v = string() else { return nil }
                             out.token = v
                         }
                     case "answers":
+                        guard !sawAnswers else { return nil }
+                        sawAnswers = true
                         if null() { out.answers = nil } else {
                             guard let v = answers() else { return nil }
                             out.answers = v
@@ -85,8 +91,8 @@ public enum SubmissionJSON {
             out.reserveCapacity(capacity)
             if peek(UInt8(ascii: "}")) { at += 1; return out }
             while true {
-                guard let key = string(), out[key] == nil, expect(UInt8(ascii: ":")), let value = string() else { return nil }
-                out[key] = value
+                // One hash of the key: a repeated key replaces a value, and is refused.
+                guard let key = string(), expect(UInt8(ascii: ":")), let value = string(), out.updateValue(value, forKey: key) == nil else { return nil }
                 if peek(UInt8(ascii: ",")) { at += 1; continue }
                 return expect(UInt8(ascii: "}")) ? out : nil
             }
