@@ -142,10 +142,8 @@ extension EnterpriseRegister {
         let index: [Int]
         let townships: [(key: [UInt8], code: [UInt8])]
         let industryNames: [(name: [UInt8], letter: [UInt8])]
-        let sizes: [[UInt8]]
-        let statuses: [[UInt8]]
-        /// The same lists looked up by hashing a cell's bytes (a county has dozens of township names and codes, and
-        /// comparing a cell with each was a tenth of the reading thread's time).
+        /// The lists, and the sizes and statuses, looked up by hashing a cell's bytes (a county has dozens of township
+        /// names and codes, and comparing a cell with each was a tenth of the reading thread's time).
         let townshipTable: ByteTable
         let industryTable: ByteTable
         let sizeTable: ByteTable
@@ -162,12 +160,10 @@ extension EnterpriseRegister {
             self.index = index
             self.townships = townships.map { (Array($0.key.utf8), Array($0.value.utf8)) }
             industryNames = EnterpriseRegister.industries.map { (Array($0.1.utf8), Array($0.0.utf8)) }
-            sizes = EnterpriseRegister.sizes.map { Array($0.utf8) }
-            statuses = EnterpriseRegister.statuses.map { Array($0.utf8) }
             townshipTable = ByteTable(self.townships.map(\.key))
             industryTable = ByteTable(industryNames.map(\.name))
-            sizeTable = ByteTable(sizes)
-            statusTable = ByteTable(statuses)
+            sizeTable = ByteTable(EnterpriseRegister.sizes.map { Array($0.utf8) })
+            statusTable = ByteTable(EnterpriseRegister.statuses.map { Array($0.utf8) })
             self.extras = extras.sorted { $0.value < $1.value }.map { ($0.key, RegisterRowBatch.jsonString($0.value)) }
             extrasAmbiguous = Set(extras.values).count != extras.count
             var value = [Int8](repeating: -1, count: 256)
