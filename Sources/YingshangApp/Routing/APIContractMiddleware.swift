@@ -3,19 +3,18 @@ import Vapor
 /// What the OpenAPI document promises about requests that match no operation or carry bad paging:
 /// a method the path does not take answers 405 with `Allow` (not 404), and `page`/`per` under /api must be
 /// positive integers (`per` at most 200, `page` at most a million) or the request is refused with 422 instead of silently defaulted.
-struct APIContractMiddleware: AsyncMiddleware {
+struct APIContractMiddleware: Middleware {
     static let maxPer = 200
     static let maxPage = 1_000_000
 
-    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    func respond(to req: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         if req.url.path.hasPrefix("/api/") {
             if let problems = Self.pagingProblems(req.url.query), !problems.isEmpty {
-                throw AppError.invalid(problems)
+                return req.eventLoop.makeFailedFuture(AppError.invalid(problems))
             }
         }
-        do {
-            return try await next.respond(to: req)
-        } catch let error as any AbortError where error.status == .notFound && req.route == nil {
+        return next.respond(to: req).flatMapErrorThrowing { error in
+            guard let abort = error as? any AbortError, abort.status == .notFound, req.route == nil else { throw error }
             let allowed = Self.methods(for: req.url.path, in: req.application.routes.all)
             guard !allowed.isEmpty, !allowed.contains(req.method.rawValue) else { throw error }
             let names = allowed.sorted().joined(separator: ", ")

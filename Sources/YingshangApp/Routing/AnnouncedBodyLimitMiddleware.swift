@@ -5,7 +5,7 @@ import Vapor
 /// it is read: otherwise the server first reads up to the limit and a client can keep a connection busy sending
 /// what will be refused anyway. Routes registered through `Guarded` carry their limit; any other JSON or form body
 /// is always collected, so the application's default applies. Streamed uploads check their size as they read.
-struct AnnouncedBodyLimitMiddleware: AsyncMiddleware {
+struct AnnouncedBodyLimitMiddleware: Middleware {
     /// What a route's user info says about its limit, read once per route (a route's user info is a dictionary of
     /// `Any`: three lookups and casts on every request were a thirtieth of a survey submission).
     private enum Rule {
@@ -19,13 +19,13 @@ struct AnnouncedBodyLimitMiddleware: AsyncMiddleware {
 
     private let rules = NIOLockedValueBox<[ObjectIdentifier: Rule]>([:])
 
-    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    func respond(to req: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         if let announced = req.headers.first(name: .contentLength).flatMap(Int.init), let limit = limit(for: req), announced > limit {
-            throw AppError(
+            return req.eventLoop.makeFailedFuture(AppError(
                 status: .payloadTooLarge, code: "too_large",
-                message: "提交的内容（\(Self.size(announced))）超过此处上限 \(Self.size(limit))")
+                message: "提交的内容（\(Self.size(announced))）超过此处上限 \(Self.size(limit))"))
         }
-        return try await next.respond(to: req)
+        return next.respond(to: req)
     }
 
     private func limit(for req: Request) -> Int? {

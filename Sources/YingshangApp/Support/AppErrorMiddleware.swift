@@ -3,37 +3,43 @@ import Vapor
 import YingshangCore
 
 /// Turns every error into `{"error":{code,message,fields}}` under /api and into a Chinese error page elsewhere.
-struct AppErrorMiddleware: AsyncMiddleware {
+struct AppErrorMiddleware: Middleware {
     let environment: Environment
 
-    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        do {
-            return try await next.respond(to: req)
-        } catch {
-            let response = try await errorResponse(req, error)
-            // 等保: refusals of a signed-in user are audited (who tried what); anonymous 401s are not, they would let
-            // anyone fill the log.
-            if response.status == .forbidden, let user = req.auth.get(User.self) {
-                let path = String(req.url.path.prefix(200))
-                let key = "\(user.id?.uuidString ?? user.username) \(req.method.rawValue) \(path)"
-                // The same refusal repeated within a minute is written once (RefusalThrottle says why).
-                if let suppressed = req.application.refusalThrottle.admit(key, at: req.clock.now()) {
-                    var after = ["method": req.method.rawValue, "path": path]
-                    if suppressed > 0 { after["repeatedSinceLastEntry"] = String(suppressed) }
-                    try? await AuditLog.record(
-                        on: req.db, req: req, actor: user, action: "permission_denied", entityType: "route", entityID: nil,
-                        before: noSnapshot, after: after)
-                }
-            }
-            if let e = error as? AppError { for (name, value) in e.headers { response.headers.replaceOrAdd(name: name, value: value) } }
-            // A refused request may have left part of its body unread (a name, size or permission refused before
-            // the upload was read): the connection is closed after the answer instead of being reused with those
-            // bytes still in it, which stalled the browser's next request on it.
-            if req.method != .GET && req.method != .HEAD {
-                response.headers.replaceOrAdd(name: .connection, value: "close")
-            }
-            return response
+    func respond(to req: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        // A future chain, not an async middleware: an answer passes through without a hop to Swift's thread pool and
+        // back (each async middleware costs one per request); only an error takes the async path to be rendered.
+        next.respond(to: req).flatMapError { error in
+            let promise = req.eventLoop.makePromise(of: Response.self)
+            promise.completeWithTask { try await self.respond(to: req, failedWith: error) }
+            return promise.futureResult
         }
+    }
+
+    private func respond(to req: Request, failedWith error: any Error) async throws -> Response {
+        let response = try await errorResponse(req, error)
+        // 等保: refusals of a signed-in user are audited (who tried what); anonymous 401s are not, they would let
+        // anyone fill the log.
+        if response.status == .forbidden, let user = req.auth.get(User.self) {
+            let path = String(req.url.path.prefix(200))
+            let key = "\(user.id?.uuidString ?? user.username) \(req.method.rawValue) \(path)"
+            // The same refusal repeated within a minute is written once (RefusalThrottle says why).
+            if let suppressed = req.application.refusalThrottle.admit(key, at: req.clock.now()) {
+                var after = ["method": req.method.rawValue, "path": path]
+                if suppressed > 0 { after["repeatedSinceLastEntry"] = String(suppressed) }
+                try? await AuditLog.record(
+                    on: req.db, req: req, actor: user, action: "permission_denied", entityType: "route", entityID: nil,
+                    before: noSnapshot, after: after)
+            }
+        }
+        if let e = error as? AppError { for (name, value) in e.headers { response.headers.replaceOrAdd(name: name, value: value) } }
+        // A refused request may have left part of its body unread (a name, size or permission refused before
+        // the upload was read): the connection is closed after the answer instead of being reused with those
+        // bytes still in it, which stalled the browser's next request on it.
+        if req.method != .GET && req.method != .HEAD {
+            response.headers.replaceOrAdd(name: .connection, value: "close")
+        }
+        return response
     }
 
     private func errorResponse(_ req: Request, _ error: any Error) async throws -> Response {

@@ -38,9 +38,12 @@ enum CSRF {
 }
 
 /// Sets the visitor's CSRF cookie when a page issued one (see `CSRF.token`).
-struct CSRFCookieMiddleware: AsyncMiddleware {
-    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let res = try await next.respond(to: req)
+struct CSRFCookieMiddleware: Middleware {
+    func respond(to req: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: req).map { res in Self.setCookie(req, res) }
+    }
+
+    private static func setCookie(_ req: Request, _ res: Response) -> Response {
         if let token = req.storage[CSRF.IssuedCookieToken.self] {
             let secure = req.application.settings.secureCookies
             res.cookies[CSRF.cookieName(secure: secure)] = HTTPCookies.Value(

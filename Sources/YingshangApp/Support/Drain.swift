@@ -67,13 +67,13 @@ final class InFlightHold: Sendable {
 
 /// The outermost middleware: counts each request in and out of `InFlight`; once the instance is stopping, answers
 /// 503 with `Retry-After` (the client, or the load balancer, retries on another instance).
-struct InFlightMiddleware: AsyncMiddleware {
+struct InFlightMiddleware: Middleware {
     let inFlight: InFlight
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        guard inFlight.enter() else { return Self.stopping(api: request.url.path.hasPrefix("/api/")) }
-        defer { inFlight.leave() }
-        return try await next.respond(to: request)
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        guard inFlight.enter() else { return request.eventLoop.makeSucceededFuture(Self.stopping(api: request.url.path.hasPrefix("/api/"))) }
+        let inFlight = inFlight
+        return next.respond(to: request).always { _ in inFlight.leave() }
     }
 
     /// 503 with `Retry-After`, as the API's error envelope under `/api/` and as plain text elsewhere (built here: the

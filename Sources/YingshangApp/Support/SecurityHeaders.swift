@@ -4,17 +4,18 @@ import Vapor
 /// Content-Security-Policy without inline script (the few page scripts carry this request's nonce), no framing by
 /// other sites, no MIME sniffing, no referrer to other sites (survey links carry their token in the path), and HSTS
 /// when cookies are secure (the deployment is served over HTTPS).
-struct SecurityHeadersMiddleware: AsyncMiddleware {
+struct SecurityHeadersMiddleware: Middleware {
     let hsts: Bool
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         let nonce = request.cspNonce
-        let response = try await next.respond(to: request)
-        let headers = Self.headers(nonce: nonce, hsts: hsts)
-        for (name, value) in headers where !response.headers.contains(name: name) {
-            response.headers.replaceOrAdd(name: name, value: value)
+        let hsts = hsts
+        return next.respond(to: request).map { response in
+            for (name, value) in Self.headers(nonce: nonce, hsts: hsts) where !response.headers.contains(name: name) {
+                response.headers.replaceOrAdd(name: name, value: value)
+            }
+            return response
         }
-        return response
     }
 
     static func headers(nonce: String, hsts: Bool) -> [(String, String)] {

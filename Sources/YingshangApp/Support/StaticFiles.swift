@@ -7,7 +7,7 @@ import Vapor
 /// route sees it: every page, API call and survey submission paid a file lookup that could never succeed, and a POST
 /// to a stylesheet's path was answered with the stylesheet. The entries are listed once at start: a file added at a new
 /// top-level path of `Public/` is served after a restart.
-struct StaticFilesMiddleware: AsyncMiddleware {
+struct StaticFilesMiddleware: Middleware {
     let files: FileMiddleware
     /// `Public/`'s top-level entries as path prefixes: "/css/", "/js/", "/favicon.ico".
     let prefixes: [String]
@@ -22,11 +22,11 @@ struct StaticFilesMiddleware: AsyncMiddleware {
         }
     }
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         guard request.method == .GET || request.method == .HEAD, Self.isStatic(request.url.path, prefixes: prefixes) else {
-            return try await next.respond(to: request)
+            return next.respond(to: request)
         }
-        return try await files.respond(to: request, chainingTo: next)
+        return files.respond(to: request, chainingTo: next)
     }
 
     /// Whether `path` names something under one of `prefixes` (a file prefix matches only exactly).

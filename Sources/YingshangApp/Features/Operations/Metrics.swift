@@ -69,10 +69,13 @@ final class MetricsStore: @unchecked Sendable {
 
 /// Counts and times every request by its route pattern (not the raw path, to keep label cardinality bounded)
 /// and writes one structured log line per request.
-struct RequestMetricsMiddleware: AsyncMiddleware {
-    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+struct RequestMetricsMiddleware: Middleware {
+    func respond(to req: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         let start = DispatchTime.now().uptimeNanoseconds
-        let response = try await next.respond(to: req)
+        return next.respond(to: req).map { response in Self.observe(req, response, since: start) }
+    }
+
+    private static func observe(_ req: Request, _ response: Response, since start: UInt64) -> Response {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let route = req.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "unmatched"
         MetricsStore.shared.observe(
