@@ -1,12 +1,14 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Vapor
 
 /// A small per-instance cache whose entries live for `ttl` seconds — for pages that many anonymous visitors open and
 /// that change rarely. Another instance sees a change within `ttl`; this instance can `removeAll()` at once.
-actor ExpiringCache<Key: Hashable & Sendable, Value: Sendable> {
+/// A lock, not an actor: a hit is a dictionary read on the request's thread, without a hop to another executor.
+final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private let ttl: TimeInterval
     private let capacity: Int
-    private var entries: [Key: (value: Value, at: Date)] = [:]
+    private let entries = NIOLockedValueBox<[Key: (value: Value, at: Date)]>([:])
 
     init(ttl: TimeInterval, capacity: Int = 256) {
         self.ttl = ttl
@@ -14,16 +16,18 @@ actor ExpiringCache<Key: Hashable & Sendable, Value: Sendable> {
     }
 
     func get(_ key: Key, now: Date) -> Value? {
-        guard let e = entries[key], now >= e.at, now.timeIntervalSince(e.at) < ttl else { return nil }
+        guard let e = entries.withLockedValue({ $0[key] }), now >= e.at, now.timeIntervalSince(e.at) < ttl else { return nil }
         return e.value
     }
 
     func put(_ key: Key, _ value: Value, now: Date) {
-        if entries.count >= capacity { entries.removeAll() }
-        entries[key] = (value, now)
+        entries.withLockedValue { entries in
+            if entries.count >= capacity { entries.removeAll() }
+            entries[key] = (value, now)
+        }
     }
 
-    func removeAll() { entries.removeAll() }
+    func removeAll() { entries.withLockedValue { $0.removeAll() } }
 }
 
 /// The caches of anonymous pages, made once in `configure` (never lazily from concurrent requests).

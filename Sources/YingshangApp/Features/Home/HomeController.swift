@@ -71,15 +71,15 @@ struct HomeController {
         // A page with a message for this visit, or any query (?lang=), is rendered for the visit.
         let pageKey = layout.flash == nil && req.url.query == nil ? PageKey(summary: key, unread: layout.unreadNotifications, lang: layout.lang) : nil
         let filled: [PageSkeleton.Marker: String] = [.csrf: layout.csrf, .nonce: layout.nonce]
-        if let pageKey, let skeleton = await caches.homePages.get(pageKey, now: now) {
+        if let pageKey, let skeleton = caches.homePages.get(pageKey, now: now) {
             return PageSkeleton.html(skeleton.fill(filled, allocator: req.byteBufferAllocator))
         }
         let summary: Summary
-        if let hit = await caches.home.get(key, now: now) {
+        if let hit = caches.home.get(key, now: now) {
             summary = hit
         } else {
             summary = try await Self.summary(req, user: user, role: role)
-            await caches.home.put(key, summary, now: now)
+            caches.home.put(key, summary, now: now)
         }
         let body = Body(
             greeting: user.displayName, roleName: role.chineseName, unitName: summary.unitName, todos: summary.todos,
@@ -89,7 +89,7 @@ struct HomeController {
         layout.csrf = m.text(.csrf)
         layout.nonce = m.text(.nonce)
         let skeleton = PageSkeleton(rendered: try await req.view.render("home/index", Page(layout: layout, body: body)).data, markers: m)
-        await caches.homePages.put(pageKey, skeleton, now: now)
+        caches.homePages.put(pageKey, skeleton, now: now)
         return PageSkeleton.html(skeleton.fill(filled, allocator: req.byteBufferAllocator))
     }
 

@@ -74,7 +74,7 @@ enum LibraryService {
                 on: db, by: caller, action: "curate", entityType: "best_practice", entityID: p.id, before: before,
                 after: ["status": p.status, "published": String(p.published)])
         }
-        await caller.pageCaches.publicIndex.removeAll()
+        caller.pageCaches.publicIndex.removeAll()
     }
 
     /// Marks a curated practice for replication and opens a follow-up task for a unit in a campaign's report phase.
@@ -101,7 +101,7 @@ enum LibraryService {
                 on: db, by: caller, action: "replicate", entityType: "best_practice", entityID: p.id, before: noSnapshot,
                 after: ["task": task.id?.uuidString ?? "", "unit": unit.name, "deadline": day.description])
         }
-        await caller.pageCaches.publicIndex.removeAll()
+        caller.pageCaches.publicIndex.removeAll()
         return task
     }
 
@@ -144,7 +144,7 @@ enum LibraryService {
                 on: db, by: caller, action: published ? "publish" : "unpublish", entityType: "policy",
                 entityID: p.id, before: ["published": before], after: ["published": published])
         }
-        await caller.pageCaches.publicIndex.removeAll()
+        caller.pageCaches.publicIndex.removeAll()
     }
 }
 

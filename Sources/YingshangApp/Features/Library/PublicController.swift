@@ -17,9 +17,9 @@ struct PublicController {
     /// Benchmark and neighbouring regions loaded for comparison have no units.
     static func publisher(_ req: Request) async throws -> String {
         let cache = req.application.pageCaches.publisher
-        if let cached = await cache.get("", now: req.clock.now()) { return cached }
+        if let cached = cache.get("", now: req.clock.now()) { return cached }
         let name = try await computePublisher(req.db)
-        await cache.put("", name, now: req.clock.now())
+        cache.put("", name, now: req.clock.now())
         return name
     }
 
@@ -44,9 +44,9 @@ struct PublicController {
         let indicator = req.query[String.self, at: "indicator"] ?? ""
         let cache = req.application.pageCaches.publicIndex
         let unfiltered = q.isEmpty && indicator.isEmpty
-        if unfiltered, let page = await cache.get("", now: req.clock.now()) { return View(data: page) }
+        if unfiltered, let page = cache.get("", now: req.clock.now()) { return View(data: page) }
         let view = try await render(req, q: q, indicator: indicator)
-        if unfiltered { await cache.put("", view.data, now: req.clock.now()) }
+        if unfiltered { cache.put("", view.data, now: req.clock.now()) }
         return view
     }
 

@@ -61,7 +61,7 @@ struct PublicSurveyController {
         let shared = errors.isEmpty && notice.isEmpty && (state != .open || values.isEmpty)
         let key = PageCaches.SurveyPageKey(template: v.templateID, draw: v.drawID, state: state)
         let cache = req.application.pageCaches.surveyPages
-        if shared, let skeleton = await cache.get(key, now: now) {
+        if shared, let skeleton = cache.get(key, now: now) {
             return PageSkeleton.html(skeleton.fill([.token: v.token, .enterprise: v.enterprise, .csrf: csrf], allocator: req.byteBufferAllocator))
         }
         let t = try await TemplateCache.shared.template(v.templateID, on: req.db)
@@ -78,7 +78,7 @@ struct PublicSurveyController {
         let m = PageSkeleton.Markers()
         let skeleton = PageSkeleton(
             rendered: try await page(token: m.text(.token), enterprise: m.text(.enterprise), csrf: m.text(.csrf)).data, markers: m)
-        await cache.put(key, skeleton, now: now)
+        cache.put(key, skeleton, now: now)
         return PageSkeleton.html(skeleton.fill([.token: v.token, .enterprise: v.enterprise, .csrf: csrf], allocator: req.byteBufferAllocator))
     }
 
