@@ -95,14 +95,14 @@ struct ReauthMiddleware: AsyncMiddleware {
 
 /// Before a download of personal data (`Guarded.personalDataExport`): a stale confirmation sends the browser to
 /// `/account/reauth`, which comes back to the download once the password is right.
-struct ExportReauthMiddleware: AsyncMiddleware {
-    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+struct ExportReauthMiddleware: Middleware {
+    func respond(to req: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         let at = req.hasSession ? req.session.data[ReauthMiddleware.sessionKey].flatMap(Double.init).map(Date.init(timeIntervalSince1970:)) : nil
-        guard Reauthentication.isStale(authenticatedAt: at, now: req.clock.now()) else { return try await next.respond(to: req) }
+        guard Reauthentication.isStale(authenticatedAt: at, now: req.clock.now()) else { return next.respond(to: req) }
         var components = URLComponents()
         components.path = "/account/reauth"
         components.queryItems = [URLQueryItem(name: "next", value: req.url.string)]
-        return req.redirect(to: components.string ?? "/account/reauth")
+        return req.eventLoop.makeSucceededFuture(req.redirect(to: components.string ?? "/account/reauth"))
     }
 }
 

@@ -54,7 +54,7 @@ struct CSRFCookieMiddleware: Middleware {
     }
 }
 
-struct CSRFMiddleware: AsyncMiddleware {
+struct CSRFMiddleware: Middleware {
     /// The most body this route accepts; the token is read from the body, so it is collected here first — up to
     /// the route's own limit (the application's 1 MB by default). A smaller cap here made a form within the limit,
     /// e.g. a best practice of three 5,000-character fields (~135 KB URL-encoded), fail with a bare 413.
@@ -62,26 +62,23 @@ struct CSRFMiddleware: AsyncMiddleware {
     /// Streamed uploads carry the token in the `X-CSRF-Token` header; their body must not be collected.
     var headerOnly = false
 
-    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        if req.method != .GET && req.method != .HEAD {
-            let sent: String?
-            if headerOnly {
-                sent = req.headers.first(name: "X-CSRF-Token")
-            } else {
-                _ = try await req.body.collect(max: maxBody ?? req.application.routes.defaultMaxBodySize.value).get()
-                sent = (try? req.content.get(String.self, at: CSRF.fieldName)) ?? req.headers.first(name: "X-CSRF-Token")
-            }
-            guard let expected = CSRF.expected(for: req), let sent,
-                constantTimeEquals(Array(expected.utf8), Array(sent.utf8))
-            else {
-                throw AppError(
-                    status: .forbidden, code: "csrf_failed", message: "页面已过期或表单校验失败，请刷新页面后重新提交")
-            }
+    func respond(to req: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        guard req.method != .GET && req.method != .HEAD else { return next.respond(to: req) }
+        if headerOnly { return Self.check(req, sent: req.headers.first(name: "X-CSRF-Token"), next) }
+        return req.body.collect(max: maxBody ?? req.application.routes.defaultMaxBodySize.value).flatMap { _ in
+            Self.check(req, sent: (try? req.content.get(String.self, at: CSRF.fieldName)) ?? req.headers.first(name: "X-CSRF-Token"), next)
         }
-        return try await next.respond(to: req)
     }
 
-    private func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    private static func check(_ req: Request, sent: String?, _ next: any Responder) -> EventLoopFuture<Response> {
+        guard let expected = CSRF.expected(for: req), let sent, constantTimeEquals(Array(expected.utf8), Array(sent.utf8)) else {
+            return req.eventLoop.makeFailedFuture(AppError(
+                status: .forbidden, code: "csrf_failed", message: "页面已过期或表单校验失败，请刷新页面后重新提交"))
+        }
+        return next.respond(to: req)
+    }
+
+    private static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         var diff: UInt8 = 0
         for i in 0..<a.count { diff |= a[i] ^ b[i] }

@@ -5,28 +5,41 @@ import Vapor
 import YingshangCore
 
 /// Logs in the user whose id the session holds (web pages).
-struct SessionUserAuthenticator: AsyncMiddleware {
-    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+///
+/// A future chain, not an async middleware: with the policy cached and the account read with the session (the usual
+/// case), signing in is plain work on the request's event loop, without a hop to Swift's pool and back.
+struct SessionUserAuthenticator: Middleware {
+    func respond(to req: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         // Only a request that brought a session cookie can be signed in; asking `req.session` would make one.
-        if req.hasSession, let raw = req.session.data["userID"], let id = UUID(uuidString: raw) {
-            let now = req.clock.now()
+        guard req.hasSession, let raw = req.session.data["userID"], let id = UUID(uuidString: raw) else { return next.respond(to: req) }
+        if let policy = SecurityPolicyService.cached(req.application), let account = SignedInRead.account(id, of: req) {
+            Self.signIn(req, account.user, policy: policy.session)
+            return next.respond(to: req)
+        }
+        return req.eventLoop.makeFutureWithTask {
             let policy = try await SecurityPolicyService.current(req.application, on: req.db).session
-            let started = req.session.data["startedAt"].flatMap(Double.init).map(Date.init(timeIntervalSince1970:)) ?? now
-            let seen = req.session.data["seenAt"].flatMap(Double.init).map(Date.init(timeIntervalSince1970:)) ?? now
-            if policy.isExpired(startedAt: started, lastSeen: seen, now: now) {
-                // Ended server-side: the sign-in is wiped from the stored session (only the reason stays for the
-                // login page), and the browser is sent to sign in again.
-                req.session.data = SessionData()
-                req.session.data["flash"] = "error|长时间未操作或登录时间过长，已自动退出，请重新登录"
-            } else if let user = try await SignedInRead.user(id, of: req), user.isActive {
-                req.auth.login(user)
-                if req.session.data["startedAt"] == nil { req.session.data["startedAt"] = String(now.timeIntervalSince1970) }
-                if req.session.data["seenAt"] == nil || policy.needsTouch(lastSeen: seen, now: now) {
-                    req.session.data["seenAt"] = String(now.timeIntervalSince1970)
-                }
+            let user = try await SignedInRead.user(id, of: req)
+            Self.signIn(req, user, policy: policy)
+        }.flatMap { next.respond(to: req) }
+    }
+
+    /// Logs in `user` (the session's account, nil if it no longer exists) unless the session has expired, which ends it.
+    private static func signIn(_ req: Request, _ user: User?, policy: SessionPolicy) {
+        let now = req.clock.now()
+        let started = req.session.data["startedAt"].flatMap(Double.init).map(Date.init(timeIntervalSince1970:)) ?? now
+        let seen = req.session.data["seenAt"].flatMap(Double.init).map(Date.init(timeIntervalSince1970:)) ?? now
+        if policy.isExpired(startedAt: started, lastSeen: seen, now: now) {
+            // Ended server-side: the sign-in is wiped from the stored session (only the reason stays for the
+            // login page), and the browser is sent to sign in again.
+            req.session.data = SessionData()
+            req.session.data["flash"] = "error|长时间未操作或登录时间过长，已自动退出，请重新登录"
+        } else if let user, user.isActive {
+            req.auth.login(user)
+            if req.session.data["startedAt"] == nil { req.session.data["startedAt"] = String(now.timeIntervalSince1970) }
+            if req.session.data["seenAt"] == nil || policy.needsTouch(lastSeen: seen, now: now) {
+                req.session.data["seenAt"] = String(now.timeIntervalSince1970)
             }
         }
-        return try await next.respond(to: req)
     }
 }
 
@@ -84,21 +97,25 @@ extension APIToken {
 
 /// Refuses a request whose user may not perform `action`: 401 (API) or a redirect to login (web) without a user,
 /// 403 with a wrong role.
-struct RequireAction: AsyncMiddleware {
+///
+/// A future chain: when the account's region scope is known without a read (an unbound account, or resolved before),
+/// the check is plain work on the event loop.
+struct RequireAction: Middleware {
     let action: Action
     let api: Bool
 
-    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    func respond(to req: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         guard let user = req.auth.get(User.self) else {
-            if api { throw AppError.unauthorized() }
+            if api { return req.eventLoop.makeFailedFuture(AppError.unauthorized()) }
             let target = req.url.path + (req.url.query.map { "?" + $0 } ?? "")
-            return req.redirect(to: "/login?next=" + (target.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"))
+            return req.eventLoop.makeSucceededFuture(
+                req.redirect(to: "/login?next=" + (target.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/")))
         }
         guard let role = user.userRole, Permissions.allows(role, action) else {
-            throw AppError.forbidden()
+            return req.eventLoop.makeFailedFuture(AppError.forbidden())
         }
-        _ = try await req.regionScope()
-        return try await next.respond(to: req)
+        if req.knownRegionScope() != nil { return next.respond(to: req) }
+        return req.eventLoop.makeFutureWithTask { _ = try await req.regionScope() }.flatMap { next.respond(to: req) }
     }
 }
 

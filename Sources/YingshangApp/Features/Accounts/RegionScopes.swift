@@ -121,6 +121,16 @@ extension Request {
         return s
     }
 
+    /// The scope when it is known without a read: resolved before, or the prefetched account is bound to no region.
+    func knownRegionScope() -> RegionScope? {
+        if let s = storage[ScopeKey.self] { return s }
+        guard let id = auth.get(User.self)?.id, let account = SignedInRead.account(id, of: self), account.boundRegions.isEmpty else {
+            return nil
+        }
+        storage[ScopeKey.self] = .unrestricted
+        return .unrestricted
+    }
+
     /// The scope when already resolved; a route without `RequireAction` has none and gets the narrowest answer.
     var resolvedRegionScope: RegionScope { storage[ScopeKey.self] ?? RegionScope(regionIDs: []) }
 }

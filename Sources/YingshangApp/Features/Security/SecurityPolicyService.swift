@@ -1,4 +1,5 @@
 import Fluent
+import NIOConcurrencyHelpers
 import Vapor
 import YingshangCore
 
@@ -44,12 +45,20 @@ struct CreateSecurityPolicy: AsyncMigration {
 enum SecurityPolicyService {
     static let ttl: TimeInterval = 30
 
-    actor Cache {
+    /// A lock, not an actor: every signed-in request reads it, and a hit is read on the request's event loop.
+    final class Cache: Sendable {
         struct Key: StorageKey { typealias Value = Cache }
-        private var value: (policy: SecurityPolicy, at: Date)?
-        func get(now: Date) -> SecurityPolicy? { value.flatMap { now.timeIntervalSince($0.at) < SecurityPolicyService.ttl ? $0.policy : nil } }
-        func put(_ policy: SecurityPolicy, now: Date) { value = (policy, now) }
-        func clear() { value = nil }
+        private let value = NIOLockedValueBox<(policy: SecurityPolicy, at: Date)?>(nil)
+        func get(now: Date) -> SecurityPolicy? {
+            value.withLockedValue { $0.flatMap { now.timeIntervalSince($0.at) < SecurityPolicyService.ttl ? $0.policy : nil } }
+        }
+        func put(_ policy: SecurityPolicy, now: Date) { value.withLockedValue { $0 = (policy, now) } }
+        func clear() { value.withLockedValue { $0 = nil } }
+    }
+
+    /// The policy when this instance has it cached (no database read).
+    static func cached(_ app: Application) -> SecurityPolicy? {
+        app.storage[Cache.Key.self]?.get(now: app.clock.now())
     }
 
     /// The start-up settings (YINGSHANG_SESSION_IDLE_MINUTES, …) until the security administrator saves a policy.
@@ -63,9 +72,9 @@ enum SecurityPolicyService {
     static func current(_ app: Application, on db: any Database) async throws -> SecurityPolicy {
         let now = app.clock.now()
         let cache = app.storage[Cache.Key.self]
-        if let cached = await cache?.get(now: now) { return cached }
+        if let cached = cache?.get(now: now) { return cached }
         let policy = try await SecurityPolicyRecord.query(on: db).sort(\.$updatedAt, .descending).first()?.policy ?? fallback(app)
-        await cache?.put(policy, now: now)
+        cache?.put(policy, now: now)
         return policy
     }
 
@@ -85,7 +94,7 @@ enum SecurityPolicyService {
             try await AuditLog.record(
                 on: db, by: caller, action: "update", entityType: "security_policy", entityID: record.id, before: before, after: policy)
         }
-        await cache?.clear()
+        cache?.clear()
     }
 }
 
