@@ -8,6 +8,22 @@ import YingshangCore
 
 @Suite("Login, tokens, lockout and CSRF")
 struct AuthTests {
+    /// `User` and `APIToken` list their properties instead of Fluent finding them by reflection; the lists must be
+    /// exactly the reflected ones (the same wrappers in the same order), or a new column would never be read or saved.
+    @Test("the listed properties of User and APIToken are exactly the ones Fluent would find by reflection")
+    func listedProperties() {
+        func reflected(_ model: some Fields) -> [ObjectIdentifier] {
+            Mirror(reflecting: model).children.compactMap { $0.value as? any AnyProperty }.map { ObjectIdentifier($0 as AnyObject) }
+        }
+        func listed(_ model: some Fields) -> [ObjectIdentifier] { model.properties.map { ObjectIdentifier($0 as AnyObject) } }
+        let user = User()
+        #expect(listed(user) == reflected(user))
+        #expect(listed(user).count == 12)
+        let token = APIToken()
+        #expect(listed(token) == reflected(token))
+        #expect(listed(token).count == 5)
+    }
+
     struct LoginReply: Content { let token: String; let expiresAt: Date; let user: UserDTO }
 
     @Test("API login returns a token, its expiry and the user; the token opens /me", arguments: TestDatabase.available)

@@ -18,6 +18,12 @@ final class User: Model, Authenticatable, @unchecked Sendable {
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
+    /// Listed, not found by reflection (Fluent's default, which walks the object with a mirror on every decode and
+    /// save): every signed-in request decodes its account. A test checks the list against the reflected one.
+    var properties: [any AnyProperty] {
+        [$id, $username, $displayName, $passwordHash, $role, $unit, $isActive, $failedLogins, $lockedUntil, $lastLoginAt, $createdAt, $updatedAt]
+    }
+
     init() {}
 
     init(id: UUID? = nil, username: String, displayName: String, passwordHash: String, role: Role, unitID: UUID) {
@@ -76,6 +82,9 @@ final class APIToken: Model, @unchecked Sendable {
     @Parent(key: "user_id") var user: User
     @Field(key: "expires_at") var expiresAt: Date
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+
+    /// Listed like `User.properties`: every API call decodes its token.
+    var properties: [any AnyProperty] { [$id, $tokenHash, $user, $expiresAt, $createdAt] }
 
     init() {}
 
