@@ -136,6 +136,7 @@ enum Migrations {
             CollateCreditCodesBytewise(),
             AddMonitoringRounds(),
             CheckEnterprisesPerStatement(),
+            IndexUnreadNotifications(),
         ]
     }
 

@@ -82,25 +82,13 @@ extension Request {
         var nav: [NavItem] = []
         var unread = 0
         if let user = auth.get(User.self), let role = user.userRole {
-            // The unit's name, the unread count and the audit revision in one statement: every signed-in page asks
-            // for the first two, and the pages cached under the revision (the home page) for the third.
-            let userID = user.id ?? UUID()
-            let row: (any SQLRow)?
-            if let rows = try await PreparedStatements.rows(LayoutStatement(unit: user.$unit.id, user: userID), on: db) {
-                row = rows.first
-            } else {
-                row = try await db.sql().raw("""
-                    SELECT (SELECT name FROM \(ident: Unit.schema) WHERE id = \(bind: user.$unit.id)) AS unit,
-                    (SELECT COUNT(*) FROM \(ident: InAppNotification.schema) WHERE user_id = \(bind: userID) AND read_at IS NULL) AS unread,
-                    \(AuditLog.revisionExpression) AS revision
-                    """).first()
-            }
-            if let revision = try row?.decode(column: "revision", as: Int.self) { storage[LayoutRevision.self] = revision }
+            let read = try await layoutRead(of: user)
+            if let read { storage[LayoutRevision.self] = read.revision }
             badge = UserBadge(
                 displayName: user.displayName, username: user.username, roleName: L10n.roleName(role, lang),
-                unitName: try row?.decode(column: "unit", as: String?.self) ?? "")
+                unitName: read?.unitName ?? "")
             nav = Navigation.items(for: role, current: path ?? url.path, t: t)
-            unread = try row?.decode(column: "unread", as: Int.self) ?? 0
+            unread = read?.unread ?? 0
         }
         var flash: Flash? = nil
         if hasSession, let raw = session.data["flash"] {
@@ -115,6 +103,29 @@ extension Request {
     }
 
     private struct LayoutRevision: StorageKey { typealias Value = Int }
+
+    /// The unit's name, the unread count and the audit revision: every signed-in page shows the first two, and the
+    /// pages cached under the revision (the home page) need the third. A GET takes them as read with its session
+    /// (`SignedInRead`); any other request may have changed them since, and a bearer request has no session, so
+    /// those read them now, in one statement.
+    private func layoutRead(of user: User) async throws -> SignedInRead.LayoutRead? {
+        let userID = user.id ?? UUID()
+        if method == .GET || method == .HEAD, let account = SignedInRead.account(userID, of: self) { return account.layout }
+        let row: (any SQLRow)?
+        if let rows = try await PreparedStatements.rows(LayoutStatement(unit: user.$unit.id, user: userID), on: db) {
+            row = rows.first
+        } else {
+            row = try await db.sql().raw("""
+                SELECT (SELECT name FROM \(ident: Unit.schema) WHERE id = \(bind: user.$unit.id)) AS unit,
+                (SELECT COUNT(*) FROM \(ident: InAppNotification.schema) WHERE user_id = \(bind: userID) AND read_at IS NULL) AS unread,
+                \(AuditLog.revisionExpression) AS revision
+                """).first()
+        }
+        guard let row else { return nil }
+        return SignedInRead.LayoutRead(
+            unitName: try row.decode(column: "unit", as: String?.self) ?? "", unread: try row.decode(column: "unread", as: Int.self),
+            revision: try row.decode(column: "revision", as: Int.self))
+    }
 
     /// The layout's statement on PostgreSQL, prepared once per connection (`PreparedRead`).
     private struct LayoutStatement: PreparedRead {

@@ -30,6 +30,38 @@ struct QuestionTests {
         }
     }
 
+    /// The bell's count is read with the session on a GET (one statement for both): it must still be this account's,
+    /// and current on the next page after any change, on the cached home page too.
+    @Test("the bell counts this account's unread notifications on every page, current after each change", arguments: TestDatabase.available)
+    func bellCount(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            func bell(_ page: String, _ s: WebSession) async throws -> Int {
+                let html = try await app.send(.GET, page, headers: s.headers).text
+                guard let at = html.range(of: "class=\"bell\">通知") else { Issue.record("no bell on \(page)"); return -1 }
+                let rest = html[at.upperBound...].prefix(80)
+                guard let open = rest.range(of: "<span class=\"count\">"), let close = rest[open.upperBound...].firstIndex(of: "<") else { return 0 }
+                return Int(rest[open.upperBound..<close]) ?? -1
+            }
+            var filer = try await app.webSession("filer")
+            let before = try await bell("/", filer)
+            let filerID = try #require(try await User.query(on: app.db).filter(\.$username == "filer").first()?.requireID())
+            let otherID = try #require(try await User.query(on: app.db).filter(\.$username == "filer_tax").first()?.requireID())
+            let now = Date()
+            for i in 0..<3 { try await InAppNotification(userID: filerID, message: "通知 \(i)", link: "/", at: now).create(on: app.db) }
+            try await InAppNotification(userID: otherID, message: "别人的通知", link: "/", at: now).create(on: app.db)
+            #expect(try await bell("/", filer) == before + 3)
+            #expect(try await bell("/filings", filer) == before + 3)
+            let other = try await app.webSession("filer_tax")
+            #expect(try await bell("/filings", other) >= 1)
+            // Marking all read (a POST) shows on the next page at once.
+            filer.absorb(try await app.send(.GET, "/notifications", headers: filer.headers))
+            let read = try await app.send(.POST, "/notifications/read", headers: filer.headers, form: ["_csrf": filer.csrf])
+            #expect(read.status == .seeOther)
+            #expect(try await bell("/", filer) == 0)
+            #expect(try await bell("/notifications", filer) == 0)
+        }
+    }
+
     @Test("ask, answer, notify, publish to the FAQ; other units see it only once public", arguments: TestDatabase.available)
     func thread(db: TestDatabase) async throws {
         try await withApp(db) { app in

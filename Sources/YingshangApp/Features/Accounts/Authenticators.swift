@@ -132,8 +132,10 @@ extension Request {
     }
 }
 
-/// The session row, the account it names and that account's bound regions, read in one statement: every signed-in
-/// request needs all three, and on PostgreSQL each was a round trip of its own (docs/benchmarks.md, session 24).
+/// The session row, the account it names, that account's bound regions and what the page layout shows of it (its
+/// unit's name, its unread count, the audit revision) read in one statement: every signed-in request needs the first
+/// three and every signed-in page the rest, and each statement was a round trip of its own on PostgreSQL and a hop to
+/// SQLite's thread and back (docs/benchmarks.md, sessions 24 and 30).
 /// The account is only a prefetch: `SessionUserAuthenticator` still checks it is the session's and active, and a
 /// request whose prefetch is missing or names another account reads as before.
 enum SignedInRead {
@@ -141,6 +143,14 @@ enum SignedInRead {
         let user: User
         /// The regions the account is bound to (`RegionScopes.scope`); empty: unrestricted.
         let boundRegions: [String]
+        let layout: LayoutRead
+    }
+
+    /// The layout's line about the account, as read with the session (`Request.layout`).
+    struct LayoutRead: Sendable {
+        let unitName: String
+        let unread: Int
+        let revision: Int
     }
 
     private struct Prefetched: StorageKey { typealias Value = Account }
@@ -154,6 +164,9 @@ enum SignedInRead {
             rows = try await req.db.sql().raw("""
                 SELECT s.data AS yingshang_session_data,
                 (SELECT group_concat(r.region_id, ',') FROM \(ident: UserRegion.schema) r WHERE r.user_id = u.id) AS yingshang_bound_regions,
+                (SELECT name FROM \(ident: Unit.schema) n WHERE n.id = u.unit_id) AS yingshang_unit_name,
+                (SELECT COUNT(*) FROM \(ident: InAppNotification.schema) m WHERE m.user_id = u.id AND m.read_at IS NULL) AS yingshang_unread,
+                \(AuditLog.revisionExpression) AS yingshang_revision,
                 \(unsafeRaw: PreparedStatements.columns(of: User.self, alias: "u"))
                 FROM \(ident: SessionRecord.schema) s
                 LEFT JOIN \(ident: User.schema) u ON u.id = (CASE WHEN json_valid(s.data) THEN json_extract(s.data, '$.userID') END)
@@ -167,7 +180,11 @@ enum SignedInRead {
             let bound = listed.compactMap { UUID(uuidString: String($0))?.uuidString }
             // An id that does not read back is no prefetch (an empty list would mean unrestricted): read as before.
             if bound.count == listed.count {
-                req.storage[Prefetched.self] = Account(user: try row.decode(fluentModel: User.self), boundRegions: bound)
+                let layout = LayoutRead(
+                    unitName: try row.decode(column: "yingshang_unit_name", as: String?.self) ?? "",
+                    unread: try row.decode(column: "yingshang_unread", as: Int.self),
+                    revision: try row.decode(column: "yingshang_revision", as: Int.self))
+                req.storage[Prefetched.self] = Account(user: try row.decode(fluentModel: User.self), boundRegions: bound, layout: layout)
             }
         }
         return data
@@ -180,6 +197,9 @@ enum SignedInRead {
         static let sql = """
             SELECT s.data AS yingshang_session_data,
             (SELECT string_agg(CAST(r.region_id AS text), ',') FROM \(UserRegion.schema) r WHERE r.user_id = u.id) AS yingshang_bound_regions,
+            (SELECT name FROM \(Unit.schema) n WHERE n.id = u.unit_id) AS yingshang_unit_name,
+            (SELECT COUNT(*) FROM \(InAppNotification.schema) m WHERE m.user_id = u.id AND m.read_at IS NULL) AS yingshang_unread,
+            \(AuditLog.revisionSQL) AS yingshang_revision,
             \(PreparedStatements.columns(of: User.self, alias: "u"))
             FROM \(SessionRecord.schema) s LEFT JOIN \(User.schema) u ON u.id = (CASE
                 WHEN s.data->>'userID' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
