@@ -93,7 +93,7 @@ struct SparseSessionDriver: SessionDriver {
     let inner: any SessionDriver
     /// Reads a stored session's data by key (the row `inner` writes), or nil when there is none: given by the
     /// application, which reads the signed-in account in the same statement (`SignedInRead`).
-    let read: @Sendable (_ key: String, _ request: Request) async throws -> SessionData?
+    let read: @Sendable (_ key: String, _ request: Request) -> EventLoopFuture<SessionData?>
 
     private struct ReadData: StorageKey { typealias Value = SessionData }
 
@@ -110,11 +110,10 @@ struct SparseSessionDriver: SessionDriver {
     /// Read with one SQL statement (`read`): every signed-in request reads its session, and Fluent's model decoding
     /// made that read cost three times a trivial route.
     func readSession(_ sessionID: SessionID, for request: Request) -> EventLoopFuture<SessionData?> {
-        request.eventLoop.makeFutureWithTask {
-            // Our ids are 43 characters; a forged long cookie is not looked up.
-            guard sessionID.string.utf8.count <= 128 else { return nil }
-            guard let data = try await read(sessionID.string, request) else { return nil }
-            request.storage[ReadData.self] = data
+        // Our ids are 43 characters; a forged long cookie is not looked up.
+        guard sessionID.string.utf8.count <= 128 else { return request.eventLoop.makeSucceededFuture(nil) }
+        return read(sessionID.string, request).map { data in
+            if let data { request.storage[ReadData.self] = data }
             return data
         }
     }

@@ -110,7 +110,7 @@ extension Request {
     /// those read them now, in one statement.
     private func layoutRead(of user: User) async throws -> SignedInRead.LayoutRead? {
         let userID = user.id ?? UUID()
-        if method == .GET || method == .HEAD, let account = SignedInRead.account(userID, of: self) { return account.layout }
+        if method == .GET || method == .HEAD, let layout = SignedInRead.account(userID, of: self)?.layout { return layout }
         let row: (any SQLRow)?
         if let rows = try await PreparedStatements.rows(LayoutStatement(unit: user.$unit.id, user: userID), on: db) {
             row = rows.first

@@ -89,6 +89,25 @@ struct AuthTests {
         }
     }
 
+    @Test("a token past its expiry, or of an account deactivated since, is 401; another account's token is that account's", arguments: TestDatabase.available)
+    func tokenExpiryAndDeactivation(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let leader = try await app.apiToken("leader")
+            let filer = try await app.apiToken("filer")
+            #expect(try await app.send(.GET, "/api/v1/me", headers: .bearer(leader)).decode(UserDTO.self).username == "leader")
+            #expect(try await app.send(.GET, "/api/v1/me", headers: .bearer(filer)).decode(UserDTO.self).username == "filer")
+            let stored = try #require(try await APIToken.query(on: app.db).filter(\.$tokenHash == APIToken.hash(leader)).first())
+            stored.expiresAt = Date().addingTimeInterval(-1)
+            try await stored.save(on: app.db)
+            #expect(try await app.send(.GET, "/api/v1/me", headers: .bearer(leader)).status == .unauthorized)
+            let account = try #require(try await User.query(on: app.db).filter(\.$username == "filer").first())
+            account.isActive = false
+            try await account.save(on: app.db)
+            #expect(try await app.send(.GET, "/api/v1/me", headers: .bearer(filer)).status == .unauthorized)
+            #expect(try await app.send(.GET, "/api/v1/me", headers: .bearer("not-a-token")).status == .unauthorized)
+        }
+    }
+
     @Test("five wrong passwords lock the account even against the right one; the page says so", arguments: TestDatabase.available)
     func lockout(db: TestDatabase) async throws {
         try await withApp(db) { app in

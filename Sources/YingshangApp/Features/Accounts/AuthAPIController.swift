@@ -50,7 +50,7 @@ struct AuthAPIController {
 
     /// Revokes the token used for this request.
     @Sendable func logout(req: Request) async throws -> HTTPStatus {
-        if let token = req.storage[BearerTokenKey.self] { try await token.delete(on: req.db) }
+        if let id = req.storage[BearerTokenKey.self] { try await APIToken.query(on: req.db).filter(\.$id == id).delete() }
         return .noContent
     }
 

@@ -43,23 +43,22 @@ struct SessionUserAuthenticator: Middleware {
     }
 }
 
-/// Logs in the user owning a valid `Authorization: Bearer` token (API).
-struct BearerUserAuthenticator: AsyncMiddleware {
-    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        if let bearer = req.headers.bearerAuthorization {
-            let hash = APIToken.hash(bearer.token)
-            if let token = try await APIToken.withHash(hash, on: req.db), token.expiresAt > req.clock.now(),
-                let user = try await User.signedIn(token.$user.id, on: req.db), user.isActive
-            {
-                req.auth.login(user)
-                req.storage[BearerTokenKey.self] = token
+/// Logs in the user owning a valid `Authorization: Bearer` token (API): one statement, on the event loop on SQLite.
+struct BearerUserAuthenticator: Middleware {
+    func respond(to req: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        guard let bearer = req.headers.bearerAuthorization else { return next.respond(to: req) }
+        return SignedInRead.bearer(hash: APIToken.hash(bearer.token), for: req).flatMap { found in
+            if let found, found.user.isActive {
+                req.auth.login(found.user)
+                req.storage[BearerTokenKey.self] = found.token
             }
+            return next.respond(to: req)
         }
-        return try await next.respond(to: req)
     }
 }
 
-struct BearerTokenKey: StorageKey { typealias Value = APIToken }
+/// The id of the token that signed this request in (logout revokes it).
+struct BearerTokenKey: StorageKey { typealias Value = UUID }
 
 extension User {
     /// The account a session names, read with one SQL statement and decoded into a tracked model (as `find` would
@@ -76,22 +75,6 @@ extension User {
         static let sql = "SELECT \(PreparedStatements.columns(of: User.self, alias: "u")) FROM \(User.schema) u WHERE u.id = $1"
         let id: UUID
         func makeBindings() throws -> PostgresBindings { try .of(id) }
-    }
-}
-
-extension APIToken {
-    /// The token with this hash, read like `User.signedIn` (every API call starts here).
-    static func withHash(_ hash: String, on db: any Database) async throws -> APIToken? {
-        if let rows = try await PreparedStatements.rows(ByHash(hash: hash), on: db) { return try rows.first?.decode(fluentModel: APIToken.self) }
-        guard let sql = db as? any SQLDatabase else { return try await APIToken.query(on: db).filter(\.$tokenHash == hash).first() }
-        return try await sql.raw("SELECT * FROM \(ident: APIToken.schema) WHERE token_hash = \(bind: hash)").first()?.decode(fluentModel: APIToken.self)
-    }
-
-    private struct ByHash: PreparedRead {
-        static let name = "yingshang_api_token_by_hash"
-        static let sql = "SELECT \(PreparedStatements.columns(of: APIToken.self, alias: "t")) FROM \(APIToken.schema) t WHERE t.token_hash = $1"
-        let hash: String
-        func makeBindings() throws -> PostgresBindings { try .of(hash) }
     }
 }
 
@@ -143,7 +126,8 @@ enum SignedInRead {
         let user: User
         /// The regions the account is bound to (`RegionScopes.scope`); empty: unrestricted.
         let boundRegions: [String]
-        let layout: LayoutRead
+        /// What the page layout shows, read with a session (nil for an API token).
+        let layout: LayoutRead?
     }
 
     /// The layout's line about the account, as read with the session (`Request.layout`).
@@ -156,12 +140,12 @@ enum SignedInRead {
     private struct Prefetched: StorageKey { typealias Value = Account }
 
     /// The session's data, keeping the account (if the row names one that exists) for the rest of the request.
-    static func session(key: String, for req: Request) async throws -> SessionData? {
-        let rows: [any SQLRow]
-        if let prepared = try await PreparedStatements.rows(PostgresStatement(key: key), on: req.db) {
-            rows = prepared
-        } else {
-            rows = try await req.db.sql().raw("""
+    ///
+    /// A future: on SQLite the statement goes from the request's event loop to SQLite's thread and back, without
+    /// a hop to Swift's pool (PostgreSQL's prepared statements are async only, so that path takes one).
+    static func session(key: String, for req: Request) -> EventLoopFuture<SessionData?> {
+        read(req, postgres: PostgresStatement(key: key)) { sql in
+            sql.raw("""
                 SELECT s.data AS yingshang_session_data,
                 (SELECT group_concat(r.region_id, ',') FROM \(ident: UserRegion.schema) r WHERE r.user_id = u.id) AS yingshang_bound_regions,
                 (SELECT name FROM \(ident: Unit.schema) n WHERE n.id = u.unit_id) AS yingshang_unit_name,
@@ -171,23 +155,73 @@ enum SignedInRead {
                 FROM \(ident: SessionRecord.schema) s
                 LEFT JOIN \(ident: User.schema) u ON u.id = (CASE WHEN json_valid(s.data) THEN json_extract(s.data, '$.userID') END)
                 WHERE s.\(ident: "key") = \(bind: key)
-                """).all()
-        }
-        guard let row = rows.first else { return nil }
-        let data = try row.decode(column: "yingshang_session_data", as: SessionData.self)
-        if try !row.decodeNil(column: "id") {
-            let listed = (try row.decode(column: "yingshang_bound_regions", as: String?.self) ?? "").split(separator: ",")
-            let bound = listed.compactMap { UUID(uuidString: String($0))?.uuidString }
-            // An id that does not read back is no prefetch (an empty list would mean unrestricted): read as before.
-            if bound.count == listed.count {
+                """)
+        }.flatMapThrowing { rows in
+            guard let row = rows.first else { return nil }
+            let data = try row.decode(column: "yingshang_session_data", as: SessionData.self)
+            if try !row.decodeNil(column: "id"), let bound = try boundRegions(row) {
                 let layout = LayoutRead(
                     unitName: try row.decode(column: "yingshang_unit_name", as: String?.self) ?? "",
                     unread: try row.decode(column: "yingshang_unread", as: Int.self),
                     revision: try row.decode(column: "yingshang_revision", as: Int.self))
                 req.storage[Prefetched.self] = Account(user: try row.decode(fluentModel: User.self), boundRegions: bound, layout: layout)
             }
+            return data
         }
-        return data
+    }
+
+    /// The account of an unexpired API token with this hash and its bound regions, in one statement (every API call
+    /// starts here; it was three: the token, the account, the regions). Returns the token's id.
+    static func bearer(hash: String, for req: Request) -> EventLoopFuture<(token: UUID, user: User)?> {
+        read(req, postgres: PostgresBearerStatement(hash: hash)) { sql in
+            sql.raw("""
+                SELECT t.id AS yingshang_token_id, t.expires_at AS yingshang_token_expires_at,
+                (SELECT group_concat(r.region_id, ',') FROM \(ident: UserRegion.schema) r WHERE r.user_id = u.id) AS yingshang_bound_regions,
+                \(unsafeRaw: PreparedStatements.columns(of: User.self, alias: "u"))
+                FROM \(ident: APIToken.schema) t JOIN \(ident: User.schema) u ON u.id = t.user_id
+                WHERE t.token_hash = \(bind: hash)
+                """)
+        }.flatMapThrowing { rows in
+            guard let row = rows.first, try row.decode(column: "yingshang_token_expires_at", as: Date.self) > req.clock.now() else { return nil }
+            let user = try row.decode(fluentModel: User.self)
+            if let bound = try boundRegions(row) { req.storage[Prefetched.self] = Account(user: user, boundRegions: bound, layout: nil) }
+            return (try row.decode(column: "yingshang_token_id", as: UUID.self), user)
+        }
+    }
+
+    /// The rows of a signed-in read: PostgreSQL's prepared statement, or the portable query as a future.
+    private static func read<S: PreparedRead>(
+        _ req: Request, postgres: S, sqlite: (any SQLDatabase) -> SQLRawBuilder
+    ) -> EventLoopFuture<[any SQLRow]> {
+        let db = req.db
+        if db is any PostgresDatabase {
+            return req.eventLoop.makeFutureWithTask { try await PreparedStatements.rows(postgres, on: db) ?? [] }
+        }
+        // Every database this platform runs on speaks SQL (configure.swift).
+        guard let sql = db as? any SQLDatabase else { return req.eventLoop.makeFailedFuture(Abort(.internalServerError)) }
+        return sqlite(sql).all()
+    }
+
+    /// The account's bound regions as read with it; nil when an id does not read back (an empty list would mean
+    /// unrestricted): then there is no prefetch and the scope is read as before.
+    private static func boundRegions(_ row: any SQLRow) throws -> [String]? {
+        let listed = (try row.decode(column: "yingshang_bound_regions", as: String?.self) ?? "").split(separator: ",")
+        let bound = listed.compactMap { UUID(uuidString: String($0))?.uuidString }
+        return bound.count == listed.count ? bound : nil
+    }
+
+    /// `bearer` on PostgreSQL, prepared once per connection.
+    private struct PostgresBearerStatement: PreparedRead {
+        static let name = "yingshang_bearer_read"
+        static let sql = """
+            SELECT t.id AS yingshang_token_id, t.expires_at AS yingshang_token_expires_at,
+            (SELECT string_agg(CAST(r.region_id AS text), ',') FROM \(UserRegion.schema) r WHERE r.user_id = u.id) AS yingshang_bound_regions,
+            \(PreparedStatements.columns(of: User.self, alias: "u"))
+            FROM \(APIToken.schema) t JOIN \(User.schema) u ON u.id = t.user_id
+            WHERE t.token_hash = $1
+            """
+        let hash: String
+        func makeBindings() throws -> PostgresBindings { try .of(hash) }
     }
 
     /// The same read on PostgreSQL, prepared once per connection. The id is cast only when it has a UUID's form, so
