@@ -1,4 +1,6 @@
 import FluentKit
+import NIOCore
+import Vapor
 import PostgresKit
 import SQLKit
 
@@ -36,6 +38,20 @@ enum PreparedStatements {
                 }
             }
         }.get()
+    }
+
+    /// The rows of a hot read as a future: PostgreSQL's prepared statement (async only, so through a task), or on SQLite
+    /// the portable query as a SQLKit future — from the event loop to SQLite's thread and back, without a hop to
+    /// Swift's pool (for the reads a future chain makes before its handler: the session, a token, a survey page).
+    static func rows<S: PreparedRead>(
+        _ statement: S, on db: any Database, eventLoop: any EventLoop, sqlite: (any SQLDatabase) -> SQLRawBuilder
+    ) -> EventLoopFuture<[any SQLRow]> {
+        if db is any PostgresDatabase {
+            return eventLoop.makeFutureWithTask { try await rows(statement, on: db) ?? [] }
+        }
+        // Every database this platform runs on speaks SQL (configure.swift).
+        guard let sql = db as? any SQLDatabase else { return eventLoop.makeFailedFuture(Abort(.internalServerError)) }
+        return sqlite(sql).all()
     }
 
     /// `alias."column", …` for every field of `model`, in the order Fluent declares them.

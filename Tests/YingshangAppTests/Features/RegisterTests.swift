@@ -1131,6 +1131,11 @@ struct SurveyFlowTests {
             for query in ["?saved=10", "?unsaved=1", ""] {
                 #expect(try await !app.send(.GET, "/s/\(responses[1].token)\(query)", headers: visitor.headers).text.contains("已保存"), "\(query)")
             }
+            // The saved answers come back on the enterprise's own page, never on the page its draw shares.
+            let taxes = #"name="answers[paying_taxes.used]" value="是" data-screens="paying_taxes.used" checked"#
+            #expect(try await app.send(.GET, "/s/\(responses[1].token)", headers: visitor.headers).text.contains(taxes))
+            let neighbour = try await app.send(.GET, "/s/\(responses[2].token)").text
+            #expect(neighbour.contains("action=\"/s/\(responses[2].token)\"") && !neighbour.contains(" checked"))
             _ = try await app.send(.GET, "/public")
             #expect(try await SessionRecord.query(on: app.db).count() == sessionRows)
             #expect(!visitor.cookie.contains("yingshang_session"))

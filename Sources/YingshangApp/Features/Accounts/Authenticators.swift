@@ -144,7 +144,7 @@ enum SignedInRead {
     /// A future: on SQLite the statement goes from the request's event loop to SQLite's thread and back, without
     /// a hop to Swift's pool (PostgreSQL's prepared statements are async only, so that path takes one).
     static func session(key: String, for req: Request) -> EventLoopFuture<SessionData?> {
-        read(req, postgres: PostgresStatement(key: key)) { sql in
+        PreparedStatements.rows(PostgresStatement(key: key), on: req.db, eventLoop: req.eventLoop) { sql in
             sql.raw("""
                 SELECT s.data AS yingshang_session_data,
                 (SELECT group_concat(r.region_id, ',') FROM \(ident: UserRegion.schema) r WHERE r.user_id = u.id) AS yingshang_bound_regions,
@@ -173,7 +173,7 @@ enum SignedInRead {
     /// The account of an unexpired API token with this hash and its bound regions, in one statement (every API call
     /// starts here; it was three: the token, the account, the regions). Returns the token's id.
     static func bearer(hash: String, for req: Request) -> EventLoopFuture<(token: UUID, user: User)?> {
-        read(req, postgres: PostgresBearerStatement(hash: hash)) { sql in
+        PreparedStatements.rows(PostgresBearerStatement(hash: hash), on: req.db, eventLoop: req.eventLoop) { sql in
             sql.raw("""
                 SELECT t.id AS yingshang_token_id, t.expires_at AS yingshang_token_expires_at,
                 (SELECT group_concat(r.region_id, ',') FROM \(ident: UserRegion.schema) r WHERE r.user_id = u.id) AS yingshang_bound_regions,
@@ -187,19 +187,6 @@ enum SignedInRead {
             if let bound = try boundRegions(row) { req.storage[Prefetched.self] = Account(user: user, boundRegions: bound, layout: nil) }
             return (try row.decode(column: "yingshang_token_id", as: UUID.self), user)
         }
-    }
-
-    /// The rows of a signed-in read: PostgreSQL's prepared statement, or the portable query as a future.
-    private static func read<S: PreparedRead>(
-        _ req: Request, postgres: S, sqlite: (any SQLDatabase) -> SQLRawBuilder
-    ) -> EventLoopFuture<[any SQLRow]> {
-        let db = req.db
-        if db is any PostgresDatabase {
-            return req.eventLoop.makeFutureWithTask { try await PreparedStatements.rows(postgres, on: db) ?? [] }
-        }
-        // Every database this platform runs on speaks SQL (configure.swift).
-        guard let sql = db as? any SQLDatabase else { return req.eventLoop.makeFailedFuture(Abort(.internalServerError)) }
-        return sqlite(sql).all()
     }
 
     /// The account's bound regions as read with it; nil when an id does not read back (an empty list would mean

@@ -49,25 +49,25 @@ struct SurveyVisit: Sendable {
 
     /// `enterprise: false` (a submission) skips the join for the enterprise's name and leaves it empty.
     static func find(token: String, enterprise: Bool = true, on db: any Database) async throws -> SurveyVisit? {
+        try await find(token: token, enterprise: enterprise, on: db, eventLoop: db.eventLoop).get()
+    }
+
+    /// `find(token:)` as a future: the survey page reads it on its event loop (`PreparedStatements.rows`).
+    static func find(token: String, enterprise: Bool = true, on db: any Database, eventLoop: any EventLoop) -> EventLoopFuture<SurveyVisit?> {
         // Tokens are 26 characters; a short or very long one is not looked up at all.
-        guard (16...64).contains(token.utf8.count) else { return nil }
-        if let rows = try await PreparedStatements.rows(PostgresStatement(token: token, enterprise: enterprise), on: db) {
-            return try rows.first.map { try decode($0, enterprise: enterprise) }
-        }
-        let sql = try db.sql()
-        let query: SQLQueryString =
+        guard (16...64).contains(token.utf8.count) else { return eventLoop.makeSucceededFuture(nil) }
+        return PreparedStatements.rows(PostgresStatement(token: token, enterprise: enterprise), on: db, eventLoop: eventLoop) { sql in
             enterprise
-            ? """
-            SELECT r.id, r.token, r.status, r.answers, r.expires_at, r.template_id, r.draw_id, e.name
-            FROM \(ident: SurveyResponse.schema) r JOIN \(ident: Enterprise.schema) e ON e.id = r.enterprise_id
-            WHERE r.token = \(bind: token)
-            """
-            : """
-            SELECT r.id, r.token, r.status, r.answers, r.expires_at, r.template_id, r.draw_id
-            FROM \(ident: SurveyResponse.schema) r WHERE r.token = \(bind: token)
-            """
-        guard let row = try await sql.raw(query).first() else { return nil }
-        return try decode(row, enterprise: enterprise)
+                ? sql.raw("""
+                    SELECT r.id, r.token, r.status, r.answers, r.expires_at, r.template_id, r.draw_id, e.name
+                    FROM \(ident: SurveyResponse.schema) r JOIN \(ident: Enterprise.schema) e ON e.id = r.enterprise_id
+                    WHERE r.token = \(bind: token)
+                    """)
+                : sql.raw("""
+                    SELECT r.id, r.token, r.status, r.answers, r.expires_at, r.template_id, r.draw_id
+                    FROM \(ident: SurveyResponse.schema) r WHERE r.token = \(bind: token)
+                    """)
+        }.flatMapThrowing { rows in try rows.first.map { try decode($0, enterprise: enterprise) } }
     }
 
     /// Both forms of `find(token:)` in one statement on PostgreSQL, prepared once per connection (`PreparedRead`):
