@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import Foundation
 import Testing
 import Vapor
@@ -59,6 +60,26 @@ struct QuestionTests {
             #expect(read.status == .seeOther)
             #expect(try await bell("/", filer) == 0)
             #expect(try await bell("/notifications", filer) == 0)
+        }
+    }
+
+    /// Every signed-in page counts the account's unread notifications: the count must not read the whole table.
+    @Test("the bell's unread count is answered from the notifications index on both databases", arguments: TestDatabase.available)
+    func unreadCountIndexed(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            let sql = try #require(app.db as? any SQLDatabase)
+            if db == .postgres {
+                let found = try await sql.raw("""
+                    SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'notifications_user_unread'
+                    """).first()
+                let definition = try #require(try found?.decode(column: "indexdef", as: String.self))
+                #expect(definition.contains("(user_id, read_at)"))
+            } else {
+                let plan = try await sql.raw("""
+                    EXPLAIN QUERY PLAN SELECT COUNT(*) FROM notifications WHERE user_id = \(bind: UUID()) AND read_at IS NULL
+                    """).all().map { try $0.decode(column: "detail", as: String.self) }
+                #expect(plan.contains { $0.contains("INDEX notifications_user_unread") }, "\(plan)")
+            }
         }
     }
 

@@ -56,11 +56,9 @@ struct PublicSurveyController {
         _ req: Request, _ v: SurveyVisit, values: [String: String], errors: [String], notice: String = ""
     ) async throws -> Response {
         let now = req.clock.now()
-        let state: SurveyPageState = v.status == "submitted" ? .done : (v.isExpired(at: now) ? .expired : .open)
+        let state = v.pageState(at: now)
         let csrf = CSRF.token(for: req)
-        let shared = errors.isEmpty && notice.isEmpty && (state != .open || values.isEmpty)
-        let key = PageCaches.SurveyPageKey(template: v.templateID, draw: v.drawID, state: state)
-        let cache = req.application.pageCaches.surveyPages
+        let shared = Self.sharesPage(state, typed: !values.isEmpty, errors: errors, notice: notice)
         if shared, let page = Self.cached(req, v, state: state, csrf: csrf) { return page }
         let t = try await TemplateCache.shared.template(v.templateID, on: req.db)
         let groups = state == .open ? try await groupsHTML(req, v, template: t, values: values) : ""
@@ -76,7 +74,7 @@ struct PublicSurveyController {
         let m = PageSkeleton.Markers()
         let skeleton = PageSkeleton(
             rendered: try await page(token: m.text(.token), enterprise: m.text(.enterprise), csrf: m.text(.csrf)).data, markers: m)
-        cache.put(key, skeleton, now: now)
+        req.application.pageCaches.surveyPages.put(Self.pageKey(v, state), skeleton, now: now)
         return PageSkeleton.html(skeleton.fill([.token: v.token, .enterprise: v.enterprise, .csrf: csrf], allocator: req.byteBufferAllocator))
     }
 
@@ -106,10 +104,18 @@ struct PublicSurveyController {
         return String(buffer: rendered.data)
     }
 
-    /// The shared page from the cache, filled in for this visit; nil when this visit's page is its own or not cached.
+    /// Whether a visit sees the page its draw shares: no answers typed into an open form, no message, no notice.
+    static func sharesPage(_ state: SurveyPageState, typed: Bool, errors: [String], notice: String) -> Bool {
+        errors.isEmpty && notice.isEmpty && (state != .open || !typed)
+    }
+
+    static func pageKey(_ v: SurveyVisit, _ state: SurveyPageState) -> PageCaches.SurveyPageKey {
+        PageCaches.SurveyPageKey(template: v.templateID, draw: v.drawID, state: state)
+    }
+
+    /// The shared page from the cache, filled in for this visit; nil when it is not cached.
     static func cached(_ req: Request, _ v: SurveyVisit, state: SurveyPageState, csrf: String) -> Response? {
-        let key = PageCaches.SurveyPageKey(template: v.templateID, draw: v.drawID, state: state)
-        guard let skeleton = req.application.pageCaches.surveyPages.get(key, now: req.clock.now()) else { return nil }
+        guard let skeleton = req.application.pageCaches.surveyPages.get(pageKey(v, state), now: req.clock.now()) else { return nil }
         return PageSkeleton.html(skeleton.fill([.token: v.token, .enterprise: v.enterprise, .csrf: csrf], allocator: req.byteBufferAllocator))
     }
 
@@ -122,14 +128,15 @@ struct PublicSurveyController {
         let token = req.parameters.get("token") ?? ""
         return SurveyVisit.find(token: token, on: req.db, eventLoop: req.eventLoop).flatMap { found in
             guard let v = found else { return req.eventLoop.makeFailedFuture(AppError.notFound("问卷")) }
-            let state: SurveyPageState = v.status == "submitted" ? .done : (v.isExpired(at: req.clock.now()) ? .expired : .open)
-            // As `render` decides: the shared page unless answers were typed (an open form) or there is a notice.
-            if notice.isEmpty, state != .open || v.answersJSON == "{}" || v.answers.isEmpty,
+            let state = v.pageState(at: req.clock.now())
+            // The answers are decoded only for a form that may show some (an issued response holds `{}`).
+            let values = state == .open && v.answersJSON != "{}" ? v.answers : [:]
+            if Self.sharesPage(state, typed: !values.isEmpty, errors: [], notice: notice),
                 let page = Self.cached(req, v, state: state, csrf: CSRF.token(for: req))
             {
                 return req.eventLoop.makeSucceededFuture(page)
             }
-            return req.eventLoop.makeFutureWithTask { try await render(req, v, values: v.answers, errors: [], notice: notice) }
+            return req.eventLoop.makeFutureWithTask { try await render(req, v, values: values, errors: [], notice: notice) }
         }
     }
 

@@ -18,6 +18,9 @@ struct SurveyVisit: Sendable {
 
     func isExpired(at now: Date) -> Bool { SurveyResponse.isExpired(expiresAt, at: now) }
 
+    /// What the enterprise's page shows at `now`: the form, "submitted" or "expired".
+    func pageState(at now: Date) -> SurveyPageState { status == "submitted" ? .done : (isExpired(at: now) ? .expired : .open) }
+
     var answers: [String: String] { SurveyResponse.answers(fromJSON: answersJSON) }
 
     /// The responses of `tokens` (those of a plausible length) with one statement, by token; without the enterprise's
