@@ -41,6 +41,26 @@ struct AuditTests {
         }
     }
 
+    @Test("the log lists newest first in the order entries were appended, also when they share a time", arguments: TestDatabase.available)
+    func newestFirstInChainOrder(db: TestDatabase) async throws {
+        try await withApp(db) { app in
+            // Three entries stamped with one instant, and one stamped earlier but appended last (another instance's
+            // clock behind): the list follows the chain, not the clock.
+            let instant = Date(timeIntervalSince1970: 1_900_000_000)
+            for (name, at) in [("first", instant), ("second", instant), ("third", instant), ("fourth", instant.addingTimeInterval(-60))] {
+                try await AuditLog.record(
+                    on: app.db, machine: "order-test", at: at, ip: nil, action: name, entityType: "order_test", entityID: nil,
+                    before: String?.none, after: ["step": name])
+            }
+            let list = try await app.send(.GET, "/api/v1/audit?entityType=order_test", headers: .bearer(try await app.apiToken("auditor")))
+            #expect(list.status == .ok)
+            #expect(try list.decode(Listing<AuditEntryDTO>.self).items.map(\.action) == ["fourth", "third", "second", "first"])
+            // Paged: the second page of two continues where the first stopped.
+            let second = try await app.send(.GET, "/api/v1/audit?entityType=order_test&per=2&page=2", headers: .bearer(try await app.apiToken("auditor")))
+            #expect(try second.decode(Listing<AuditEntryDTO>.self).items.map(\.action) == ["second", "first"])
+        }
+    }
+
     @Test("user changes are audited without the password hash", arguments: TestDatabase.available)
     func userAuditHasNoHash(db: TestDatabase) async throws {
         try await withApp(db) { app in

@@ -27,7 +27,10 @@ struct AuditFilter {
         if !entityType.isEmpty { query = query.filter(\.$entityType == entityType) }
         if !action.isEmpty { query = query.filter(\.$action == action) }
         if !actor.isEmpty { query = query.filter(\.$actorUsername == actor.lowercased()) }
-        return try await query.sort(\.$at, .descending).paginate(lq.pageRequest)
+        // Newest first in the chain's order: the sequence is unique (entries sharing a millisecond, or written by
+        // instances whose clocks differ, keep the order they were appended in) and indexed, so a page is read from
+        // the index instead of sorting the whole log (52 ms → under 1 ms at 500,000 entries, benchmarks.md).
+        return try await query.sort(\.$seq, .descending).paginate(lq.pageRequest)
     }
 }
 
