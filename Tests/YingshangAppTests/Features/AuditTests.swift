@@ -58,6 +58,16 @@ struct AuditTests {
             // Paged: the second page of two continues where the first stopped.
             let second = try await app.send(.GET, "/api/v1/audit?entityType=order_test&per=2&page=2", headers: .bearer(try await app.apiToken("auditor")))
             #expect(try second.decode(Listing<AuditEntryDTO>.self).items.map(\.action) == ["second", "first"])
+            // The auditor's page and CSV read the same list: the page shows the steps in that order, and the CSV's
+            // sequence column runs downwards.
+            let s = try await app.webSession("auditor")
+            let page = try await app.send(.GET, "/audit?entityType=order_test", headers: s.headers).text
+            let positions = ["fourth", "third", "second", "first"].compactMap { page.range(of: "&quot;step&quot;:&quot;\($0)&quot;")?.lowerBound ?? page.range(of: "\"step\":\"\($0)\"")?.lowerBound }
+            #expect(positions.count == 4 && positions == positions.sorted(), "\(positions)")
+            let csv = try await app.send(.GET, "/audit.csv?entityType=order_test", headers: s.headers).text
+            // CRLF lines ("\r\n" is one Character in Swift); the first cell of each row after the header is 序号.
+            let seqs = csv.split(whereSeparator: \.isNewline).dropFirst().compactMap { $0.split(separator: ",").first.flatMap { Int($0) } }
+            #expect(seqs.count == 4 && seqs == seqs.sorted(by: >), "\(seqs)")
         }
     }
 
