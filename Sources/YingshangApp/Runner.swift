@@ -1,5 +1,8 @@
 import Fluent
 import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
 import Vapor
 import YingshangCore
 import YingshangOffice
@@ -35,6 +38,24 @@ public enum Runner {
 
     static func bootstrapLogging(_ env: inout Environment) throws {
         _ = loggingOnce
+    }
+
+    /// The server runs Swift concurrency on NIO's event loops instead of Swift's own thread pool: a request's handler
+    /// then runs on the loop that read it, without two thread hand-offs per request (pages 1.4–2.5× faster, measured in
+    /// docs/benchmarks.md). Work that keeps a core busy is sent to `CPUWork`, the register import and the draw have
+    /// threads of their own, so the loops stay free for I/O. `YINGSHANG_EXECUTOR=swift` keeps Swift's pool (to compare,
+    /// or should a handler ever need it). Called once by `main`, on the main thread, before any task starts.
+    public static func adoptEventLoopsAsExecutor() {
+        guard ProcessInfo.processInfo.environment["YINGSHANG_EXECUTOR"] != "swift" else { return }
+        let adopted = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        executorAdopted.withLockedValue { $0 = adopted }
+    }
+
+    private static let executorAdopted = NIOLockedValueBox(false)
+
+    /// What runs Swift concurrency in this process, for the start-up line.
+    public static var executorDescription: String {
+        executorAdopted.withLockedValue { $0 } ? "event loops" : "Swift's own executor"
     }
 
     public static func serve(hostname: String, port: Int, migrate: Bool) async throws {
@@ -298,7 +319,7 @@ public enum Runner {
                 do { data = try await ReportController.renderPDF(report, view: app.view) } catch let e as AppError {
                     throw AdminTasks.Failure(description: e.message)
                 }
-            case "xlsx": data = try await ReportController.xlsxData(c, run: run, report: report, today: app.clock.today, on: app.db)
+            case "xlsx": data = try XLSX.write(try await ReportController.workbook(c, run: run, report: report, today: app.clock.today, on: app.db))
             default: throw AdminTasks.Failure(description: "--format 应为 html、pdf 或 xlsx")
             }
             try data.write(to: URL(fileURLWithPath: out))

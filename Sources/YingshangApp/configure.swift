@@ -67,6 +67,8 @@ public func configure(_ app: Application, config: AppConfig) async throws {
     // Created here, before requests run in parallel (`instanceValue`).
     _ = app.dispatchCache
     _ = app.surveyWriteQueue
+    _ = app.cpuWork
+    app.lifecycle.use(CPUWork.Lifecycle())
     app.middleware.use(SecurityHeadersMiddleware(hsts: config.secureCookies))
     app.middleware.use(RequestMetricsMiddleware())
     app.middleware.use(AppErrorMiddleware(environment: app.environment))

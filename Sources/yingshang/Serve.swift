@@ -15,7 +15,7 @@ extension Yingshang {
         }
 
         func run() async throws {
-            print("营商环境考核评价平台: http://\(hostname):\(port)  (\(Runner.databaseDescription()))")
+            print("营商环境考核评价平台: http://\(hostname):\(port)  (\(Runner.databaseDescription()); \(Runner.executorDescription))")
             try await runReportingErrors { try await Runner.serve(hostname: hostname, port: port, migrate: migrate) }
         }
     }

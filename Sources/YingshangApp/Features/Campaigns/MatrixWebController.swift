@@ -76,9 +76,8 @@ struct MatrixWebController {
                 .text(u.cooperating.map(\.indicatorName).joined(separator: "、")),
             ])
         }
-        let data = try XLSX.write([Sheet(name: "按指标", rows: rows), Sheet(name: "按单位", rows: unitRows)])
-        return Downloads.file(
-            data, name: "\(b.campaignName)-责任分工.xlsx", type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return try await Downloads.workbook(
+            [Sheet(name: "按指标", rows: rows), Sheet(name: "按单位", rows: unitRows)], name: "\(b.campaignName)-责任分工.xlsx", req: req)
     }
 
     struct EditBody: Encodable {
@@ -156,17 +155,22 @@ enum Downloads {
         attachment(Response(status: .ok, body: .init(data: data)), name: name, type: type)
     }
 
+    static let xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    /// A workbook download, written on the CPU pool (a large sheet takes a while to compress).
+    static func workbook(_ sheets: [Sheet], name: String, req: Request) async throws -> Response {
+        file(try await req.offload { try XLSX.write(sheets) }, name: name, type: xlsxType)
+    }
+
     /// A table as shown on a page, as a workbook: cells that read as numbers become numbers, except in
     /// `textColumns` (codes and names must never turn into numbers).
-    static func xlsx(name: String, sheet: String, rows: [[String]], textColumns: Set<Int> = [0]) throws -> Response {
+    static func xlsx(name: String, sheet: String, rows: [[String]], textColumns: Set<Int> = [0], req: Request) async throws -> Response {
         let cells = rows.enumerated().map { r, row in
             row.enumerated().map { i, v -> Cell in
                 r > 0 && !textColumns.contains(i) ? (Double(v).map(Cell.number) ?? .text(v)) : .text(v)
             }
         }
-        return file(
-            try XLSX.write([Sheet(name: sheet, rows: cells)]), name: name,
-            type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return try await workbook([Sheet(name: sheet, rows: cells)], name: name, req: req)
     }
 
     /// A download written while it is read from the database, so a million-row export does not sit in memory.

@@ -125,9 +125,7 @@ struct ScheduleWebController {
 
     @Sendable func xlsx(req: Request) async throws -> Response {
         let (name, rows) = try await table(req)
-        let data = try XLSX.write([Sheet(name: "填报日程", rows: rows.map { $0.map(Cell.text) })])
-        return Downloads.file(
-            data, name: "\(name)-填报日程.xlsx", type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return try await Downloads.workbook([Sheet(name: "填报日程", rows: rows.map { $0.map(Cell.text) })], name: "\(name)-填报日程.xlsx", req: req)
     }
 }
 

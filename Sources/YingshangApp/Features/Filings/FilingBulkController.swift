@@ -46,10 +46,7 @@ struct FilingBulkController {
                 indicator: ind, answers: f?.answers ?? [:], state: f?.filingState.chineseName ?? "未开始", version: f?.version ?? 0,
                 attachments: counts))
         }
-        let data = try XLSX.write(FilingWorkbook.sheets(entries))
-        return Downloads.file(
-            data, name: "\(c.name)-\(region.name)-填报数据.xlsx",
-            type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return try await Downloads.workbook(FilingWorkbook.sheets(entries), name: "\(c.name)-\(region.name)-填报数据.xlsx", req: req)
     }
 
     struct ImportForm: Content {
@@ -82,7 +79,8 @@ struct FilingBulkController {
             return try await fail(["请选择导出的填报 XLSX 文件"])
         }
         let sheets: [Sheet]
-        do { sheets = try XLSX.read(Data(buffer: file.data)) } catch let e as XLSX.ReadError { return try await fail([e.description]) }
+        let data = Data(buffer: file.data)
+        do { sheets = try await req.offload { try XLSX.read(data) } } catch let e as XLSX.ReadError { return try await fail([e.description]) }
         var (parsed, problems) = FilingWorkbook.parse(sheets, indicators: indicators)
         var targets: [(Filing, FilingWorkbook.Parsed)] = []
         for p in parsed {
@@ -134,36 +132,50 @@ struct FilingBulkController {
         let zipURL = dir.appendingPathComponent("evidence.zip")
         let config = req.application.settings
         var manifest = [["指标代码", "指标", "题目", "文件名", "ZIP 内路径", "SHA-256", "大小（字节）", "上传人", "上传时间"]]
-        var attachments: [(FilingAttachment, String)] = []
+        /// What the archive needs of an attachment, copied out of the model before the work leaves this task.
+        struct Entry: Sendable {
+            let code, name, sha256, uploadedBy, uploadedAt: String
+            let itemCode: String?
+            let size: Int
+        }
+        var attachments: [Entry] = []
         for f in filings {
-            for a in try await FilingService.attachments(f, on: req.db) { attachments.append((a, f.indicatorCode)) }
+            for a in try await FilingService.attachments(f, on: req.db) {
+                attachments.append(Entry(
+                    code: f.indicatorCode, name: a.name, sha256: a.sha256, uploadedBy: a.uploadedBy,
+                    uploadedAt: DisplayTime.format(a.createdAt), itemCode: a.itemCode, size: a.size))
+            }
         }
         do {
-            let archive = try Archive(url: zipURL, accessMode: .create)
-            var used = Set<String>()
-            for (a, code) in attachments {
-                var path = "\(code)/\(a.itemCode ?? "通用")-\(a.name)"
-                var n = 2
-                while used.contains(path) { path = "\(code)/\(a.itemCode ?? "通用")-\(n)-\(a.name)"; n += 1 }
-                used.insert(path)
-                let source = URL(fileURLWithPath: EvidenceStore.path(for: a.sha256, config: config))
-                let handle = try FileHandle(forReadingFrom: source)
-                defer { try? handle.close() }
+            // Deflating every file takes as long as the evidence is large: on the CPU pool, not the event loop.
+            try await req.offload { [manifest, attachments] in
+                var manifest = manifest
+                let archive = try Archive(url: zipURL, accessMode: .create)
+                var used = Set<String>()
+                for a in attachments {
+                    let item = a.itemCode ?? "通用"
+                    var path = "\(a.code)/\(item)-\(a.name)"
+                    var n = 2
+                    while used.contains(path) { path = "\(a.code)/\(item)-\(n)-\(a.name)"; n += 1 }
+                    used.insert(path)
+                    let source = URL(fileURLWithPath: EvidenceStore.path(for: a.sha256, config: config))
+                    let handle = try FileHandle(forReadingFrom: source)
+                    defer { try? handle.close() }
+                    try archive.addEntry(
+                        with: path, type: .file, uncompressedSize: Int64(a.size), compressionMethod: .deflate,
+                        provider: { position, size in
+                            try handle.seek(toOffset: UInt64(position))
+                            return try handle.read(upToCount: size) ?? Data()
+                        })
+                    manifest.append([
+                        a.code, names[a.code] ?? a.code, a.itemCode ?? "", a.name, path, a.sha256, String(a.size), a.uploadedBy, a.uploadedAt,
+                    ])
+                }
+                let csv = CSVWriter.write(manifest)
                 try archive.addEntry(
-                    with: path, type: .file, uncompressedSize: Int64(a.size), compressionMethod: .deflate,
-                    provider: { position, size in
-                        try handle.seek(toOffset: UInt64(position))
-                        return try handle.read(upToCount: size) ?? Data()
-                    })
-                manifest.append([
-                    code, names[code] ?? code, a.itemCode ?? "", a.name, path, a.sha256, String(a.size), a.uploadedBy,
-                    DisplayTime.format(a.createdAt),
-                ])
+                    with: "manifest.csv", type: .file, uncompressedSize: Int64(csv.count), compressionMethod: .deflate,
+                    provider: { position, size in csv.subdata(in: Int(position)..<Int(position) + size) })
             }
-            let csv = CSVWriter.write(manifest)
-            try archive.addEntry(
-                with: "manifest.csv", type: .file, uncompressedSize: Int64(csv.count), compressionMethod: .deflate,
-                provider: { position, size in csv.subdata(in: Int(position)..<Int(position) + size) })
         } catch {
             try? FileManager.default.removeItem(at: dir)
             throw error

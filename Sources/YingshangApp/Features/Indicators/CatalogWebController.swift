@@ -192,10 +192,7 @@ struct CatalogWebController {
 
     @Sendable func exportXLSX(req: Request) async throws -> Response {
         guard let v = try await viewed(req) else { throw AppError.notFound("指标体系") }
-        let data = try XLSX.write(CatalogWorkbook.sheets(try v.catalog()))
-        return Downloads.file(
-            data, name: "指标体系-V\(v.number).xlsx",
-            type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return try await Downloads.workbook(CatalogWorkbook.sheets(try v.catalog()), name: "指标体系-V\(v.number).xlsx", req: req)
     }
 
     struct ImportForm: Content {
@@ -211,7 +208,8 @@ struct CatalogWebController {
         let data = Data(buffer: file.data)
         let catalog: Catalog
         do {
-            catalog = try CatalogImport.parse(data, filename: file.filename)
+            let filename = file.filename
+            catalog = try await req.offload { try CatalogImport.parse(data, filename: filename) }
         } catch let e as CatalogImport.Failure {
             return try await importFailed(req, e.messages)
         }

@@ -63,8 +63,7 @@ struct RectificationWebController {
                     + [r.indicatorName, r.problem, r.cause, r.gap, r.measures, r.unitName, r.leader, r.deadline, r.latestProgress,
                        r.statusName + (r.overdue ? "（逾期）" : "")].map { .text($0) })
         }
-        let data = try XLSX.write([Sheet(name: "整改台账", rows: sheet)])
-        return Downloads.file(data, name: "整改台账.xlsx", type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return try await Downloads.workbook([Sheet(name: "整改台账", rows: sheet)], name: "整改台账.xlsx", req: req)
     }
 
     private func form(_ req: Request, values: RectificationInput, errors: [String: String], action: String, heading: String) async throws -> View {

@@ -287,7 +287,7 @@ enum ReportBuilder {
     }
 
     /// All tables of the report as one workbook: regions, indicator scores, sub-indicators, rectification ledger.
-    static func workbook(_ report: EvaluationReport, result: ScoringResult, units: [EvaluationUnitRow]) throws -> Data {
+    static func workbook(_ report: EvaluationReport, result: ScoringResult, units: [EvaluationUnitRow]) throws -> [Sheet] {
         func num(_ d: Double?) -> YingshangOffice.Cell { d.map { .number(($0 * 100).rounded() / 100) } ?? .text("未评分") }
         var overview: [[YingshangOffice.Cell]] = [[.text("地区"), .text("综合得分"), .text("排名"), .text("类型")]]
         for r in result.regions {
@@ -319,10 +319,10 @@ enum ReportBuilder {
         for u in units {
             unitSheet.append([.text(u.unit), .text(u.base), .text(u.adjustments), .text(u.total), .text(u.items)])
         }
-        return try XLSX.write([
+        return [
             Sheet(name: "总览", rows: overview), Sheet(name: "指标得分", rows: scores), Sheet(name: "二级指标", rows: subs),
             Sheet(name: "单位考核", rows: unitSheet), Sheet(name: "整改台账", rows: ledger),
-        ])
+        ]
     }
 }
 

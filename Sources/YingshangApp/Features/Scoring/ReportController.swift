@@ -1,6 +1,7 @@
 import Fluent
 import Vapor
 import YingshangCore
+import YingshangOffice
 
 /// The evaluation report (HTML with print styles, PDF via headless Chromium, XLSX), the assessor's findings and the
 /// leaders' one-page overview.
@@ -68,9 +69,10 @@ struct ReportController {
         return Downloads.file(data, name: "评价报告-\(report.regionName).pdf", type: "application/pdf")
     }
 
-    static func xlsxData(
+    /// The report's workbook: overview, scores, sub-indicators, the unit assessment and the rectification ledger.
+    static func workbook(
         _ c: Campaign, run: ScoringRun, report: EvaluationReport, today: Day, scope: RegionScope = .unrestricted, on db: any Database
-    ) async throws -> Data {
+    ) async throws -> [Sheet] {
         let table = try await ScoringService.unitTable(c, run: run, today: today, on: db)
         let rows = try await UnitAssessmentWebController.unitRows(table, on: db).map {
             EvaluationUnitRow(unit: $0.unit, base: $0.base, adjustments: $0.adjustments, total: $0.total, items: $0.items.map { "\($0.description)（\($0.points)）" }.joined(separator: "；"))
@@ -80,8 +82,8 @@ struct ReportController {
 
     @Sendable func xlsx(req: Request) async throws -> Response {
         let (c, run, report) = try await Self.report(req)
-        let data = try await Self.xlsxData(c, run: run, report: report, today: req.clock.today, scope: req.regionScope(), on: req.db)
-        return Downloads.file(data, name: "评价报告-\(report.regionName).xlsx", type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        let sheets = try await Self.workbook(c, run: run, report: report, today: req.clock.today, scope: req.regionScope(), on: req.db)
+        return try await Downloads.workbook(sheets, name: "评价报告-\(report.regionName).xlsx", req: req)
     }
 
     struct FindingsBody: Encodable {

@@ -89,7 +89,7 @@ struct ScoresWebController {
             }
         }
         let overall = ["", "总分"] + result.regions.flatMap { [$0.overall.map(Scoring.fmt2) ?? "未评分", $0.rank.map(String.init) ?? ""] }
-        return try Downloads.xlsx(name: "\(c.name)-评分与排名.xlsx", sheet: "评分与排名", rows: [header] + rows + [overall], textColumns: [0, 1])
+        return try await Downloads.xlsx(name: "\(c.name)-评分与排名.xlsx", sheet: "评分与排名", rows: [header] + rows + [overall], textColumns: [0, 1], req: req)
     }
 
     @Sendable func show(req: Request) async throws -> View {

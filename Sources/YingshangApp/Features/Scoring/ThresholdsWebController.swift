@@ -70,8 +70,7 @@ struct ThresholdsWebController {
                              t?.warning.map { .number($0) } ?? .empty, t?.advanced.map { .number($0) } ?? .empty])
             }
         }
-        return Downloads.file(try XLSX.write([Sheet(name: "预警值先进值", rows: rows)]), name: "预警值先进值-\(c.name).xlsx",
-                              type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return try await Downloads.workbook([Sheet(name: "预警值先进值", rows: rows)], name: "预警值先进值-\(c.name).xlsx", req: req)
     }
 
     struct ImportForm: Content {
@@ -93,7 +92,8 @@ struct ThresholdsWebController {
             return try await fail(["请选择预警值与先进值 XLSX 文件"])
         }
         let sheets: [Sheet]
-        do { sheets = try XLSX.read(Data(buffer: file.data)) } catch let e as XLSX.ReadError { return try await fail([e.description]) }
+        let data = Data(buffer: file.data)
+        do { sheets = try await req.offload { try XLSX.read(data) } } catch let e as XLSX.ReadError { return try await fail([e.description]) }
         guard let sheet = sheets.first else { return try await fail(["文件中没有工作表"]) }
         let parsed = ThresholdTable.parse(
             sheet.rows.map { $0.map(\.string) }, indicators: Set(d.indicators.map(\.code)),

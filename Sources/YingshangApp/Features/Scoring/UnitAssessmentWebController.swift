@@ -50,11 +50,11 @@ struct UnitAssessmentWebController {
         let c = try await req.loadCampaign()
         guard let run = try await ScoringService.latest(c, on: req.db) else { throw AppError.conflict("尚未评分，没有单位考核得分可导出") }
         let rows = try await Self.unitRows(try await ScoringService.unitTable(c, run: run, today: req.clock.today, on: req.db), on: req.db)
-        return try Downloads.xlsx(
+        return try await Downloads.xlsx(
             name: "\(c.name)-单位考核得分.xlsx", sheet: "单位考核",
             rows: [["单位", "基础分", "加减分", "总分", "加减分明细"]]
                 + rows.map { [$0.unit, $0.base, $0.adjustments, $0.total, $0.items.map { "\($0.description)（\($0.points)）" }.joined(separator: "；")] },
-            textColumns: [0, 4])
+            textColumns: [0, 4], req: req)
     }
 
     @Sendable func units(req: Request) async throws -> View {

@@ -100,11 +100,11 @@ struct FlagsWebController {
         let region = try await req.selectedRegion(of: c)
         let flags = try await Self.visibleFlags(req, campaign: c).filter(\.$region.$id == (try region.requireID())).all()
         let rows = try await Self.rows(flags, on: req.db)
-        return try Downloads.xlsx(
+        return try await Downloads.xlsx(
             name: "\(c.name)-\(region.name)-核验问题.xlsx", sheet: "核验问题",
             rows: [["规则", "指标", "单位", "填报值", "核验值", "依据", "严重程度", "状态", "说明期限"]]
                 + rows.map { [$0.rule, $0.indicator, $0.unit, $0.filed, $0.observed, $0.evidence, $0.severity, $0.status, $0.deadline] },
-            textColumns: [0, 1, 2, 5, 6, 7, 8])
+            textColumns: [0, 1, 2, 5, 6, 7, 8], req: req)
     }
 
     @Sendable func runChecks(req: Request) async throws -> Response {

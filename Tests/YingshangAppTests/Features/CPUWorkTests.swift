@@ -1,0 +1,73 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import SQLKit
+import Testing
+import Vapor
+@testable import YingshangApp
+
+/// The server runs Swift concurrency on its event loops, so work that keeps a core busy goes to `CPUWork`. What a
+/// county depends on: such work never waits for, nor holds up, the pool that runs SQLite's queries, never runs on an
+/// event loop, and its threads end with the instance.
+@Suite("CPU-heavy request work")
+struct CPUWorkTests {
+    /// Holds `count` threads of `pool` until the returned closure is called.
+    private static func occupy(_ count: Int, of run: (@escaping @Sendable () -> Void) -> Void) async throws -> @Sendable () -> Void {
+        let release = DispatchSemaphore(value: 0)
+        let started = NIOLockedValueBox(0)
+        for _ in 0..<count {
+            run {
+                started.withLockedValue { $0 += 1 }
+                release.wait()
+            }
+        }
+        for _ in 0..<500 where started.withLockedValue({ $0 }) < count { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(started.withLockedValue { $0 } == count, "the pool's threads were not all taken")
+        return { for _ in 0..<count { release.signal() } }
+    }
+
+    /// Starts `body` and reports whether it finished within `seconds` (the body may still be waiting afterwards).
+    private static func finishes(within seconds: Double, _ body: @escaping @Sendable () async throws -> Void) async throws -> (Bool, Task<Void, any Error>) {
+        let done = NIOLockedValueBox(false)
+        let task = Task {
+            try await body()
+            done.withLockedValue { $0 = true }
+        }
+        for _ in 0..<Int(seconds * 100) where !done.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+        return (done.withLockedValue { $0 }, task)
+    }
+
+    @Test("CPU work runs while every thread that runs SQLite's queries is busy, a query runs while every CPU thread is busy, neither on an event loop; the threads stop with the application")
+    func ownThreads() async throws {
+        var kept: CPUWork?
+        try await withApp(.sqlite, seedDemo: false) { app in
+            let cpu = app.cpuWork
+            kept = cpu
+            #expect(try await cpu.run { MultiThreadedEventLoopGroup.currentEventLoop == nil })
+
+            // Every thread of the application's pool (SQLite's) held: CPU work still runs.
+            let pool = app.threadPool
+            let loop = app.eventLoopGroup.next()
+            let releaseQueries = try await Self.occupy(NIOSingletons.blockingPoolThreadCountSuggestion) { work in
+                _ = pool.runIfActive(eventLoop: loop) { work() }
+            }
+            let (cpuRan, cpuTask) = try await Self.finishes(within: 10) { _ = try await cpu.run { (0..<1000).reduce(0, +) } }
+            releaseQueries()
+            try await cpuTask.value
+            #expect(cpuRan, "CPU work waited for the database's threads")
+
+            // Every CPU thread held: a query still runs.
+            let releaseCPU = try await Self.occupy(System.coreCount) { work in
+                Task { try await cpu.run { work() } }
+            }
+            let sql = try #require(app.db as? any SQLDatabase)
+            let (queryRan, queryTask) = try await Self.finishes(within: 10) { try await sql.raw("SELECT 1").run() }
+            releaseCPU()
+            try await queryTask.value
+            #expect(queryRan, "a query waited for the CPU threads")
+        }
+        let cpu = try #require(kept)
+        await #expect(throws: (any Error).self) { try await cpu.run { 1 } }
+    }
+}
