@@ -1,33 +1,111 @@
-import NIOPosix
+import Foundation
+import NIOConcurrencyHelpers
 import Vapor
 
-/// Work that keeps a core busy for a while — reading an uploaded workbook, writing a workbook download, compressing
-/// evidence, encoding a batch of QR codes — runs on threads of its own. Swift concurrency runs on the server's event
+/// Work that keeps a core busy for a while runs on threads of its own. Swift concurrency runs on the server's event
 /// loops (`Runner.serve`, decisions.md), where such work would hold up the I/O of every connection on that loop; and
 /// the application's thread pool runs SQLite's queries, which must not queue behind it. As many threads as cores: a
 /// burst of exports waits its turn instead of starting a thread each.
-final class CPUWork: Sendable {
-    fileprivate let pool: NIOThreadPool
+///
+/// Two ways in: `run` for a synchronous piece (reading or writing a workbook, packing the evidence ZIP, a batch of QR
+/// codes), and `CPUWork.whole` for a route whose handler builds a large result as it reads it (survey results and
+/// exports, a draw's pages): as a task executor, every step of that handler between its awaits runs here.
+final class CPUWork: TaskExecutor, @unchecked Sendable {
+    private enum Work {
+        case job(UnownedJob)
+        case block(@Sendable () -> Void)
+    }
+
+    private let condition = NSCondition()
+    private var queue: [Work] = []
+    private var head = 0
+    private var stopped = false
+    /// The threads' name prefix, one per instance (`cpu3-` is the third made in this process); Linux keeps 15 bytes.
+    let threadPrefix: String
+    private static let made = NIOLockedValueBox(0)
 
     init(threads: Int = System.coreCount) {
-        pool = NIOThreadPool(numberOfThreads: max(1, threads))
-        pool.start()
+        threadPrefix = "cpu\(Self.made.withLockedValue { $0 += 1; return $0 })-"
+        for i in 0..<max(1, threads) {
+            let name = threadPrefix + String(i)
+            let thread = Thread { [self] in
+                // Named from inside: Foundation passes a name set before the start on to Linux only then (`top -H`).
+                Thread.current.name = name
+                drain()
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
     }
 
+    func enqueue(_ job: consuming ExecutorJob) {
+        submit(.job(UnownedJob(job)))
+    }
+
+    /// Runs `body` on these threads and resumes the caller with its result.
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await pool.runIfActive(body)
+        try await withCheckedThrowingContinuation { continuation in
+            submit(.block { continuation.resume(with: Result { try body() }) })
+        }
     }
 
-    func shutdown() async {
-        try? await pool.shutdownGracefully()
+    /// Lets the threads end once the queue is empty; work that still arrives gets a thread of its own, so no task
+    /// waits for ever on an instance that is stopping.
+    func shutdown() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func submit(_ work: Work) {
+        condition.lock()
+        if stopped {
+            condition.unlock()
+            Thread.detachNewThread { [self] in perform(work) }
+            return
+        }
+        queue.append(work)
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func drain() {
+        while true {
+            condition.lock()
+            while head == queue.count && !stopped { condition.wait() }
+            guard head < queue.count else {
+                condition.unlock()
+                return
+            }
+            let work = queue[head]
+            head += 1
+            if head == queue.count {
+                queue.removeAll(keepingCapacity: true)
+                head = 0
+            }
+            condition.unlock()
+            perform(work)
+        }
+    }
+
+    private func perform(_ work: Work) {
+        switch work {
+        case .job(let job): job.runSynchronously(on: asUnownedTaskExecutor())
+        case .block(let body): body()
+        }
+    }
+
+    /// A route handler run on these threads from start to end (see the type's comment).
+    static func whole<R>(
+        _ handler: @escaping @Sendable (Request) async throws -> R
+    ) -> @Sendable (Request) async throws -> R {
+        { req in try await withTaskExecutorPreference(req.application.cpuWork) { try await handler(req) } }
     }
 
     /// Stops the threads with the application (tests make many applications in one process).
     struct Lifecycle: LifecycleHandler {
-        func shutdownAsync(_ application: Application) async { await application.cpuWork.shutdown() }
-        func shutdown(_ application: Application) {
-            application.cpuWork.pool.shutdownGracefully { _ in }
-        }
+        func shutdown(_ application: Application) { application.cpuWork.shutdown() }
     }
 }
 
@@ -36,12 +114,12 @@ extension Application {
         typealias Value = CPUWork
     }
 
-    /// The instance's pool for CPU-heavy request work (created by `configure`).
+    /// The instance's threads for CPU-heavy request work (created by `configure`).
     var cpuWork: CPUWork { instanceValue(CPUWorkKey.self) { CPUWork() } }
 }
 
 extension Request {
-    /// Runs `body` on the CPU pool (see `CPUWork`) and resumes here with its result.
+    /// Runs `body` on the CPU threads (see `CPUWork`) and resumes here with its result.
     func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await application.cpuWork.run(body)
     }

@@ -38,13 +38,25 @@ struct CPUWorkTests {
         return (done.withLockedValue { $0 }, task)
     }
 
-    @Test("CPU work runs while every thread that runs SQLite's queries is busy, a query runs while every CPU thread is busy, neither on an event loop; the threads stop with the application")
+    @Test("CPU work (a piece or a whole handler) runs while every thread that runs SQLite's queries is busy, a query runs while every CPU thread is busy, neither on an event loop; the threads stop with the application")
     func ownThreads() async throws {
         var kept: CPUWork?
         try await withApp(.sqlite, seedDemo: false) { app in
             let cpu = app.cpuWork
             kept = cpu
-            #expect(try await cpu.run { MultiThreadedEventLoopGroup.currentEventLoop == nil })
+            #expect(Self.threads(named: cpu.threadPrefix) == System.coreCount)
+            #expect(try await cpu.run { Self.currentThread().hasPrefix(cpu.threadPrefix) })
+            // A whole handler too: each step between its awaits, a query's included.
+            let sql = try #require(app.db as? any SQLDatabase)
+            let onCPU = try await withTaskExecutorPreference(cpu) {
+                var seen: [Bool] = []
+                for _ in 0..<3 {
+                    try await sql.raw("SELECT 1").run()
+                    seen.append(Self.currentThread().hasPrefix(cpu.threadPrefix))
+                }
+                return seen
+            }
+            #expect(onCPU == [true, true, true])
 
             // Every thread of the application's pool (SQLite's) held: CPU work still runs.
             let pool = app.threadPool
@@ -61,13 +73,32 @@ struct CPUWorkTests {
             let releaseCPU = try await Self.occupy(System.coreCount) { work in
                 Task { try await cpu.run { work() } }
             }
-            let sql = try #require(app.db as? any SQLDatabase)
             let (queryRan, queryTask) = try await Self.finishes(within: 10) { try await sql.raw("SELECT 1").run() }
             releaseCPU()
             try await queryTask.value
             #expect(queryRan, "a query waited for the CPU threads")
         }
+        // The instance's threads end with it; work that still arrives runs (on a thread of its own) instead of hanging.
         let cpu = try #require(kept)
-        await #expect(throws: (any Error).self) { try await cpu.run { 1 } }
+        var left = Self.threads(named: cpu.threadPrefix)
+        for _ in 0..<300 where left > 0 {
+            try await Task.sleep(for: .milliseconds(10))
+            left = Self.threads(named: cpu.threadPrefix)
+        }
+        #expect(left == 0, "\(left) CPU threads still running after the application stopped")
+        #expect(try await cpu.run { 41 + 1 } == 42)
+    }
+
+    /// The name of the thread this runs on (Linux).
+    private static func currentThread() -> String {
+        ((try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "").trimmingCharacters(in: .newlines)
+    }
+
+    /// Threads of this process whose name starts with `prefix` (Linux: /proc/self/task/*/comm).
+    private static func threads(named prefix: String) -> Int {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.filter { id in
+            ((try? String(contentsOfFile: "/proc/self/task/\(id)/comm", encoding: .utf8)) ?? "").hasPrefix(prefix)
+        }.count
     }
 }

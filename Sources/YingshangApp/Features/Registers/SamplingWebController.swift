@@ -8,11 +8,12 @@ import YingshangOffice
 /// members by stratum, the CSV and replacements of unreachable or refusing enterprises.
 struct SamplingWebController {
     func register(_ g: Guarded) {
-        g.get("campaigns", ":id", "samples", action: .viewRegister, use: samples)
+        g.get("campaigns", ":id", "samples", action: .viewRegister, use: CPUWork.whole(samples))
         g.post("campaigns", ":id", "samples", "preview", action: .drawSamples, use: preview)
         g.post("campaigns", ":id", "samples", action: .drawSamples, use: draw)
-        g.get("samples", ":drawID", action: .viewRegister, use: showDraw)
-        g.get("samples", ":drawID", "export.csv", action: .viewRegister, use: exportDraw)
+        // A draw's page and its list read every member's answer state (40,000 for a large survey): on the CPU threads.
+        g.get("samples", ":drawID", action: .viewRegister, use: CPUWork.whole(showDraw))
+        g.get("samples", ":drawID", "export.csv", action: .viewRegister, use: CPUWork.whole(exportDraw))
         g.post("samples", ":drawID", "members", ":memberID", "replace", action: .drawSamples, use: replace)
     }
 

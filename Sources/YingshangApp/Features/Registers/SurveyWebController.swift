@@ -73,14 +73,15 @@ struct SurveyWebController {
     }
 
     func register(_ g: Guarded, api: Guarded) {
-        g.get("campaigns", ":id", "surveys", action: .viewRegister, use: index)
-        g.get("campaigns", ":id", "surveys.csv", action: .viewRegister, use: exportResponses)
-        g.get("campaigns", ":id", "surveys.xlsx", action: .viewRegister, use: exportResponsesXLSX)
+        // Results and exports read every response of the campaign as they build the page: on the CPU threads.
+        g.get("campaigns", ":id", "surveys", action: .viewRegister, use: CPUWork.whole(index))
+        g.get("campaigns", ":id", "surveys.csv", action: .viewRegister, use: CPUWork.whole(exportResponses))
+        g.get("campaigns", ":id", "surveys.xlsx", action: .viewRegister, use: CPUWork.whole(exportResponsesXLSX))
         g.post("samples", ":drawID", "surveys", action: .drawSamples, use: issue)
-        g.personalDataExport("samples", ":drawID", "surveys.csv", action: .drawSamples, use: links)
+        g.personalDataExport("samples", ":drawID", "surveys.csv", action: .drawSamples, use: CPUWork.whole(links))
         api.get("campaigns", ":id", "survey-template", action: .viewRegister, use: template)
         api.put("campaigns", ":id", "survey-template", action: .drawSamples, use: saveTemplate)
-        g.get("samples", ":drawID", "letters", action: .drawSamples, use: letters)
+        g.get("samples", ":drawID", "letters", action: .drawSamples, use: CPUWork.whole(letters))
     }
 
     private func fmt(_ d: Double?, digits: Int = 2) -> String { Display.fixed(d, digits: digits) }

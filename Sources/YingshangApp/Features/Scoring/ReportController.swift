@@ -13,9 +13,10 @@ struct ReportController {
     }
 
     func register(_ g: Guarded) {
-        g.get("campaigns", ":id", "report", action: .viewScores, use: html)
-        g.get("campaigns", ":id", "report.pdf", action: .viewScores, use: pdf)
-        g.get("campaigns", ":id", "report.xlsx", action: .viewScores, use: xlsx)
+        // The report reads the scoring run, the survey results and the ledger and lays them out: on the CPU threads.
+        g.get("campaigns", ":id", "report", action: .viewScores, use: CPUWork.whole(html))
+        g.get("campaigns", ":id", "report.pdf", action: .viewScores, use: CPUWork.whole(pdf))
+        g.get("campaigns", ":id", "report.xlsx", action: .viewScores, use: CPUWork.whole(xlsx))
         g.get("campaigns", ":id", "report", "findings", action: .runScoring, use: findingsForm)
         g.post("campaigns", ":id", "report", "findings", action: .runScoring, use: saveFindings)
         g.get("campaigns", ":id", "overview", action: .viewScores, use: overview)
