@@ -23,7 +23,7 @@ extension Yingshang {
                     print("  \(login.username.padding(toLength: 12, withPad: " ", startingAt: 0)) \(pw)   \(login.roleName) · \(login.unitName)")
                 }
                 if serve {
-                    print("\n打开 / open: http://\(hostname):\(port)/login\n")
+                    print("\n打开 / open: http://\(hostname):\(port)/login  (\(Runner.executorDescription))\n")
                     try await Runner.serve(hostname: hostname, port: port, migrate: true)
                 }
             }
