@@ -8,7 +8,8 @@ import YingshangOffice
 struct BusinessRecordsWebController {
     func register(_ g: Guarded) {
         g.get("campaigns", ":id", "records", action: .viewRegister, use: records)
-        g.post("campaigns", ":id", "records", "import", action: .manageVerification, maxBody: 50 << 20, use: importRecords)
+        // A department's file of tens of thousands of cases is checked and stored: on the CPU threads.
+        g.post("campaigns", ":id", "records", "import", action: .manageVerification, maxBody: 50 << 20, use: CPUWork.whole(importRecords))
         g.get("campaigns", ":id", "records", "demo.csv", action: .manageVerification, use: demoCSV)
         g.post("campaigns", ":id", "records", ":recordID", "review", action: .manageVerification, use: review)
         g.post("campaigns", ":id", "verified-values", action: .manageVerification, use: chooseValue)

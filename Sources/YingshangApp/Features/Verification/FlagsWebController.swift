@@ -9,7 +9,8 @@ struct FlagsWebController {
     func register(_ g: Guarded) {
         g.get("campaigns", ":id", "flags", action: .viewFlags, use: flags)
         g.get("campaigns", ":id", "flags.xlsx", action: .viewFlags, use: flagsXLSX)
-        g.post("campaigns", ":id", "flags", "run", action: .manageVerification, use: runChecks)
+        // The cross-checks read every business record of the campaign: on the CPU threads.
+        g.post("campaigns", ":id", "flags", "run", action: .manageVerification, use: CPUWork.whole(runChecks))
         g.get("flags", ":flagID", action: .viewFlags, use: flag)
         g.post("flags", ":flagID", "decide", action: .manageVerification, use: decide)
         g.post("flags", ":flagID", "respond", action: .respondFlags, use: respond)
