@@ -41,9 +41,9 @@ public enum Runner {
     }
 
     /// The server runs Swift concurrency on NIO's event loops instead of Swift's own thread pool: a request's handler
-    /// then runs on the loop that read it, without two thread hand-offs per request (pages 1.4–2.5× faster, measured in
-    /// docs/benchmarks.md). Work that keeps a core busy is sent to `CPUWork`, the register import and the draw have
-    /// threads of their own, so the loops stay free for I/O. `YINGSHANG_EXECUTOR=swift` keeps Swift's pool (to compare,
+    /// then runs on the loop that read it, without two thread hand-offs per request (survey submissions ~27 % faster;
+    /// docs/benchmarks.md, thirty-second session). Work that keeps a core busy is sent to `CPUWork`, the register import
+    /// and the draw have threads of their own, so the loops stay free for I/O. `YINGSHANG_EXECUTOR=swift` keeps Swift's pool (to compare,
     /// or should a handler ever need it). Called once by `main`, on the main thread, before any task starts.
     public static func adoptEventLoopsAsExecutor() {
         guard ProcessInfo.processInfo.environment["YINGSHANG_EXECUTOR"] != "swift" else { return }

@@ -13,8 +13,8 @@ struct Yingshang: AsyncParsableCommand {
         subcommands: [Serve.self, Migrate.self, Demo.self, CatalogCommand.self, Enterprises.self, Sample.self, Survey.self, UserCommand.self, AuditCommand.self, Backup.self, Bench.self, Score.self, Report.self, BenchIntegrity.self, FeedCommand.self, RoundCommand.self, BenchProvince.self]
     )
 
-    /// As ArgumentParser's own `main`, except that `serve` (and `demo --serve`) first moves Swift concurrency onto the event loops
-    /// (`Runner.adoptEventLoopsAsExecutor`), which must happen here: on the main thread, before any task starts.
+    /// As ArgumentParser's own `main`, except that `serve` (and `demo --serve`) first moves Swift concurrency onto the
+    /// event loops (`Runner.adoptEventLoopsAsExecutor`), which must happen here: on the main thread, before any task.
     static func main() async {
         let arguments = CommandLine.arguments.dropFirst()
         if arguments.first == "serve" || (arguments.first == "demo" && arguments.contains("--serve")) {

@@ -157,7 +157,7 @@ enum Downloads {
 
     static let xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-    /// A workbook download, written on the CPU pool (a large sheet takes a while to compress).
+    /// A workbook download, written on the CPU threads (a large sheet takes a while to compress).
     static func workbook(_ sheets: [Sheet], name: String, req: Request) async throws -> Response {
         file(try await req.offload { try XLSX.write(sheets) }, name: name, type: xlsxType)
     }

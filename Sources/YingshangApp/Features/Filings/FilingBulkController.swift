@@ -131,7 +131,7 @@ struct FilingBulkController {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let zipURL = dir.appendingPathComponent("evidence.zip")
         let config = req.application.settings
-        var manifest = [["指标代码", "指标", "题目", "文件名", "ZIP 内路径", "SHA-256", "大小（字节）", "上传人", "上传时间"]]
+        let manifest = [["指标代码", "指标", "题目", "文件名", "ZIP 内路径", "SHA-256", "大小（字节）", "上传人", "上传时间"]]
         /// What the archive needs of an attachment, copied out of the model before the work leaves this task.
         struct Entry: Sendable {
             let code, name, sha256, uploadedBy, uploadedAt: String
@@ -147,7 +147,7 @@ struct FilingBulkController {
             }
         }
         do {
-            // Deflating every file takes as long as the evidence is large: on the CPU pool, not the event loop.
+            // Deflating every file takes as long as the evidence is large: on the CPU threads, not an event loop.
             try await req.offload { [manifest, attachments] in
                 var manifest = manifest
                 let archive = try Archive(url: zipURL, accessMode: .create)

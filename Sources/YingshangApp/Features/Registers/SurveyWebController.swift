@@ -220,7 +220,7 @@ struct SurveyWebController {
         let batch = min(max(1, req.query[Int.self, at: "batch"] ?? 1), batches)
         let open = try await SurveyLinkList.entries(draws: [did], which: .open, page: (batch - 1, per), on: req.db)
         let href = { (n: Int) in SiteURL.letters(draw: did, batch: n) }
-        // A batch's QR codes take ~0.2 s to encode: on the CPU pool.
+        // A batch's QR codes take ~0.2 s to encode: on the CPU threads.
         let letters = try await req.offload {
             open.map {
                 let link = SurveyLinkList.link(token: $0.token, base: base)
