@@ -1,5 +1,4 @@
 import Foundation
-import NIOConcurrencyHelpers
 import Vapor
 
 /// Work that keeps a core busy for a while runs on threads of its own. Swift concurrency runs on the server's event
@@ -20,22 +19,38 @@ final class CPUWork: TaskExecutor, @unchecked Sendable {
     private var queue: [Work] = []
     private var head = 0
     private var stopped = false
-    /// The threads' name prefix, one per instance (`cpu3-` is the third made in this process); Linux keeps 15 bytes.
-    let threadPrefix: String
-    private static let made = NIOLockedValueBox(0)
+    /// The threads running now, by `pthread_self()` (for `isCurrentThread` and the tests).
+    private var threads: Set<pthread_t> = []
 
-    init(threads: Int = System.coreCount) {
-        threadPrefix = "cpu\(Self.made.withLockedValue { $0 += 1; return $0 })-"
-        for i in 0..<max(1, threads) {
-            let name = threadPrefix + String(i)
+    init(threads count: Int = System.coreCount) {
+        for i in 0..<max(1, count) {
             let thread = Thread { [self] in
-                // Named from inside: Foundation passes a name set before the start on to Linux only then (`top -H`).
-                Thread.current.name = name
+                condition.lock()
+                threads.insert(pthread_self())
+                condition.unlock()
                 drain()
+                condition.lock()
+                threads.remove(pthread_self())
+                condition.unlock()
             }
+            thread.name = "cpu-work-\(i)"  // best effort: shown by `top -H` where Foundation passes it on
             thread.stackSize = 1 << 20
             thread.start()
         }
+    }
+
+    /// How many of the threads are running (none once the instance has stopped and the queue is empty).
+    var runningThreads: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return threads.count
+    }
+
+    /// True when called on one of this instance's threads.
+    var isCurrentThread: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return threads.contains(pthread_self())
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
