@@ -46,7 +46,8 @@ public enum Runner {
     /// and the draw have threads of their own, so the loops stay free for I/O. `YINGSHANG_EXECUTOR=swift` keeps Swift's pool (to compare,
     /// or should a handler ever need it). Called once by `main`, on the main thread, before any task starts.
     public static func adoptEventLoopsAsExecutor() {
-        guard ProcessInfo.processInfo.environment["YINGSHANG_EXECUTOR"] != "swift" else { return }
+        // Unset, empty or `event-loops`; anything else is refused by the configuration, which names the variable.
+        guard ["", "event-loops"].contains(ProcessInfo.processInfo.environment["YINGSHANG_EXECUTOR"] ?? "") else { return }
         let adopted = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         executorAdopted.withLockedValue { $0 = adopted }
     }
@@ -488,6 +489,11 @@ public enum Runner {
     }
 
     /// A one-line description of where data lives, for the CLI's output.
+    /// Throws `AppConfig.Invalid`, naming every malformed variable, when the environment's settings are wrong.
+    public static func checkConfiguration() throws {
+        _ = try AppConfig.fromEnvironment()
+    }
+
     public static func databaseDescription() -> String {
         guard let config = try? AppConfig.fromEnvironment() else { return "?" }
         switch config.database {

@@ -15,8 +15,11 @@ extension Yingshang {
         }
 
         func run() async throws {
-            print("营商环境考核评价平台: http://\(hostname):\(port)  (\(Runner.databaseDescription()); \(Runner.executorDescription))")
-            try await runReportingErrors { try await Runner.serve(hostname: hostname, port: port, migrate: migrate) }
+            try await runReportingErrors {
+                try Runner.checkConfiguration()  // a bad setting is named before any start-up line
+                print("营商环境考核评价平台: http://\(hostname):\(port)  (\(Runner.databaseDescription()); \(Runner.executorDescription))")
+                try await Runner.serve(hostname: hostname, port: port, migrate: migrate)
+            }
         }
     }
 

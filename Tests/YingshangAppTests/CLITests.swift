@@ -17,7 +17,7 @@ struct CLITests {
         return products.appendingPathComponent("yingshang")
     }
 
-    static func run(_ args: [String], dataDir: String, stdin: String? = nil) throws -> Run {
+    static func run(_ args: [String], dataDir: String, stdin: String? = nil, extraEnv: [String: String] = [:]) throws -> Run {
         let process = Process()
         process.executableURL = binary
         process.arguments = args
@@ -27,6 +27,7 @@ struct CLITests {
         env["YINGSHANG_BCRYPT_COST"] = "4"
         env["DATABASE_URL"] = nil
         env["LOG_LEVEL"] = "error"
+        env.merge(extraEnv) { _, new in new }
         process.environment = env
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
@@ -46,6 +47,14 @@ struct CLITests {
     static func tempDir() -> String {
         let dir = NSTemporaryDirectory() + "yingshang-cli-" + UUID().uuidString
         return dir
+    }
+
+    @Test("serve with a mistyped YINGSHANG_EXECUTOR exits 1 naming the variable and its values, before any start-up line")
+    func serveBadExecutor() throws {
+        let r = try Self.run(["serve", "--port", "1"], dataDir: Self.tempDir(), extraEnv: ["YINGSHANG_EXECUTOR": "Swift"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("YINGSHANG_EXECUTOR 应为 event-loops（默认）或 swift"))
+        #expect(!r.stdout.contains("http://"))
     }
 
     @Test("--help lists every command")

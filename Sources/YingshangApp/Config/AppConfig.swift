@@ -59,8 +59,12 @@ public struct AppConfig: Sendable {
         public var description: String { "配置错误 / invalid configuration:\n" + problems.joined(separator: "\n") }
     }
 
+    /// YINGSHANG_EXECUTOR's values (`Runner.adoptEventLoopsAsExecutor`).
+    static let executorChoices: Set<String> = ["", "event-loops", "swift"]
+
     /// Reads YINGSHANG_DATA_DIR, DATABASE_URL, YINGSHANG_BCRYPT_COST, YINGSHANG_SECURE_COOKIES, YINGSHANG_ROOT,
-    /// YINGSHANG_UPLOAD_LIMIT_MB, YINGSHANG_PUBLIC_URL, YINGSHANG_SWEEP_SECONDS.
+    /// YINGSHANG_UPLOAD_LIMIT_MB, YINGSHANG_PUBLIC_URL, YINGSHANG_SWEEP_SECONDS, YINGSHANG_EXECUTOR (checked only:
+    /// `Runner.adoptEventLoopsAsExecutor` reads it before any configuration, and adopts nothing on a bad value).
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfig {
         var problems: [String] = []
         let dataDir = env["YINGSHANG_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "data"
@@ -113,6 +117,9 @@ public struct AppConfig: Sendable {
             if let n = Int(raw), (10...86_400).contains(n) { sweep = TimeInterval(n) } else {
                 problems.append("YINGSHANG_SWEEP_SECONDS 应为 10–86400 的整数（秒）")
             }
+        }
+        if let raw = env["YINGSHANG_EXECUTOR"], !Self.executorChoices.contains(raw) {
+            problems.append("YINGSHANG_EXECUTOR 应为 event-loops（默认）或 swift")
         }
         var clock = AppClock.system
         if let raw = env["YINGSHANG_TODAY"], !raw.isEmpty {

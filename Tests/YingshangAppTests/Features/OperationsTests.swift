@@ -321,5 +321,14 @@ struct OperationsTests {
         for bad in ["ys.example.gov.cn", "ftp://ys.example.gov.cn", "https://"] {
             #expect(throws: AppConfig.Invalid.self) { try AppConfig.fromEnvironment(["YINGSHANG_PUBLIC_URL": bad]) }
         }
+        // The executor: a typo must not silently pick one; the message names the variable and its two values.
+        for good in ["", "event-loops", "swift"] { #expect(throws: Never.self) { try AppConfig.fromEnvironment(["YINGSHANG_EXECUTOR": good]) } }
+        for bad in ["Swift", "eventloops", "nio"] {
+            #expect {
+                try AppConfig.fromEnvironment(["YINGSHANG_EXECUTOR": bad])
+            } throws: { error in
+                (error as? AppConfig.Invalid)?.problems == ["YINGSHANG_EXECUTOR 应为 event-loops（默认）或 swift"]
+            }
+        }
     }
 }

@@ -128,8 +128,7 @@ struct BusinessRecordsWebController {
         }
         do {
             let n = try await VerificationService.importRecords(
-                c, regionID: try region.requireID(), indicator: indicator, data: Data(buffer: file.data), filename: file.filename, by: req.caller(),
-                cpu: req.application.cpuWork)
+                c, regionID: try region.requireID(), indicator: indicator, data: Data(buffer: file.data), filename: file.filename, by: req.caller())
             req.setFlash("已导入 \(n) 条办件记录（替换该指标原有记录）")
             return req.redirect(to: back)
         } catch let e as AppError where e.status == .unprocessableEntity {

@@ -13,12 +13,11 @@ enum VerificationService {
     }
 
     /// Replaces the indicator's records for the region with the file's rows; any bad row rejects the whole file.
-    /// The file is read and checked on `cpu` (a department's export can hold tens of thousands of cases).
     static func importRecords(
-        _ campaign: Campaign, regionID: UUID, indicator: String, data: Data, filename: String, by caller: Caller, cpu: CPUWork
+        _ campaign: Campaign, regionID: UUID, indicator: String, data: Data, filename: String, by caller: Caller
     ) async throws -> Int {
         let schema = try schema(indicator)
-        let parsed = try await cpu.run { RecordParsing.parse(try RegisterImporter.rows(from: data, filename: filename), schema: schema) }
+        let parsed = RecordParsing.parse(try RegisterImporter.rows(from: data, filename: filename), schema: schema)
         if !parsed.problems.isEmpty {
             throw AppError(
                 status: .unprocessableEntity, code: "invalid_file", message: "文件有 \(parsed.problems.count) 处错误，未导入任何数据",
