@@ -9,6 +9,11 @@ import Vapor
 /// Two ways in: `run` for a synchronous piece (reading or writing a workbook, packing the evidence ZIP, a batch of QR
 /// codes), and `CPUWork.whole` for a route whose handler builds a large result as it reads it (survey results and
 /// exports, a draw's pages): as a task executor, every step of that handler between its awaits runs here.
+///
+/// Requests that use these threads are admitted up to `limit` at a time (waiting or running): a burst beyond that —
+/// a user clicking an export again and again, a script — is refused at once with 503 and `Retry-After` instead of
+/// queueing without end while each waiting request holds its connection (a heavy request takes 0.2–2 s, so the last
+/// of 16 per core waits about as long as a proxy's usual timeout). Nothing is changed by a refused request.
 final class CPUWork: TaskExecutor, @unchecked Sendable {
     private enum Work {
         case job(UnownedJob)
@@ -21,8 +26,18 @@ final class CPUWork: TaskExecutor, @unchecked Sendable {
     private var stopped = false
     /// The threads running now, by `pthread_self()` (for `isCurrentThread` and the tests).
     private var threads: Set<pthread_t> = []
+    /// Requests admitted and not yet answered (`admitted(_:)`), and how many may be.
+    private var admittedRequests = 0
+    let limit: Int
 
-    init(threads count: Int = System.coreCount) {
+    static let perCore = 16
+
+    static let busy = AppError(
+        status: .serviceUnavailable, code: "busy", message: "服务器正在处理较多的导出和统计，请稍后再试（本次请求未执行）",
+        headers: ["Retry-After": "10"])
+
+    init(threads count: Int = System.coreCount, limit: Int? = nil) {
+        self.limit = max(1, limit ?? Self.perCore * max(1, count))
         for i in 0..<max(1, count) {
             let thread = Thread { [self] in
                 condition.lock()
@@ -51,6 +66,34 @@ final class CPUWork: TaskExecutor, @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return threads.contains(pthread_self())
+    }
+
+    /// Requests admitted and not yet answered.
+    var admitted: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return admittedRequests
+    }
+
+    /// Runs `body` as one admitted request, or throws `busy` at once when `limit` requests already are.
+    func admitted<T>(_ body: () async throws -> T) async throws -> T {
+        guard admit() else { throw Self.busy }
+        defer { leave() }
+        return try await body()
+    }
+
+    private func admit() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard admittedRequests < limit else { return false }
+        admittedRequests += 1
+        return true
+    }
+
+    private func leave() {
+        condition.lock()
+        admittedRequests -= 1
+        condition.unlock()
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
@@ -115,7 +158,10 @@ final class CPUWork: TaskExecutor, @unchecked Sendable {
     static func whole<R>(
         _ handler: @escaping @Sendable (Request) async throws -> R
     ) -> @Sendable (Request) async throws -> R {
-        { req in try await withTaskExecutorPreference(req.application.cpuWork) { try await handler(req) } }
+        { req in
+            let work = req.application.cpuWork
+            return try await work.admitted { try await withTaskExecutorPreference(work) { try await handler(req) } }
+        }
     }
 
     /// Stops the threads with the application (tests make many applications in one process).
@@ -134,8 +180,10 @@ extension Application {
 }
 
 extension Request {
-    /// Runs `body` on the CPU threads (see `CPUWork`) and resumes here with its result.
+    /// Runs `body` on the CPU threads (see `CPUWork`, whose admission bound it counts under) and resumes here with
+    /// its result.
     func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await application.cpuWork.run(body)
+        let work = application.cpuWork
+        return try await work.admitted { try await work.run(body) }
     }
 }

@@ -5,6 +5,7 @@ import NIOPosix
 import SQLKit
 import Testing
 import Vapor
+import VaporTesting
 @testable import YingshangApp
 
 /// The server runs Swift concurrency on its event loops, so work that keeps a core busy goes to `CPUWork`. What a
@@ -86,5 +87,51 @@ struct CPUWorkTests {
         for _ in 0..<300 where cpu.runningThreads > 0 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(cpu.runningThreads == 0, "\(cpu.runningThreads) CPU threads still running after the application stopped")
         #expect(try await cpu.run { 41 + 1 } == 42)
+    }
+
+    @Test("a burst of heavy requests beyond the bound is refused at once with 503, Retry-After and a Chinese message, runs nothing and records nothing; the count is released after success and failure alike")
+    func admissionBound() async throws {
+        let bounded = CPUWork(threads: 1, limit: 2)
+        defer { bounded.shutdown() }
+        struct Boom: Error {}
+        #expect(try await bounded.admitted { 7 } == 7)
+        await #expect(throws: Boom.self) { try await bounded.admitted { throw Boom() } }
+        #expect(bounded.admitted == 0, "an answered request is still counted")
+
+        try await withApp(.sqlite, seedDemo: true) { app in
+            let work = app.cpuWork
+            #expect(work.limit == CPUWork.perCore * System.coreCount)
+            let s = try await app.webSession("auditor")
+            // Hold every admission: requests waiting or running, as during a burst of exports.
+            let release = DispatchSemaphore(value: 0)
+            let holders = (0..<work.limit).map { _ in
+                Task { try await work.admitted { try await work.run { release.wait() } } }
+            }
+            for _ in 0..<500 where work.admitted < work.limit { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(work.admitted == work.limit)
+            let entries = try await AuditEntry.query(on: app.db).count()
+            let answer = NIOLockedValueBox<TestingHTTPResponse?>(nil)
+            let headers = s.headers
+            let (answered, request) = try await Self.finishes(within: 10) {
+                let res = try await app.send(.GET, "/audit.csv", headers: headers)
+                answer.withLockedValue { $0 = res }
+            }
+            #expect(answered, "the request over the bound waited for the CPU threads instead of being refused")
+            if !answered { for _ in 0..<work.limit + 1 { release.signal() } }
+            try await request.value
+            let refused = try #require(answer.withLockedValue { $0 })
+            #expect(refused.status == .serviceUnavailable)
+            #expect(refused.headers.first(name: "Retry-After") == "10")
+            #expect(refused.text.contains("请稍后再试"), "\(refused.text.prefix(300))")
+            #expect(!refused.text.contains("序号"), "the refused export ran")
+            #expect(try await AuditEntry.query(on: app.db).count() == entries, "a refused request left an audit entry")
+            // Released: the same request runs.
+            for _ in 0..<work.limit { release.signal() }
+            for h in holders { try await h.value }
+            #expect(work.admitted == 0)
+            let served = try await app.send(.GET, "/audit.csv", headers: s.headers)
+            #expect(served.status == .ok)
+            #expect(served.text.contains("序号"))
+        }
     }
 }
