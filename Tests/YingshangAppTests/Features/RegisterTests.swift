@@ -644,6 +644,12 @@ struct RegisterSamplingTests {
             odd.industry = nil
             odd.founded = "2015-01-01"
             try await odd.save(on: app.db)
+            // …as does one whose industry is stored as that very text, in the same township (one stratum, not two).
+            let named = try #require(try await Enterprise.register(of: cid, on: app.db).filter(\.$status == "在业").filter(\.$uscc != "A-OLD-CODE").first())
+            named.industry = "未填行业"
+            named.townshipCode = odd.townshipCode
+            named.founded = "2016-01-01"
+            try await named.save(on: app.db)
             let p = DrawParameters(
                 size: 10, strata: ["industry", "township"], allocation: .proportional, minPerStratum: 0, reserveRatio: 0, seed: 1,
                 statuses: ["存续", "在业"], foundedBefore: "2020-01-01", excludeDrawn: false, sd: [:])
@@ -656,6 +662,7 @@ struct RegisterSamplingTests {
             #expect(frame.mapValues(Array.init) == expected.mapValues { $0.sorted() })
             #expect(frame.values.contains { $0.contains("A-OLD-CODE") })
             #expect(frame["未填行业|\(odd.townshipCode ?? "未填乡镇")"]?.contains("A-OLD-CODE") == true)
+            #expect(frame["未填行业|\(odd.townshipCode ?? "未填乡镇")"]?.contains(named.uscc) == true)
             #expect(frame.values.reduce(0) { $0 + $1.count } > 100)
         }
     }
