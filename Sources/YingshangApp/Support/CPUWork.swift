@@ -75,11 +75,16 @@ final class CPUWork: TaskExecutor, @unchecked Sendable {
         return admittedRequests
     }
 
-    /// Runs `body` as one admitted request, or throws `busy` at once when `limit` requests already are.
+    /// True inside `admitted`: a piece offloaded by a handler that already runs whole is part of the same request.
+    @TaskLocal private static var inside = false
+
+    /// Runs `body` as one admitted request, or throws `busy` at once when `limit` requests already are. Nested calls
+    /// (a whole handler writing a workbook through `req.offload`) count once, and so cannot be refused halfway.
     func admitted<T>(_ body: () async throws -> T) async throws -> T {
+        if Self.inside { return try await body() }
         guard admit() else { throw Self.busy }
         defer { leave() }
-        return try await body()
+        return try await Self.$inside.withValue(true) { try await body() }
     }
 
     private func admit() -> Bool {

@@ -97,6 +97,11 @@ struct CPUWorkTests {
         #expect(try await bounded.admitted { 7 } == 7)
         await #expect(throws: Boom.self) { try await bounded.admitted { throw Boom() } }
         #expect(bounded.admitted == 0, "an answered request is still counted")
+        // A whole handler that offloads a piece is one request: at the bound, its piece is not refused halfway.
+        let single = CPUWork(threads: 1, limit: 1)
+        defer { single.shutdown() }
+        #expect(try await single.admitted { try await single.admitted { try await single.run { 5 } } } == 5)
+        #expect(single.admitted == 0)
 
         try await withApp(.sqlite, seedDemo: true) { app in
             let work = app.cpuWork
