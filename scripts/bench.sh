@@ -10,7 +10,7 @@
 #   the evaluation PDF                 cold (browser start) and warm
 #   server RSS                         idle after start, peak at the end
 # Usage: scripts/bench.sh [BIN=.build/release/yingshang] [ROWS=1000000] [SECONDS=10]
-# Needs: sqlite3, wrk, curl, GNU time, python3 with pandas (pip install pandas), chromium for the PDF.
+# Needs: sqlite3, wrk, curl, GNU time, python3 with pandas (pip install pandas; on PostgreSQL also psycopg[binary]), chromium for the PDF.
 # SQLite unless DATABASE_URL is set (then an empty PostgreSQL database it may fill; the HTTP parts run on it too).
 set -euo pipefail
 BIN=${1:-.build/release/yingshang}
@@ -78,7 +78,9 @@ for run in 1 2 3; do
   echo "run $run: yingshang sample draw $(secs "$t0" "$t1") s wall, CLI included (max RSS $(( $(tail -1 "$WORK/draw.rss") / 1024 )) MB)  (target ≤ 0.5 s)"
   DRAW_WALL=$(secs "$t0" "$t1")
 done
-if python3 -c "import pandas" 2>/dev/null; then
+if [ -n "$PG" ] && ! python3 -c "import psycopg" 2>/dev/null; then
+  echo "psycopg not installed (pip install 'psycopg[binary]'): no pandas anchor for the draw on PostgreSQL"
+elif python3 -c "import pandas" 2>/dev/null; then
   cat > "$WORK/draw.py" <<'PY'
 import sys, time
 t0 = time.perf_counter()
