@@ -107,6 +107,7 @@ struct CPUWorkTests {
             let work = app.cpuWork
             #expect(work.limit == CPUWork.perCore * System.coreCount)
             let s = try await app.webSession("auditor")
+            let filer = try await app.webSession("filer")
             // Hold every admission: requests waiting or running, as during a burst of exports.
             let release = DispatchSemaphore(value: 0)
             let holders = (0..<work.limit).map { _ in
@@ -130,6 +131,8 @@ struct CPUWorkTests {
             #expect(refused.text.contains("请稍后再试"), "\(refused.text.prefix(300))")
             #expect(!refused.text.contains("序号"), "the refused export ran")
             #expect(try await AuditEntry.query(on: app.db).count() == entries, "a refused request left an audit entry")
+            // The role checks come first: a user who may not read the audit log is told so (403), bound or not.
+            #expect(try await app.send(.GET, "/audit.csv", headers: filer.headers).status == .forbidden)
             // Released: the same request runs.
             for _ in 0..<work.limit { release.signal() }
             for h in holders { try await h.value }
