@@ -20,11 +20,22 @@ extension Database {
     /// process (seen with 40 parallel logins on two cores). PostgreSQL never takes this path.
     func writeTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         guard engine == .sqlite else { return try await transaction(body) }
-        return try await SQLiteWriteGate.shared.run {
+        return try await retryingBusy { try await transaction(body) }
+    }
+
+    /// `body` writes with a single statement, atomic on its own (SQLite and PostgreSQL commit it when it completes):
+    /// the same turns and retries as `writeTransaction`, without the round trips of `BEGIN` and `COMMIT`.
+    func writeStatement<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        guard engine == .sqlite else { return try await body(self) }
+        return try await retryingBusy { try await body(self) }
+    }
+
+    private func retryingBusy<T: Sendable>(_ write: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await SQLiteWriteGate.shared.run {
             var attempt = 0
             while true {
                 do {
-                    return try await transaction(body)
+                    return try await write()
                 } catch let error as SQLiteError
                     where (error.reason == .busy || error.reason == .busyInSnapshot || error.reason == .busyInRecovery)
                     && attempt < 50

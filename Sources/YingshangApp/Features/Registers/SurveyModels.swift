@@ -198,7 +198,7 @@ extension SurveyTemplate: Content {}
 /// beyond the bound a submission is refused at once with 503 and `Retry-After` rather than held in memory, and is not
 /// stored.
 actor SurveyWriteQueue {
-    private struct Item {
+    private struct Item: Sendable {
         let token: String
         let answers: [String: String]
         let final: Bool
@@ -252,7 +252,20 @@ actor SurveyWriteQueue {
     }
 
     private func drain() async {
-        while !pending.isEmpty {
+        // Two batches in flight at most: while one is being written and committed, the next is read and checked, so a
+        // submission waits for one commit rather than for a read, a check and a commit in turn. The next batch's read
+        // may see a response the batch being written is about to submit; its conditional write then changes nothing
+        // and `settle` answers from what was committed.
+        var writing: (task: Task<Void, Never>, count: Int, bytes: Int)?
+        while true {
+            if pending.isEmpty {
+                guard let w = writing else { break }
+                // Submissions arriving meanwhile are appended to `pending`: look again once the write is done.
+                await w.task.value
+                release(w.count, w.bytes)
+                writing = nil
+                continue
+            }
             if let gate {
                 await gate()
                 self.gate = nil
@@ -263,24 +276,41 @@ actor SurveyWriteQueue {
             var rest: [Item] = []
             var tokens: Set<String> = []
             for item in pending {
-                if batch.count < 300, tokens.insert(item.token).inserted { batch.append(item) } else { rest.append(item) }
+                if batch.count < Self.chunk, tokens.insert(item.token).inserted { batch.append(item) } else { rest.append(item) }
             }
             pending = rest
-            await handle(batch)
-            held -= batch.count
-            heldBytes -= batch.reduce(0) { $0 + $1.bytes }
+            let accepted = await check(batch)
+            if let w = writing {
+                await w.task.value
+                release(w.count, w.bytes)
+            }
+            let db = database()
+            writing = (Task { await Self.write(accepted, on: db) }, batch.count, batch.reduce(0) { $0 + $1.bytes })
         }
         draining = false
     }
 
-    private func handle(_ batch: [Item]) async {
+    private func release(_ count: Int, _ bytes: Int) {
+        held -= count
+        heldBytes -= bytes
+    }
+
+    private struct Accepted: Sendable {
+        let item: Item
+        let answers: [String: String]
+        let write: Write
+    }
+
+    /// Reads the batch's responses with one statement and checks each submission as on its own: those refused or
+    /// already received are answered here, the accepted ones returned for the write.
+    private func check(_ batch: [Item]) async -> [Accepted] {
         let db = database()
         let visits: [String: SurveyVisit]
         do {
             visits = try await SurveyVisit.find(tokens: batch.map(\.token), on: db)
         } catch {
             for item in batch { item.done.resume(throwing: error) }
-            return
+            return []
         }
         // The batch's templates (almost always one) looked up once, so checking each submission below is plain
         // synchronous work on this actor: no hop off it and back per submission.
@@ -288,34 +318,36 @@ actor SurveyWriteQueue {
         for id in Set(visits.values.map(\.templateID)) {
             do { checkers[id] = try await TemplateCache.shared.checker(id, on: db) } catch {
                 for item in batch { item.done.resume(throwing: error) }
-                return
+                return []
             }
         }
-        // Each submission checked as on its own; the accepted ones wait for the write.
-        var accepted: [(item: Item, answers: [String: String], write: Write)] = []
+        var accepted: [Accepted] = []
         for item in batch {
             do {
                 let visit = visits[item.token]
                 switch try SurveyService.decide(visit, checker: visit.flatMap { checkers[$0.templateID] }, answers: item.answers, final: item.final, now: item.at) {
                 case .done(let outcome): item.done.resume(returning: outcome)
-                case .write(let id, let answers, let json): accepted.append((item, answers, Write(id: id, json: json, final: item.final, at: item.at)))
+                case .write(let id, let answers, let json): accepted.append(Accepted(item: item, answers: answers, write: Write(id: id, json: json, final: item.final, at: item.at)))
                 }
             } catch {
                 item.done.resume(throwing: error)
             }
         }
+        return accepted
+    }
+
+    /// Writes the accepted submissions and answers each once its write is committed.
+    private static func write(_ accepted: [Accepted], on db: any Database) async {
         guard !accepted.isEmpty else { return }
         var changed: Set<UUID> = []
         var failed: Set<UUID> = []
         do {
-            let writes = accepted.map(\.write)
-            changed = try await db.writeTransaction { tx in try await Self.conditionalWrites(writes, on: tx) }
+            changed = try await conditionalWritesCommitted(accepted.map(\.write), on: db)
         } catch {
             // One failing write must not fail its neighbours: retry each on its own.
             for a in accepted {
                 do {
-                    let write = [a.write]
-                    changed.formUnion(try await db.writeTransaction { tx in try await Self.conditionalWrites(write, on: tx) })
+                    changed.formUnion(try await conditionalWritesCommitted([a.write], on: db))
                 } catch {
                     failed.insert(a.write.id)
                     a.item.done.resume(throwing: error)
@@ -327,7 +359,7 @@ actor SurveyWriteQueue {
                 a.item.done.resume(returning: .stored)
                 continue
             }
-            // Not changed: submitted meanwhile (another instance, or a submission of the page).
+            // Not changed: submitted meanwhile (another instance, a submission of the page, or the batch before).
             do { a.item.done.resume(returning: try await SurveyService.settle(a.write.id, answers: a.answers, on: db)) } catch {
                 a.item.done.resume(throwing: error)
             }
@@ -341,9 +373,21 @@ actor SurveyWriteQueue {
         let at: Date
     }
 
+    /// `conditionalWrites` committed: a batch of submissions that fits one statement is written without a transaction
+    /// around it (the statement is atomic), anything else in one transaction.
+    static func conditionalWritesCommitted(_ writes: [Write], on db: any Database) async throws -> Set<UUID> {
+        if writes.count <= chunk, writes.allSatisfy(\.final) {
+            return try await db.writeStatement { try await conditionalWrites(writes, on: $0) }
+        }
+        return try await db.writeTransaction { try await conditionalWrites(writes, on: $0) }
+    }
+
+    /// Submissions written with one statement.
+    static let chunk = 300
+
     /// The submissions among `writes` (distinct responses) in one statement per `chunk` — `UPDATE … FROM (VALUES …)`,
     /// each row changed only if not yet submitted — and progress saves one by one. Returns the responses changed.
-    static func conditionalWrites(_ writes: [Write], chunk: Int = 300, on db: any Database) async throws -> Set<UUID> {
+    static func conditionalWrites(_ writes: [Write], chunk: Int = chunk, on db: any Database) async throws -> Set<UUID> {
         guard let sql = db as? any SQLDatabase else { throw AppError.conflict("数据库不支持") }
         var changed: Set<UUID> = []
         for w in writes where !w.final {
