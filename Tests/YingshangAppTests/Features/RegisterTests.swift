@@ -1313,12 +1313,15 @@ struct SurveyAPITests {
         }
     }
 
-    @Test("a burst of submissions handled in batches: each gets its own answer, and only accepted ones are stored", arguments: TestDatabase.available)
-    func burst(db: TestDatabase) async throws {
-        try await withApp(db) { app in
+    @Test("a burst of submissions handled in batches: each gets its own answer, and only accepted ones are stored", arguments: SurveyStore.available)
+    func burst(store: SurveyStore) async throws {
+        try await withApp(store) { app in
             let tokens = try await Self.fiveIssuedLinks(app).tokens
             tokens[2].expiresAt = Date().addingTimeInterval(-60)
             try await tokens[2].update(on: app.db)
+            // A time with a fraction of a second: the stored submission time is read back through Fluent below.
+            let at = Date(timeIntervalSince1970: (Date().timeIntervalSince1970).rounded(.down) + 0.375)
+            app.settings.clock = .fixed(at)
             struct Body: Encodable, Sendable { let token: String; let answers: [String: String] }
             let sends: [(label: String, body: Body)] = [
                 ("ok0", Body(token: tokens[0].token, answers: ["paying_taxes.satisfaction": "4"])),
@@ -1345,6 +1348,8 @@ struct SurveyAPITests {
             #expect(stored[tokens[0].token]?.status == "submitted" && stored[tokens[0].token]?.answers == ["paying_taxes.satisfaction": "4"])
             #expect(stored[tokens[3].token]?.answers == ["paying_taxes.days": "2"])
             #expect(stored[tokens[4].token]?.answers == ["paying_taxes.satisfaction": "5"])
+            for t in [0, 3, 4] { #expect(stored[tokens[t].token]?.submittedAt == at) }
+            #expect(await app.surveyWriteQueue.waiting == 0)
             for refused in [tokens[1], tokens[2]] {
                 #expect(stored[refused.token]?.status == "issued")
                 #expect(stored[refused.token]?.answers.isEmpty == true)
@@ -1352,14 +1357,14 @@ struct SurveyAPITests {
         }
     }
 
-    @Test("a full submission queue refuses with 503 and Retry-After, stores nothing, and accepts again once drained", arguments: TestDatabase.available)
-    func fullQueue(db: TestDatabase) async throws {
-        try await withApp(db) { app in
+    @Test("a full submission queue refuses with 503 and Retry-After, stores nothing, and accepts again once drained", arguments: SurveyStore.available)
+    func fullQueue(store: SurveyStore) async throws {
+        try await withApp(store) { app in
             let tokens = try await Self.fiveIssuedLinks(app).tokens
             // The queue holds its first batch at the gate until the test opens it, so it fills deterministically.
             let (opened, open) = AsyncStream<Void>.makeStream()
             let queue = SurveyWriteQueue(
-                database: { app.db }, limit: .init(count: 2, bytes: 200), gate: { for await _ in opened { return } })
+                database: { app.db }, sqliteFile: app.sqliteFile, limit: .init(count: 2, bytes: 200), gate: { for await _ in opened { return } })
             app.surveyWriteQueue = queue
             struct Body: Encodable, Sendable { let token: String; let answers: [String: String] }
             let send: @Sendable (Int, String) async throws -> TestingHTTPResponse = { i, answer in
@@ -1401,12 +1406,12 @@ struct SurveyAPITests {
         }
     }
 
-    @Test("one response submitted three times in consecutive batches: 201, then 200 for the same answers, 409 for others", arguments: TestDatabase.available)
-    func consecutiveBatches(db: TestDatabase) async throws {
-        try await withApp(db) { app in
+    @Test("one response submitted three times in consecutive batches: 201, then 200 for the same answers, 409 for others", arguments: SurveyStore.available)
+    func consecutiveBatches(store: SurveyStore) async throws {
+        try await withApp(store) { app in
             let tokens = try await Self.fiveIssuedLinks(app).tokens
             let (opened, open) = AsyncStream<Void>.makeStream()
-            let queue = SurveyWriteQueue(database: { app.db }, gate: { for await _ in opened { return } })
+            let queue = SurveyWriteQueue(database: { app.db }, sqliteFile: app.sqliteFile, gate: { for await _ in opened { return } })
             app.surveyWriteQueue = queue
             struct Body: Encodable, Sendable { let token: String; let answers: [String: String] }
             let send: @Sendable (Int, String) async throws -> UInt = { i, answer in
@@ -1441,9 +1446,46 @@ struct SurveyAPITests {
         }
     }
 
-    @Test("201 once committed, 200 for the same answers again, 409 for different ones, 410 expired, 404 unknown", arguments: TestDatabase.available)
-    func api(db: TestDatabase) async throws {
-        try await withApp(db) { app in
+    @Test("on a SQLite file another connection's write is waited for, then the submission is refused with 503 and nothing stored")
+    func directBusy() async throws {
+        try await withApp(.sqliteFile) { app in
+            let tokens = try await Self.fiveIssuedLinks(app).tokens
+            let file = try #require(app.sqliteFile)
+            let queue = SurveyWriteQueue(database: { app.db }, sqliteFile: file, busyTimeout: 300)
+            app.surveyWriteQueue = queue
+            struct Body: Encodable, Sendable { let token: String; let answers: [String: String] }
+            let body = Body(token: tokens[0].token, answers: ["paying_taxes.satisfaction": "4"])
+            // A write transaction of the application (as an import's) holds the file's write lock meanwhile.
+            let (locked, lockedNow) = AsyncStream<Void>.makeStream()
+            let (release, releaseNow) = AsyncStream<Void>.makeStream()
+            let other = try tokens[1].requireID()
+            let holder = Task {
+                try await app.db.writeTransaction { tx in
+                    try await (tx as? any SQLDatabase)?.raw("UPDATE survey_responses SET answers = answers WHERE id = \(bind: other)").run()
+                    lockedNow.yield(())
+                    for await _ in release { break }
+                }
+            }
+            for await _ in locked { break }
+            let started = Date()
+            let refused = try await app.send(.POST, "/api/v1/survey-responses", json: body)
+            releaseNow.finish()
+            try await holder.value
+            #expect(refused.status == .serviceUnavailable)
+            #expect(refused.headers.first(name: "Retry-After") == "5")
+            #expect(refused.body.string.contains("答卷未保存"))
+            #expect(Date().timeIntervalSince(started) >= 0.3)
+            #expect(try await SurveyResponse.find(tokens[0].id, on: app.db)?.status == "issued")
+            #expect(await queue.waiting == 0)
+            // The lock released, the same submission is stored.
+            #expect(try await app.send(.POST, "/api/v1/survey-responses", json: body).status == .created)
+            #expect(try await SurveyResponse.find(tokens[0].id, on: app.db)?.answers == ["paying_taxes.satisfaction": "4"])
+        }
+    }
+
+    @Test("201 once committed, 200 for the same answers again, 409 for different ones, 410 expired, 404 unknown", arguments: SurveyStore.available)
+    func api(store: SurveyStore) async throws {
+        try await withApp(store) { app in
             let (path, s, tokens) = try await Self.fiveIssuedLinks(app)
             #expect(tokens.count == 5)
             #expect(!tokens.isEmpty && tokens.allSatisfy { $0.token.count >= 22 && $0.expiresAt != nil })

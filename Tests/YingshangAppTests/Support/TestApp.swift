@@ -29,8 +29,10 @@ let demoPassword = "demo12345"
 /// Runs `body` against a freshly migrated app. On PostgreSQL each test gets its own schema, so tests run in
 /// parallel without seeing each other's rows.
 /// `beforeMigrate` runs on the configured, still empty database (upgrade tests bring it to an older schema there).
+/// `sqliteFile`: SQLite in a temporary file rather than in memory, as the application runs it (paths that open a
+/// connection of their own need a file).
 func withApp(
-    _ db: TestDatabase, seedDemo: Bool = true, beforeMigrate: ((Application) async throws -> Void)? = nil,
+    _ db: TestDatabase, seedDemo: Bool = true, sqliteFile: Bool = false, beforeMigrate: ((Application) async throws -> Void)? = nil,
     _ body: (Application) async throws -> Void
 ) async throws {
     let app = try await Application.make(.testing)
@@ -38,7 +40,7 @@ func withApp(
     let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
     let database: AppConfig.Database
     switch db {
-    case .sqlite: database = .sqliteMemory
+    case .sqlite: database = sqliteFile ? .sqlite(path: NSTemporaryDirectory() + "/yingshang-\(schema).sqlite") : .sqliteMemory
     case .postgres: database = .postgres(url: TestDatabase.postgresURL ?? "", searchPath: schema)
     }
     let config = AppConfig(
@@ -64,7 +66,25 @@ private func teardown(_ app: Application, _ db: TestDatabase, _ schema: String) 
     if db == .postgres, let sql = app.db as? any SQLDatabase {
         try? await sql.raw("DROP SCHEMA \(ident: schema) CASCADE").run()
     }
+    let file: String? = if case .sqlite(let path) = app.settings.database { path } else { nil }
     try? await app.asyncShutdown()
+    if let file {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) }
+    }
+}
+
+/// Where the survey API's submissions are written: through Fluent on SQLite (in memory) or PostgreSQL, or through
+/// `SurveyBatchesSQLite` on a SQLite file.
+enum SurveyStore: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite, sqliteFile, postgres
+
+    static var available: [SurveyStore] { TestDatabase.postgresURL == nil ? [.sqlite, .sqliteFile] : allCases }
+    var testDescription: String { rawValue }
+    var database: TestDatabase { self == .postgres ? .postgres : .sqlite }
+}
+
+func withApp(_ store: SurveyStore, _ body: (Application) async throws -> Void) async throws {
+    try await withApp(store.database, sqliteFile: store == .sqliteFile, body)
 }
 
 // MARK: - Signing in

@@ -215,6 +215,8 @@ actor SurveyWriteQueue {
     }
 
     private let database: @Sendable () -> any Database
+    /// On a SQLite file, batches of final submissions go through `SurveyBatchesSQLite` (nil: through Fluent).
+    private let direct: SurveyBatchesSQLite?
     private let limit: Limit
     private var pending: [Item] = []
     private var draining = false
@@ -223,21 +225,32 @@ actor SurveyWriteQueue {
     /// Tests hold the queue here to fill it deterministically; nil in the application.
     private var gate: (@Sendable () async -> Void)?
 
-    init(database: @escaping @Sendable () -> any Database, limit: Limit = Limit(), gate: (@Sendable () async -> Void)? = nil) {
+    /// `sqliteFile`: the application's SQLite file, whose final submissions then go through `SurveyBatchesSQLite`
+    /// (which waits `busyTimeout` milliseconds for another connection's write).
+    init(
+        database: @escaping @Sendable () -> any Database, sqliteFile: String? = nil, limit: Limit = Limit(),
+        busyTimeout: Int32 = 5000, gate: (@Sendable () async -> Void)? = nil
+    ) {
         self.database = database
+        direct = sqliteFile.map { SurveyBatchesSQLite(path: $0, database: database, limit: limit, busyTimeout: busyTimeout, gate: gate) }
         self.limit = limit
-        self.gate = gate
+        self.gate = direct == nil ? gate : nil
     }
 
     /// Submissions admitted and not yet answered.
-    var waiting: Int { held }
+    var waiting: Int { held + (direct?.waiting ?? 0) }
 
     static let busy = AppError(
         status: .serviceUnavailable, code: "busy", message: "当前提交人数较多，答卷未保存，请稍后重新提交",
         headers: ["Retry-After": "5"])
 
     /// `SurveyService.submit`'s answer for this submission, once it is committed (or refused).
-    func submit(token: String, answers: [String: String], final: Bool, at now: Date) async throws -> SurveyService.SubmitOutcome {
+    nonisolated func submit(token: String, answers: [String: String], final: Bool, at now: Date) async throws -> SurveyService.SubmitOutcome {
+        if final, let direct { return try await direct.submit(token: token, answers: answers, at: now) }
+        return try await enqueue(token: token, answers: answers, final: final, at: now)
+    }
+
+    private func enqueue(token: String, answers: [String: String], final: Bool, at now: Date) async throws -> SurveyService.SubmitOutcome {
         let bytes = answers.reduce(token.utf8.count) { $0 + $1.key.utf8.count + $1.value.utf8.count }
         guard held < limit.count, heldBytes + bytes <= limit.bytes else { throw Self.busy }
         held += 1
@@ -442,9 +455,19 @@ extension Application {
         typealias Value = SurveyWriteQueue
     }
 
+    /// The application's SQLite file (nil on PostgreSQL or in memory).
+    var sqliteFile: String? {
+        if case .sqlite(let path) = settings.database { return path }
+        return nil
+    }
+
     /// The instance's survey write queue (one per application, created on first use; tests set one with a small limit).
     var surveyWriteQueue: SurveyWriteQueue {
-        get { instanceValue(SurveyWriteQueueKey.self) { SurveyWriteQueue(database: { [unowned self] in self.db }) } }
+        get {
+            instanceValue(SurveyWriteQueueKey.self) {
+                SurveyWriteQueue(database: { [unowned self] in self.db }, sqliteFile: sqliteFile)
+            }
+        }
         set { storage[SurveyWriteQueueKey.self] = newValue }
     }
 }
@@ -460,8 +483,11 @@ final class TemplateCache: Sendable {
         try await checker(id, on: db).template
     }
 
+    /// The checker of `id` if it is cached.
+    @Sendable func cached(_ id: UUID) -> SurveyChecker? { byID.withLockedValue { $0[id] } }
+
     func checker(_ id: UUID, on db: any Database) async throws -> SurveyChecker {
-        if let c = byID.withLockedValue({ $0[id] }) { return c }
+        if let c = cached(id) { return c }
         guard let record = try await SurveyTemplateRecord.find(id, on: db), let t = record.template else {
             throw AppError.notFound("问卷模板")
         }
