@@ -1483,6 +1483,55 @@ struct SurveyAPITests {
         }
     }
 
+    @Test("on a SQLite file a write failing alone fails only its submission; one that ends the transaction fails the batch with nothing stored", arguments: ["ABORT", "ROLLBACK"])
+    func directFailures(raise: String) async throws {
+        try await withApp(.sqliteFile) { app in
+            let tokens = try await Self.fiveIssuedLinks(app).tokens
+            // A trigger refuses the write of one answer set: ABORT undoes that statement, ROLLBACK the whole transaction
+            // (as a full disk or an I/O error does).
+            let sql = try #require(app.db as? any SQLDatabase)
+            try await sql.raw("""
+                CREATE TRIGGER refuse_one BEFORE UPDATE OF answers ON survey_responses
+                WHEN NEW.answers LIKE '%"paying_taxes.satisfaction":"1"%'
+                BEGIN SELECT RAISE(\(unsafeRaw: raise), 'refused by test'); END
+                """).run()
+            let (opened, open) = AsyncStream<Void>.makeStream()
+            let queue = SurveyWriteQueue(database: { app.db }, sqliteFile: app.sqliteFile, gate: { for await _ in opened { return } })
+            app.surveyWriteQueue = queue
+            struct Body: Encodable, Sendable { let token: String; let answers: [String: String] }
+            let send: @Sendable (Int, String) async throws -> UInt = { i, answer in
+                try await app.send(.POST, "/api/v1/survey-responses", json: Body(token: tokens[i].token, answers: ["paying_taxes.satisfaction": answer])).status.code
+            }
+            func queued(_ n: Int) async throws {
+                var polls = 0
+                while await queue.waiting < n, polls < 500 {
+                    try await Task.sleep(for: .milliseconds(5))
+                    polls += 1
+                }
+                try #require(await queue.waiting == n)
+            }
+            // One batch, in this order: the refused write between two others.
+            async let a = send(0, "4")
+            try await queued(1)
+            async let b = send(1, "1")
+            try await queued(2)
+            async let c = send(2, "3")
+            try await queued(3)
+            open.yield(())
+            open.finish()
+            let codes = try await [a, b, c]
+            let stored = Dictionary(uniqueKeysWithValues: try await SurveyResponse.query(on: app.db).all().map { ($0.token, $0.status) })
+            if raise == "ABORT" {
+                #expect(codes == [201, 500, 201])
+                #expect([0, 1, 2].map { stored[tokens[$0].token] } == ["submitted", "issued", "submitted"])
+            } else {
+                #expect(codes == [500, 500, 500])
+                #expect([0, 1, 2].map { stored[tokens[$0].token] } == ["issued", "issued", "issued"])
+            }
+            #expect(await queue.waiting == 0)
+        }
+    }
+
     @Test("201 once committed, 200 for the same answers again, 409 for different ones, 410 expired, 404 unknown", arguments: SurveyStore.available)
     func api(store: SurveyStore) async throws {
         try await withApp(store) { app in

@@ -211,6 +211,9 @@ final class SurveyBatchesSQLite: @unchecked Sendable {
                     results.append(.success(.stored))
                 }
             } catch {
+                // Some failures (disk full, I/O) roll the whole transaction back: the statements after would then
+                // commit one by one, unanswered. Fail the batch instead; nothing of it is stored.
+                if sqlite_nio_sqlite3_get_autocommit(handle) != 0 { throw error }
                 results.append(.failure(error))
             }
         }
