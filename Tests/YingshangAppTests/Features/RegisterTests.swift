@@ -1406,6 +1406,22 @@ struct SurveyAPITests {
         }
     }
 
+    /// Submits `{"paying_taxes.satisfaction": answer}` for `token` through the API; the status code.
+    static func submit(_ app: Application, _ token: String, _ answer: String) async throws -> UInt {
+        struct Body: Encodable, Sendable { let token: String; let answers: [String: String] }
+        return try await app.send(.POST, "/api/v1/survey-responses", json: Body(token: token, answers: ["paying_taxes.satisfaction": answer])).status.code
+    }
+
+    /// Waits (up to 2.5 s) until `queue` holds `n` submissions, so the next one queues behind them.
+    static func waitUntil(_ queue: SurveyWriteQueue, holds n: Int) async throws {
+        var polls = 0
+        while await queue.waiting < n, polls < 500 {
+            try await Task.sleep(for: .milliseconds(5))
+            polls += 1
+        }
+        try #require(await queue.waiting == n)
+    }
+
     @Test("one response submitted three times in consecutive batches: 201, then 200 for the same answers, 409 for others", arguments: SurveyStore.available)
     func consecutiveBatches(store: SurveyStore) async throws {
         try await withApp(store) { app in
@@ -1413,20 +1429,10 @@ struct SurveyAPITests {
             let (opened, open) = AsyncStream<Void>.makeStream()
             let queue = SurveyWriteQueue(database: { app.db }, sqliteFile: app.sqliteFile, gate: { for await _ in opened { return } })
             app.surveyWriteQueue = queue
-            struct Body: Encodable, Sendable { let token: String; let answers: [String: String] }
-            let send: @Sendable (Int, String) async throws -> UInt = { i, answer in
-                try await app.send(.POST, "/api/v1/survey-responses", json: Body(token: tokens[i].token, answers: ["paying_taxes.satisfaction": answer])).status.code
-            }
+            let send: @Sendable (Int, String) async throws -> UInt = { i, answer in try await Self.submit(app, tokens[i].token, answer) }
             // Queued in this order while the gate holds the queue: a batch takes a token once, so these are three
             // batches for token 0 (token 1 rides in the first).
-            func queued(_ n: Int) async throws {
-                var polls = 0
-                while await queue.waiting < n, polls < 500 {
-                    try await Task.sleep(for: .milliseconds(5))
-                    polls += 1
-                }
-                try #require(await queue.waiting == n)
-            }
+            func queued(_ n: Int) async throws { try await Self.waitUntil(queue, holds: n) }
             async let a = send(0, "5")
             try await queued(1)
             async let b = send(0, "5")
@@ -1498,18 +1504,8 @@ struct SurveyAPITests {
             let (opened, open) = AsyncStream<Void>.makeStream()
             let queue = SurveyWriteQueue(database: { app.db }, sqliteFile: app.sqliteFile, gate: { for await _ in opened { return } })
             app.surveyWriteQueue = queue
-            struct Body: Encodable, Sendable { let token: String; let answers: [String: String] }
-            let send: @Sendable (Int, String) async throws -> UInt = { i, answer in
-                try await app.send(.POST, "/api/v1/survey-responses", json: Body(token: tokens[i].token, answers: ["paying_taxes.satisfaction": answer])).status.code
-            }
-            func queued(_ n: Int) async throws {
-                var polls = 0
-                while await queue.waiting < n, polls < 500 {
-                    try await Task.sleep(for: .milliseconds(5))
-                    polls += 1
-                }
-                try #require(await queue.waiting == n)
-            }
+            let send: @Sendable (Int, String) async throws -> UInt = { i, answer in try await Self.submit(app, tokens[i].token, answer) }
+            func queued(_ n: Int) async throws { try await Self.waitUntil(queue, holds: n) }
             // One batch, in this order: the refused write between two others.
             async let a = send(0, "4")
             try await queued(1)
